@@ -1,0 +1,4 @@
+#ifndef ICEBERG_INGEST_CZSTD_H
+#define ICEBERG_INGEST_CZSTD_H
+#include <zstd.h>
+#endif

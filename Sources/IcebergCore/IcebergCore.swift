@@ -1,0 +1,1 @@
+// IcebergCore: the Apache Iceberg table format (spec v2), transactions, catalogs and file IO.

@@ -1,0 +1,1 @@
+// Parquet: Thrift compact protocol, encodings, writers and the footer and page reader.

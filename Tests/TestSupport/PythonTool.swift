@@ -1,0 +1,61 @@
+import Foundation
+
+/// Runs Python code with the test virtual environment, for interop checks against pyarrow, fastavro,
+/// PyIceberg, DuckDB and botocore.
+public enum PythonTool {
+    /// The result of a finished Python process.
+    public struct Output: Sendable {
+        public var stdout: String
+        public var stderr: String
+        public var status: Int32
+    }
+
+    /// Runs `code` (a Python program) with `arguments`; throws with stderr when it exits non-zero.
+    @discardableResult
+    public static func run(
+        _ code: String, arguments: [String] = [], environment: [String: String] = [:], stdin: Data? = nil
+    ) throws -> String {
+        let output = try runAllowingFailure(code, arguments: arguments, environment: environment, stdin: stdin)
+        guard output.status == 0 else {
+            throw TestEnvironmentError("python exited \(output.status)\nstderr:\n\(output.stderr)\nstdout:\n\(output.stdout)")
+        }
+        return output.stdout
+    }
+
+    /// Runs `code` and returns its output whatever its exit status.
+    public static func runAllowingFailure(
+        _ code: String, arguments: [String] = [], environment: [String: String] = [:], stdin: Data? = nil
+    ) throws -> Output {
+        let python = try TestEnvironment.python()
+        let dir = try TestEnvironment.temporaryDirectory("py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("script.py")
+        try code.write(to: script, atomically: true, encoding: .utf8)
+        let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script.path] + arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        let inPipe = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
+        try process.run()
+        if let stdin {
+            inPipe.fileHandleForWriting.write(stdin)
+            try inPipe.fileHandleForWriting.close()
+        }
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        return Output(
+            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
+            status: process.terminationStatus)
+    }
+}
