@@ -1,2 +1,14 @@
-// Benchmarks: each hot path timed against its peer (pyarrow, PyIceberg, boto3, DuckDB) in the same run.
-print("no benchmarks yet")
+import ArgumentParser
+
+/// `iceberg-bench NAME`: each hot path timed against its peer (pyarrow, PyIceberg, boto3, DuckDB) on the
+/// same input in the same run; prints medians and the ratio. Timings on small machines are noisy: compare
+/// within one run, never across runs.
+@main
+struct BenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iceberg-bench",
+        abstract: "Benchmarks of IcebergIngest's hot paths against their peers, in one run.",
+        subcommands: [
+            // One line per benchmark; each lives in its own file.
+        ])
+}
