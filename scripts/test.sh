@@ -7,17 +7,23 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 scripts/bootstrap.sh
-export ICEBERG_TEST_PYTHON="$root/.venv/bin/python"
+VENV=${VENV:-.venv}
+export VENV="$(cd "$VENV" && pwd)"
+export ICEBERG_TEST_PYTHON="$VENV/bin/python"
 export PATH="/opt/swift/usr/bin:$PATH"
 
 echo "[test] building (Swift 6 mode; any warning fails the run)" >&2
 build_log=$(mktemp)
-if ! swift build --build-tests 2>&1 | tee "$build_log" | grep -E 'error:|warning:|Compiling|Build complete' | grep -v '^\[' ; then :; fi
-if grep -q 'error:' "$build_log"; then echo "[test] build failed" >&2; exit 1; fi
+status=0
+swift build --build-tests >"$build_log" 2>&1 || status=$?
+if [ "$status" != 0 ]; then
+  grep -E 'error:' "$build_log" >&2 || tail -40 "$build_log" >&2
+  echo "[test] build failed (exit $status)" >&2; exit 1
+fi
 # Our own sources only: warnings from dependencies' checkouts are not ours to fix.
-if grep -E 'warning:' "$build_log" | grep -v '/.build/checkouts/' | grep -q .; then
+if grep -E 'warning:' "$build_log" | grep -v '/.build[^/]*/checkouts/' | grep -q .; then
   echo "[test] the build has warnings:" >&2
-  grep -E 'warning:' "$build_log" | grep -v '/.build/checkouts/' | sort -u >&2
+  grep -E 'warning:' "$build_log" | grep -v '/.build[^/]*/checkouts/' | sort -u >&2
   exit 1
 fi
 rm -f "$build_log"
