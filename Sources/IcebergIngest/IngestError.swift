@@ -1,0 +1,38 @@
+/// The one error type of the ingestion pipeline: what failed, on which object, and whether to try again.
+///
+/// The message names the source object (bucket/key or path) and, for parse errors, the line, byte offset and
+/// field; `cause` keeps the underlying error.
+public struct IngestError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// Compressed input that cannot be decompressed (bad magic, bad checksum, truncated stream).
+        public static let corruptCompressedInput = Code(rawValue: "corrupt-compressed-input")
+        /// A record that does not parse or does not fit the schema.
+        public static let badRecord = Code(rawValue: "bad-record")
+        /// A configuration that cannot work.
+        public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
+    }
+
+    public var code: Code
+    /// Human-readable; names the object, line, byte offset and field involved.
+    public var message: String
+    /// The underlying error, if any.
+    public var cause: (any Error & Sendable)?
+    /// Whether the same operation may succeed if tried again.
+    public var isRetryable: Bool
+
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, isRetryable: Bool = false) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+        self.isRetryable = isRetryable
+    }
+
+    public var description: String {
+        cause.map { "\(code): \(message) (caused by: \($0))" } ?? "\(code): \(message)"
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// Compressed inputs made by Python's gzip, zstandard and pyarrow's snappy (framed and Hadoop layouts built
+/// around pyarrow's raw snappy blocks), decompressed by us in odd-sized feeds.
+@Suite struct DecompressionTests {
+    /// The Python side: writes payload.jsonl and one file per format into the folder given as argv[1].
+    static let generator = #"""
+    import gzip, os, struct, sys, zstandard, pyarrow as pa
+    out = sys.argv[1]
+    lines = [('{"id": %d, "name": "user-%d", "tags": ["a", "b"], "ts": "2026-11-24T10:%02d:00Z"}\n' % (i, i % 977, i % 60)).encode() for i in range(6000)]
+    payload = b"".join(lines)
+    open(os.path.join(out, "payload.jsonl"), "wb").write(payload)
+    half = len(payload) // 2
+    # gzip: two members, as `cat a.gz b.gz` or an appending writer produce.
+    open(os.path.join(out, "two-members.gz"), "wb").write(gzip.compress(payload[:half]) + gzip.compress(payload[half:]))
+    # zstd: two frames.
+    c = zstandard.ZstdCompressor(level=3)
+    open(os.path.join(out, "two-frames.zst"), "wb").write(c.compress(payload[:half]) + c.compress(payload[half:]))
+    snappy = pa.Codec("snappy")
+    def crc32c(data):
+        crc = 0xFFFFFFFF
+        for b in data:
+            crc ^= b
+            for _ in range(8):
+                crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        return crc ^ 0xFFFFFFFF
+    assert crc32c(b"123456789") == 0xE3069283
+    def masked(data):
+        c = crc32c(data)
+        return (((c >> 15) | (c << 17)) + 0xa282ead8) & 0xFFFFFFFF
+    def chunk(kind, body):
+        return bytes([kind]) + struct.pack("<I", len(body))[:3] + body
+    framed = chunk(0xff, b"sNaPpY")
+    pieces = [payload[i:i + 65536] for i in range(0, len(payload), 65536)]
+    for n, piece in enumerate(pieces):
+        if n == 1:
+            framed += chunk(0x01, struct.pack("<I", masked(piece)) + piece)   # an uncompressed chunk
+            framed += chunk(0xfe, b"\0" * 17)                                 # padding, skippable
+        else:
+            framed += chunk(0x00, struct.pack("<I", masked(piece)) + snappy.compress(piece, asbytes=True))
+    open(os.path.join(out, "stream.sz"), "wb").write(framed)
+    # Hadoop: blocks of 256 KiB uncompressed, each split into two snappy chunks.
+    hadoop = b""
+    for start in range(0, len(payload), 262144):
+        block = payload[start:start + 262144]
+        hadoop += struct.pack(">I", len(block))
+        for part in (block[:100000], block[100000:]):
+            if part:
+                data = snappy.compress(part, asbytes=True)
+                hadoop += struct.pack(">I", len(data)) + data
+    open(os.path.join(out, "hadoop.snappy"), "wb").write(hadoop)
+    """#
+
+    static let files: [(name: String, format: CompressionFormat)] = [
+        ("two-members.gz", .gzip), ("two-frames.zst", .zstd), ("stream.sz", .snappyFramed),
+        ("hadoop.snappy", .snappyHadoop), ("payload.jsonl", .none),
+    ]
+
+    static func makeInputs() throws -> URL {
+        let dir = try TestEnvironment.temporaryDirectory("decompress")
+        try PythonTool.run(generator, arguments: [dir.path])
+        return dir
+    }
+
+    static func decompress(_ bytes: [UInt8], format: CompressionFormat, feedSize: Int, name: String) throws -> [UInt8] {
+        var decompressor = try format.makeDecompressor(source: name)
+        var out: [UInt8] = []
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + feedSize, bytes.count)
+            try decompressor.feed(bytes[offset..<end]) { out.append(contentsOf: $0) }
+            offset = end
+        }
+        try decompressor.finish { out.append(contentsOf: $0) }
+        return out
+    }
+
+    @Test func detectsAndDecompressesEveryFormatInAnyFeedSize() throws {
+        let dir = try Self.makeInputs()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let payload = try [UInt8](Data(contentsOf: dir.appendingPathComponent("payload.jsonl")))
+        #expect(payload.count > 400_000)
+        for (name, format) in Self.files {
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
+            #expect(CompressionFormat.detect(prefix: Array(bytes.prefix(16))) == format, "\(name)")
+            for feedSize in [1, 7, 4_096, 65_537, bytes.count] where feedSize > 1 || bytes.count < 200_000 {
+                let out = try Self.decompress(bytes, format: format, feedSize: feedSize, name: name)
+                #expect(out == payload, "\(name) fed \(feedSize) bytes at a time: \(out.count) bytes out")
+            }
+        }
+    }
+
+    @Test func truncatedAndCorruptInputsFailNamingTheObject() throws {
+        let dir = try Self.makeInputs()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, format) in Self.files where format != .none {
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
+            let truncated = Array(bytes.prefix(bytes.count - 9))
+            let error = #expect(throws: IngestError.self, "\(name) truncated") {
+                _ = try Self.decompress(truncated, format: format, feedSize: 10_000, name: "s3://raw/\(name)")
+            }
+            #expect(error?.code == .corruptCompressedInput)
+            #expect(error?.message.contains("s3://raw/\(name)") == true)
+        }
+        // A flipped byte inside the first snappy chunk's data breaks its CRC-32C or its block.
+        var framed = try [UInt8](Data(contentsOf: dir.appendingPathComponent("stream.sz")))
+        framed[40] ^= 0x55
+        #expect(throws: IngestError.self) {
+            _ = try Self.decompress(framed, format: .snappyFramed, feedSize: 10_000, name: "stream.sz")
+        }
+        var gz = try [UInt8](Data(contentsOf: dir.appendingPathComponent("two-members.gz")))
+        gz[200] ^= 0xff
+        #expect(throws: IngestError.self) {
+            _ = try Self.decompress(gz, format: .gzip, feedSize: 10_000, name: "two-members.gz")
+        }
+    }
+
+    @Test func crc32cKnownVector() {
+        let bytes = Array("123456789".utf8)
+        #expect(bytes.withUnsafeBytes { CRC32C.checksum($0) } == 0xE306_9283)
+    }
+
+    @Test func plainTextIsNotMistakenForCompressedInput() {
+        #expect(CompressionFormat.detect(prefix: Array(#"{"id": 1, "name": "x"}"#.utf8)) == .none)
+        #expect(CompressionFormat.detect(prefix: Array("id,name,ts\n1,a,2026".utf8)) == .none)
+        #expect(CompressionFormat.detect(prefix: []) == .none)
+    }
+}
