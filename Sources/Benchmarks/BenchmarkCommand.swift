@@ -10,5 +10,6 @@ struct BenchmarkCommand: AsyncParsableCommand {
         abstract: "Benchmarks of IcebergIngest's hot paths against their peers, in one run.",
         subcommands: [
             // One line per benchmark; each lives in its own file.
+            CheckpointBenchmark.self,
         ])
 }

@@ -1,0 +1,95 @@
+import Foundation
+import IcebergCore
+
+enum Stopwatch {
+    /// Seconds `body` takes.
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        return start.seconds
+    }
+}
+
+extension ContinuousClock.Instant {
+    /// Seconds elapsed since this instant.
+    var seconds: Double {
+        let elapsed = ContinuousClock.now - self
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+extension Array where Element == Double {
+    /// The median (the mean of the middle two for an even count); 0 for none.
+    var median: Double {
+        guard !isEmpty else { return 0 }
+        let sorted = self.sorted()
+        return count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+    }
+}
+
+/// The process's memory as Linux reports it.
+enum ProcessMemory {
+    /// Peak resident set size (VmHWM) in MB, or -1 where /proc is missing.
+    static var peakResidentMB: Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return -1 }
+        return kb / 1024
+    }
+}
+
+/// Runs the peer's side of a benchmark in Python and returns what it printed.
+enum PythonPeer {
+    static func run(_ python: String, code: String, arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", code] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw IcebergError(.unsupported, "the Python peer (\(python)) exited with \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A FileIO over a local folder for benchmarks that need one (plain absolute paths).
+struct DirectoryFileIO: FileIO {
+    let root: String
+
+    func read(_ location: String) async throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: location) else {
+            throw IcebergError(.notFound, "no file \(location)")
+        }
+        return [UInt8](data)
+    }
+    func read(_ location: String, range: Range<Int64>) async throws -> [UInt8] {
+        let bytes = try await read(location)
+        return Array(bytes[Int(range.lowerBound)..<min(Int(range.upperBound), bytes.count)])
+    }
+    func size(_ location: String) async throws -> Int64 { Int64(try await read(location).count) }
+    func write(_ location: String, bytes: [UInt8]) async throws {
+        try FileManager.default.createDirectory(
+            atPath: (location as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: location))
+    }
+    func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
+        guard !FileManager.default.fileExists(atPath: location) else {
+            throw IcebergError(.alreadyExists, "\(location) exists")
+        }
+        try await write(location, bytes: bytes)
+    }
+    func delete(_ location: String) async throws { try? FileManager.default.removeItem(atPath: location) }
+    func exists(_ location: String) async throws -> Bool { FileManager.default.fileExists(atPath: location) }
+    func list(prefix: String) async throws -> [FileInfo] {
+        let dir = (prefix as NSString).deletingLastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.map { dir + "/" + $0 }.filter { $0.hasPrefix(prefix) }.sorted().map {
+            FileInfo(location: $0, size: Int64((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0))
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// What one shard of one source has ingested into a table: a watermark hour and the objects seen in the
+/// open window above the folded horizon.
+///
+/// Time is counted in whole hours since the Unix epoch (the hour an object's prefix names, per the source's
+/// layout). With a late-arrival window of `L` hours:
+/// - the **watermark** `W` is the newest hour whose files are all ingested and that is at least `L` hours old;
+/// - the **horizon** is `W - L`: objects of hours at or below it are folded away (the planner never lists
+///   those hours again), objects above it are kept so late arrivals in recent hours are recognised;
+/// - so the checkpoint holds at most the objects of `now - horizon` hours, whatever the history's length.
+///
+/// ```swift
+/// var checkpoint = SourceCheckpoint(source: "s3://raw/events/|firehose", shard: .single, lateArrivalHours: 6)
+/// let object = ObjectVersion(key: "events/2026/11/24/10/a.gz", size: 912, etag: "9b2c", lastModifiedMillis: 0)
+/// if checkpoint.status(of: object, hour: 494_458) == .new {
+///     checkpoint.record(object, hour: 494_458, snapshotID: 42)
+/// }
+/// checkpoint.advanceWatermark(to: 494_452)   // folds hours <= 494_446
+/// ```
+public struct SourceCheckpoint: Sendable, Equatable {
+    /// Identifies the source: bucket, prefix root and layout, e.g. `s3://bucket/raw/events/|firehose`.
+    public var source: String
+    /// Which shard of the source this is.
+    public var shard: ShardID
+    /// The late-arrival window `L`, in hours.
+    public var lateArrivalHours: Int32
+    /// The version of this checkpoint; each committed run adds one. 0 means nothing committed yet.
+    public var version: Int64
+    /// `W`: the newest closed hour, or nil before any hour closed.
+    public private(set) var watermarkHour: Int32?
+    /// Data files written by the run that produced this version: if this version turns out not to be
+    /// committed (a crash before the catalog swap), these are the orphans to delete.
+    public var pendingDataFiles: [String]
+    var objects: ObjectIndex
+
+    public init(source: String, shard: ShardID, lateArrivalHours: Int32) {
+        self.source = source
+        self.shard = shard
+        self.lateArrivalHours = lateArrivalHours
+        self.version = 0
+        self.watermarkHour = nil
+        self.pendingDataFiles = []
+        self.objects = ObjectIndex()
+    }
+
+    init(
+        source: String, shard: ShardID, lateArrivalHours: Int32, version: Int64, watermarkHour: Int32?,
+        pendingDataFiles: [String], objects: ObjectIndex
+    ) {
+        self.source = source
+        self.shard = shard
+        self.lateArrivalHours = lateArrivalHours
+        self.version = version
+        self.watermarkHour = watermarkHour
+        self.pendingDataFiles = pendingDataFiles
+        self.objects = objects
+    }
+
+    /// `W - L`: hours at or below it are folded. Nil before the first watermark.
+    public var horizonHour: Int32? { watermarkHour.map { $0 - lateArrivalHours } }
+
+    /// The first hour a planner must list: one past the horizon (or nil: list from the beginning).
+    public var firstOpenHour: Int32? { horizonHour.map { $0 + 1 } }
+
+    /// How many objects are tracked in the open window.
+    public var trackedObjectCount: Int { objects.count }
+
+    /// What is known of `object`, listed under `hour`.
+    public func status(of object: ObjectVersion, hour: Int32) -> ObjectStatus {
+        if let horizon = horizonHour, hour <= horizon { return .belowHorizon }
+        guard let row = objects.row(of: object.key) else { return .new }
+        if objects.matches(row: row, size: object.size, etag: object.etag) { return .ingested(objects.object(at: row)) }
+        return .changed(previous: objects.object(at: row))
+    }
+
+    /// The recorded object with this key, if it is in the open window.
+    public func recorded(_ key: String) -> IngestedObject? { objects.lookup(key) }
+
+    /// Records `object` as ingested by `snapshotID` (replacing an earlier record of the same key).
+    public mutating func record(_ object: ObjectVersion, hour: Int32, snapshotID: Int64) {
+        objects.insert(IngestedObject(version: object, hour: hour, snapshotID: snapshotID))
+    }
+
+    /// Closes every hour up to `hour` (never moves back) and folds the objects at or below the new horizon.
+    public mutating func advanceWatermark(to hour: Int32) {
+        if let current = watermarkHour, hour <= current { return }
+        watermarkHour = hour
+        let horizon = hour - lateArrivalHours
+        if objects.hours.contains(where: { $0 <= horizon }) {
+            objects = objects.filtered { $0 > horizon }
+        }
+    }
+
+    /// Every tracked object, in the order recorded (for status reports and tests).
+    public var trackedObjects: [IngestedObject] { (0..<objects.count).map(objects.object(at:)) }
+}
+
+extension SourceCheckpoint {
+    /// Approximate bytes of memory the tracked objects take (what grows with the window).
+    public var footprintBytes: Int { objects.footprintBytes }
+}

@@ -1,0 +1,147 @@
+import IcebergCore
+
+/// Checkpoint files of one source shard, kept beside the table under its metadata location, and the
+/// protocol that makes ingestion exactly once.
+///
+/// ## The protocol
+/// Each run of a shard moves through these states; `V` is the version the table's history records
+/// (``CheckpointCommit/latest(in:source:shard:)``), starting at 0.
+///
+/// ```
+///            load V (the table decides)              write data files (Parquet)
+///  [start] ----------------------------> [loaded V] ---------------------------> [data written]
+///     ^        discard versions > V,                                                  |
+///     |        their data files are orphans                     save V+1 (write-if-absent, lists
+///     |                                                          the run's data files as pending)
+///     |                                                                                v
+///  [committed V+1] <--- catalog swap: snapshot summary records V+1 ---- [checkpoint V+1 saved]
+///                        (on conflict: rebuild on the new base, retry;
+///                         the saved V+1 stays valid)
+/// ```
+///
+/// A crash anywhere leaves a consistent state:
+/// - before the save: data files nobody references (orphans: the cleanup of unreferenced files finds them);
+/// - after the save, before the swap: the table still records `V`; on start ``recover(committed:lateArrivalHours:)``
+///   finds `V+1` ahead of the table, discards it and returns its pending data files as orphans;
+/// - after the swap: the table records `V+1`, which exists: nothing is read twice.
+///
+/// Files: `<table>/metadata/ingest-checkpoints/<source slug>/shard-<i>-of-<n>/<20-digit version>.ckpt`.
+public struct CheckpointStore: Sendable {
+    public let io: any FileIO
+    /// The table's location (its metadata lives under `<location>/metadata/`).
+    public let tableLocation: String
+    public let source: String
+    public let shard: ShardID
+
+    public init(io: any FileIO, tableLocation: String, source: String, shard: ShardID) {
+        self.io = io
+        self.tableLocation = tableLocation.hasSuffix("/") ? String(tableLocation.dropLast()) : tableLocation
+        self.source = source
+        self.shard = shard
+    }
+
+    /// The folder holding this shard's checkpoint versions.
+    public var directory: String {
+        "\(tableLocation)/metadata/ingest-checkpoints/\(Self.slug(source))/\(shard)/"
+    }
+
+    /// Where version `version` is stored.
+    public func location(of version: Int64) -> String {
+        let digits = String(version)
+        return directory + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".ckpt"
+    }
+
+    /// A file-name-safe, collision-resistant name for a source: its letters and digits (at most 40) and a hash.
+    static func slug(_ source: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in source.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let readable = String(source.map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(40))
+        let hex = String(h, radix: 16)
+        return readable + "-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Reads version `version`.
+    public func load(version: Int64) async throws -> SourceCheckpoint {
+        let location = location(of: version)
+        let bytes: [UInt8]
+        do {
+            bytes = try await io.read(location)
+        } catch let error as IcebergError where error.code == .notFound {
+            throw CheckpointError(.missing, "checkpoint \(location) named by the table does not exist", cause: error)
+        } catch {
+            throw CheckpointError(.io, "cannot read checkpoint \(location)", cause: error)
+        }
+        let checkpoint = try CheckpointCodec.decode(bytes, location: location)
+        guard checkpoint.source == source, checkpoint.shard == shard, checkpoint.version == version else {
+            throw CheckpointError(
+                .corrupt,
+                "checkpoint \(location) belongs to \(checkpoint.source) \(checkpoint.shard) v\(checkpoint.version)")
+        }
+        return checkpoint
+    }
+
+    /// Writes `checkpoint` as its version, only if that version does not exist yet; returns its location.
+    /// Throws `.versionTaken` when another writer saved the same version first.
+    @discardableResult
+    public func save(_ checkpoint: SourceCheckpoint) async throws -> String {
+        precondition(checkpoint.source == source && checkpoint.shard == shard, "checkpoint of another source")
+        let location = location(of: checkpoint.version)
+        let bytes = try CheckpointCodec.encode(checkpoint)
+        do {
+            try await io.writeIfAbsent(location, bytes: bytes)
+        } catch let error as IcebergError where error.code == .alreadyExists {
+            throw CheckpointError(
+                .versionTaken, "checkpoint \(location) already exists: another worker runs the same shard?", cause: error)
+        } catch {
+            throw CheckpointError(.io, "cannot write checkpoint \(location)", cause: error)
+        }
+        return location
+    }
+
+    /// What ``recover(committed:lateArrivalHours:)`` found.
+    public struct Recovery: Sendable {
+        /// The checkpoint to continue from: the committed version, or an empty one.
+        public var checkpoint: SourceCheckpoint
+        /// Versions found ahead of the table, now deleted.
+        public var discardedVersions: [Int64]
+        /// Data files written by the discarded versions' runs: referenced by no snapshot, safe to delete.
+        public var orphanDataFiles: [String]
+    }
+
+    /// Makes the stored checkpoints agree with the table: loads the version the table committed (or starts
+    /// empty) and discards every version ahead of it, returning their data files as orphans.
+    public func recover(committed: CheckpointCommit?, lateArrivalHours: Int32) async throws -> Recovery {
+        let committedVersion = committed?.version ?? 0
+        var checkpoint =
+            if let committed, committed.version > 0 {
+                try await load(version: committed.version)
+            } else {
+                SourceCheckpoint(source: source, shard: shard, lateArrivalHours: lateArrivalHours)
+            }
+        checkpoint.lateArrivalHours = lateArrivalHours
+        checkpoint.pendingDataFiles = []
+        var discarded: [Int64] = [], orphans: [String] = []
+        for file in try await io.list(prefix: directory) {
+            guard file.location.hasSuffix(".ckpt"),
+                let version = Int64(file.location.dropFirst(directory.count).dropLast(5)), version > committedVersion
+            else { continue }
+            if let ahead = try? CheckpointCodec.decode(try await io.read(file.location), location: file.location) {
+                orphans += ahead.pendingDataFiles
+            }
+            try await io.delete(file.location)
+            discarded.append(version)
+        }
+        return Recovery(checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans)
+    }
+
+    /// Deletes versions older than `version` minus `keep` (old versions are never needed again once a newer
+    /// one is committed; a few are kept for inspection).
+    public func deleteVersions(before version: Int64, keep: Int64 = 2) async throws {
+        for file in try await io.list(prefix: directory) {
+            guard file.location.hasSuffix(".ckpt"),
+                let old = Int64(file.location.dropFirst(directory.count).dropLast(5)), old < version - keep
+            else { continue }
+            try await io.delete(file.location)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import IcebergCore
+import Testing
+
+@testable import Checkpoint
+
+@Suite struct CheckpointStoreTests {
+    static func sample(version: Int64, objects: Int = 50, pending: [String] = []) -> SourceCheckpoint {
+        var checkpoint = SourceCheckpoint(source: "s3://bucket/raw/events/|firehose", shard: .single, lateArrivalHours: 4)
+        for i in 0..<objects {
+            checkpoint.record(
+                ObjectVersion(key: "raw/events/2026/11/24/\(i % 24)/obj-\(i).gz", size: Int64(1_000 + i), etag: "etag-\(i)",
+                              lastModifiedMillis: 1_764_000_000_000 + Int64(i)),
+                hour: 494_000 + Int32(i % 24), snapshotID: Int64(i / 10))
+        }
+        checkpoint.advanceWatermark(to: 494_005)
+        checkpoint.version = version
+        checkpoint.pendingDataFiles = pending
+        return checkpoint
+    }
+
+    @Test func encodeDecodeRoundTrip() throws {
+        let checkpoint = Self.sample(version: 3, pending: ["s3://bucket/wh/t/data/a.parquet"])
+        let bytes = try CheckpointCodec.encode(checkpoint)
+        #expect(try CheckpointCodec.decode(bytes, location: "x") == checkpoint)
+        let empty = SourceCheckpoint(source: "s", shard: ShardID(index: 1, count: 2), lateArrivalHours: 1)
+        #expect(try CheckpointCodec.decode(try CheckpointCodec.encode(empty), location: "x") == empty)
+    }
+
+    @Test func corruptFilesGiveErrorsNamingTheFileNeverCrashes() throws {
+        let bytes = try CheckpointCodec.encode(Self.sample(version: 1, objects: 200))
+        let truncated = Array(bytes.prefix(bytes.count - 3))
+        let error = #expect(throws: CheckpointError.self) { try CheckpointCodec.decode(truncated, location: "s3://b/c.ckpt") }
+        #expect(error?.code == .corrupt)
+        #expect(error?.message.contains("s3://b/c.ckpt") == true)
+        // A few thousand mutations: every one decodes to something or throws CheckpointError.
+        var generator = SplitMix64(seed: 42)
+        var failures = 0
+        for _ in 0..<3_000 {
+            var mutated = bytes
+            switch generator.next() % 3 {
+            case 0: mutated[Int(generator.next() % UInt64(mutated.count))] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            case 1: mutated.removeLast(Int(generator.next() % UInt64(mutated.count)))
+            default: mutated.insert(UInt8(truncatingIfNeeded: generator.next()), at: Int(generator.next() % UInt64(mutated.count)))
+            }
+            do { _ = try CheckpointCodec.decode(mutated, location: "m") } catch is CheckpointError { failures += 1 }
+        }
+        #expect(failures > 2_500)  // almost every mutation is detected (zstd checksums, lengths, JSON)
+    }
+
+    @Test func saveLoadAndVersionTaken() async throws {
+        let io = MemoryFileIO()
+        let store = CheckpointStore(io: io, tableLocation: "s3://bucket/wh/db/events/", source: "s3://bucket/raw/events/|firehose", shard: .single)
+        let checkpoint = Self.sample(version: 1)
+        let location = try await store.save(checkpoint)
+        #expect(location.hasPrefix("s3://bucket/wh/db/events/metadata/ingest-checkpoints/"))
+        #expect(location.hasSuffix("/shard-0-of-1/00000000000000000001.ckpt"))
+        #expect(try await store.load(version: 1) == checkpoint)
+        let error = await #expect(throws: CheckpointError.self) { try await store.save(checkpoint) }
+        #expect(error?.code == .versionTaken)
+        let missing = await #expect(throws: CheckpointError.self) { try await store.load(version: 9) }
+        #expect(missing?.code == .missing)
+    }
+
+    @Test func recoveryDiscardsVersionsAheadOfTheTableAndListsTheirDataFiles() async throws {
+        let io = MemoryFileIO()
+        let store = CheckpointStore(io: io, tableLocation: "/wh/t", source: "s3://bucket/raw/events/|firehose", shard: .single)
+        try await store.save(Self.sample(version: 1, pending: ["/wh/t/data/1.parquet"]))
+        try await store.save(Self.sample(version: 2, pending: ["/wh/t/data/2a.parquet", "/wh/t/data/2b.parquet"]))
+        try await store.save(Self.sample(version: 3, pending: ["/wh/t/data/3.parquet"]))
+        // The table committed version 1 only (crashes after saving 2 and 3, before their swaps).
+        let snapshotSummaries: [[String: String]] = [
+            ["operation": "replace"],  // a maintenance commit carries no record
+            CheckpointCommit(source: store.source, shard: .single, version: 1, watermarkHour: 494_005,
+                             location: store.location(of: 1)).summaryProperties.merging(["operation": "append"]) { a, _ in a },
+        ]
+        let committed = try #require(CheckpointCommit.latest(in: snapshotSummaries, source: store.source, shard: .single))
+        #expect(committed.version == 1)
+        #expect(committed.watermarkHour == 494_005)
+        let recovery = try await store.recover(committed: committed, lateArrivalHours: 4)
+        #expect(recovery.checkpoint.version == 1)
+        #expect(recovery.checkpoint.pendingDataFiles.isEmpty)
+        #expect(recovery.discardedVersions == [2, 3])
+        #expect(Set(recovery.orphanDataFiles) == ["/wh/t/data/2a.parquet", "/wh/t/data/2b.parquet", "/wh/t/data/3.parquet"])
+        #expect(await io.exists(store.location(of: 1)))
+        #expect(await !io.exists(store.location(of: 2)))
+        // Nothing committed at all: start empty, discard everything.
+        let fresh = try await store.recover(committed: nil, lateArrivalHours: 4)
+        #expect(fresh.checkpoint.version == 0)
+        #expect(fresh.checkpoint.trackedObjectCount == 0)
+        #expect(fresh.discardedVersions == [1])
+        #expect(fresh.orphanDataFiles == ["/wh/t/data/1.parquet"])
+    }
+
+    @Test func otherShardsRecordsAreNotOurs() {
+        let shard0 = ShardID(index: 0, count: 2), shard1 = ShardID(index: 1, count: 2)
+        let summaries = [CheckpointCommit(source: "src", shard: shard1, version: 5, watermarkHour: nil, location: "l").summaryProperties]
+        #expect(CheckpointCommit.latest(in: summaries, source: "src", shard: shard0) == nil)
+        #expect(CheckpointCommit.latest(in: summaries, source: "other", shard: shard1) == nil)
+        #expect(CheckpointCommit.latest(in: summaries, source: "src", shard: shard1)?.version == 5)
+    }
+}
+
+/// A small deterministic generator for mutation tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+
+@testable import Checkpoint
+
+@Suite struct SourceCheckpointTests {
+    static let hour: Int32 = 494_458  // 2026-05-29T10:00Z in hours since the epoch; any hour will do
+
+    static func object(_ key: String, size: Int64 = 100, etag: String = "e1") -> ObjectVersion {
+        ObjectVersion(key: key, size: size, etag: "\"\(etag)\"", lastModifiedMillis: 1_000)
+    }
+
+    @Test func newIngestedAndChangedObjects() {
+        var checkpoint = SourceCheckpoint(source: "s3://b/raw/|firehose", shard: .single, lateArrivalHours: 3)
+        let a = Self.object("raw/2026/05/29/10/a.gz")
+        #expect(checkpoint.status(of: a, hour: Self.hour) == .new)
+        checkpoint.record(a, hour: Self.hour, snapshotID: 7)
+        guard case .ingested(let recorded) = checkpoint.status(of: a, hour: Self.hour) else {
+            Issue.record("recorded object not found")
+            return
+        }
+        #expect(recorded.snapshotID == 7)
+        #expect(recorded.version.etag == "e1")  // quotes stripped
+        // Same key, other ETag or size: reported as changed, never as new or ingested.
+        #expect(checkpoint.status(of: Self.object(a.key, etag: "e2"), hour: Self.hour) == .changed(previous: recorded))
+        #expect(checkpoint.status(of: Self.object(a.key, size: 101), hour: Self.hour) == .changed(previous: recorded))
+        // Re-ingesting replaces the record.
+        checkpoint.record(Self.object(a.key, etag: "e2"), hour: Self.hour, snapshotID: 9)
+        #expect(checkpoint.trackedObjectCount == 1)
+        #expect(checkpoint.recorded(a.key)?.snapshotID == 9)
+        #expect(checkpoint.recorded(a.key)?.version.etag == "e2")
+    }
+
+    @Test func watermarkFoldsOnlyBelowTheHorizonAndNeverMovesBack() {
+        var checkpoint = SourceCheckpoint(source: "s", shard: .single, lateArrivalHours: 3)
+        for h in 0..<10 {
+            checkpoint.record(Self.object("k\(h)"), hour: Self.hour + Int32(h), snapshotID: 1)
+        }
+        checkpoint.advanceWatermark(to: Self.hour + 5)  // horizon = hour + 2
+        #expect(checkpoint.horizonHour == Self.hour + 2)
+        #expect(checkpoint.firstOpenHour == Self.hour + 3)
+        #expect(checkpoint.trackedObjectCount == 7)
+        #expect(checkpoint.recorded("k2") == nil)
+        #expect(checkpoint.recorded("k3") != nil)
+        #expect(checkpoint.status(of: Self.object("late"), hour: Self.hour + 1) == .belowHorizon)
+        #expect(checkpoint.status(of: Self.object("late"), hour: Self.hour + 3) == .new)
+        checkpoint.advanceWatermark(to: Self.hour + 1)
+        #expect(checkpoint.watermarkHour == Self.hour + 5)
+    }
+
+    /// The size follows the window, not the history: 30 days of hourly files, watermark advancing each hour.
+    @Test func sizeIsBoundedByTheWindow() {
+        var checkpoint = SourceCheckpoint(source: "s", shard: .single, lateArrivalHours: 6)
+        var largest = 0
+        for h in Int32(0)..<(30 * 24) {
+            for i in 0..<20 { checkpoint.record(Self.object("p/\(h)/\(i)"), hour: Self.hour + h, snapshotID: Int64(h)) }
+            checkpoint.advanceWatermark(to: Self.hour + h - 6)
+            largest = max(largest, checkpoint.trackedObjectCount)
+        }
+        // Hours above the horizon (W - 6 = now - 12): 12 hours of 20 objects at most.
+        #expect(largest <= 13 * 20)
+        #expect(checkpoint.trackedObjectCount == 12 * 20)
+    }
+
+    @Test func shardsPartitionPrefixesDeterministically() {
+        let prefixes = (0..<500).map { "raw/2026/11/\($0 / 24)/\($0 % 24)/" }
+        let shards = (0..<3).map { ShardID(index: $0, count: 3) }
+        for prefix in prefixes {
+            #expect(shards.filter { $0.owns(prefix: prefix) }.count == 1, "\(prefix)")
+        }
+        let counts = shards.map { shard in prefixes.filter { shard.owns(prefix: $0) }.count }
+        #expect(counts.allSatisfy { $0 > 100 }, "unbalanced: \(counts)")
+        // Stable across runs and processes: a fixed assignment.
+        #expect(ShardID(index: 0, count: 3).owns(prefix: "raw/2026/11/24/10/") == ShardID(index: 0, count: 3).owns(prefix: "raw/2026/11/24/10/"))
+        #expect(ShardID.single.owns(prefix: "anything"))
+    }
+}
