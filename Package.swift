@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "IcebergIngest",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "IcebergIngest", targets: ["IcebergIngest"]),
         .library(name: "IcebergCore", targets: ["IcebergCore"]),
