@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import IcebergCore
+
+@Suite struct CatalogTests {
+    static let schema = Schema(id: 0, fields: [
+        .required(1, "id", .primitive(.long)),
+        .optional(2, "event_time", .primitive(.timestamptz)),
+        .optional(3, "name", .primitive(.string)),
+    ], identifierFieldIDs: [1])
+    static let spec = PartitionSpec(id: 0, fields: [PartitionField(sourceID: 2, fieldID: 1000, name: "event_time_hour", transform: .hour)])
+    static let events = TableIdentifier(namespace: ["db"], name: "events")
+
+    @Test func localFileIOBasicsAndExclusiveCreate() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("fileio")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let io = LocalFileIO()
+        let path = dir.path + "/a/b/c.bin"
+        try await io.write(path, bytes: [1, 2, 3, 4, 5])
+        #expect(try await io.read("file://" + path) == [1, 2, 3, 4, 5])
+        #expect(try await io.read(path, range: 1..<3) == [2, 3])
+        #expect(try await io.read(path, range: 3..<99) == [4, 5])
+        #expect(try await io.size(path) == 5)
+        #expect(try await io.list(prefix: dir.path + "/a/").map(\.location) == [path])
+        let missing = await #expect(throws: IcebergError.self) { try await io.read(dir.path + "/nope") }
+        #expect(missing?.code == .notFound)
+        // Eight racing exclusive creates: exactly one wins, the file holds the winner's bytes.
+        let target = dir.path + "/race.json"
+        let winners = await withTaskGroup(of: UInt8?.self) { group in
+            for writer in UInt8(0)..<8 {
+                group.addTask { (try? await io.writeIfAbsent(target, bytes: [writer])) == nil ? nil : writer }
+            }
+            var won: [UInt8] = []
+            for await result in group { if let result { won.append(result) } }
+            return won
+        }
+        #expect(winners.count == 1)
+        #expect(try await io.read(target) == winners)
+        try await io.delete(target)
+        try await io.delete(target)  // deleting a missing file is fine
+        #expect(try await !io.exists(target))
+    }
+
+    @Test func sqliteCatalogIsReadByPyIceberg() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sqlcat")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let catalog = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await catalog.createNamespace(["db"])
+        let table = try await catalog.createTable(Self.events, schema: Self.schema, spec: Self.spec, properties: ["owner": "tests"])
+        #expect(table.metadataLocation.contains("/wh/db.db/events/metadata/00000-"))
+        // A schema change and a property, each a commit with its requirement.
+        var added = Self.schema
+        added.fields.append(.optional(4, "country", .primitive(.string)))
+        let evolved = try await catalog.commit(
+            Self.events, requirements: [.assertCurrentSchemaID(0), .assertLastAssignedFieldID(3)],
+            updates: [.addSchema(added, lastColumnID: 4), .setCurrentSchema(-1)])
+        #expect(evolved.metadata.currentSchemaID == 1)
+        #expect(evolved.metadata.lastColumnID == 4)
+        let final = try await catalog.commit(Self.events, requirements: [], updates: [.setProperties(["stage": "two"])])
+        #expect(final.metadataLocation.contains("/metadata/00002-"))
+        #expect(final.metadata.metadataLog.count == 2)
+        // A requirement that no longer holds is a conflict, and nothing changes.
+        let stale = await #expect(throws: IcebergError.self) {
+            try await catalog.commit(Self.events, requirements: [.assertCurrentSchemaID(0)], updates: [.setProperties(["x": "y"])])
+        }
+        #expect(stale?.code == .commitConflict)
+        #expect(try await catalog.loadTable(Self.events).metadataLocation == final.metadataLocation)
+
+        let output = try PythonTool.run(
+            """
+            import sys, json
+            from pyiceberg.catalog.sql import SqlCatalog
+            c = SqlCatalog("ingest", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}/wh")
+            t = c.load_table("db.events")
+            print(json.dumps({"fields": [f.name for f in t.schema().fields], "schema_id": t.schema().schema_id,
+                              "props": t.properties, "spec": [str(f.transform) for f in t.spec().fields],
+                              "tables": [".".join(i) for i in c.list_tables("db")], "rows": len(t.scan().to_arrow())}))
+            """, arguments: [dir.path])
+        let result = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(result["fields"] == .array(["id", "event_time", "name", "country"].map { .string($0) }))
+        #expect(result["schema_id"] == .int(1))
+        #expect(result["props"]?["owner"] == .string("tests"))
+        #expect(result["props"]?["stage"] == .string("two"))
+        #expect(result["spec"] == .array([.string("hour")]))
+        #expect(result["tables"] == .array([.string("db.events")]))
+        #expect(result["rows"] == .int(0))
+    }
+
+    @Test func pyIcebergTablesLoadInOurSQLiteCatalog() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sqlcat2")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try PythonTool.run(
+            """
+            import sys, pyarrow as pa
+            from pyiceberg.catalog.sql import SqlCatalog
+            c = SqlCatalog("shared", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}/wh")
+            c.create_namespace("db")
+            t = c.create_table("db.events", schema=pa.schema([("id", pa.int64()), ("name", pa.string())]))
+            t.append(pa.table({"id": [1, 2, 3], "name": ["a", "b", "c"]}))
+            t.append(pa.table({"id": [4], "name": ["d"]}))
+            """, arguments: [dir.path])
+        let catalog = try SQLiteCatalog(name: "shared", path: dir.path + "/catalog.db", warehouse: "file://" + dir.path + "/wh")
+        #expect(try await catalog.listNamespaces() == [["db"]])
+        let table = try await catalog.loadTable(Self.events)
+        #expect(table.metadata.snapshots.count == 2)
+        #expect(table.metadata.currentSnapshot?.summary["total-records"] == "4")
+        #expect(table.metadata.currentSchema.fields.map(\.name) == ["id", "name"])
+        // Our commit on their table, then PyIceberg sees it and still reads its rows.
+        _ = try await catalog.commit(Self.events, requirements: [.assertTableUUID(table.metadata.tableUUID)], updates: [.setProperties(["touched": "yes"])])
+        let output = try PythonTool.run(
+            """
+            import sys
+            from pyiceberg.catalog.sql import SqlCatalog
+            c = SqlCatalog("shared", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}/wh")
+            t = c.load_table("db.events")
+            print(t.properties.get("touched"), len(t.scan().to_arrow()))
+            """, arguments: [dir.path])
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "yes 4")
+    }
+
+    /// Two catalogs on one SQLite file commit concurrently: every commit either lands or gets a conflict,
+    /// and the table's history holds exactly the ones that landed.
+    @Test func concurrentCommittersNeverLoseACommit() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sqlcat3")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        let b = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await a.createNamespace(["db"])
+        _ = try await a.createTable(Self.events, schema: Self.schema)
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for i in 0..<20 {
+                let catalog = i % 2 == 0 ? a : b
+                group.addTask {
+                    do {
+                        _ = try await catalog.commit(Self.events, requirements: [], updates: [.setProperties(["k\(i)": "v"])])
+                        return ("k\(i)", true)
+                    } catch let error as IcebergError {
+                        #expect(error.code == .commitConflict, "\(error)")
+                        return ("k\(i)", false)
+                    } catch {
+                        Issue.record("unexpected \(error)")
+                        return ("k\(i)", false)
+                    }
+                }
+            }
+            var results: [(String, Bool)] = []
+            for await outcome in group { results.append(outcome) }
+            return results
+        }
+        let landed = Set(outcomes.filter(\.1).map(\.0))
+        #expect(!landed.isEmpty)
+        let table = try await a.loadTable(Self.events)
+        #expect(Set(table.metadata.properties.keys.filter { $0.hasPrefix("k") }) == landed)
+        #expect(table.metadata.metadataLog.count == landed.count)
+    }
+
+    @Test func inMemoryCatalogLifecycle() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("memcat")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let catalog = InMemoryCatalog(warehouse: dir.path)
+        try await catalog.createNamespace(["db"], properties: ["a": "b"])
+        #expect(try await catalog.namespaceProperties(["db"]) == ["a": "b"])
+        _ = try await catalog.createTable(Self.events, schema: Self.schema, spec: Self.spec)
+        let again = await #expect(throws: IcebergError.self) { try await catalog.createTable(Self.events, schema: Self.schema) }
+        #expect(again?.code == .alreadyExists)
+        #expect(await catalog.listTables(["db"]) == [Self.events])
+        let nonEmpty = await #expect(throws: IcebergError.self) { try await catalog.dropNamespace(["db"]) }
+        #expect(nonEmpty?.code == .invalidArgument)
+        try await catalog.dropTable(Self.events, purge: false)
+        #expect(await !catalog.tableExists(Self.events))
+        try await catalog.dropNamespace(["db"])
+        #expect(await catalog.listNamespaces().isEmpty)
+    }
+}
