@@ -15,7 +15,7 @@ PY_REQUIREMENTS=(
   "pyiceberg[sql-sqlite,pyarrow,s3fs,pyiceberg-core]==0.12.0"
   "duckdb==1.5.5" "duckdb-extensions==1.5.5" "duckdb-extension-iceberg==1.5.5"
   "duckdb-extension-avro==1.5.5" "duckdb-extension-httpfs==1.5.5"
-  numpy fastavro
+  numpy fastavro cramjam backports.zstd  # the last two: fastavro's snappy and zstandard codecs
 )
 # The versions that resolved together (pip freeze of a working environment): installs are then exact
 # and quick. Regenerate with `.venv/bin/pip freeze > scripts/python-constraints.txt` after changing pins.

@@ -1,1 +1,0 @@
-// Avro: binary encoding, schemas, object container files and codecs (Apache Avro 1.11 specification).
