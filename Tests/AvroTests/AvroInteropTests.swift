@@ -64,7 +64,7 @@ import TestSupport
         for i in 0..<Self.count { try writer.append(Self.row(i)) }
         let bytes = try writer.finish()
         let dir = try TestEnvironment.temporaryDirectory("avro")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("ours.avro")
         try Data(bytes).write(to: path)
         let output = try PythonTool.run(Self.pythonExpected + "\n" + #"""
@@ -87,7 +87,7 @@ import TestSupport
 
     @Test(arguments: AvroCodec.allCases) func fastavroFilesReadByUs(_ codec: AvroCodec) throws {
         let dir = try TestEnvironment.temporaryDirectory("avro")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("theirs.avro")
         try PythonTool.run(Self.pythonExpected + "\n" + #"""
         import sys, fastavro, json

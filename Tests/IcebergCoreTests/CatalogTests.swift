@@ -15,7 +15,7 @@ import TestSupport
 
     @Test func localFileIOBasicsAndExclusiveCreate() async throws {
         let dir = try TestEnvironment.temporaryDirectory("fileio")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let io = LocalFileIO()
         let path = dir.path + "/a/b/c.bin"
         try await io.write(path, bytes: [1, 2, 3, 4, 5])
@@ -45,7 +45,7 @@ import TestSupport
 
     @Test func sqliteCatalogIsReadByPyIceberg() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sqlcat")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let catalog = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await catalog.createNamespace(["db"])
         let table = try await catalog.createTable(Self.events, schema: Self.schema, spec: Self.spec, properties: ["owner": "tests"])
@@ -90,7 +90,7 @@ import TestSupport
 
     @Test func pyIcebergTablesLoadInOurSQLiteCatalog() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sqlcat2")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         try PythonTool.run(
             """
             import sys, pyarrow as pa
@@ -124,7 +124,7 @@ import TestSupport
     /// and the table's history holds exactly the ones that landed.
     @Test func concurrentCommittersNeverLoseACommit() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sqlcat3")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let a = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         let b = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await a.createNamespace(["db"])
@@ -158,7 +158,7 @@ import TestSupport
 
     @Test func inMemoryCatalogLifecycle() async throws {
         let dir = try TestEnvironment.temporaryDirectory("memcat")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let catalog = InMemoryCatalog(warehouse: dir.path)
         try await catalog.createNamespace(["db"], properties: ["a": "b"])
         #expect(try await catalog.namespaceProperties(["db"]) == ["a": "b"])

@@ -48,7 +48,7 @@ import TestSupport
     @Test func pyIcebergLoadsMetadataWeWrite() throws {
         let metadata = try TableMetadata(json: Self.fixture("pyiceberg-v2-partitioned.metadata.json"), location: "v2")
         let dir = try TestEnvironment.temporaryDirectory("metadata")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("00009-ours.metadata.json")
         try metadata.jsonText().write(to: path, atomically: true, encoding: .utf8)
         let output = try PythonTool.run(

@@ -81,7 +81,7 @@ import TestSupport
 
     @Test func detectsAndDecompressesEveryFormatInAnyFeedSize() throws {
         let dir = try Self.makeInputs()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let payload = try [UInt8](Data(contentsOf: dir.appendingPathComponent("payload.jsonl")))
         #expect(payload.count > 400_000)
         for (name, format) in Self.files {
@@ -96,7 +96,7 @@ import TestSupport
 
     @Test func truncatedAndCorruptInputsFailNamingTheObject() throws {
         let dir = try Self.makeInputs()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         for (name, format) in Self.files where format != .none {
             let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
             let truncated = Array(bytes.prefix(bytes.count - 9))

@@ -28,7 +28,7 @@ public enum PythonTool {
     ) throws -> Output {
         let python = try TestEnvironment.python()
         let dir = try TestEnvironment.temporaryDirectory("py")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { TestEnvironment.cleanUp(dir) }
         let script = dir.appendingPathComponent("script.py")
         try code.write(to: script, atomically: true, encoding: .utf8)
         let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")

@@ -61,6 +61,15 @@ public enum TestEnvironment {
         return url
     }
 
+    /// Removes a test's temporary directory, unless `ICEBERG_KEEP_TEST_DIRS` is set (then it says where it is).
+    public static func cleanUp(_ url: URL) {
+        if ProcessInfo.processInfo.environment["ICEBERG_KEEP_TEST_DIRS"] != nil {
+            FileHandle.standardError.write(Data("kept test directory \(url.path)\n".utf8))
+            return
+        }
+        try? FileManager.default.removeItem(at: url)
+    }
+
     /// A bucket name unique to this call, for tests that create their own bucket.
     public static func uniqueBucketName(_ label: String) -> String {
         let clean = label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" }
