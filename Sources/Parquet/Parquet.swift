@@ -1,1 +1,0 @@
-// Parquet: Thrift compact protocol, encodings, writers and the footer and page reader.

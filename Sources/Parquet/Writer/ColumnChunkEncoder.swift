@@ -1,0 +1,362 @@
+import Foundation
+
+/// The encoded chunk of one column in one row group, and what its metadata and Iceberg metrics need.
+struct EncodedChunk {
+    var bytes: [UInt8] = []
+    var dictionaryPageOffset: Int?  // relative to the chunk start
+    var dataPageOffset = 0  // relative to the chunk start
+    var uncompressedSize = 0
+    var encodings: Set<Encoding> = []
+    var valueCount = 0  // rows, nulls included
+    var nullCount = 0
+    var nanCount = 0
+    /// Min and max in Parquet's PLAIN form (stats), nil when every value is null or NaN.
+    var minPlain: [UInt8]?
+    var maxPlain: [UInt8]?
+}
+
+/// Encodes a column's values for one row group: a dictionary page when the dictionary stays small,
+/// data pages (v1) of definition levels and values, compressed.
+struct ColumnChunkEncoder {
+    let column: ParquetColumn
+    let options: ParquetWriterOptions
+
+    func encode(_ data: ColumnData) throws -> EncodedChunk {
+        var chunk = EncodedChunk()
+        chunk.valueCount = data.rowCount
+        chunk.nullCount = data.nullCount
+        computeStatistics(data, into: &chunk)
+        // Dictionary: indices for every non-null value, or nil to write PLAIN.
+        var dictionary: (page: [UInt8], count: Int, indices: [UInt32])?
+        if options.useDictionary, column.type != .boolean {
+            dictionary = buildDictionary(data.values)
+        }
+        if let dictionary {
+            chunk.dictionaryPageOffset = 0
+            try appendPage(type: 2, body: dictionary.page, to: &chunk) { header in
+                header.structField(7) { d in
+                    d.i32(1, Int32(dictionary.count))
+                    d.i32(2, Encoding.plain.rawValue)
+                }
+            }
+            chunk.encodings.insert(.plain)
+        }
+        chunk.dataPageOffset = chunk.bytes.count
+        // Pages: rows [start, end) with their values [valueStart, valueEnd).
+        let rows = data.rowCount
+        let bytesPerValue = dictionary != nil ? 2 : max(1, estimatedWidth(data.values))
+        let rowsPerPage = max(1, min(options.pageRowLimit, options.pageSizeBytes / bytesPerValue))
+        var row = 0, valueIndex = 0
+        let validity = data.validity
+        while row < rows {
+            let end = min(rows, row + rowsPerPage)
+            var page: [UInt8] = []
+            var valuesInPage = end - row
+            if !column.isRequired {
+                var levels = [UInt32](repeating: 1, count: end - row)
+                if let validity {
+                    valuesInPage = 0
+                    validity.withUnsafeBufferPointer { v in
+                        for r in row..<end where !v[r] { levels[r - row] = 0 }
+                        for r in row..<end where v[r] { valuesInPage += 1 }
+                    }
+                }
+                var encoder = RLEHybridEncoder(bitWidth: 1, capacity: (end - row) / 8 + 8)
+                encoder.encode(levels)
+                let encoded = encoder.finish()
+                page.reserveCapacity(encoded.count + 4 + valuesInPage * 2)
+                withUnsafeBytes(of: UInt32(encoded.count).littleEndian) { page.append(contentsOf: $0) }
+                page += encoded
+            }
+            if let dictionary {
+                let bitWidth = RLEHybridEncoder.bitWidth(for: max(dictionary.count - 1, 0))
+                page.append(UInt8(bitWidth))
+                var encoder = RLEHybridEncoder(bitWidth: bitWidth, capacity: valuesInPage * bitWidth / 8 + 16)
+                dictionary.indices.withUnsafeBufferPointer { all in
+                    encoder.encode(UnsafeBufferPointer(rebasing: all[valueIndex..<valueIndex + valuesInPage]))
+                }
+                page += encoder.finish()
+                chunk.encodings.insert(.rleDictionary)
+            } else {
+                appendPlain(data.values, range: valueIndex..<valueIndex + valuesInPage, to: &page)
+                chunk.encodings.insert(.plain)
+            }
+            if !column.isRequired { chunk.encodings.insert(.rle) }
+            let pageRows = end - row
+            try appendPage(type: 0, body: page, to: &chunk) { header in
+                header.structField(5) { d in
+                    d.i32(1, Int32(pageRows))
+                    d.i32(2, (dictionary != nil ? Encoding.rleDictionary : Encoding.plain).rawValue)
+                    d.i32(3, Encoding.rle.rawValue)
+                    d.i32(4, Encoding.rle.rawValue)
+                }
+            }
+            valueIndex += valuesInPage
+            row = end
+        }
+        if rows == 0 {
+            try appendPage(type: 0, body: [], to: &chunk) { header in
+                header.structField(5) { d in
+                    d.i32(1, 0)
+                    d.i32(2, Encoding.plain.rawValue)
+                    d.i32(3, Encoding.rle.rawValue)
+                    d.i32(4, Encoding.rle.rawValue)
+                }
+            }
+        }
+        return chunk
+    }
+
+    /// Compresses `body` and appends its page header and the compressed bytes.
+    private func appendPage(type: Int32, body: [UInt8], to chunk: inout EncodedChunk, _ details: (inout ThriftCompactWriter) -> Void) throws {
+        let compressed = try PageCompressor.compress(body, options.compression, zstdLevel: options.zstdLevel)
+        var header = ThriftCompactWriter()
+        header.writeStruct { h in
+            h.i32(1, type)
+            h.i32(2, Int32(body.count))
+            h.i32(3, Int32(compressed.count))
+            details(&h)
+        }
+        chunk.uncompressedSize += header.bytes.count + body.count
+        chunk.bytes += header.bytes
+        chunk.bytes += compressed
+    }
+
+    private func estimatedWidth(_ values: ColumnData.Values) -> Int {
+        switch values {
+        case .boolean: 1
+        case .int32, .float: 4
+        case .int64, .double: 8
+        case .bytes(let bytes, let offsets): offsets.count > 1 ? bytes.count / (offsets.count - 1) + (column.type.fixedLength == nil ? 4 : 0) : 4
+        }
+    }
+
+    // MARK: PLAIN
+
+    private func appendPlain(_ values: ColumnData.Values, range: Range<Int>, to page: inout [UInt8]) {
+        func raw<T>(_ array: [T]) {
+            array.withUnsafeBytes { bytes in
+                let size = MemoryLayout<T>.stride
+                page.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range.lowerBound * size..<range.upperBound * size]))
+            }
+        }
+        switch values {
+        case .boolean(let bools):
+            var byte: UInt8 = 0, bit = 0
+            for i in range {
+                if bools[i] { byte |= 1 << bit }
+                bit += 1
+                if bit == 8 { page.append(byte); byte = 0; bit = 0 }
+            }
+            if bit > 0 { page.append(byte) }
+        case .int32(let a): raw(a)
+        case .int64(let a): raw(a)
+        case .float(let a): raw(a)
+        case .double(let a): raw(a)
+        case .bytes(let bytes, let offsets):
+            let fixed = column.type.fixedLength != nil
+            bytes.withUnsafeBufferPointer { data in
+                offsets.withUnsafeBufferPointer { o in
+                    let start = Int(o[range.lowerBound]), end = Int(o[range.upperBound])
+                    page.reserveCapacity(page.count + (end - start) + (fixed ? 0 : 4 * range.count))
+                    if fixed {
+                        page.append(contentsOf: UnsafeBufferPointer(rebasing: data[start..<end]))
+                    } else {
+                        for i in range {
+                            let s = Int(o[i]), e = Int(o[i + 1])
+                            let length = UInt32(e - s)
+                            page.append(UInt8(truncatingIfNeeded: length))
+                            page.append(UInt8(truncatingIfNeeded: length >> 8))
+                            page.append(UInt8(truncatingIfNeeded: length >> 16))
+                            page.append(UInt8(truncatingIfNeeded: length >> 24))
+                            page.append(contentsOf: UnsafeBufferPointer(rebasing: data[s..<e]))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Dictionary
+
+    /// The dictionary page body (PLAIN values), its size, and each value's index; nil when the dictionary
+    /// would pass the size limit (the chunk is then written PLAIN).
+    private func buildDictionary(_ values: ColumnData.Values) -> (page: [UInt8], count: Int, indices: [UInt32])? {
+        let limit = options.dictionaryPageSizeLimit
+        func numeric<T, K: Hashable>(_ array: [T], key: (T) -> K) -> ([UInt8], Int, [UInt32])? {
+            var table: [K: UInt32] = [:]
+            var unique: [T] = []
+            var indices = [UInt32](repeating: 0, count: array.count)
+            let width = MemoryLayout<T>.stride
+            let ok: Bool = array.withUnsafeBufferPointer { a in
+                indices.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<a.count {
+                        let k = key(a[i])
+                        if let index = table[k] {
+                            out[i] = index
+                        } else {
+                            let index = UInt32(unique.count)
+                            table[k] = index
+                            unique.append(a[i])
+                            out[i] = index
+                            if unique.count * width > limit { return false }
+                        }
+                    }
+                    return true
+                }
+            }
+            guard ok else { return nil }
+            return (unique.withUnsafeBytes { Array($0) }, unique.count, indices)
+        }
+        switch values {
+        case .boolean: return nil
+        case .int32(let a): return numeric(a) { $0 }
+        case .int64(let a): return numeric(a) { $0 }
+        case .float(let a): return numeric(a) { $0.bitPattern }
+        case .double(let a): return numeric(a) { $0.bitPattern }
+        case .bytes(let bytes, let offsets):
+            return ByteArrayDictionary.build(bytes: bytes, offsets: offsets, fixed: column.type.fixedLength != nil, limit: limit)
+        }
+    }
+
+    // MARK: Statistics
+
+    private func computeStatistics(_ data: ColumnData, into chunk: inout EncodedChunk) {
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        switch data.values {
+        case .boolean(let a):
+            guard !a.isEmpty else { return }
+            chunk.minPlain = [a.contains(false) ? 0 : 1]
+            chunk.maxPlain = [a.contains(true) ? 1 : 0]
+        case .int32(let a):
+            guard let lo = a.min(), let hi = a.max() else { return }
+            chunk.minPlain = le(lo)
+            chunk.maxPlain = le(hi)
+        case .int64(let a):
+            var lo = Int64.max, hi = Int64.min
+            a.withUnsafeBufferPointer { p in for v in p { if v < lo { lo = v }; if v > hi { hi = v } } }
+            guard !a.isEmpty else { return }
+            chunk.minPlain = le(lo)
+            chunk.maxPlain = le(hi)
+        case .float(let a):
+            var lo = Float.infinity, hi = -Float.infinity, nans = 0
+            for v in a { if v.isNaN { nans += 1 } else { lo = min(lo, v); hi = max(hi, v) } }
+            chunk.nanCount = nans
+            guard nans < a.count else { return }
+            chunk.minPlain = le(lo.bitPattern)
+            chunk.maxPlain = le(hi.bitPattern)
+        case .double(let a):
+            var lo = Double.infinity, hi = -Double.infinity, nans = 0
+            a.withUnsafeBufferPointer { p in
+                for v in p { if v.isNaN { nans += 1 } else { if v < lo { lo = v }; if v > hi { hi = v } } }
+            }
+            chunk.nanCount = nans
+            guard nans < a.count else { return }
+            chunk.minPlain = le(lo.bitPattern)
+            chunk.maxPlain = le(hi.bitPattern)
+        case .bytes(let bytes, let offsets):
+            guard offsets.count > 1 else { return }
+            let signed: Bool
+            if case .decimal = column.type { signed = true } else { signed = false }
+            var lo = 0, hi = 0
+            bytes.withUnsafeBufferPointer { data in
+                offsets.withUnsafeBufferPointer { o in
+                    func slice(_ i: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: data[Int(o[i])..<Int(o[i + 1])]) }
+                    for i in 1..<(o.count - 1) {
+                        let v = slice(i)
+                        if ByteOrder.compare(v, slice(lo), signed: signed) < 0 { lo = i }
+                        if ByteOrder.compare(v, slice(hi), signed: signed) > 0 { hi = i }
+                    }
+                }
+            }
+            chunk.minPlain = Array(bytes[Int(offsets[lo])..<Int(offsets[lo + 1])])
+            chunk.maxPlain = Array(bytes[Int(offsets[hi])..<Int(offsets[hi + 1])])
+        }
+    }
+}
+
+/// Orders of byte strings: unsigned lexicographic (strings, binary, uuid) or as big-endian two's
+/// complement numbers of equal length (fixed decimals).
+enum ByteOrder {
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, signed: Bool) -> Int {
+        if signed, let fa = a.first, let fb = b.first {
+            let na = fa & 0x80 != 0, nb = fb & 0x80 != 0
+            if na != nb { return na ? -1 : 1 }
+        }
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return c < 0 ? -1 : 1 }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+}
+
+/// A hash table over byte strings held in one buffer, for dictionary encoding without allocating a key
+/// per value.
+enum ByteArrayDictionary {
+    static func build(bytes: [UInt8], offsets: [Int32], fixed: Bool, limit: Int) -> ([UInt8], Int, [UInt32])? {
+        let count = offsets.count - 1
+        var indices = [UInt32](repeating: 0, count: count)
+        var capacity = 1024
+        var slots = [Int32](repeating: -1, count: capacity)  // value index of the first occurrence
+        var hashes: [UInt64] = []
+        var firstOccurrence: [Int32] = []
+        var page: [UInt8] = []
+        var ok = true
+        bytes.withUnsafeBufferPointer { data in
+            offsets.withUnsafeBufferPointer { o in
+                indices.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<count {
+                        let s = Int(o[i]), e = Int(o[i + 1])
+                        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                        for p in s..<e { h = (h ^ UInt64(data[p])) &* 0x0000_0100_0000_01b3 }
+                        h ^= h >> 32
+                        var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
+                        var found: UInt32?
+                        while slots[slot] >= 0 {
+                            let entry = Int(slots[slot])
+                            if hashes[entry] == h {
+                                let first = Int(firstOccurrence[entry])
+                                let fs = Int(o[first]), fe = Int(o[first + 1])
+                                if fe - fs == e - s && (e == s || memcmp(data.baseAddress! + fs, data.baseAddress! + s, e - s) == 0) {
+                                    found = UInt32(entry)
+                                    break
+                                }
+                            }
+                            slot = (slot + 1) & (capacity - 1)
+                        }
+                        if let found {
+                            out[i] = found
+                            continue
+                        }
+                        let entry = hashes.count
+                        hashes.append(h)
+                        firstOccurrence.append(Int32(i))
+                        slots[slot] = Int32(entry)
+                        out[i] = UInt32(entry)
+                        if !fixed {
+                            let length = UInt32(e - s)
+                            page.append(UInt8(truncatingIfNeeded: length))
+                            page.append(UInt8(truncatingIfNeeded: length >> 8))
+                            page.append(UInt8(truncatingIfNeeded: length >> 16))
+                            page.append(UInt8(truncatingIfNeeded: length >> 24))
+                        }
+                        page.append(contentsOf: UnsafeBufferPointer(rebasing: data[s..<e]))
+                        if page.count > limit { ok = false; return }
+                        if hashes.count * 2 > capacity {
+                            capacity *= 2
+                            slots = [Int32](repeating: -1, count: capacity)
+                            for (k, kh) in hashes.enumerated() {
+                                var t = Int(truncatingIfNeeded: kh) & (capacity - 1)
+                                while slots[t] >= 0 { t = (t + 1) & (capacity - 1) }
+                                slots[t] = Int32(k)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return ok ? (page, hashes.count, indices) : nil
+    }
+}

@@ -1,0 +1,230 @@
+/// Writes a Parquet file from columnar batches: row groups rolled at a byte size, each column
+/// dictionary-encoded while its dictionary stays small (PLAIN otherwise), pages compressed, statistics and
+/// Iceberg field ids in the footer. Memory is bounded by one row group.
+///
+/// ```swift
+/// var output = MemoryParquetOutput()
+/// let writer = ParquetFileWriter(schema: schema, options: ParquetWriterOptions(), output: output)
+/// try writer.write([ids, times, names])          // one ColumnData per column, same row count
+/// let metrics = try writer.close()               // what Iceberg's data_file needs
+/// ```
+package final class ParquetFileWriter<Output: ParquetOutput> {
+    package let schema: ParquetSchema
+    package let options: ParquetWriterOptions
+    package private(set) var output: Output
+    private var position = 0
+    private var pending: [[ColumnData]]
+    private var pendingRows = 0
+    private var pendingBytes = 0
+    private var rowGroups: [(columns: [(chunk: EncodedChunk, offset: Int)], rows: Int, offset: Int)] = []
+    private var metrics = ParquetFileMetrics()
+    private var minMax: [(min: [UInt8]?, max: [UInt8]?)]
+    private var closed = false
+
+    package init(schema: ParquetSchema, options: ParquetWriterOptions = ParquetWriterOptions(), output: Output) {
+        self.schema = schema
+        self.options = options
+        self.output = output
+        pending = Array(repeating: [], count: schema.columns.count)
+        minMax = Array(repeating: (nil, nil), count: schema.columns.count)
+    }
+
+    private func emit(_ bytes: [UInt8]) throws {
+        try output.write(bytes)
+        position += bytes.count
+    }
+
+    /// Adds rows: one ColumnData per schema column, each with the same row count.
+    package func write(_ columns: [ColumnData]) throws {
+        precondition(!closed, "write after close")
+        guard columns.count == schema.columns.count else {
+            throw ParquetError(.invalidInput, "\(columns.count) columns given, the schema has \(schema.columns.count)")
+        }
+        let rows = columns.first?.rowCount ?? 0
+        for (column, data) in zip(schema.columns, columns) {
+            guard data.rowCount == rows else {
+                throw ParquetError(.invalidInput, "column '\(column.name)' has \(data.rowCount) rows, expected \(rows)")
+            }
+            if column.isRequired && data.nullCount > 0 {
+                throw ParquetError(.invalidInput, "column '\(column.name)' is required but has \(data.nullCount) nulls")
+            }
+            try Self.check(data.values, fits: column)
+        }
+        if position == 0 { try emit(Array("PAR1".utf8)) }
+        for (i, data) in columns.enumerated() {
+            pending[i].append(data)
+            pendingBytes += Self.byteSize(data.values)
+        }
+        pendingRows += rows
+        if pendingBytes >= options.rowGroupSizeBytes { try flushRowGroup() }
+    }
+
+    private static func check(_ values: ColumnData.Values, fits column: ParquetColumn) throws {
+        let ok: Bool
+        switch (column.type.physical, values) {
+        case (.boolean, .boolean), (.int32, .int32), (.int64, .int64), (.float, .float), (.double, .double), (.byteArray, .bytes): ok = true
+        case (.fixedLenByteArray, .bytes(_, let offsets)):
+            let length = column.type.fixedLength ?? 0
+            ok = zip(offsets, offsets.dropFirst()).allSatisfy { Int($1 - $0) == length }
+        default: ok = false
+        }
+        guard ok else { throw ParquetError(.invalidInput, "column '\(column.name)': values do not fit \(column.type)") }
+    }
+
+    private static func byteSize(_ values: ColumnData.Values) -> Int {
+        switch values {
+        case .boolean(let a): a.count
+        case .int32(let a): a.count * 4
+        case .float(let a): a.count * 4
+        case .int64(let a): a.count * 8
+        case .double(let a): a.count * 8
+        case .bytes(let b, let o): b.count + o.count * 4
+        }
+    }
+
+    /// Concatenates buffered batches of one column.
+    private static func concatenate(_ batches: [ColumnData]) -> ColumnData {
+        if batches.count == 1 { return batches[0] }
+        let anyNull = batches.contains { $0.validity != nil }
+        let validity: [Bool]? = anyNull ? batches.flatMap { $0.validity ?? [Bool](repeating: true, count: $0.rowCount) } : nil
+        let values: ColumnData.Values
+        switch batches[0].values {
+        case .boolean: values = .boolean(batches.flatMap { if case .boolean(let a) = $0.values { return a }; return [] })
+        case .int32: values = .int32(batches.flatMap { if case .int32(let a) = $0.values { return a }; return [] })
+        case .int64: values = .int64(batches.flatMap { if case .int64(let a) = $0.values { return a }; return [] })
+        case .float: values = .float(batches.flatMap { if case .float(let a) = $0.values { return a }; return [] })
+        case .double: values = .double(batches.flatMap { if case .double(let a) = $0.values { return a }; return [] })
+        case .bytes:
+            var bytes: [UInt8] = [], offsets: [Int32] = [0]
+            for batch in batches {
+                guard case .bytes(let b, let o) = batch.values else { continue }
+                let base = Int32(bytes.count)
+                bytes += b
+                offsets += o.dropFirst().map { $0 + base }
+            }
+            values = .bytes(bytes: bytes, offsets: offsets)
+        }
+        return ColumnData(values: values, validity: validity)
+    }
+
+    private func flushRowGroup() throws {
+        guard pendingRows > 0 else { return }
+        let groupOffset = position
+        metrics.splitOffsets.append(Int64(groupOffset))
+        var columns: [(EncodedChunk, Int)] = []
+        for (i, column) in schema.columns.enumerated() {
+            let data = Self.concatenate(pending[i])
+            pending[i] = []
+            let chunk = try ColumnChunkEncoder(column: column, options: options).encode(data)
+            let offset = position
+            try emit(chunk.bytes)
+            columns.append((chunk, offset))
+            let id = column.fieldID
+            metrics.columnSizes[id, default: 0] += Int64(chunk.bytes.count)
+            metrics.valueCounts[id, default: 0] += Int64(chunk.valueCount)
+            metrics.nullValueCounts[id, default: 0] += Int64(chunk.nullCount)
+            if column.type == .float || column.type == .double { metrics.nanValueCounts[id, default: 0] += Int64(chunk.nanCount) }
+            if let lo = chunk.minPlain, minMax[i].min.map({ IcebergBounds.compare(lo, $0, type: column.type) < 0 }) ?? true { minMax[i].min = lo }
+            if let hi = chunk.maxPlain, minMax[i].max.map({ IcebergBounds.compare(hi, $0, type: column.type) > 0 }) ?? true { minMax[i].max = hi }
+        }
+        rowGroups.append((columns.map { (chunk: $0.0, offset: $0.1) }, pendingRows, groupOffset))
+        metrics.recordCount += Int64(pendingRows)
+        pendingRows = 0
+        pendingBytes = 0
+    }
+
+    /// Writes the last row group and the footer; returns the Iceberg metrics.
+    package func close() throws -> ParquetFileMetrics {
+        precondition(!closed, "closed twice")
+        closed = true
+        if position == 0 { try emit(Array("PAR1".utf8)) }
+        try flushRowGroup()
+        let footer = footerBytes()
+        try emit(footer)
+        try emit(withUnsafeBytes(of: UInt32(footer.count).littleEndian) { Array($0) } + Array("PAR1".utf8))
+        metrics.fileSize = Int64(position)
+        for (i, column) in schema.columns.enumerated() {
+            if let lo = minMax[i].min, let bound = IcebergBounds.iceberg(lo, type: column.type, isUpper: false, truncate: options.metricsTruncateLength) {
+                metrics.lowerBounds[column.fieldID] = bound
+            }
+            if let hi = minMax[i].max, let bound = IcebergBounds.iceberg(hi, type: column.type, isUpper: true, truncate: options.metricsTruncateLength) {
+                metrics.upperBounds[column.fieldID] = bound
+            }
+        }
+        return metrics
+    }
+
+    private func footerBytes() -> [UInt8] {
+        var w = ThriftCompactWriter()
+        w.writeStruct { f in
+            f.i32(1, 2)
+            var elements: [(inout ThriftCompactWriter) -> Void] = [{ e in
+                e.string(4, "schema")
+                e.i32(5, Int32(self.schema.columns.count))
+            }]
+            for column in schema.columns { elements.append { e in Self.schemaElement(column, &e) } }
+            f.structList(2, elements) { e, body in body(&e) }
+            f.i64(3, metrics.recordCount)
+            f.structList(4, rowGroups) { g, group in
+                g.structList(1, Array(zip(self.schema.columns, group.columns))) { c, pair in
+                    let (column, entry) = pair
+                    let chunk = entry.chunk
+                    c.i64(2, Int64(entry.offset + chunk.bytes.count))
+                    c.structField(3) { m in
+                        m.i32(1, column.type.physical.rawValue)
+                        m.i32List(2, chunk.encodings.map(\.rawValue).sorted())
+                        m.stringList(3, [column.name])
+                        m.i32(4, self.options.compression.rawValue)
+                        m.i64(5, Int64(chunk.valueCount))
+                        m.i64(6, Int64(chunk.uncompressedSize))
+                        m.i64(7, Int64(chunk.bytes.count))
+                        m.i64(9, Int64(entry.offset + chunk.dataPageOffset))
+                        if let d = chunk.dictionaryPageOffset { m.i64(11, Int64(entry.offset + d)) }
+                        m.structField(12) { s in
+                            s.i64(3, Int64(chunk.nullCount))
+                            if let hi = chunk.maxPlain { s.binary(5, hi) }
+                            if let lo = chunk.minPlain { s.binary(6, lo) }
+                        }
+                    }
+                }
+                g.i64(2, Int64(group.columns.reduce(0) { $0 + $1.chunk.uncompressedSize }))
+                g.i64(3, Int64(group.rows))
+                g.i64(5, Int64(group.offset))
+                g.i64(6, Int64(group.columns.reduce(0) { $0 + $1.chunk.bytes.count }))
+            }
+            f.string(6, options.createdBy)
+            // TypeDefinedOrder for every column, so readers trust min_value/max_value.
+            f.structList(7, schema.columns) { o, _ in o.structField(1) { _ in } }
+        }
+        return w.bytes
+    }
+
+    private static func schemaElement(_ column: ParquetColumn, _ e: inout ThriftCompactWriter) {
+        let type = column.type
+        e.i32(1, type.physical.rawValue)
+        if let length = type.fixedLength { e.i32(2, Int32(length)) }
+        e.i32(3, column.isRequired ? 0 : 1)
+        e.string(4, column.name)
+        switch type {
+        case .string: e.i32(6, 0)
+        case .date: e.i32(6, 6)
+        case .time: e.i32(6, 8)
+        case .timestamp: e.i32(6, 10)
+        case .decimal(let p, let s):
+            e.i32(6, 5)
+            e.i32(7, Int32(s))
+            e.i32(8, Int32(p))
+        default: break
+        }
+        e.i32(9, Int32(column.fieldID))
+        switch type {
+        case .string: e.structField(10) { l in l.structField(1) { _ in } }
+        case .date: e.structField(10) { l in l.structField(6) { _ in } }
+        case .time: e.structField(10) { l in l.structField(7) { t in t.bool(1, false); t.structField(2) { u in u.structField(2) { _ in } } } }
+        case .timestamp(let utc): e.structField(10) { l in l.structField(8) { t in t.bool(1, utc); t.structField(2) { u in u.structField(2) { _ in } } } }
+        case .decimal(let p, let s): e.structField(10) { l in l.structField(5) { d in d.i32(1, Int32(s)); d.i32(2, Int32(p)) } }
+        case .uuid: e.structField(10) { l in l.structField(14) { _ in } }
+        default: break
+        }
+    }
+}
