@@ -11,5 +11,6 @@ struct BenchmarkCommand: AsyncParsableCommand {
         subcommands: [
             // One line per benchmark; each lives in its own file.
             CheckpointBenchmark.self,
+            ParquetWriteBenchmark.self,
         ])
 }
