@@ -1,0 +1,132 @@
+/// What a Parquet footer says: the (flat) columns with their field ids and types, and the row groups.
+package struct ParquetFileMetadata: Sendable {
+    package struct Column: Sendable {
+        package var name: String
+        package var fieldID: Int?
+        package var type: ParquetValueType
+        package var isRequired: Bool
+    }
+
+    package struct Statistics: Sendable {
+        package var nullCount: Int64?
+        /// PLAIN-encoded min and max (from `min_value`/`max_value`, or the deprecated fields for signed types).
+        package var min: [UInt8]?
+        package var max: [UInt8]?
+    }
+
+    package struct Chunk: Sendable {
+        package var codec: ParquetCompression
+        package var valueCount: Int64
+        package var dataPageOffset: Int64
+        package var dictionaryPageOffset: Int64?
+        package var compressedSize: Int64
+        package var statistics: Statistics?
+    }
+
+    package struct RowGroup: Sendable {
+        package var rowCount: Int64
+        package var chunks: [Chunk]
+    }
+
+    package var rowCount: Int64
+    package var columns: [Column]
+    package var rowGroups: [RowGroup]
+    package var createdBy: String?
+}
+
+extension ParquetFileMetadata {
+    /// Parses the footer of `bytes`; `source` names the file in errors.
+    init(fileBytes bytes: [UInt8], source: String) throws {
+        func corrupt(_ what: String) -> ParquetError { ParquetError(.corruptFile, "\(source): \(what)") }
+        guard bytes.count >= 12, bytes.prefix(4).elementsEqual(Array("PAR1".utf8)), bytes.suffix(4).elementsEqual(Array("PAR1".utf8)) else {
+            throw corrupt("not a Parquet file (no PAR1 magic at both ends)")
+        }
+        let n = bytes.count
+        let footerLength = Int(UInt32(bytes[n - 8]) | UInt32(bytes[n - 7]) << 8 | UInt32(bytes[n - 6]) << 16 | UInt32(bytes[n - 5]) << 24)
+        guard footerLength > 0, footerLength <= n - 12 else { throw corrupt("footer length \(footerLength) does not fit the file") }
+        var reader = ThriftCompactReader(bytes, from: n - 8 - footerLength, to: n - 8, source: source)
+        let meta = try reader.readStruct()
+        let elements = meta.structs(2)
+        guard let root = elements.first else { throw corrupt("footer has no schema") }
+        let children = Int(root.int(5) ?? 0)
+        guard children == elements.count - 1 else {
+            throw ParquetError(.unsupported, "\(source): nested columns (struct, list, map) are not read yet; this file's schema has \(elements.count - 1) elements under \(children) top-level fields")
+        }
+        columns = try elements.dropFirst().map { e in
+            guard let name = e.string(4), let physicalRaw = e.int(1), let physical = PhysicalType(rawValue: Int32(physicalRaw)) else {
+                throw corrupt("a schema element has no name or physical type")
+            }
+            guard e.int(5) == nil || e.int(5) == 0 else { throw ParquetError(.unsupported, "\(source): nested column '\(name)' is not read yet") }
+            let repetition = e.int(3) ?? 0
+            guard repetition != 2 else { throw ParquetError(.unsupported, "\(source): repeated column '\(name)' is not read yet") }
+            return Column(
+                name: name, fieldID: e.int(9).map(Int.init),
+                type: try Self.valueType(physical: physical, element: e, name: name, source: source), isRequired: repetition == 0)
+        }
+        rowCount = meta.int(3) ?? 0
+        guard rowCount >= 0, rowCount <= Int64(Int32.max) else { throw corrupt("row count \(rowCount) is impossible") }
+        createdBy = meta.string(6)
+        let columnCount = columns.count
+        let totalRows = rowCount
+        rowGroups = try meta.structs(4).map { group in
+            let chunks = try group.structs(1).map { chunk -> Chunk in
+                guard let m = chunk.struct(3), let dataOffset = m.int(9), let compressed = m.int(7), let values = m.int(5) else {
+                    throw corrupt("a column chunk has no metadata")
+                }
+                guard let codec = ParquetCompression(rawValue: Int32(m.int(4) ?? 0)) else {
+                    throw ParquetError(.unsupported, "\(source): compression codec \(m.int(4) ?? -1) is not supported")
+                }
+                let start = m.int(11) ?? dataOffset
+                guard start >= 4, compressed >= 0, start + compressed <= Int64(n) - 8 - Int64(footerLength), values >= 0, values <= totalRows + (1 << 24) else {
+                    throw corrupt("column chunk at \(start) (\(compressed) bytes, \(values) values) does not fit the file")
+                }
+                var statistics: Statistics?
+                if let s = m.struct(12) {
+                    statistics = Statistics(nullCount: s.int(3), min: s.binary(6) ?? s.binary(2), max: s.binary(5) ?? s.binary(1))
+                }
+                return Chunk(codec: codec, valueCount: values, dataPageOffset: dataOffset, dictionaryPageOffset: m.int(11),
+                             compressedSize: compressed, statistics: statistics)
+            }
+            guard chunks.count == columnCount else { throw corrupt("a row group has \(chunks.count) chunks for \(columnCount) columns") }
+            return RowGroup(rowCount: group.int(3) ?? 0, chunks: chunks)
+        }
+    }
+
+    private static func valueType(physical: PhysicalType, element e: ThriftStruct, name: String, source: String) throws -> ParquetValueType {
+        let logical = e.struct(10)
+        let logicalKind = logical?.unionField
+        let converted = e.int(6)
+        switch physical {
+        case .boolean: return .boolean
+        case .float: return .float
+        case .double: return .double
+        case .int96: throw ParquetError(.unsupported, "\(source): column '\(name)' is INT96 (legacy timestamps), not supported")
+        case .int32:
+            if logicalKind == 6 || converted == 6 { return .date }
+            if logicalKind == 5 || converted == 5 { return decimal(e, logical) }
+            return .int
+        case .int64:
+            if logicalKind == 5 || converted == 5 { return decimal(e, logical) }
+            if logicalKind == 8 || converted == 10 || converted == 9 {
+                let utc = logical?.struct(8)?.bool(1) ?? true
+                return .timestamp(adjustedToUTC: utc)
+            }
+            if logicalKind == 7 || converted == 8 { return .time }
+            return .long
+        case .byteArray:
+            if logicalKind == 1 || converted == 0 || logicalKind == 12 || logicalKind == 4 { return .string }
+            if logicalKind == 5 || converted == 5 { return decimal(e, logical) }
+            return .binary
+        case .fixedLenByteArray:
+            guard let length = e.int(2), length > 0, length <= 1 << 20 else { throw ParquetError(.corruptFile, "\(source): column '\(name)' has no valid type_length") }
+            if logicalKind == 14 && length == 16 { return .uuid }
+            if logicalKind == 5 || converted == 5 { return decimal(e, logical) }
+            return .fixed(Int(length))
+        }
+    }
+
+    private static func decimal(_ e: ThriftStruct, _ logical: ThriftStruct?) -> ParquetValueType {
+        let d = logical?.struct(5)
+        return .decimal(precision: Int(d?.int(2) ?? e.int(8) ?? 38), scale: Int(d?.int(1) ?? e.int(7) ?? 0))
+    }
+}

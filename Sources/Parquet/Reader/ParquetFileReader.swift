@@ -1,0 +1,269 @@
+/// Reads a Parquet file held in memory: its footer, and each column chunk back to values (levels
+/// applied). Reads what ``ParquetFileWriter`` writes and what pyarrow writes for flat schemas: PLAIN,
+/// PLAIN_DICTIONARY and RLE_DICTIONARY values, RLE levels, data pages v1 and v2, every codec we write.
+///
+/// ```swift
+/// let file = try ParquetFileReader(bytes: bytes, source: "s3://b/data/a.parquet")
+/// file.metadata.columns.map(\.fieldID)
+/// let ids = try file.readColumn(0, rowGroup: 0)   // ColumnData
+/// ```
+package struct ParquetFileReader: Sendable {
+    package let metadata: ParquetFileMetadata
+    private let bytes: [UInt8]
+    let source: String
+    /// The most values a page may claim (guards allocations on corrupt input).
+    static let maxValuesPerPage = 1 << 24
+
+    package init(bytes: [UInt8], source: String) throws {
+        self.bytes = bytes
+        self.source = source
+        metadata = try ParquetFileMetadata(fileBytes: bytes, source: source)
+    }
+
+    private func corrupt(_ what: String, column: String) -> ParquetError {
+        ParquetError(.corruptFile, "\(source): column '\(column)': \(what)")
+    }
+
+    /// The values of column `index` in row group `rowGroup`.
+    package func readColumn(_ index: Int, rowGroup: Int) throws -> ColumnData {
+        let column = metadata.columns[index]
+        let chunk = metadata.rowGroups[rowGroup].chunks[index]
+        let start = Int(chunk.dictionaryPageOffset ?? chunk.dataPageOffset)
+        let end = start + Int(chunk.compressedSize)
+        var offset = start
+        var dictionary: ColumnData.Values?
+        var dictionaryCount = 0
+        var builder = ValueBuilder(type: column.type)
+        var validity: [Bool] = []
+        var sawNull = false
+        var valuesRead: Int64 = 0
+        while valuesRead < chunk.valueCount {
+            guard offset < end else { throw corrupt("chunk ends after \(valuesRead) of \(chunk.valueCount) values", column: column.name) }
+            var headerReader = ThriftCompactReader(bytes, from: offset, to: end, source: source)
+            let header = try headerReader.readStruct()
+            offset = headerReader.offset
+            guard let type = header.int(1), let uncompressed = header.int(2), let compressed = header.int(3),
+                compressed >= 0, uncompressed >= 0, compressed <= Int64(end - offset), uncompressed <= 1 << 30
+            else { throw corrupt("page header at \(offset) is invalid", column: column.name) }
+            let body = bytes[offset..<offset + Int(compressed)]
+            offset += Int(compressed)
+            switch type {
+            case 2:  // dictionary page
+                guard let d = header.struct(7), let count = d.int(1), count >= 0, count <= Self.maxValuesPerPage else {
+                    throw corrupt("dictionary page header is invalid", column: column.name)
+                }
+                let page = try PageCompressor.decompress(body, chunk.codec, size: Int(uncompressed), source: source)
+                var plain = ValueBuilder(type: column.type)
+                var cursor = page[...]
+                try plain.appendPlain(&cursor, count: Int(count), column: column.name, source: source)
+                dictionary = plain.values
+                dictionaryCount = Int(count)
+            case 0, 3:  // data page v1, v2
+                let isV2 = type == 3
+                guard let d = header.struct(isV2 ? 8 : 5), let count = d.int(1), count >= 0, count <= Self.maxValuesPerPage,
+                    let encodingRaw = d.int(isV2 ? 4 : 2)
+                else { throw corrupt("data page header is invalid", column: column.name) }
+                let n = Int(count)
+                var levels: [UInt32]
+                var valuesPart: ArraySlice<UInt8>
+                if isV2 {
+                    // DataPageHeaderV2: 5 definition_levels_byte_length, 6 repetition_levels_byte_length.
+                    let defLength = Int(d.int(5) ?? 0), repLength = Int(d.int(6) ?? 0)
+                    guard defLength >= 0, repLength >= 0, defLength + repLength <= body.count else {
+                        throw corrupt("v2 page level lengths exceed the page", column: column.name)
+                    }
+                    let levelBytes = body.prefix(repLength + defLength).dropFirst(repLength)
+                    levels = column.isRequired ? [] : try RLEHybridDecoder.decode(levelBytes, bitWidth: 1, count: n, source: source)
+                    let compressedValues = body.dropFirst(repLength + defLength)
+                    let isCompressed = d.bool(7) ?? true
+                    let size = Int(uncompressed) - repLength - defLength
+                    valuesPart = isCompressed ? try PageCompressor.decompress(compressedValues, chunk.codec, size: size, source: source)[...] : compressedValues
+                } else {
+                    let page = try PageCompressor.decompress(body, chunk.codec, size: Int(uncompressed), source: source)
+                    var cursor = page[...]
+                    if column.isRequired {
+                        levels = []
+                    } else {
+                        guard cursor.count >= 4 else { throw corrupt("page too short for its levels", column: column.name) }
+                        let length = Int(cursor[cursor.startIndex]) | Int(cursor[cursor.startIndex + 1]) << 8
+                            | Int(cursor[cursor.startIndex + 2]) << 16 | Int(cursor[cursor.startIndex + 3]) << 24
+                        cursor = cursor.dropFirst(4)
+                        guard length <= cursor.count else { throw corrupt("definition levels run past the page", column: column.name) }
+                        levels = try RLEHybridDecoder.decode(cursor.prefix(length), bitWidth: 1, count: n, source: source)
+                        cursor = cursor.dropFirst(length)
+                    }
+                    valuesPart = cursor
+                }
+                let present = column.isRequired ? n : levels.reduce(0) { $0 + Int($1) }
+                if !column.isRequired {
+                    validity.reserveCapacity(validity.count + n)
+                    for level in levels {
+                        validity.append(level == 1)
+                        if level == 0 { sawNull = true }
+                    }
+                } else {
+                    validity.append(contentsOf: repeatElement(true, count: n))
+                }
+                switch encodingRaw {
+                case 0:
+                    try builder.appendPlain(&valuesPart, count: present, column: column.name, source: source)
+                case 3 where column.type == .boolean:
+                    // RLE booleans (Arrow writes them in v2 pages): a 4-byte length, then the hybrid at width 1.
+                    guard valuesPart.count >= 4 else { throw corrupt("RLE boolean page too short", column: column.name) }
+                    let s = valuesPart.startIndex
+                    let length = Int(valuesPart[s]) | Int(valuesPart[s + 1]) << 8 | Int(valuesPart[s + 2]) << 16 | Int(valuesPart[s + 3]) << 24
+                    guard length <= valuesPart.count - 4 else { throw corrupt("RLE booleans run past the page", column: column.name) }
+                    let bits = try RLEHybridDecoder.decode(valuesPart.dropFirst(4).prefix(length), bitWidth: 1, count: present, source: source)
+                    builder.appendBooleans(bits.map { $0 == 1 })
+                case 2, 8:
+                    guard let dictionary else { throw corrupt("dictionary-encoded page without a dictionary", column: column.name) }
+                    guard present == 0 || !valuesPart.isEmpty else { throw corrupt("dictionary page data missing", column: column.name) }
+                    let bitWidth = present == 0 ? 0 : Int(valuesPart[valuesPart.startIndex])
+                    let indices = present == 0 ? [] : try RLEHybridDecoder.decode(valuesPart.dropFirst(), bitWidth: bitWidth, count: present, source: source)
+                    guard indices.count == present else { throw corrupt("too few dictionary indices", column: column.name) }
+                    try builder.appendFromDictionary(dictionary, count: dictionaryCount, indices: indices, column: column.name, source: source)
+                default:
+                    throw ParquetError(.unsupported, "\(source): column '\(column.name)': encoding \(encodingRaw) is not supported")
+                }
+                valuesRead += Int64(n)
+            default:
+                break  // index pages and unknown pages are skipped
+            }
+        }
+        return ColumnData(values: builder.values, validity: sawNull ? validity : nil)
+    }
+
+    /// Iceberg metrics of this file from its footer statistics (NaN counts by reading float columns).
+    package func metrics(fileSize: Int64? = nil, truncate: Int = 16) throws -> ParquetFileMetrics {
+        var m = ParquetFileMetrics()
+        m.recordCount = metadata.rowCount
+        m.fileSize = fileSize ?? Int64(bytes.count)
+        for (i, column) in metadata.columns.enumerated() {
+            guard let id = column.fieldID else { continue }
+            var lo: [UInt8]?, hi: [UInt8]?, complete = true
+            for (g, group) in metadata.rowGroups.enumerated() {
+                let chunk = group.chunks[i]
+                m.columnSizes[id, default: 0] += chunk.compressedSize
+                m.valueCounts[id, default: 0] += chunk.valueCount
+                if let nulls = chunk.statistics?.nullCount { m.nullValueCounts[id, default: 0] += nulls } else { complete = false }
+                if let min = chunk.statistics?.min, lo.map({ IcebergBounds.compare(min, $0, type: column.type) < 0 }) ?? true { lo = min }
+                if let max = chunk.statistics?.max, hi.map({ IcebergBounds.compare(max, $0, type: column.type) > 0 }) ?? true { hi = max }
+                if column.type == .float || column.type == .double {
+                    let data = try readColumn(i, rowGroup: g)
+                    var nans = 0
+                    if case .double(let a) = data.values { nans = a.reduce(0) { $0 + ($1.isNaN ? 1 : 0) } }
+                    if case .float(let a) = data.values { nans = a.reduce(0) { $0 + ($1.isNaN ? 1 : 0) } }
+                    m.nanValueCounts[id, default: 0] += Int64(nans)
+                }
+            }
+            if !complete { m.nullValueCounts[id] = nil }
+            if let lo { m.lowerBounds[id] = IcebergBounds.iceberg(lo, type: column.type, isUpper: false, truncate: truncate) }
+            if let hi { m.upperBounds[id] = IcebergBounds.iceberg(hi, type: column.type, isUpper: true, truncate: truncate) }
+        }
+        var offsets: [Int64] = []
+        for group in metadata.rowGroups {
+            if let first = group.chunks.first { offsets.append(first.dictionaryPageOffset ?? first.dataPageOffset) }
+        }
+        m.splitOffsets = offsets
+        return m
+    }
+}
+
+/// Accumulates decoded values of one column in its ColumnData form.
+struct ValueBuilder {
+    let type: ParquetValueType
+    private(set) var values: ColumnData.Values
+
+    init(type: ParquetValueType) {
+        self.type = type
+        switch type.physical {
+        case .boolean: values = .boolean([])
+        case .int32: values = .int32([])
+        case .int64, .int96: values = .int64([])
+        case .float: values = .float([])
+        case .double: values = .double([])
+        case .byteArray, .fixedLenByteArray: values = .bytes(bytes: [], offsets: [0])
+        }
+    }
+
+    mutating func appendPlain(_ cursor: inout ArraySlice<UInt8>, count: Int, column: String, source: String) throws {
+        func corrupt(_ what: String) -> ParquetError { ParquetError(.corruptFile, "\(source): column '\(column)': \(what)") }
+        func fixedWidth<T>(_ existing: [T], _: T.Type) throws -> [T] {
+            let width = MemoryLayout<T>.size
+            guard count <= cursor.count / max(width, 1) else { throw corrupt("\(count) values need \(count * width) bytes, page has \(cursor.count)") }
+            var result = existing
+            result.reserveCapacity(existing.count + count)
+            let chunk = cursor.prefix(count * width)
+            chunk.withUnsafeBytes { raw in
+                for i in 0..<count { result.append(raw.loadUnaligned(fromByteOffset: i * width, as: T.self)) }
+            }
+            cursor = cursor.dropFirst(count * width)
+            return result
+        }
+        switch values {
+        case .boolean(var a):
+            guard count <= cursor.count * 8 else { throw corrupt("too few bytes for \(count) booleans") }
+            values = .int32([])
+            for i in 0..<count { a.append(cursor[cursor.startIndex + i / 8] >> (i % 8) & 1 == 1) }
+            cursor = cursor.dropFirst((count + 7) / 8)
+            values = .boolean(a)
+        case .int32(let a): values = .int32(try fixedWidth(a, Int32.self))
+        case .int64(let a): values = .int64(try fixedWidth(a, Int64.self))
+        case .float(let a): values = .float(try fixedWidth(a, Float.self))
+        case .double(let a): values = .double(try fixedWidth(a, Double.self))
+        case .bytes(var data, var offsets):
+            values = .int32([])
+            if let length = type.fixedLength {
+                guard count <= cursor.count / length else { throw corrupt("too few bytes for \(count) fixed values") }
+                for _ in 0..<count {
+                    data.append(contentsOf: cursor.prefix(length))
+                    cursor = cursor.dropFirst(length)
+                    offsets.append(Int32(data.count))
+                }
+            } else {
+                for _ in 0..<count {
+                    guard cursor.count >= 4 else { throw corrupt("byte array length runs past the page") }
+                    let s = cursor.startIndex
+                    let length = Int(cursor[s]) | Int(cursor[s + 1]) << 8 | Int(cursor[s + 2]) << 16 | Int(cursor[s + 3]) << 24
+                    cursor = cursor.dropFirst(4)
+                    guard length <= cursor.count else { throw corrupt("byte array of \(length) bytes runs past the page") }
+                    data.append(contentsOf: cursor.prefix(length))
+                    cursor = cursor.dropFirst(length)
+                    guard data.count < Int(Int32.max) else { throw corrupt("more than 2 GiB of byte arrays") }
+                    offsets.append(Int32(data.count))
+                }
+            }
+            values = .bytes(bytes: data, offsets: offsets)
+        }
+    }
+
+    mutating func appendBooleans(_ bits: [Bool]) {
+        if case .boolean(var a) = values {
+            values = .int32([])
+            a += bits
+            values = .boolean(a)
+        }
+    }
+
+    mutating func appendFromDictionary(_ dictionary: ColumnData.Values, count: Int, indices: [UInt32], column: String, source: String) throws {
+        guard indices.allSatisfy({ Int($0) < count }) else {
+            throw ParquetError(.corruptFile, "\(source): column '\(column)': dictionary index out of range")
+        }
+        switch (values, dictionary) {
+        case (.int32(var a), .int32(let d)): values = .boolean([]); a += indices.map { d[Int($0)] }; values = .int32(a)
+        case (.int64(var a), .int64(let d)): values = .boolean([]); a += indices.map { d[Int($0)] }; values = .int64(a)
+        case (.float(var a), .float(let d)): values = .boolean([]); a += indices.map { d[Int($0)] }; values = .float(a)
+        case (.double(var a), .double(let d)): values = .boolean([]); a += indices.map { d[Int($0)] }; values = .double(a)
+        case (.bytes(var data, var offsets), .bytes(let dData, let dOffsets)):
+            values = .boolean([])
+            for index in indices {
+                let i = Int(index)
+                data.append(contentsOf: dData[Int(dOffsets[i])..<Int(dOffsets[i + 1])])
+                offsets.append(Int32(data.count))
+            }
+            values = .bytes(bytes: data, offsets: offsets)
+        default:
+            throw ParquetError(.corruptFile, "\(source): column '\(column)': dictionary of another type")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Parquet
+
+/// Values compared exactly, NaNs included (by bit pattern).
+func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
+    switch (a, b) {
+    case (.boolean(let x), .boolean(let y)): x == y
+    case (.int32(let x), .int32(let y)): x == y
+    case (.int64(let x), .int64(let y)): x == y
+    case (.float(let x), .float(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)
+    case (.double(let x), .double(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)
+    case (.bytes(let xb, let xo), .bytes(let yb, let yo)): xb == yb && xo == yo
+    default: false
+    }
+}
+
+@Suite struct ParquetReaderTests {
+    static let rows = 3_000
+
+    @Test(arguments: ParquetCompression.allCases) func ourFilesRoundTrip(_ codec: ParquetCompression) throws {
+        var options = ParquetWriterOptions()
+        options.compression = codec
+        options.pageRowLimit = 700
+        options.rowGroupSizeBytes = 100_000
+        let writer = ParquetFileWriter(schema: ParquetSamples.schema, options: options, output: MemoryParquetOutput())
+        for start in stride(from: 0, to: Self.rows, by: 1_000) {
+            try writer.write(ParquetSamples.columns(range: start..<start + 1_000))
+        }
+        let written = try writer.close()
+        let file = try ParquetFileReader(bytes: writer.output.bytes, source: "ours.parquet")
+        #expect(file.metadata.rowCount == Int64(Self.rows))
+        #expect(file.metadata.columns.map(\.fieldID) == ParquetSamples.schema.columns.map(\.fieldID))
+        #expect(file.metadata.columns.map(\.type) == ParquetSamples.schema.columns.map(\.type))
+        #expect(file.metadata.rowGroups.count == 3)
+        for (c, column) in ParquetSamples.schema.columns.enumerated() {
+            var offset = 0
+            for g in 0..<file.metadata.rowGroups.count {
+                let groupRows = Int(file.metadata.rowGroups[g].rowCount)
+                let expected = ParquetSamples.columns(range: offset..<offset + groupRows)[c]
+                let read = try file.readColumn(c, rowGroup: g)
+                #expect(sameValues(read.values, expected.values), "\(column.name) row group \(g)")
+                #expect(read.validity == expected.validity, "\(column.name) nulls in row group \(g)")
+                offset += groupRows
+            }
+        }
+        // Metrics recomputed from the footer agree with what the writer returned.
+        #expect(try file.metrics() == written)
+    }
+
+    /// Files written by pyarrow (data page v1 and v2, dictionary on and off, every codec) read back to the
+    /// values pyarrow was given.
+    @Test(arguments: ParquetCompression.allCases) func pyarrowFilesReadByUs(_ codec: ParquetCompression) throws {
+        let dir = try TestEnvironment.temporaryDirectory("pq-read")
+        defer { TestEnvironment.cleanUp(dir) }
+        try PythonTool.run(ParquetSamples.pythonExpected + "\n" + #"""
+        import sys, decimal, pyarrow as pa, pyarrow.parquet as pq
+        rows, codec, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        cols = [("b", pa.bool_()), ("i", pa.int32()), ("l", pa.int64()), ("f", pa.float32()), ("d", pa.float64()),
+                ("dec9", pa.decimal128(9, 2)), ("dec18", pa.decimal128(18, 3)), ("dec38", pa.decimal128(38, 4)),
+                ("date", pa.date32()), ("time", pa.time64("us")), ("ts", pa.timestamp("us")),
+                ("tstz", pa.timestamp("us", tz="UTC")), ("s", pa.string()), ("u", pa.binary(16)),
+                ("fx", pa.binary(3)), ("bin", pa.binary())]
+        fields, arrays = [], []
+        for c, (name, typ) in enumerate(cols):
+            required = name == "i"
+            fields.append(pa.field(name, typ, nullable=not required, metadata={"PARQUET:field_id": str(c + 1)}))
+            arrays.append(pa.array([None if is_null(r, c, required) else expected(name, r) for r in range(rows)], typ))
+        table = pa.table(arrays, schema=pa.schema(fields))
+        for version in ("1.0", "2.0"):
+            for dictionary in (True, False):
+                pq.write_table(table, f"{out}/{version}-{dictionary}.parquet", compression=codec, use_dictionary=dictionary,
+                               data_page_version=version, store_decimal_as_integer=True, data_page_size=8192)
+        """#, arguments: [String(Self.rows), codec.name, dir.path])
+        for name in ["1.0-True", "1.0-False", "2.0-True", "2.0-False"] {
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent("\(name).parquet")))
+            let file = try ParquetFileReader(bytes: bytes, source: name)
+            #expect(file.metadata.rowCount == Int64(Self.rows))
+            #expect(file.metadata.columns.map(\.fieldID) == ParquetSamples.schema.columns.map(\.fieldID))
+            let expectedAll = ParquetSamples.columns(rows: Self.rows)
+            for (c, column) in ParquetSamples.schema.columns.enumerated() where column.name != "u" {
+                #expect(file.metadata.columns[c].type == column.type, "\(name) \(column.name) type")
+                let read = try file.readColumn(c, rowGroup: 0)
+                #expect(sameValues(read.values, expectedAll[c].values), "\(name) \(column.name)")
+                #expect(read.validity == expectedAll[c].validity, "\(name) \(column.name) nulls")
+            }
+            // Footer statistics become Iceberg metrics: 'i' is required, values -50 ... 49.
+            let metrics = try file.metrics()
+            #expect(metrics.lowerBounds[2] == withUnsafeBytes(of: Int32(-50).littleEndian) { Array($0) })
+            #expect(metrics.nullValueCounts[2] == 0)
+            #expect(metrics.nanValueCounts[4] == 1)
+        }
+    }
+
+    /// A few thousand mutated files: each one reads or throws ParquetError; nothing traps or hangs.
+    @Test func fuzzedFilesNeverCrash() throws {
+        var options = ParquetWriterOptions()
+        options.compression = .snappy
+        options.pageRowLimit = 50
+        let writer = ParquetFileWriter(schema: ParquetSamples.schema, options: options, output: MemoryParquetOutput())
+        try writer.write(ParquetSamples.columns(rows: 200))
+        _ = try writer.close()
+        let original = writer.output.bytes
+        var random = SystemRandomNumberGenerator()
+        var detected = 0
+        let mutations = 3_000
+        for _ in 0..<mutations {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[at] ^= UInt8.random(in: 1...255, using: &random)
+                case 1: bytes[at] = [0x00, 0xff, 0x7f, 0x80][Int.random(in: 0..<4, using: &random)]
+                default: bytes.insert(UInt8.random(in: 0...255, using: &random), at: at)
+                }
+            }
+            do {
+                let file = try ParquetFileReader(bytes: bytes, source: "fuzz.parquet")
+                for g in file.metadata.rowGroups.indices {
+                    for c in file.metadata.columns.indices { _ = try file.readColumn(c, rowGroup: g) }
+                }
+            } catch is ParquetError {
+                detected += 1
+            }
+        }
+        #expect(detected > mutations / 10, "\(detected) of \(mutations) mutations detected")
+    }
+}
