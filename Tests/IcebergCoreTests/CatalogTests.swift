@@ -1,4 +1,5 @@
 import Foundation
+import Parquet
 import Testing
 import TestSupport
 
@@ -107,17 +108,52 @@ import TestSupport
         #expect(table.metadata.snapshots.count == 2)
         #expect(table.metadata.currentSnapshot?.summary["total-records"] == "4")
         #expect(table.metadata.currentSchema.fields.map(\.name) == ["id", "name"])
+        // Their manifest list and manifests, read by our codec, with inherited sequence numbers.
+        let snapshot = try #require(table.metadata.currentSnapshot)
+        let manifests = try ManifestCodec.readManifestList(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList)
+        #expect(manifests.count == 2)
+        #expect(manifests.map(\.addedRowsCount).sorted() == [1, 3])
+        #expect(Set(manifests.map(\.sequenceNumber)) == [1, 2])
+        var records: Int64 = 0
+        for manifest in manifests {
+            let entries = try ManifestCodec.readManifest(
+                try await table.io.read(manifest.path), manifest: manifest, schema: table.metadata.currentSchema,
+                specs: table.metadata.partitionSpecs, location: manifest.path)
+            #expect(entries.allSatisfy { $0.sequenceNumber == manifest.sequenceNumber && $0.dataFile.fileFormat == "PARQUET" })
+            #expect(entries.allSatisfy { ($0.dataFile.lowerBounds[1]?.count ?? 0) == 8 })  // long bounds, Appendix D
+            records += entries.reduce(0) { $0 + $1.dataFile.recordCount }
+        }
+        #expect(records == 4)
         // Our commit on their table, then PyIceberg sees it and still reads its rows.
-        _ = try await catalog.commit(Self.events, requirements: [.assertTableUUID(table.metadata.tableUUID)], updates: [.setProperties(["touched": "yes"])])
+        let touched = try await catalog.commit(Self.events, requirements: [.assertTableUUID(table.metadata.tableUUID)], updates: [.setProperties(["touched": "yes"])])
+        // A Parquet file of ours, appended on top of their snapshots.
+        let path = "\(dir.path)/wh/db/events/data/ours.parquet"
+        let writer = ParquetFileWriter(
+            schema: ParquetSchema(columns: [ParquetColumn(name: "id", fieldID: 1, type: .long), ParquetColumn(name: "name", fieldID: 2, type: .string)]),
+            output: MemoryParquetOutput())
+        var names = ColumnData.byteArrays()
+        for name in ["e", "f"] { names.append(string: name) }
+        try writer.write([ColumnData(values: .int64([5, 6])), names])
+        let metrics = try writer.close()
+        try await table.io.write(path, bytes: writer.output.bytes)
+        var append = FastAppend(table: touched, catalog: catalog)
+        append.add(DataFile(
+            filePath: "file://" + path, recordCount: metrics.recordCount, fileSizeInBytes: metrics.fileSize, columnSizes: metrics.columnSizes,
+            valueCounts: metrics.valueCounts, nullValueCounts: metrics.nullValueCounts, lowerBounds: metrics.lowerBounds,
+            upperBounds: metrics.upperBounds, splitOffsets: metrics.splitOffsets))
+        let appended = try await append.commit()
+        #expect(appended.metadata.currentSnapshot?.summary["total-records"] == "6")
+        #expect(appended.metadata.snapshots.count == 3)
         let output = try PythonTool.run(
             """
             import sys
             from pyiceberg.catalog.sql import SqlCatalog
             c = SqlCatalog("shared", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}/wh")
             t = c.load_table("db.events")
-            print(t.properties.get("touched"), len(t.scan().to_arrow()))
+            rows = t.scan().to_arrow()
+            print(t.properties.get("touched"), len(rows), sorted(rows.column("id").to_pylist()), "".join(sorted(rows.column("name").to_pylist())))
             """, arguments: [dir.path])
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "yes 4")
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "yes 6 [1, 2, 3, 4, 5, 6] abcdef")
     }
 
     /// Two catalogs on one SQLite file commit concurrently: every commit either lands or gets a conflict,
