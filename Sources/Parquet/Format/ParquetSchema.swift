@@ -9,8 +9,21 @@
 /// ])
 /// ```
 package struct ParquetSchema: Sendable, Equatable {
-    package var columns: [ParquetColumn]
-    package init(columns: [ParquetColumn]) { self.columns = columns }
+    /// The top-level fields (flat columns or nested trees).
+    package var nodes: [ParquetNode]
+    /// The leaf columns, in order: one column chunk each.
+    package let leaves: [ParquetLeaf]
+
+    package init(nodes: [ParquetNode]) {
+        self.nodes = nodes
+        leaves = nodes.flatMap { $0.leaves() }
+    }
+
+    /// A flat schema of primitive columns.
+    package init(columns: [ParquetColumn]) { self.init(nodes: columns.map { .primitive($0) }) }
+
+    /// The leaf columns (for a flat schema, the columns as given).
+    package var columns: [ParquetColumn] { leaves.map(\.column) }
 }
 
 /// One (flat) column.

@@ -1,10 +1,17 @@
 /// What a Parquet footer says: the (flat) columns with their field ids and types, and the row groups.
 package struct ParquetFileMetadata: Sendable {
+    /// A leaf column.
     package struct Column: Sendable {
         package var name: String
         package var fieldID: Int?
         package var type: ParquetValueType
         package var isRequired: Bool
+        /// Names from the root's child to the leaf.
+        package var path: [String]
+        package var maxDefinitionLevel: Int
+        package var maxRepetitionLevel: Int
+        /// Whether values come with levels (inside a list/map, or below an optional group).
+        package var isNested: Bool { maxRepetitionLevel > 0 || maxDefinitionLevel > 1 }
     }
 
     package struct Statistics: Sendable {
@@ -48,21 +55,37 @@ extension ParquetFileMetadata {
         let meta = try reader.readStruct()
         let elements = meta.structs(2)
         guard let root = elements.first else { throw corrupt("footer has no schema") }
-        let children = Int(root.int(5) ?? 0)
-        guard children == elements.count - 1 else {
-            throw ParquetError(.unsupported, "\(source): nested columns (struct, list, map) are not read yet; this file's schema has \(elements.count - 1) elements under \(children) top-level fields")
-        }
-        columns = try elements.dropFirst().map { e in
-            guard let name = e.string(4), let physicalRaw = e.int(1), let physical = PhysicalType(rawValue: Int32(physicalRaw)) else {
-                throw corrupt("a schema element has no name or physical type")
+        // Walk the schema tree depth first, tracking definition and repetition levels.
+        var leaves: [Column] = []
+        var index = 1
+        func walk(children: Int, path: [String], definition: Int, repetition: Int, depth: Int) throws {
+            guard depth < 64 else { throw corrupt("schema nested deeper than 64") }
+            for _ in 0..<children {
+                guard index < elements.count else { throw corrupt("schema has fewer elements than its groups claim") }
+                let e = elements[index]
+                index += 1
+                guard let name = e.string(4) else { throw corrupt("a schema element has no name") }
+                let repetitionType = e.int(3) ?? 0
+                let def = definition + (repetitionType == 0 ? 0 : 1)
+                let rep = repetition + (repetitionType == 2 ? 1 : 0)
+                let childCount = Int(e.int(5) ?? 0)
+                if childCount > 0 || e.int(1) == nil {
+                    guard childCount >= 0, childCount <= elements.count else { throw corrupt("group '\(name)' claims \(childCount) children") }
+                    try walk(children: childCount, path: path + [name], definition: def, repetition: rep, depth: depth + 1)
+                } else {
+                    guard let physicalRaw = e.int(1), let physical = PhysicalType(rawValue: Int32(physicalRaw)) else {
+                        throw corrupt("column '\(name)' has no physical type")
+                    }
+                    leaves.append(Column(
+                        name: name, fieldID: e.int(9).map(Int.init),
+                        type: try Self.valueType(physical: physical, element: e, name: name, source: source),
+                        isRequired: repetitionType == 0, path: path + [name], maxDefinitionLevel: def, maxRepetitionLevel: rep))
+                }
             }
-            guard e.int(5) == nil || e.int(5) == 0 else { throw ParquetError(.unsupported, "\(source): nested column '\(name)' is not read yet") }
-            let repetition = e.int(3) ?? 0
-            guard repetition != 2 else { throw ParquetError(.unsupported, "\(source): repeated column '\(name)' is not read yet") }
-            return Column(
-                name: name, fieldID: e.int(9).map(Int.init),
-                type: try Self.valueType(physical: physical, element: e, name: name, source: source), isRequired: repetition == 0)
         }
+        try walk(children: Int(root.int(5) ?? 0), path: [], definition: 0, repetition: 0, depth: 0)
+        guard index == elements.count else { throw corrupt("schema has \(elements.count - index) elements outside its groups") }
+        columns = leaves
         rowCount = meta.int(3) ?? 0
         guard rowCount >= 0, rowCount <= Int64(Int32.max) else { throw corrupt("row count \(rowCount) is impossible") }
         createdBy = meta.string(6)

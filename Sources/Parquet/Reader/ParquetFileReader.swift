@@ -36,6 +36,9 @@ package struct ParquetFileReader: Sendable {
         var builder = ValueBuilder(type: column.type)
         var validity: [Bool] = []
         var sawNull = false
+        var definitionLevels: [UInt16] = [], repetitionLevels: [UInt16] = []
+        let maxDef = column.maxDefinitionLevel, maxRep = column.maxRepetitionLevel
+        let defWidth = RLEHybridEncoder.bitWidth(for: maxDef), repWidth = RLEHybridEncoder.bitWidth(for: maxRep)
         var valuesRead: Int64 = 0
         while valuesRead < chunk.valueCount {
             guard offset < end else { throw corrupt("chunk ends after \(valuesRead) of \(chunk.valueCount) values", column: column.name) }
@@ -64,7 +67,7 @@ package struct ParquetFileReader: Sendable {
                     let encodingRaw = d.int(isV2 ? 4 : 2)
                 else { throw corrupt("data page header is invalid", column: column.name) }
                 let n = Int(count)
-                var levels: [UInt32]
+                var defs: [UInt32] = [], reps: [UInt32] = []
                 var valuesPart: ArraySlice<UInt8>
                 if isV2 {
                     // DataPageHeaderV2: 5 definition_levels_byte_length, 6 repetition_levels_byte_length.
@@ -72,8 +75,8 @@ package struct ParquetFileReader: Sendable {
                     guard defLength >= 0, repLength >= 0, defLength + repLength <= body.count else {
                         throw corrupt("v2 page level lengths exceed the page", column: column.name)
                     }
-                    let levelBytes = body.prefix(repLength + defLength).dropFirst(repLength)
-                    levels = column.isRequired ? [] : try RLEHybridDecoder.decode(levelBytes, bitWidth: 1, count: n, source: source)
+                    if maxRep > 0 { reps = try RLEHybridDecoder.decode(body.prefix(repLength), bitWidth: repWidth, count: n, source: source) }
+                    if maxDef > 0 { defs = try RLEHybridDecoder.decode(body.dropFirst(repLength).prefix(defLength), bitWidth: defWidth, count: n, source: source) }
                     let compressedValues = body.dropFirst(repLength + defLength)
                     let isCompressed = d.bool(7) ?? true
                     let size = Int(uncompressed) - repLength - defLength
@@ -81,28 +84,32 @@ package struct ParquetFileReader: Sendable {
                 } else {
                     let page = try PageCompressor.decompress(body, chunk.codec, size: Int(uncompressed), source: source)
                     var cursor = page[...]
-                    if column.isRequired {
-                        levels = []
-                    } else {
+                    func levels(width: Int) throws -> [UInt32] {
                         guard cursor.count >= 4 else { throw corrupt("page too short for its levels", column: column.name) }
-                        let length = Int(cursor[cursor.startIndex]) | Int(cursor[cursor.startIndex + 1]) << 8
-                            | Int(cursor[cursor.startIndex + 2]) << 16 | Int(cursor[cursor.startIndex + 3]) << 24
+                        let s = cursor.startIndex
+                        let length = Int(cursor[s]) | Int(cursor[s + 1]) << 8 | Int(cursor[s + 2]) << 16 | Int(cursor[s + 3]) << 24
                         cursor = cursor.dropFirst(4)
-                        guard length <= cursor.count else { throw corrupt("definition levels run past the page", column: column.name) }
-                        levels = try RLEHybridDecoder.decode(cursor.prefix(length), bitWidth: 1, count: n, source: source)
-                        cursor = cursor.dropFirst(length)
+                        guard length <= cursor.count else { throw corrupt("levels run past the page", column: column.name) }
+                        defer { cursor = cursor.dropFirst(length) }
+                        return try RLEHybridDecoder.decode(cursor.prefix(length), bitWidth: width, count: n, source: source)
                     }
+                    if maxRep > 0 { reps = try levels(width: repWidth) }
+                    if maxDef > 0 { defs = try levels(width: defWidth) }
                     valuesPart = cursor
                 }
-                let present = column.isRequired ? n : levels.reduce(0) { $0 + Int($1) }
-                if !column.isRequired {
+                guard maxDef == 0 || defs.count == n, maxRep == 0 || reps.count == n else {
+                    throw corrupt("page has fewer levels than values", column: column.name)
+                }
+                let present = maxDef == 0 ? n : defs.reduce(0) { $0 + (Int($1) == maxDef ? 1 : 0) }
+                if column.isNested {
+                    definitionLevels += defs.map { UInt16(truncatingIfNeeded: $0) }
+                    if maxRep > 0 { repetitionLevels += reps.map { UInt16(truncatingIfNeeded: $0) } }
+                } else if maxDef > 0 {
                     validity.reserveCapacity(validity.count + n)
-                    for level in levels {
+                    for level in defs {
                         validity.append(level == 1)
                         if level == 0 { sawNull = true }
                     }
-                } else {
-                    validity.append(contentsOf: repeatElement(true, count: n))
                 }
                 switch encodingRaw {
                 case 0:
@@ -129,6 +136,9 @@ package struct ParquetFileReader: Sendable {
             default:
                 break  // index pages and unknown pages are skipped
             }
+        }
+        if column.isNested {
+            return ColumnData(values: builder.values, levels: ColumnData.Levels(definition: definitionLevels, repetition: repetitionLevels))
         }
         return ColumnData(values: builder.values, validity: sawNull ? validity : nil)
     }
@@ -157,6 +167,7 @@ package struct ParquetFileReader: Sendable {
                 }
             }
             if !complete { m.nullValueCounts[id] = nil }
+            guard column.maxRepetitionLevel == 0 else { continue }  // no bounds inside lists and maps
             if let lo { m.lowerBounds[id] = IcebergBounds.iceberg(lo, type: column.type, isUpper: false, truncate: truncate) }
             if let hi { m.upperBounds[id] = IcebergBounds.iceberg(hi, type: column.type, isUpper: true, truncate: truncate) }
         }

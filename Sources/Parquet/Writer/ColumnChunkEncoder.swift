@@ -18,12 +18,13 @@ struct EncodedChunk {
 /// Encodes a column's values for one row group: a dictionary page when the dictionary stays small,
 /// data pages (v1) of definition levels and values, compressed.
 struct ColumnChunkEncoder {
-    let column: ParquetColumn
+    let leaf: ParquetLeaf
     let options: ParquetWriterOptions
+    var column: ParquetColumn { leaf.column }
 
     func encode(_ data: ColumnData) throws -> EncodedChunk {
         var chunk = EncodedChunk()
-        chunk.valueCount = data.rowCount
+        chunk.valueCount = data.slotCount
         chunk.nullCount = data.nullCount
         computeStatistics(data, into: &chunk)
         // Dictionary: indices for every non-null value, or nil to write PLAIN.
@@ -42,6 +43,10 @@ struct ColumnChunkEncoder {
             chunk.encodings.insert(.plain)
         }
         chunk.dataPageOffset = chunk.bytes.count
+        if let levels = data.levels {
+            try encodeNestedPages(data, levels: levels, dictionary: dictionary, into: &chunk)
+            return chunk
+        }
         // Pages: rows [start, end) with their values [valueStart, valueEnd).
         let rows = data.rowCount
         let bytesPerValue = dictionary != nil ? 2 : max(1, estimatedWidth(data.values))
@@ -52,7 +57,7 @@ struct ColumnChunkEncoder {
             let end = min(rows, row + rowsPerPage)
             var page: [UInt8] = []
             var valuesInPage = end - row
-            if !column.isRequired {
+            if leaf.maxDefinitionLevel > 0 {
                 var levels = [UInt32](repeating: 1, count: end - row)
                 if let validity {
                     valuesInPage = 0
@@ -81,7 +86,7 @@ struct ColumnChunkEncoder {
                 appendPlain(data.values, range: valueIndex..<valueIndex + valuesInPage, to: &page)
                 chunk.encodings.insert(.plain)
             }
-            if !column.isRequired { chunk.encodings.insert(.rle) }
+            if leaf.maxDefinitionLevel > 0 { chunk.encodings.insert(.rle) }
             let pageRows = end - row
             try appendPage(type: 0, body: page, to: &chunk) { header in
                 header.structField(5) { d in
@@ -105,6 +110,62 @@ struct ColumnChunkEncoder {
             }
         }
         return chunk
+    }
+
+    /// Pages of a nested column: cut at row starts (repetition level 0), each holding repetition levels,
+    /// definition levels, then the values of the slots defined to the leaf.
+    private func encodeNestedPages(
+        _ data: ColumnData, levels: ColumnData.Levels, dictionary: (page: [UInt8], count: Int, indices: [UInt32])?,
+        into chunk: inout EncodedChunk
+    ) throws {
+        let slots = levels.definition.count
+        let maxDef = UInt16(leaf.maxDefinitionLevel)
+        let defWidth = RLEHybridEncoder.bitWidth(for: leaf.maxDefinitionLevel)
+        let repWidth = RLEHybridEncoder.bitWidth(for: leaf.maxRepetitionLevel)
+        let slotsPerPage = max(1, min(options.pageRowLimit, options.pageSizeBytes / max(1, estimatedWidth(data.values))))
+        var slot = 0, valueIndex = 0
+        repeat {
+            var end = min(slots, slot + slotsPerPage)
+            if leaf.maxRepetitionLevel > 0 {
+                while end < slots && levels.repetition[end] != 0 { end += 1 }  // never split a row
+            }
+            var page: [UInt8] = []
+            func appendLevels(_ values: ArraySlice<UInt16>, width: Int) {
+                var encoder = RLEHybridEncoder(bitWidth: width, capacity: values.count / 4 + 8)
+                encoder.encode(values.map { UInt32($0) })
+                let encoded = encoder.finish()
+                withUnsafeBytes(of: UInt32(encoded.count).littleEndian) { page.append(contentsOf: $0) }
+                page += encoded
+            }
+            if leaf.maxRepetitionLevel > 0 { appendLevels(levels.repetition[slot..<end], width: repWidth) }
+            if leaf.maxDefinitionLevel > 0 { appendLevels(levels.definition[slot..<end], width: defWidth) }
+            let valuesInPage = levels.definition[slot..<end].reduce(0) { $0 + ($1 == maxDef ? 1 : 0) }
+            if let dictionary {
+                let bitWidth = RLEHybridEncoder.bitWidth(for: max(dictionary.count - 1, 0))
+                page.append(UInt8(bitWidth))
+                var encoder = RLEHybridEncoder(bitWidth: bitWidth)
+                dictionary.indices.withUnsafeBufferPointer { all in
+                    encoder.encode(UnsafeBufferPointer(rebasing: all[valueIndex..<valueIndex + valuesInPage]))
+                }
+                page += encoder.finish()
+                chunk.encodings.insert(.rleDictionary)
+            } else {
+                appendPlain(data.values, range: valueIndex..<valueIndex + valuesInPage, to: &page)
+                chunk.encodings.insert(.plain)
+            }
+            chunk.encodings.insert(.rle)
+            let pageSlots = end - slot
+            try appendPage(type: 0, body: page, to: &chunk) { header in
+                header.structField(5) { d in
+                    d.i32(1, Int32(pageSlots))
+                    d.i32(2, (dictionary != nil ? Encoding.rleDictionary : Encoding.plain).rawValue)
+                    d.i32(3, Encoding.rle.rawValue)
+                    d.i32(4, Encoding.rle.rawValue)
+                }
+            }
+            valueIndex += valuesInPage
+            slot = end
+        } while slot < slots
     }
 
     /// Compresses `body` and appends its page header and the compressed bytes.

@@ -16,16 +16,41 @@ package struct ColumnData: Sendable {
         case bytes(bytes: [UInt8], offsets: [Int32])
     }
 
+    /// Definition and repetition levels of a nested column: one entry per leaf slot (a value, a null, or an
+    /// empty or null list/map/struct above it); values are given for the slots whose definition level is the
+    /// column's maximum.
+    package struct Levels: Sendable, Equatable {
+        package var definition: [UInt16]
+        /// Empty for columns that are not inside a list or map.
+        package var repetition: [UInt16]
+        package init(definition: [UInt16], repetition: [UInt16] = []) {
+            self.definition = definition
+            self.repetition = repetition
+        }
+    }
+
     package var values: Values
-    /// One entry per row: false for null. Nil when no row is null.
+    /// One entry per row: false for null. Nil when no row is null. Not used with `levels`.
     package var validity: [Bool]?
-    /// Rows, nulls included.
-    package private(set) var rowCount: Int
+    /// Levels, for columns nested in optional structs, lists or maps.
+    package var levels: Levels?
+    /// Rows, nulls included (derived: from the levels, the validity mask or the values).
+    package var rowCount: Int {
+        if let levels {
+            return levels.repetition.isEmpty ? levels.definition.count : levels.repetition.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+        }
+        return validity?.count ?? values.count
+    }
 
     package init(values: Values, validity: [Bool]? = nil) {
         self.values = values
         self.validity = validity
-        rowCount = validity?.count ?? values.count
+    }
+
+    /// A nested column: its non-null leaf values and their levels.
+    package init(values: Values, levels: Levels) {
+        self.values = values
+        self.levels = levels
     }
 
     package static func byteArrays(capacity: Int = 0) -> ColumnData {
@@ -34,19 +59,20 @@ package struct ColumnData: Sendable {
         return ColumnData(values: .bytes(bytes: [], offsets: offsets))
     }
 
-    package var nullCount: Int { rowCount - values.count }
+    /// Slots without a value (nulls, and empty or null lists above the leaf).
+    package var nullCount: Int { (levels?.definition.count ?? rowCount) - values.count }
+
+    /// Level entries: slots for a nested column, rows otherwise.
+    package var slotCount: Int { levels?.definition.count ?? rowCount }
 
     /// Appends a null row.
     package mutating func appendNull() {
-        if validity == nil { validity = [Bool](repeating: true, count: rowCount) }
+        if validity == nil { validity = [Bool](repeating: true, count: values.count) }
         validity!.append(false)
-        rowCount += 1
     }
 
-    private mutating func appendedValue() {
-        validity?.append(true)
-        rowCount += 1
-    }
+    /// Keeps the validity mask, if there is one, in step with a value just appended.
+    private mutating func appendedValue() { validity?.append(true) }
 
     package mutating func append(int64 value: Int64) {
         guard case .int64(var array) = values else { preconditionFailure("not an int64 column") }
@@ -57,8 +83,12 @@ package struct ColumnData: Sendable {
     }
 
     package mutating func append(string value: String) {
-        var value = value
-        value.withUTF8 { append(bytes: $0) }
+        guard case .bytes(var data, var offsets) = values else { preconditionFailure("not a byte-array column") }
+        values = .int32([])  // release the storage so the arrays are uniquely referenced
+        data.append(contentsOf: value.utf8)
+        offsets.append(Int32(data.count))
+        values = .bytes(bytes: data, offsets: offsets)
+        appendedValue()
     }
 
     package mutating func append(bytes value: UnsafeBufferPointer<UInt8>) {

@@ -25,8 +25,8 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         self.schema = schema
         self.options = options
         self.output = output
-        pending = Array(repeating: [], count: schema.columns.count)
-        minMax = Array(repeating: (nil, nil), count: schema.columns.count)
+        pending = Array(repeating: [], count: schema.leaves.count)
+        minMax = Array(repeating: (nil, nil), count: schema.leaves.count)
     }
 
     private func emit(_ bytes: [UInt8]) throws {
@@ -37,16 +37,31 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
     /// Adds rows: one ColumnData per schema column, each with the same row count.
     package func write(_ columns: [ColumnData]) throws {
         precondition(!closed, "write after close")
-        guard columns.count == schema.columns.count else {
-            throw ParquetError(.invalidInput, "\(columns.count) columns given, the schema has \(schema.columns.count)")
+        guard columns.count == schema.leaves.count else {
+            throw ParquetError(.invalidInput, "\(columns.count) columns given, the schema has \(schema.leaves.count) leaf columns")
         }
         let rows = columns.first?.rowCount ?? 0
-        for (column, data) in zip(schema.columns, columns) {
+        for (leaf, data) in zip(schema.leaves, columns) {
+            let column = leaf.column
+            let path = leaf.path.joined(separator: ".")
             guard data.rowCount == rows else {
-                throw ParquetError(.invalidInput, "column '\(column.name)' has \(data.rowCount) rows, expected \(rows)")
+                throw ParquetError(.invalidInput, "column '\(path)' has \(data.rowCount) rows, expected \(rows)")
             }
-            if column.isRequired && data.nullCount > 0 {
-                throw ParquetError(.invalidInput, "column '\(column.name)' is required but has \(data.nullCount) nulls")
+            if let levels = data.levels {
+                guard levels.repetition.isEmpty == (leaf.maxRepetitionLevel == 0),
+                    levels.repetition.isEmpty || levels.repetition.count == levels.definition.count,
+                    levels.definition.allSatisfy({ Int($0) <= leaf.maxDefinitionLevel }),
+                    levels.repetition.allSatisfy({ Int($0) <= leaf.maxRepetitionLevel }),
+                    levels.repetition.first ?? 0 == 0
+                else { throw ParquetError(.invalidInput, "column '\(path)': levels do not fit its nesting (max definition \(leaf.maxDefinitionLevel), repetition \(leaf.maxRepetitionLevel))") }
+                let defined = levels.definition.reduce(0) { $0 + (Int($1) == leaf.maxDefinitionLevel ? 1 : 0) }
+                guard defined == data.values.count else {
+                    throw ParquetError(.invalidInput, "column '\(path)': \(defined) slots are defined but \(data.values.count) values given")
+                }
+            } else if leaf.needsLevels {
+                throw ParquetError(.invalidInput, "column '\(path)' is nested: give its definition and repetition levels")
+            } else if leaf.maxDefinitionLevel == 0 && data.nullCount > 0 {
+                throw ParquetError(.invalidInput, "column '\(path)' is required but has \(data.nullCount) nulls")
             }
             try Self.check(data.values, fits: column)
         }
@@ -85,6 +100,12 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
     /// Concatenates buffered batches of one column.
     private static func concatenate(_ batches: [ColumnData]) -> ColumnData {
         if batches.count == 1 { return batches[0] }
+        if batches[0].levels != nil {
+            var merged = concatenate(batches.map { ColumnData(values: $0.values) })
+            merged = ColumnData(values: merged.values, levels: ColumnData.Levels(
+                definition: batches.flatMap { $0.levels?.definition ?? [] }, repetition: batches.flatMap { $0.levels?.repetition ?? [] }))
+            return merged
+        }
         let anyNull = batches.contains { $0.validity != nil }
         let validity: [Bool]? = anyNull ? batches.flatMap { $0.validity ?? [Bool](repeating: true, count: $0.rowCount) } : nil
         let values: ColumnData.Values
@@ -112,10 +133,11 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         let groupOffset = position
         metrics.splitOffsets.append(Int64(groupOffset))
         var columns: [(EncodedChunk, Int)] = []
-        for (i, column) in schema.columns.enumerated() {
+        for (i, leaf) in schema.leaves.enumerated() {
+            let column = leaf.column
             let data = Self.concatenate(pending[i])
             pending[i] = []
-            let chunk = try ColumnChunkEncoder(column: column, options: options).encode(data)
+            let chunk = try ColumnChunkEncoder(leaf: leaf, options: options).encode(data)
             let offset = position
             try emit(chunk.bytes)
             columns.append((chunk, offset))
@@ -143,7 +165,9 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         try emit(footer)
         try emit(withUnsafeBytes(of: UInt32(footer.count).littleEndian) { Array($0) } + Array("PAR1".utf8))
         metrics.fileSize = Int64(position)
-        for (i, column) in schema.columns.enumerated() {
+        for (i, leaf) in schema.leaves.enumerated() where leaf.maxRepetitionLevel == 0 {
+            // Like Java Iceberg, no bounds for values inside lists and maps.
+            let column = leaf.column
             if let lo = minMax[i].min, let bound = IcebergBounds.iceberg(lo, type: column.type, isUpper: false, truncate: options.metricsTruncateLength) {
                 metrics.lowerBounds[column.fieldID] = bound
             }
@@ -160,20 +184,21 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
             f.i32(1, 2)
             var elements: [(inout ThriftCompactWriter) -> Void] = [{ e in
                 e.string(4, "schema")
-                e.i32(5, Int32(self.schema.columns.count))
+                e.i32(5, Int32(self.schema.nodes.count))
             }]
-            for column in schema.columns { elements.append { e in Self.schemaElement(column, &e) } }
+            for node in schema.nodes { Self.schemaElements(node, into: &elements) }
             f.structList(2, elements) { e, body in body(&e) }
             f.i64(3, metrics.recordCount)
             f.structList(4, rowGroups) { g, group in
-                g.structList(1, Array(zip(self.schema.columns, group.columns))) { c, pair in
-                    let (column, entry) = pair
+                g.structList(1, Array(zip(self.schema.leaves, group.columns))) { c, pair in
+                    let (leaf, entry) = pair
+                    let column = leaf.column
                     let chunk = entry.chunk
                     c.i64(2, Int64(entry.offset + chunk.bytes.count))
                     c.structField(3) { m in
                         m.i32(1, column.type.physical.rawValue)
                         m.i32List(2, chunk.encodings.map(\.rawValue).sorted())
-                        m.stringList(3, [column.name])
+                        m.stringList(3, leaf.path)
                         m.i32(4, self.options.compression.rawValue)
                         m.i64(5, Int64(chunk.valueCount))
                         m.i64(6, Int64(chunk.uncompressedSize))
@@ -197,6 +222,37 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
             f.structList(7, schema.columns) { o, _ in o.structField(1) { _ in } }
         }
         return w.bytes
+    }
+
+    /// The schema elements of `node`, depth first (Iceberg's layout of nested types in Parquet).
+    private static func schemaElements(_ node: ParquetNode, into elements: inout [(inout ThriftCompactWriter) -> Void]) {
+        func group(_ name: String, _ id: Int?, repetition: Int32, children: Int, converted: Int32?, logical: Int16?) {
+            elements.append { e in
+                e.i32(3, repetition)
+                e.string(4, name)
+                e.i32(5, Int32(children))
+                if let converted { e.i32(6, converted) }
+                if let id { e.i32(9, Int32(id)) }
+                if let logical { e.structField(10) { l in l.structField(logical) { _ in } } }
+            }
+        }
+        let repetition: Int32 = node.isRequired ? 0 : 1
+        switch node {
+        case .primitive(let column):
+            elements.append { e in schemaElement(column, &e) }
+        case .group(let name, let id, _, let children):
+            group(name, id, repetition: repetition, children: children.count, converted: nil, logical: nil)
+            for child in children { schemaElements(child, into: &elements) }
+        case .list(let name, let id, _, let element):
+            group(name, id, repetition: repetition, children: 1, converted: 3, logical: 3)
+            group("list", nil, repetition: 2, children: 1, converted: nil, logical: nil)
+            schemaElements(element.renamed("element"), into: &elements)
+        case .map(let name, let id, _, let key, let value):
+            group(name, id, repetition: repetition, children: 1, converted: 1, logical: 2)
+            group("key_value", nil, repetition: 2, children: 2, converted: nil, logical: nil)
+            schemaElements(key.renamed("key"), into: &elements)
+            schemaElements(value.renamed("value"), into: &elements)
+        }
     }
 
     private static func schemaElement(_ column: ParquetColumn, _ e: inout ThriftCompactWriter) {
