@@ -47,7 +47,7 @@ import TestSupport
     ]
     """#
 
-    @Test(arguments: [ParquetCompression.snappy, .zstd]) func pyarrowReadsNestedColumns(_ codec: ParquetCompression) throws {
+    @Test(arguments: ParquetCompression.allCases) func pyarrowReadsNestedColumns(_ codec: ParquetCompression) throws {
         var options = ParquetWriterOptions()
         options.compression = codec
         let writer = ParquetFileWriter(schema: Self.schema, options: options, output: MemoryParquetOutput())
