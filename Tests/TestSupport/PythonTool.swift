@@ -59,3 +59,16 @@ public enum PythonTool {
             status: process.terminationStatus)
     }
 }
+
+/// Stopping servers that tests start themselves.
+public enum TestProcesses {
+    /// SIGTERM, then SIGKILL if the process is still running after `grace` seconds; then reaps it.
+    public static func stop(_ process: Process, grace: Double = 3) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// An S3 client: signs requests with SigV4 and sends them through an ``HTTPTransport`` (libcurl by default).
+///
+/// ```swift
+/// let s3 = S3Client(configuration: S3Configuration(region: "eu-west-1", endpoint: "http://127.0.0.1:9000"),
+///                   credentials: EnvironmentCredentialsProvider())
+/// try await s3.putObject(bucket: "raw", key: "events/2026/11/24/10/a.json", body: bytes)
+/// let page = try await s3.listObjectsV2(bucket: "raw", prefix: "events/2026/11/24/", delimiter: "/")
+/// let head = try await s3.getObject(bucket: "raw", key: "events/2026/11/24/10/a.json", range: 0..<100)
+/// ```
+public struct S3Client: Sendable {
+    public let configuration: S3Configuration
+    public let credentials: any CredentialsProvider
+    public let transport: any HTTPTransport
+    let clock: @Sendable () -> Date
+
+    public init(
+        configuration: S3Configuration, credentials: any CredentialsProvider, transport: any HTTPTransport = CurlTransport.shared,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.transport = transport
+        self.clock = clock
+    }
+
+    /// Builds, signs and sends a request; throws ``S3Error`` for any status of 300 and up (other than
+    /// those in `accept`).
+    func send(
+        _ method: String, bucket: String, key: String = "", query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: [UInt8]? = nil, accept: Set<Int> = []
+    ) async throws -> HTTPResponse {
+        let (host, path, scheme) = configuration.location(bucket: bucket, key: key)
+        let payload: SigV4Signer.Payload = body.map { SigV4Signer.Payload.hashing($0) } ?? .empty
+        let request = SignableRequest(method: method, host: host, path: path, query: query, headers: headers, payload: payload)
+        let signed = SigV4Signer(region: configuration.region).sign(request, credentials: try await credentials.credentials(), date: clock())
+        let queryText = SigV4Signer.canonicalQuery(query)
+        let url = "\(scheme)://\(host)\(path)" + (queryText.isEmpty ? "" : "?\(queryText)")
+        let response = try await transport.send(HTTPRequest(method: method, url: url, headers: headers + signed, body: body))
+        guard response.status < 300 || accept.contains(response.status) else {
+            throw Self.error(response, bucket: bucket, key: key.isEmpty ? nil : key)
+        }
+        return response
+    }
+
+    static func error(_ response: HTTPResponse, bucket: String?, key: String?) -> S3Error {
+        let xml = XMLTree.parse(response.body)
+        let code = xml?.value("Code") ?? Self.codeForStatus(response.status)
+        let retryable = [500, 502, 503, 504].contains(response.status) || ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError"].contains(code)
+        return S3Error(
+            code: code, message: xml?.value("Message") ?? "HTTP \(response.status)",
+            requestID: xml?.value("RequestId") ?? response.headers["x-amz-request-id"], bucket: bucket, key: key,
+            status: response.status, isRetryable: retryable)
+    }
+
+    static func codeForStatus(_ status: Int) -> String {
+        switch status {
+        case 403: "AccessDenied"
+        case 404: "NotFound"
+        case 412: "PreconditionFailed"
+        case 503: "SlowDown"
+        default: "HTTP\(status)"
+        }
+    }
+
+    // MARK: Operations
+
+    public func createBucket(_ bucket: String) async throws {
+        var body: [UInt8]?
+        if configuration.region != "us-east-1" {
+            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        _ = try await send("PUT", bucket: bucket, body: body)
+    }
+
+    /// Uploads an object. `ifNoneMatch: "*"` creates it only if absent; `ifMatch` replaces it only if its
+    /// ETag is that one. A failed condition throws an ``S3Error`` whose ``S3Error/isPreconditionFailure`` is true.
+    /// Returns the new ETag.
+    @discardableResult
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String? = nil, ifNoneMatch: String? = nil, ifMatch: String? = nil) async throws -> String {
+        var headers: [(String, String)] = []
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        if let ifNoneMatch { headers.append(("If-None-Match", ifNoneMatch)) }
+        if let ifMatch { headers.append(("If-Match", ifMatch)) }
+        let response = try await send("PUT", bucket: bucket, key: key, headers: headers, body: body)
+        return response.headers["etag"] ?? ""
+    }
+
+    /// The object's bytes, or `range` of them (`Range: bytes=a-(b-1)`).
+    public func getObject(bucket: String, key: String, range: Range<Int64>? = nil) async throws -> [UInt8] {
+        var headers: [(String, String)] = []
+        if let range {
+            guard !range.isEmpty else { return [] }
+            headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"))
+        }
+        return try await send("GET", bucket: bucket, key: key, headers: headers).body
+    }
+
+    /// Size, ETag and last-modified of an object, or nil when there is none.
+    public func headObject(bucket: String, key: String) async throws -> S3Object? {
+        let response = try await send("HEAD", bucket: bucket, key: key, accept: [404])
+        guard response.status != 404 else { return nil }
+        let modified = response.headers["last-modified"].flatMap(Self.httpDate)
+        return S3Object(key: key, size: Int64(response.headers["content-length"] ?? "") ?? 0, etag: response.headers["etag"] ?? "", lastModified: modified ?? Date(timeIntervalSince1970: 0))
+    }
+
+    public func deleteObject(bucket: String, key: String) async throws {
+        _ = try await send("DELETE", bucket: bucket, key: key, accept: [404])
+    }
+
+    /// One page of ListObjectsV2.
+    public func listObjectsV2(
+        bucket: String, prefix: String? = nil, delimiter: String? = nil, startAfter: String? = nil,
+        continuationToken: String? = nil, maxKeys: Int? = nil
+    ) async throws -> ListObjectsPage {
+        var query: [(String, String)] = [("list-type", "2")]
+        if let prefix { query.append(("prefix", prefix)) }
+        if let delimiter { query.append(("delimiter", delimiter)) }
+        if let startAfter { query.append(("start-after", startAfter)) }
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        if let maxKeys { query.append(("max-keys", String(maxKeys))) }
+        let response = try await send("GET", bucket: bucket, query: query)
+        guard let xml = XMLTree.parse(response.body), xml.name == "ListBucketResult" else {
+            throw S3Error(code: "MalformedResponse", message: "ListObjectsV2 answered without a ListBucketResult", bucket: bucket, status: response.status)
+        }
+        let objects = xml.all("Contents").map { item in
+            S3Object(
+                key: item.value("Key") ?? "", size: Int64(item.value("Size") ?? "") ?? 0,
+                etag: (item.value("ETag") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
+                lastModified: item.value("LastModified").flatMap(Self.isoDate) ?? Date(timeIntervalSince1970: 0))
+        }
+        let prefixes = xml.all("CommonPrefixes").compactMap { $0.value("Prefix") }
+        let truncated = xml.value("IsTruncated") == "true"
+        return ListObjectsPage(objects: objects, commonPrefixes: prefixes, nextContinuationToken: truncated ? xml.value("NextContinuationToken") : nil)
+    }
+
+    /// Every page of a listing, following continuation tokens.
+    public func listAllPages(bucket: String, prefix: String? = nil, delimiter: String? = nil, startAfter: String? = nil, maxKeys: Int? = nil) -> AsyncThrowingStream<ListObjectsPage, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var token: String?
+                    repeat {
+                        let page = try await listObjectsV2(bucket: bucket, prefix: prefix, delimiter: delimiter, startAfter: token == nil ? startAfter : nil, continuationToken: token, maxKeys: maxKeys)
+                        continuation.yield(page)
+                        token = page.nextContinuationToken
+                    } while token != nil && !Task.isCancelled
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func isoDate(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
+    }
+}
+
+/// An object as a listing or HEAD describes it.
+public struct S3Object: Sendable, Equatable {
+    public var key: String
+    public var size: Int64
+    /// Without quotes.
+    public var etag: String
+    public var lastModified: Date
+
+    public init(key: String, size: Int64, etag: String, lastModified: Date) {
+        self.key = key
+        self.size = size
+        self.etag = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        self.lastModified = lastModified
+    }
+}
+
+/// One page of ListObjectsV2.
+public struct ListObjectsPage: Sendable {
+    public var objects: [S3Object]
+    public var commonPrefixes: [String]
+    /// Present when more pages follow.
+    public var nextContinuationToken: String?
+}
+
+/// Where the client sends requests.
+public struct S3Configuration: Sendable {
+    public var region: String
+    /// A custom endpoint (`http://127.0.0.1:9000` for MinIO); nil for AWS.
+    public var endpoint: String?
+    /// Path-style addressing (`host/bucket/key`); the default with a custom endpoint.
+    public var usePathStyle: Bool
+
+    public init(region: String, endpoint: String? = nil, usePathStyle: Bool? = nil) {
+        self.region = region
+        self.endpoint = endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.usePathStyle = usePathStyle ?? (endpoint != nil)
+    }
+
+    /// Host, encoded path and scheme of a request for `bucket` and `key`.
+    func location(bucket: String, key: String) -> (host: String, path: String, scheme: String) {
+        var scheme = "https"
+        var host = region == "us-east-1" ? "s3.amazonaws.com" : "s3.\(region).amazonaws.com"
+        if let endpoint {
+            let parts = endpoint.components(separatedBy: "://")
+            if parts.count == 2 { scheme = parts[0]; host = parts[1] } else { host = endpoint }
+        }
+        let keyPath = key.isEmpty ? "" : "/" + S3URIEncoding.path(key)
+        if usePathStyle { return (host, "/\(bucket)\(keyPath)", scheme) }
+        return ("\(bucket).\(host)", keyPath.isEmpty ? "/" : keyPath, scheme)
+    }
+}

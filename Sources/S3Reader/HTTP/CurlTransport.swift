@@ -1,0 +1,156 @@
+import CCurl
+import Dispatch
+import Foundation
+
+/// HTTP over libcurl. Each request runs `curl_easy_perform` on a Dispatch thread (never on Swift's
+/// cooperative pool) and resumes the awaiting task when done. Easy handles are pooled and reset, not
+/// freed, so their connections stay open for the next request (keep-alive). At most
+/// `maxConcurrentRequests` run at once; the rest wait their turn.
+///
+/// `@unchecked Sendable`: the only mutable state is the handle pool, guarded by `lock`; a handle is used by
+/// one request at a time.
+public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Seconds to establish a connection.
+        public var connectTimeout: Int = 10
+        /// A transfer slower than 1 byte/s for this many seconds is aborted (idle timeout).
+        public var idleTimeout: Int = 60
+        /// Verify TLS certificates (on by default; turn off only for test servers).
+        public var verifyTLS = true
+        /// A CA bundle file instead of the system's.
+        public var caBundle: String?
+        public var maxConcurrentRequests = 64
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let lock = NSLock()
+    private var idle: [UnsafeMutableRawPointer] = []
+    private let queue = DispatchQueue(label: "iceberg-ingest.curl", attributes: .concurrent)
+    private let slots: DispatchSemaphore
+
+    /// One transport for the process is enough; it pools connections.
+    public static let shared = CurlTransport()
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        slots = DispatchSemaphore(value: configuration.maxConcurrentRequests)
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }
+
+    deinit { for handle in idle { curl_easy_cleanup(handle) } }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [self] in
+                slots.wait()
+                defer { slots.signal() }
+                continuation.resume(with: Result { try perform(request) })
+            }
+        }
+    }
+
+    private func takeHandle() -> UnsafeMutableRawPointer? {
+        lock.withLock { idle.popLast() } ?? curl_easy_init()
+    }
+
+    private func returnHandle(_ handle: UnsafeMutableRawPointer) {
+        curl_easy_reset(handle)  // keeps the connection cache
+        lock.withLock { idle.append(handle) }
+    }
+
+    /// Collects a response; passed to curl's callbacks as userdata.
+    private final class Sink {
+        var body: [UInt8] = []
+        var headers: [String: String] = [:]
+        var upload: [UInt8] = []
+        var uploadOffset = 0
+    }
+
+    private func perform(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let handle = takeHandle() else { throw S3Error(code: "CurlInit", message: "curl_easy_init failed", isRetryable: true) }
+        var reusable = true
+        defer { if reusable { returnHandle(handle) } else { curl_easy_cleanup(handle) } }
+        let sink = Sink()
+        let box = Unmanaged.passRetained(sink)
+        defer { box.release() }
+        let userdata = box.toOpaque()
+
+        _ = ccurl_easy_setopt_string(handle, CURLOPT_URL, request.url)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeout)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, configuration.idleTimeout)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
+        if let bundle = configuration.caBundle { _ = ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, bundle) }
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+
+        switch request.method {
+        case "GET": _ = ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case "HEAD": _ = ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1)
+        default:
+            _ = ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if let body = request.body, request.method != "GET", request.method != "HEAD" {
+            sink.upload = body
+            _ = ccurl_easy_setopt_long(handle, CURLOPT_UPLOAD, 1)
+            _ = ccurl_easy_setopt_int64(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
+            _ = ccurl_easy_setopt_pointer(handle, CURLOPT_READDATA, userdata)
+            _ = ccurl_easy_setopt_read_function(handle) { buffer, size, count, user in
+                let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                let n = min(size * count, sink.upload.count - sink.uploadOffset)
+                if n > 0 {
+                    sink.upload.withUnsafeBytes { src in
+                        UnsafeMutableRawPointer(buffer!).copyMemory(from: src.baseAddress! + sink.uploadOffset, byteCount: n)
+                    }
+                    sink.uploadOffset += n
+                }
+                return n
+            }
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers { list = curl_slist_append(list, "\(name): \(value)") }
+        // No "Expect: 100-continue" round trip, and no Content-Type curl would invent.
+        list = curl_slist_append(list, "Expect:")
+        if !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) { list = curl_slist_append(list, "Content-Type:") }
+        defer { curl_slist_free_all(list) }
+        _ = ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+
+        _ = ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, userdata)
+        _ = ccurl_easy_setopt_write_function(handle) { data, size, count, user in
+            let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            data!.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+            return n
+        }
+        _ = ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, userdata)
+        _ = ccurl_easy_setopt_header_function(handle) { data, size, count, user in
+            let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            let line = data!.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+            if line.hasPrefix("HTTP/") { sink.headers = [:] }  // a new response (after 100 Continue or a redirect)
+            if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                sink.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return n
+        }
+
+        let rc = curl_easy_perform(handle)
+        guard rc == CURLE_OK else {
+            reusable = false
+            let text = String(cString: curl_easy_strerror(rc))
+            let timeout = rc == CURLE_OPERATION_TIMEDOUT
+            throw S3Error(code: timeout ? "Timeout" : "ConnectionFailed", message: "\(request.method) \(Self.redacted(request.url)): \(text)", isRetryable: true)
+        }
+        var status = 0
+        _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// A URL without its query (presigned URLs carry signatures and tokens there).
+    static func redacted(_ url: String) -> String {
+        url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+    }
+}

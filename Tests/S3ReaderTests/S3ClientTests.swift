@@ -1,0 +1,121 @@
+import Foundation
+import IcebergCore
+import Testing
+import TestSupport
+
+@testable import S3Reader
+
+/// The client against the suite's S3 endpoint (moto by default, or S3_ENDPOINT: MinIO, AWS).
+@Suite struct S3ClientTests {
+    static func client() throws -> S3Client {
+        let s3 = try TestEnvironment.s3()
+        return S3Client(
+            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)))
+    }
+
+    static func bucket(_ client: S3Client, _ label: String) async throws -> String {
+        let name = TestEnvironment.uniqueBucketName(label)
+        try await client.createBucket(name)
+        return name
+    }
+
+    @Test func objectsRangesConditionsAndErrors() async throws {
+        let s3 = try Self.client()
+        let bucket = try await Self.bucket(s3, "objects")
+        let key = "raw/2026/11/24/10/my key+1=2 ü.json"
+        let body = Array((0..<1000).map { UInt8($0 % 251) })
+        let etag = try await s3.putObject(bucket: bucket, key: key, body: body, contentType: "application/json")
+        #expect(!etag.isEmpty)
+        #expect(try await s3.getObject(bucket: bucket, key: key) == body)
+        #expect(try await s3.getObject(bucket: bucket, key: key, range: 10..<20) == Array(body[10..<20]))
+        let head = try #require(try await s3.headObject(bucket: bucket, key: key))
+        #expect(head.size == 1000)
+        #expect(head.etag == etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+        // If-None-Match: * on an existing key fails with 412, and the object is unchanged.
+        let conflict = await #expect(throws: S3Error.self) { try await s3.putObject(bucket: bucket, key: key, body: [1], ifNoneMatch: "*") }
+        #expect(conflict?.isPreconditionFailure == true)
+        #expect(try await s3.getObject(bucket: bucket, key: key) == body)
+        // If-Match with the right ETag replaces; with a wrong one fails.
+        try await s3.putObject(bucket: bucket, key: key, body: [2], ifMatch: etag)
+        let stale = await #expect(throws: S3Error.self) { try await s3.putObject(bucket: bucket, key: key, body: [3], ifMatch: etag) }
+        #expect(stale?.isPreconditionFailure == true)
+        // Errors carry S3's code and name the object.
+        let missing = await #expect(throws: S3Error.self) { try await s3.getObject(bucket: bucket, key: "nope/x") }
+        #expect(missing?.code == "NoSuchKey")
+        #expect(missing?.status == 404)
+        #expect(missing?.description.contains("s3://\(bucket)/nope/x") == true)
+        try await s3.deleteObject(bucket: bucket, key: key)
+        #expect(try await s3.headObject(bucket: bucket, key: key) == nil)
+    }
+
+    @Test func listingWithPrefixDelimiterStartAfterAndContinuation() async throws {
+        let s3 = try Self.client()
+        let bucket = try await Self.bucket(s3, "listing")
+        let keys = (0..<5).flatMap { hour in (0..<3).map { "raw/2026/11/24/\(String(format: "%02d", hour))/part-\($0).gz" } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for key in keys { group.addTask { try await s3.putObject(bucket: bucket, key: key, body: Array(key.utf8)) } }
+            try await group.waitForAll()
+        }
+        let hours = try await s3.listObjectsV2(bucket: bucket, prefix: "raw/2026/11/24/", delimiter: "/")
+        #expect(hours.commonPrefixes == (0..<5).map { "raw/2026/11/24/\(String(format: "%02d", $0))/" })
+        #expect(hours.objects.isEmpty)
+        var pages = 0
+        var listed: [String] = []
+        for try await page in s3.listAllPages(bucket: bucket, prefix: "raw/", maxKeys: 4) {
+            pages += 1
+            listed += page.objects.map(\.key)
+        }
+        #expect(pages == 4)
+        #expect(listed == keys.sorted())
+        let after = try await s3.listObjectsV2(bucket: bucket, prefix: "raw/", startAfter: "raw/2026/11/24/03/part-2.gz")
+        #expect(after.objects.map(\.key) == keys.sorted().filter { $0 > "raw/2026/11/24/03/part-2.gz" })
+        #expect(after.objects.allSatisfy { $0.size > 0 && !$0.etag.isEmpty && $0.lastModified.timeIntervalSince1970 > 1_700_000_000 })
+    }
+
+    /// The FileIO contract over S3, including eight racing exclusive creates of which exactly one wins.
+    @Test func s3FileIOContract() async throws {
+        let s3 = try Self.client()
+        let bucket = try await Self.bucket(s3, "fileio")
+        let io = S3FileIO(client: s3)
+        let base = "s3://\(bucket)/wh/db/t/"
+        try await io.write(base + "data/a.parquet", bytes: [1, 2, 3, 4, 5])
+        #expect(try await io.read(base + "data/a.parquet") == [1, 2, 3, 4, 5])
+        #expect(try await io.read(base + "data/a.parquet", range: 1..<3) == [2, 3])
+        #expect(try await io.size(base + "data/a.parquet") == 5)
+        #expect(try await io.exists(base + "data/a.parquet"))
+        #expect(try await io.list(prefix: base).map(\.location) == [base + "data/a.parquet"])
+        let missing = await #expect(throws: IcebergError.self) { try await io.read(base + "nope") }
+        #expect(missing?.code == .notFound)
+        let target = base + "metadata/00001.metadata.json"
+        let winners = await withTaskGroup(of: UInt8?.self) { group in
+            for writer in UInt8(0)..<8 {
+                group.addTask { (try? await io.writeIfAbsent(target, bytes: [writer])) == nil ? nil : writer }
+            }
+            var won: [UInt8] = []
+            for await result in group { if let result { won.append(result) } }
+            return won
+        }
+        #expect(winners.count == 1)
+        #expect(try await io.read(target) == winners)
+        let again = await #expect(throws: IcebergError.self) { try await io.writeIfAbsent(target, bytes: [9]) }
+        #expect(again?.code == .alreadyExists)
+        try await io.delete(target)
+        #expect(try await !io.exists(target))
+    }
+
+    /// 200 requests at once through one transport: every one completes (64 run at a time, on their own threads).
+    @Test func manyRequestsInFlight() async throws {
+        let s3 = try Self.client()
+        let bucket = try await Self.bucket(s3, "concurrency")
+        try await s3.putObject(bucket: bucket, key: "k", body: Array("payload".utf8))
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<200 { group.addTask { try await s3.getObject(bucket: bucket, key: "k").count } }
+            var sizes: [Int] = []
+            for try await size in group { sizes.append(size) }
+            return sizes
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0 == 7 })
+    }
+}
