@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import S3Reader
+
+/// Counts the requests that pass through, by kind.
+final class CountingTransport: HTTPTransport, @unchecked Sendable {
+    // Safe: every access to `requests` holds the lock.
+    private let lock = NSLock()
+    private var requests: [HTTPRequest] = []
+    let inner: any HTTPTransport
+
+    init(_ inner: any HTTPTransport = CurlTransport.shared) { self.inner = inner }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        lock.withLock { requests.append(request) }
+        return try await inner.send(request)
+    }
+
+    var listRequests: [String] { lock.withLock { requests.filter { $0.method == "GET" && $0.url.contains("list-type=2") }.map(\.url) } }
+    func reset() { lock.withLock { requests.removeAll() } }
+}
+
+@Suite struct PrefixPlannerTests {
+    static let hour: Int32 = 494_458  // 2026-05-29T10:00Z
+
+    @Test func layoutsNameAndParseTheirPartitions() throws {
+        #expect(PrefixLayout.firehose.prefix(forHour: Self.hour) == "2026/05/29/10/")
+        #expect(PrefixLayout.hive.prefix(forHour: Self.hour) == "year=2026/month=05/day=29/hour=10/")
+        #expect(PrefixLayout.daily.prefix(forHour: Self.hour) == "dt=2026-05-29/")
+        let custom = try PrefixLayout(pattern: "logs/{yyyy}{MM}{dd}/{HH}{mm}/")
+        #expect(custom.prefix(forHour: Self.hour) == "logs/20260529/10")
+        #expect(custom.hour(ofKey: "logs/20260529/1045/a.gz") == Self.hour)
+        #expect(PrefixLayout.firehose.hour(ofKey: "2026/05/29/10/stream-1-2026-05-29-10-00-00-abc.gz") == Self.hour)
+        #expect(PrefixLayout.hive.hour(ofKey: "year=2026/month=05/day=29/hour=10/part-0.json") == Self.hour)
+        #expect(PrefixLayout.daily.hour(ofKey: "dt=2026-05-29/x.csv") == Self.hour - 10)
+        #expect(PrefixLayout.firehose.hour(ofKey: "2024/02/29/23/leap.gz") == PrefixLayout.hour(of: Date(timeIntervalSince1970: 1_709_247_600)))
+        #expect(PrefixLayout.firehose.hour(ofKey: "manifest.json") == nil)
+        #expect(PrefixLayout.firehose.hour(ofKey: "2026/13/01/00/x") == nil)
+        #expect(throws: S3Error.self) { try PrefixLayout(pattern: "{MM}/{dd}/") }
+        #expect(throws: S3Error.self) { try PrefixLayout(pattern: "{yyyy}/{HH}/") }
+        #expect(throws: S3Error.self) { try PrefixLayout(pattern: "{yyyy}/{ss}/") }
+        let planner = PrefixPlanner(client: S3Client(configuration: S3Configuration(region: "us-east-1"), credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "a", secretAccessKey: "b"))), bucket: "b", root: "raw/", layout: .daily)
+        #expect(planner.candidatePrefixes(from: Self.hour - 30, to: Self.hour) == ["raw/dt=2026-05-28/", "raw/dt=2026-05-29/"])
+    }
+
+    /// 30 days of hourly partitions; an incremental plan lists one page per candidate hour and nothing older.
+    @Test func incrementalPlanListsOnlyCandidatePrefixes() async throws {
+        let s3 = try TestEnvironment.s3()
+        let counting = CountingTransport()
+        let client = S3Client(
+            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)),
+            transport: counting)
+        let bucket = TestEnvironment.uniqueBucketName("planner")
+        try await client.createBucket(bucket)
+        let last = Self.hour + 719  // 30 days of hours: Self.hour ... last
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = 0
+            for h in Self.hour...last {
+                if pending >= 32 { try await group.next(); pending -= 1 }
+                group.addTask {
+                    try await client.putObject(bucket: bucket, key: "raw/" + PrefixLayout.firehose.prefix(forHour: h) + "part-\(h).gz", body: [1])
+                }
+                pending += 1
+            }
+            try await group.waitForAll()
+        }
+        try await client.putObject(bucket: bucket, key: "raw/README.txt", body: [1])  // not in the layout
+        let planner = PrefixPlanner(client: client, bucket: bucket, root: "raw/", layout: .firehose)
+        let now = Date(timeIntervalSince1970: TimeInterval(Int(last) * 3600 + 1_800))
+
+        counting.reset()
+        let incremental = try await planner.plan(firstOpenHour: last - 5, now: now)
+        #expect(incremental.prefixes.count == 6)
+        #expect(counting.listRequests.count == 6, "one list request per candidate hour: \(counting.listRequests)")
+        #expect(incremental.objects.map(\.hour) == Array((last - 5)...last))
+        #expect(incremental.objects.map(\.object.key) == ((last - 5)...last).map { "raw/" + PrefixLayout.firehose.prefix(forHour: $0) + "part-\($0).gz" })
+        // No list request touched an older hour.
+        let olderPrefix = S3URIEncoding.queryComponent("raw/" + PrefixLayout.firehose.prefix(forHour: last - 6))
+        #expect(!counting.listRequests.contains { $0.contains(olderPrefix) })
+
+        // A late file in an hour inside the window is found by the next plan.
+        try await client.putObject(bucket: bucket, key: "raw/" + PrefixLayout.firehose.prefix(forHour: last - 3) + "late.gz", body: [2])
+        let again = try await planner.plan(firstOpenHour: last - 5, now: now)
+        #expect(again.objects.count == 7)
+        #expect(again.objects.contains { $0.object.key.hasSuffix("late.gz") && $0.hour == last - 3 })
+
+        // Without a watermark the whole root is listed once (1,000 keys a page), unmatched keys reported.
+        counting.reset()
+        let full = try await planner.plan(firstOpenHour: nil, now: now)
+        #expect(full.objects.count == 721)
+        #expect(full.unmatchedKeys == ["raw/README.txt"])
+        #expect(counting.listRequests.count == 1)
+        #expect(full.objects.first?.hour == Self.hour)
+    }
+}
