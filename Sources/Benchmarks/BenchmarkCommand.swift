@@ -12,5 +12,6 @@ struct BenchmarkCommand: AsyncParsableCommand {
             // One line per benchmark; each lives in its own file.
             CheckpointBenchmark.self,
             ParquetWriteBenchmark.self,
+            S3ListingBenchmark.self,
         ])
 }

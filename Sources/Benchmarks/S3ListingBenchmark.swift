@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import S3Reader
+
+/// `iceberg-bench s3-listing`: discovery of N objects over 720 hourly prefixes on an S3 endpoint (the
+/// local test bed: `scripts/s3-testbed.sh -- .build/release/iceberg-bench s3-listing`). Our planner, both
+/// incremental (the last hours) and over all 720 hours, against a plain full listing with boto3 in the same
+/// run: times and request counts.
+struct S3ListingBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "s3-listing", abstract: "List 100,000 objects over 720 hourly prefixes, against boto3 in the same run.")
+
+    @Option(help: "Objects to upload (spread over 720 hours).") var objects = 100_000
+    @Option(help: "Hours in the late-arrival window of the incremental plan.") var windowHours: Int32 = 6
+    @Option(help: "Python with boto3 for the peer.") var python = ".venv/bin/python"
+
+    final class Counter: HTTPTransport, @unchecked Sendable {
+        // Safe: `count` is only touched under the lock.
+        let lock = NSLock()
+        var count = 0
+        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+            lock.withLock { count += 1 }
+            return try await CurlTransport.shared.send(request)
+        }
+        func take() -> Int { lock.withLock { defer { count = 0 }; return count } }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["S3_ENDPOINT"] else {
+            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench s3-listing")
+        }
+        let region = env["AWS_REGION"] ?? "us-east-1"
+        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
+        let counter = Counter()
+        let client = S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials), transport: counter)
+        let bucket = "bench-listing-\(UUID().uuidString.prefix(8).lowercased())"
+        try await client.createBucket(bucket)
+        let first: Int32 = 494_458, hours: Int32 = 720
+        let uploadStart = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = 0
+            for i in 0..<objects {
+                if pending >= 64 { try await group.next(); pending -= 1 }
+                let hour = first + Int32(i % Int(hours))
+                group.addTask {
+                    try await client.putObject(bucket: bucket, key: "raw/" + PrefixLayout.firehose.prefix(forHour: hour) + "part-\(i).gz", body: [UInt8(i & 0xff)])
+                }
+                pending += 1
+            }
+            try await group.waitForAll()
+        }
+        print(String(format: "s3-listing: %d objects over %d hourly prefixes uploaded in %.1f s to %@", objects, hours, uploadStart.seconds, endpoint))
+        _ = counter.take()
+        let planner = PrefixPlanner(client: client, bucket: bucket, root: "raw/", layout: .firehose)
+        let now = Date(timeIntervalSince1970: TimeInterval(Int(first + hours - 1) * 3600 + 60))
+        var start = ContinuousClock.now
+        let incremental = try await planner.plan(firstOpenHour: first + hours - windowHours, now: now)
+        let incrementalTime = start.seconds, incrementalRequests = counter.take()
+        start = ContinuousClock.now
+        let all = try await planner.plan(firstOpenHour: first, now: now)
+        let allTime = start.seconds, allRequests = counter.take()
+        guard all.objects.count == objects else { throw ValidationError("the planner found \(all.objects.count) of \(objects) objects") }
+        let peer = try PythonPeer.run(python, code: Self.peerCode, arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey])
+        print(String(format: "  ours, incremental (last %d hours): %d objects, %d list requests, %.3f s", windowHours, incremental.objects.count, incrementalRequests, incrementalTime))
+        print(String(format: "  ours, all %d hours (16 prefixes at a time): %d objects, %d list requests, %.3f s", hours, all.objects.count, allRequests, allTime))
+        print("  boto3 full listing (paginator, one prefix): \(peer.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+
+    static let peerCode = #"""
+    import sys, time, boto3
+    endpoint, region, bucket, key, secret = sys.argv[1:6]
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret)
+    t = time.perf_counter(); n = 0; pages = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/"):
+        pages += 1; n += len(page.get("Contents", []))
+    print("%d objects, %d list requests, %.3f s" % (n, pages, time.perf_counter() - t))
+    """#
+}
