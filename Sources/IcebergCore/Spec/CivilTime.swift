@@ -2,18 +2,18 @@ import Foundation
 
 /// Calendar arithmetic on the proleptic Gregorian calendar in UTC, as the spec's date and time
 /// transforms define it (no time zones, no leap seconds).
-enum CivilTime {
+package enum CivilTime {
     static let microsPerDay: Int64 = 86_400_000_000
     static let microsPerHour: Int64 = 3_600_000_000
 
     /// Floor division (towards negative infinity), as the transforms require for pre-1970 values.
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 
     /// (year, month 1-12, day 1-31) of a day number since 1970-01-01.
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    package static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = floorDiv(z, 146_097)
         let doe = z - era * 146_097
@@ -26,7 +26,7 @@ enum CivilTime {
     }
 
     /// The day number since 1970-01-01 of a civil date.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    package static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = floorDiv(y, 400)
         let yoe = y - era * 400
@@ -36,7 +36,7 @@ enum CivilTime {
         return era * 146_097 + doe - 719_468
     }
 
-    static func pad(_ value: Int64, _ width: Int) -> String {
+    package static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(abs(value))
         return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
     }

@@ -73,19 +73,7 @@ struct ColumnChunkEncoder {
                 withUnsafeBytes(of: UInt32(encoded.count).littleEndian) { page.append(contentsOf: $0) }
                 page += encoded
             }
-            if let dictionary {
-                let bitWidth = RLEHybridEncoder.bitWidth(for: max(dictionary.count - 1, 0))
-                page.append(UInt8(bitWidth))
-                var encoder = RLEHybridEncoder(bitWidth: bitWidth, capacity: valuesInPage * bitWidth / 8 + 16)
-                dictionary.indices.withUnsafeBufferPointer { all in
-                    encoder.encode(UnsafeBufferPointer(rebasing: all[valueIndex..<valueIndex + valuesInPage]))
-                }
-                page += encoder.finish()
-                chunk.encodings.insert(.rleDictionary)
-            } else {
-                appendPlain(data.values, range: valueIndex..<valueIndex + valuesInPage, to: &page)
-                chunk.encodings.insert(.plain)
-            }
+            appendValues(data.values, dictionary: dictionary, range: valueIndex..<valueIndex + valuesInPage, to: &page, chunk: &chunk)
             if leaf.maxDefinitionLevel > 0 { chunk.encodings.insert(.rle) }
             let pageRows = end - row
             try appendPage(type: 0, body: page, to: &chunk) { header in
@@ -140,19 +128,7 @@ struct ColumnChunkEncoder {
             if leaf.maxRepetitionLevel > 0 { appendLevels(levels.repetition[slot..<end], width: repWidth) }
             if leaf.maxDefinitionLevel > 0 { appendLevels(levels.definition[slot..<end], width: defWidth) }
             let valuesInPage = levels.definition[slot..<end].reduce(0) { $0 + ($1 == maxDef ? 1 : 0) }
-            if let dictionary {
-                let bitWidth = RLEHybridEncoder.bitWidth(for: max(dictionary.count - 1, 0))
-                page.append(UInt8(bitWidth))
-                var encoder = RLEHybridEncoder(bitWidth: bitWidth)
-                dictionary.indices.withUnsafeBufferPointer { all in
-                    encoder.encode(UnsafeBufferPointer(rebasing: all[valueIndex..<valueIndex + valuesInPage]))
-                }
-                page += encoder.finish()
-                chunk.encodings.insert(.rleDictionary)
-            } else {
-                appendPlain(data.values, range: valueIndex..<valueIndex + valuesInPage, to: &page)
-                chunk.encodings.insert(.plain)
-            }
+            appendValues(data.values, dictionary: dictionary, range: valueIndex..<valueIndex + valuesInPage, to: &page, chunk: &chunk)
             chunk.encodings.insert(.rle)
             let pageSlots = end - slot
             try appendPage(type: 0, body: page, to: &chunk) { header in
@@ -166,6 +142,24 @@ struct ColumnChunkEncoder {
             valueIndex += valuesInPage
             slot = end
         } while slot < slots
+    }
+
+    /// A page's values: dictionary indices (bit width, then the RLE/bit-packed hybrid) or PLAIN values.
+    private func appendValues(
+        _ values: ColumnData.Values, dictionary: (page: [UInt8], count: Int, indices: [UInt32])?, range: Range<Int>,
+        to page: inout [UInt8], chunk: inout EncodedChunk
+    ) {
+        guard let dictionary else {
+            appendPlain(values, range: range, to: &page)
+            chunk.encodings.insert(.plain)
+            return
+        }
+        let bitWidth = RLEHybridEncoder.bitWidth(for: max(dictionary.count - 1, 0))
+        page.append(UInt8(bitWidth))
+        var encoder = RLEHybridEncoder(bitWidth: bitWidth, capacity: range.count * bitWidth / 8 + 16)
+        dictionary.indices.withUnsafeBufferPointer { all in encoder.encode(UnsafeBufferPointer(rebasing: all[range])) }
+        page += encoder.finish()
+        chunk.encodings.insert(.rleDictionary)
     }
 
     /// Compresses `body` and appends its page header and the compressed bytes.

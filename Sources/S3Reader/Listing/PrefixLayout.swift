@@ -1,4 +1,5 @@
 import Foundation
+import IcebergCore
 
 /// How a source names its time partitions under a root prefix. Times are UTC; an hour is counted in whole
 /// hours since the Unix epoch (the same count the checkpoint uses).
@@ -66,17 +67,17 @@ public struct PrefixLayout: Sendable, Equatable {
     /// The prefix (relative to the root) of the partition holding `hour`. With a `{mm}` token the prefix
     /// stops before the minutes, so one listing covers the whole hour.
     public func prefix(forHour hour: Int32) -> String {
-        let days = Int64(hour).floorDivided(by: 24)
-        let (y, m, d) = Self.civil(days: days)
+        let days = CivilTime.floorDiv(Int64(hour), 24)
+        let (y, m, d) = CivilTime.civil(days: days)
         let h = Int64(hour) - days * 24
         var out = ""
         for token in tokens {
             switch token {
             case .literal(let text): out += text
-            case .year: out += Self.pad(y, 4)
-            case .month: out += Self.pad(m, 2)
-            case .day: out += Self.pad(d, 2)
-            case .hour: out += Self.pad(h, 2)
+            case .year: out += CivilTime.pad(y, 4)
+            case .month: out += CivilTime.pad(m, 2)
+            case .day: out += CivilTime.pad(d, 2)
+            case .hour: out += CivilTime.pad(h, 2)
             case .minute: return out
             }
         }
@@ -106,45 +107,11 @@ public struct PrefixLayout: Sendable, Equatable {
             }
         }
         guard let y else { return nil }
-        return Int32(Self.days(year: y, month: m, day: d) * 24 + h)
+        return Int32(CivilTime.days(year: y, month: m, day: d) * 24 + h)
     }
 
     /// The hour containing `date`.
     public static func hour(of date: Date) -> Int32 {
-        Int32(Int64(date.timeIntervalSince1970.rounded(.down)).floorDivided(by: 3600))
-    }
-
-    static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-
-    static func civil(days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = z.floorDivided(by: 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = y.floorDivided(by: 400)
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-}
-
-extension Int64 {
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let q = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
+        Int32(CivilTime.floorDiv(Int64(date.timeIntervalSince1970.rounded(.down)), 3600))
     }
 }
