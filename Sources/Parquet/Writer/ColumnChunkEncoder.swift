@@ -75,27 +75,12 @@ struct ColumnChunkEncoder {
             }
             appendValues(data.values, dictionary: dictionary, range: valueIndex..<valueIndex + valuesInPage, to: &page, chunk: &chunk)
             if leaf.maxDefinitionLevel > 0 { chunk.encodings.insert(.rle) }
-            let pageRows = end - row
-            try appendPage(type: 0, body: page, to: &chunk) { header in
-                header.structField(5) { d in
-                    d.i32(1, Int32(pageRows))
-                    d.i32(2, (dictionary != nil ? Encoding.rleDictionary : Encoding.plain).rawValue)
-                    d.i32(3, Encoding.rle.rawValue)
-                    d.i32(4, Encoding.rle.rawValue)
-                }
-            }
+            try appendDataPage(page, values: end - row, dictionary: dictionary != nil, to: &chunk)
             valueIndex += valuesInPage
             row = end
         }
         if rows == 0 {
-            try appendPage(type: 0, body: [], to: &chunk) { header in
-                header.structField(5) { d in
-                    d.i32(1, 0)
-                    d.i32(2, Encoding.plain.rawValue)
-                    d.i32(3, Encoding.rle.rawValue)
-                    d.i32(4, Encoding.rle.rawValue)
-                }
-            }
+            try appendDataPage([], values: 0, dictionary: false, to: &chunk)
         }
         return chunk
     }
@@ -130,15 +115,7 @@ struct ColumnChunkEncoder {
             let valuesInPage = levels.definition[slot..<end].reduce(0) { $0 + ($1 == maxDef ? 1 : 0) }
             appendValues(data.values, dictionary: dictionary, range: valueIndex..<valueIndex + valuesInPage, to: &page, chunk: &chunk)
             chunk.encodings.insert(.rle)
-            let pageSlots = end - slot
-            try appendPage(type: 0, body: page, to: &chunk) { header in
-                header.structField(5) { d in
-                    d.i32(1, Int32(pageSlots))
-                    d.i32(2, (dictionary != nil ? Encoding.rleDictionary : Encoding.plain).rawValue)
-                    d.i32(3, Encoding.rle.rawValue)
-                    d.i32(4, Encoding.rle.rawValue)
-                }
-            }
+            try appendDataPage(page, values: end - slot, dictionary: dictionary != nil, to: &chunk)
             valueIndex += valuesInPage
             slot = end
         } while slot < slots
@@ -160,6 +137,18 @@ struct ColumnChunkEncoder {
         dictionary.indices.withUnsafeBufferPointer { all in encoder.encode(UnsafeBufferPointer(rebasing: all[range])) }
         page += encoder.finish()
         chunk.encodings.insert(.rleDictionary)
+    }
+
+    /// A data page (v1) of `values` level entries, levels RLE-encoded.
+    private func appendDataPage(_ body: [UInt8], values: Int, dictionary: Bool, to chunk: inout EncodedChunk) throws {
+        try appendPage(type: 0, body: body, to: &chunk) { header in
+            header.structField(5) { d in
+                d.i32(1, Int32(values))
+                d.i32(2, (dictionary ? Encoding.rleDictionary : Encoding.plain).rawValue)
+                d.i32(3, Encoding.rle.rawValue)
+                d.i32(4, Encoding.rle.rawValue)
+            }
+        }
     }
 
     /// Compresses `body` and appends its page header and the compressed bytes.
