@@ -168,33 +168,20 @@ struct ObjectIndex: Sendable, Equatable {
     @discardableResult
     private mutating func place(row: Int) -> Bool {
         let range = keyRange(row)
-        return keyBytes.withUnsafeBytes { arena in
-            let key = UnsafeRawBufferPointer(rebasing: arena[range])
-            let h = Self.hash(key)
-            return keyEnds.withUnsafeBufferPointer { ends in
-                slots.withUnsafeMutableBufferPointer { slots in
-                    let mask = slots.count - 1
-                    var slot = Int(truncatingIfNeeded: h) & mask
-                    while slots[slot] != 0 {
-                        let other = Int(slots[slot]) - 1
-                        let start = other == 0 ? 0 : ends[other - 1]
-                        if ends[other] - start == key.count
-                            && (key.count == 0 || memcmp(arena.baseAddress! + start, key.baseAddress!, key.count) == 0)
-                        {
-                            return false
-                        }
-                        slot = (slot + 1) & mask
-                    }
-                    slots[slot] = Int32(row + 1)
-                    return true
-                }
-            }
-        }
+        let (slot, existing) = keyBytes.withUnsafeBytes { probe(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        guard existing == nil else { return false }
+        slots[slot] = Int32(row + 1)
+        return true
     }
 
     /// The row whose key has exactly these bytes.
     private func find(_ key: UnsafeRawBufferPointer) -> Int? {
-        guard !slots.isEmpty else { return nil }
+        slots.isEmpty ? nil : probe(key).row
+    }
+
+    /// Linear probing from the key's hash: the row holding `key` and its slot, or the empty slot where it
+    /// would go.
+    private func probe(_ key: UnsafeRawBufferPointer) -> (slot: Int, row: Int?) {
         let h = Self.hash(key)
         return keyBytes.withUnsafeBytes { arena in
             keyEnds.withUnsafeBufferPointer { ends in
@@ -207,11 +194,11 @@ struct ObjectIndex: Sendable, Equatable {
                         if ends[row] - start == key.count
                             && (key.count == 0 || memcmp(arena.baseAddress! + start, key.baseAddress!, key.count) == 0)
                         {
-                            return row
+                            return (slot, row)
                         }
                         slot = (slot + 1) & mask
                     }
-                    return nil
+                    return (slot, nil)
                 }
             }
         }
