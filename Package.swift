@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "IcebergIngestCLI",
             dependencies: [
-                "IcebergIngest",
+                "IcebergIngest", "IcebergCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

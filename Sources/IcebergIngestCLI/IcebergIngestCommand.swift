@@ -1,5 +1,8 @@
 import ArgumentParser
+import Foundation
+import IcebergCore
 import IcebergIngest
+import Logging
 
 /// `iceberg-ingest`: the example executable over the IcebergIngest library.
 @main
@@ -7,20 +10,33 @@ struct IcebergIngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iceberg-ingest",
         abstract: "Ingest files landing in S3 or a local folder into Apache Iceberg tables, exactly once.",
+        discussion: """
+            Exit codes: 0 success; 1 failure (I/O, catalog, input); 2 invalid configuration; 3 a bad record under \
+            the 'fail' policy; 4 a commit that kept conflicting. A run that fails keeps what it committed before \
+            the failure; running again continues from there without reading anything twice.
+            """,
         version: IcebergIngestVersion.current,
-        subcommands: [Demo.self],
+        subcommands: [Run.self, Plan.self, Status.self, Demo.self],
         defaultSubcommand: Demo.self)
 }
 
-extension IcebergIngestCommand {
-    /// The README's first command. Until the pipeline lands it checks the build and prints the version.
-    struct Demo: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Run the embedded default job (local files, local warehouse, SQLite catalog).")
-
-        func run() async throws {
-            print("iceberg-ingest \(IcebergIngestVersion.current)")
-            print("The ingestion pipeline is not built yet: this build checks the toolchain and system libraries.")
+/// Exit codes scripts can rely on.
+enum ExitCodes {
+    static func code(for error: any Error) -> ExitCode {
+        if let error = error as? IngestError {
+            switch error.code {
+            case .invalidConfiguration: return ExitCode(2)
+            case .badRecord: return ExitCode(3)
+            default: return ExitCode(1)
+            }
         }
+        if let error = error as? IcebergError, error.code == .commitConflict { return ExitCode(4) }
+        return ExitCode(1)
+    }
+
+    /// Prints the error on stderr and returns the exit code to throw.
+    static func report(_ error: any Error) -> ExitCode {
+        FileHandle.standardError.write(Data("iceberg-ingest: error: \(error)\n".utf8))
+        return code(for: error)
     }
 }

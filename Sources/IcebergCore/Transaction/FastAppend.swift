@@ -24,6 +24,9 @@ public struct FastAppend: Sendable {
     public var clock: MillisecondClock
     /// Called before each retry with the attempt number and the conflict; for logs and tests.
     public var onRetry: (@Sendable (Int, IcebergError) -> Void)?
+    /// Called after the manifest and manifest list are written, just before each catalog swap (fail-point
+    /// tests stop a process here).
+    package var beforeCatalogSwap: (@Sendable () throws -> Void)?
 
     public init(table: Table, catalog: any Catalog, snapshotID: Int64? = nil, clock: @escaping MillisecondClock = WallClock.nowMillis) {
         self.table = table
@@ -86,6 +89,7 @@ public struct FastAppend: Sendable {
             do {
                 let (updates, requirements) = try await stage(on: base, newManifests: newManifests, listLocation: listLocation)
                 written.append(listLocation)
+                try beforeCatalogSwap?()
                 let committed = try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
                 // Keep the files that are now part of the table.
                 written.removeAll()

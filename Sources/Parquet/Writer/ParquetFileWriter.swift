@@ -29,6 +29,13 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         minMax = Array(repeating: (nil, nil), count: schema.leaves.count)
     }
 
+    /// Bytes written so far plus the rows buffered for the current row group (uncompressed): what the file
+    /// would weigh if closed now, at most. Rolling writers compare it with their target size.
+    package var estimatedFileSize: Int { position + pendingBytes }
+
+    /// Rows written or buffered.
+    package private(set) var rowCount = 0
+
     private func emit(_ bytes: [UInt8]) throws {
         try output.write(bytes)
         position += bytes.count
@@ -71,6 +78,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
             pendingBytes += Self.byteSize(data.values)
         }
         pendingRows += rows
+        rowCount += rows
         if pendingBytes >= options.rowGroupSizeBytes { try flushRowGroup() }
     }
 

@@ -1,0 +1,94 @@
+import Checkpoint
+import IcebergCore
+
+/// The input files' format. Compression (gzip, zstd, snappy framed or Hadoop) is detected from magic bytes.
+public enum InputFormat: Sendable, Equatable {
+    /// JSON objects, one per line, or concatenated with no delimiter as Firehose writes them.
+    case json
+    /// CSV with a header line (RFC 4180 quoting) and this delimiter.
+    case csv(delimiter: UInt8)
+
+    /// `json`, `csv`, `csv;` (a delimiter after `csv`), `tsv`.
+    public init(parsing text: String) throws {
+        switch text.lowercased() {
+        case "json", "jsonl", "json-lines", "ndjson", "firehose": self = .json
+        case "csv": self = .csv(delimiter: UInt8(ascii: ","))
+        case "tsv": self = .csv(delimiter: 0x09)
+        default:
+            if text.lowercased().hasPrefix("csv"), text.utf8.count == 4, let d = text.utf8.last {
+                self = .csv(delimiter: d)
+            } else {
+                throw IngestError(.invalidConfiguration, "unknown input format '\(text)': use json, csv, csv<delimiter> or tsv")
+            }
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .json: "json"
+        case .csv(let d): d == UInt8(ascii: ",") ? "csv" : (d == 0x09 ? "tsv" : "csv" + String(UnicodeScalar(d)))
+        }
+    }
+}
+
+/// Everything a run needs besides the catalog and the source: the table, its schema and partitioning, how
+/// to read the input, what to do with bad records, and when to commit.
+///
+/// ```swift
+/// var configuration = IngestConfiguration(
+///     table: try TableIdentifier(parsing: "analytics.events"),
+///     schema: try SchemaText.schema("id long not null, event_time timestamptz, name string"))
+/// configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: configuration.schema)
+/// configuration.badRecordPolicy = .skip
+/// ```
+public struct IngestConfiguration: Sendable {
+    /// The table to ingest into; created when missing.
+    public var table: TableIdentifier
+    /// The schema to create the table with. An existing table keeps its own schema.
+    public var schema: Schema
+    /// The partition spec to create the table with (unpartitioned by default).
+    public var partitionSpec: PartitionSpec = .unpartitioned
+    /// Properties of a created table.
+    public var tableProperties: [String: String] = [:]
+    /// Where a created table lives (default: the catalog's warehouse).
+    public var tableLocation: String?
+    public var format: InputFormat = .json
+    public var conversion = ConversionOptions()
+    public var badRecordPolicy: BadRecordPolicy = .fail
+    /// Where dead-letter files go (`dead-letter` policy), through the table's FileIO: a local path for a local
+    /// warehouse, `s3://...` for one on S3. Default: `<table location>/dead-letter`.
+    public var deadLetterLocation: String?
+    public var changedObjectPolicy: ChangedObjectPolicy = .skip
+    /// How long files may still arrive in an hour after it ended.
+    public var lateArrivalHours: Int32 = 2
+    /// This worker's shard of the source.
+    public var shard: ShardID = .single
+    /// Commit after this many input objects...
+    public var commitEveryObjects = 1_000
+    /// ...or this many input bytes (as stored, compressed), whichever comes first.
+    public var commitEveryBytes: Int64 = 2 << 30
+    /// Data files roll at this size.
+    public var targetFileSizeBytes = 128 << 20
+    /// Zstandard level of the data files.
+    public var zstdLevel: Int32 = 1
+    /// Input is read in ranges of this size.
+    public var readChunkBytes = 8 << 20
+    /// Rows parsed before they are handed to the writers.
+    public var batchRows = 65_536
+    /// Input objects read at the same time (each is parsed in turn; the next ones are fetched meanwhile).
+    public var prefetchObjects = 2
+    /// Data files uploaded at the same time.
+    public var uploadConcurrency = 4
+
+    public init(table: TableIdentifier, schema: Schema) {
+        self.table = table
+        self.schema = schema
+    }
+
+    func validate() throws {
+        guard commitEveryObjects > 0, commitEveryBytes > 0, targetFileSizeBytes > 0, readChunkBytes >= 1024, batchRows > 0 else {
+            throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size and batch rows must be positive")
+        }
+        guard lateArrivalHours >= 0 else { throw IngestError(.invalidConfiguration, "late-arrival window must not be negative") }
+    }
+}

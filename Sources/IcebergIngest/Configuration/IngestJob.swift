@@ -1,0 +1,195 @@
+import Checkpoint
+import Foundation
+import IcebergCore
+import Logging
+import S3Reader
+
+/// A whole job as a configuration file describes it: where the input is, which catalog and table, the
+/// schema and partitioning, and the run's policies. The example executable reads it from a JSON file and
+/// lets flags override any key.
+///
+/// ```json
+/// {
+///   "source":  {"uri": "s3://raw/events/", "layout": "firehose", "format": "json", "late_arrival_hours": 2},
+///   "catalog": {"uri": "sqlite:/var/lib/ingest/catalog.db", "warehouse": "s3://lake/warehouse"},
+///   "table":   {"name": "analytics.events", "schema": "id long not null, event_time timestamptz, name string",
+///               "partition": "hour(event_time)"},
+///   "ingest":  {"bad_records": "dead-letter", "epoch_unit": "milliseconds", "shard": "0/3"},
+///   "s3":      {"endpoint": "http://127.0.0.1:9000", "region": "us-east-1"}
+/// }
+/// ```
+///
+/// `schema` is the short column list of ``SchemaText`` or an Iceberg schema JSON object.
+public struct IngestJob: Sendable {
+    public var sourceURI: String
+    public var layout = "firehose"
+    public var format = "json"
+    public var lateArrivalHours: Int32 = 2
+    /// `sqlite:<path>` (the embedded default).
+    public var catalogURI = "sqlite:warehouse/catalog.db"
+    public var warehouse = "warehouse"
+    public var tableName: String
+    /// Short column list or Iceberg schema JSON text.
+    public var schema: String
+    public var partition = ""
+    public var tableProperties: [String: String] = [:]
+    public var badRecords: BadRecordPolicy = .fail
+    public var deadLetter: String?
+    public var changedObjects: ChangedObjectPolicy = .skip
+    public var epochUnit: ConversionOptions.EpochUnit = .auto
+    public var numbersFromStrings = true
+    /// `i/n`: this worker is shard i of n.
+    public var shard = "0/1"
+    public var commitEveryObjects = 1_000
+    public var commitEveryBytes: Int64 = 2 << 30
+    public var targetFileSizeMB = 128
+    public var s3Endpoint: String?
+    public var s3Region: String?
+
+    public init(sourceURI: String, tableName: String, schema: String) {
+        self.sourceURI = sourceURI
+        self.tableName = tableName
+        self.schema = schema
+    }
+
+    /// Reads a job file (JSON, see the type's documentation); errors name the file and key.
+    public init(file path: String) throws {
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw IngestError(.invalidConfiguration, "cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        let json = try JSONValue.parse(bytes, source: path)
+        func section(_ name: String) throws -> JSONValue? {
+            guard let value = json[name] else { return nil }
+            guard case .object = value else { throw IngestError(.invalidConfiguration, "\(path): '\(name)' must be an object") }
+            return value
+        }
+        func string(_ s: JSONValue?, _ section: String, _ key: String) throws -> String? {
+            guard let value = s?[key] else { return nil }
+            switch value {
+            case .string(let text): return text
+            case .int(let i): return String(i)
+            case .object, .array:
+                if section == "table" && key == "schema" { return value.serialized() }
+                fallthrough
+            default: throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be a string")
+            }
+        }
+        func int(_ s: JSONValue?, _ section: String, _ key: String) throws -> Int64? {
+            guard let value = s?[key] else { return nil }
+            guard case .int(let i) = value else { throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be an integer") }
+            return i
+        }
+        let source = try section("source"), catalog = try section("catalog"), table = try section("table")
+        let ingest = try section("ingest"), s3 = try section("s3")
+        guard let uri = try string(source, "source", "uri") else { throw IngestError(.invalidConfiguration, "\(path): 'source.uri' is required") }
+        guard let name = try string(table, "table", "name") else { throw IngestError(.invalidConfiguration, "\(path): 'table.name' is required") }
+        guard let schema = try string(table, "table", "schema") else { throw IngestError(.invalidConfiguration, "\(path): 'table.schema' is required") }
+        self.init(sourceURI: uri, tableName: name, schema: schema)
+        if let v = try string(source, "source", "layout") { layout = v }
+        if let v = try string(source, "source", "format") { format = v }
+        if let v = try int(source, "source", "late_arrival_hours") { lateArrivalHours = Int32(v) }
+        if let v = try string(catalog, "catalog", "uri") { catalogURI = v }
+        if let v = try string(catalog, "catalog", "warehouse") { warehouse = v }
+        if let v = try string(table, "table", "partition") { partition = v }
+        if case .object(let properties)? = table?["properties"] {
+            for (k, v) in properties {
+                guard case .string(let text) = v else { throw IngestError(.invalidConfiguration, "\(path): 'table.properties.\(k)' must be a string") }
+                tableProperties[k] = text
+            }
+        }
+        func choice<T: RawRepresentable>(_ key: String, _: T.Type) throws -> T? where T.RawValue == String {
+            guard let text = try string(ingest, "ingest", key) else { return nil }
+            guard let value = T(rawValue: text) else { throw IngestError(.invalidConfiguration, "\(path): 'ingest.\(key)' cannot be '\(text)'") }
+            return value
+        }
+        if let v = try choice("bad_records", BadRecordPolicy.self) { badRecords = v }
+        if let v = try choice("changed_objects", ChangedObjectPolicy.self) { changedObjects = v }
+        if let v = try choice("epoch_unit", ConversionOptions.EpochUnit.self) { epochUnit = v }
+        deadLetter = try string(ingest, "ingest", "dead_letter")
+        if let v = try string(ingest, "ingest", "shard") { shard = v }
+        if let v = try int(ingest, "ingest", "commit_every_objects") { commitEveryObjects = Int(v) }
+        if let v = try int(ingest, "ingest", "commit_every_bytes") { commitEveryBytes = v }
+        if let v = try int(ingest, "ingest", "target_file_size_mb") { targetFileSizeMB = Int(v) }
+        if case .bool(let b)? = ingest?["numbers_from_strings"] { numbersFromStrings = b }
+        s3Endpoint = try string(s3, "s3", "endpoint")
+        s3Region = try string(s3, "s3", "region")
+    }
+
+    /// The run configuration this job describes.
+    public func configuration() throws -> IngestConfiguration {
+        let identifier = try TableIdentifier(parsing: tableName)
+        let trimmed = schema.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parsedSchema = trimmed.hasPrefix("{") ? try Schema(json: try JSONValue.parse(trimmed, source: "table.schema"), source: "table.schema") : try SchemaText.schema(trimmed)
+        var configuration = IngestConfiguration(table: identifier, schema: parsedSchema)
+        configuration.partitionSpec = try SchemaText.partitionSpec(partition, schema: parsedSchema)
+        configuration.tableProperties = tableProperties
+        configuration.format = try InputFormat(parsing: format)
+        configuration.conversion = ConversionOptions(epochUnit: epochUnit, numbersFromStrings: numbersFromStrings)
+        configuration.badRecordPolicy = badRecords
+        configuration.deadLetterLocation = deadLetter
+        configuration.changedObjectPolicy = changedObjects
+        configuration.lateArrivalHours = lateArrivalHours
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+            throw IngestError(.invalidConfiguration, "shard '\(shard)' is not i/n with 0 <= i < n")
+        }
+        configuration.shard = ShardID(index: index, count: count)
+        configuration.commitEveryObjects = commitEveryObjects
+        configuration.commitEveryBytes = commitEveryBytes
+        configuration.targetFileSizeBytes = targetFileSizeMB << 20
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The S3 client for `s3://` sources and warehouses: endpoint and region from the job, else from
+    /// `S3_ENDPOINT`/`AWS_ENDPOINT_URL` and `AWS_REGION`; credentials from the environment.
+    public func s3Client(environment: [String: String] = ProcessInfo.processInfo.environment) -> S3Client {
+        let endpoint = s3Endpoint ?? environment["S3_ENDPOINT"] ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
+        let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        return S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: EnvironmentCredentialsProvider(environment: environment))
+    }
+
+    /// Opens the catalog the job names.
+    public func catalog() throws -> any Catalog {
+        guard catalogURI.hasPrefix("sqlite:") else {
+            throw IngestError(.invalidConfiguration, "catalog '\(catalogURI)': only sqlite:<path> catalogs are supported so far")
+        }
+        var path = String(catalogURI.dropFirst("sqlite:".count))
+        while path.hasPrefix("//") { path.removeFirst() }
+        let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
+        var warehouseLocation = warehouse
+        if !warehouse.hasPrefix("s3://") {
+            warehouseLocation = URL(fileURLWithPath: warehouse).standardizedFileURL.path
+            try FileManager.default.createDirectory(atPath: warehouseLocation, withIntermediateDirectories: true)
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try SQLiteCatalog(name: "default", path: path, warehouse: warehouseLocation, io: io)
+    }
+
+    /// The source the job names: `s3://bucket/prefix/` or a local folder.
+    public func source() throws -> any IngestSource {
+        let layout: PrefixLayout
+        switch self.layout {
+        case "firehose": layout = .firehose
+        case "hive": layout = .hive
+        case "dt", "daily": layout = .daily
+        default: layout = try PrefixLayout(pattern: self.layout)
+        }
+        if sourceURI.hasPrefix("s3://") {
+            let rest = sourceURI.dropFirst(5)
+            let bucket = String(rest.prefix { $0 != "/" })
+            var root = String(rest.dropFirst(bucket.count + 1))
+            if !root.isEmpty, !root.hasSuffix("/") { root += "/" }
+            guard !bucket.isEmpty else { throw IngestError(.invalidConfiguration, "source '\(sourceURI)' names no bucket") }
+            return S3Source(client: s3Client(), bucket: bucket, root: root, layout: layout)
+        }
+        return LocalFolderSource(root: sourceURI.hasPrefix("file://") ? String(sourceURI.dropFirst(7)) : sourceURI, layout: layout)
+    }
+
+    /// The ingestor for this job.
+    public func ingestor(logger: Logger = Logger(label: "iceberg-ingest")) throws -> Ingestor {
+        Ingestor(configuration: try configuration(), catalog: try catalog(), source: try source(), logger: logger)
+    }
+}

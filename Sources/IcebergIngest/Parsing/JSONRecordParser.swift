@@ -1,0 +1,431 @@
+import Foundation
+import IcebergCore
+
+/// Parses JSON records into a ``RecordBatch``: JSON lines, and Firehose's concatenated records with no
+/// delimiter (`{...}{...}`), which are the same stream of top-level objects separated by optional
+/// whitespace. Scalar values go straight from the bytes into the column builders; only nested values
+/// (struct, list, map columns) are parsed into a tree first.
+///
+/// The input is fed in chunks; a record cut by the chunk's end is left for the next call.
+///
+/// ```swift
+/// var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "s3://raw/a.gz")
+/// let used = try parser.parse(buffer, isFinal: false, into: &batch) { bad in skipped.append(bad) }
+/// ```
+package struct JSONRecordParser {
+    package let layout: ColumnLayout
+    package let options: ConversionOptions
+    package let source: String
+    package private(set) var position = InputPosition()
+    package private(set) var counts = ParseCounts()
+    /// A stamp per top-level field: the record number that last set it.
+    private var seen: [Int]
+    private var record = 0
+    private var hint = 0
+    private var scratch: [UInt8] = []
+
+    package init(layout: ColumnLayout, options: ConversionOptions, source: String) {
+        self.layout = layout
+        self.options = options
+        self.source = source
+        seen = Array(repeating: -1, count: layout.topLevel.count)
+    }
+
+    /// Why scanning a record stopped.
+    enum Stop: Error {
+        /// The buffer ended inside the record.
+        case needMore
+        /// Not JSON: what was wrong, at which index of the buffer.
+        case syntax(String, at: Int)
+    }
+
+    /// Parses every complete record in `buffer`; returns how many bytes were used (the rest starts an
+    /// incomplete record: feed it again with more bytes). With `isFinal`, an incomplete record is bad.
+    /// `onBadRecord` decides what a bad record does: throw to stop, or return to go on.
+    package mutating func parse(
+        _ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool, into batch: inout RecordBatch,
+        onBadRecord: (BadRecord) throws -> Void
+    ) throws -> Int {
+        var i = 0
+        let n = buffer.count
+        var lineCountedTo = 0
+        var line = position.line
+        defer {
+            position.byteOffset += Int64(i)
+            position.line = line + Self.newlines(buffer, from: lineCountedTo, to: i)
+        }
+        while true {
+            while i < n, buffer[i] <= 0x20 { i += 1 }
+            if i == n { return i }
+            let start = i
+            line += Self.newlines(buffer, from: lineCountedTo, to: start)
+            lineCountedTo = start
+            let mark = batch.beginRecord()
+            record += 1
+            var problem: (field: String?, reason: String, at: Int)?
+            do throws(Stop) {
+                try parseRecord(buffer, &i, batch: &batch, problem: &problem)
+            } catch {
+                batch.rollBack(to: mark)
+                switch error {
+                case .needMore:
+                    if !isFinal {
+                        i = start
+                        return start
+                    }
+                    problem = (nil, "the input ends inside this record", n)
+                    i = n
+                case .syntax(let why, let at):
+                    // Resynchronise at the record's line end, or after a `}` directly followed by `{`
+                    // (Firehose's records on one line), whichever comes first after the record's start.
+                    guard let next = Self.resync(buffer, from: start + 1) else {
+                        if !isFinal {
+                            i = start
+                            return start
+                        }
+                        problem = (nil, "not valid JSON: \(why)", at)
+                        i = n
+                        break
+                    }
+                    problem = (nil, "not valid JSON: \(why)", at)
+                    i = next
+                }
+            }
+            if let problem {
+                batch.rollBack(to: mark)
+                counts.badRecords += 1
+                let bad = BadRecord(
+                    source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
+                    reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
+                try onBadRecord(bad)
+            } else {
+                batch.endRecord()
+                counts.rows += 1
+            }
+        }
+    }
+
+    private static func newlines(_ buffer: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var count = 0
+        var k = from
+        while k < to {
+            if buffer[k] == 0x0a { count += 1 }
+            k += 1
+        }
+        return count
+    }
+
+    private static func resync(_ buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var k = from
+        while k < buffer.count {
+            if buffer[k] == 0x0a { return k + 1 }
+            if buffer[k] == UInt8(ascii: "}"), k + 1 < buffer.count, buffer[k + 1] == UInt8(ascii: "{") { return k + 1 }
+            k += 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
+        while i < b.count, b[i] <= 0x20 { i += 1 }
+    }
+
+    /// Parses one object into the batch. A value that does not fit the schema is noted in `problem` (the
+    /// first one only) and the record is still scanned to its end, so the next record is found exactly.
+    private mutating func parseRecord(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, batch: inout RecordBatch,
+        problem: inout (field: String?, reason: String, at: Int)?
+    ) throws(Stop) {
+        let n = b.count
+        guard b[i] == UInt8(ascii: "{") else { throw .syntax("a record must be a JSON object, found '\(Character(Unicode.Scalar(b[i])))'", at: i) }
+        i += 1
+        Self.skipSpace(b, &i)
+        guard i < n else { throw .needMore }
+        let fields = layout.topLevel
+        if b[i] == UInt8(ascii: "}") {
+            i += 1
+        } else {
+            while true {
+                guard i < n else { throw .needMore }
+                guard b[i] == UInt8(ascii: "\"") else { throw .syntax("expected a key in double quotes", at: i) }
+                let keyStart = i + 1
+                let (keyEnd, keyEscaped) = try Self.scanString(b, from: keyStart)
+                i = keyEnd + 1
+                Self.skipSpace(b, &i)
+                guard i < n else { throw .needMore }
+                guard b[i] == UInt8(ascii: ":") else { throw .syntax("expected ':' after a key", at: i) }
+                i += 1
+                Self.skipSpace(b, &i)
+                guard i < n else { throw .needMore }
+                let field = fieldIndex(b, keyStart, keyEnd, escaped: keyEscaped)
+                if let field {
+                    if seen[field] == record {
+                        _ = try Self.skipValue(b, &i)
+                        if problem == nil { problem = (fields[field].name, "the key appears twice in the record", keyStart) }
+                    } else {
+                        seen[field] = record
+                        try parseValue(b, &i, field: field, batch: &batch, problem: &problem)
+                    }
+                } else {
+                    let key = keyEscaped ? Self.unescapedString(b, keyStart, keyEnd) : String(decoding: UnsafeBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
+                    counts.unknownFields[key, default: 0] += 1
+                    _ = try Self.skipValue(b, &i)
+                }
+                Self.skipSpace(b, &i)
+                guard i < n else { throw .needMore }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    Self.skipSpace(b, &i)
+                    continue
+                }
+                guard b[i] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}' in an object", at: i) }
+                i += 1
+                break
+            }
+        }
+        // Fields the record did not have are null; a required one is a problem.
+        for (index, top) in fields.enumerated() where seen[index] != record {
+            if top.field.isRequired {
+                if problem == nil { problem = (top.name, "required field '\(top.name)' is missing", i - 1) }
+            } else {
+                batch.appendNull(field: index)
+            }
+        }
+    }
+
+    /// The schema field a key names; tries the field after the previous key first (records usually keep
+    /// their key order).
+    @inline(__always)
+    private mutating func fieldIndex(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, escaped: Bool) -> Int? {
+        let fields = layout.topLevel
+        if escaped {
+            let key = Self.unescapedString(b, start, end)
+            return fields.firstIndex { $0.name == key }
+        }
+        let length = end - start
+        func matches(_ k: Int) -> Bool {
+            let name = fields[k].nameBytes
+            guard name.count == length else { return false }
+            return name.withUnsafeBufferPointer { nb in
+                memcmp(nb.baseAddress!, b.baseAddress! + start, length) == 0
+            }
+        }
+        if hint < fields.count, matches(hint) {
+            hint += 1
+            return hint - 1
+        }
+        for k in fields.indices where matches(k) {
+            hint = k + 1
+            return k
+        }
+        return nil
+    }
+
+    private mutating func parseValue(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch,
+        problem: inout (field: String?, reason: String, at: Int)?
+    ) throws(Stop) {
+        let top = layout.topLevel[field]
+        let valueStart = i
+        guard case .primitive(let type) = top.field.type else {
+            // Nested: find the value's extent, parse it as a tree, shred it into the leaves.
+            let end = try Self.skipValue(b, &i)
+            guard problem == nil else { batch.appendNull(field: field); return }
+            do {
+                let value = try JSONValue.parse(Array(b[valueStart..<end]), source: source)
+                try batch.appendNested(value, field: field, options: options)
+            } catch let failure as ConversionFailure {
+                problem = (top.name, failure.reason, valueStart)
+            } catch {
+                problem = (top.name, "not valid JSON: \(error)", valueStart)
+            }
+            return
+        }
+        let leaf = top.leaves.lowerBound
+        let c = b[i]
+        var failure: ConversionFailure?
+        switch c {
+        case UInt8(ascii: "\""):
+            let (end, escaped) = try Self.scanString(b, from: i + 1)
+            if escaped {
+                Self.unescape(b, i + 1, end, into: &scratch)
+                scratch.withUnsafeBufferPointer { text in
+                    do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .string, type: type, options: options) } catch { failure = error }
+                }
+            } else {
+                let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
+                if type == .string, !ScalarText.isValidUTF8(text) {
+                    failure = ConversionFailure("the string is not valid UTF-8")
+                } else {
+                    do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .string, type: type, options: options) } catch { failure = error }
+                }
+            }
+            i = end + 1
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            var end = i + 1
+            while end < b.count, Self.isNumberByte(b[end]) { end += 1 }
+            guard end < b.count else { throw .needMore }
+            do throws(ConversionFailure) {
+                try batch.leaves[leaf].appendScalar(UnsafeBufferPointer(rebasing: b[i..<end]), kind: .number, type: type, options: options)
+            } catch { failure = error }
+            i = end
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            let value = c == UInt8(ascii: "t")
+            try Self.expectLiteral(b, &i, value ? "true" : "false")
+            let text = UnsafeBufferPointer(rebasing: b[valueStart..<i])
+            do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .boolean(value), type: type, options: options) } catch { failure = error }
+        case UInt8(ascii: "n"):
+            try Self.expectLiteral(b, &i, "null")
+            if top.field.isRequired {
+                failure = ConversionFailure("required field '\(top.name)' is null")
+            } else {
+                batch.leaves[leaf].appendUndefined(definition: 0)
+            }
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            _ = try Self.skipValue(b, &i)
+            failure = ConversionFailure("expected \(type), found a JSON \(c == UInt8(ascii: "{") ? "object" : "array")")
+        default:
+            throw .syntax("unexpected character '\(Character(Unicode.Scalar(c)))' where a value should be", at: i)
+        }
+        if let failure {
+            // The record is rolled back once scanned to its end.
+            if problem == nil { problem = (top.name, failure.reason, valueStart) }
+        }
+    }
+
+    @inline(__always)
+    private static func isNumberByte(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: ".") || c == UInt8(ascii: "e")
+            || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+    }
+
+    private static func expectLiteral(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ word: StaticString) throws(Stop) {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= b.count else {
+            // Still a prefix of the literal: more input may complete it.
+            for k in i..<b.count where b[k] != word.utf8Start[k - i] { throw .syntax("expected '\(word)'", at: i) }
+            throw .needMore
+        }
+        for k in 0..<count where b[i + k] != word.utf8Start[k] { throw .syntax("expected '\(word)'", at: i) }
+        i += count
+    }
+
+    /// Index of the closing quote of a string starting at `from` (just after the opening quote), and
+    /// whether it holds escapes.
+    @inline(__always)
+    private static func scanString(_ b: UnsafeBufferPointer<UInt8>, from: Int) throws(Stop) -> (end: Int, escaped: Bool) {
+        var k = from
+        var escaped = false
+        let n = b.count
+        while k < n {
+            let c = b[k]
+            if c == UInt8(ascii: "\"") { return (k, escaped) }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                k += 2
+                continue
+            }
+            if c < 0x20 {
+                throw .syntax(c == 0x0a ? "a string runs past the end of the line" : "a control character inside a string", at: k)
+            }
+            k += 1
+        }
+        throw .needMore
+    }
+
+    /// Skips one value of any kind; returns the index just past it.
+    @discardableResult
+    private static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(Stop) -> Int {
+        let n = b.count
+        guard i < n else { throw .needMore }
+        switch b[i] {
+        case UInt8(ascii: "\""):
+            i = try scanString(b, from: i + 1).end + 1
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while i < n {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    i = try scanString(b, from: i + 1).end + 1
+                    continue
+                }
+                if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
+                if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                    depth -= 1
+                    if depth == 0 {
+                        i += 1
+                        return i
+                    }
+                }
+                i += 1
+            }
+            throw .needMore
+        case UInt8(ascii: "t"): try expectLiteral(b, &i, "true")
+        case UInt8(ascii: "f"): try expectLiteral(b, &i, "false")
+        case UInt8(ascii: "n"): try expectLiteral(b, &i, "null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            i += 1
+            while i < n, isNumberByte(b[i]) { i += 1 }
+            guard i < n else { throw .needMore }
+        default:
+            throw .syntax("unexpected character '\(Character(Unicode.Scalar(b[i])))' where a value should be", at: i)
+        }
+        return i
+    }
+
+    private static func unescapedString(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        var out: [UInt8] = []
+        unescape(b, start, end, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes a string's escapes (`\n`, `\"`, `\u00e9`, surrogate pairs) into `out` as UTF-8.
+    private static func unescape(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var k = start
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= end else { return nil }
+            var v: UInt32 = 0
+            for j in at..<(at + 4) {
+                let c = b[j]
+                let d: UInt32
+                switch c {
+                case 48...57: d = UInt32(c - 48)
+                case 97...102: d = UInt32(c - 87)
+                case 65...70: d = UInt32(c - 55)
+                default: return nil
+                }
+                v = v << 4 | d
+            }
+            return v
+        }
+        while k < end {
+            let c = b[k]
+            guard c == UInt8(ascii: "\\"), k + 1 < end else {
+                out.append(c)
+                k += 1
+                continue
+            }
+            let e = b[k + 1]
+            k += 2
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0a)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0d)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0c)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(k) else { out.append(contentsOf: "\u{FFFD}".utf8); continue }
+                k += 4
+                if (0xD800..<0xDC00).contains(scalar), k + 6 <= end, b[k] == UInt8(ascii: "\\"), b[k + 1] == UInt8(ascii: "u"),
+                    let low = hex4(k + 2), (0xDC00..<0xE000).contains(low)
+                {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    k += 6
+                }
+                out.append(contentsOf: String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8)
+            default: out.append(e)  // \" \\ \/
+            }
+        }
+    }
+}

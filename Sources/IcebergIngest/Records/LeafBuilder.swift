@@ -1,0 +1,219 @@
+import Parquet
+
+/// The values of one leaf column being built, one entry per slot (a row for flat columns; for columns inside
+/// lists and maps, a value, a null or an empty list). Storage is dense: a slot without a value holds a
+/// placeholder, so truncating a failed record and taking rows for a partition are plain array copies. The
+/// placeholders are dropped when the Parquet ``ColumnData`` is made.
+package struct LeafBuilder: Sendable {
+    package let kind: LeafStorageKind
+    let maxDefinition: UInt16
+    let maxRepetition: UInt16
+    package var booleans: [Bool] = []
+    package var int32s: [Int32] = []
+    package var int64s: [Int64] = []
+    package var floats: [Float] = []
+    package var doubles: [Double] = []
+    package var bytes: [UInt8] = []
+    /// Slot `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
+    package var offsets: [Int32] = [0]
+    /// Definition level per slot; empty for required flat columns (always defined).
+    package var definition: [UInt16] = []
+    /// Repetition level per slot; empty for columns outside lists and maps.
+    package var repetition: [UInt16] = []
+    /// First slot of each row, for columns inside lists and maps; empty otherwise (slot = row).
+    package var rowStarts: [Int32] = []
+    /// Slots held.
+    package private(set) var slotCount = 0
+    /// Slots with a value (not null): tracked so that the Parquet conversion can size its arrays.
+    package private(set) var definedCount = 0
+
+    package init(kind: LeafStorageKind, maxDefinition: Int, maxRepetition: Int) {
+        self.kind = kind
+        self.maxDefinition = UInt16(maxDefinition)
+        self.maxRepetition = UInt16(maxRepetition)
+    }
+
+    var isRepeated: Bool { maxRepetition > 0 }
+    var tracksDefinition: Bool { maxDefinition > 0 }
+
+    /// Marks the start of a row (columns inside lists and maps only need it).
+    @inline(__always)
+    mutating func beginRow() { if isRepeated { rowStarts.append(Int32(slotCount)) } }
+
+    @inline(__always)
+    private mutating func levels(definition level: UInt16, repetition rep: UInt16) {
+        if tracksDefinition { definition.append(level) }
+        if isRepeated { repetition.append(rep) }
+        slotCount += 1
+    }
+
+    /// A slot without a value, defined up to `level` (less than the column's maximum).
+    package mutating func appendUndefined(definition level: UInt16, repetition rep: UInt16 = 0) {
+        switch kind {
+        case .boolean: booleans.append(false)
+        case .int32: int32s.append(0)
+        case .int64: int64s.append(0)
+        case .float: floats.append(0)
+        case .double: doubles.append(0)
+        case .bytes: offsets.append(Int32(bytes.count))
+        }
+        levels(definition: level, repetition: rep)
+    }
+
+    @inline(__always) package mutating func append(_ v: Bool, repetition rep: UInt16 = 0) {
+        booleans.append(v); definedCount += 1; levels(definition: maxDefinition, repetition: rep)
+    }
+    @inline(__always) package mutating func append(_ v: Int32, repetition rep: UInt16 = 0) {
+        int32s.append(v); definedCount += 1; levels(definition: maxDefinition, repetition: rep)
+    }
+    @inline(__always) package mutating func append(_ v: Int64, repetition rep: UInt16 = 0) {
+        int64s.append(v); definedCount += 1; levels(definition: maxDefinition, repetition: rep)
+    }
+    @inline(__always) package mutating func append(_ v: Float, repetition rep: UInt16 = 0) {
+        floats.append(v); definedCount += 1; levels(definition: maxDefinition, repetition: rep)
+    }
+    @inline(__always) package mutating func append(_ v: Double, repetition rep: UInt16 = 0) {
+        doubles.append(v); definedCount += 1; levels(definition: maxDefinition, repetition: rep)
+    }
+    @inline(__always) package mutating func append(bytes v: UnsafeBufferPointer<UInt8>, repetition rep: UInt16 = 0) {
+        bytes.append(contentsOf: v); offsets.append(Int32(bytes.count)); definedCount += 1
+        levels(definition: maxDefinition, repetition: rep)
+    }
+    package mutating func append(bytes v: [UInt8], repetition rep: UInt16 = 0) {
+        v.withUnsafeBufferPointer { append(bytes: $0, repetition: rep) }
+    }
+
+    /// Drops every slot from `slot` on (undoes a record that failed half way).
+    package mutating func truncate(slots slot: Int, rows: Int) {
+        guard slot < slotCount || rowStarts.count > rows else { return }
+        var dropped = 0
+        if tracksDefinition {
+            for level in definition[slot...] where level == maxDefinition { dropped += 1 }
+            definition.removeSubrange(slot...)
+        } else {
+            dropped = slotCount - slot
+        }
+        if isRepeated {
+            repetition.removeSubrange(slot...)
+            rowStarts.removeSubrange(rows...)
+        }
+        switch kind {
+        case .boolean: booleans.removeSubrange(slot...)
+        case .int32: int32s.removeSubrange(slot...)
+        case .int64: int64s.removeSubrange(slot...)
+        case .float: floats.removeSubrange(slot...)
+        case .double: doubles.removeSubrange(slot...)
+        case .bytes:
+            bytes.removeSubrange(Int(offsets[slot])...)
+            offsets.removeSubrange((slot + 1)...)
+        }
+        slotCount = slot
+        definedCount -= dropped
+    }
+
+    /// The slots of `row` in a builder of `rowCount` rows.
+    @inline(__always)
+    func slots(ofRow row: Int, rowCount: Int) -> Range<Int> {
+        guard isRepeated else { return row..<(row + 1) }
+        let end = row + 1 < rowCount ? Int(rowStarts[row + 1]) : slotCount
+        return Int(rowStarts[row])..<end
+    }
+
+    /// A builder holding only `rows` (in that order) of this one.
+    package func taking(rows: [Int], rowCount: Int) -> LeafBuilder {
+        var out = LeafBuilder(kind: kind, maxDefinition: Int(maxDefinition), maxRepetition: Int(maxRepetition))
+        if !isRepeated {
+            // Flat: one slot per row.
+            switch kind {
+            case .boolean: out.booleans = rows.map { booleans[$0] }
+            case .int32: out.int32s = rows.map { int32s[$0] }
+            case .int64: out.int64s = rows.map { int64s[$0] }
+            case .float: out.floats = rows.map { floats[$0] }
+            case .double: out.doubles = rows.map { doubles[$0] }
+            case .bytes:
+                out.offsets.reserveCapacity(rows.count + 1)
+                for row in rows {
+                    out.bytes.append(contentsOf: bytes[Int(offsets[row])..<Int(offsets[row + 1])])
+                    out.offsets.append(Int32(out.bytes.count))
+                }
+            }
+            if tracksDefinition { out.definition = rows.map { definition[$0] } }
+            out.slotCount = rows.count
+            out.definedCount = tracksDefinition ? out.definition.reduce(0) { $0 + ($1 == maxDefinition ? 1 : 0) } : rows.count
+            return out
+        }
+        for row in rows {
+            let range = slots(ofRow: row, rowCount: rowCount)
+            out.rowStarts.append(Int32(out.slotCount))
+            out.definition += definition[range]
+            out.repetition += repetition[range]
+            switch kind {
+            case .boolean: out.booleans += booleans[range]
+            case .int32: out.int32s += int32s[range]
+            case .int64: out.int64s += int64s[range]
+            case .float: out.floats += floats[range]
+            case .double: out.doubles += doubles[range]
+            case .bytes:
+                for slot in range {
+                    out.bytes.append(contentsOf: bytes[Int(offsets[slot])..<Int(offsets[slot + 1])])
+                    out.offsets.append(Int32(out.bytes.count))
+                }
+            }
+            out.slotCount += range.count
+        }
+        out.definedCount = out.definition.reduce(0) { $0 + ($1 == maxDefinition ? 1 : 0) }
+        return out
+    }
+
+    /// Bytes held (for batch sizing).
+    package var estimatedBytes: Int {
+        let values: Int =
+            switch kind {
+            case .boolean: slotCount
+            case .int32, .float: slotCount * 4
+            case .int64, .double: slotCount * 8
+            case .bytes: bytes.count + slotCount * 4
+            }
+        return values + definition.count * 2 + repetition.count * 2
+    }
+
+    /// The Parquet column: values of the defined slots only, with a validity mask or levels.
+    package func columnData() -> ColumnData {
+        let allDefined = definedCount == slotCount
+        func compact<T>(_ array: [T]) -> [T] {
+            if allDefined { return array }
+            var out: [T] = []
+            out.reserveCapacity(definedCount)
+            for (i, level) in definition.enumerated() where level == maxDefinition { out.append(array[i]) }
+            return out
+        }
+        let values: ColumnData.Values
+        switch kind {
+        case .boolean: values = .boolean(compact(booleans))
+        case .int32: values = .int32(compact(int32s))
+        case .int64: values = .int64(compact(int64s))
+        case .float: values = .float(compact(floats))
+        case .double: values = .double(compact(doubles))
+        case .bytes:
+            if allDefined {
+                values = .bytes(bytes: bytes, offsets: offsets)
+            } else {
+                var data: [UInt8] = [], newOffsets: [Int32] = [0]
+                data.reserveCapacity(bytes.count)
+                newOffsets.reserveCapacity(definedCount + 1)
+                for (i, level) in definition.enumerated() where level == maxDefinition {
+                    data.append(contentsOf: bytes[Int(offsets[i])..<Int(offsets[i + 1])])
+                    newOffsets.append(Int32(data.count))
+                }
+                values = .bytes(bytes: data, offsets: newOffsets)
+            }
+        }
+        if isRepeated || maxDefinition > 1 {
+            return ColumnData(values: values, levels: ColumnData.Levels(definition: definition, repetition: repetition))
+        }
+        if maxDefinition == 1 && !allDefined {
+            return ColumnData(values: values, validity: definition.map { $0 == 1 })
+        }
+        return ColumnData(values: values)
+    }
+}

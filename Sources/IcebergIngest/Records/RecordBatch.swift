@@ -1,0 +1,103 @@
+import Foundation
+import IcebergCore
+import Parquet
+
+/// Rows being built for one schema, column by column: parsers append each record's values straight into
+/// the leaf builders (no dictionary per record), and a record that fails half way is rolled back.
+///
+/// ```swift
+/// var batch = RecordBatch(layout: layout)
+/// let mark = batch.beginRecord()
+/// batch.leaves[0].append(Int64(42))            // id
+/// batch.appendNull(field: 1)                   // name
+/// batch.endRecord()                            // or batch.rollBack(to: mark) when a value was bad
+/// let columns = batch.columnData()             // one ColumnData per leaf, for the Parquet writer
+/// ```
+package struct RecordBatch: Sendable {
+    package let layout: ColumnLayout
+    package var leaves: [LeafBuilder]
+    package private(set) var rowCount = 0
+
+    package init(layout: ColumnLayout) {
+        self.layout = layout
+        leaves = layout.leaves.map { LeafBuilder(kind: $0.storage, maxDefinition: $0.maxDefinition, maxRepetition: $0.maxRepetition) }
+    }
+
+    /// Where a record starts, to roll back to.
+    package struct Mark: Sendable {
+        var slots: [Int]
+        var rows: Int
+    }
+
+    /// Starts a record; returns the mark to roll back to if it fails.
+    package mutating func beginRecord() -> Mark {
+        let mark = Mark(slots: leaves.map(\.slotCount), rows: rowCount)
+        for i in leaves.indices where leaves[i].isRepeated { leaves[i].beginRow() }
+        return mark
+    }
+
+    /// Ends a record whose every top-level field was appended (a value or a null).
+    package mutating func endRecord() { rowCount += 1 }
+
+    /// Drops whatever the failed record appended.
+    package mutating func rollBack(to mark: Mark) {
+        for i in leaves.indices { leaves[i].truncate(slots: mark.slots[i], rows: mark.rows) }
+        rowCount = mark.rows
+    }
+
+    /// Appends a null for a whole top-level field (every leaf under it).
+    package mutating func appendNull(field index: Int) {
+        for leaf in layout.topLevel[index].leaves { leaves[leaf].appendUndefined(definition: 0) }
+    }
+
+    /// Rows `rows` of this batch, in that order (for splitting by partition).
+    package func taking(rows: [Int]) -> RecordBatch {
+        var out = RecordBatch(layout: layout)
+        out.leaves = leaves.map { $0.taking(rows: rows, rowCount: rowCount) }
+        out.rowCount = rows.count
+        return out
+    }
+
+    /// Approximate memory held, in bytes.
+    package var estimatedBytes: Int { leaves.reduce(0) { $0 + $1.estimatedBytes } }
+
+    /// One Parquet column per leaf.
+    package func columnData() -> [ColumnData] { leaves.map { $0.columnData() } }
+
+    /// The value of leaf `leaf` in `row` as a literal, for flat columns (partition sources); nil when null.
+    package func literal(leaf index: Int, row: Int) -> Literal? {
+        let builder = leaves[index]
+        let leaf = layout.leaves[index]
+        if builder.tracksDefinition && builder.definition[row] != builder.maxDefinition { return nil }
+        switch leaf.type {
+        case .boolean: return .boolean(builder.booleans[row])
+        case .int: return .int(builder.int32s[row])
+        case .date: return .date(builder.int32s[row])
+        case .long: return .long(builder.int64s[row])
+        case .time: return .time(builder.int64s[row])
+        case .timestamp: return .timestamp(builder.int64s[row])
+        case .timestamptz: return .timestamptz(builder.int64s[row])
+        case .float: return .float(builder.floats[row])
+        case .double: return .double(builder.doubles[row])
+        case .decimal(let p, let s):
+            switch builder.kind {
+            case .int32: return .decimal(unscaled: Int128(builder.int32s[row]), scale: s)
+            case .int64: return .decimal(unscaled: Int128(builder.int64s[row]), scale: s)
+            default:
+                let bytes = builder.bytes[Int(builder.offsets[row])..<Int(builder.offsets[row + 1])]
+                var v: Int128 = (bytes.first ?? 0) & 0x80 != 0 ? -1 : 0
+                for b in bytes { v = (v << 8) | Int128(b) }
+                _ = p
+                return .decimal(unscaled: v, scale: s)
+            }
+        case .string:
+            return .string(String(decoding: builder.bytes[Int(builder.offsets[row])..<Int(builder.offsets[row + 1])], as: UTF8.self))
+        case .binary: return .binary(Array(builder.bytes[Int(builder.offsets[row])..<Int(builder.offsets[row + 1])]))
+        case .fixed: return .fixed(Array(builder.bytes[Int(builder.offsets[row])..<Int(builder.offsets[row + 1])]))
+        case .uuid:
+            let b = Array(builder.bytes[Int(builder.offsets[row])..<Int(builder.offsets[row + 1])])
+            guard b.count == 16 else { return nil }
+            return .uuid(UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])))
+        }
+    }
+}

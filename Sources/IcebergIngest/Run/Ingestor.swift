@@ -1,0 +1,344 @@
+import Checkpoint
+import Foundation
+import IcebergCore
+import Logging
+import Parquet
+import S3Reader
+
+/// Runs ingestion: lists what is new in the source, reads and parses it, writes Parquet data files, and
+/// commits them to the Iceberg table together with the checkpoint, so that every source row lands exactly
+/// once whatever fails in between (see ``CheckpointStore`` for the protocol).
+///
+/// ```swift
+/// let catalog = try SQLiteCatalog(path: "/tmp/wh/catalog.db", warehouse: "/tmp/wh")
+/// let source = LocalFolderSource(root: "Fixtures/demo/events", layout: .firehose)
+/// let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: source)
+/// let summary = try await ingestor.run()
+/// print(summary.rows, summary.snapshotIDs)
+/// ```
+public struct Ingestor: Sendable {
+    public let configuration: IngestConfiguration
+    public let catalog: any Catalog
+    public let source: any IngestSource
+    public var logger: Logger
+
+    public init(configuration: IngestConfiguration, catalog: any Catalog, source: any IngestSource, logger: Logger = Logger(label: "iceberg-ingest")) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.source = source
+        self.logger = logger
+    }
+
+    // MARK: The table and the checkpoint
+
+    /// Loads the table, creating it (and its namespace) from the configuration when missing.
+    public func loadOrCreateTable() async throws -> Table {
+        if try await catalog.tableExists(configuration.table) { return try await catalog.loadTable(configuration.table) }
+        let namespace = configuration.table.namespace
+        if !(try await catalog.listNamespaces()).contains(namespace) {
+            do { try await catalog.createNamespace(namespace) } catch let error as IcebergError where error.code == .alreadyExists {}
+        }
+        do {
+            let table = try await catalog.createTable(
+                configuration.table, schema: configuration.schema, spec: configuration.partitionSpec, sortOrder: .unsorted,
+                properties: configuration.tableProperties, location: configuration.tableLocation)
+            logger.info("created table \(configuration.table) at \(table.metadata.location)")
+            return table
+        } catch let error as IcebergError where error.code == .alreadyExists {
+            // Another worker created it first.
+            return try await catalog.loadTable(configuration.table)
+        }
+    }
+
+    func checkpointStore(for table: Table) -> CheckpointStore {
+        CheckpointStore(io: table.io, tableLocation: table.metadata.location, source: source.identity, shard: configuration.shard)
+    }
+
+    /// The checkpoint the table's history commits to for this source and shard.
+    func committedCheckpoint(_ table: Table) -> CheckpointCommit? {
+        CheckpointCommit.latest(in: table.metadata.ancestors().lazy.map(\.summary), source: source.identity, shard: configuration.shard)
+    }
+
+    // MARK: Plan
+
+    /// What a run would read now, without reading anything but the listing.
+    public func plan(now: Date = Date()) async throws -> IngestPlan {
+        let table = try await loadOrCreateTable()
+        let committed = committedCheckpoint(table)
+        let checkpoint =
+            if let committed, committed.version > 0 {
+                try await checkpointStore(for: table).load(version: committed.version)
+            } else {
+                SourceCheckpoint(source: source.identity, shard: configuration.shard, lateArrivalHours: configuration.lateArrivalHours)
+            }
+        return try await classify(checkpoint: checkpoint, now: now)
+    }
+
+    func classify(checkpoint: SourceCheckpoint, now: Date) async throws -> IngestPlan {
+        let listing = try await source.list(firstOpenHour: checkpoint.firstOpenHour, now: now)
+        var plan = IngestPlan(listedPrefixes: listing.listedPrefixes, unmatchedKeys: listing.unmatchedKeys, firstOpenHour: checkpoint.firstOpenHour)
+        for object in listing.objects where configuration.shard.owns(prefix: object.partitionPrefix) {
+            plan.objectsListed += 1
+            let version = ObjectVersion(key: object.key, size: object.size, etag: object.etag, lastModifiedMillis: object.lastModifiedMillis)
+            switch checkpoint.status(of: version, hour: object.hour) {
+            case .new: plan.toRead.append(object)
+            case .ingested, .belowHorizon: plan.alreadyIngested += 1
+            case .changed:
+                plan.changed.append(object)
+                if configuration.changedObjectPolicy == .reingest { plan.toRead.append(object) }
+            }
+        }
+        return plan
+    }
+
+    // MARK: Run
+
+    /// One pass: recover, list, read what is new, write, commit (in batches). Returns what was done.
+    /// Throws ``IngestError`` (bad record under policy `fail`, unreadable input), ``IcebergError`` or
+    /// ``S3Error``; what was committed before the error stays committed and is not read again.
+    public func run(now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
+        try configuration.validate()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var summary = RunSummary(table: configuration.table.description, source: source.identity, shard: configuration.shard.description)
+        var table = try await loadOrCreateTable()
+        let layout = try ColumnLayout(schema: table.metadata.currentSchema)
+        let router = try PartitionRouter(spec: table.metadata.defaultSpec, layout: layout)
+        let store = checkpointStore(for: table)
+
+        // Recover: the table decides which checkpoint is true; later versions are a crashed run's.
+        let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours)
+        for orphan in recovery.orphanDataFiles {
+            do {
+                try await table.io.delete(orphan)
+                summary.orphanFilesDeleted += 1
+            } catch {
+                logger.warning("could not delete orphan data file \(orphan): \(error)")
+            }
+        }
+        if !recovery.discardedVersions.isEmpty {
+            logger.notice("discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data files")
+        }
+        var checkpoint = recovery.checkpoint
+
+        progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
+        let plan = try await classify(checkpoint: checkpoint, now: now)
+        summary.objectsListed = plan.objectsListed
+        summary.objectsAlreadyIngested = plan.alreadyIngested
+        summary.objectsChanged = plan.changed.map(\.key)
+        summary.unmatchedKeys = plan.unmatchedKeys.count
+        summary.prefixesListed = plan.listedPrefixes.count
+        for object in plan.changed {
+            logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
+        }
+        for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
+
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-ingest-\(UUID().uuidString.lowercased())").path
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        var writerOptions = PartitionedDataWriter.Options()
+        writerOptions.targetFileSizeBytes = configuration.targetFileSizeBytes
+        writerOptions.parquet.zstdLevel = configuration.zstdLevel
+        let writer = PartitionedDataWriter(layout: layout, router: router, options: writerOptions, spoolDirectory: spool)
+
+        let total = plan.toRead.reduce(Int64(0)) { $0 + $1.size }
+        var pending: [(object: SourceObject, deadLetters: [BadRecord])] = []
+        var pendingBytes: Int64 = 0
+        var bytesDone: Int64 = 0
+        let context = CommitContext(store: store, layout: layout, spool: spool, now: now)
+
+        var reader = PrefetchingReader(source: source, objects: plan.toRead, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+        do {
+            for (index, object) in plan.toRead.enumerated() {
+                let parser = ObjectParser(object: object, layout: layout, configuration: configuration, writer: writer)
+                let readStarted = clock.now
+                var stream = try await reader.next()
+                summary.readSeconds += (clock.now - readStarted).seconds
+                while let chunk = stream.chunk {
+                    summary.bytesRead += Int64(chunk.count)
+                    try await BlockingExecutor.run { try parser.feed(chunk) }
+                    let waitStarted = clock.now
+                    stream = try await reader.nextChunk(of: stream)
+                    summary.readSeconds += (clock.now - waitStarted).seconds
+                }
+                try await BlockingExecutor.run { try parser.finish() }
+                let counts = parser.counts
+                summary.lines += counts.lines
+                summary.headerLines += counts.headerLines
+                summary.rows += counts.rows
+                summary.badRecords += counts.badRecords
+                summary.deadLettered += parser.deadLetters.count
+                summary.bytesDecompressed += parser.decompressedBytes
+                summary.parseSeconds += Double(parser.parseNanos) / 1e9
+                summary.encodeSeconds += Double(parser.encodeNanos) / 1e9
+                for (k, v) in counts.unknownFields { summary.unknownFields[k, default: 0] += v }
+                for example in parser.badExamples where summary.badRecordExamples.count < 20 { summary.badRecordExamples.append(example) }
+                summary.objectsIngested += 1
+                pending.append((object, parser.deadLetters))
+                pendingBytes += object.size
+                bytesDone += object.size
+                progress?(IngestProgress(
+                    phase: .reading, objectsDone: index + 1, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+                    rows: summary.rows, badRecords: summary.badRecords))
+                let last = index == plan.toRead.count - 1
+                if last || pending.count >= configuration.commitEveryObjects || pendingBytes >= configuration.commitEveryBytes {
+                    progress?(IngestProgress(
+                        phase: .committing, objectsDone: index + 1, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+                        rows: summary.rows, badRecords: summary.badRecords))
+                    table = try await commit(
+                        pending, writer: writer, table: table, checkpoint: &checkpoint, closesRun: last, context: context, summary: &summary)
+                    pending = []
+                    pendingBytes = 0
+                }
+            }
+        } catch {
+            reader.cancel()
+            writer.discard()
+            throw error
+        }
+        summary.checkpointVersion = checkpoint.version
+        summary.watermarkHour = checkpoint.watermarkHour
+        summary.totalSeconds = (clock.now - started).seconds
+        progress?(IngestProgress(
+            phase: .done, objectsDone: plan.toRead.count, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+            rows: summary.rows, badRecords: summary.badRecords))
+        return summary
+    }
+
+    struct CommitContext {
+        let store: CheckpointStore
+        let layout: ColumnLayout
+        let spool: String
+        let now: Date
+    }
+
+    /// Closes the data files, uploads them, saves the next checkpoint version and commits both in one
+    /// snapshot. The fail points mark each step for the crash tests.
+    private func commit(
+        _ objects: [(object: SourceObject, deadLetters: [BadRecord])], writer: PartitionedDataWriter, table: Table,
+        checkpoint: inout SourceCheckpoint, closesRun: Bool, context: CommitContext, summary: inout RunSummary
+    ) async throws -> Table {
+        let clock = ContinuousClock()
+        let encodeStarted = clock.now
+        let spooled = try await BlockingExecutor.run { try writer.finish() }
+        summary.encodeSeconds += (clock.now - encodeStarted).seconds
+
+        FailPoint.check("before-upload")
+        let uploadStarted = clock.now
+        let spec = table.metadata.defaultSpec
+        let dataFiles = try await upload(spooled, table: table, spec: spec)
+        try await writeDeadLetters(objects, table: table)
+        summary.uploadSeconds += (clock.now - uploadStarted).seconds
+        FailPoint.check("after-upload")
+
+        let commitStarted = clock.now
+        let snapshotID = FastAppend.newSnapshotID()
+        var next = checkpoint
+        next.version += 1
+        next.pendingDataFiles = dataFiles.map(\.filePath)
+        for (object, _) in objects {
+            next.record(
+                ObjectVersion(key: object.key, size: object.size, etag: object.etag, lastModifiedMillis: object.lastModifiedMillis),
+                hour: object.hour, snapshotID: snapshotID)
+        }
+        if closesRun {
+            // Every listed object of the hours up to now has been read: hours older than the window close.
+            next.advanceWatermark(to: PrefixLayout.hour(of: context.now) - configuration.lateArrivalHours)
+        }
+        let location = try await context.store.save(next)
+        FailPoint.check("after-checkpoint")
+
+        var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
+        append.add(contentsOf: dataFiles)
+        let record = CheckpointCommit(source: source.identity, shard: configuration.shard, version: next.version, watermarkHour: next.watermarkHour, location: location)
+        append.summaryProperties = record.summaryProperties
+        append.summaryProperties["iceberg-ingest.objects"] = String(objects.count)
+        append.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+        let logger = self.logger
+        append.onRetry = { attempt, error in logger.notice("commit conflict, retry \(attempt): \(error.message)") }
+        // On failure the saved version stays ahead of the table: the next run discards it and deletes the files.
+        let committed = try await append.commit()
+        FailPoint.check("after-swap")
+        checkpoint = next
+        checkpoint.pendingDataFiles = []
+        try? await context.store.deleteVersions(before: next.version)
+        summary.commitSeconds += (clock.now - commitStarted).seconds
+        summary.snapshotIDs.append(snapshotID)
+        summary.dataFiles += dataFiles.count
+        summary.dataBytes += dataFiles.reduce(0) { $0 + $1.fileSizeInBytes }
+        logger.info("committed snapshot \(snapshotID): \(objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)")
+        return committed
+    }
+
+    /// Uploads spooled files under `<table>/data/<partition path>/`, a few at a time.
+    private func upload(_ files: [SpooledDataFile], table: Table, spec: PartitionSpec) async throws -> [DataFile] {
+        let io = table.io
+        let base = table.metadata.properties["write.data.path"] ?? table.metadata.location + "/data"
+        let limit = max(1, configuration.uploadConcurrency)
+        return try await withThrowingTaskGroup(of: (Int, DataFile).self) { group in
+            var results = [DataFile?](repeating: nil, count: files.count)
+            var next = 0
+            func start(_ index: Int) {
+                let file = files[index]
+                let partitionPath = spec.isUnpartitioned ? "" : spec.partitionPath(file.partition) + "/"
+                let location = "\(base)/\(partitionPath)\(UUID().uuidString.lowercased())-\(index).parquet"
+                group.addTask {
+                    let bytes = try await BlockingExecutor.run { try [UInt8](Data(contentsOf: URL(fileURLWithPath: file.localPath))) }
+                    try await io.write(location, bytes: bytes)
+                    try? FileManager.default.removeItem(atPath: file.localPath)
+                    let m = file.metrics
+                    return (index, DataFile(
+                        filePath: location, fileFormat: "PARQUET", specID: spec.id, partition: file.partition, recordCount: m.recordCount,
+                        fileSizeInBytes: m.fileSize, columnSizes: m.columnSizes, valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts,
+                        nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds, splitOffsets: m.splitOffsets))
+                }
+            }
+            while next < min(limit, files.count) { start(next); next += 1 }
+            for try await (index, file) in group {
+                results[index] = file
+                if next < files.count { start(next); next += 1 }
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// Writes each object's bad records to `<dead-letter location>/<object key>.bad.jsonl`: one JSON object
+    /// per record with the source, line, byte offset, field, reason and the record as read. The name is
+    /// fixed per object, so a run repeated after a crash rewrites the same file.
+    private func writeDeadLetters(_ objects: [(object: SourceObject, deadLetters: [BadRecord])], table: Table) async throws {
+        let base = configuration.deadLetterLocation ?? table.metadata.location + "/dead-letter"
+        for (object, records) in objects where !records.isEmpty {
+            var lines = ""
+            for record in records {
+                let fields: [(String, JSONValue)] = [
+                    ("source", .string(record.source)), ("line", .int(Int64(record.line))), ("byte_offset", .int(record.byteOffset)),
+                    ("field", record.field.map(JSONValue.string) ?? .null), ("reason", .string(record.reason)),
+                    ("record", .string(String(decoding: record.raw, as: UTF8.self))),
+                ]
+                lines += JSONValue.object(fields).serialized() + "\n"
+            }
+            let name = object.key.hasPrefix("/") ? String(object.key.dropFirst()) : object.key
+            try await table.io.write("\(base)/\(name).bad.jsonl", bytes: Array(lines.utf8))
+        }
+    }
+}
+
+/// What a run would do: the objects it would read and what it would skip.
+public struct IngestPlan: Sendable {
+    public var listedPrefixes: [String]
+    public var unmatchedKeys: [String]
+    /// The first hour listed (nil: the whole root, before any watermark).
+    public var firstOpenHour: Int32?
+    /// Objects found for this shard.
+    public var objectsListed = 0
+    /// New objects (and changed ones under the `reingest` policy), in time order.
+    public var toRead: [SourceObject] = []
+    /// Objects already ingested (or in closed hours).
+    public var alreadyIngested = 0
+    /// Objects changed since they were ingested.
+    public var changed: [SourceObject] = []
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import IcebergCore
+
+/// Turns one input object, fed in chunks as it is read, into rows in the writers: detects the compression
+/// from the first bytes, decompresses, parses records into a batch and hands full batches to the writer.
+///
+/// Confined to the run's task (it moves between that task and the blocking executor, never used by two
+/// threads at once), hence `@unchecked Sendable`.
+final class ObjectParser: @unchecked Sendable {
+    let object: SourceObject
+    let configuration: IngestConfiguration
+    let writer: PartitionedDataWriter
+    private let layout: ColumnLayout
+    private var decompressor: (any StreamingDecompressor)?
+    private var json: JSONRecordParser?
+    private var csv: CSVRecordParser?
+    private var carry: [UInt8] = []
+    private var batch: RecordBatch
+    private(set) var compression: CompressionFormat?
+    /// Records this object's bad records (for the dead-letter file) and the run's policy.
+    private(set) var deadLetters: [BadRecord] = []
+    private(set) var badExamples: [String] = []
+    private(set) var newlines = 0
+    private var lastByte: UInt8?
+    private(set) var decompressedBytes: Int64 = 0
+    private(set) var parseNanos: UInt64 = 0
+    private(set) var encodeNanos: UInt64 = 0
+
+    /// Longest record accepted: a record still incomplete past this is bad (input without record ends
+    /// would otherwise grow without bound).
+    static let maxRecordBytes = 64 << 20
+
+    init(object: SourceObject, layout: ColumnLayout, configuration: IngestConfiguration, writer: PartitionedDataWriter) {
+        self.object = object
+        self.layout = layout
+        self.configuration = configuration
+        self.writer = writer
+        batch = RecordBatch(layout: layout)
+        switch configuration.format {
+        case .json: json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
+        case .csv(let d): csv = CSVRecordParser(layout: layout, options: configuration.conversion, source: object.location, delimiter: d)
+        }
+    }
+
+    var counts: ParseCounts {
+        var c = json?.counts ?? csv?.counts ?? ParseCounts()
+        c.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
+        return c
+    }
+
+    /// Feeds the next bytes of the object as stored.
+    func feed(_ chunk: [UInt8]) throws {
+        if decompressor == nil {
+            let format = CompressionFormat.detect(prefix: Array(chunk.prefix(64)))
+            compression = format
+            decompressor = try format.makeDecompressor(source: object.location)
+        }
+        try decompressor!.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
+    }
+
+    /// Ends the object: flushes the decompressor and the last (possibly unterminated) record.
+    func finish() throws {
+        if decompressor != nil {
+            try decompressor!.finish { piece in try consume(piece, isFinal: false) }
+        }
+        try consume([][...], isFinal: true)
+        try flushBatch()
+    }
+
+    private func consume(_ piece: ArraySlice<UInt8>, isFinal: Bool) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        decompressedBytes += Int64(piece.count)
+        piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
+        if let last = piece.last { lastByte = last }
+        if carry.isEmpty {
+            let used = try piece.withUnsafeBufferPointer { try parse($0, isFinal: isFinal) }
+            carry = Array(piece[(piece.startIndex + used)...])
+        } else {
+            carry += piece
+            let used = try carry.withUnsafeBufferPointer { try parse($0, isFinal: isFinal) }
+            carry.removeFirst(used)
+        }
+        parseNanos += DispatchTime.now().uptimeNanoseconds - started
+        if carry.count > Self.maxRecordBytes {
+            throw IngestError(
+                .badRecord,
+                "\(object.location): a record runs past \(Self.maxRecordBytes >> 20) MiB without ending (is the format '\(configuration.format.name)' right?)")
+        }
+        if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 { try flushBatch() }
+    }
+
+    private func parse(_ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws -> Int {
+        if json != nil { return try json!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle) }
+        return try csv!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle)
+    }
+
+    private func handle(_ bad: BadRecord) throws {
+        switch configuration.badRecordPolicy {
+        case .fail:
+            throw IngestError(.badRecord, "bad record in \(bad.description) (policy 'fail'; use 'skip' or 'dead-letter' to go on)")
+        case .skip:
+            break
+        case .deadLetter:
+            deadLetters.append(bad)
+        }
+        if badExamples.count < 20 { badExamples.append(bad.description) }
+    }
+
+    private func flushBatch() throws {
+        guard batch.rowCount > 0 else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        try writer.write(batch)
+        batch = RecordBatch(layout: layout)
+        encodeNanos += DispatchTime.now().uptimeNanoseconds - started
+    }
+
+    private static func countNewlines(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = b.baseAddress else { return 0 }
+        var count = 0
+        var p = base
+        let end = base + b.count
+        while p < end, let hit = memchr(p, 0x0a, end - p) {
+            count += 1
+            p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return count
+    }
+}

@@ -1,0 +1,74 @@
+/// Reads input objects in chunks, keeping the next chunks (of this object and the next ones) in flight
+/// while the current one is parsed.
+struct PrefetchingReader {
+    let source: any IngestSource
+    let objects: [SourceObject]
+    let chunkBytes: Int
+    let depth: Int
+    private var started = 0
+    private var firstChunks: [Task<[UInt8], any Error>] = []
+
+    /// One object's position in its chunks.
+    struct Stream {
+        let object: SourceObject
+        var chunk: [UInt8]?
+        var offset: Int64
+        var ahead: Task<[UInt8], any Error>?
+    }
+
+    init(source: any IngestSource, objects: [SourceObject], chunkBytes: Int, depth: Int) {
+        self.source = source
+        self.objects = objects
+        self.chunkBytes = chunkBytes
+        self.depth = max(1, depth)
+    }
+
+    private func fetch(_ object: SourceObject, from offset: Int64) -> Task<[UInt8], any Error>? {
+        guard offset < object.size else { return nil }
+        let end = min(object.size, offset + Int64(chunkBytes))
+        let source = self.source
+        return Task { try await source.read(object, range: offset..<end) }
+    }
+
+    /// The next object's first chunk (the object at the same index as the caller's loop).
+    mutating func next() async throws -> Stream {
+        while firstChunks.count < depth, started < objects.count {
+            firstChunks.append(fetch(objects[started], from: 0) ?? Task { [] })
+            started += 1
+        }
+        let index = started - firstChunks.count
+        let object = objects[index]
+        let first = try await firstChunks.removeFirst().value
+        // Keep the pipeline full.
+        if started < objects.count {
+            firstChunks.append(fetch(objects[started], from: 0) ?? Task { [] })
+            started += 1
+        }
+        var stream = Stream(object: object, chunk: object.size == 0 ? nil : first, offset: Int64(first.count), ahead: nil)
+        stream.ahead = fetch(object, from: stream.offset)
+        if !first.isEmpty, Int64(first.count) < min(object.size, Int64(chunkBytes)) {
+            throw IngestError(.inputChanged, "\(object.location): read \(first.count) bytes, expected \(min(object.size, Int64(chunkBytes))) (changed while reading?)", isRetryable: true)
+        }
+        return stream
+    }
+
+    /// The stream's next chunk (nil at the end).
+    func nextChunk(of stream: Stream) async throws -> Stream {
+        var out = stream
+        guard let ahead = stream.ahead else {
+            out.chunk = nil
+            return out
+        }
+        let bytes = try await ahead.value
+        guard !bytes.isEmpty else {
+            throw IngestError(.inputChanged, "\(stream.object.location): ended at byte \(stream.offset), listed with \(stream.object.size) bytes (changed while reading?)", isRetryable: true)
+        }
+        out.chunk = bytes
+        out.offset += Int64(bytes.count)
+        out.ahead = fetch(stream.object, from: out.offset)
+        return out
+    }
+
+    /// Cancels reads still in flight.
+    func cancel() { for task in firstChunks { task.cancel() } }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// What one run did, with every input record accounted for.
+public struct RunSummary: Sendable, Codable, Equatable {
+    public var table: String
+    public var source: String
+    public var shard: String
+    /// Objects the listing found for this shard, and what became of them.
+    public var objectsListed = 0
+    public var objectsIngested = 0
+    public var objectsAlreadyIngested = 0
+    /// Objects whose ETag or size changed after they were ingested (keys; see the changed-object policy).
+    public var objectsChanged: [String] = []
+    /// Keys under the root that do not follow the layout (not read).
+    public var unmatchedKeys = 0
+    public var prefixesListed = 0
+    /// Input bytes read (as stored) and after decompression.
+    public var bytesRead: Int64 = 0
+    public var bytesDecompressed: Int64 = 0
+    /// Lines of decompressed input (for line-delimited input: rows + bad records + header and blank lines).
+    public var lines = 0
+    public var headerLines = 0
+    public var rows = 0
+    public var badRecords = 0
+    public var deadLettered = 0
+    /// The first bad records, described (file, line, byte offset, field, reason).
+    public var badRecordExamples: [String] = []
+    /// Input keys the schema lacks, with counts (schema drift).
+    public var unknownFields: [String: Int] = [:]
+    public var dataFiles = 0
+    public var dataBytes: Int64 = 0
+    /// Snapshots committed by this run, oldest first.
+    public var snapshotIDs: [Int64] = []
+    public var checkpointVersion: Int64 = 0
+    public var watermarkHour: Int32?
+    /// Data files of a crashed earlier run found and deleted.
+    public var orphanFilesDeleted = 0
+    /// Seconds spent: reading (network or disk), parsing (with decompression), encoding Parquet, uploading,
+    /// committing, and in all.
+    public var readSeconds = 0.0
+    public var parseSeconds = 0.0
+    public var encodeSeconds = 0.0
+    public var uploadSeconds = 0.0
+    public var commitSeconds = 0.0
+    public var totalSeconds = 0.0
+
+    public init(table: String, source: String, shard: String) {
+        self.table = table
+        self.source = source
+        self.shard = shard
+    }
+
+    /// The summary as one line of JSON (keys sorted).
+    public var jsonLine: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+}
+
+/// How far a run has got, for a progress bar.
+public struct IngestProgress: Sendable, Equatable {
+    public enum Phase: String, Sendable { case listing, reading, committing, done }
+    public var phase: Phase
+    public var objectsDone: Int
+    public var objectsTotal: Int
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+    public var rows: Int
+    public var badRecords: Int
+}

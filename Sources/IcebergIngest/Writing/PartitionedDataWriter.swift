@@ -1,0 +1,116 @@
+import Foundation
+import IcebergCore
+import Parquet
+
+/// A Parquet data file written to the local spool, ready to upload.
+package struct SpooledDataFile: Sendable {
+    /// Where the bytes are on the local disk.
+    package var localPath: String
+    /// The partition values (in the spec's field order).
+    package var partition: [Literal?]
+    package var metrics: ParquetFileMetrics
+}
+
+/// Writes rows into Parquet files, one open file per partition, each rolled when it reaches the target
+/// size. Files are written to a local spool directory and handed back when complete, to be uploaded.
+///
+/// Memory: each open file buffers at most one row group; when the buffered bytes of all open files pass
+/// `memoryBudgetBytes`, the largest open file is closed early (a smaller file rather than an unbounded heap).
+///
+/// Not thread-safe: the run loop uses it from one task at a time (it is `@unchecked Sendable` so that
+/// task can move it onto the blocking executor).
+package final class PartitionedDataWriter: @unchecked Sendable {
+    package struct Options: Sendable {
+        /// Roll a file when it reaches this size (Iceberg's `write.target-file-size-bytes`, 512 MiB in Java;
+        /// 128 MiB here by default).
+        package var targetFileSizeBytes = 128 * 1024 * 1024
+        /// Close the largest open file when the open files buffer more than this.
+        package var memoryBudgetBytes = 192 * 1024 * 1024
+        package var parquet = ParquetWriterOptions()
+        package init() {}
+    }
+
+    private final class OpenFile {
+        let writer: ParquetFileWriter<FileParquetOutput>
+        let path: String
+        init(writer: ParquetFileWriter<FileParquetOutput>, path: String) {
+            self.writer = writer
+            self.path = path
+        }
+    }
+
+    package let layout: ColumnLayout
+    package let router: PartitionRouter
+    package let options: Options
+    let spoolDirectory: String
+    private var open: [[Literal?]: OpenFile] = [:]
+    private var fileCounter = 0
+    private var done: [SpooledDataFile] = []
+
+    package init(layout: ColumnLayout, router: PartitionRouter, options: Options, spoolDirectory: String) {
+        self.layout = layout
+        self.router = router
+        self.options = options
+        self.spoolDirectory = spoolDirectory
+    }
+
+    /// Writes the batch's rows into their partitions' files.
+    package func write(_ batch: RecordBatch) throws {
+        guard batch.rowCount > 0 else { return }
+        let groups = router.split(batch)
+        for group in groups {
+            let part = groups.count == 1 ? batch : batch.taking(rows: group.rows)
+            let file = try openFile(for: group.partition)
+            try file.writer.write(part.columnData())
+            if file.writer.estimatedFileSize >= options.targetFileSizeBytes { try close(group.partition) }
+        }
+        // Keep the buffered row groups within budget.
+        while open.values.reduce(0, { $0 + $1.writer.estimatedFileSize }) > options.memoryBudgetBytes, open.count > 1,
+            let largest = open.max(by: { $0.value.writer.estimatedFileSize < $1.value.writer.estimatedFileSize })
+        {
+            try close(largest.key)
+        }
+    }
+
+    /// Files completed since the last call (rolled or closed).
+    package func takeCompleted() -> [SpooledDataFile] {
+        defer { done = [] }
+        return done
+    }
+
+    /// Closes every open file; returns all completed files not yet taken.
+    package func finish() throws -> [SpooledDataFile] {
+        for key in Array(open.keys) { try close(key) }
+        return takeCompleted()
+    }
+
+    /// Bytes in open files (written and buffered).
+    package var openBytes: Int { open.values.reduce(0) { $0 + $1.writer.estimatedFileSize } }
+
+    /// Deletes the spooled files of open and untaken completed files (after a failure).
+    package func discard() {
+        for file in open.values { try? FileManager.default.removeItem(atPath: file.path) }
+        for file in done { try? FileManager.default.removeItem(atPath: file.localPath) }
+        open = [:]
+        done = []
+    }
+
+    private func openFile(for partition: [Literal?]) throws -> OpenFile {
+        if let file = open[partition] { return file }
+        fileCounter += 1
+        let path = "\(spoolDirectory)/\(fileCounter)-\(UUID().uuidString.lowercased()).parquet"
+        var parquet = options.parquet
+        parquet.rowGroupSizeBytes = min(parquet.rowGroupSizeBytes, options.targetFileSizeBytes)
+        let output = try FileParquetOutput(path: path)
+        let file = OpenFile(writer: ParquetFileWriter(schema: layout.parquetSchema, options: parquet, output: output), path: path)
+        open[partition] = file
+        return file
+    }
+
+    private func close(_ partition: [Literal?]) throws {
+        guard let file = open.removeValue(forKey: partition) else { return }
+        let metrics = try file.writer.close()
+        try file.writer.output.close()
+        done.append(SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics))
+    }
+}

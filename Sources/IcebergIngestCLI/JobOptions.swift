@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import IcebergIngest
+import Logging
+
+/// The job: a configuration file and flags that override its keys.
+struct JobOptions: ParsableArguments {
+    @Option(name: .long, help: "Job configuration file (JSON; see the README).")
+    var config: String?
+    @Option(name: .long, help: "Input: s3://bucket/prefix/ or a local folder.")
+    var source: String?
+    @Option(name: .long, help: "Time layout under the source: firehose, hive, dt, or a pattern such as 'logs/{yyyy}{MM}{dd}/{HH}/'.")
+    var layout: String?
+    @Option(name: .long, help: "Input format: json (lines or concatenated), csv, tsv, csv<delimiter>.")
+    var format: String?
+    @Option(name: .long, help: "Catalog URI: sqlite:<path>.")
+    var catalog: String?
+    @Option(name: .long, help: "Warehouse: a local folder or s3://bucket/prefix.")
+    var warehouse: String?
+    @Option(name: .long, help: "Table, as namespace.name.")
+    var table: String?
+    @Option(name: .long, help: "Schema for a new table: 'id long not null, event_time timestamptz, ...' or Iceberg schema JSON.")
+    var schema: String?
+    @Option(name: .long, help: "Partition spec for a new table, e.g. 'hour(event_time)'.")
+    var partition: String?
+    @Option(name: .long, help: "Bad records: fail, skip or dead-letter.")
+    var badRecords: String?
+    @Option(name: .long, help: "Dead-letter location (dead-letter policy).")
+    var deadLetter: String?
+    @Option(name: .long, help: "Hours files may arrive late in an hour's prefix.")
+    var lateArrivalHours: Int32?
+    @Option(name: .long, help: "This worker's shard, as i/n.")
+    var shard: String?
+    @Option(name: .long, help: "Unit of numeric timestamps: auto, seconds, milliseconds, microseconds, nanoseconds.")
+    var epochUnit: String?
+    @Option(name: .long, help: "S3 endpoint (MinIO, a local server); default: S3_ENDPOINT, else AWS.")
+    var s3Endpoint: String?
+    @Flag(name: .long, help: "Print debug logs on stderr.")
+    var verbose = false
+
+    func job() throws -> IngestJob {
+        var job: IngestJob
+        if let config {
+            job = try IngestJob(file: config)
+        } else {
+            guard let source, let table, let schema else {
+                throw IngestError(.invalidConfiguration, "give --config, or at least --source, --table and --schema")
+            }
+            job = IngestJob(sourceURI: source, tableName: table, schema: schema)
+        }
+        if let source { job.sourceURI = source }
+        if let layout { job.layout = layout }
+        if let format { job.format = format }
+        if let catalog { job.catalogURI = catalog }
+        if let warehouse { job.warehouse = warehouse }
+        if let table { job.tableName = table }
+        if let schema { job.schema = schema }
+        if let partition { job.partition = partition }
+        if let badRecords {
+            guard let policy = BadRecordPolicy(rawValue: badRecords) else {
+                throw IngestError(.invalidConfiguration, "--bad-records must be fail, skip or dead-letter, not '\(badRecords)'")
+            }
+            job.badRecords = policy
+        }
+        if let deadLetter { job.deadLetter = deadLetter }
+        if let lateArrivalHours { job.lateArrivalHours = lateArrivalHours }
+        if let shard { job.shard = shard }
+        if let epochUnit {
+            guard let unit = ConversionOptions.EpochUnit(rawValue: epochUnit) else {
+                throw IngestError(.invalidConfiguration, "--epoch-unit cannot be '\(epochUnit)'")
+            }
+            job.epochUnit = unit
+        }
+        if let s3Endpoint { job.s3Endpoint = s3Endpoint }
+        return job
+    }
+
+    func logger() -> Logger { Self.logger(verbose: verbose) }
+
+    static func logger(verbose: Bool) -> Logger {
+        var logger = Logger(label: "iceberg-ingest") { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn in place (only when stderr is a terminal).
+final class ProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastDraw = Date.distantPast
+    let enabled: Bool
+
+    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) == 1 }
+
+    func update(_ p: IngestProgress) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard p.phase == .done || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = now
+        let fraction = p.bytesTotal > 0 ? Double(p.bytesDone) / Double(p.bytesTotal) : (p.phase == .done ? 1 : 0)
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = String(
+            format: "\r[%@] %3d%% %d/%d objects %.1f/%.1f MB %d rows %@%@", bar, Int(fraction * 100), p.objectsDone, p.objectsTotal,
+            Double(p.bytesDone) / 1e6, Double(p.bytesTotal) / 1e6, p.rows, p.badRecords > 0 ? "\(p.badRecords) bad " : "", p.phase.rawValue)
+        FileHandle.standardError.write(Data((line + (p.phase == .done ? "\n" : "")).utf8))
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import IcebergIngest
+
+extension IcebergIngestCommand {
+    /// One pass (or a loop with --follow): list, read what is new, write, commit.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ingest what is new in the source into the table (one pass, or --follow).")
+
+        @OptionGroup var job: JobOptions
+        @Flag(name: .long, help: "Keep polling: run again every --interval seconds.")
+        var follow = false
+        @Option(name: .long, help: "Seconds between passes with --follow.")
+        var interval: Double = 60
+        @Flag(name: .long, help: "Print one JSON summary line per pass on stdout (no progress bar).")
+        var json = false
+
+        func run() async throws {
+            do {
+                let ingestor = try job.job().ingestor(logger: job.logger())
+                let bar = ProgressBar(enabled: !json)
+                repeat {
+                    let summary = try await ingestor.run(progress: { bar.update($0) })
+                    if json {
+                        print(summary.jsonLine)
+                    } else {
+                        Self.describe(summary)
+                    }
+                    if follow { try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9)) }
+                } while follow
+            } catch {
+                throw ExitCodes.report(error)
+            }
+        }
+
+        static func describe(_ s: RunSummary) {
+            var lines = [
+                "table \(s.table) from \(s.source) (\(s.shard))",
+                "  objects: \(s.objectsListed) listed, \(s.objectsIngested) read, \(s.objectsAlreadyIngested) already ingested"
+                    + (s.objectsChanged.isEmpty ? "" : ", \(s.objectsChanged.count) changed since ingested")
+                    + (s.unmatchedKeys > 0 ? ", \(s.unmatchedKeys) not in the layout" : ""),
+                "  input: \(s.bytesRead) bytes (\(s.bytesDecompressed) decompressed), \(s.lines) lines: \(s.rows) rows, \(s.badRecords) bad"
+                    + (s.headerLines > 0 ? ", \(s.headerLines) header lines" : "") + (s.deadLettered > 0 ? " (\(s.deadLettered) dead-lettered)" : ""),
+                "  output: \(s.dataFiles) data files, \(s.dataBytes) bytes, \(s.snapshotIDs.count) commits \(s.snapshotIDs)",
+                "  checkpoint v\(s.checkpointVersion), watermark hour \(s.watermarkHour.map(String.init) ?? "none")",
+                String(
+                    format: "  time: %.2fs (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f)", s.totalSeconds, s.readSeconds,
+                    s.parseSeconds, s.encodeSeconds, s.uploadSeconds, s.commitSeconds),
+            ]
+            if !s.unknownFields.isEmpty {
+                lines.append("  fields not in the schema: " + s.unknownFields.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+            }
+            for example in s.badRecordExamples.prefix(5) { lines.append("  bad: \(example)") }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    /// What a run would read, without reading it.
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what a run would read (lists the source, reads nothing).")
+
+        @OptionGroup var job: JobOptions
+        @Flag(name: .long, help: "Print JSON on stdout.")
+        var json = false
+
+        func run() async throws {
+            do {
+                let plan = try await job.job().ingestor(logger: job.logger()).plan()
+                if json {
+                    let objects: [String] = plan.toRead.map { "{\"key\":\(Self.quote($0.key)),\"size\":\($0.size),\"hour\":\($0.hour)}" }
+                    print(
+                        "{\"prefixes_listed\":\(plan.listedPrefixes.count),\"objects_listed\":\(plan.objectsListed),\"already_ingested\":\(plan.alreadyIngested),"
+                            + "\"changed\":\(plan.changed.count),\"unmatched\":\(plan.unmatchedKeys.count),\"to_read\":[\(objects.joined(separator: ","))]}")
+                } else {
+                    print("\(plan.listedPrefixes.count) prefixes listed, \(plan.objectsListed) objects: \(plan.toRead.count) to read (\(plan.toRead.reduce(0) { $0 + $1.size }) bytes), \(plan.alreadyIngested) already ingested, \(plan.changed.count) changed, \(plan.unmatchedKeys.count) not in the layout")
+                    for object in plan.toRead { print("  \(object.location)  \(object.size) bytes") }
+                }
+            } catch {
+                throw ExitCodes.report(error)
+            }
+        }
+
+        static func quote(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+    }
+
+    /// Where ingestion stands.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the watermark, open-window counts, last snapshot and lag.")
+
+        @OptionGroup var job: JobOptions
+        @Flag(name: .long, help: "Print JSON on stdout.")
+        var json = false
+
+        func run() async throws {
+            do {
+                let status = try await job.job().ingestor(logger: job.logger()).status()
+                if json {
+                    print(status.jsonLine)
+                } else {
+                    print("""
+                        table \(status.table) at \(status.tableLocation)
+                          snapshots: \(status.snapshots), current \(status.currentSnapshotID.map(String.init) ?? "none"); \(status.totalRecords) records in \(status.totalDataFiles) data files
+                          source \(status.source) (\(status.shard)): checkpoint v\(status.checkpointVersion), watermark \(status.watermark ?? "none"), \(status.trackedObjects) objects in the open window
+                          lag: \(status.lagHours.map { "\($0) hours" } ?? "no watermark yet")
+                        """)
+                }
+            } catch {
+                throw ExitCodes.report(error)
+            }
+        }
+    }
+}
