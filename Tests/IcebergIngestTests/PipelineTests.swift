@@ -1,0 +1,175 @@
+import Foundation
+import IcebergCore
+import S3Reader
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// End to end: Firehose-style files in, a partitioned table out, read back by PyIceberg and DuckDB with
+/// every value equal to the source.
+@Suite(.serialized) struct PipelineTests {
+    /// Whole hours since the epoch, now.
+    static var nowHour: Int32 { PrefixLayout.hour(of: Date()) }
+
+    @Test func localFolderToPartitionedTable() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("pipeline-local")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let first = Self.nowHour - 4
+        let expected = try PipelineSupport.generate(into: input, firstHour: first, hours: 3, files: 2, records: 150, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = try PipelineSupport.configuration()
+        configuration.targetFileSizeBytes = 1 << 20
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        let summary = try await ingestor.run()
+        #expect(summary.objectsIngested == 6)
+        #expect(summary.rows == 900 && summary.badRecords == 0)
+        #expect(summary.lines == 900)
+        #expect(summary.unknownFields == ["unknown_field": 900 / 11])
+        #expect(summary.dataFiles == 3)  // one per hour partition
+        #expect(summary.snapshotIDs.count == 1)
+        let output = try PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
+        #expect(output.hasPrefix("OK 900 1 3"))
+
+        // Nothing new: nothing read, nothing committed.
+        let again = try await ingestor.run()
+        #expect(again.objectsIngested == 0 && again.snapshotIDs.isEmpty)
+        #expect(again.objectsAlreadyIngested == 6)
+
+        // The status reports the checkpoint and lag.
+        let status = try await ingestor.status()
+        #expect(status.checkpointVersion == 1)
+        #expect(status.totalRecords == 900)
+        #expect(status.watermarkHour == Self.nowHour - 6)
+        #expect(status.lagHours == 6)
+        #expect(status.trackedObjects == 6)
+    }
+
+    @Test func badRecordPolicies() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("pipeline-bad")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = Self.nowHour - 1
+        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let t = "\"event_time\": \(Int64(hour) * 3600)"
+        let lines = [
+            "{\"id\": 1, \(t)}", "{\"id\": \"two\", \(t)}", "", "{\"id\": 3, \(t), \"amount\": \"1.005\"}", "{\"id\": 4, \(t)", "{\"id\": 5, \(t)}",
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("a.json"))
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        let source = LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose)
+
+        // fail: the error names the file, line, byte offset, field and value; nothing is committed.
+        var configuration = try PipelineSupport.configuration(table: "db.fail")
+        configuration.badRecordPolicy = .fail
+        do {
+            _ = try await Ingestor(configuration: configuration, catalog: catalog, source: source).run()
+            Issue.record("a bad record under 'fail' must stop the run")
+        } catch let error as IngestError {
+            #expect(error.code == .badRecord)
+            #expect(error.message.contains("a.json line 2, byte 43, field 'id': expected long, found a string 'two'"))
+        }
+        #expect(try await catalog.loadTable(configuration.table).metadata.currentSnapshot == nil)
+
+        // skip: counted, every line accounted for (6 lines = 3 rows + 2 bad + 1 blank).
+        configuration.table = try TableIdentifier(parsing: "db.skip")
+        configuration.badRecordPolicy = .skip
+        let skipped = try await Ingestor(configuration: configuration, catalog: catalog, source: source).run()
+        #expect(skipped.rows == 2 && skipped.badRecords == 3 && skipped.lines == 6)
+        #expect(skipped.badRecordExamples.count == 3)
+
+        // dead-letter: the records as read, with the reasons, in one file per input object.
+        configuration.table = try TableIdentifier(parsing: "db.dead")
+        configuration.badRecordPolicy = .deadLetter
+        configuration.deadLetterLocation = dir.appendingPathComponent("dead").path
+        let dead = try await Ingestor(configuration: configuration, catalog: catalog, source: source).run()
+        #expect(dead.rows == 2 && dead.deadLettered == 3)
+        let letters = try String(contentsOf: dir.appendingPathComponent("dead/" + PrefixLayout.firehose.prefix(forHour: hour) + "a.json.bad.jsonl"), encoding: .utf8)
+        let records = letters.split(separator: "\n").map { try? JSONValue.parse(String($0)) }
+        #expect(records.count == 3)
+        #expect(records[0]?["line"] == .int(2) && records[0]?["field"] == .string("id"))
+        #expect(records[1]?["reason"] == .string("'1.005' has more than 2 decimal places for decimal(10,2)"))
+        #expect(records[2]?["record"] == .string("{\"id\": 4, \(t)\n"))
+    }
+
+    /// Firehose-style gzip JSON on the local S3 server, the warehouse there too: a first run, a second run
+    /// that GETs nothing, a late file in an old hour inside the window, then PyIceberg and DuckDB read it all.
+    @Test func s3EndToEndIsIncremental() async throws {
+        let s3 = try TestEnvironment.s3()
+        let dir = try TestEnvironment.temporaryDirectory("pipeline-s3")
+        defer { TestEnvironment.cleanUp(dir) }
+        let transport = CountingTransport()
+        let client = S3Client(
+            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)),
+            transport: transport)
+        let sourceBucket = TestEnvironment.uniqueBucketName("raw")
+        let lakeBucket = TestEnvironment.uniqueBucketName("lake")
+        try await client.createBucket(sourceBucket)
+        try await client.createBucket(lakeBucket)
+        let first = Self.nowHour - 5
+        let part1 = try PipelineSupport.generate(
+            into: "s3://\(sourceBucket)/events/", firstHour: first, hours: 4, files: 3, records: 100, firstID: 1, endpoint: s3.endpoint)
+
+        let catalogPath = dir.appendingPathComponent("catalog.db").path
+        let catalog = try SQLiteCatalog(path: catalogPath, warehouse: "s3://\(lakeBucket)/wh", io: S3FileIO(client: client))
+        let source = S3Source(client: client, bucket: sourceBucket, root: "events/", layout: .firehose)
+        var configuration = try PipelineSupport.configuration()
+        configuration.commitEveryObjects = 5  // several commits in one run
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: source)
+        let one = try await ingestor.run()
+        #expect(one.objectsIngested == 12 && one.rows == 1200)
+        #expect(one.snapshotIDs.count == 3)
+        #expect(one.checkpointVersion == 3)
+
+        // Second run: lists the open hours, GETs no source object.
+        transport.reset()
+        let two = try await ingestor.run()
+        #expect(two.objectsIngested == 0 && two.objectsAlreadyIngested == 12)
+        #expect(transport.objectGets(bucket: sourceBucket).isEmpty)
+        let lists = transport.listRequests.filter { $0.contains(sourceBucket) }
+        #expect(lists.count == 13)  // the hours from the horizon (now - 12) to now, one page each
+
+        // A late file lands in an hour that is already partly ingested, inside the window.
+        let part2 = try PipelineSupport.generate(
+            into: "s3://\(sourceBucket)/events/", firstHour: first + 1, hours: 1, files: 1, records: 50, firstID: 100_000, endpoint: s3.endpoint)
+        transport.reset()
+        let three = try await ingestor.run()
+        #expect(three.objectsIngested == 1 && three.rows == 50)
+        #expect(Set(transport.objectGets(bucket: sourceBucket).map { $0.components(separatedBy: "?").first! }).count == 1)
+
+        let expected = try PipelineSupport.merge([part1, part2])
+        let output = try PipelineSupport.check(
+            catalogPath: catalogPath, warehouse: "s3://\(lakeBucket)/wh", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
+        #expect(output.hasPrefix("OK 1250"))
+    }
+}
+
+/// Counts the requests that pass through.
+final class CountingTransport: HTTPTransport, @unchecked Sendable {
+    // Safe: every access to `requests` holds the lock.
+    private let lock = NSLock()
+    private var requests: [HTTPRequest] = []
+    let inner: any HTTPTransport
+
+    init(_ inner: any HTTPTransport = CurlTransport.shared) { self.inner = inner }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        lock.withLock { requests.append(request) }
+        return try await inner.send(request)
+    }
+
+    var listRequests: [String] { lock.withLock { requests.filter { $0.method == "GET" && $0.url.contains("list-type=2") }.map(\.url) } }
+    /// GETs of objects (not listings) in `bucket`.
+    func objectGets(bucket: String) -> [String] {
+        lock.withLock {
+            requests.filter { $0.method == "GET" && !$0.url.contains("list-type=2") && $0.url.contains("/\(bucket)/") }.map(\.url)
+        }
+    }
+    func reset() { lock.withLock { requests.removeAll() } }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import IcebergCore
+import Testing
+
+@testable import IcebergIngest
+
+/// The JSON and CSV parsers: conversions, nesting, chunk boundaries, and bad records named exactly.
+@Suite struct RecordParserTests {
+    static let schema = try! SchemaText.schema(
+        "id long not null, t timestamptz, name string, price decimal(10,2), ok boolean, d date, score double, n int, u uuid")
+
+    /// Parses `text` fed in chunks of `chunk` bytes; returns the batch, the bad records and the counts.
+    static func parseJSON(
+        _ text: String, schema: Schema = schema, chunk: Int = Int.max, options: ConversionOptions = ConversionOptions()
+    ) throws -> (RecordBatch, [BadRecord], ParseCounts) {
+        let layout = try ColumnLayout(schema: schema)
+        var parser = JSONRecordParser(layout: layout, options: options, source: "in.json")
+        var batch = RecordBatch(layout: layout)
+        var bad: [BadRecord] = []
+        let bytes = Array(text.utf8)
+        var carry: [UInt8] = []
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            carry += bytes[offset..<end]
+            offset = end
+            let used = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: false, into: &batch) { bad.append($0) } }
+            carry.removeFirst(used)
+        }
+        let used = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { bad.append($0) } }
+        #expect(used == carry.count)
+        return (batch, bad, parser.counts)
+    }
+
+    static func column(_ batch: RecordBatch, _ leaf: Int) -> [String] {
+        (0..<batch.rowCount).map { batch.literal(leaf: leaf, row: $0)?.description ?? "null" }
+    }
+
+    @Test func convertsScalarsFromJSON() throws {
+        let text = """
+            {"id": 1, "t": "2026-11-24T10:15:30Z", "name": "a\\u00e9\\n\\"q\\"", "price": 12.5, "ok": true, "d": "2026-11-24", "score": 1.5e3, "n": 7, "u": "123e4567-e89b-12d3-a456-426614174000"}
+            {"id": 2, "t": 1764000000, "price": "3", "ok": "false", "score": "NaN", "n": "-8"}
+            {"id": 3, "t": 1764000000123, "name": null}
+            {"id": 4, "t": 1764000000123456, "extra": {"x": [1, 2]}}
+            {"id": 5, "t": "2026-11-24T11:15:30.5+01:00"}
+            """
+        let (batch, bad, counts) = try Self.parseJSON(text)
+        #expect(bad.isEmpty)
+        #expect(batch.rowCount == 5)
+        #expect(Self.column(batch, 0) == ["1", "2", "3", "4", "5"])
+        // Timestamps, as microseconds: ISO with Z, epoch seconds, milliseconds, microseconds, an offset.
+        let micros = (0..<5).map { row -> Int64 in
+            if case .timestamptz(let v)? = batch.literal(leaf: 1, row: row) { return v }
+            return -1
+        }
+        #expect(micros == [1_795_515_330_000_000, 1_764_000_000_000_000, 1_764_000_000_123_000, 1_764_000_000_123_456, 1_795_515_330_500_000])
+        #expect(Self.column(batch, 2) == ["aé\n\"q\"", "null", "null", "null", "null"])
+        #expect(Self.column(batch, 3) == ["12.50", "3.00", "null", "null", "null"])
+        #expect(Self.column(batch, 4) == ["true", "false", "null", "null", "null"])
+        #expect(Self.column(batch, 5) == ["2026-11-24", "null", "null", "null", "null"])
+        #expect(Self.column(batch, 6).prefix(2) == ["1500.0", "nan"])
+        #expect(Self.column(batch, 7).prefix(2) == ["7", "-8"])
+        #expect(Self.column(batch, 8).first == "123e4567-e89b-12d3-a456-426614174000")
+        #expect(counts.rows == 5)
+        #expect(counts.unknownFields == ["extra": 1])
+    }
+
+    @Test func badRecordsNameTheLineOffsetFieldAndValue() throws {
+        let text = """
+            {"id": 1}
+            {"id": "x1"}
+            {"id": 3, "price": 1.234}
+            {"id": 4, "t": "yesterday"}
+            {"t": "2026-11-24T10:00:00Z"}
+            {"id": 6, "name": 5}
+            {"id": 7,, }
+            {"id": 8}
+            {"id": 9, "id": 10}
+            [1, 2]
+            {"id": 11}
+            """
+        let (batch, bad, counts) = try Self.parseJSON(text)
+        #expect(Self.column(batch, 0) == ["1", "8", "11"])
+        #expect(counts.rows == 3 && counts.badRecords == 8)
+        let described = bad.map { "\($0.line) \($0.field ?? "-"): \($0.reason)" }
+        #expect(described == [
+            "2 id: expected long, found a string 'x1'",
+            "3 price: '1.234' has more than 2 decimal places for decimal(10,2)",
+            "4 t: expected timestamptz (ISO-8601 or epoch seconds/ms/us), found a string 'yesterday'",
+            "5 id: required field 'id' is missing",
+            "6 name: expected string, found a number '5'",
+            "7 -: not valid JSON: expected a key in double quotes",
+            "9 id: the key appears twice in the record",
+            "10 -: not valid JSON: a record must be a JSON object, found '['",
+        ])
+        // The byte offset points at the bad value: line 2 starts at byte 10, its value at 17.
+        #expect(bad[0].byteOffset == 17)
+        #expect(String(decoding: bad[0].raw, as: UTF8.self).hasPrefix("{\"id\": \"x1\"}"))
+    }
+
+    @Test func anyChunkingGivesTheSameRows() throws {
+        var lines: [String] = []
+        for i in 0..<300 {
+            lines.append(#"{"id":\#(i),"name":"n\#(i)\u00e9","t":"2026-01-01T00:00:\#(String(format: "%02d", i % 60))Z","score":\#(Double(i) / 4)}"#)
+        }
+        let jsonLines = lines.joined(separator: "\n")
+        let concatenated = lines.joined()
+        let (whole, _, _) = try Self.parseJSON(jsonLines)
+        for chunk in [1, 7, 64, 1000] {
+            for text in [jsonLines, concatenated] {
+                let (batch, bad, _) = try Self.parseJSON(text, chunk: chunk)
+                #expect(bad.isEmpty)
+                #expect(batch.rowCount == 300)
+                for leaf in 0..<whole.leaves.count { #expect(Self.column(batch, leaf) == Self.column(whole, leaf)) }
+            }
+        }
+    }
+
+    @Test func nestedValuesGetDremelLevels() throws {
+        let schema = try SchemaText.schema("id long not null, user struct<name string, tags list<string>>, attrs map<string, int>")
+        let text = """
+            {"id": 1, "user": {"name": "a", "tags": ["x", "y"]}, "attrs": {"k": 1, "j": 2}}
+            {"id": 2, "user": {"name": null, "tags": []}, "attrs": {}}
+            {"id": 3}
+            {"id": 4, "user": {"tags": [null, "z"]}, "attrs": {"q": "not-an-int"}}
+            """
+        let (batch, bad, _) = try Self.parseJSON(text, schema: schema)
+        #expect(batch.rowCount == 3)
+        #expect(bad.count == 1 && bad[0].line == 4 && bad[0].field == "attrs")
+        #expect(bad[0].reason.contains("expected int"))
+        let columns = batch.columnData()
+        // user.tags.element: max definition 4 (user, tags, repeated, element), repetition 1.
+        #expect(columns[2].levels == .init(definition: [4, 4, 2, 0], repetition: [0, 1, 0, 0]))
+        #expect(columns[1].levels == .init(definition: [2, 1, 0], repetition: []))
+        // attrs.key (required): 2 when present; attrs.value: 3 when present.
+        #expect(columns[3].levels == .init(definition: [2, 2, 1, 0], repetition: [0, 1, 0, 0]))
+        #expect(columns[4].levels == .init(definition: [3, 3, 1, 0], repetition: [0, 1, 0, 0]))
+        // Taking rows keeps each row's slots together.
+        let taken = batch.taking(rows: [2, 0])
+        #expect(taken.columnData()[2].levels == .init(definition: [0, 4, 4], repetition: [0, 0, 1]))
+    }
+
+    @Test func csvQuotingHeadersAndBadRows() throws {
+        let schema = try SchemaText.schema("id long not null, name string, price decimal(8,2), t timestamp")
+        let layout = try ColumnLayout(schema: schema)
+        let text = "name;id;extra;t\r\n\"Smith; \"\"J\"\"\";1;x;2026-11-24 10:00:00\r\n\"multi\nline\";2;;\r\nz;bad;;\r\n\n;4;;\r\n"
+        for chunk in [1, 5, 1000] {
+            var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "in.csv", delimiter: UInt8(ascii: ";"))
+            var batch = RecordBatch(layout: layout)
+            var bad: [BadRecord] = []
+            let bytes = Array(text.utf8)
+            var carry: [UInt8] = []
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + chunk)
+                carry += bytes[offset..<end]
+                offset = end
+                let used = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: false, into: &batch) { bad.append($0) } }
+                carry.removeFirst(used)
+            }
+            _ = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { bad.append($0) } }
+            #expect(Self.column(batch, 0) == ["1", "2", "4"])
+            #expect(Self.column(batch, 1) == ["Smith; \"J\"", "multi\nline", "null"])
+            #expect(Self.column(batch, 3) == ["2026-11-24T10:00:00", "null", "null"])
+            #expect(bad.count == 1)
+            #expect(bad.first?.line == 5 && bad.first?.field == "id")
+            #expect(parser.counts.unknownFields == ["extra": 3])
+            #expect(parser.counts.headerLines == 1)
+        }
+    }
+
+    @Test func schemaAndPartitionText() throws {
+        let schema = try SchemaText.schema("id bigint not null, e timestamptz, m map<string, list<int>>, s struct<a: int, b decimal(20, 3)>")
+        #expect(schema.fields.map(\.id) == [1, 2, 3, 7])
+        #expect(schema.fields[2].type == .map(MapType(keyID: 4, key: .primitive(.string), valueID: 5, value: .list(ListType(elementID: 6, element: .primitive(.int), elementRequired: false)), valueRequired: false)))
+        let spec = try SchemaText.partitionSpec("hour(e), bucket(16, id)", schema: schema)
+        #expect(spec.fields.map(\.name) == ["e_hour", "id_bucket"])
+        #expect(spec.fields.map(\.fieldID) == [1000, 1001])
+        #expect(throws: IngestError.self) { try SchemaText.partitionSpec("hour(id)", schema: schema) }
+        #expect(throws: IngestError.self) { try SchemaText.schema("id lng") }
+    }
+}
