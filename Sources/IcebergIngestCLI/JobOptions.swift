@@ -33,6 +33,8 @@ struct JobOptions: ParsableArguments {
     var shard: String?
     @Option(name: .long, help: "Unit of numeric timestamps: auto, seconds, milliseconds, microseconds, nanoseconds.")
     var epochUnit: String?
+    @Option(name: .long, help: "Commit after this many input objects (default 1000).")
+    var commitEveryObjects: Int?
     @Option(name: .long, help: "S3 endpoint (MinIO, a local server); default: S3_ENDPOINT, else AWS.")
     var s3Endpoint: String?
     @Flag(name: .long, help: "Print debug logs on stderr.")
@@ -72,6 +74,7 @@ struct JobOptions: ParsableArguments {
             job.epochUnit = unit
         }
         if let s3Endpoint { job.s3Endpoint = s3Endpoint }
+        if let commitEveryObjects { job.commitEveryObjects = commitEveryObjects }
         return job
     }
 

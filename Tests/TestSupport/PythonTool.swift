@@ -31,14 +31,27 @@ public enum PythonTool {
         defer { TestEnvironment.cleanUp(dir) }
         let script = dir.appendingPathComponent("script.py")
         try code.write(to: script, atomically: true, encoding: .utf8)
+        return try TestProcesses.run(python, arguments: [script.path] + arguments, environment: environment, stdin: stdin)
+    }
+}
+
+/// Running the project's executables and Python, and stopping servers that tests start themselves.
+public enum TestProcesses {
+    /// Runs `executable` to the end; returns its output and exit status. `environment` adds to (or, with an
+    /// empty value, removes from) the test's own environment.
+    public static func run(
+        _ executable: String, arguments: [String], environment: [String: String] = [:], stdin: Data? = nil
+    ) throws -> PythonTool.Output {
+        let dir = try TestEnvironment.temporaryDirectory("proc")
+        defer { TestEnvironment.cleanUp(dir) }
         let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
+        for (k, v) in environment { env[k] = v.isEmpty ? nil : v }
         process.environment = env
         let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
         process.standardOutput = outHandle
@@ -53,15 +66,12 @@ public enum PythonTool {
         process.waitUntilExit()
         try outHandle.close()
         try errHandle.close()
-        return Output(
+        return PythonTool.Output(
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
             status: process.terminationStatus)
     }
-}
 
-/// Stopping servers that tests start themselves.
-public enum TestProcesses {
     /// SIGTERM, then SIGKILL if the process is still running after `grace` seconds; then reaps it.
     public static func stop(_ process: Process, grace: Double = 3) {
         guard process.isRunning else { return }

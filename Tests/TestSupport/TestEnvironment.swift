@@ -53,6 +53,22 @@ public enum TestEnvironment {
             isLocalMoto: env["S3_TESTBED"] == "moto")
     }
 
+    /// The path of one of the package's executables, built beside the test runner (`swift build
+    /// --build-tests` builds them all).
+    public static func executable(_ name: String) throws -> String {
+        let runnerDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [runnerDirectory.appendingPathComponent(name).path]
+        // The runner may sit inside an .xctest bundle.
+        candidates.append(runnerDirectory.deletingLastPathComponent().appendingPathComponent(name).path)
+        for configuration in ["release", "debug"] {
+            candidates.append(repositoryRoot.appendingPathComponent(".build/\(configuration)/\(name)").path)
+        }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw TestEnvironmentError("executable \(name) not found (looked in \(candidates)): build with swift build --build-tests")
+        }
+        return found
+    }
+
     /// A fresh empty directory under the system temporary folder.
     public static func temporaryDirectory(_ label: String = "test") throws -> URL {
         let url = FileManager.default.temporaryDirectory

@@ -8,21 +8,22 @@ import IcebergCore
 /// (``CheckpointCommit/latest(in:source:shard:)``), starting at 0.
 ///
 /// ```
-///            load V (the table decides)              write data files (Parquet)
-///  [start] ----------------------------> [loaded V] ---------------------------> [data written]
-///     ^        discard versions > V,                                                  |
-///     |        their data files are orphans                     save V+1 (write-if-absent, lists
-///     |                                                          the run's data files as pending)
-///     |                                                                                v
-///  [committed V+1] <--- catalog swap: snapshot summary records V+1 ---- [checkpoint V+1 saved]
-///                        (on conflict: rebuild on the new base, retry;
-///                         the saved V+1 stays valid)
+///            load V (the table decides)               write data files to the local spool
+///  [start] ----------------------------> [loaded V] -------------------------------------> [spooled]
+///     ^        discard versions > V,                                                           |
+///     |        delete their pending data files                save V+1 (write-if-absent; names the
+///     |                                                         run's data files as pending)
+///     |                                                                                        v
+///  [committed V+1] <-- catalog swap: snapshot --- [manifests written] <-- upload --- [checkpoint V+1 saved]
+///                      summary records V+1
+///                      (on conflict: rebuild on the new base and retry; the saved V+1 stays valid)
 /// ```
 ///
 /// A crash anywhere leaves a consistent state:
-/// - before the save: data files nobody references (orphans: the cleanup of unreferenced files finds them);
-/// - after the save, before the swap: the table still records `V`; on start ``recover(committed:lateArrivalHours:)``
-///   finds `V+1` ahead of the table, discards it and returns its pending data files as orphans;
+/// - before the save: nothing left behind but the local spool;
+/// - after the save, before the swap (during or after the upload, after the manifests): the table still
+///   records `V`; on start ``recover(committed:lateArrivalHours:)`` finds `V+1` ahead of the table, discards
+///   it and returns its pending data files (uploaded or not) as orphans to delete;
 /// - after the swap: the table records `V+1`, which exists: nothing is read twice.
 ///
 /// Files: `<table>/metadata/ingest-checkpoints/<source slug>/shard-<i>-of-<n>/<20-digit version>.ckpt`.

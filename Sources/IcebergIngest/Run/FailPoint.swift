@@ -5,7 +5,7 @@ import Foundation
 /// Used by the crash tests to check that a run after any crash neither loses nor repeats a row.
 package enum FailPoint {
     /// The points, in the order a commit passes them.
-    package static let names = ["before-upload", "after-upload", "after-checkpoint", "after-manifest", "after-swap"]
+    package static let names = ["after-checkpoint", "before-upload", "after-upload", "after-manifest", "after-swap"]
     static let environmentVariable = "ICEBERG_INGEST_FAIL_POINT"
     static let exitCode: Int32 = 86
     private static let armed = ProcessInfo.processInfo.environment[environmentVariable]

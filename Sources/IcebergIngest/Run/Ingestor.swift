@@ -212,8 +212,8 @@ public struct Ingestor: Sendable {
         let now: Date
     }
 
-    /// Closes the data files, uploads them, saves the next checkpoint version and commits both in one
-    /// snapshot. The fail points mark each step for the crash tests.
+    /// Closes the data files, saves the next checkpoint version (listing them as pending), uploads them and
+    /// commits them with the checkpoint in one snapshot. The fail points mark each step for the crash tests.
     private func commit(
         _ objects: [(object: SourceObject, deadLetters: [BadRecord])], writer: PartitionedDataWriter, table: Table,
         checkpoint: inout SourceCheckpoint, closesRun: Bool, context: CommitContext, summary: inout RunSummary
@@ -223,19 +223,19 @@ public struct Ingestor: Sendable {
         let spooled = try await BlockingExecutor.run { try writer.finish() }
         summary.encodeSeconds += (clock.now - encodeStarted).seconds
 
-        FailPoint.check("before-upload")
-        let uploadStarted = clock.now
+        // Name the data files, then save the checkpoint that lists them as pending: from here on a crash
+        // leaves a version ahead of the table, and the next run deletes exactly these files.
         let spec = table.metadata.defaultSpec
-        let dataFiles = try await upload(spooled, table: table, spec: spec)
-        try await writeDeadLetters(objects, table: table)
-        summary.uploadSeconds += (clock.now - uploadStarted).seconds
-        FailPoint.check("after-upload")
-
+        let base = table.metadata.properties["write.data.path"] ?? table.metadata.location + "/data"
+        let locations = spooled.enumerated().map { index, file in
+            let partitionPath = spec.isUnpartitioned ? "" : spec.partitionPath(file.partition) + "/"
+            return "\(base)/\(partitionPath)\(UUID().uuidString.lowercased())-\(index).parquet"
+        }
         let commitStarted = clock.now
         let snapshotID = FastAppend.newSnapshotID()
         var next = checkpoint
         next.version += 1
-        next.pendingDataFiles = dataFiles.map(\.filePath)
+        next.pendingDataFiles = locations
         for (object, _) in objects {
             next.record(
                 ObjectVersion(key: object.key, size: object.size, etag: object.etag, lastModifiedMillis: object.lastModifiedMillis),
@@ -247,6 +247,13 @@ public struct Ingestor: Sendable {
         }
         let location = try await context.store.save(next)
         FailPoint.check("after-checkpoint")
+
+        FailPoint.check("before-upload")
+        let uploadStarted = clock.now
+        let dataFiles = try await upload(spooled, to: locations, io: table.io, spec: spec)
+        try await writeDeadLetters(objects, table: table)
+        summary.uploadSeconds += (clock.now - uploadStarted).seconds
+        FailPoint.check("after-upload")
 
         var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
         append.add(contentsOf: dataFiles)
@@ -270,18 +277,15 @@ public struct Ingestor: Sendable {
         return committed
     }
 
-    /// Uploads spooled files under `<table>/data/<partition path>/`, a few at a time.
-    private func upload(_ files: [SpooledDataFile], table: Table, spec: PartitionSpec) async throws -> [DataFile] {
-        let io = table.io
-        let base = table.metadata.properties["write.data.path"] ?? table.metadata.location + "/data"
+    /// Uploads spooled files to their locations (under `<table>/data/<partition path>/`), a few at a time.
+    private func upload(_ files: [SpooledDataFile], to locations: [String], io: any FileIO, spec: PartitionSpec) async throws -> [DataFile] {
         let limit = max(1, configuration.uploadConcurrency)
         return try await withThrowingTaskGroup(of: (Int, DataFile).self) { group in
             var results = [DataFile?](repeating: nil, count: files.count)
             var next = 0
             func start(_ index: Int) {
                 let file = files[index]
-                let partitionPath = spec.isUnpartitioned ? "" : spec.partitionPath(file.partition) + "/"
-                let location = "\(base)/\(partitionPath)\(UUID().uuidString.lowercased())-\(index).parquet"
+                let location = locations[index]
                 group.addTask {
                     let bytes = try await BlockingExecutor.run { try [UInt8](Data(contentsOf: URL(fileURLWithPath: file.localPath))) }
                     try await io.write(location, bytes: bytes)
