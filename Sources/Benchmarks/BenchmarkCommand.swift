@@ -11,6 +11,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         subcommands: [
             // One line per benchmark; each lives in its own file.
             CheckpointBenchmark.self,
+            IngestBenchmark.self,
             ParquetWriteBenchmark.self,
             S3ListingBenchmark.self,
         ])

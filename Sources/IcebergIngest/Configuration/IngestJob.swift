@@ -189,7 +189,7 @@ public struct IngestJob: Sendable {
     }
 
     /// The ingestor for this job.
-    public func ingestor(logger: Logger = Logger(label: "iceberg-ingest")) throws -> Ingestor {
+    public func ingestor(logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Ingestor {
         Ingestor(configuration: try configuration(), catalog: try catalog(), source: try source(), logger: logger)
     }
 }

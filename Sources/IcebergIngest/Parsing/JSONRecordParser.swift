@@ -23,12 +23,21 @@ package struct JSONRecordParser {
     private var record = 0
     private var hint = 0
     private var scratch: [UInt8] = []
+    /// Per top-level field, looked up per value without copying the field's description.
+    private let primitiveTypes: [PrimitiveType?]
+    private let firstLeaves: [Int]
+    private let required: [Bool]
+    private let names: [[UInt8]]
 
     package init(layout: ColumnLayout, options: ConversionOptions, source: String) {
         self.layout = layout
         self.options = options
         self.source = source
         seen = Array(repeating: -1, count: layout.topLevel.count)
+        primitiveTypes = layout.topLevel.map { $0.field.type.primitive }
+        firstLeaves = layout.topLevel.map { $0.leaves.lowerBound }
+        required = layout.topLevel.map { $0.field.isRequired }
+        names = layout.topLevel.map(\.nameBytes)
     }
 
     /// Why scanning a record stopped.
@@ -141,7 +150,6 @@ package struct JSONRecordParser {
         i += 1
         Self.skipSpace(b, &i)
         guard i < n else { throw .needMore }
-        let fields = layout.topLevel
         if b[i] == UInt8(ascii: "}") {
             i += 1
         } else {
@@ -161,7 +169,7 @@ package struct JSONRecordParser {
                 if let field {
                     if seen[field] == record {
                         _ = try Self.skipValue(b, &i)
-                        if problem == nil { problem = (fields[field].name, "the key appears twice in the record", keyStart) }
+                        if problem == nil { problem = (layout.topLevel[field].name, "the key appears twice in the record", keyStart) }
                     } else {
                         seen[field] = record
                         try parseValue(b, &i, field: field, batch: &batch, problem: &problem)
@@ -184,9 +192,10 @@ package struct JSONRecordParser {
             }
         }
         // Fields the record did not have are null; a required one is a problem.
-        for (index, top) in fields.enumerated() where seen[index] != record {
-            if top.field.isRequired {
-                if problem == nil { problem = (top.name, "required field '\(top.name)' is missing", i - 1) }
+        for index in 0..<seen.count where seen[index] != record {
+            if required[index] {
+                let name = layout.topLevel[index].name
+                if problem == nil { problem = (name, "required field '\(name)' is missing", i - 1) }
             } else {
                 batch.appendNull(field: index)
             }
@@ -197,24 +206,24 @@ package struct JSONRecordParser {
     /// their key order).
     @inline(__always)
     private mutating func fieldIndex(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, escaped: Bool) -> Int? {
-        let fields = layout.topLevel
         if escaped {
             let key = Self.unescapedString(b, start, end)
-            return fields.firstIndex { $0.name == key }
+            return layout.topLevel.firstIndex { $0.name == key }
         }
         let length = end - start
+        let count = names.count
         func matches(_ k: Int) -> Bool {
-            let name = fields[k].nameBytes
+            let name = names[k]
             guard name.count == length else { return false }
             return name.withUnsafeBufferPointer { nb in
                 memcmp(nb.baseAddress!, b.baseAddress! + start, length) == 0
             }
         }
-        if hint < fields.count, matches(hint) {
+        if hint < count, matches(hint) {
             hint += 1
             return hint - 1
         }
-        for k in fields.indices where matches(k) {
+        for k in 0..<count where matches(k) {
             hint = k + 1
             return k
         }
@@ -225,9 +234,9 @@ package struct JSONRecordParser {
         _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch,
         problem: inout (field: String?, reason: String, at: Int)?
     ) throws(Stop) {
-        let top = layout.topLevel[field]
         let valueStart = i
-        guard case .primitive(let type) = top.field.type else {
+        guard let type = primitiveTypes[field] else {
+            let top = layout.topLevel[field]
             // Nested: find the value's extent, parse it as a tree, shred it into the leaves.
             let end = try Self.skipValue(b, &i)
             guard problem == nil else { batch.appendNull(field: field); return }
@@ -241,7 +250,7 @@ package struct JSONRecordParser {
             }
             return
         }
-        let leaf = top.leaves.lowerBound
+        let leaf = firstLeaves[field]
         let c = b[i]
         var failure: ConversionFailure?
         switch c {
@@ -276,8 +285,8 @@ package struct JSONRecordParser {
             do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .boolean(value), type: type, options: options) } catch { failure = error }
         case UInt8(ascii: "n"):
             try Self.expectLiteral(b, &i, "null")
-            if top.field.isRequired {
-                failure = ConversionFailure("required field '\(top.name)' is null")
+            if required[field] {
+                failure = ConversionFailure("required field '\(layout.topLevel[field].name)' is null")
             } else {
                 batch.leaves[leaf].appendUndefined(definition: 0)
             }
@@ -289,7 +298,7 @@ package struct JSONRecordParser {
         }
         if let failure {
             // The record is rolled back once scanned to its end.
-            if problem == nil { problem = (top.name, failure.reason, valueStart) }
+            if problem == nil { problem = (layout.topLevel[field].name, failure.reason, valueStart) }
         }
     }
 

@@ -85,7 +85,7 @@ package struct LeafBuilder: Sendable {
 
     /// Drops every slot from `slot` on (undoes a record that failed half way).
     package mutating func truncate(slots slot: Int, rows: Int) {
-        guard slot < slotCount || rowStarts.count > rows else { return }
+        guard slot < slotCount || (isRepeated && rowStarts.count > rows) else { return }
         var dropped = 0
         if tracksDefinition {
             for level in definition[slot...] where level == maxDefinition { dropped += 1 }

@@ -17,23 +17,27 @@ package struct RecordBatch: Sendable {
     package let layout: ColumnLayout
     package var leaves: [LeafBuilder]
     package private(set) var rowCount = 0
+    private let hasRepeatedLeaves: Bool
 
     package init(layout: ColumnLayout) {
         self.layout = layout
         leaves = layout.leaves.map { LeafBuilder(kind: $0.storage, maxDefinition: $0.maxDefinition, maxRepetition: $0.maxRepetition) }
+        hasRepeatedLeaves = layout.leaves.contains { $0.maxRepetition > 0 }
     }
 
-    /// Where a record starts, to roll back to.
+    /// Where a record starts, to roll back to: the row count says it all (a flat leaf has one slot per
+    /// row; a leaf inside a list or map records where each row's slots start).
     package struct Mark: Sendable {
-        var slots: [Int]
         var rows: Int
     }
 
     /// Starts a record; returns the mark to roll back to if it fails.
+    @inline(__always)
     package mutating func beginRecord() -> Mark {
-        let mark = Mark(slots: leaves.map(\.slotCount), rows: rowCount)
-        for i in leaves.indices where leaves[i].isRepeated { leaves[i].beginRow() }
-        return mark
+        if hasRepeatedLeaves {
+            for i in leaves.indices where leaves[i].isRepeated { leaves[i].beginRow() }
+        }
+        return Mark(rows: rowCount)
     }
 
     /// Ends a record whose every top-level field was appended (a value or a null).
@@ -41,7 +45,10 @@ package struct RecordBatch: Sendable {
 
     /// Drops whatever the failed record appended.
     package mutating func rollBack(to mark: Mark) {
-        for i in leaves.indices { leaves[i].truncate(slots: mark.slots[i], rows: mark.rows) }
+        for i in leaves.indices {
+            let slot = leaves[i].isRepeated ? (leaves[i].rowStarts.count > mark.rows ? Int(leaves[i].rowStarts[mark.rows]) : leaves[i].slotCount) : mark.rows
+            leaves[i].truncate(slots: slot, rows: mark.rows)
+        }
         rowCount = mark.rows
     }
 

@@ -2,14 +2,15 @@ import Foundation
 import IcebergCore
 
 /// Turns one input object, fed in chunks as it is read, into rows in the writers: detects the compression
-/// from the first bytes, decompresses, parses records into a batch and hands full batches to the writer.
+/// from the first bytes, decompresses, parses records into a batch and hands full batches to the encoding
+/// pipeline.
 ///
 /// Confined to the run's task (it moves between that task and the blocking executor, never used by two
 /// threads at once), hence `@unchecked Sendable`.
 final class ObjectParser: @unchecked Sendable {
     let object: SourceObject
     let configuration: IngestConfiguration
-    let writer: PartitionedDataWriter
+    let pipeline: EncodingPipeline
     private let layout: ColumnLayout
     private var decompressor: (any StreamingDecompressor)?
     private var json: JSONRecordParser?
@@ -24,17 +25,16 @@ final class ObjectParser: @unchecked Sendable {
     private var lastByte: UInt8?
     private(set) var decompressedBytes: Int64 = 0
     private(set) var parseNanos: UInt64 = 0
-    private(set) var encodeNanos: UInt64 = 0
 
     /// Longest record accepted: a record still incomplete past this is bad (input without record ends
     /// would otherwise grow without bound).
     static let maxRecordBytes = 64 << 20
 
-    init(object: SourceObject, layout: ColumnLayout, configuration: IngestConfiguration, writer: PartitionedDataWriter) {
+    init(object: SourceObject, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline) {
         self.object = object
         self.layout = layout
         self.configuration = configuration
-        self.writer = writer
+        self.pipeline = pipeline
         batch = RecordBatch(layout: layout)
         switch configuration.format {
         case .json: json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
@@ -108,10 +108,8 @@ final class ObjectParser: @unchecked Sendable {
 
     private func flushBatch() throws {
         guard batch.rowCount > 0 else { return }
-        let started = DispatchTime.now().uptimeNanoseconds
-        try writer.write(batch)
+        try pipeline.submit(batch)
         batch = RecordBatch(layout: layout)
-        encodeNanos += DispatchTime.now().uptimeNanoseconds - started
     }
 
     private static func countNewlines(_ b: UnsafeBufferPointer<UInt8>) -> Int {

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import IcebergCore
+import IcebergIngest
+import S3Reader
+
+/// `iceberg-bench ingest`: the whole job on the local S3 server, side by side with PyIceberg on the same
+/// input in the same run: N JSON-lines records (about 110 bytes each) in Firehose-style objects, ingested
+/// into an `hour(event_time)`-partitioned table with the warehouse on S3. Ours: list, read, parse, write
+/// Parquet (zstd), upload, commit. PyIceberg: boto3 list and get, `pyarrow.json.read_json`, `table.append`.
+///
+///     scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest
+struct IngestBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest", abstract: "End-to-end ingest of JSON lines on the local S3 server, against PyIceberg in the same run.")
+
+    @Option(help: "Records in all.") var records = 1_000_000
+    @Option(help: "Input objects (spread over 4 hours).") var objects = 8
+    @Option(help: "Runs of each side (the median is reported).") var runs = 3
+    @Option(help: "Python with PyIceberg, pyarrow and boto3 for the peer.") var python = ".venv/bin/python"
+
+    static let schema = "id long not null, event_time timestamptz, user_id string, country string, amount double, ok boolean"
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["S3_ENDPOINT"] else {
+            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest")
+        }
+        let region = env["AWS_REGION"] ?? "us-east-1"
+        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
+        let client = S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials))
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let raw = "bench-raw-\(suffix)"
+        try await client.createBucket(raw)
+        let lastHour = PrefixLayout.hour(of: Date()) - 1
+        var inputBytes = 0
+        var rng = SplitMix(seed: 42)
+        let countries = ["DE", "FR", "US", "JP", "BR", "IN", "GB", "ES"]
+        let perObject = records / objects
+        for o in 0..<objects {
+            let hour = lastHour - Int32(o % 4)
+            var text = ""
+            text.reserveCapacity(perObject * 120)
+            for i in 0..<perObject {
+                let id = o * perObject + i
+                let micros = Int64(hour) * 3_600_000_000 + Int64(rng.next() % 3_600_000_000)
+                let seconds = micros / 1_000_000
+                let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+                let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+                let iso = String(
+                    format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, Int(micros % 1_000_000))
+                let amount = Double(rng.next() % 1_000_000) / 100
+                text += "{\"id\":\(id),\"event_time\":\"\(iso)\",\"user_id\":\"u\(rng.next() % 100_000)\",\"country\":\"\(countries[Int(rng.next() % 8)])\",\"amount\":\(amount),\"ok\":\(rng.next() % 10 != 0)}\n"
+            }
+            let bytes = Array(text.utf8)
+            inputBytes += bytes.count
+            _ = try await client.putObject(bucket: raw, key: "events/" + PrefixLayout.firehose.prefix(forHour: hour) + "part-\(o).json", body: bytes)
+        }
+        print(String(format: "ingest: %d records, %d objects, %.1f MB of JSON lines on %@", perObject * objects, objects, Double(inputBytes) / 1e6, endpoint))
+
+        var ours: [Double] = [], parse: [Double] = [], encode: [Double] = [], peers: [Double] = [], peerParse: [Double] = []
+        for run in 0..<runs {
+            // Ours: a fresh table each run.
+            let lake = "bench-lake-\(suffix)-\(run)"
+            try await client.createBucket(lake)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ingest-\(suffix)-\(run)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let catalog = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path, warehouse: "s3://\(lake)/wh", io: S3FileIO(client: client))
+            let schema = try SchemaText.schema(Self.schema)
+            var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "bench.events"), schema: schema)
+            configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: schema)
+            let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: S3Source(client: client, bucket: raw, root: "events/", layout: .firehose))
+            let start = ContinuousClock.now
+            let summary = try await ingestor.run()
+            ours.append(start.seconds)
+            parse.append(summary.parseSeconds)
+            encode.append(summary.encodeSeconds)
+            guard summary.rows == perObject * objects else { throw ValidationError("ingested \(summary.rows) rows") }
+            print(String(
+                format: "  ours run %d: %.2f s (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f), %d data files, %.1f MB",
+                run + 1, ours.last!, summary.readSeconds, summary.parseSeconds, summary.encodeSeconds, summary.uploadSeconds, summary.commitSeconds,
+                summary.dataFiles, Double(summary.dataBytes) / 1e6))
+
+            let peerLake = "bench-peer-\(suffix)-\(run)"
+            try await client.createBucket(peerLake)
+            let output = try PythonPeer.run(
+                python, code: Self.peerCode,
+                arguments: [endpoint, region, credentials.accessKeyID, credentials.secretAccessKey, raw, "s3://\(peerLake)/wh", dir.appendingPathComponent("peer.db").path])
+            let fields = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").compactMap { Double($0) }
+            guard fields.count == 3, Int(fields[2]) == perObject * objects else { throw ValidationError("peer printed: \(output)") }
+            peers.append(fields[0])
+            peerParse.append(fields[1])
+            print(String(format: "  PyIceberg run %d: %.2f s (read_json %.2f)", run + 1, fields[0], fields[1]))
+        }
+        let o = ours.median, p = peers.median
+        print(String(format: "  median: ours %.2f s, PyIceberg %.2f s: %.2fx faster end to end", o, p, p / o))
+        print(String(format: "  stages, median: our parse %.2f s vs pyarrow read_json %.2f s; our Parquet encode %.2f s", parse.median, peerParse.median, encode.median))
+    }
+
+    static let peerCode = #"""
+    import sys, time, io
+    endpoint, region, key, secret, raw, warehouse, db = sys.argv[1:8]
+    import boto3, pyarrow as pa, pyarrow.json as pj
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import NestedField, LongType, TimestamptzType, StringType, DoubleType, BooleanType
+    from pyiceberg.partitioning import PartitionSpec, PartitionField
+    from pyiceberg.transforms import HourTransform
+    t0 = time.perf_counter()
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret)
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=raw, Prefix="events/") for o in page.get("Contents", [])]
+    arrow_schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("event_time", pa.timestamp("us", tz="UTC")),
+        pa.field("user_id", pa.string()), pa.field("country", pa.string()), pa.field("amount", pa.float64()), pa.field("ok", pa.bool_())])
+    parse = 0.0
+    tables = []
+    for k in keys:
+        body = s3.get_object(Bucket=raw, Key=k)["Body"].read()
+        t = time.perf_counter()
+        tables.append(pj.read_json(io.BytesIO(body), parse_options=pj.ParseOptions(explicit_schema=arrow_schema)))
+        parse += time.perf_counter() - t
+    data = pa.concat_tables(tables).cast(arrow_schema)
+    catalog = SqlCatalog("default", uri="sqlite:///" + db, warehouse=warehouse, **{"s3.endpoint": endpoint, "s3.region": region,
+        "s3.access-key-id": key, "s3.secret-access-key": secret})
+    catalog.create_namespace("bench")
+    schema = Schema(NestedField(1, "id", LongType(), required=True), NestedField(2, "event_time", TimestamptzType()),
+        NestedField(3, "user_id", StringType()), NestedField(4, "country", StringType()), NestedField(5, "amount", DoubleType()),
+        NestedField(6, "ok", BooleanType()))
+    spec = PartitionSpec(PartitionField(source_id=2, field_id=1000, transform=HourTransform(), name="event_time_hour"))
+    table = catalog.create_table("bench.events", schema=schema, partition_spec=spec, properties={"write.parquet.compression-codec": "zstd"})
+    table.append(data)
+    total = time.perf_counter() - t0
+    print("%.3f %.3f %d" % (total, parse, data.num_rows))
+    """#
+}
+
+/// A small deterministic random generator (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
