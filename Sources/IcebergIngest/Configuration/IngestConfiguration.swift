@@ -7,18 +7,24 @@ public enum InputFormat: Sendable, Equatable {
     case json
     /// CSV with a header line (RFC 4180 quoting) and this delimiter.
     case csv(delimiter: UInt8)
+    /// Parquet files: registered in the table as they are when their schema matches the table's (and
+    /// `register` is true), rewritten into new data files otherwise.
+    case parquet(register: Bool)
 
-    /// `json`, `csv`, `csv;` (a delimiter after `csv`), `tsv`.
+    /// `json`, `csv`, `csv;` (a delimiter after `csv`), `tsv`, `parquet` (register when the schema matches,
+    /// else rewrite), `parquet-rewrite` (always rewrite).
     public init(parsing text: String) throws {
         switch text.lowercased() {
         case "json", "jsonl", "json-lines", "ndjson", "firehose": self = .json
         case "csv": self = .csv(delimiter: UInt8(ascii: ","))
         case "tsv": self = .csv(delimiter: 0x09)
+        case "parquet": self = .parquet(register: true)
+        case "parquet-rewrite": self = .parquet(register: false)
         default:
             if text.lowercased().hasPrefix("csv"), text.utf8.count == 4, let d = text.utf8.last {
                 self = .csv(delimiter: d)
             } else {
-                throw IngestError(.invalidConfiguration, "unknown input format '\(text)': use json, csv, csv<delimiter> or tsv")
+                throw IngestError(.invalidConfiguration, "unknown input format '\(text)': use json, csv, csv<delimiter>, tsv, parquet or parquet-rewrite")
             }
         }
     }
@@ -27,6 +33,7 @@ public enum InputFormat: Sendable, Equatable {
         switch self {
         case .json: "json"
         case .csv(let d): d == UInt8(ascii: ",") ? "csv" : (d == 0x09 ? "tsv" : "csv" + String(UnicodeScalar(d)))
+        case .parquet(let register): register ? "parquet" : "parquet-rewrite"
         }
     }
 }

@@ -25,6 +25,14 @@ package struct RecordBatch: Sendable {
         hasRepeatedLeaves = layout.leaves.contains { $0.maxRepetition > 0 }
     }
 
+    /// A batch of rows built elsewhere (a Parquet input's row group), one builder per leaf.
+    package init(layout: ColumnLayout, leaves: [LeafBuilder], rowCount: Int) {
+        self.layout = layout
+        self.leaves = leaves
+        self.rowCount = rowCount
+        hasRepeatedLeaves = layout.leaves.contains { $0.maxRepetition > 0 }
+    }
+
     /// Where a record starts, to roll back to: the row count says it all (a flat leaf has one slot per
     /// row; a leaf inside a list or map records where each row's slots start).
     package struct Mark: Sendable {

@@ -148,6 +148,7 @@ public struct Ingestor: Sendable {
 
         let total = plan.toRead.reduce(Int64(0)) { $0 + $1.size }
         var pending: [(object: SourceObject, deadLetters: [BadRecord])] = []
+        var registered: [DataFile] = []
         var pendingBytes: Int64 = 0
         var bytesDone: Int64 = 0
         let context = CommitContext(store: store, layout: layout, spool: spool, now: now)
@@ -178,6 +179,10 @@ public struct Ingestor: Sendable {
                 for (k, v) in counts.unknownFields { summary.unknownFields[k, default: 0] += v }
                 for example in parser.badExamples where summary.badRecordExamples.count < 20 { summary.badRecordExamples.append(example) }
                 summary.objectsIngested += 1
+                if let file = parser.registered {
+                    registered.append(file)
+                    summary.dataFilesRegistered += 1
+                }
                 pending.append((object, parser.deadLetters))
                 pendingBytes += object.size
                 bytesDone += object.size
@@ -190,8 +195,10 @@ public struct Ingestor: Sendable {
                         phase: .committing, objectsDone: index + 1, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
                         rows: summary.rows, badRecords: summary.badRecords))
                     table = try await commit(
-                        pending, pipeline: pipeline, table: table, checkpoint: &checkpoint, closesRun: last, context: context, summary: &summary)
+                        pending, registered: registered, pipeline: pipeline, table: table, checkpoint: &checkpoint, closesRun: last,
+                        context: context, summary: &summary)
                     pending = []
+                    registered = []
                     pendingBytes = 0
                 }
             }
@@ -221,7 +228,7 @@ public struct Ingestor: Sendable {
     /// Closes the data files, saves the next checkpoint version (listing them as pending), uploads them and
     /// commits them with the checkpoint in one snapshot. The fail points mark each step for the crash tests.
     private func commit(
-        _ objects: [(object: SourceObject, deadLetters: [BadRecord])], pipeline: EncodingPipeline, table: Table,
+        _ objects: [(object: SourceObject, deadLetters: [BadRecord])], registered: [DataFile], pipeline: EncodingPipeline, table: Table,
         checkpoint: inout SourceCheckpoint, closesRun: Bool, context: CommitContext, summary: inout RunSummary
     ) async throws -> Table {
         let clock = ContinuousClock()
@@ -268,6 +275,7 @@ public struct Ingestor: Sendable {
 
         var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
         append.add(contentsOf: dataFiles)
+        append.add(contentsOf: registered)
         let record = CheckpointCommit(source: source.identity, shard: configuration.shard, version: next.version, watermarkHour: next.watermarkHour, location: location)
         append.summaryProperties = record.summaryProperties
         append.summaryProperties["iceberg-ingest.objects"] = String(objects.count)

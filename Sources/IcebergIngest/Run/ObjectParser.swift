@@ -16,6 +16,11 @@ final class ObjectParser: @unchecked Sendable {
     private var json: JSONRecordParser?
     private var csv: CSVRecordParser?
     private var carry: [UInt8] = []
+    /// A Parquet input is gathered whole (its footer is at the end), then registered or rewritten.
+    private var parquetBytes: [UInt8]?
+    /// The data file of a Parquet input registered as it is.
+    private(set) var registered: DataFile?
+    private var parquetRows = 0
     private var batch: RecordBatch
     private(set) var compression: CompressionFormat?
     /// Records this object's bad records (for the dead-letter file) and the run's policy.
@@ -39,17 +44,26 @@ final class ObjectParser: @unchecked Sendable {
         switch configuration.format {
         case .json: json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
         case .csv(let d): csv = CSVRecordParser(layout: layout, options: configuration.conversion, source: object.location, delimiter: d)
+        case .parquet: parquetBytes = []
         }
     }
 
     var counts: ParseCounts {
         var c = json?.counts ?? csv?.counts ?? ParseCounts()
+        if parquetBytes != nil {
+            c.rows = parquetRows
+            return c
+        }
         c.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
         return c
     }
 
     /// Feeds the next bytes of the object as stored.
     func feed(_ chunk: [UInt8]) throws {
+        if parquetBytes != nil {
+            parquetBytes! += chunk
+            return
+        }
         if decompressor == nil {
             let format = CompressionFormat.detect(prefix: Array(chunk.prefix(64)))
             compression = format
@@ -60,6 +74,22 @@ final class ObjectParser: @unchecked Sendable {
 
     /// Ends the object: flushes the decompressor and the last (possibly unterminated) record.
     func finish() throws {
+        if let bytes = parquetBytes, case .parquet(let register) = configuration.format {
+            let started = DispatchTime.now().uptimeNanoseconds
+            decompressedBytes = Int64(bytes.count)
+            switch try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register) {
+            case .register(let file):
+                registered = file
+                parquetRows = Int(file.recordCount)
+            case .rows(let batches):
+                for batch in batches {
+                    parquetRows += batch.rowCount
+                    try pipeline.submit(batch)
+                }
+            }
+            parseNanos += DispatchTime.now().uptimeNanoseconds - started
+            return
+        }
         if decompressor != nil {
             try decompressor!.finish { piece in try consume(piece, isFinal: false) }
         }

@@ -27,7 +27,10 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var badRecordExamples: [String] = []
     /// Input keys the schema lacks, with counts (schema drift).
     public var unknownFields: [String: Int] = [:]
+    /// Data files written by the run.
     public var dataFiles = 0
+    /// Parquet inputs added to the table as they are (their schema matched).
+    public var dataFilesRegistered = 0
     public var dataBytes: Int64 = 0
     /// Snapshots committed by this run, oldest first.
     public var snapshotIDs: [Int64] = []

@@ -12,6 +12,14 @@ package struct ParquetFileMetadata: Sendable {
         package var maxRepetitionLevel: Int
         /// Whether values come with levels (inside a list/map, or below an optional group).
         package var isNested: Bool { maxRepetitionLevel > 0 || maxDefinitionLevel > 1 }
+        /// For timestamp and time columns: the unit stored. The reader hands out microseconds; files in
+        /// other units cannot be registered in an Iceberg table as they are.
+        package var timeUnit: TimeUnit = .micros
+    }
+
+    /// Parquet's time units (parquet.thrift `TimeUnit`).
+    package enum TimeUnit: Sendable, Equatable {
+        case millis, micros, nanos
     }
 
     package struct Statistics: Sendable {
@@ -76,10 +84,12 @@ extension ParquetFileMetadata {
                     guard let physicalRaw = e.int(1), let physical = PhysicalType(rawValue: Int32(physicalRaw)) else {
                         throw corrupt("column '\(name)' has no physical type")
                     }
-                    leaves.append(Column(
+                    var column = Column(
                         name: name, fieldID: e.int(9).map(Int.init),
                         type: try Self.valueType(physical: physical, element: e, name: name, source: source),
-                        isRequired: repetitionType == 0, path: path + [name], maxDefinitionLevel: def, maxRepetitionLevel: rep))
+                        isRequired: repetitionType == 0, path: path + [name], maxDefinitionLevel: def, maxRepetitionLevel: rep)
+                    column.timeUnit = Self.timeUnit(e)
+                    leaves.append(column)
                 }
             }
         }
@@ -146,6 +156,15 @@ extension ParquetFileMetadata {
             if logicalKind == 5 || converted == 5 { return decimal(e, logical) }
             return .fixed(Int(length))
         }
+    }
+
+    /// The unit of a TIMESTAMP or TIME column (logical type field 2, or the legacy converted type).
+    private static func timeUnit(_ e: ThriftStruct) -> TimeUnit {
+        let logical = e.struct(10)
+        if let unit = (logical?.struct(8) ?? logical?.struct(7))?.struct(2)?.unionField {
+            return unit == 1 ? .millis : (unit == 3 ? .nanos : .micros)
+        }
+        return e.int(6) == 9 ? .millis : .micros
     }
 
     private static func decimal(_ e: ThriftStruct, _ logical: ThriftStruct?) -> ParquetValueType {

@@ -137,10 +137,14 @@ package struct ParquetFileReader: Sendable {
                 break  // index pages and unknown pages are skipped
             }
         }
-        if column.isNested {
-            return ColumnData(values: builder.values, levels: ColumnData.Levels(definition: definitionLevels, repetition: repetitionLevels))
+        var values = builder.values
+        if column.timeUnit != .micros, case .int64(let raw) = values {
+            values = .int64(column.timeUnit == .millis ? raw.map { $0 &* 1000 } : raw.map { $0 >= 0 ? $0 / 1000 : -((-$0 + 999) / 1000) })
         }
-        return ColumnData(values: builder.values, validity: sawNull ? validity : nil)
+        if column.isNested {
+            return ColumnData(values: values, levels: ColumnData.Levels(definition: definitionLevels, repetition: repetitionLevels))
+        }
+        return ColumnData(values: values, validity: sawNull ? validity : nil)
     }
 
     /// Iceberg metrics of this file from its footer statistics (NaN counts by reading float columns).

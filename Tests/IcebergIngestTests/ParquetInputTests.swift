@@ -1,0 +1,79 @@
+import Foundation
+import IcebergCore
+import S3Reader
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// Parquet inputs made by pyarrow: registered as they are when they match the table, rewritten otherwise.
+@Suite struct ParquetInputTests {
+    static let writer = #"""
+    import sys, os, pyarrow as pa, pyarrow.parquet as pq
+    root, hour = sys.argv[1], int(sys.argv[2])
+    import datetime
+    def folder(h):
+        d = os.path.join(root, datetime.datetime.fromtimestamp(h * 3600, datetime.timezone.utc).strftime("%Y/%m/%d/%H"))
+        os.makedirs(d, exist_ok=True)
+        return d
+    # Matches the table: field ids, types, microsecond timestamps, one hour.
+    schema = pa.schema([
+        pa.field("id", pa.int64(), nullable=False, metadata={"PARQUET:field_id": "1"}),
+        pa.field("event_time", pa.timestamp("us", tz="UTC"), metadata={"PARQUET:field_id": "2"}),
+        pa.field("name", pa.string(), metadata={"PARQUET:field_id": "3"}),
+    ])
+    base = hour * 3600 * 1000000
+    pq.write_table(pa.table([pa.array(range(1, 101), pa.int64()), pa.array([base + i for i in range(100)], pa.timestamp("us", tz="UTC")),
+                             pa.array(["a%d" % i for i in range(100)])], schema=schema), os.path.join(folder(hour), "match.parquet"))
+    # No field ids, int32 ids, nanosecond timestamps, two hours in one file: must be rewritten.
+    other = pa.schema([pa.field("id", pa.int32()), pa.field("event_time", pa.timestamp("ns", tz="UTC")), pa.field("name", pa.string())])
+    times = [(base + i * 60000000) * 1000 for i in range(100)] + [(base + 3600 * 1000000 + i) * 1000 for i in range(50)]
+    pq.write_table(pa.table([pa.array(range(101, 251), pa.int32()), pa.array(times, pa.timestamp("ns", tz="UTC")),
+                             pa.array([None if i % 9 == 0 else "b%d" % i for i in range(150)])], schema=other), os.path.join(folder(hour), "other.parquet"))
+    """#
+
+    static let reader = #"""
+    import sys
+    from pyiceberg.catalog.sql import SqlCatalog
+    c = SqlCatalog("default", uri="sqlite:///" + sys.argv[1], warehouse="file://" + sys.argv[2])
+    t = c.load_table("db.pq")
+    rows = sorted(t.scan().to_arrow().to_pylist(), key=lambda r: r["id"])
+    files = sorted(f.file.file_path.rsplit("/", 1)[-1] for f in t.scan().plan_files())
+    import datetime
+    hour = int(sys.argv[3])
+    base = datetime.datetime.fromtimestamp(hour * 3600, datetime.timezone.utc)
+    assert len(rows) == 250, len(rows)
+    for r in rows:
+        i = r["id"]
+        if i <= 100:
+            assert r["event_time"] == base + datetime.timedelta(microseconds=i - 1) and r["name"] == "a%d" % (i - 1), r
+        else:
+            k = i - 101
+            want = base + (datetime.timedelta(minutes=k) if k < 100 else datetime.timedelta(hours=1, microseconds=k - 100))
+            assert r["event_time"] == want, (r, want)
+            assert r["name"] == (None if k % 9 == 0 else "b%d" % k), r
+    print(" ".join(files))
+    """#
+
+    @Test func registersMatchingFilesAndRewritesOthers() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("parquet-input")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        let input = dir.appendingPathComponent("in").path
+        _ = try PythonTool.run(Self.writer, arguments: [input, String(hour)])
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        let schema = try SchemaText.schema("id long not null, event_time timestamptz, name string")
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.pq"), schema: schema)
+        configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: schema)
+        configuration.format = try InputFormat(parsing: "parquet")
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose)).run()
+        #expect(summary.rows == 250)
+        #expect(summary.dataFilesRegistered == 1)
+        #expect(summary.dataFiles == 2)  // the rewritten file's two hours
+        let files = try PythonTool.run(Self.reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
+        #expect(files.contains("match.parquet"))
+        #expect(files.split(separator: " ").count == 3)
+    }
+}
