@@ -12,6 +12,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             // One line per benchmark; each lives in its own file.
             CheckpointBenchmark.self,
             IngestBenchmark.self,
+            IngestMemoryBenchmark.self,
             ParquetWriteBenchmark.self,
             S3ListingBenchmark.self,
         ])

@@ -27,6 +27,16 @@ public protocol FileIO: Sendable {
     func exists(_ location: String) async throws -> Bool
     /// Every object whose location starts with `prefix`, with its size, in lexicographic order.
     func list(prefix: String) async throws -> [FileInfo]
+    /// Creates or replaces the object with the contents of a local file. Implementations stream it (a local
+    /// copy, an S3 multipart upload); the default reads the file into memory and calls ``write(_:bytes:)``.
+    func write(_ location: String, contentsOfFile path: String) async throws
+}
+
+extension FileIO {
+    public func write(_ location: String, contentsOfFile path: String) async throws {
+        let bytes = try await BlockingExecutor.run { try LocalFileIO.readFile(path, location: path, range: nil) }
+        try await write(location, bytes: bytes)
+    }
 }
 
 /// One object found by ``FileIO/list(prefix:)``.

@@ -55,6 +55,27 @@ public struct LocalFileIO: FileIO {
         }
     }
 
+    /// Copies the file beside the destination, then renames it into place (never in memory).
+    public func write(_ location: String, contentsOfFile source: String) async throws {
+        try await BlockingExecutor.run {
+            let path = Self.path(location)
+            let directory = (path as NSString).deletingLastPathComponent
+            let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: source, toPath: temporary)
+            } catch {
+                unlink(temporary)
+                throw IcebergError(.io, "\(location): cannot copy \(source) there", cause: error)
+            }
+            guard rename(temporary, path) == 0 else {
+                let failure = Self.error(location, "rename")
+                unlink(temporary)
+                throw failure
+            }
+        }
+    }
+
     public func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
         try await BlockingExecutor.run {
             let path = Self.path(location)

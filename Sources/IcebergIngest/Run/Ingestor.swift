@@ -306,8 +306,7 @@ public struct Ingestor: Sendable {
                 let file = files[index]
                 let location = locations[index]
                 group.addTask {
-                    let bytes = try await BlockingExecutor.run { try [UInt8](Data(contentsOf: URL(fileURLWithPath: file.localPath))) }
-                    try await io.write(location, bytes: bytes)
+                    try await io.write(location, contentsOfFile: file.localPath)
                     try? FileManager.default.removeItem(atPath: file.localPath)
                     let m = file.metrics
                     return (index, DataFile(

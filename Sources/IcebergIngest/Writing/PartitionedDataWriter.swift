@@ -24,9 +24,14 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         /// Roll a file when it reaches this size (Iceberg's `write.target-file-size-bytes`, 512 MiB in Java;
         /// 128 MiB here by default).
         package var targetFileSizeBytes = 128 * 1024 * 1024
-        /// Close the largest open file when the open files buffer more than this.
+        /// Close the file buffering the most when the open files buffer more than this in memory.
         package var memoryBudgetBytes = 192 * 1024 * 1024
-        package var parquet = ParquetWriterOptions()
+        package var parquet: ParquetWriterOptions = {
+            var options = ParquetWriterOptions()
+            // Row groups go to the spool file at 32 MiB (uncompressed), so open files hold little memory.
+            options.rowGroupSizeBytes = 32 * 1024 * 1024
+            return options
+        }()
         package init() {}
     }
 
@@ -65,8 +70,8 @@ package final class PartitionedDataWriter: @unchecked Sendable {
             if file.writer.estimatedFileSize >= options.targetFileSizeBytes { try close(group.partition) }
         }
         // Keep the buffered row groups within budget.
-        while open.values.reduce(0, { $0 + $1.writer.estimatedFileSize }) > options.memoryBudgetBytes, open.count > 1,
-            let largest = open.max(by: { $0.value.writer.estimatedFileSize < $1.value.writer.estimatedFileSize })
+        while open.values.reduce(0, { $0 + $1.writer.bufferedBytes }) > options.memoryBudgetBytes, open.count > 1,
+            let largest = open.max(by: { $0.value.writer.bufferedBytes < $1.value.writer.bufferedBytes })
         {
             try close(largest.key)
         }

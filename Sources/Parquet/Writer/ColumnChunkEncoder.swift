@@ -3,6 +3,8 @@ import Foundation
 /// The encoded chunk of one column in one row group, and what its metadata and Iceberg metrics need.
 struct EncodedChunk {
     var bytes: [UInt8] = []
+    /// The chunk's size once written (its bytes are dropped after they go to the file).
+    var compressedSize = 0
     var dictionaryPageOffset: Int?  // relative to the chunk start
     var dataPageOffset = 0  // relative to the chunk start
     var uncompressedSize = 0

@@ -33,6 +33,9 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
     /// would weigh if closed now, at most. Rolling writers compare it with their target size.
     package var estimatedFileSize: Int { position + pendingBytes }
 
+    /// Bytes held in memory for the current row group (uncompressed).
+    package var bufferedBytes: Int { pendingBytes }
+
     /// Rows written or buffered.
     package private(set) var rowCount = 0
 
@@ -145,12 +148,16 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
             let column = leaf.column
             let data = Self.concatenate(pending[i])
             pending[i] = []
-            let chunk = try ColumnChunkEncoder(leaf: leaf, options: options).encode(data)
+            var chunk = try ColumnChunkEncoder(leaf: leaf, options: options).encode(data)
             let offset = position
             try emit(chunk.bytes)
+            // The footer needs the chunk's sizes and statistics, not its bytes: keep memory bounded by a
+            // row group however large the file grows.
+            chunk.compressedSize = chunk.bytes.count
+            chunk.bytes = []
             columns.append((chunk, offset))
             let id = column.fieldID
-            metrics.columnSizes[id, default: 0] += Int64(chunk.bytes.count)
+            metrics.columnSizes[id, default: 0] += Int64(chunk.compressedSize)
             metrics.valueCounts[id, default: 0] += Int64(chunk.valueCount)
             metrics.nullValueCounts[id, default: 0] += Int64(chunk.nullCount)
             if column.type == .float || column.type == .double { metrics.nanValueCounts[id, default: 0] += Int64(chunk.nanCount) }
@@ -202,7 +209,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
                     let (leaf, entry) = pair
                     let column = leaf.column
                     let chunk = entry.chunk
-                    c.i64(2, Int64(entry.offset + chunk.bytes.count))
+                    c.i64(2, Int64(entry.offset + chunk.compressedSize))
                     c.structField(3) { m in
                         m.i32(1, column.type.physical.rawValue)
                         m.i32List(2, chunk.encodings.map(\.rawValue).sorted())
@@ -210,7 +217,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
                         m.i32(4, self.options.compression.rawValue)
                         m.i64(5, Int64(chunk.valueCount))
                         m.i64(6, Int64(chunk.uncompressedSize))
-                        m.i64(7, Int64(chunk.bytes.count))
+                        m.i64(7, Int64(chunk.compressedSize))
                         m.i64(9, Int64(entry.offset + chunk.dataPageOffset))
                         if let d = chunk.dictionaryPageOffset { m.i64(11, Int64(entry.offset + d)) }
                         m.structField(12) { s in
@@ -223,7 +230,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
                 g.i64(2, Int64(group.columns.reduce(0) { $0 + $1.chunk.uncompressedSize }))
                 g.i64(3, Int64(group.rows))
                 g.i64(5, Int64(group.offset))
-                g.i64(6, Int64(group.columns.reduce(0) { $0 + $1.chunk.bytes.count }))
+                g.i64(6, Int64(group.columns.reduce(0) { $0 + $1.chunk.compressedSize }))
             }
             f.string(6, options.createdBy)
             // TypeDefinedOrder for every column, so readers trust min_value/max_value.
