@@ -15,13 +15,18 @@ public struct S3Client: Sendable {
     public let transport: any HTTPTransport
     let clock: @Sendable () -> Date
 
+    public let retryPolicy: RetryPolicy
+    let budget: RetryBudget
+
     public init(
         configuration: S3Configuration, credentials: any CredentialsProvider, transport: any HTTPTransport = CurlTransport.shared,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        retryPolicy: RetryPolicy = RetryPolicy(), clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
         self.credentials = credentials
         self.transport = transport
+        self.retryPolicy = retryPolicy
+        budget = RetryBudget(capacity: retryPolicy.budget)
         self.clock = clock
     }
 
@@ -31,6 +36,31 @@ public struct S3Client: Sendable {
         _ method: String, bucket: String, key: String = "", query: [(String, String)] = [], headers: [(String, String)] = [],
         body: [UInt8]? = nil, accept: Set<Int> = []
     ) async throws -> HTTPResponse {
+        let conditional = headers.contains { $0.0 == "If-None-Match" || $0.0 == "If-Match" } && method != "GET" && method != "HEAD"
+        var attempt = 1
+        while true {
+            do {
+                let response = try await sendOnce(method, bucket: bucket, key: key, query: query, headers: headers, body: body, accept: accept)
+                await budget.refund()
+                return response
+            } catch let error as S3Error {
+                guard attempt < retryPolicy.maxAttempts, RetryPolicy.isRetryable(error, conditional: conditional),
+                    await budget.take(error.status == 0 ? 10 : 5)
+                else { throw error }
+                // Full jitter: a random wait up to the ceiling; a cancelled task stops here.
+                let ceiling = retryPolicy.ceiling(forRetry: attempt)
+                let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+                try await Task.sleep(nanoseconds: UInt64(Int64.random(in: 0...max(0, nanos))))
+                attempt += 1
+            }
+        }
+    }
+
+    private func sendOnce(
+        _ method: String, bucket: String, key: String, query: [(String, String)], headers: [(String, String)],
+        body: [UInt8]?, accept: Set<Int>
+    ) async throws -> HTTPResponse {
+        try Task.checkCancellation()
         let (host, path, scheme) = configuration.location(bucket: bucket, key: key)
         let payload: SigV4Signer.Payload = body.map { SigV4Signer.Payload.hashing($0) } ?? .empty
         let request = SignableRequest(method: method, host: host, path: path, query: query, headers: headers, payload: payload)
