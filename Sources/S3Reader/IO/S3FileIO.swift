@@ -56,6 +56,12 @@ public struct S3FileIO: FileIO {
         _ = try await mapped(location) { try await client.putObject(bucket: bucket, key: key, body: bytes) }
     }
 
+    /// Uploads a local file; multipart above 64 MiB, never all in memory.
+    public func write(_ location: String, contentsOfFile path: String) async throws {
+        let (bucket, key) = try Self.split(location)
+        _ = try await mapped(location) { try await client.uploadFile(path, bucket: bucket, key: key) }
+    }
+
     public func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
         let (bucket, key) = try Self.split(location)
         _ = try await mapped(location) { try await client.putObject(bucket: bucket, key: key, body: bytes, ifNoneMatch: "*") }

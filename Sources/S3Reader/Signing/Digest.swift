@@ -13,6 +13,14 @@ package enum Digest {
         return array.withUnsafeBytes { sha256($0) }
     }
 
+    /// MD5, for the Content-MD5 header S3 requires on DeleteObjects (not for security).
+    package static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        _ = bytes.withUnsafeBufferPointer { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_md5(), nil) }
+        return Array(digest.prefix(Int(length)))
+    }
+
     package static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0

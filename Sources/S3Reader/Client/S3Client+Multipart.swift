@@ -1,0 +1,164 @@
+import Foundation
+
+extension S3Client {
+    /// Uploads a local file, in one PUT below `threshold` bytes and as a multipart upload above it: parts of
+    /// `partSize` bytes read from the file as they are sent (memory: `concurrency` parts), `concurrency` in
+    /// flight, completed in order; on any failure the upload is aborted so no parts are left billed.
+    /// Returns the ETag.
+    ///
+    /// ```swift
+    /// try await s3.uploadFile("/tmp/spool/part-0.parquet", bucket: "lake", key: "wh/db/t/data/part-0.parquet")
+    /// ```
+    @discardableResult
+    public func uploadFile(
+        _ path: String, bucket: String, key: String, threshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20, concurrency: Int = 4
+    ) async throws -> String {
+        let size = try Self.fileSize(path)
+        if size < threshold {
+            return try await putObject(bucket: bucket, key: key, body: try await Self.readFile(path, range: 0..<size))
+        }
+        guard partSize >= 5 << 20 else { throw S3Error(code: "InvalidArgument", message: "multipart parts must be at least 5 MiB", bucket: bucket, key: key) }
+        let uploadID = try await createMultipartUpload(bucket: bucket, key: key)
+        do {
+            let parts = Int((size + partSize - 1) / partSize)
+            let etags = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                var etags = [String](repeating: "", count: parts)
+                var next = 0
+                func start(_ index: Int) {
+                    let range = Int64(index) * partSize..<min(size, Int64(index + 1) * partSize)
+                    group.addTask {
+                        let body = try await Self.readFile(path, range: range)
+                        return (index, try await uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: index + 1, body: body))
+                    }
+                }
+                while next < min(concurrency, parts) { start(next); next += 1 }
+                for try await (index, etag) in group {
+                    etags[index] = etag
+                    if next < parts { start(next); next += 1 }
+                }
+                return etags
+            }
+            return try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: etags)
+        } catch {
+            try? await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    /// Starts a multipart upload; returns its UploadId.
+    public func createMultipartUpload(bucket: String, key: String) async throws -> String {
+        let response = try await send("POST", bucket: bucket, key: key, query: [("uploads", "")])
+        guard let id = XMLTree.parse(response.body)?.value("UploadId") else {
+            throw S3Error(code: "MalformedResponse", message: "CreateMultipartUpload answered without an UploadId", bucket: bucket, key: key, status: response.status)
+        }
+        return id
+    }
+
+    /// Uploads part `number` (1-based); returns its ETag.
+    public func uploadPart(bucket: String, key: String, uploadID: String, number: Int, body: [UInt8]) async throws -> String {
+        let response = try await send("PUT", bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: body)
+        guard let etag = response.headers["etag"] else {
+            throw S3Error(code: "MalformedResponse", message: "UploadPart \(number) answered without an ETag", bucket: bucket, key: key, status: response.status)
+        }
+        return etag
+    }
+
+    /// Completes an upload from its parts' ETags, in part order. S3 can answer 200 with an error in the
+    /// body; that is reported as an error.
+    @discardableResult
+    public func completeMultipartUpload(bucket: String, key: String, uploadID: String, etags: [String]) async throws -> String {
+        var xml = "<CompleteMultipartUpload>"
+        for (i, etag) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(etag)</ETag></Part>" }
+        xml += "</CompleteMultipartUpload>"
+        let response = try await send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)], body: Array(xml.utf8))
+        let tree = XMLTree.parse(response.body)
+        if tree?.name == "Error" { throw Self.error(HTTPResponse(status: 500, headers: response.headers, body: response.body), bucket: bucket, key: key) }
+        return tree?.value("ETag") ?? ""
+    }
+
+    /// Abandons an upload and frees its parts.
+    public func abortMultipartUpload(bucket: String, key: String, uploadID: String) async throws {
+        _ = try await send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)], accept: [404])
+    }
+
+    /// Deletes keys in batches of 1,000 (S3's limit per DeleteObjects request, with the Content-MD5 it
+    /// requires); returns the keys S3 could not delete with its error code. Missing keys count as deleted.
+    public func deleteObjects(bucket: String, keys: [String]) async throws -> [(key: String, code: String)] {
+        var failed: [(key: String, code: String)] = []
+        var start = 0
+        while start < keys.count {
+            let batch = keys[start..<min(keys.count, start + 1000)]
+            start += batch.count
+            var xml = "<Delete><Quiet>true</Quiet>"
+            for key in batch { xml += "<Object><Key>\(Self.xmlEscaped(key))</Key></Object>" }
+            xml += "</Delete>"
+            let body = Array(xml.utf8)
+            let md5 = Data(Digest.md5(body)).base64EncodedString()
+            let response = try await send("POST", bucket: bucket, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body)
+            for error in XMLTree.parse(response.body)?.all("Error") ?? [] {
+                failed.append((error.value("Key") ?? "", error.value("Code") ?? "Unknown"))
+            }
+        }
+        return failed
+    }
+
+    /// The object's bytes as a stream of chunks of `chunkSize` (ranged GETs, the next one in flight while
+    /// the caller handles the current one): memory stays bounded whatever the object's size.
+    public func getObjectStream(bucket: String, key: String, chunkSize: Int64 = 8 << 20) -> AsyncThrowingStream<[UInt8], any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    guard let head = try await headObject(bucket: bucket, key: key) else {
+                        throw S3Error(code: "NoSuchKey", message: "no such object", bucket: bucket, key: key, status: 404)
+                    }
+                    var offset: Int64 = 0
+                    var ahead: Task<[UInt8], any Error>? = nil
+                    func fetch(_ from: Int64) -> Task<[UInt8], any Error>? {
+                        guard from < head.size else { return nil }
+                        let range = from..<min(head.size, from + chunkSize)
+                        return Task { try await getObject(bucket: bucket, key: key, range: range) }
+                    }
+                    ahead = fetch(0)
+                    while let current = ahead {
+                        let chunk = try await current.value
+                        offset += Int64(chunk.count)
+                        ahead = fetch(offset)
+                        continuation.yield(chunk)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func xmlEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
+    }
+
+    static func fileSize(_ path: String) throws -> Int64 {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else {
+            throw S3Error(code: "LocalFile", message: "cannot read \(path)")
+        }
+        return size.int64Value
+    }
+
+    /// Reads a byte range of a local file off the cooperative pool.
+    static func readFile(_ path: String, range: Range<Int64>) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result {
+                    guard let handle = FileHandle(forReadingAtPath: path) else { throw S3Error(code: "LocalFile", message: "cannot open \(path)") }
+                    defer { try? handle.close() }
+                    try handle.seek(toOffset: UInt64(range.lowerBound))
+                    let data = try handle.read(upToCount: Int(range.count)) ?? Data()
+                    guard data.count == range.count else { throw S3Error(code: "LocalFile", message: "\(path) is shorter than expected") }
+                    return [UInt8](data)
+                })
+            }
+        }
+    }
+}

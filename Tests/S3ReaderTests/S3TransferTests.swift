@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import S3Reader
+
+/// Multipart uploads, batched deletes and streamed reads against the S3 endpoint.
+@Suite struct S3TransferTests {
+    static func client(transport: any HTTPTransport = CurlTransport.shared) throws -> S3Client {
+        let s3 = try TestEnvironment.s3()
+        return S3Client(
+            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)),
+            transport: transport)
+    }
+
+    @Test func multipartUploadAndStreamedRead() async throws {
+        let client = try Self.client()
+        let bucket = TestEnvironment.uniqueBucketName("mpu")
+        try await client.createBucket(bucket)
+        let dir = try TestEnvironment.temporaryDirectory("mpu")
+        defer { TestEnvironment.cleanUp(dir) }
+        // 13 MiB + 5 bytes: three parts of 5 MiB, the last one short.
+        var bytes = [UInt8](repeating: 0, count: 13 << 20 + 5)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        let path = dir.appendingPathComponent("big.bin").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let etag = try await client.uploadFile(path, bucket: bucket, key: "dir/big file+1.bin", threshold: 1 << 20, partSize: 5 << 20, concurrency: 3)
+        #expect(etag.contains("-3"))  // a multipart ETag names its part count
+        var streamed: [UInt8] = []
+        var chunks = 0
+        for try await chunk in client.getObjectStream(bucket: bucket, key: "dir/big file+1.bin", chunkSize: 4 << 20) {
+            streamed += chunk
+            chunks += 1
+        }
+        #expect(chunks == 4)
+        #expect(streamed == bytes)
+        // A small file goes in one PUT.
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: path))
+        let small = try await client.uploadFile(path, bucket: bucket, key: "small")
+        #expect(!small.contains("-"))
+        #expect(try await client.getObject(bucket: bucket, key: "small") == [1, 2, 3])
+    }
+
+    /// A part that fails aborts the upload: no object, no upload left open.
+    @Test func failedMultipartUploadIsAborted() async throws {
+        let client = try Self.client()
+        let bucket = TestEnvironment.uniqueBucketName("mpu-abort")
+        try await client.createBucket(bucket)
+        final class FailingParts: HTTPTransport, @unchecked Sendable {
+            // Safe: `aborted` is only touched under the lock.
+            let lock = NSLock()
+            var aborted = false
+            func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+                if request.method == "PUT", request.url.contains("partNumber=2") {
+                    return HTTPResponse(status: 400, body: Array("<Error><Code>InvalidPart</Code><Message>injected</Message></Error>".utf8))
+                }
+                if request.method == "DELETE", request.url.contains("uploadId=") { lock.withLock { aborted = true } }
+                return try await CurlTransport.shared.send(request)
+            }
+        }
+        let transport = FailingParts()
+        let failing = try Self.client(transport: transport)
+        let dir = try TestEnvironment.temporaryDirectory("mpu-abort")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = dir.appendingPathComponent("f.bin").path
+        try Data(count: 11 << 20).write(to: URL(fileURLWithPath: path))
+        await #expect(throws: S3Error.self) { try await failing.uploadFile(path, bucket: bucket, key: "f", threshold: 1 << 20, partSize: 5 << 20) }
+        #expect(transport.lock.withLock { transport.aborted })
+        #expect(try await client.headObject(bucket: bucket, key: "f") == nil)
+        let uploads = try await client.send("GET", bucket: bucket, query: [("uploads", "")])
+        #expect(XMLTree.parse(uploads.body)?.all("Upload").isEmpty == true)
+    }
+
+    @Test func deleteObjectsInBatchesOfAThousand() async throws {
+        let client = try Self.client()
+        let bucket = TestEnvironment.uniqueBucketName("batch-delete")
+        try await client.createBucket(bucket)
+        let keys = (0..<1_050).map { "k/\($0) & <odd>" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, key) in keys.enumerated() {
+                if i >= 32 { try await group.next() }
+                group.addTask { try await client.putObject(bucket: bucket, key: key, body: [1]) }
+            }
+            try await group.waitForAll()
+        }
+        let failed = try await client.deleteObjects(bucket: bucket, keys: keys + ["never-existed"])
+        #expect(failed.isEmpty)
+        var left = 0
+        for try await page in client.listAllPages(bucket: bucket) { left += page.objects.count }
+        #expect(left == 0)
+    }
+}
