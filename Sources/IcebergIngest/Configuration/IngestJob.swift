@@ -143,11 +143,12 @@ public struct IngestJob: Sendable {
     }
 
     /// The S3 client for `s3://` sources and warehouses: endpoint and region from the job, else from
-    /// `S3_ENDPOINT`/`AWS_ENDPOINT_URL` and `AWS_REGION`; credentials from the environment.
+    /// `S3_ENDPOINT`/`AWS_ENDPOINT_URL` and `AWS_REGION`; credentials from the AWS default chain
+    /// (environment, profiles, IRSA web identity, EKS Pod Identity / ECS, IMDSv2).
     public func s3Client(environment: [String: String] = ProcessInfo.processInfo.environment) -> S3Client {
         let endpoint = s3Endpoint ?? environment["S3_ENDPOINT"] ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
         let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        return S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: EnvironmentCredentialsProvider(environment: environment))
+        return S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: DefaultCredentialsChain(environment: environment))
     }
 
     /// Opens the catalog the job names.
