@@ -1,0 +1,82 @@
+import Foundation
+import IcebergCore
+import S3Reader
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// The example executable as a script would use it: a configuration file, plan, run, status, exit codes.
+@Suite struct CommandLineTests {
+    @Test func configFilePlanRunStatusAndExitCodes() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("cli")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 2, files: 2, records: 400, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        // The schema as Iceberg schema JSON; tiny files so that they roll.
+        let schema = #"{"type": "struct", "schema-id": 0, "fields": [{"id": 1, "name": "id", "required": true, "type": "long"}, {"id": 2, "name": "event_time", "required": false, "type": "timestamptz"}, {"id": 3, "name": "score", "required": false, "type": "double"}]}"#
+        let config = """
+            {
+              "source": {"uri": "\(input)", "layout": "firehose", "format": "json", "late_arrival_hours": 6},
+              "catalog": {"uri": "sqlite:\(warehouse)/catalog.db", "warehouse": "\(warehouse)"},
+              "table": {"name": "db.cli", "schema": \(schema), "partition": "day(event_time)", "properties": {"owner": "cli-test"}},
+              "ingest": {"bad_records": "skip", "target_file_size_mb": 0, "commit_every_objects": 2}
+            }
+            """
+        let configPath = dir.appendingPathComponent("job.json").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        // A zero target size is refused with exit code 2 and a message naming the setting.
+        let invalid = try TestProcesses.run(executable, arguments: ["run", "--config", configPath])
+        #expect(invalid.status == 2 && invalid.stderr.contains("target file size"))
+        try config.replacingOccurrences(of: "\"target_file_size_mb\": 0", with: "\"target_file_size_mb\": 1").write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let plan = try TestProcesses.run(executable, arguments: ["plan", "--config", configPath, "--json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let planned = try JSONValue.parse(plan.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        if case .array(let objects)? = planned["to_read"] { #expect(objects.count == 4) } else { Issue.record("plan printed \(plan.stdout)") }
+
+        let run = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try JSONValue.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(summary["rows"] == .int(1600))
+        if case .array(let ids)? = summary["snapshotIDs"] { #expect(ids.count == 2) }
+        // 1,600 rows of three columns are far below 1 MiB: one file per day partition and commit, unless
+        // the hours cross midnight.
+        if case .int(let files)? = summary["dataFiles"] { #expect(files >= 2 && files <= 4) }
+
+        let status = try TestProcesses.run(executable, arguments: ["status", "--config", configPath, "--json"])
+        #expect(status.status == 0)
+        let state = try JSONValue.parse(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(state["checkpointVersion"] == .int(2) && state["totalRecords"] == .int(1600) && state["lagHours"] == .int(6))
+
+        // A bad record under the fail policy: exit code 3, the file and line named.
+        let hourFolder = input + "/" + PrefixLayout.firehose.prefix(forHour: PrefixLayout.hour(of: Date()) - 1)
+        try FileManager.default.createDirectory(atPath: hourFolder, withIntermediateDirectories: true)
+        try "{\"id\": 1}\n{\"id\": \"x\"}\n".write(toFile: hourFolder + "/bad.json", atomically: true, encoding: .utf8)
+        let failed = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--bad-records", "fail"])
+        #expect(failed.status == 3)
+        #expect(failed.stderr.contains("bad.json line 2, byte 17, field 'id'"))
+    }
+
+    @Test func filesRollAtTheTargetSize() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("roll")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 4, records: 5000, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = try PipelineSupport.configuration()
+        configuration.targetFileSizeBytes = 256 << 10
+        configuration.batchRows = 1000
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose)).run()
+        #expect(summary.rows == 20_000)
+        #expect(summary.dataFiles > 1)  // one hour, several files
+        let table = try await catalog.loadTable(configuration.table)
+        #expect(table.metadata.currentSnapshot?.summary["total-records"] == "20000")
+        #expect(table.metadata.currentSnapshot?.summary["changed-partition-count"] == "1")
+    }
+}
