@@ -13,6 +13,8 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         public static let corruptCompressedInput = Code(rawValue: "corrupt-compressed-input")
         /// A record that does not parse or does not fit the schema.
         public static let badRecord = Code(rawValue: "bad-record")
+        /// The input has a field the table's schema lacks, under the drift policy `fail`.
+        public static let schemaDrift = Code(rawValue: "schema-drift")
         /// An input object changed or shrank while it was being read.
         public static let inputChanged = Code(rawValue: "input-changed")
         /// A configuration that cannot work.

@@ -12,7 +12,7 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         abstract: "Ingest files landing in S3 or a local folder into Apache Iceberg tables, exactly once.",
         discussion: """
             Exit codes: 0 success; 1 failure (I/O, catalog, input); 2 invalid configuration; 3 a bad record under \
-            the 'fail' policy; 4 a commit that kept conflicting. A run that fails keeps what it committed before \
+            the 'fail' policy; 4 a commit that kept conflicting; 5 a field the table lacks under the drift policy 'fail'. A run that fails keeps what it committed before \
             the failure; running again continues from there without reading anything twice.
             """,
         version: IcebergIngestVersion.current,
@@ -27,6 +27,7 @@ enum ExitCodes {
             switch error.code {
             case .invalidConfiguration: return ExitCode(2)
             case .badRecord: return ExitCode(3)
+            case .schemaDrift: return ExitCode(5)
             default: return ExitCode(1)
             }
         }

@@ -25,6 +25,8 @@ struct JobOptions: ParsableArguments {
     var partition: String?
     @Option(name: .long, help: "Bad records: fail, skip or dead-letter.")
     var badRecords: String?
+    @Option(name: .long, help: "Fields the table lacks: fail, ignore, rescue (into _rescued_data) or add-columns (evolve the table).")
+    var drift: String?
     @Option(name: .long, help: "Dead-letter location (dead-letter policy).")
     var deadLetter: String?
     @Option(name: .long, help: "Hours files may arrive late in an hour's prefix.")
@@ -63,6 +65,12 @@ struct JobOptions: ParsableArguments {
                 throw IngestError(.invalidConfiguration, "--bad-records must be fail, skip or dead-letter, not '\(badRecords)'")
             }
             job.badRecords = policy
+        }
+        if let drift {
+            guard let policy = DriftPolicy(rawValue: drift) else {
+                throw IngestError(.invalidConfiguration, "--drift must be fail, ignore, rescue or add-columns, not '\(drift)'")
+            }
+            job.drift = policy
         }
         if let deadLetter { job.deadLetter = deadLetter }
         if let lateArrivalHours { job.lateArrivalHours = lateArrivalHours }

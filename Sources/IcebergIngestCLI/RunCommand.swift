@@ -48,9 +48,11 @@ extension IcebergIngestCommand {
                     format: "  time: %.2fs (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f)", s.totalSeconds, s.readSeconds,
                     s.parseSeconds, s.encodeSeconds, s.uploadSeconds, s.commitSeconds),
             ]
-            if !s.unknownFields.isEmpty {
-                lines.append("  fields not in the schema: " + s.unknownFields.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+            for finding in s.drift.sorted(by: { $0.field < $1.field }) {
+                lines.append("  drift: \(finding.kind.rawValue) '\(finding.field)' x\(finding.count)" + (finding.examples.first.map { ", e.g. \($0)" } ?? "")
+                    + (finding.detail.map { " (\($0))" } ?? ""))
             }
+            for change in s.schemaChanges { lines.append("  schema: \(change)") }
             for example in s.badRecordExamples.prefix(5) { lines.append("  bad: \(example)") }
             print(lines.joined(separator: "\n"))
         }

@@ -27,6 +27,10 @@ public struct FastAppend: Sendable {
     /// Called after the manifest and manifest list are written, just before each catalog swap (fail-point
     /// tests stop a process here).
     package var beforeCatalogSwap: (@Sendable () throws -> Void)?
+    /// Metadata changes committed with the snapshot, atomically (a schema evolved by the same run), and the
+    /// requirements they rest on. The snapshot records the schema current after them.
+    public var additionalUpdates: [TableUpdate] = []
+    public var additionalRequirements: [TableRequirement] = []
 
     public init(table: Table, catalog: any Catalog, snapshotID: Int64? = nil, clock: @escaping MillisecondClock = WallClock.nowMillis) {
         self.table = table
@@ -127,12 +131,18 @@ public struct FastAppend: Sendable {
         }
         let bytes = try ManifestCodec.writeManifestList(manifests, snapshotID: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber)
         try await base.io.writeIfAbsent(listLocation, bytes: bytes)
+        var schemaID = metadata.currentSchemaID
+        if !additionalUpdates.isEmpty {
+            var builder = TableMetadataBuilder(base: metadata)
+            for update in additionalUpdates { try builder.apply(update) }
+            schemaID = builder.build(nowMillis: clock(), previousMetadataLocation: nil).currentSchemaID
+        }
         let snapshot = Snapshot(
             id: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber, timestampMillis: clock(),
-            manifestList: listLocation, summary: summary(parent: parent), schemaID: metadata.currentSchemaID)
+            manifestList: listLocation, summary: summary(parent: parent), schemaID: schemaID)
         return (
-            [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
-            [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)]
+            additionalUpdates + [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
+            additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)]
         )
     }
 

@@ -62,6 +62,11 @@ public struct IngestConfiguration: Sendable {
     public var format: InputFormat = .json
     public var conversion = ConversionOptions()
     public var badRecordPolicy: BadRecordPolicy = .fail
+    /// What to do with input fields the table lacks (JSON input): fail, ignore (the default), rescue or
+    /// add-columns. Type mismatches and missing required fields are bad records (see `badRecordPolicy`),
+    /// except that `rescue` keeps a mismatched value in `_rescued_data` and `add-columns` widens int to
+    /// long and decimal precision.
+    public var driftPolicy: DriftPolicy = .ignore
     /// Where dead-letter files go (`dead-letter` policy), through the table's FileIO: a local path for a local
     /// warehouse, `s3://...` for one on S3. Default: `<table location>/dead-letter`.
     public var deadLetterLocation: String?

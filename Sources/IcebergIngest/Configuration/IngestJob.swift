@@ -14,7 +14,7 @@ import S3Reader
 ///   "catalog": {"uri": "sqlite:/var/lib/ingest/catalog.db", "warehouse": "s3://lake/warehouse"},
 ///   "table":   {"name": "analytics.events", "schema": "id long not null, event_time timestamptz, name string",
 ///               "partition": "hour(event_time)"},
-///   "ingest":  {"bad_records": "dead-letter", "epoch_unit": "milliseconds", "shard": "0/3"},
+///   "ingest":  {"bad_records": "dead-letter", "drift": "add-columns", "epoch_unit": "milliseconds", "shard": "0/3"},
 ///   "s3":      {"endpoint": "http://127.0.0.1:9000", "region": "us-east-1"}
 /// }
 /// ```
@@ -34,6 +34,7 @@ public struct IngestJob: Sendable {
     public var partition = ""
     public var tableProperties: [String: String] = [:]
     public var badRecords: BadRecordPolicy = .fail
+    public var drift: DriftPolicy = .ignore
     public var deadLetter: String?
     public var changedObjects: ChangedObjectPolicy = .skip
     public var epochUnit: ConversionOptions.EpochUnit = .auto
@@ -104,6 +105,7 @@ public struct IngestJob: Sendable {
             return value
         }
         if let v = try choice("bad_records", BadRecordPolicy.self) { badRecords = v }
+        if let v = try choice("drift", DriftPolicy.self) { drift = v }
         if let v = try choice("changed_objects", ChangedObjectPolicy.self) { changedObjects = v }
         if let v = try choice("epoch_unit", ConversionOptions.EpochUnit.self) { epochUnit = v }
         deadLetter = try string(ingest, "ingest", "dead_letter")
@@ -127,6 +129,7 @@ public struct IngestJob: Sendable {
         configuration.format = try InputFormat(parsing: format)
         configuration.conversion = ConversionOptions(epochUnit: epochUnit, numbersFromStrings: numbersFromStrings)
         configuration.badRecordPolicy = badRecords
+        configuration.driftPolicy = drift
         configuration.deadLetterLocation = deadLetter
         configuration.changedObjectPolicy = changedObjects
         configuration.lateArrivalHours = lateArrivalHours

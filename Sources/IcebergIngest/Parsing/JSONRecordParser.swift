@@ -28,6 +28,18 @@ package struct JSONRecordParser {
     private let firstLeaves: [Int]
     private let required: [Bool]
     private let names: [[UInt8]]
+    /// What to do with fields the schema lacks.
+    package var drift: DriftPolicy = .ignore
+    /// `add-columns`: a sample value of each unknown field (dotted paths for nested ones), to type the new column.
+    package private(set) var samples: [String: JSONValue] = [:]
+    /// `add-columns`: top-level columns whose values need a wider type.
+    package private(set) var widenings: [String: PrimitiveType] = [:]
+    /// The first place each unknown field was seen (`file line N`).
+    package private(set) var unknownFieldExamples: [String: String] = [:]
+    /// `rescue`: the `_rescued_data` field and the current record's rescued members.
+    private var rescueField: Int?
+    private var rescued: [UInt8] = []
+    private var line = 1
 
     package init(layout: ColumnLayout, options: ConversionOptions, source: String) {
         self.layout = layout
@@ -39,6 +51,22 @@ package struct JSONRecordParser {
         required = layout.topLevel.map { $0.field.isRequired }
         names = layout.topLevel.map(\.nameBytes)
     }
+
+    /// Sets the drift policy (with `rescue`, the schema must have a `_rescued_data` string column).
+    package mutating func setDrift(_ policy: DriftPolicy) {
+        drift = policy
+        rescueField = policy == .rescue ? layout.topLevel.firstIndex { $0.name == RescuedData.column && $0.field.type == .primitive(.string) } : nil
+    }
+
+    /// Adds a member to the current record's rescued data.
+    private mutating func rescue(key: String, value: UnsafeBufferPointer<UInt8>) {
+        rescued.append(rescued.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        rescued += Array(JSONValue.string(key).serialized().utf8)
+        rescued.append(UInt8(ascii: ":"))
+        rescued += value
+    }
+
+    static let driftMarker = "\u{1}drift"
 
     /// Why scanning a record stopped.
     enum Stop: Error {
@@ -71,6 +99,8 @@ package struct JSONRecordParser {
             lineCountedTo = start
             let mark = batch.beginRecord()
             record += 1
+            self.line = line
+            rescued.removeAll(keepingCapacity: true)
             var problem: (field: String?, reason: String, at: Int)?
             do throws(Stop) {
                 try parseRecord(buffer, &i, batch: &batch, problem: &problem)
@@ -99,6 +129,12 @@ package struct JSONRecordParser {
                     problem = (nil, "not valid JSON: \(why)", at)
                     i = next
                 }
+            }
+            if let problem, problem.reason.hasPrefix(Self.driftMarker) {
+                batch.rollBack(to: mark)
+                throw IngestError(
+                    .schemaDrift,
+                    "\(source) line \(line), byte \(position.byteOffset + Int64(problem.at)): field '\(problem.field ?? "")' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
             }
             if let problem {
                 batch.rollBack(to: mark)
@@ -177,7 +213,20 @@ package struct JSONRecordParser {
                 } else {
                     let key = keyEscaped ? Self.unescapedString(b, keyStart, keyEnd) : String(decoding: UnsafeBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
                     counts.unknownFields[key, default: 0] += 1
+                    if unknownFieldExamples[key] == nil { unknownFieldExamples[key] = "\(source) line \(line)" }
+                    let valueStart = i
                     _ = try Self.skipValue(b, &i)
+                    switch drift {
+                    case .ignore: break
+                    case .fail:
+                        if problem == nil { problem = (key, Self.driftMarker, keyStart) }
+                    case .rescue:
+                        rescue(key: key, value: UnsafeBufferPointer(rebasing: b[valueStart..<i]))
+                    case .addColumns:
+                        if samples[key] == nil, let value = try? JSONValue.parse(Array(b[valueStart..<i]), source: source), value != .null {
+                            samples[key] = value
+                        }
+                    }
                 }
                 Self.skipSpace(b, &i)
                 guard i < n else { throw .needMore }
@@ -189,6 +238,15 @@ package struct JSONRecordParser {
                 guard b[i] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}' in an object", at: i) }
                 i += 1
                 break
+            }
+        }
+        if let rescueField, seen[rescueField] != record {
+            seen[rescueField] = record
+            if rescued.isEmpty {
+                batch.leaves[layout.topLevel[rescueField].leaves.lowerBound].appendUndefined(definition: 0)
+            } else {
+                rescued.append(UInt8(ascii: "}"))
+                rescued.withUnsafeBufferPointer { batch.leaves[layout.topLevel[rescueField].leaves.lowerBound].append(bytes: $0) }
             }
         }
         // Fields the record did not have are null; a required one is a problem.
@@ -242,6 +300,15 @@ package struct JSONRecordParser {
             guard problem == nil else { batch.appendNull(field: field); return }
             do {
                 let value = try JSONValue.parse(Array(b[valueStart..<end]), source: source)
+                // Drift inside nested values: fields the struct types lack (counted always; sampled for add-columns).
+                var nested: [String: JSONValue] = [:]
+                value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
+                for (path, sample) in nested {
+                    counts.unknownFields[path, default: 0] += 1
+                    if unknownFieldExamples[path] == nil { unknownFieldExamples[path] = "\(source) line \(line)" }
+                    if drift == .addColumns, samples[path] == nil { samples[path] = sample }
+                    if drift == .fail, problem == nil { problem = (path, Self.driftMarker, valueStart) }
+                }
                 try batch.appendNested(value, field: field, options: options)
             } catch let failure as ConversionFailure {
                 problem = (top.name, failure.reason, valueStart)
@@ -295,6 +362,16 @@ package struct JSONRecordParser {
             failure = ConversionFailure("expected \(type), found a JSON \(c == UInt8(ascii: "{") ? "object" : "array")")
         default:
             throw .syntax("unexpected character '\(Character(Unicode.Scalar(c)))' where a value should be", at: i)
+        }
+        if let failure, drift == .addColumns, let wider = failure.widening {
+            let name = layout.topLevel[field].name
+            if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
+        }
+        if failure != nil, drift == .rescue, rescueField != nil, !required[field] {
+            // Keep the value in the rescued data; the column is null.
+            rescue(key: layout.topLevel[field].name, value: UnsafeBufferPointer(rebasing: b[valueStart..<i]))
+            batch.leaves[leaf].appendUndefined(definition: 0)
+            return
         }
         if let failure {
             // The record is rolled back once scanned to its end.

@@ -46,7 +46,23 @@ public struct ConversionOptions: Sendable, Equatable {
 /// Why a value does not fit its column; the parser adds the file, line, offset and field.
 package struct ConversionFailure: Error, Sendable {
     package var reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// A wider type of the column that would hold the value (int to long, a larger decimal precision).
+    package var widening: PrimitiveType?
+    init(_ reason: String, widening: PrimitiveType? = nil) {
+        self.reason = reason
+        self.widening = widening
+    }
+}
+
+extension PrimitiveType {
+    /// Whether `self` holds every value of `other` (for choosing among widenings).
+    func isWider(than other: PrimitiveType) -> Bool {
+        switch (self, other) {
+        case (.long, .int): true
+        case (.decimal(let p1, let s1), .decimal(let p2, let s2)): s1 == s2 && p1 >= p2
+        default: self == other
+        }
+    }
 }
 
 extension LeafBuilder {
@@ -79,7 +95,7 @@ extension LeafBuilder {
                 throw mismatch()
             }
             if type == .int {
-                guard let narrow = Int32(exactly: v) else { throw ConversionFailure("\(v) is out of range for int") }
+                guard let narrow = Int32(exactly: v) else { throw ConversionFailure("\(v) is out of range for int", widening: .long) }
                 append(narrow, repetition: rep)
             } else {
                 append(v, repetition: rep)
@@ -251,7 +267,10 @@ package enum ScalarText {
             fractionDigits -= 1
         }
         while digits.count > 1, digits.first == "0" { digits.removeFirst() }
-        guard digits.count <= precision else { throw ConversionFailure("'\(text)' does not fit decimal(\(precision),\(scale))") }
+        guard digits.count <= precision else {
+            throw ConversionFailure(
+                "'\(text)' does not fit decimal(\(precision),\(scale))", widening: digits.count <= 38 ? .decimal(precision: digits.count, scale: scale) : nil)
+        }
         var v: Int128 = 0
         for d in digits { v = v * 10 + Int128(d.wholeNumberValue!) }
         return negative ? -v : v

@@ -106,8 +106,14 @@ public struct Ingestor: Sendable {
         let started = clock.now
         var summary = RunSummary(table: configuration.table.description, source: source.identity, shard: configuration.shard.description)
         var table = try await loadOrCreateTable()
-        let layout = try ColumnLayout(schema: table.metadata.currentSchema)
-        let router = try PartitionRouter(spec: table.metadata.defaultSpec, layout: layout)
+        if configuration.driftPolicy == .rescue, table.metadata.currentSchema.field(named: RescuedData.column) == nil {
+            var update = SchemaUpdate(table.metadata)
+            try update.addColumn(RescuedData.column, .primitive(.string), doc: "input fields the schema lacks, and values that did not fit, as JSON")
+            table = try await update.commit(table, catalog: catalog)
+            summary.schemaChanges += update.changes
+        }
+        // Checked before anything is read: a partition source missing from the schema is a configuration error.
+        _ = try PartitionRouter(spec: table.metadata.defaultSpec, layout: try ColumnLayout(schema: table.metadata.currentSchema))
         let store = checkpointStore(for: table)
 
         // Recover: the table decides which checkpoint is true; later versions are a crashed run's.
@@ -143,71 +149,93 @@ public struct Ingestor: Sendable {
         var writerOptions = PartitionedDataWriter.Options()
         writerOptions.targetFileSizeBytes = configuration.targetFileSizeBytes
         writerOptions.parquet.zstdLevel = configuration.zstdLevel
-        let writer = PartitionedDataWriter(layout: layout, router: router, options: writerOptions, spoolDirectory: spool)
-        let pipeline = EncodingPipeline(writer: writer)
+        // Schema changes decided by this run (add-columns) ride in the next commit.
+        var evolution = SchemaEvolution(base: table.metadata)
+        var layout = try ColumnLayout(schema: evolution.schema)
+        var pipeline = EncodingPipeline(writer: PartitionedDataWriter(
+            layout: layout, router: try PartitionRouter(spec: table.metadata.defaultSpec, layout: layout), options: writerOptions, spoolDirectory: spool))
 
         let total = plan.toRead.reduce(Int64(0)) { $0 + $1.size }
-        var pending: [(object: SourceObject, deadLetters: [BadRecord])] = []
-        var registered: [DataFile] = []
+        var pending: [PendingObject] = []
         var pendingBytes: Int64 = 0
         var bytesDone: Int64 = 0
-        let context = CommitContext(store: store, layout: layout, spool: spool, now: now)
-
+        var discardedEncodeSeconds = 0.0
+        let context = CommitContext(store: store, spool: spool, now: now)
         var reader = PrefetchingReader(source: source, objects: plan.toRead, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+        var index = 0
         do {
-            for (index, object) in plan.toRead.enumerated() {
+            while index < plan.toRead.count {
+                let object = plan.toRead[index]
                 let parser = ObjectParser(object: object, layout: layout, configuration: configuration, pipeline: pipeline)
+                var item = PendingObject(object: object)
                 let readStarted = clock.now
                 var stream = try await reader.next()
-                summary.readSeconds += (clock.now - readStarted).seconds
+                item.readSeconds += (clock.now - readStarted).seconds
                 while let chunk = stream.chunk {
-                    summary.bytesRead += Int64(chunk.count)
+                    item.bytesRead += Int64(chunk.count)
                     try await BlockingExecutor.run { try parser.feed(chunk) }
                     let waitStarted = clock.now
                     stream = try await reader.nextChunk(of: stream)
-                    summary.readSeconds += (clock.now - waitStarted).seconds
+                    item.readSeconds += (clock.now - waitStarted).seconds
                 }
                 try await BlockingExecutor.run { try parser.finish() }
-                let counts = parser.counts
-                summary.lines += counts.lines
-                summary.headerLines += counts.headerLines
-                summary.rows += counts.rows
-                summary.badRecords += counts.badRecords
-                summary.deadLettered += parser.deadLetters.count
-                summary.bytesDecompressed += parser.decompressedBytes
-                summary.parseSeconds += Double(parser.parseNanos) / 1e9
-                for (k, v) in counts.unknownFields { summary.unknownFields[k, default: 0] += v }
-                for example in parser.badExamples where summary.badRecordExamples.count < 20 { summary.badRecordExamples.append(example) }
-                summary.objectsIngested += 1
-                if let file = parser.registered {
-                    registered.append(file)
-                    summary.dataFilesRegistered += 1
+
+                // add-columns: fields the schema lacks evolve it, and the batch is parsed again under it.
+                if configuration.driftPolicy == .addColumns, let update = try evolution.update(samples: parser.samples, widenings: parser.widenings) {
+                    reader.cancel()
+                    let old = pipeline
+                    discardedEncodeSeconds += try await BlockingExecutor.run {
+                        try? old.drain()
+                        old.writer.discard()
+                        return old.encodeSeconds
+                    }
+                    try evolution.apply(update)
+                    logger.notice("schema evolves (add-columns): \(update.changes.joined(separator: "; ")); parsing \(pending.count + 1) objects again")
+                    layout = try ColumnLayout(schema: evolution.schema)
+                    pipeline = EncodingPipeline(writer: PartitionedDataWriter(
+                        layout: layout, router: try PartitionRouter(spec: table.metadata.defaultSpec, layout: layout), options: writerOptions,
+                        spoolDirectory: spool))
+                    index -= pending.count
+                    bytesDone -= pendingBytes
+                    pending = []
+                    pendingBytes = 0
+                    reader = PrefetchingReader(
+                        source: source, objects: Array(plan.toRead[index...]), chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+                    continue
                 }
-                pending.append((object, parser.deadLetters))
+                item.take(parser)
+                pending.append(item)
                 pendingBytes += object.size
                 bytesDone += object.size
+                index += 1
+                let rowsSoFar = summary.rows + pending.reduce(0) { $0 + $1.counts.rows }
+                let badSoFar = summary.badRecords + pending.reduce(0) { $0 + $1.counts.badRecords }
                 progress?(IngestProgress(
-                    phase: .reading, objectsDone: index + 1, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
-                    rows: summary.rows, badRecords: summary.badRecords))
-                let last = index == plan.toRead.count - 1
+                    phase: .reading, objectsDone: index, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+                    rows: rowsSoFar, badRecords: badSoFar))
+                let last = index == plan.toRead.count
                 if last || pending.count >= configuration.commitEveryObjects || pendingBytes >= configuration.commitEveryBytes {
                     progress?(IngestProgress(
-                        phase: .committing, objectsDone: index + 1, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
-                        rows: summary.rows, badRecords: summary.badRecords))
+                        phase: .committing, objectsDone: index, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+                        rows: rowsSoFar, badRecords: badSoFar))
                     table = try await commit(
-                        pending, registered: registered, pipeline: pipeline, table: table, checkpoint: &checkpoint, closesRun: last,
+                        pending, pipeline: pipeline, table: table, evolution: evolution, checkpoint: &checkpoint, closesRun: last,
                         context: context, summary: &summary)
+                    for item in pending { item.fold(into: &summary) }
+                    summary.schemaChanges += evolution.changes
+                    evolution = SchemaEvolution(base: table.metadata)
                     pending = []
-                    registered = []
                     pendingBytes = 0
                 }
             }
         } catch {
             reader.cancel()
-            try? await BlockingExecutor.run { try? pipeline.drain() }
-            writer.discard()
+            let current = pipeline
+            try? await BlockingExecutor.run { try? current.drain() }
+            current.writer.discard()
             throw error
         }
+        summary.encodeSeconds += discardedEncodeSeconds
         summary.encodeSeconds += pipeline.encodeSeconds
         summary.checkpointVersion = checkpoint.version
         summary.watermarkHour = checkpoint.watermarkHour
@@ -220,17 +248,68 @@ public struct Ingestor: Sendable {
 
     struct CommitContext {
         let store: CheckpointStore
-        let layout: ColumnLayout
         let spool: String
         let now: Date
+    }
+
+    /// An object read since the last commit, with what its parse found (folded into the summary once its
+    /// commit lands, so that a batch parsed again is not counted twice).
+    struct PendingObject {
+        let object: SourceObject
+        var deadLetters: [BadRecord] = []
+        var registered: DataFile?
+        var counts = ParseCounts()
+        var badExamples: [String] = []
+        var drift: [DriftFinding] = []
+        var bytesRead: Int64 = 0
+        var decompressed: Int64 = 0
+        var readSeconds = 0.0
+        var parseSeconds = 0.0
+
+        init(object: SourceObject) { self.object = object }
+
+        mutating func take(_ parser: ObjectParser) {
+            deadLetters = parser.deadLetters
+            registered = parser.registered
+            counts = parser.counts
+            badExamples = parser.badExamples
+            drift = parser.drift
+            decompressed = parser.decompressedBytes
+            parseSeconds = Double(parser.parseNanos) / 1e9
+        }
+
+        func fold(into summary: inout RunSummary) {
+            summary.objectsIngested += 1
+            summary.bytesRead += bytesRead
+            summary.bytesDecompressed += decompressed
+            summary.readSeconds += readSeconds
+            summary.parseSeconds += parseSeconds
+            summary.lines += counts.lines
+            summary.headerLines += counts.headerLines
+            summary.rows += counts.rows
+            summary.badRecords += counts.badRecords
+            summary.deadLettered += deadLetters.count
+            if registered != nil { summary.dataFilesRegistered += 1 }
+            for (k, v) in counts.unknownFields { summary.unknownFields[k, default: 0] += v }
+            for example in badExamples where summary.badRecordExamples.count < 20 { summary.badRecordExamples.append(example) }
+            for finding in drift {
+                if let i = summary.drift.firstIndex(where: { $0.kind == finding.kind && $0.field == finding.field }) {
+                    summary.drift[i].count += finding.count
+                    summary.drift[i].examples = Array((summary.drift[i].examples + finding.examples).prefix(3))
+                } else {
+                    summary.drift.append(finding)
+                }
+            }
+        }
     }
 
     /// Closes the data files, saves the next checkpoint version (listing them as pending), uploads them and
     /// commits them with the checkpoint in one snapshot. The fail points mark each step for the crash tests.
     private func commit(
-        _ objects: [(object: SourceObject, deadLetters: [BadRecord])], registered: [DataFile], pipeline: EncodingPipeline, table: Table,
+        _ objects: [PendingObject], pipeline: EncodingPipeline, table: Table, evolution: SchemaEvolution,
         checkpoint: inout SourceCheckpoint, closesRun: Bool, context: CommitContext, summary: inout RunSummary
     ) async throws -> Table {
+        let registered = objects.compactMap(\.registered)
         let clock = ContinuousClock()
         let (spooled, closeSeconds) = try await BlockingExecutor.run {
             try pipeline.drain()
@@ -254,7 +333,7 @@ public struct Ingestor: Sendable {
         var next = checkpoint
         next.version += 1
         next.pendingDataFiles = locations
-        for (object, _) in objects {
+        for object in objects.map(\.object) {
             next.record(
                 ObjectVersion(key: object.key, size: object.size, etag: object.etag, lastModifiedMillis: object.lastModifiedMillis),
                 hour: object.hour, snapshotID: snapshotID)
@@ -276,6 +355,8 @@ public struct Ingestor: Sendable {
         var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
         append.add(contentsOf: dataFiles)
         append.add(contentsOf: registered)
+        append.additionalUpdates = evolution.updates
+        append.additionalRequirements = evolution.requirements
         let record = CheckpointCommit(source: source.identity, shard: configuration.shard, version: next.version, watermarkHour: next.watermarkHour, location: location)
         append.summaryProperties = record.summaryProperties
         append.summaryProperties["iceberg-ingest.objects"] = String(objects.count)
@@ -327,9 +408,10 @@ public struct Ingestor: Sendable {
     /// Writes each object's bad records to `<dead-letter location>/<object key>.bad.jsonl`: one JSON object
     /// per record with the source, line, byte offset, field, reason and the record as read. The name is
     /// fixed per object, so a run repeated after a crash rewrites the same file.
-    private func writeDeadLetters(_ objects: [(object: SourceObject, deadLetters: [BadRecord])], table: Table) async throws {
+    private func writeDeadLetters(_ objects: [PendingObject], table: Table) async throws {
         let base = configuration.deadLetterLocation ?? table.metadata.location + "/dead-letter"
-        for (object, records) in objects where !records.isEmpty {
+        for item in objects where !item.deadLetters.isEmpty {
+            let object = item.object, records = item.deadLetters
             var lines = ""
             for record in records {
                 let fields: [(String, JSONValue)] = [

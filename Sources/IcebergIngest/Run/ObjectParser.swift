@@ -30,6 +30,23 @@ final class ObjectParser: @unchecked Sendable {
     private var lastByte: UInt8?
     private(set) var decompressedBytes: Int64 = 0
     private(set) var parseNanos: UInt64 = 0
+    /// Type mismatches and missing required fields, by field (new fields come from the parser's counts).
+    private(set) var findings: [String: DriftFinding] = [:]
+
+    /// Sample values of fields the schema lacks (add-columns), and values that need wider types.
+    var samples: [String: JSONValue] { json?.samples ?? [:] }
+    var widenings: [String: PrimitiveType] { json?.widenings ?? [:] }
+
+    /// Every drift this object showed: new fields (with where first seen) and the findings above.
+    var drift: [DriftFinding] {
+        var all = Array(findings.values)
+        let counts = self.counts
+        for (field, count) in counts.unknownFields {
+            let example = json?.unknownFieldExamples[field].map { [$0] } ?? []
+            all.append(DriftFinding(kind: .newField, field: field, count: count, examples: example, detail: nil))
+        }
+        return all
+    }
 
     /// Longest record accepted: a record still incomplete past this is bad (input without record ends
     /// would otherwise grow without bound).
@@ -42,7 +59,9 @@ final class ObjectParser: @unchecked Sendable {
         self.pipeline = pipeline
         batch = RecordBatch(layout: layout)
         switch configuration.format {
-        case .json: json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
+        case .json:
+            json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
+            json!.setDrift(configuration.driftPolicy)
         case .csv(let d): csv = CSVRecordParser(layout: layout, options: configuration.conversion, source: object.location, delimiter: d)
         case .parquet: parquetBytes = []
         }
@@ -125,6 +144,18 @@ final class ObjectParser: @unchecked Sendable {
     }
 
     private func handle(_ bad: BadRecord) throws {
+        if let field = bad.field {
+            let kind: DriftFinding.Kind? =
+                bad.reason.hasPrefix("expected") || bad.reason.contains("out of range") || bad.reason.contains("does not fit") ? .typeMismatch
+                : bad.reason.hasPrefix("required field") ? .missingRequired : nil
+            if let kind {
+                let key = kind.rawValue + ":" + field
+                var finding = findings[key] ?? DriftFinding(kind: kind, field: field, count: 0, examples: [], detail: bad.reason)
+                finding.count += 1
+                if finding.examples.count < 3 { finding.examples.append("\(bad.source) line \(bad.line)") }
+                findings[key] = finding
+            }
+        }
         switch configuration.badRecordPolicy {
         case .fail:
             throw IngestError(.badRecord, "bad record in \(bad.description) (policy 'fail'; use 'skip' or 'dead-letter' to go on)")

@@ -27,6 +27,10 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var badRecordExamples: [String] = []
     /// Input keys the schema lacks, with counts (schema drift).
     public var unknownFields: [String: Int] = [:]
+    /// Schema drift: new fields, type mismatches and missing required fields, with counts and where seen.
+    public var drift: [DriftFinding] = []
+    /// Schema changes this run committed (policy add-columns or rescue).
+    public var schemaChanges: [String] = []
     /// Data files written by the run.
     public var dataFiles = 0
     /// Parquet inputs added to the table as they are (their schema matched).
