@@ -35,6 +35,15 @@ import TestSupport
         }
         #expect(chunks == 4)
         #expect(streamed == bytes)
+        // Streamed by the transport into a file, whole and ranged; a missing object is an error, not a file.
+        let downloaded = dir.appendingPathComponent("down.bin").path
+        #expect(try await client.downloadObject(bucket: bucket, key: "dir/big file+1.bin", to: downloaded) == Int64(bytes.count))
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: downloaded))) == bytes)
+        #expect(try await client.downloadObject(bucket: bucket, key: "dir/big file+1.bin", to: downloaded, range: 10..<20) == 10)
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: downloaded))) == Array(bytes[10..<20]))
+        let missing = dir.appendingPathComponent("missing.bin").path
+        await #expect(throws: S3Error.self) { try await client.downloadObject(bucket: bucket, key: "nope", to: missing) }
+        #expect(!FileManager.default.fileExists(atPath: missing))
         // A small file goes in one PUT.
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: path))
         let small = try await client.uploadFile(path, bucket: bucket, key: "small")

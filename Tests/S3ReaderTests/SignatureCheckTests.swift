@@ -48,6 +48,12 @@ import TestSupport
         try await client.createBucket("signed")
         try await client.putObject(bucket: "signed", key: "a b/ü+=.json", body: Array("{}".utf8))
         #expect(try await client.getObject(bucket: "signed", key: "a b/ü+=.json") == Array("{}".utf8))
+        // A body streamed from a file is signed with UNSIGNED-PAYLOAD, and accepted.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("signed-\(UUID().uuidString.prefix(6)).bin")
+        try Data([1, 2, 3, 4]).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await client.uploadFile(file.path, bucket: "signed", key: "streamed b+.bin")
+        #expect(try await client.getObject(bucket: "signed", key: "streamed b+.bin") == [1, 2, 3, 4])
         #expect(try await client.listObjectsV2(bucket: "signed", prefix: "a b/").objects.map(\.key) == ["a b/ü+=.json"])
 
         var wrong = good

@@ -2,7 +2,7 @@ import Foundation
 
 extension S3Client {
     /// Uploads a local file, in one PUT below `threshold` bytes and as a multipart upload above it: parts of
-    /// `partSize` bytes read from the file as they are sent (memory: `concurrency` parts), `concurrency` in
+    /// `partSize` bytes streamed from the file as they are sent (never whole in memory), `concurrency` in
     /// flight, completed in order; on any failure the upload is aborted so no parts are left billed.
     /// Returns the ETag.
     ///
@@ -15,7 +15,8 @@ extension S3Client {
     ) async throws -> String {
         let size = try Self.fileSize(path)
         if size < threshold {
-            return try await putObject(bucket: bucket, key: key, body: try await Self.readFile(path, range: 0..<size))
+            let response = try await send("PUT", bucket: bucket, key: key, bodyFile: (path, 0..<size))
+            return response.headers["etag"] ?? ""
         }
         guard partSize >= 5 << 20 else { throw S3Error(code: "InvalidArgument", message: "multipart parts must be at least 5 MiB", bucket: bucket, key: key) }
         let uploadID = try await createMultipartUpload(bucket: bucket, key: key)
@@ -27,8 +28,13 @@ extension S3Client {
                 func start(_ index: Int) {
                     let range = Int64(index) * partSize..<min(size, Int64(index + 1) * partSize)
                     group.addTask {
-                        let body = try await Self.readFile(path, range: range)
-                        return (index, try await uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: index + 1, body: body))
+                        // The part streams from the file: memory holds what curl has in flight.
+                        let response = try await send(
+                            "PUT", bucket: bucket, key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)], bodyFile: (path, range))
+                        guard let etag = response.headers["etag"] else {
+                            throw S3Error(code: "MalformedResponse", message: "UploadPart \(index + 1) answered without an ETag", bucket: bucket, key: key)
+                        }
+                        return (index, etag)
                     }
                 }
                 while next < min(concurrency, parts) { start(next); next += 1 }
@@ -102,6 +108,16 @@ extension S3Client {
         return failed
     }
 
+    /// Streams the object (or `range` of it) into a local file as it arrives; returns the bytes written.
+    @discardableResult
+    public func downloadObject(bucket: String, key: String, to path: String, range: Range<Int64>? = nil) async throws -> Int64 {
+        var headers: [(String, String)] = []
+        if let range, !range.isEmpty { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")) }
+        _ = try await send("GET", bucket: bucket, key: key, headers: headers, responseFile: path)
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }  // an empty object
+        return try Self.fileSize(path)
+    }
+
     /// The object's bytes as a stream of chunks of `chunkSize` (ranged GETs, the next one in flight while
     /// the caller handles the current one): memory stays bounded whatever the object's size.
     public func getObjectStream(bucket: String, key: String, chunkSize: Int64 = 8 << 20) -> AsyncThrowingStream<[UInt8], any Error> {
@@ -144,21 +160,5 @@ extension S3Client {
             throw S3Error(code: "LocalFile", message: "cannot read \(path)")
         }
         return size.int64Value
-    }
-
-    /// Reads a byte range of a local file off the cooperative pool.
-    static func readFile(_ path: String, range: Range<Int64>) async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result {
-                    guard let handle = FileHandle(forReadingAtPath: path) else { throw S3Error(code: "LocalFile", message: "cannot open \(path)") }
-                    defer { try? handle.close() }
-                    try handle.seek(toOffset: UInt64(range.lowerBound))
-                    let data = try handle.read(upToCount: Int(range.count)) ?? Data()
-                    guard data.count == range.count else { throw S3Error(code: "LocalFile", message: "\(path) is shorter than expected") }
-                    return [UInt8](data)
-                })
-            }
-        }
     }
 }

@@ -34,13 +34,15 @@ public struct S3Client: Sendable {
     /// those in `accept`).
     func send(
         _ method: String, bucket: String, key: String = "", query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: [UInt8]? = nil, accept: Set<Int> = []
+        body: [UInt8]? = nil, bodyFile: (path: String, range: Range<Int64>)? = nil, responseFile: String? = nil, accept: Set<Int> = []
     ) async throws -> HTTPResponse {
         let conditional = headers.contains { $0.0 == "If-None-Match" || $0.0 == "If-Match" } && method != "GET" && method != "HEAD"
         var attempt = 1
         while true {
             do {
-                let response = try await sendOnce(method, bucket: bucket, key: key, query: query, headers: headers, body: body, accept: accept)
+                let response = try await sendOnce(
+                    method, bucket: bucket, key: key, query: query, headers: headers, body: body, bodyFile: bodyFile, responseFile: responseFile,
+                    accept: accept)
                 await budget.refund()
                 return response
             } catch let error as S3Error {
@@ -58,16 +60,20 @@ public struct S3Client: Sendable {
 
     private func sendOnce(
         _ method: String, bucket: String, key: String, query: [(String, String)], headers: [(String, String)],
-        body: [UInt8]?, accept: Set<Int>
+        body: [UInt8]?, bodyFile: (path: String, range: Range<Int64>)?, responseFile: String?, accept: Set<Int>
     ) async throws -> HTTPResponse {
         try Task.checkCancellation()
         let (host, path, scheme) = configuration.location(bucket: bucket, key: key)
-        let payload: SigV4Signer.Payload = body.map { SigV4Signer.Payload.hashing($0) } ?? .empty
+        // A streamed body is not read twice to hash it: UNSIGNED-PAYLOAD, as the AWS SDKs stream.
+        let payload: SigV4Signer.Payload = bodyFile != nil ? .unsigned : (body.map { SigV4Signer.Payload.hashing($0) } ?? .empty)
         let request = SignableRequest(method: method, host: host, path: path, query: query, headers: headers, payload: payload)
         let signed = SigV4Signer(region: configuration.region).sign(request, credentials: try await credentials.credentials(), date: clock())
         let queryText = SigV4Signer.canonicalQuery(query)
         let url = "\(scheme)://\(host)\(path)" + (queryText.isEmpty ? "" : "?\(queryText)")
-        let response = try await transport.send(HTTPRequest(method: method, url: url, headers: headers + signed, body: body))
+        var outgoing = HTTPRequest(method: method, url: url, headers: headers + signed, body: body)
+        outgoing.bodyFile = bodyFile
+        outgoing.responseFile = responseFile
+        let response = try await transport.send(outgoing)
         guard response.status < 300 || accept.contains(response.status) else {
             throw Self.error(response, bucket: bucket, key: key.isEmpty ? nil : key)
         }

@@ -5,7 +5,9 @@ import Foundation
 /// HTTP over libcurl. Each request runs `curl_easy_perform` on a Dispatch thread (never on Swift's
 /// cooperative pool) and resumes the awaiting task when done. Easy handles are pooled and reset, not
 /// freed, so their connections stay open for the next request (keep-alive). At most
-/// `maxConcurrentRequests` run at once; the rest wait their turn.
+/// `maxConcurrentRequests` run at once; the rest wait their turn. Bodies stream when asked: a request body
+/// read from a file as it is sent (`HTTPRequest.bodyFile`), a response body written to a file as it
+/// arrives (`HTTPRequest.responseFile`).
 ///
 /// `@unchecked Sendable`: the only mutable state is the handle pool, guarded by `lock`; a handle is used by
 /// one request at a time.
@@ -65,6 +67,14 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         var headers: [String: String] = [:]
         var upload: [UInt8] = []
         var uploadOffset = 0
+        /// Streamed upload: the file and how many bytes remain to send.
+        var uploadFile: FileHandle?
+        var uploadRemaining: Int64 = 0
+        /// Streamed download: where a 2xx body goes; an error body still goes to `body`.
+        var responsePath: String?
+        var responseFile: FileHandle?
+        var status = 0
+        var failure: (any Error)?
     }
 
     private func perform(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -92,7 +102,25 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         default:
             _ = ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         }
-        if let body = request.body, request.method != "GET", request.method != "HEAD" {
+        // Closed when the request is done (not at the end of the branch that opens it).
+        defer { try? sink.uploadFile?.close() }
+        if let (path, range) = request.bodyFile {
+            guard let file = FileHandle(forReadingAtPath: path) else { throw S3Error(code: "LocalFile", message: "cannot open \(path)") }
+            try file.seek(toOffset: UInt64(range.lowerBound))
+            sink.uploadFile = file
+            sink.uploadRemaining = Int64(range.count)
+            _ = ccurl_easy_setopt_long(handle, CURLOPT_UPLOAD, 1)
+            _ = ccurl_easy_setopt_int64(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(range.count))
+            _ = ccurl_easy_setopt_pointer(handle, CURLOPT_READDATA, userdata)
+            _ = ccurl_easy_setopt_read_function(handle) { buffer, size, count, user in
+                let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                let want = Int(min(Int64(size * count), sink.uploadRemaining))
+                guard want > 0, let data = try? sink.uploadFile?.read(upToCount: want), !data.isEmpty else { return 0 }
+                data.withUnsafeBytes { UnsafeMutableRawPointer(buffer!).copyMemory(from: $0.baseAddress!, byteCount: data.count) }
+                sink.uploadRemaining -= Int64(data.count)
+                return data.count
+            }
+        } else if let body = request.body, request.method != "GET", request.method != "HEAD" {
             sink.upload = body
             _ = ccurl_easy_setopt_long(handle, CURLOPT_UPLOAD, 1)
             _ = ccurl_easy_setopt_int64(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
@@ -117,10 +145,29 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         defer { curl_slist_free_all(list) }
         _ = ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
 
+        sink.responsePath = request.responseFile
+        defer { try? sink.responseFile?.close() }
         _ = ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, userdata)
         _ = ccurl_easy_setopt_write_function(handle) { data, size, count, user in
             let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
+            if let path = sink.responsePath, (200..<300).contains(sink.status) {
+                // Stream to the file; memory holds one callback's bytes.
+                if sink.responseFile == nil {
+                    guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+                        sink.failure = S3Error(code: "LocalFile", message: "cannot create \(path)")
+                        return 0
+                    }
+                    sink.responseFile = file
+                }
+                do {
+                    try sink.responseFile!.write(contentsOf: Data(bytesNoCopy: data!, count: n, deallocator: .none))
+                } catch {
+                    sink.failure = S3Error(code: "LocalFile", message: "cannot write \(path): \(error)")
+                    return 0
+                }
+                return n
+            }
             data!.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
             return n
         }
@@ -129,7 +176,11 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
             let line = data!.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
-            if line.hasPrefix("HTTP/") { sink.headers = [:] }  // a new response (after 100 Continue or a redirect)
+            if line.hasPrefix("HTTP/") {
+                // A new response (after 100 Continue or a redirect): its status decides where the body goes.
+                sink.headers = [:]
+                sink.status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+            }
             if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].lowercased()
                 sink.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
@@ -138,6 +189,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
 
         let rc = curl_easy_perform(handle)
+        if let failure = sink.failure { throw failure }
         guard rc == CURLE_OK else {
             reusable = false
             let text = String(cString: curl_easy_strerror(rc))

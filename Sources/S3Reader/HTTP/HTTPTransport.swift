@@ -4,6 +4,10 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: [UInt8]?
+    /// A body streamed from a local file instead (`range` of its bytes), read as it is sent.
+    public var bodyFile: (path: String, range: Range<Int64>)?
+    /// Stream a successful (2xx) response body into this local file as it arrives, instead of memory.
+    public var responseFile: String?
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method
