@@ -75,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // Shared by the test targets only: fixtures, the Python tools, the S3 endpoint.
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["S3Reader"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "COpenSSL", "CZstd", "CSnappy", "CZlib", "CSQLite", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"], swiftSettings: swiftSettings),

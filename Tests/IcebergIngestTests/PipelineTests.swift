@@ -149,27 +149,3 @@ import TestSupport
         #expect(output.hasPrefix("OK 1250"))
     }
 }
-
-/// Counts the requests that pass through.
-final class CountingTransport: HTTPTransport, @unchecked Sendable {
-    // Safe: every access to `requests` holds the lock.
-    private let lock = NSLock()
-    private var requests: [HTTPRequest] = []
-    let inner: any HTTPTransport
-
-    init(_ inner: any HTTPTransport = CurlTransport.shared) { self.inner = inner }
-
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        lock.withLock { requests.append(request) }
-        return try await inner.send(request)
-    }
-
-    var listRequests: [String] { lock.withLock { requests.filter { $0.method == "GET" && $0.url.contains("list-type=2") }.map(\.url) } }
-    /// GETs of objects (not listings) in `bucket`.
-    func objectGets(bucket: String) -> [String] {
-        lock.withLock {
-            requests.filter { $0.method == "GET" && !$0.url.contains("list-type=2") && $0.url.contains("/\(bucket)/") }.map(\.url)
-        }
-    }
-    func reset() { lock.withLock { requests.removeAll() } }
-}

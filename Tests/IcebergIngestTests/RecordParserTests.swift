@@ -17,6 +17,13 @@ import Testing
         var parser = JSONRecordParser(layout: layout, options: options, source: "in.json")
         var batch = RecordBatch(layout: layout)
         var bad: [BadRecord] = []
+        try feed(text, chunk: chunk) { buffer, isFinal in try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0) } }
+        return (batch, bad, parser.counts)
+    }
+
+    /// Feeds `text` in chunks of `chunk` bytes to `parse`, carrying what it leaves for the next call, the way
+    /// the run loop does; the last call is final and must use everything.
+    static func feed(_ text: String, chunk: Int, _ parse: (UnsafeBufferPointer<UInt8>, Bool) throws -> Int) throws {
         let bytes = Array(text.utf8)
         var carry: [UInt8] = []
         var offset = 0
@@ -24,12 +31,11 @@ import Testing
             let end = min(bytes.count, offset + chunk)
             carry += bytes[offset..<end]
             offset = end
-            let used = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: false, into: &batch) { bad.append($0) } }
+            let used = try carry.withUnsafeBufferPointer { try parse($0, false) }
             carry.removeFirst(used)
         }
-        let used = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { bad.append($0) } }
+        let used = try carry.withUnsafeBufferPointer { try parse($0, true) }
         #expect(used == carry.count)
-        return (batch, bad, parser.counts)
     }
 
     static func column(_ batch: RecordBatch, _ leaf: Int) -> [String] {
@@ -148,17 +154,7 @@ import Testing
             var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "in.csv", delimiter: UInt8(ascii: ";"))
             var batch = RecordBatch(layout: layout)
             var bad: [BadRecord] = []
-            let bytes = Array(text.utf8)
-            var carry: [UInt8] = []
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(bytes.count, offset + chunk)
-                carry += bytes[offset..<end]
-                offset = end
-                let used = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: false, into: &batch) { bad.append($0) } }
-                carry.removeFirst(used)
-            }
-            _ = try carry.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { bad.append($0) } }
+            try Self.feed(text, chunk: chunk) { buffer, isFinal in try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0) } }
             #expect(Self.column(batch, 0) == ["1", "2", "4"])
             #expect(Self.column(batch, 1) == ["Smith; \"J\"", "multi\nline", "null"])
             #expect(Self.column(batch, 3) == ["2026-11-24T10:00:00", "null", "null"])

@@ -4,24 +4,6 @@ import TestSupport
 
 @testable import S3Reader
 
-/// Counts the requests that pass through, by kind.
-final class CountingTransport: HTTPTransport, @unchecked Sendable {
-    // Safe: every access to `requests` holds the lock.
-    private let lock = NSLock()
-    private var requests: [HTTPRequest] = []
-    let inner: any HTTPTransport
-
-    init(_ inner: any HTTPTransport = CurlTransport.shared) { self.inner = inner }
-
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        lock.withLock { requests.append(request) }
-        return try await inner.send(request)
-    }
-
-    var listRequests: [String] { lock.withLock { requests.filter { $0.method == "GET" && $0.url.contains("list-type=2") }.map(\.url) } }
-    func reset() { lock.withLock { requests.removeAll() } }
-}
-
 @Suite struct PrefixPlannerTests {
     static let hour: Int32 = 494_458  // 2026-05-29T10:00Z
 
