@@ -80,3 +80,23 @@ import TestSupport
         #expect(table.metadata.currentSnapshot?.summary["changed-partition-count"] == "1")
     }
 }
+
+extension CommandLineTests {
+    /// A daily layout listed from a watermark in the middle of a day still reaches today's folder.
+    @Test func dailyLayoutListsEveryDayUpToNow() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("daily")
+        defer { TestEnvironment.cleanUp(dir) }
+        let now = Date()
+        let nowHour = PrefixLayout.hour(of: now)
+        for back in [0, 24, 48] {
+            let folder = dir.appendingPathComponent(PrefixLayout.daily.prefix(forHour: nowHour - Int32(back)))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("{}".utf8).write(to: folder.appendingPathComponent("part.json"))
+        }
+        let source = LocalFolderSource(root: dir.path, layout: .daily)
+        // From 47 hours ago: the day before yesterday (maybe), yesterday and today.
+        let listing = try await source.list(firstOpenHour: nowHour - 47, now: now)
+        #expect(listing.objects.contains { $0.key.hasPrefix(PrefixLayout.daily.prefix(forHour: nowHour)) })
+        #expect(listing.objects.contains { $0.key.hasPrefix(PrefixLayout.daily.prefix(forHour: nowHour - 24)) })
+    }
+}

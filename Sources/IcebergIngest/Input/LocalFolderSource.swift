@@ -27,11 +27,12 @@ public struct LocalFolderSource: IngestSource {
             var folders: [String] = []
             if let first = firstOpenHour {
                 let last = PrefixLayout.hour(of: now)
+                // Hour by hour (a daily layout's days come out once each, whatever hour `first` is).
                 var hour = first
                 while hour <= last {
                     let prefix = layout.prefix(forHour: hour)
                     if folders.last != prefix { folders.append(prefix) }
-                    hour += layout.hoursPerPartition
+                    hour += 1
                 }
             } else {
                 folders = [""]
