@@ -143,9 +143,10 @@ public struct Ingestor: Sendable {
         }
         for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
 
+        // The local spool for data files being written (file system calls stay off the cooperative pool).
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-ingest-\(UUID().uuidString.lowercased())").path
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: spool) }
+        try await BlockingExecutor.run { try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true) }
+        let removeSpool: @Sendable () async -> Void = { _ = try? await BlockingExecutor.run { try? FileManager.default.removeItem(atPath: spool) } }
         var writerOptions = PartitionedDataWriter.Options()
         writerOptions.targetFileSizeBytes = configuration.targetFileSizeBytes
         writerOptions.parquet.zstdLevel = configuration.zstdLevel
@@ -231,10 +232,14 @@ public struct Ingestor: Sendable {
         } catch {
             reader.cancel()
             let current = pipeline
-            try? await BlockingExecutor.run { try? current.drain() }
-            current.writer.discard()
+            try? await BlockingExecutor.run {
+                try? current.drain()
+                current.writer.discard()
+            }
+            await removeSpool()
             throw error
         }
+        await removeSpool()
         summary.encodeSeconds += discardedEncodeSeconds
         summary.encodeSeconds += pipeline.encodeSeconds
         summary.checkpointVersion = checkpoint.version
@@ -388,7 +393,7 @@ public struct Ingestor: Sendable {
                 let location = locations[index]
                 group.addTask {
                     try await io.write(location, contentsOfFile: file.localPath)
-                    try? FileManager.default.removeItem(atPath: file.localPath)
+                    _ = try? await BlockingExecutor.run { try FileManager.default.removeItem(atPath: file.localPath) }
                     let m = file.metrics
                     return (index, DataFile(
                         filePath: location, fileFormat: "PARQUET", specID: spec.id, partition: file.partition, recordCount: m.recordCount,
