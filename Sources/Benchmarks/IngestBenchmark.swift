@@ -34,7 +34,7 @@ struct IngestBenchmark: AsyncParsableCommand {
         try await client.createBucket(raw)
         let lastHour = PrefixLayout.hour(of: Date()) - 1
         var inputBytes = 0
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let countries = ["DE", "FR", "US", "JP", "BR", "IN", "GB", "ES"]
         let perObject = records / objects
         for o in 0..<objects {
@@ -132,17 +132,4 @@ struct IngestBenchmark: AsyncParsableCommand {
     total = time.perf_counter() - t0
     print("%.3f %.3f %d" % (total, parse, data.num_rows))
     """#
-}
-
-/// A small deterministic random generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -20,7 +20,7 @@ struct IngestMemoryBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: root) }
         let input = root.appendingPathComponent("input")
         let lastHour = PrefixLayout.hour(of: Date()) - 1
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var written = 0, records = 0
         let perFile = megabytes * 1_000_000 / files
         let countries = ["DE", "FR", "US", "JP"]

@@ -60,30 +60,24 @@ struct JobOptions: ParsableArguments {
         if let table { job.tableName = table }
         if let schema { job.schema = schema }
         if let partition { job.partition = partition }
-        if let badRecords {
-            guard let policy = BadRecordPolicy(rawValue: badRecords) else {
-                throw IngestError(.invalidConfiguration, "--bad-records must be fail, skip or dead-letter, not '\(badRecords)'")
-            }
-            job.badRecords = policy
-        }
-        if let drift {
-            guard let policy = DriftPolicy(rawValue: drift) else {
-                throw IngestError(.invalidConfiguration, "--drift must be fail, ignore, rescue or add-columns, not '\(drift)'")
-            }
-            job.drift = policy
-        }
+        if let badRecords { job.badRecords = try Self.choice(badRecords, flag: "--bad-records") }
+        if let drift { job.drift = try Self.choice(drift, flag: "--drift") }
         if let deadLetter { job.deadLetter = deadLetter }
         if let lateArrivalHours { job.lateArrivalHours = lateArrivalHours }
         if let shard { job.shard = shard }
-        if let epochUnit {
-            guard let unit = ConversionOptions.EpochUnit(rawValue: epochUnit) else {
-                throw IngestError(.invalidConfiguration, "--epoch-unit cannot be '\(epochUnit)'")
-            }
-            job.epochUnit = unit
-        }
+        if let epochUnit { job.epochUnit = try Self.choice(epochUnit, flag: "--epoch-unit") }
         if let s3Endpoint { job.s3Endpoint = s3Endpoint }
         if let commitEveryObjects { job.commitEveryObjects = commitEveryObjects }
         return job
+    }
+
+    /// One of an option's named values; an error listing them otherwise.
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            let names = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw IngestError(.invalidConfiguration, "\(flag) must be one of \(names), not '\(text)'")
+        }
+        return value
     }
 
     func logger() -> Logger { Self.logger(verbose: verbose) }

@@ -82,9 +82,7 @@ import TestSupport
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("shards")
         defer { TestEnvironment.cleanUp(dir) }
-        let client = S3Client(
-            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)))
+        let client = s3.client()
         let raw = TestEnvironment.uniqueBucketName("raw"), lake = TestEnvironment.uniqueBucketName("lake")
         try await client.createBucket(raw)
         try await client.createBucket(lake)

@@ -104,10 +104,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("pipeline-s3")
         defer { TestEnvironment.cleanUp(dir) }
         let transport = CountingTransport()
-        let client = S3Client(
-            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)),
-            transport: transport)
+        let client = s3.client(transport: transport)
         let sourceBucket = TestEnvironment.uniqueBucketName("raw")
         let lakeBucket = TestEnvironment.uniqueBucketName("lake")
         try await client.createBucket(sourceBucket)

@@ -31,10 +31,7 @@ import TestSupport
     @Test func incrementalPlanListsOnlyCandidatePrefixes() async throws {
         let s3 = try TestEnvironment.s3()
         let counting = CountingTransport()
-        let client = S3Client(
-            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)),
-            transport: counting)
+        let client = s3.client(transport: counting)
         let bucket = TestEnvironment.uniqueBucketName("planner")
         try await client.createBucket(bucket)
         let last = Self.hour + 719  // 30 days of hours: Self.hour ... last

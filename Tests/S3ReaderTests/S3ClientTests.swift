@@ -9,9 +9,7 @@ import TestSupport
 @Suite struct S3ClientTests {
     static func client() throws -> S3Client {
         let s3 = try TestEnvironment.s3()
-        return S3Client(
-            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)))
+        return s3.client()
     }
 
     static func bucket(_ client: S3Client, _ label: String) async throws -> String {

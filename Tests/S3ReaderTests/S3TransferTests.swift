@@ -8,10 +8,7 @@ import TestSupport
 @Suite struct S3TransferTests {
     static func client(transport: any HTTPTransport = CurlTransport.shared) throws -> S3Client {
         let s3 = try TestEnvironment.s3()
-        return S3Client(
-            configuration: S3Configuration(region: s3.region, endpoint: s3.endpoint),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken)),
-            transport: transport)
+        return s3.client(transport: transport)
     }
 
     @Test func multipartUploadAndStreamedRead() async throws {

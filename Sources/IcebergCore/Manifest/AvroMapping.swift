@@ -1,5 +1,6 @@
 import Avro
 import Foundation
+import Parquet
 
 /// Iceberg types and values in Avro (spec: "Avro" section of "Appendix A: Format-specific Requirements").
 enum AvroMapping {
@@ -25,12 +26,9 @@ enum AvroMapping {
         }
     }
 
-    /// The fewest bytes that hold any unscaled value of `precision` digits (spec: decimals as fixed).
-    static func decimalBytes(precision: Int) -> Int {
-        var bytes = 1
-        while pow(10, Double(precision)) > pow(2, Double(8 * bytes - 1)) { bytes += 1 }
-        return bytes
-    }
+    /// The fewest bytes that hold any unscaled value of `precision` digits (spec: decimals as fixed), as
+    /// Parquet sizes them.
+    static func decimalBytes(precision: Int) -> Int { ParquetValueType.decimalBytes(precision: precision) }
 
     static func avroValue(_ literal: Literal?, type: PrimitiveType) -> AvroValue {
         guard let literal else { return .null }

@@ -24,19 +24,7 @@ public struct LocalFolderSource: IngestSource {
     public func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
         let root = self.root, layout = self.layout
         return try await BlockingExecutor.run {
-            var folders: [String] = []
-            if let first = firstOpenHour {
-                let last = PrefixLayout.hour(of: now)
-                // Hour by hour (a daily layout's days come out once each, whatever hour `first` is).
-                var hour = first
-                while hour <= last {
-                    let prefix = layout.prefix(forHour: hour)
-                    if folders.last != prefix { folders.append(prefix) }
-                    hour += 1
-                }
-            } else {
-                folders = [""]
-            }
+            let folders = firstOpenHour.map { layout.prefixes(from: $0, to: PrefixLayout.hour(of: now)) } ?? [""]
             var objects: [SourceObject] = [], unmatched: [String] = []
             for folder in folders {
                 let directory = folder.isEmpty ? root : root + "/" + folder

@@ -94,7 +94,7 @@ package struct RecordBatch: Sendable {
         case .timestamptz: return .timestamptz(builder.int64s[row])
         case .float: return .float(builder.floats[row])
         case .double: return .double(builder.doubles[row])
-        case .decimal(let p, let s):
+        case .decimal(_, let s):
             switch builder.kind {
             case .int32: return .decimal(unscaled: Int128(builder.int32s[row]), scale: s)
             case .int64: return .decimal(unscaled: Int128(builder.int64s[row]), scale: s)
@@ -102,7 +102,6 @@ package struct RecordBatch: Sendable {
                 let bytes = builder.bytes[Int(builder.offsets[row])..<Int(builder.offsets[row + 1])]
                 var v: Int128 = (bytes.first ?? 0) & 0x80 != 0 ? -1 : 0
                 for b in bytes { v = (v << 8) | Int128(b) }
-                _ = p
                 return .decimal(unscaled: v, scale: s)
             }
         case .string:

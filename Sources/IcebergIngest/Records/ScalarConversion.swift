@@ -1,5 +1,6 @@
 import Foundation
 import IcebergCore
+import Parquet
 
 /// What kind of token a scalar value came from.
 package enum ScalarKind: Sendable, Equatable {
@@ -112,7 +113,7 @@ extension LeafBuilder {
             switch LeafStorageKind(type) {
             case .int32: append(Int32(unscaled), repetition: rep)
             case .int64: append(Int64(unscaled), repetition: rep)
-            default: append(bytes: ScalarText.bigEndian(unscaled, width: ScalarText.decimalWidth(precision)), repetition: rep)
+            default: append(bytes: ScalarText.bigEndian(unscaled, width: ParquetValueType.decimalBytes(precision: precision)), repetition: rep)
             }
         case .date:
             if kind == .number, let days = ScalarText.integer(text), let d = Int32(exactly: days) { append(d, repetition: rep); return }
@@ -223,15 +224,6 @@ package enum ScalarText {
             return negative ? -v : v
         }
         return Double(String(decoding: t, as: UTF8.self))
-    }
-
-    /// Bytes of a decimal of `precision` stored as FIXED (the fewest that hold 10^precision - 1).
-    package static func decimalWidth(_ precision: Int) -> Int {
-        var bytes = 1
-        var limit = Int128(1)
-        for _ in 0..<precision { limit *= 10 }
-        while (Int128(1) << (8 * bytes - 1)) < limit && bytes < 16 { bytes += 1 }
-        return bytes
     }
 
     static func bigEndian(_ v: Int128, width: Int) -> [UInt8] {

@@ -33,9 +33,7 @@ public struct IngestStatus: Sendable, Codable, Equatable {
 
     /// The status as one line of JSON.
     public var jsonLine: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+        JSONLine.encode(self)
     }
 
     static func hourText(_ hour: Int32) -> String {

@@ -59,9 +59,7 @@ public struct RunSummary: Sendable, Codable, Equatable {
 
     /// The summary as one line of JSON (keys sorted).
     public var jsonLine: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+        JSONLine.encode(self)
     }
 }
 

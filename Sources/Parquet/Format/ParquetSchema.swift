@@ -79,7 +79,9 @@ package enum ParquetValueType: Sendable, Equatable {
         }
     }
 
-    static func decimalBytes(precision: Int) -> Int {
+    /// The fewest bytes that hold any unscaled decimal of `precision` digits (FIXED_LEN_BYTE_ARRAY decimals,
+    /// and Iceberg's Avro fixed decimals, use this size).
+    package static func decimalBytes(precision: Int) -> Int {
         var bytes = 1
         var limit = 1.0
         for _ in 0..<precision { limit *= 10 }

@@ -84,6 +84,20 @@ public struct PrefixLayout: Sendable, Equatable {
         return out
     }
 
+    /// The partition prefixes (relative to the root) covering `firstHour ... lastHour`, oldest first, each
+    /// once: hour by hour, so a daily layout's days all appear whatever hour the range starts at.
+    public func prefixes(from firstHour: Int32, to lastHour: Int32) -> [String] {
+        guard firstHour <= lastHour else { return [] }
+        var prefixes: [String] = []
+        var hour = firstHour
+        while hour <= lastHour {
+            let prefix = prefix(forHour: hour)
+            if prefixes.last != prefix { prefixes.append(prefix) }
+            hour += 1
+        }
+        return prefixes
+    }
+
     /// The hour a key (relative to the root) belongs to, or nil when it does not follow the layout.
     /// Daily layouts give the day's first hour.
     public func hour(ofKey key: String) -> Int32? {

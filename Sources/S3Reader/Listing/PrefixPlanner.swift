@@ -42,15 +42,7 @@ public struct PrefixPlanner: Sendable {
 
     /// The partition prefixes (full keys) covering `firstOpenHour ... lastHour`, oldest first.
     public func candidatePrefixes(from firstOpenHour: Int32, to lastHour: Int32) -> [String] {
-        guard firstOpenHour <= lastHour else { return [] }
-        var prefixes: [String] = []
-        var hour = firstOpenHour
-        while hour <= lastHour {
-            let prefix = root + layout.prefix(forHour: hour)
-            if prefixes.last != prefix { prefixes.append(prefix) }
-            hour += 1
-        }
-        return prefixes
+        layout.prefixes(from: firstOpenHour, to: lastHour).map { root + $0 }
     }
 
     /// Lists what may be new. `firstOpenHour` nil means no watermark yet: the whole root is listed.
