@@ -221,3 +221,69 @@ extension SchemaDriftTests {
         #expect(table.metadata.currentSnapshot?.summary["total-records"] == "4")
     }
 }
+
+extension SchemaDriftTests {
+    /// CSV input under each policy: a column the table lacks (`browser`) and an int column with a value past
+    /// 2^31. Rows are read back by PyIceberg.
+    @Test(arguments: [DriftPolicy.fail, .ignore, .rescue, .addColumns])
+    func csvInputUnderEachPolicy(_ policy: DriftPolicy) async throws {
+        let dir = try TestEnvironment.temporaryDirectory("drift-csv-\(policy.rawValue)")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let t = Int64(hour) * 3600
+        try "id,event_time,n,browser\n1,\(t),5,firefox\n2,\(t + 1),3000000000,\"curl, 8\"\n3,\(t + 2),7,\n"
+            .write(to: folder.appendingPathComponent("a.csv"), atomically: true, encoding: .utf8)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.drift"), schema: try SchemaText.schema("id long not null, event_time timestamptz, n int"))
+        configuration.format = .csv(delimiter: UInt8(ascii: ","))
+        configuration.driftPolicy = policy
+        configuration.badRecordPolicy = .skip
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose))
+        if policy == .fail {
+            do {
+                _ = try await ingestor.run()
+                Issue.record("a new CSV column under 'fail' must stop the run")
+            } catch let error as IngestError {
+                #expect(error.code == .schemaDrift)
+                #expect(error.message.contains("a.csv line 1: column 'browser'"), "\(error.message)")
+            }
+            return
+        }
+        let summary = try await ingestor.run()
+        if policy == .addColumns {
+            // The batch is parsed again under the evolved schema: the change, not the drift, is reported.
+            #expect(summary.schemaChanges.contains("added browser: string") && summary.schemaChanges.contains { $0.hasPrefix("widened n") }, "\(summary.schemaChanges)")
+        } else {
+            let browser = summary.drift.first { $0.kind == .newField && $0.field == "browser" }
+            #expect(browser?.count == 2 && browser?.examples.first?.hasSuffix("a.csv line 1") == true, "\(summary.drift)")
+        }
+        let output = try PythonTool.run(Self.reader, arguments: [warehouse])
+        let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard case .array(let rows)? = json["rows"], case .array(let fields)? = json["schema"] else { Issue.record("unexpected: \(output)"); return }
+        let names = fields.compactMap { field -> String? in
+            if case .array(let parts) = field, case .string(let name) = parts[1], case .string(let type) = parts[2] { return "\(name) \(type)" }
+            return nil
+        }
+        switch policy {
+        case .ignore:
+            #expect(summary.rows == 2 && summary.badRecords == 1)
+            #expect(rows.map { $0["id"] } == [.int(1), .int(3)] && rows[0]["browser"] == nil)
+        case .rescue:
+            #expect(summary.rows == 3 && summary.badRecords == 0)
+            #expect(rows[0]["_rescued_data"] == .string(#"{"browser":"firefox"}"#))
+            #expect(rows[1]["_rescued_data"] == .string(#"{"n":"3000000000","browser":"curl, 8"}"#) && rows[1]["n"] == .null)
+            #expect(rows[2]["_rescued_data"] == .null)
+        case .addColumns:
+            #expect(summary.rows == 3 && summary.badRecords == 0 && summary.snapshotIDs.count == 1)
+            #expect(names.contains("n long") && names.contains("browser string"), "\(names)")
+            #expect(rows[1]["n"] == .int(3_000_000_000) && rows[1]["browser"] == .string("curl, 8"))
+            #expect(rows[2]["browser"] == .null)
+        case .fail:
+            break
+        }
+    }
+}

@@ -2,8 +2,12 @@ import IcebergCore
 
 /// Parses CSV (RFC 4180: a header line naming the columns, fields in double quotes when they hold the
 /// delimiter, quotes or line breaks, `""` for a quote) into a ``RecordBatch``. Columns are matched to the
-/// schema's top-level fields by name; a column the schema lacks is counted as drift, a field the file
-/// lacks is null. An empty unquoted cell is null; nested columns take JSON text.
+/// schema's top-level fields by name; a field the file lacks is null. An empty unquoted cell is null;
+/// nested columns take JSON text. A column the schema lacks is drift, handled per ``DriftPolicy``: `fail`
+/// stops at the header naming the column, `ignore` counts it, `rescue` keeps its cells (and cells that do
+/// not fit their column) as a JSON object of strings in `_rescued_data`, `add-columns` samples it (a new
+/// column from CSV is a string column: text says nothing surer about its type) and notes values that need
+/// a wider type.
 ///
 /// ```swift
 /// var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "a.csv", delimiter: UInt8(ascii: ";"))
@@ -21,12 +25,37 @@ package struct CSVRecordParser {
     private var header: [String] = []
     private var cells: [(start: Int, end: Int, quoted: Bool, escaped: Bool)] = []
     private var scratch: [UInt8] = []
+    /// What to do with columns the schema lacks (see ``setDrift(_:)``).
+    package private(set) var drift: DriftPolicy = .ignore
+    /// `add-columns`: a sample value of each unknown column, to type the new column.
+    package private(set) var samples: [String: JSONValue] = [:]
+    /// `add-columns`: columns whose values need a wider type.
+    package private(set) var widenings: [String: PrimitiveType] = [:]
+    /// Where each unknown column was seen (the header line).
+    package private(set) var unknownFieldExamples: [String: String] = [:]
+    /// `rescue`: the `_rescued_data` field and the current record's rescued members.
+    private var rescueField: Int?
+    private var rescued: [UInt8] = []
 
     package init(layout: ColumnLayout, options: ConversionOptions, source: String, delimiter: UInt8 = UInt8(ascii: ",")) {
         self.layout = layout
         self.options = options
         self.source = source
         self.delimiter = delimiter
+    }
+
+    /// Sets the drift policy (with `rescue`, the schema must have a `_rescued_data` string column).
+    package mutating func setDrift(_ policy: DriftPolicy) {
+        drift = policy
+        rescueField = policy == .rescue ? layout.topLevel.firstIndex { $0.name == RescuedData.column && $0.field.type == .primitive(.string) } : nil
+    }
+
+    /// Adds a member to the current record's rescued data, the cell's text as a JSON string.
+    private mutating func rescue(column: String, text: [UInt8]) {
+        rescued.append(rescued.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        rescued += Array(JSONValue.string(column).serialized().utf8)
+        rescued.append(UInt8(ascii: ":"))
+        rescued += Array(JSONValue.string(String(decoding: text, as: UTF8.self)).serialized().utf8)
     }
 
     /// Parses every complete record in `buffer`; returns the bytes used (see ``JSONRecordParser``).
@@ -105,25 +134,63 @@ package struct CSVRecordParser {
             if cells.count == 1, cells[0].start == cells[0].end, !cells[0].quoted { continue }
             guard let columns else {
                 header = cells.map { String(decoding: text(buffer, $0), as: UTF8.self) }
-                self.columns = header.map { name in layout.topLevel.firstIndex { $0.name == name } }
+                let columns = header.map { name in layout.topLevel.firstIndex { $0.name == name } }
+                self.columns = columns
                 counts.headerLines += 1
+                for (c, name) in header.enumerated() where columns[c] == nil && unknownFieldExamples[name] == nil {
+                    unknownFieldExamples[name] = "\(source) line \(line)"
+                    if drift == .fail {
+                        throw IngestError(
+                            .schemaDrift,
+                            "\(source) line \(line): column '\(name)' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
+                    }
+                }
                 continue
             }
             let mark = batch.beginRecord()
             var problem: (field: String?, reason: String, at: Int)?
+            rescued.removeAll(keepingCapacity: true)
             if cells.count != columns.count {
                 problem = (nil, "the record has \(cells.count) fields, the header has \(columns.count)", start)
             } else {
                 var filled = [Bool](repeating: false, count: layout.topLevel.count)
                 for (c, cell) in cells.enumerated() {
                     guard let field = columns[c] else {
+                        // An empty cell carries nothing; the rest of a bad record is still counted.
+                        if cell.start == cell.end, !cell.quoted { continue }
                         counts.unknownFields[header[c], default: 0] += 1
+                        if problem != nil { continue }
+                        switch drift {
+                        case .rescue where rescueField != nil: rescue(column: header[c], text: text(buffer, cell))
+                        case .addColumns where samples[header[c]] == nil:
+                            samples[header[c]] = .string(String(decoding: text(buffer, cell), as: UTF8.self))
+                        default: break
+                        }
                         continue
                     }
+                    if problem != nil { continue }
                     filled[field] = true
-                    if let reason = append(buffer, cell, field: field, batch: &batch) {
-                        problem = (layout.topLevel[field].name, reason, cell.start)
-                        break
+                    if let failure = append(buffer, cell, field: field, batch: &batch) {
+                        let name = layout.topLevel[field].name
+                        if drift == .addColumns, let wider = failure.widening {
+                            if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
+                        }
+                        if drift == .rescue, rescueField != nil, !layout.topLevel[field].field.isRequired, layout.topLevel[field].field.type.primitive != nil {
+                            // Keep the cell in the rescued data; the column is null.
+                            rescue(column: name, text: text(buffer, cell))
+                            batch.appendNull(field: field)
+                            continue
+                        }
+                        problem = (name, failure.reason, cell.start)
+                    }
+                }
+                if problem == nil, let rescueField, !filled[rescueField] {
+                    filled[rescueField] = true
+                    if rescued.isEmpty {
+                        batch.appendNull(field: rescueField)
+                    } else {
+                        rescued.append(UInt8(ascii: "}"))
+                        rescued.withUnsafeBufferPointer { batch.leaves[layout.topLevel[rescueField].leaves.lowerBound].append(bytes: $0) }
                     }
                 }
                 if problem == nil {
@@ -161,14 +228,15 @@ package struct CSVRecordParser {
         return out
     }
 
-    /// Appends one cell to its field; returns why it does not fit, if it does not.
+    /// Appends one cell to its field; returns why it does not fit (and the wider type that would hold it),
+    /// if it does not.
     private mutating func append(
         _ b: UnsafeBufferPointer<UInt8>, _ cell: (start: Int, end: Int, quoted: Bool, escaped: Bool), field: Int,
         batch: inout RecordBatch
-    ) -> String? {
+    ) -> ConversionFailure? {
         let top = layout.topLevel[field]
         if cell.start == cell.end, !cell.quoted || top.field.type != .primitive(.string) {
-            if top.field.isRequired { return "required field '\(top.name)' is empty" }
+            if top.field.isRequired { return ConversionFailure("required field '\(top.name)' is empty") }
             batch.appendNull(field: field)
             return nil
         }
@@ -178,9 +246,9 @@ package struct CSVRecordParser {
                 try batch.appendNested(value, field: field, options: options)
                 return nil
             } catch let failure as ConversionFailure {
-                return failure.reason
+                return failure
             } catch {
-                return "expected JSON for a \(top.field.type) column: \(error)"
+                return ConversionFailure("expected JSON for a \(top.field.type) column: \(error)")
             }
         }
         let leaf = top.leaves.lowerBound
@@ -193,14 +261,14 @@ package struct CSVRecordParser {
                         try batch.leaves[leaf].appendScalar(t, kind: .text, type: type, options: options)
                     } catch { failure = error }
                 }
-                if let failure { return failure.reason }
+                if let failure { return failure }
             } else {
                 let t = UnsafeBufferPointer(rebasing: b[cell.start..<cell.end])
-                if type == .string, !ScalarText.isValidUTF8(t) { return "the text is not valid UTF-8" }
+                if type == .string, !ScalarText.isValidUTF8(t) { return ConversionFailure("the text is not valid UTF-8") }
                 try batch.leaves[leaf].appendScalar(t, kind: .text, type: type, options: options)
             }
         } catch {
-            return error.reason
+            return error
         }
         return nil
     }

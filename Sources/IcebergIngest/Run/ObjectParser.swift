@@ -34,15 +34,15 @@ final class ObjectParser: @unchecked Sendable {
     private(set) var findings: [String: DriftFinding] = [:]
 
     /// Sample values of fields the schema lacks (add-columns), and values that need wider types.
-    var samples: [String: JSONValue] { json?.samples ?? [:] }
-    var widenings: [String: PrimitiveType] { json?.widenings ?? [:] }
+    var samples: [String: JSONValue] { json?.samples ?? csv?.samples ?? [:] }
+    var widenings: [String: PrimitiveType] { json?.widenings ?? csv?.widenings ?? [:] }
 
     /// Every drift this object showed: new fields (with where first seen) and the findings above.
     var drift: [DriftFinding] {
         var all = Array(findings.values)
         let counts = self.counts
         for (field, count) in counts.unknownFields {
-            let example = json?.unknownFieldExamples[field].map { [$0] } ?? []
+            let example = (json?.unknownFieldExamples[field] ?? csv?.unknownFieldExamples[field]).map { [$0] } ?? []
             all.append(DriftFinding(kind: .newField, field: field, count: count, examples: example, detail: nil))
         }
         return all
@@ -62,7 +62,9 @@ final class ObjectParser: @unchecked Sendable {
         case .json:
             json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
             json!.setDrift(configuration.driftPolicy)
-        case .csv(let d): csv = CSVRecordParser(layout: layout, options: configuration.conversion, source: object.location, delimiter: d)
+        case .csv(let d):
+            csv = CSVRecordParser(layout: layout, options: configuration.conversion, source: object.location, delimiter: d)
+            csv!.setDrift(configuration.driftPolicy)
         case .parquet: parquetBytes = []
         }
     }
