@@ -14,6 +14,8 @@ public struct IcebergError: Error, Sendable, CustomStringConvertible {
         public static let alreadyExists = Code(rawValue: "already-exists")
         /// A commit's requirements did not hold against the current metadata; rebuild and retry.
         public static let commitConflict = Code(rawValue: "commit-conflict")
+        /// A concurrent commit made this one invalid, and retrying cannot help (a file to remove is gone).
+        public static let validationFailed = Code(rawValue: "validation-failed")
         /// A commit's outcome is unknown (the swap may or may not have happened).
         public static let commitStateUnknown = Code(rawValue: "commit-state-unknown")
         /// Metadata JSON, a manifest or a data file does not follow the spec.

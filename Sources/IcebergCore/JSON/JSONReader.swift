@@ -1,37 +1,37 @@
 /// Reads a ``JSONValue`` with the path of every value, so that errors name the file and the field
 /// (e.g. `metadata/00001-x.metadata.json: schemas[0].fields[2].type: expected a string`).
-struct JSONReader {
-    let value: JSONValue
-    let path: String
-    let source: String
+package struct JSONReader {
+    package let value: JSONValue
+    package let path: String
+    package let source: String
 
-    init(_ value: JSONValue, source: String, path: String = "") {
+    package init(_ value: JSONValue, source: String, path: String = "") {
         self.value = value
         self.source = source
         self.path = path
     }
 
-    func error(_ message: String) -> IcebergError {
+    package func error(_ message: String) -> IcebergError {
         IcebergError(.invalidMetadata, "\(source): \(path.isEmpty ? "document" : path): \(message)")
     }
 
     private func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The value of `key`, which must be present (null counts as absent).
-    func required(_ key: String) throws -> JSONReader {
+    package func required(_ key: String) throws -> JSONReader {
         guard case .object = value else { throw error("expected an object") }
         guard let child = value[key], child != .null else { throw error("missing required field '\(key)'") }
         return JSONReader(child, source: source, path: childPath(key))
     }
 
     /// The value of `key`, or nil when absent or null.
-    func optional(_ key: String) throws -> JSONReader? {
+    package func optional(_ key: String) throws -> JSONReader? {
         guard case .object = value else { throw error("expected an object") }
         guard let child = value[key], child != .null else { return nil }
         return JSONReader(child, source: source, path: childPath(key))
     }
 
-    var int64: Int64 {
+    package var int64: Int64 {
         get throws {
             switch value {
             case .int(let i): return i
@@ -41,23 +41,23 @@ struct JSONReader {
         }
     }
 
-    var int: Int { get throws { Int(try int64) } }
+    package var int: Int { get throws { Int(try int64) } }
 
-    var string: String {
+    package var string: String {
         get throws {
             guard case .string(let s) = value else { throw error("expected a string") }
             return s
         }
     }
 
-    var bool: Bool {
+    package var bool: Bool {
         get throws {
             guard case .bool(let b) = value else { throw error("expected true or false") }
             return b
         }
     }
 
-    var array: [JSONReader] {
+    package var array: [JSONReader] {
         get throws {
             guard case .array(let values) = value else { throw error("expected an array") }
             return values.enumerated().map { JSONReader($1, source: source, path: "\(path)[\($0)]") }
@@ -65,7 +65,7 @@ struct JSONReader {
     }
 
     /// The object's members in order.
-    var members: [(String, JSONReader)] {
+    package var members: [(String, JSONReader)] {
         get throws {
             guard case .object(let pairs) = value else { throw error("expected an object") }
             return pairs.map { ($0.0, JSONReader($0.1, source: source, path: childPath($0.0))) }
@@ -73,7 +73,7 @@ struct JSONReader {
     }
 
     /// An object of string values (table properties, snapshot summaries).
-    var stringMap: [String: String] {
+    package var stringMap: [String: String] {
         get throws {
             var result: [String: String] = [:]
             for (key, member) in try members {
@@ -91,5 +91,5 @@ struct JSONReader {
 
 extension Dictionary where Key == String, Value == String {
     /// A JSON object with keys in sorted order (stable output).
-    var jsonObject: JSONValue { .object(sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }
+    package var jsonObject: JSONValue { .object(sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }
 }

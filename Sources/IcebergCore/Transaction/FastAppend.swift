@@ -48,70 +48,27 @@ public struct FastAppend: Sendable {
     /// Writes the manifest, then commits, retrying on conflict; returns the table as committed.
     /// On failure, the files it wrote (manifest and manifest lists) are deleted; data files stay the caller's.
     public func commit() async throws -> Table {
-        let io = table.io
-        let metadata = table.metadata
-        let schema = metadata.currentSchema
-        var manifests: [ManifestFile] = []
         var written: [String] = []
         do {
-            // One manifest per partition spec among the files.
-            for specID in Set(dataFiles.map(\.specID)).sorted() {
-                guard let spec = metadata.spec(id: specID) else {
-                    throw IcebergError(.invalidArgument, "table \(table.identifier) has no partition spec \(specID)")
+            let manifests = try await SnapshotProducer.writeAddedManifests(dataFiles, snapshotID: snapshotID, table: table, written: &written)
+            let committed = try await SnapshotProducer.retrying(table, catalog: catalog, clock: clock, what: "append", onRetry: onRetry) { base, attempt in
+                let listLocation = "\(base.metadata.location)/metadata/snap-\(snapshotID)-\(attempt)-\(UUID().uuidString.lowercased()).avro"
+                do {
+                    let (updates, requirements) = try await stage(on: base, newManifests: manifests, listLocation: listLocation)
+                    try beforeCatalogSwap?()
+                    return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
+                } catch let error as IcebergError where error.code == .commitConflict {
+                    try? await base.io.delete(listLocation)
+                    throw error
+                } catch {
+                    written.append(listLocation)
+                    throw error
                 }
-                let files = dataFiles.filter { $0.specID == specID }
-                let entries = files.map { ManifestEntry(status: .added, snapshotID: snapshotID, sequenceNumber: nil, fileSequenceNumber: nil, dataFile: $0) }
-                let bytes = try ManifestCodec.writeManifest(entries: entries, spec: spec, schema: schema)
-                let location = "\(metadata.location)/metadata/\(UUID().uuidString.lowercased())-m\(manifests.count).avro"
-                try await io.writeIfAbsent(location, bytes: bytes)
-                written.append(location)
-                let partitionType = try spec.partitionType(schema: schema)
-                manifests.append(ManifestFile(
-                    path: location, length: Int64(bytes.count), specID: specID, sequenceNumber: 0, minSequenceNumber: 0,
-                    addedSnapshotID: snapshotID, addedFilesCount: files.count, existingFilesCount: 0, deletedFilesCount: 0,
-                    addedRowsCount: files.reduce(0) { $0 + $1.recordCount }, existingRowsCount: 0, deletedRowsCount: 0,
-                    partitions: Self.summaries(files, partitionType: partitionType)))
             }
-            return try await commitWithRetries(newManifests: manifests, written: &written)
+            return committed
         } catch {
-            for location in written { try? await io.delete(location) }
+            for location in written { try? await table.io.delete(location) }
             throw error
-        }
-    }
-
-    private func commitWithRetries(newManifests: [ManifestFile], written: inout [String]) async throws -> Table {
-        let properties = table.metadata.properties
-        let retries = Int(properties["commit.retry.num-retries"] ?? "") ?? 4
-        let minWait = Int64(properties["commit.retry.min-wait-ms"] ?? "") ?? 100
-        let maxWait = Int64(properties["commit.retry.max-wait-ms"] ?? "") ?? 60_000
-        let totalTimeout = Int64(properties["commit.retry.total-timeout-ms"] ?? "") ?? 1_800_000
-        let started = clock()
-        var base = table
-        var attempt = 0
-        while true {
-            let listLocation = "\(base.metadata.location)/metadata/snap-\(snapshotID)-\(attempt)-\(UUID().uuidString.lowercased()).avro"
-            do {
-                let (updates, requirements) = try await stage(on: base, newManifests: newManifests, listLocation: listLocation)
-                written.append(listLocation)
-                try beforeCatalogSwap?()
-                let committed = try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
-                // Keep the files that are now part of the table.
-                written.removeAll()
-                return committed
-            } catch let error as IcebergError where error.code == .commitConflict {
-                try? await base.io.delete(listLocation)
-                written.removeAll { $0 == listLocation }
-                attempt += 1
-                guard attempt <= retries, clock() - started < totalTimeout else {
-                    throw IcebergError(
-                        .commitConflict, "append to \(base.identifier) failed after \(attempt) attempts: \(error.message)", cause: error)
-                }
-                onRetry?(attempt, error)
-                // Exponential backoff with jitter, bounded by the table's limits.
-                let ceiling = min(maxWait, minWait << min(attempt - 1, 20))
-                try await Task.sleep(nanoseconds: UInt64(Int64.random(in: minWait...max(minWait, ceiling))) * 1_000_000)
-                base = try await catalog.loadTable(base.identifier)
-            }
         }
     }
 
@@ -131,15 +88,9 @@ public struct FastAppend: Sendable {
         }
         let bytes = try ManifestCodec.writeManifestList(manifests, snapshotID: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber)
         try await base.io.writeIfAbsent(listLocation, bytes: bytes)
-        var schemaID = metadata.currentSchemaID
-        if !additionalUpdates.isEmpty {
-            var builder = TableMetadataBuilder(base: metadata)
-            for update in additionalUpdates { try builder.apply(update) }
-            schemaID = builder.build(nowMillis: clock(), previousMetadataLocation: nil).currentSchemaID
-        }
         let snapshot = Snapshot(
-            id: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber, timestampMillis: clock(),
-            manifestList: listLocation, summary: summary(parent: parent), schemaID: schemaID)
+            id: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber, timestampMillis: clock(), manifestList: listLocation,
+            summary: summary(parent: parent), schemaID: try SnapshotProducer.schemaID(after: additionalUpdates, on: metadata, nowMillis: clock()))
         return (
             additionalUpdates + [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
             additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)]
@@ -148,25 +99,7 @@ public struct FastAppend: Sendable {
 
     /// The standard summary (Java's SnapshotSummary): what this snapshot added and the table's new totals.
     func summary(parent: Snapshot?) -> [String: String] {
-        let addedRecords = dataFiles.reduce(Int64(0)) { $0 + $1.recordCount }
-        let addedSize = dataFiles.reduce(Int64(0)) { $0 + $1.fileSizeInBytes }
-        let partitions = Set(dataFiles.map { "\($0.specID)/\($0.partition.map { $0?.description ?? "null" })" })
-        func total(_ key: String, plus added: Int64) -> String {
-            String((parent?.summary[key].flatMap { Int64($0) } ?? 0) + added)
-        }
-        var summary = summaryProperties
-        summary["operation"] = "append"
-        summary["added-data-files"] = String(dataFiles.count)
-        summary["added-records"] = String(addedRecords)
-        summary["added-files-size"] = String(addedSize)
-        summary["changed-partition-count"] = String(partitions.count)
-        summary["total-records"] = total("total-records", plus: addedRecords)
-        summary["total-data-files"] = total("total-data-files", plus: Int64(dataFiles.count))
-        summary["total-files-size"] = total("total-files-size", plus: addedSize)
-        summary["total-delete-files"] = total("total-delete-files", plus: 0)
-        summary["total-position-deletes"] = total("total-position-deletes", plus: 0)
-        summary["total-equality-deletes"] = total("total-equality-deletes", plus: 0)
-        return summary
+        SnapshotProducer.summary(operation: "append", added: dataFiles, deleted: [], parent: parent, extra: summaryProperties)
     }
 
     /// Per partition field: whether any file has a null value, and the lowest and highest values.
