@@ -19,6 +19,9 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         public static let inputChanged = Code(rawValue: "input-changed")
         /// A configuration that cannot work.
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
+        /// A reprocessing cannot replace an object's rows exactly: a data file its lineage names is no
+        /// longer in the table (rewritten or removed by another tool).
+        public static let lineageBroken = Code(rawValue: "lineage-broken")
     }
 
     public var code: Code

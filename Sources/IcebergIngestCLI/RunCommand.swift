@@ -42,7 +42,8 @@ extension IcebergIngestCommand {
                     + (s.unmatchedKeys > 0 ? ", \(s.unmatchedKeys) not in the layout" : ""),
                 "  input: \(s.bytesRead) bytes (\(s.bytesDecompressed) decompressed), \(s.lines) lines: \(s.rows) rows, \(s.badRecords) bad"
                     + (s.headerLines > 0 ? ", \(s.headerLines) header lines" : "") + (s.deadLettered > 0 ? " (\(s.deadLettered) dead-lettered)" : ""),
-                "  output: \(s.dataFiles) data files, \(s.dataBytes) bytes, \(s.snapshotIDs.count) commits \(s.snapshotIDs)",
+                "  output: \(s.dataFiles) data files, \(s.dataBytes) bytes, \(s.snapshotIDs.count) commits \(s.snapshotIDs)"
+                    + (s.dataFilesReplaced > 0 ? "; \(s.dataFilesReplaced) data files replaced" : ""),
                 "  checkpoint v\(s.checkpointVersion), watermark hour \(s.watermarkHour.map(String.init) ?? "none")",
                 String(
                     format: "  time: %.2fs (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f)", s.totalSeconds, s.readSeconds,

@@ -26,7 +26,8 @@ import IcebergCore
 ///   it and returns its pending data files (uploaded or not) as orphans to delete;
 /// - after the swap: the table records `V+1`, which exists: nothing is read twice.
 ///
-/// Files: `<table>/metadata/ingest-checkpoints/<source slug>/shard-<i>-of-<n>/<20-digit version>.ckpt`.
+/// Files: `<table>/metadata/ingest-checkpoints/<source slug>/shard-<i>-of-<n>/<20-digit version>.ckpt`, and
+/// beside them `lineage/` with each version's ``CommitLineage`` (saved with the version, kept after it).
 public struct CheckpointStore: Sendable {
     public let io: any FileIO
     /// The table's location (its metadata lives under `<location>/metadata/`).
@@ -123,6 +124,11 @@ public struct CheckpointStore: Sendable {
         checkpoint.pendingDataFiles = []
         var discarded: [Int64] = [], orphans: [String] = []
         for file in try await io.list(prefix: directory) {
+            if let lineage = Self.lineageEntry(file.location, directory: lineageDirectory) {
+                // A crashed run's lineage goes with its version.
+                if lineage.version > committedVersion { try await io.delete(file.location) }
+                continue
+            }
             guard file.location.hasSuffix(".ckpt"),
                 let version = Int64(file.location.dropFirst(directory.count).dropLast(5)), version > committedVersion
             else { continue }

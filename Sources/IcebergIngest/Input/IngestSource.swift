@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import S3Reader
 
@@ -24,6 +25,13 @@ public struct SourceObject: Sendable, Equatable {
         self.lastModifiedMillis = lastModifiedMillis
         self.hour = hour
         self.partitionPrefix = partitionPrefix
+    }
+}
+
+extension SourceObject {
+    /// The object's identity as the checkpoint records it.
+    public var version: ObjectVersion {
+        ObjectVersion(key: key, size: size, etag: etag, lastModifiedMillis: lastModifiedMillis)
     }
 }
 

@@ -27,9 +27,9 @@ package struct CSVRecordParser {
     private var scratch: [UInt8] = []
     /// What to do with columns the schema lacks (see ``setDrift(_:)``).
     package private(set) var drift: DriftPolicy = .ignore
-    /// `add-columns`: a sample value of each unknown column, to type the new column.
+    /// A sample value of each unknown column, to type the new column.
     package private(set) var samples: [String: JSONValue] = [:]
-    /// `add-columns`: columns whose values need a wider type.
+    /// Columns whose values need a wider type.
     package private(set) var widenings: [String: PrimitiveType] = [:]
     /// Where each unknown column was seen (the header line).
     package private(set) var unknownFieldExamples: [String: String] = [:]
@@ -160,19 +160,15 @@ package struct CSVRecordParser {
                         if cell.start == cell.end, !cell.quoted { continue }
                         counts.unknownFields[header[c], default: 0] += 1
                         if problem != nil { continue }
-                        switch drift {
-                        case .rescue where rescueField != nil: rescue(column: header[c], text: text(buffer, cell))
-                        case .addColumns where samples[header[c]] == nil:
-                            samples[header[c]] = .string(String(decoding: text(buffer, cell), as: UTF8.self))
-                        default: break
-                        }
+                        if samples[header[c]] == nil { samples[header[c]] = .string(String(decoding: text(buffer, cell), as: UTF8.self)) }
+                        if drift == .rescue, rescueField != nil { rescue(column: header[c], text: text(buffer, cell)) }
                         continue
                     }
                     if problem != nil { continue }
                     filled[field] = true
                     if let failure = append(buffer, cell, field: field, batch: &batch) {
                         let name = layout.topLevel[field].name
-                        if drift == .addColumns, let wider = failure.widening {
+                        if let wider = failure.widening {
                             if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
                         }
                         if drift == .rescue, rescueField != nil, !layout.topLevel[field].field.isRequired, layout.topLevel[field].field.type.primitive != nil {

@@ -30,9 +30,10 @@ package struct JSONRecordParser {
     private let names: [[UInt8]]
     /// What to do with fields the schema lacks.
     package var drift: DriftPolicy = .ignore
-    /// `add-columns`: a sample value of each unknown field (dotted paths for nested ones), to type the new column.
+    /// A sample value of each unknown field (dotted paths for nested ones), to type the new column (every
+    /// policy but `fail`).
     package private(set) var samples: [String: JSONValue] = [:]
-    /// `add-columns`: top-level columns whose values need a wider type.
+    /// Top-level columns whose values need a wider type (every policy but `fail`).
     package private(set) var widenings: [String: PrimitiveType] = [:]
     /// The first place each unknown field was seen (`file line N`).
     package private(set) var unknownFieldExamples: [String: String] = [:]
@@ -216,17 +217,14 @@ package struct JSONRecordParser {
                     if unknownFieldExamples[key] == nil { unknownFieldExamples[key] = "\(source) line \(line)" }
                     let valueStart = i
                     _ = try Self.skipValue(b, &i)
-                    switch drift {
-                    case .ignore: break
-                    case .fail:
+                    if drift == .fail {
                         if problem == nil { problem = (key, Self.driftMarker, keyStart) }
-                    case .rescue:
-                        rescue(key: key, value: UnsafeBufferPointer(rebasing: b[valueStart..<i]))
-                    case .addColumns:
-                        if samples[key] == nil, let value = try? JSONValue.parse(Array(b[valueStart..<i]), source: source), value != .null {
-                            samples[key] = value
-                        }
+                    } else if samples[key] == nil, let value = try? JSONValue.parse(Array(b[valueStart..<i]), source: source), value != .null {
+                        // Sampled under every other policy: add-columns types the new column from it, and the
+                        // lineage keeps it so a later schema evolution knows the type without reading again.
+                        samples[key] = value
                     }
+                    if drift == .rescue { rescue(key: key, value: UnsafeBufferPointer(rebasing: b[valueStart..<i])) }
                 }
                 Self.skipSpace(b, &i)
                 guard i < n else { throw .needMore }
@@ -297,7 +295,16 @@ package struct JSONRecordParser {
             let top = layout.topLevel[field]
             // Nested: find the value's extent, parse it as a tree, shred it into the leaves.
             let end = try Self.skipValue(b, &i)
-            guard problem == nil else { batch.appendNull(field: field); return }
+            guard problem == nil else {
+                // The record is bad already; its nested fields the schema lacks are still drift to sample.
+                if drift != .fail, let value = try? JSONValue.parse(Array(b[valueStart..<end]), source: source) {
+                    var nested: [String: JSONValue] = [:]
+                    value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
+                    for (path, sample) in nested where samples[path] == nil { samples[path] = sample }
+                }
+                batch.appendNull(field: field)
+                return
+            }
             do {
                 let value = try JSONValue.parse(Array(b[valueStart..<end]), source: source)
                 // Drift inside nested values: fields the struct types lack (counted always; sampled for add-columns).
@@ -306,8 +313,12 @@ package struct JSONRecordParser {
                 for (path, sample) in nested {
                     counts.unknownFields[path, default: 0] += 1
                     if unknownFieldExamples[path] == nil { unknownFieldExamples[path] = "\(source) line \(line)" }
-                    if drift == .addColumns, samples[path] == nil { samples[path] = sample }
+                    if drift != .fail, samples[path] == nil { samples[path] = sample }
                     if drift == .fail, problem == nil { problem = (path, Self.driftMarker, valueStart) }
+                }
+                if drift == .rescue, !nested.isEmpty, rescueField != nil {
+                    // The column keeps what its type holds; the whole value goes to the rescued data.
+                    rescue(key: top.name, value: UnsafeBufferPointer(rebasing: b[valueStart..<end]))
                 }
                 try batch.appendNested(value, field: field, options: options)
             } catch let failure as ConversionFailure {
@@ -363,7 +374,7 @@ package struct JSONRecordParser {
         default:
             throw .syntax("unexpected character '\(Character(Unicode.Scalar(c)))' where a value should be", at: i)
         }
-        if let failure, drift == .addColumns, let wider = failure.widening {
+        if let failure, drift != .fail, let wider = failure.widening {
             let name = layout.topLevel[field].name
             if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
         }

@@ -8,7 +8,7 @@ import Parquet
 /// ```swift
 /// switch try ParquetInput.read(bytes, object: object, layout: layout, spec: spec, allowRegister: true) {
 /// case .register(let dataFile): append.add(dataFile)
-/// case .rows(let batches): for batch in batches { try pipeline.submit(batch) }
+/// case .rows(let batches): for batch in batches { try pipeline.submit(batch, source: index) }
 /// }
 /// ```
 package enum ParquetInput {

@@ -83,7 +83,7 @@ public struct Ingestor: Sendable {
         var plan = IngestPlan(listedPrefixes: listing.listedPrefixes, unmatchedKeys: listing.unmatchedKeys, firstOpenHour: checkpoint.firstOpenHour)
         for object in listing.objects where configuration.shard.owns(prefix: object.partitionPrefix) {
             plan.objectsListed += 1
-            let version = ObjectVersion(key: object.key, size: object.size, etag: object.etag, lastModifiedMillis: object.lastModifiedMillis)
+            let version = object.version
             switch checkpoint.status(of: version, hour: object.hour) {
             case .new: plan.toRead.append(object)
             case .ingested, .belowHorizon: plan.alreadyIngested += 1
@@ -101,9 +101,31 @@ public struct Ingestor: Sendable {
     /// Throws ``IngestError`` (bad record under policy `fail`, unreadable input), ``IcebergError`` or
     /// ``S3Error``; what was committed before the error stays committed and is not read again.
     public func run(now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
+        let started = ContinuousClock().now
+        var (table, checkpoint, summary) = try await prepare()
+        progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
+        let plan = try await classify(checkpoint: checkpoint, now: now)
+        summary.objectsListed = plan.objectsListed
+        summary.objectsAlreadyIngested = plan.alreadyIngested
+        summary.objectsChanged = plan.changed.map(\.key)
+        summary.unmatchedKeys = plan.unmatchedKeys.count
+        summary.prefixesListed = plan.listedPrefixes.count
+        for object in plan.changed {
+            logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
+        }
+        for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
+        try await process(
+            plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: Pass(now: now, configuration: configuration),
+            progress: progress)
+        summary.totalSeconds = (ContinuousClock().now - started).seconds
+        return summary
+    }
+
+    /// What every pass does first: validates the configuration, loads (or creates) the table, adds the
+    /// rescue column when the policy needs it, and recovers the checkpoint (the table decides which version
+    /// is true; later versions are a crashed run's, and their data files are deleted).
+    func prepare() async throws -> (Table, SourceCheckpoint, RunSummary) {
         try configuration.validate()
-        let clock = ContinuousClock()
-        let started = clock.now
         var summary = RunSummary(table: configuration.table.description, source: source.identity, shard: configuration.shard.description)
         var table = try await loadOrCreateTable()
         if configuration.driftPolicy == .rescue, table.metadata.currentSchema.field(named: RescuedData.column) == nil {
@@ -115,8 +137,6 @@ public struct Ingestor: Sendable {
         // Checked before anything is read: a partition source missing from the schema is a configuration error.
         _ = try PartitionRouter(spec: table.metadata.defaultSpec, layout: try ColumnLayout(schema: table.metadata.currentSchema))
         let store = checkpointStore(for: table)
-
-        // Recover: the table decides which checkpoint is true; later versions are a crashed run's.
         let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours)
         for orphan in recovery.orphanDataFiles {
             do {
@@ -129,20 +149,30 @@ public struct Ingestor: Sendable {
         if !recovery.discardedVersions.isEmpty {
             logger.notice("discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data files")
         }
-        var checkpoint = recovery.checkpoint
+        return (table, recovery.checkpoint, summary)
+    }
 
-        progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
-        let plan = try await classify(checkpoint: checkpoint, now: now)
-        summary.objectsListed = plan.objectsListed
-        summary.objectsAlreadyIngested = plan.alreadyIngested
-        summary.objectsChanged = plan.changed.map(\.key)
-        summary.unmatchedKeys = plan.unmatchedKeys.count
-        summary.prefixesListed = plan.listedPrefixes.count
-        for object in plan.changed {
-            logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
-        }
-        for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
+    /// How a pass reads and commits: a run appends new objects in batches; a reprocessing reads objects
+    /// again under an evolved schema and replaces their data files in one overwrite commit.
+    struct Pass {
+        var now: Date
+        /// The configuration the objects are parsed with (a reprocessing parses with `add-columns`).
+        var configuration: IngestConfiguration
+        /// Schema changes committed with the first commit (a reprocessing's evolution).
+        var schemaUpdate: SchemaUpdate?
+        /// Data files the (single) commit removes; nil for an append.
+        var replacing: [String]?
+        var isReprocess: Bool { replacing != nil }
+    }
 
+    /// Reads `objects`, writes their rows and commits them with the checkpoint (see ``run(now:progress:)``).
+    func process(
+        _ objects: [SourceObject], table: inout Table, checkpoint: inout SourceCheckpoint, summary: inout RunSummary, pass: Pass,
+        progress: (@Sendable (IngestProgress) -> Void)?
+    ) async throws {
+        let configuration = pass.configuration
+        let clock = ContinuousClock()
+        let store = checkpointStore(for: table)
         // The local spool for data files being written (file system calls stay off the cooperative pool).
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-ingest-\(UUID().uuidString.lowercased())").path
         try await BlockingExecutor.run { try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true) }
@@ -150,25 +180,28 @@ public struct Ingestor: Sendable {
         var writerOptions = PartitionedDataWriter.Options()
         writerOptions.targetFileSizeBytes = configuration.targetFileSizeBytes
         writerOptions.parquet.zstdLevel = configuration.zstdLevel
-        // Schema changes decided by this run (add-columns) ride in the next commit.
+        // Schema changes decided by this pass (add-columns, an evolution) ride in the next commit.
         var evolution = SchemaEvolution(base: table.metadata)
+        if let update = pass.schemaUpdate { try evolution.apply(update) }
         var layout = try ColumnLayout(schema: evolution.schema)
         var pipeline = EncodingPipeline(writer: PartitionedDataWriter(
             layout: layout, router: try PartitionRouter(spec: table.metadata.defaultSpec, layout: layout), options: writerOptions, spoolDirectory: spool))
 
-        let total = plan.toRead.reduce(Int64(0)) { $0 + $1.size }
+        let total = objects.reduce(Int64(0)) { $0 + $1.size }
+        let commitEveryObjects = pass.isReprocess ? Int.max : configuration.commitEveryObjects
+        let commitEveryBytes = pass.isReprocess ? Int64.max : configuration.commitEveryBytes
         var pending: [PendingObject] = []
         var pendingBytes: Int64 = 0
         var bytesDone: Int64 = 0
         var discardedEncodeSeconds = 0.0
-        let context = CommitContext(store: store, spool: spool, now: now)
-        var reader = PrefetchingReader(source: source, objects: plan.toRead, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+        let context = CommitContext(store: store, spool: spool, now: pass.now, replacing: pass.replacing)
+        var reader = PrefetchingReader(source: source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
         var index = 0
         do {
-            while index < plan.toRead.count {
-                let object = plan.toRead[index]
-                let parser = ObjectParser(object: object, layout: layout, configuration: configuration, pipeline: pipeline)
-                var item = PendingObject(object: object)
+            while index < objects.count {
+                let object = objects[index]
+                let parser = ObjectParser(object: object, sourceIndex: index, layout: layout, configuration: configuration, pipeline: pipeline)
+                var item = PendingObject(object: object, index: index)
                 let readStarted = clock.now
                 var stream = try await reader.next()
                 item.readSeconds += (clock.now - readStarted).seconds
@@ -201,7 +234,7 @@ public struct Ingestor: Sendable {
                     pending = []
                     pendingBytes = 0
                     reader = PrefetchingReader(
-                        source: source, objects: Array(plan.toRead[index...]), chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+                        source: source, objects: Array(objects[index...]), chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
                     continue
                 }
                 item.take(parser)
@@ -212,15 +245,15 @@ public struct Ingestor: Sendable {
                 let rowsSoFar = summary.rows + pending.reduce(0) { $0 + $1.counts.rows }
                 let badSoFar = summary.badRecords + pending.reduce(0) { $0 + $1.counts.badRecords }
                 progress?(IngestProgress(
-                    phase: .reading, objectsDone: index, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+                    phase: .reading, objectsDone: index, objectsTotal: objects.count, bytesDone: bytesDone, bytesTotal: total,
                     rows: rowsSoFar, badRecords: badSoFar))
-                let last = index == plan.toRead.count
-                if last || pending.count >= configuration.commitEveryObjects || pendingBytes >= configuration.commitEveryBytes {
+                let last = index == objects.count
+                if last || pending.count >= commitEveryObjects || pendingBytes >= commitEveryBytes {
                     progress?(IngestProgress(
-                        phase: .committing, objectsDone: index, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+                        phase: .committing, objectsDone: index, objectsTotal: objects.count, bytesDone: bytesDone, bytesTotal: total,
                         rows: rowsSoFar, badRecords: badSoFar))
                     table = try await commit(
-                        pending, pipeline: pipeline, table: table, evolution: evolution, checkpoint: &checkpoint, closesRun: last,
+                        pending, pipeline: pipeline, table: table, evolution: evolution, checkpoint: &checkpoint, closesRun: last && !pass.isReprocess,
                         context: context, summary: &summary)
                     for item in pending { item.fold(into: &summary) }
                     summary.schemaChanges += evolution.changes
@@ -244,24 +277,29 @@ public struct Ingestor: Sendable {
         summary.encodeSeconds += pipeline.encodeSeconds
         summary.checkpointVersion = checkpoint.version
         summary.watermarkHour = checkpoint.watermarkHour
-        summary.totalSeconds = (clock.now - started).seconds
         progress?(IngestProgress(
-            phase: .done, objectsDone: plan.toRead.count, objectsTotal: plan.toRead.count, bytesDone: bytesDone, bytesTotal: total,
+            phase: .done, objectsDone: objects.count, objectsTotal: objects.count, bytesDone: bytesDone, bytesTotal: total,
             rows: summary.rows, badRecords: summary.badRecords))
-        return summary
     }
 
     struct CommitContext {
         let store: CheckpointStore
         let spool: String
         let now: Date
+        /// Data files the commit replaces (a reprocessing), or nil for an append.
+        let replacing: [String]?
     }
 
     /// An object read since the last commit, with what its parse found (folded into the summary once its
     /// commit lands, so that a batch parsed again is not counted twice).
     struct PendingObject {
         let object: SourceObject
+        /// Its number in the pass (the spooled files record which numbers they hold).
+        let index: Int
         var deadLetters: [BadRecord] = []
+        /// Fields the schema lacked, with a sample value, and columns needing a wider type (for the lineage).
+        var samples: [String: JSONValue] = [:]
+        var widenings: [String: PrimitiveType] = [:]
         var registered: DataFile?
         var counts = ParseCounts()
         var badExamples: [String] = []
@@ -271,7 +309,10 @@ public struct Ingestor: Sendable {
         var readSeconds = 0.0
         var parseSeconds = 0.0
 
-        init(object: SourceObject) { self.object = object }
+        init(object: SourceObject, index: Int) {
+            self.object = object
+            self.index = index
+        }
 
         mutating func take(_ parser: ObjectParser) {
             deadLetters = parser.deadLetters
@@ -279,6 +320,8 @@ public struct Ingestor: Sendable {
             counts = parser.counts
             badExamples = parser.badExamples
             drift = parser.drift
+            samples = parser.samples
+            widenings = parser.widenings
             decompressed = parser.decompressedBytes
             parseSeconds = Double(parser.parseNanos) / 1e9
         }
@@ -339,15 +382,17 @@ public struct Ingestor: Sendable {
         next.version += 1
         next.pendingDataFiles = locations
         for object in objects.map(\.object) {
-            next.record(
-                ObjectVersion(key: object.key, size: object.size, etag: object.etag, lastModifiedMillis: object.lastModifiedMillis),
-                hour: object.hour, snapshotID: snapshotID)
+            // A reprocessed object below the horizon stays folded; one in the open window now names this snapshot.
+            if context.replacing != nil, next.recorded(object.key) == nil { continue }
+            next.record(object.version, hour: object.hour, snapshotID: snapshotID)
         }
         if closesRun {
             // Every listed object of the hours up to now has been read: hours older than the window close.
             next.advanceWatermark(to: PrefixLayout.hour(of: context.now) - configuration.lateArrivalHours)
         }
         let location = try await context.store.save(next)
+        try await context.store.saveLineage(Self.lineage(
+            of: objects, spooled: spooled, locations: locations, version: next.version, snapshotID: snapshotID, replacing: context.replacing))
         FailPoint.check("after-checkpoint")
 
         FailPoint.check("before-upload")
@@ -357,19 +402,34 @@ public struct Ingestor: Sendable {
         summary.uploadSeconds += (clock.now - uploadStarted).seconds
         FailPoint.check("after-upload")
 
-        var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
-        append.add(contentsOf: dataFiles)
-        append.add(contentsOf: registered)
-        append.additionalUpdates = evolution.updates
-        append.additionalRequirements = evolution.requirements
         let record = CheckpointCommit(source: source.identity, shard: configuration.shard, version: next.version, watermarkHour: next.watermarkHour, location: location)
-        append.summaryProperties = record.summaryProperties
-        append.summaryProperties["iceberg-ingest.objects"] = String(objects.count)
-        append.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+        var summaryProperties = record.summaryProperties
+        summaryProperties["iceberg-ingest.objects"] = String(objects.count)
         let logger = self.logger
-        append.onRetry = { attempt, error in logger.notice("commit conflict, retry \(attempt): \(error.message)") }
+        let onRetry: @Sendable (Int, IcebergError) -> Void = { attempt, error in logger.notice("commit conflict, retry \(attempt): \(error.message)") }
         // On failure the saved version stays ahead of the table: the next run discards it and deletes the files.
-        let committed = try await append.commit()
+        let committed: Table
+        if let replacing = context.replacing {
+            var rewrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite, snapshotID: snapshotID)
+            rewrite.delete(paths: replacing)
+            rewrite.add(contentsOf: dataFiles + registered)
+            rewrite.additionalUpdates = evolution.updates
+            rewrite.additionalRequirements = evolution.requirements
+            rewrite.summaryProperties = summaryProperties
+            rewrite.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+            rewrite.onRetry = onRetry
+            committed = try await rewrite.commit()
+            summary.dataFilesReplaced += replacing.count
+        } else {
+            var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
+            append.add(contentsOf: dataFiles + registered)
+            append.additionalUpdates = evolution.updates
+            append.additionalRequirements = evolution.requirements
+            append.summaryProperties = summaryProperties
+            append.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+            append.onRetry = onRetry
+            committed = try await append.commit()
+        }
         FailPoint.check("after-swap")
         checkpoint = next
         checkpoint.pendingDataFiles = []
@@ -381,6 +441,39 @@ public struct Ingestor: Sendable {
         logger.info("committed snapshot \(snapshotID): \(objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)")
         return committed
     }
+
+    /// Which objects produced which data files in a commit, with the drift each object showed.
+    static func lineage(
+        of objects: [PendingObject], spooled: [SpooledDataFile], locations: [String], version: Int64, snapshotID: Int64, replacing: [String]?
+    ) -> CommitLineage {
+        var files = locations
+        var filesBySource: [Int: [Int]] = [:]
+        for (i, file) in spooled.enumerated() {
+            for source in file.sources { filesBySource[source, default: []].append(i) }
+        }
+        let entries = objects.map { item in
+            var indexes = filesBySource[item.index] ?? []
+            if let registered = item.registered {
+                indexes.append(files.count)
+                files.append(registered.filePath)
+            }
+            var newFields: [String: String] = [:]
+            for (path, sample) in item.samples {
+                let text = sample.serialized()
+                newFields[path] = text.utf8.count <= maxSampleBytes ? text : "null"
+            }
+            return ObjectLineage(
+                object: item.object.version, hour: item.object.hour, dataFiles: indexes, newFields: newFields,
+                widenings: item.widenings.mapValues(\.description))
+        }
+        return CommitLineage(
+            version: version, snapshotID: snapshotID, kind: replacing == nil ? .ingest : .reprocess, dataFiles: files, objects: entries,
+            replacedDataFiles: replacing ?? [])
+    }
+
+    /// A sample value of a new field kept in the lineage is at most this long (a longer one is kept as
+    /// `null`: the evolution then reads the object to type the field).
+    static let maxSampleBytes = 4096
 
     /// Uploads spooled files to their locations (under `<table>/data/<partition path>/`), a few at a time.
     private func upload(_ files: [SpooledDataFile], to locations: [String], io: any FileIO, spec: PartitionSpec) async throws -> [DataFile] {

@@ -9,6 +9,8 @@ import IcebergCore
 /// threads at once), hence `@unchecked Sendable`.
 final class ObjectParser: @unchecked Sendable {
     let object: SourceObject
+    /// The object's number in the run: the data files record which numbers their rows came from.
+    let sourceIndex: Int
     let configuration: IngestConfiguration
     let pipeline: EncodingPipeline
     private let layout: ColumnLayout
@@ -52,8 +54,9 @@ final class ObjectParser: @unchecked Sendable {
     /// would otherwise grow without bound).
     static let maxRecordBytes = 64 << 20
 
-    init(object: SourceObject, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline) {
+    init(object: SourceObject, sourceIndex: Int, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline) {
         self.object = object
+        self.sourceIndex = sourceIndex
         self.layout = layout
         self.configuration = configuration
         self.pipeline = pipeline
@@ -105,7 +108,7 @@ final class ObjectParser: @unchecked Sendable {
             case .rows(let batches):
                 for batch in batches {
                     parquetRows += batch.rowCount
-                    try pipeline.submit(batch)
+                    try pipeline.submit(batch, source: sourceIndex)
                 }
             }
             parseNanos += DispatchTime.now().uptimeNanoseconds - started
@@ -171,7 +174,7 @@ final class ObjectParser: @unchecked Sendable {
 
     private func flushBatch() throws {
         guard batch.rowCount > 0 else { return }
-        try pipeline.submit(batch)
+        try pipeline.submit(batch, source: sourceIndex)
         batch = RecordBatch(layout: layout)
     }
 

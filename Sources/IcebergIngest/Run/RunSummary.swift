@@ -33,6 +33,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var schemaChanges: [String] = []
     /// Data files written by the run.
     public var dataFiles = 0
+    /// Data files removed from the table by a reprocessing (``Ingestor/evolve(apply:now:progress:)``).
+    public var dataFilesReplaced = 0
     /// Parquet inputs added to the table as they are (their schema matched).
     public var dataFilesRegistered = 0
     public var dataBytes: Int64 = 0

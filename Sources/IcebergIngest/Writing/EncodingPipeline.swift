@@ -20,8 +20,9 @@ final class EncodingPipeline: @unchecked Sendable {
         slots = DispatchSemaphore(value: max(1, depth))
     }
 
-    /// Queues a batch for encoding; throws an earlier batch's encoding error.
-    func submit(_ batch: RecordBatch) throws {
+    /// Queues a batch for encoding; throws an earlier batch's encoding error. `source` numbers the input
+    /// the rows came from (see ``PartitionedDataWriter/write(_:source:)``).
+    func submit(_ batch: RecordBatch, source: Int) throws {
         try rethrowFailure()
         slots.wait()
         queue.async { [self] in
@@ -29,7 +30,7 @@ final class EncodingPipeline: @unchecked Sendable {
             guard lock.withLock({ failure == nil }) else { return }
             let started = DispatchTime.now().uptimeNanoseconds
             do {
-                try writer.write(batch)
+                try writer.write(batch, source: source)
             } catch {
                 lock.withLock { if failure == nil { failure = error } }
             }

@@ -9,6 +9,9 @@ package struct SpooledDataFile: Sendable {
     /// The partition values (in the spec's field order).
     package var partition: [Literal?]
     package var metrics: ParquetFileMetrics
+    /// The sources whose rows the file holds (the numbers passed to ``PartitionedDataWriter/write(_:source:)``),
+    /// ascending: the lineage the checkpoint records.
+    package var sources: [Int] = []
 }
 
 /// Writes rows into Parquet files, one open file per partition, each rolled when it reaches the target
@@ -38,6 +41,7 @@ package final class PartitionedDataWriter: @unchecked Sendable {
     private final class OpenFile {
         let writer: ParquetFileWriter<FileParquetOutput>
         let path: String
+        var sources: Set<Int> = []
         init(writer: ParquetFileWriter<FileParquetOutput>, path: String) {
             self.writer = writer
             self.path = path
@@ -59,13 +63,15 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         self.spoolDirectory = spoolDirectory
     }
 
-    /// Writes the batch's rows into their partitions' files.
-    package func write(_ batch: RecordBatch) throws {
+    /// Writes the batch's rows into their partitions' files; `source` numbers the input the rows came from
+    /// (each file remembers which sources it holds).
+    package func write(_ batch: RecordBatch, source: Int = 0) throws {
         guard batch.rowCount > 0 else { return }
         let groups = router.split(batch)
         for group in groups {
             let part = groups.count == 1 ? batch : batch.taking(rows: group.rows)
             let file = try openFile(for: group.partition)
+            file.sources.insert(source)
             try file.writer.write(part.columnData())
             if file.writer.estimatedFileSize >= options.targetFileSizeBytes { try close(group.partition) }
         }
@@ -116,6 +122,6 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         guard let file = open.removeValue(forKey: partition) else { return }
         let metrics = try file.writer.close()
         try file.writer.output.close()
-        done.append(SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics))
+        done.append(SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics, sources: file.sources.sorted()))
     }
 }

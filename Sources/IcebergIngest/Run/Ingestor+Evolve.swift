@@ -1,0 +1,208 @@
+import Checkpoint
+import Foundation
+import IcebergCore
+
+/// What a schema evolution would change and what it would read again (``Ingestor/evolutionPlan(now:)``).
+public struct EvolutionPlan: Sendable, Codable, Equatable {
+    /// The schema changes, e.g. `added browser: string`, `widened n: int to long`.
+    public var changes: [String]
+    /// The schema id now, and the one the evolution commits (equal when only reprocessing is needed).
+    public var currentSchemaID: Int
+    /// Objects whose fields were dropped or rescued (policy `ignore` or `rescue`), as `key`.
+    public var driftedObjects: [String]
+    /// Every object to read again: the drifted ones and those whose rows share a data file with them.
+    public var objectsToReprocess: [String]
+    /// The data files the reprocessing replaces, and the rows they hold.
+    public var dataFilesToReplace: [String]
+    public var rowsToReplace: Int64
+    /// Checkpoint versions whose lineage was read.
+    public var lineageRecordsRead: Int
+
+    /// Whether there is anything to do.
+    public var isEmpty: Bool { changes.isEmpty && objectsToReprocess.isEmpty }
+}
+
+/// What ``Ingestor/evolve(apply:now:progress:)`` did.
+public struct EvolveSummary: Sendable, Codable, Equatable {
+    public var plan: EvolutionPlan
+    /// Whether the change was committed (false for a dry run or when there was nothing to do).
+    public var applied: Bool
+    /// The schema id after the commit.
+    public var schemaID: Int
+    /// The reprocessing pass: objects read, rows written, data files added and replaced, the snapshot.
+    public var run: RunSummary?
+
+    public var jsonLine: String { JSONLine.encode(self) }
+}
+
+extension Ingestor {
+    /// An object the evolution reads again, with what its lineage says.
+    struct ReprocessItem {
+        var lineage: ObjectLineage
+        var recordVersion: Int64
+    }
+
+    /// Works out the schema change the drift recorded in this source's lineage calls for, and the objects and
+    /// data files a reprocessing under it replaces. Reads lineage records and the current snapshot's
+    /// manifests, lists the hours of the objects (to check they are unchanged), and reads no input data.
+    ///
+    /// Throws ``IngestError`` `.inputChanged` when an object to read again is gone or changed, and
+    /// `.lineageBroken` when a data file to replace is no longer in the table.
+    public func evolutionPlan(now: Date = Date()) async throws -> EvolutionPlan {
+        let table = try await loadOrCreateTable()
+        return try await evolutionWork(table: table, now: now).plan
+    }
+
+    /// Evolves the table's schema to hold what the input carried and the table dropped or rescued, and
+    /// reprocesses the source objects that carried it: one overwrite commit holds the schema change (a new
+    /// schema id; the old schemas stay in the metadata), the new data files, and the removal of the old ones,
+    /// so no row is lost or duplicated. Readers see the backfilled values; rows of other objects read null
+    /// in the new columns until their files are rewritten.
+    ///
+    /// With `apply: false` it only plans (see ``evolutionPlan(now:)``). The commit advances this source's
+    /// checkpoint like a run does, so a crash at any point leaves the table and the checkpoint consistent;
+    /// it conflicts cleanly with a concurrent schema change, and retries over concurrent appends.
+    ///
+    /// ```swift
+    /// let preview = try await ingestor.evolve(apply: false)
+    /// print(preview.plan.changes, preview.plan.objectsToReprocess.count)
+    /// let done = try await ingestor.evolve(apply: true)
+    /// print(done.schemaID, done.run?.dataFilesReplaced ?? 0)
+    /// ```
+    public func evolve(apply: Bool, now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> EvolveSummary {
+        let started = ContinuousClock().now
+        var (table, checkpoint, summary) = try await prepare()
+        let work = try await evolutionWork(table: table, now: now)
+        var result = EvolveSummary(plan: work.plan, applied: false, schemaID: table.metadata.currentSchemaID, run: nil)
+        guard apply, !work.plan.isEmpty else { return result }
+        if work.objects.isEmpty, let update = work.update {
+            // Nothing to read again (the drifted rows are gone from the table): the schema change alone.
+            table = try await update.commit(table, catalog: catalog)
+            summary.schemaChanges += update.changes
+        } else {
+            var pass = Pass(now: now, configuration: configuration, schemaUpdate: work.update, replacing: work.plan.dataFilesToReplace)
+            // Anything the samples did not type (a value too large to keep) evolves while reading.
+            pass.configuration.driftPolicy = .addColumns
+            try await process(work.objects, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, progress: progress)
+        }
+        summary.totalSeconds = (ContinuousClock().now - started).seconds
+        result.applied = true
+        result.schemaID = table.metadata.currentSchemaID
+        result.run = summary
+        logger.notice("evolved \(configuration.table) to schema \(result.schemaID): \(summary.schemaChanges.joined(separator: "; ")); reprocessed \(work.objects.count) objects, replaced \(summary.dataFilesReplaced) data files")
+        return result
+    }
+
+    /// The plan, the schema update, and the source objects to read again (as listed now).
+    func evolutionWork(table: Table, now: Date) async throws -> (plan: EvolutionPlan, update: SchemaUpdate?, objects: [SourceObject]) {
+        let store = checkpointStore(for: table)
+        let committed = committedCheckpoint(table)?.version ?? 0
+        // Records with drift, and reprocessings (they supersede what earlier records say of their objects).
+        let entries = try await store.listLineage(upTo: committed).filter { $0.hasDrift || $0.kind == .reprocess }
+        var records: [CommitLineage] = []
+        for entry in entries { records.append(try await store.loadLineage(entry)) }
+        var latest: [String: (record: Int, object: Int)] = [:]
+        for (r, record) in records.enumerated() {
+            for (o, object) in record.objects.enumerated() { latest[object.object.key] = (r, o) }
+        }
+
+        // The schema change: new fields typed from their samples, widenings to the widest type seen.
+        var samples: [String: JSONValue] = [:]
+        var widenings: [String: PrimitiveType] = [:]
+        let drifted = latest.values.map { records[$0.record].objects[$0.object] }.filter(\.hasDrift)
+        for object in drifted {
+            for (path, text) in object.newFields where samples[path] == nil {
+                if let value = try? JSONValue.parse(text, source: "lineage sample of \(path)"), value != .null { samples[path] = value }
+            }
+            for (name, text) in object.widenings {
+                guard let type = try? PrimitiveType(parsing: text) else { continue }
+                if let known = widenings[name], known.isWider(than: type) { continue }
+                widenings[name] = type
+            }
+        }
+        let update = try SchemaEvolution(base: table.metadata).update(samples: samples, widenings: widenings)
+        var evolved = SchemaEvolution(base: table.metadata)
+        if let update { try evolved.apply(update) }
+        let schema = evolved.schema
+
+        // Objects whose drift the evolved schema holds, and (closure) every object sharing a data file with them.
+        func resolved(_ object: ObjectLineage) -> Bool {
+            object.newFields.keys.contains { SchemaEvolution.has($0, in: schema) }
+                || object.widenings.contains { name, text in
+                    guard let wanted = try? PrimitiveType(parsing: text), let now = schema.field(named: name)?.type.primitive else { return false }
+                    return now == wanted || now.isWider(than: wanted)
+                }
+        }
+        var chosen: [String: (record: Int, object: Int)] = [:]
+        var queue = latest.filter { resolved(records[$0.value.record].objects[$0.value.object]) }.map { ($0.key, $0.value) }
+        var files: Set<String> = []
+        while let (key, at) = queue.popLast() {
+            guard chosen[key] == nil else { continue }
+            chosen[key] = at
+            let record = records[at.record]
+            let mine = Set(record.dataFiles(of: record.objects[at.object]))
+            files.formUnion(mine)
+            // Other objects of the same commit whose rows share one of these files are read again too.
+            for (o, other) in record.objects.enumerated() where chosen[other.object.key] == nil {
+                guard !mine.isDisjoint(with: record.dataFiles(of: other)) else { continue }
+                guard let otherLatest = latest[other.object.key], otherLatest.record == at.record, otherLatest.object == o else {
+                    throw IngestError(
+                        .lineageBroken,
+                        "lineage of \(other.object.key) (checkpoint v\(record.version)) was superseded, but it shares a data file with \(key)")
+                }
+                queue.append((other.object.key, (at.record, o)))
+            }
+        }
+        // Every closed-over record must name all its objects: an object of a record without drift was not loaded,
+        // and cannot share a file with a chosen one (files of a commit come only from that commit's objects).
+
+        // The files to replace must all still be in the table.
+        let live = Dictionary(try await table.liveDataFiles().map { ($0.filePath, $0.recordCount) }, uniquingKeysWith: { a, _ in a })
+        for file in files.sorted() where live[file] == nil {
+            let owners = chosen.filter { records[$0.value.record].dataFiles(of: records[$0.value.record].objects[$0.value.object]).contains(file) }.keys.sorted()
+            throw IngestError(
+                .lineageBroken,
+                "cannot reprocess \(owners.prefix(3).joined(separator: ", ")): data file \(file) is no longer in table \(configuration.table) (rewritten or removed by another operation); their rows cannot be replaced exactly")
+        }
+
+        // The objects, as the source lists them now: each must still be there, unchanged.
+        let wanted = chosen.mapValues { records[$0.record].objects[$0.object] }
+        let objects = try await listUnchanged(wanted, now: now)
+        let plan = EvolutionPlan(
+            changes: update?.changes ?? [], currentSchemaID: table.metadata.currentSchemaID,
+            driftedObjects: drifted.map(\.object.key).sorted(), objectsToReprocess: objects.map(\.key),
+            dataFilesToReplace: files.sorted(), rowsToReplace: files.reduce(0) { $0 + (live[$1] ?? 0) }, lineageRecordsRead: records.count)
+        return (plan, update, objects)
+    }
+
+    /// Lists the hours of `wanted` and returns their objects in time order; throws `.inputChanged` naming an
+    /// object that is gone or whose ETag or size differ from what was ingested.
+    private func listUnchanged(_ wanted: [String: ObjectLineage], now: Date) async throws -> [SourceObject] {
+        guard !wanted.isEmpty else { return [] }
+        var found: [String: SourceObject] = [:]
+        // Runs of nearby hours are listed together.
+        var ranges: [(Int32, Int32)] = []
+        for hour in Set(wanted.values.map(\.hour)).sorted() {
+            if let last = ranges.last, hour - last.1 <= 6 { ranges[ranges.count - 1].1 = hour } else { ranges.append((hour, hour)) }
+        }
+        for (first, last) in ranges {
+            let end = Date(timeIntervalSince1970: TimeInterval(Int64(last) * 3600 + 3599))
+            for object in try await source.list(firstOpenHour: first, now: min(end, now)).objects where wanted[object.key] != nil {
+                found[object.key] = object
+            }
+        }
+        var objects: [SourceObject] = []
+        for (key, lineage) in wanted {
+            guard let object = found[key] else {
+                throw IngestError(.inputChanged, "cannot reprocess \(key): it is no longer in \(source.identity)")
+            }
+            guard object.etag == lineage.object.etag, object.size == lineage.object.size else {
+                throw IngestError(
+                    .inputChanged,
+                    "cannot reprocess \(object.location): it changed since it was ingested (ETag \(lineage.object.etag) -> \(object.etag), size \(lineage.object.size) -> \(object.size))")
+            }
+            objects.append(object)
+        }
+        return objects.sorted { ($0.hour, $0.key) < ($1.hour, $1.key) }
+    }
+}
