@@ -63,6 +63,8 @@ import TestSupport
         // Entries of the current snapshot: the rewritten manifest has one DELETED (2) and one EXISTING (0)
         // entry; the untouched manifest's two and the new manifest's one are ADDED (1).
         #expect(json["statuses"] == .array([.int(0), .int(1), .int(1), .int(1), .int(2)]), "\(output)")
+        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        #expect(report.problems == [] && report.snapshots == 3 && report.rows == 65)
     }
 
     /// A concurrent append lands between reading the table and committing: the rewrite is rebuilt on it and
@@ -99,5 +101,45 @@ import TestSupport
         }
         let current = try await catalog.loadTable(AppendInteropTests.table)
         #expect(current.metadata.currentSnapshot?.summary["total-records"] == "80")
+        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        #expect(report.problems == [] && report.rows == 80)
+    }
+
+    /// With `validateNoConcurrentAppendsIn`, a concurrent append in another partition is kept, and one in a
+    /// validated partition makes the replace fail without retrying; the table stays as the append left it.
+    @Test func concurrentAppendInValidatedPartitionFails() async throws {
+        let (dir, catalog, table, files) = try await Self.setUp("rewrite-validate")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour0 = RewriteFiles.Partition(specID: 0, values: files[0].partition)
+        // An append of hour 4 (not validated) lands first: the replace of hour 0 rebuilds on it.
+        var append = FastAppend(table: table, catalog: catalog)
+        append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 1, rows: 20, start: 4))
+        let appended = try await append.commit()
+        var compact = RewriteFiles(table: table, catalog: catalog, operation: .replace)
+        compact.delete(paths: [files[0].filePath])
+        compact.add(files[0])
+        compact.validateNoConcurrentAppendsIn = [hour0]
+        let compacted = try await compact.commit()
+        #expect(compacted.metadata.currentSnapshot?.parentID == appended.metadata.currentSnapshotID)
+
+        // An append of hour 0 itself (another file in it) lands before the next replace of hour 0.
+        let other = dir.appendingPathComponent("other").path
+        var sameHour = FastAppend(table: compacted, catalog: catalog)
+        sameHour.add(contentsOf: try AppendInteropTests.dataFiles(at: other, files: 1, rows: 3, start: 0))
+        let afterSameHour = try await sameHour.commit()
+        var second = RewriteFiles(table: compacted, catalog: catalog, operation: .replace)
+        second.delete(paths: [files[0].filePath])
+        second.add(files[0])
+        second.validateNoConcurrentAppendsIn = [hour0]
+        do {
+            _ = try await second.commit()
+            Issue.record("a replace must fail when a concurrent append added files in a validated partition")
+        } catch let error as IcebergError {
+            #expect(error.code == .validationFailed && error.message.contains("added"), "\(error.message)")
+        }
+        let current = try await catalog.loadTable(AppendInteropTests.table)
+        #expect(current.metadata.currentSnapshotID == afterSameHour.metadata.currentSnapshotID)
+        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        #expect(report.problems == [] && report.rows == 103)
     }
 }

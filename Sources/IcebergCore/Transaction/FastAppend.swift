@@ -1,11 +1,12 @@
 import Foundation
 
-/// Appends data files to a table in one snapshot, the way Iceberg's fast append does: one new manifest for
-/// the new files, and a manifest list that carries the previous snapshot's manifests unchanged.
+/// Appends data files to a table in one snapshot: one new manifest for the new files, and a manifest list
+/// that carries the previous snapshot's manifests; once they are many (`commit.manifest.min-count-to-merge`,
+/// default 100) small ones are merged into larger ones, as Java's merge append does (``mergeManifests``).
 ///
 /// On a conflict (another writer committed first) the snapshot is rebuilt on the new current snapshot and
 /// committed again, with exponential backoff per the table's `commit.retry.*` properties. The new manifest
-/// is written once; only the manifest list and the metadata are rewritten on retry.
+/// is written once; only the manifest list (and merged manifests) and the metadata are rewritten on retry.
 ///
 /// ```swift
 /// var append = FastAppend(table: table, catalog: catalog)
@@ -31,6 +32,10 @@ public struct FastAppend: Sendable {
     /// requirements they rest on. The snapshot records the schema current after them.
     public var additionalUpdates: [TableUpdate] = []
     public var additionalRequirements: [TableRequirement] = []
+    /// Whether to merge small manifests into larger ones when the snapshot would have
+    /// `commit.manifest.min-count-to-merge` or more (Java's merge append; see the table properties
+    /// `commit.manifest-merge.enabled` and `commit.manifest.target-size-bytes`). `false`: a fast append.
+    public var mergeManifests = true
 
     public init(table: Table, catalog: any Catalog, snapshotID: Int64? = nil, clock: @escaping MillisecondClock = WallClock.nowMillis) {
         self.table = table
@@ -48,53 +53,17 @@ public struct FastAppend: Sendable {
     /// Writes the manifest, then commits, retrying on conflict; returns the table as committed.
     /// On failure, the files it wrote (manifest and manifest lists) are deleted; data files stay the caller's.
     public func commit() async throws -> Table {
-        var written: [String] = []
-        do {
-            let manifests = try await SnapshotProducer.writeAddedManifests(dataFiles, snapshotID: snapshotID, table: table, written: &written)
-            let committed = try await SnapshotProducer.retrying(table, catalog: catalog, clock: clock, what: "append", onRetry: onRetry) { base, attempt in
-                let listLocation = "\(base.metadata.location)/metadata/snap-\(snapshotID)-\(attempt)-\(UUID().uuidString.lowercased()).avro"
-                do {
-                    let (updates, requirements) = try await stage(on: base, newManifests: manifests, listLocation: listLocation)
-                    try beforeCatalogSwap?()
-                    return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
-                } catch let error as IcebergError where error.code == .commitConflict {
-                    try? await base.io.delete(listLocation)
-                    throw error
-                } catch {
-                    written.append(listLocation)
-                    throw error
-                }
-            }
-            return committed
-        } catch {
-            for location in written { try? await table.io.delete(location) }
-            throw error
+        try await producer.commit(table: table, catalog: catalog, added: dataFiles) { base, _, _ in
+            guard let parent = base.metadata.currentSnapshot else { return ([], []) }
+            return (try ManifestCodec.readManifestList(try await base.io.read(parent.manifestList), location: parent.manifestList), [])
         }
     }
 
-    /// Writes the manifest list for a snapshot on `base` and returns the commit's updates and requirements.
-    private func stage(on base: Table, newManifests: [ManifestFile], listLocation: String) async throws -> ([TableUpdate], [TableRequirement]) {
-        let metadata = base.metadata
-        let parent = metadata.currentSnapshot
-        let sequenceNumber = metadata.lastSequenceNumber + 1
-        var manifests = newManifests.map {
-            var m = $0
-            m.sequenceNumber = sequenceNumber
-            m.minSequenceNumber = sequenceNumber
-            return m
-        }
-        if let parent {
-            manifests += try ManifestCodec.readManifestList(try await base.io.read(parent.manifestList), location: parent.manifestList)
-        }
-        let bytes = try ManifestCodec.writeManifestList(manifests, snapshotID: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber)
-        try await base.io.writeIfAbsent(listLocation, bytes: bytes)
-        let snapshot = Snapshot(
-            id: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber, timestampMillis: clock(), manifestList: listLocation,
-            summary: summary(parent: parent), schemaID: try SnapshotProducer.schemaID(after: additionalUpdates, on: metadata, nowMillis: clock()))
-        return (
-            additionalUpdates + [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
-            additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)]
-        )
+    var producer: SnapshotProducer {
+        SnapshotProducer(
+            operation: "append", snapshotID: snapshotID, summaryProperties: summaryProperties, additionalUpdates: additionalUpdates,
+            additionalRequirements: additionalRequirements, clock: clock, mergeManifests: mergeManifests, onRetry: onRetry,
+            beforeCatalogSwap: beforeCatalogSwap)
     }
 
     /// The standard summary (Java's SnapshotSummary): what this snapshot added and the table's new totals.

@@ -7,7 +7,10 @@ import Foundation
 /// others EXISTING with their snapshot id and sequence numbers kept; manifests without one are carried
 /// unchanged, and the added files go into a new manifest. On a conflict the commit is rebuilt on the new
 /// current snapshot (a concurrent append is kept), after checking that every file to remove is still
-/// there: if another commit removed one, it fails with `.validationFailed` and does not retry.
+/// there: if another commit removed one, it fails with `.validationFailed` and does not retry. With
+/// ``validateNoConcurrentAppendsIn`` it also fails when a concurrent commit added files in given partitions.
+/// The snapshot summary counts what was added and removed (`added-data-files`, `deleted-data-files`,
+/// `deleted-records`, `removed-files-size`, ...) and the new totals.
 ///
 /// ```swift
 /// var rewrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite)
@@ -24,15 +27,19 @@ public struct RewriteFiles: Sendable {
         case overwrite
     }
 
+    /// The table as planned on: files to remove are checked against the current table at commit time.
     public private(set) var table: Table
     public let catalog: any Catalog
     public let operation: Operation
     /// Locations of the data files to remove.
     public private(set) var deletedPaths: Set<String> = []
+    /// The data files to add.
     public private(set) var addedFiles: [DataFile] = []
     /// Extra snapshot summary properties (the checkpoint rides here).
     public var summaryProperties: [String: String] = [:]
+    /// The new snapshot's id (random positive by default).
     public var snapshotID: Int64
+    /// The clock stamping the snapshot.
     public var clock: MillisecondClock
     /// Called before each retry with the attempt number and the conflict.
     public var onRetry: (@Sendable (Int, IcebergError) -> Void)?
@@ -41,6 +48,23 @@ public struct RewriteFiles: Sendable {
     /// Metadata changes committed with the snapshot, atomically, and the requirements they rest on.
     public var additionalUpdates: [TableUpdate] = []
     public var additionalRequirements: [TableRequirement] = []
+    /// Merge small manifests as ``FastAppend/mergeManifests`` does.
+    public var mergeManifests = true
+    /// For a compaction that must not run beside writers of the same partitions: fail with
+    /// `.validationFailed` when a snapshot committed since the table was loaded added data files in one of
+    /// these partitions (Java's conflicting-appends validation). Nil (default): a concurrent append is kept,
+    /// which is right for bin-packing (it never touches the new files).
+    public var validateNoConcurrentAppendsIn: Set<Partition>?
+
+    /// A partition of the table: a spec id and the partition tuple (``DataFile/partition``).
+    public struct Partition: Sendable, Hashable {
+        public var specID: Int
+        public var values: [Literal?]
+        public init(specID: Int, values: [Literal?]) {
+            self.specID = specID
+            self.values = values
+        }
+    }
 
     public init(
         table: Table, catalog: any Catalog, operation: Operation, snapshotID: Int64? = nil, clock: @escaping MillisecondClock = WallClock.nowMillis
@@ -52,40 +76,63 @@ public struct RewriteFiles: Sendable {
         self.clock = clock
     }
 
+    /// Removes the data files at these locations (each must be live in the table at commit time).
     public mutating func delete(paths: some Sequence<String>) { deletedPaths.formUnion(paths) }
+    /// Adds a data file.
     public mutating func add(_ file: DataFile) { addedFiles.append(file) }
+    /// Adds data files.
     public mutating func add(contentsOf files: [DataFile]) { addedFiles += files }
 
     /// Writes the manifests and commits, retrying on conflict; returns the table as committed. On failure
     /// the manifests and manifest lists it wrote are deleted; data files stay the caller's.
     public func commit() async throws -> Table {
-        var written: [String] = []
-        do {
-            let added = try await SnapshotProducer.writeAddedManifests(addedFiles, snapshotID: snapshotID, table: table, written: &written)
-            return try await SnapshotProducer.retrying(table, catalog: catalog, clock: clock, what: operation.rawValue, onRetry: onRetry) { base, attempt in
-                var attemptFiles: [String] = []
-                do {
-                    let (updates, requirements) = try await stage(on: base, added: added, attempt: attempt, written: &attemptFiles)
-                    try beforeCatalogSwap?()
-                    return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
-                } catch let error as IcebergError where error.code == .commitConflict {
-                    for location in attemptFiles { try? await base.io.delete(location) }
-                    throw error
-                } catch {
-                    written += attemptFiles
-                    throw error
-                }
+        let producer = SnapshotProducer(
+            operation: operation.rawValue, snapshotID: snapshotID, summaryProperties: summaryProperties, additionalUpdates: additionalUpdates,
+            additionalRequirements: additionalRequirements, clock: clock, mergeManifests: mergeManifests, onRetry: onRetry,
+            beforeCatalogSwap: beforeCatalogSwap)
+        let startingSnapshotID = table.metadata.currentSnapshotID
+        return try await producer.commit(table: table, catalog: catalog, added: addedFiles) { base, attempt, written in
+            if let partitions = validateNoConcurrentAppendsIn, base.metadata.currentSnapshotID != startingSnapshotID {
+                try await validateNoAppends(in: partitions, since: startingSnapshotID, base: base)
             }
-        } catch {
-            for location in written { try? await table.io.delete(location) }
-            throw error
+            return try await rewriteManifests(on: base, attempt: attempt, written: &written)
         }
     }
 
-    /// Rewrites the manifests holding removed files and writes the manifest list for a snapshot on `base`.
-    private func stage(
-        on base: Table, added: [ManifestFile], attempt: Int, written: inout [String]
-    ) async throws -> ([TableUpdate], [TableRequirement]) {
+    /// Fails when a snapshot committed on `base` since `startingSnapshotID` added data files in `partitions`.
+    private func validateNoAppends(in partitions: Set<Partition>, since startingSnapshotID: Int64?, base: Table) async throws {
+        let metadata = base.metadata
+        let ancestors = metadata.ancestors()
+        var newer: [Snapshot] = []
+        for snapshot in ancestors {
+            if snapshot.id == startingSnapshotID { break }
+            newer.append(snapshot)
+        }
+        if let startingSnapshotID, newer.count == ancestors.count {
+            throw IcebergError(
+                .validationFailed,
+                "\(operation.rawValue) of \(base.identifier): snapshot \(startingSnapshotID) it was planned on is no longer an ancestor of the current snapshot")
+        }
+        for snapshot in newer where snapshot.operation == "append" || snapshot.operation == "overwrite" {
+            let manifests = try ManifestCodec.readManifestList(try await base.io.read(snapshot.manifestList), location: snapshot.manifestList)
+            for manifest in manifests where manifest.content == 0 && manifest.addedSnapshotID == snapshot.id && manifest.addedFilesCount > 0 {
+                let entries = try ManifestCodec.readManifest(
+                    try await base.io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
+                    location: manifest.path)
+                for entry in entries where entry.status == .added && entry.snapshotID == snapshot.id {
+                    let partition = Partition(specID: entry.dataFile.specID, values: entry.dataFile.partition)
+                    guard partitions.contains(partition) else { continue }
+                    throw IcebergError(
+                        .validationFailed,
+                        "\(operation.rawValue) of \(base.identifier): snapshot \(snapshot.id) added \(entry.dataFile.filePath) concurrently in a partition being rewritten")
+                }
+            }
+        }
+    }
+
+    /// The current snapshot's manifests on `base`, those holding removed files rewritten, and the files removed.
+    /// Throws `.validationFailed` when a file to remove is no longer live.
+    private func rewriteManifests(on base: Table, attempt: Int, written: inout [String]) async throws -> (manifests: [ManifestFile], deleted: [DataFile]) {
         let metadata = base.metadata
         let io = base.io
         guard let parent = metadata.currentSnapshot else {
@@ -93,12 +140,7 @@ public struct RewriteFiles: Sendable {
             throw IcebergError(.validationFailed, "\(operation.rawValue) of \(base.identifier): the table has no snapshot, so \(deletedPaths.count) files to remove are missing")
         }
         let sequenceNumber = metadata.lastSequenceNumber + 1
-        var manifests = added.map {
-            var m = $0
-            m.sequenceNumber = sequenceNumber
-            m.minSequenceNumber = sequenceNumber
-            return m
-        }
+        var manifests: [ManifestFile] = []
         var found: [DataFile] = []
         for manifest in try ManifestCodec.readManifestList(try await io.read(parent.manifestList), location: parent.manifestList) {
             guard manifest.content == 0, !deletedPaths.isEmpty else {
@@ -114,34 +156,21 @@ public struct RewriteFiles: Sendable {
             // Entries stay with their sequence numbers; removed ones are marked deleted by this snapshot, and
             // entries deleted by earlier snapshots are dropped (as Java does when it rewrites a manifest).
             var kept: [ManifestEntry] = []
-            var removedHere: [DataFile] = []
             for entry in entries where entry.status != .deleted {
                 var e = entry
                 if deletedPaths.contains(entry.dataFile.filePath) {
                     e.status = .deleted
                     e.snapshotID = snapshotID
-                    removedHere.append(entry.dataFile)
+                    found.append(entry.dataFile)
                 } else {
                     e.status = .existing
                 }
                 kept.append(e)
             }
-            found += removedHere
-            guard let spec = metadata.spec(id: manifest.specID) else {
-                throw IcebergError(.invalidMetadata, "manifest \(manifest.path) names partition spec \(manifest.specID), which table \(base.identifier) lacks")
-            }
-            let bytes = try ManifestCodec.writeManifest(entries: kept, spec: spec, schema: metadata.currentSchema)
             let location = "\(metadata.location)/metadata/\(UUID().uuidString.lowercased())-r\(attempt).avro"
-            try await io.writeIfAbsent(location, bytes: bytes)
-            written.append(location)
-            let existing = kept.filter { $0.status == .existing }
-            manifests.append(ManifestFile(
-                path: location, length: Int64(bytes.count), specID: manifest.specID, sequenceNumber: sequenceNumber,
-                minSequenceNumber: kept.compactMap(\.sequenceNumber).min() ?? sequenceNumber, addedSnapshotID: snapshotID,
-                addedFilesCount: 0, existingFilesCount: existing.count, deletedFilesCount: removedHere.count,
-                addedRowsCount: 0, existingRowsCount: existing.reduce(0) { $0 + $1.dataFile.recordCount },
-                deletedRowsCount: removedHere.reduce(0) { $0 + $1.recordCount },
-                partitions: FastAppend.summaries(kept.map(\.dataFile), partitionType: try spec.partitionType(schema: metadata.currentSchema))))
+            manifests.append(try await SnapshotProducer.writeManifest(
+                kept, specID: manifest.specID, table: base, location: location, snapshotID: snapshotID, sequenceNumber: sequenceNumber,
+                written: &written))
         }
         let missing = deletedPaths.subtracting(found.map(\.filePath))
         if !missing.isEmpty {
@@ -149,17 +178,6 @@ public struct RewriteFiles: Sendable {
                 .validationFailed,
                 "\(operation.rawValue) of \(base.identifier): \(missing.count) files to remove are no longer in the table (removed by a concurrent commit?), e.g. \(missing.sorted()[0])")
         }
-        let listLocation = "\(metadata.location)/metadata/snap-\(snapshotID)-\(attempt)-\(UUID().uuidString.lowercased()).avro"
-        let bytes = try ManifestCodec.writeManifestList(manifests, snapshotID: snapshotID, parentID: parent.id, sequenceNumber: sequenceNumber)
-        try await io.writeIfAbsent(listLocation, bytes: bytes)
-        written.append(listLocation)
-        let snapshot = Snapshot(
-            id: snapshotID, parentID: parent.id, sequenceNumber: sequenceNumber, timestampMillis: clock(), manifestList: listLocation,
-            summary: SnapshotProducer.summary(operation: operation.rawValue, added: addedFiles, deleted: found, parent: parent, extra: summaryProperties),
-            schemaID: try SnapshotProducer.schemaID(after: additionalUpdates, on: metadata, nowMillis: clock()))
-        return (
-            additionalUpdates + [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
-            additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent.id)]
-        )
+        return (manifests, found)
     }
 }

@@ -1,33 +1,130 @@
 import Foundation
 
 /// What the operations that commit a snapshot (``FastAppend``, ``RewriteFiles``) share: writing a manifest
-/// of new files, the retry loop over conflicts, and the snapshot summary's totals.
-enum SnapshotProducer {
+/// of the new files once, the retry loop over conflicts, the manifest list (with manifest merging, as
+/// Java's merge append does), the snapshot summary, and the cleanup of what a failed commit wrote.
+struct SnapshotProducer: Sendable {
+    /// The snapshot's `operation`: append, replace, overwrite.
+    var operation: String
+    var snapshotID: Int64
+    var summaryProperties: [String: String]
+    var additionalUpdates: [TableUpdate]
+    var additionalRequirements: [TableRequirement]
+    var clock: MillisecondClock
+    /// Whether to merge manifests (still subject to the table's `commit.manifest-merge.enabled`).
+    var mergeManifests: Bool
+    var onRetry: (@Sendable (Int, IcebergError) -> Void)?
+    var beforeCatalogSwap: (@Sendable () throws -> Void)?
+
+    /// The manifests a snapshot on `base` carries besides the new files' manifest (the parent's, some of
+    /// them rewritten), and the data files it removes. Files it writes go into `written`.
+    typealias Carry = (_ base: Table, _ attempt: Int, _ written: inout [String]) async throws -> (manifests: [ManifestFile], deleted: [DataFile])
+
+    /// Writes the manifest of `added` once, then builds the snapshot on the table and commits it, on a
+    /// conflict again on the catalog's current table. Returns the table as committed. On failure the
+    /// manifests and manifest lists it wrote are deleted (not when the commit's outcome is unknown).
+    func commit(table: Table, catalog: any Catalog, added: [DataFile], carry: Carry) async throws -> Table {
+        var written: [String] = []
+        do {
+            let newManifests = try await Self.writeAddedManifests(added, snapshotID: snapshotID, table: table, written: &written)
+            return try await Self.retrying(table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry) { base, attempt in
+                var attemptFiles: [String] = []
+                do {
+                    let (carried, deleted) = try await carry(base, attempt, &attemptFiles)
+                    let (updates, requirements) = try await stage(
+                        on: base, newManifests: newManifests, carried: carried, added: added, deleted: deleted, attempt: attempt, written: &attemptFiles)
+                    try beforeCatalogSwap?()
+                    return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
+                } catch let error as IcebergError where error.code == .commitConflict {
+                    for location in attemptFiles { try? await base.io.delete(location) }
+                    throw error
+                } catch {
+                    written += attemptFiles
+                    throw error
+                }
+            }
+        } catch let error as IcebergError where error.code == .commitStateUnknown {
+            // The swap may have happened: what it wrote may be referenced now.
+            throw error
+        } catch {
+            for location in written { try? await table.io.delete(location) }
+            throw error
+        }
+    }
+
+    /// Writes the manifest list (merging manifests when due) for a snapshot on `base` and returns the
+    /// commit's updates and requirements.
+    private func stage(
+        on base: Table, newManifests: [ManifestFile], carried: [ManifestFile], added: [DataFile], deleted: [DataFile], attempt: Int,
+        written: inout [String]
+    ) async throws -> ([TableUpdate], [TableRequirement]) {
+        let metadata = base.metadata
+        let parent = metadata.currentSnapshot
+        let sequenceNumber = metadata.lastSequenceNumber + 1
+        var manifests = newManifests.map {
+            var m = $0
+            m.sequenceNumber = sequenceNumber
+            m.minSequenceNumber = sequenceNumber
+            return m
+        }
+        manifests += carried
+        if mergeManifests {
+            manifests = try await ManifestMerge(table: base, snapshotID: snapshotID, sequenceNumber: sequenceNumber, attempt: attempt)
+                .merge(manifests, written: &written)
+        }
+        let listLocation = "\(metadata.location)/metadata/snap-\(snapshotID)-\(attempt)-\(UUID().uuidString.lowercased()).avro"
+        let bytes = try ManifestCodec.writeManifestList(manifests, snapshotID: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber)
+        try await base.io.writeIfAbsent(listLocation, bytes: bytes)
+        written.append(listLocation)
+        let now = clock()
+        let snapshot = Snapshot(
+            id: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber, timestampMillis: now, manifestList: listLocation,
+            summary: Self.summary(operation: operation, added: added, deleted: deleted, parent: parent, extra: summaryProperties),
+            schemaID: try Self.schemaID(after: additionalUpdates, on: metadata, nowMillis: now))
+        return (
+            additionalUpdates + [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
+            additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)]
+        )
+    }
+
     /// Writes one manifest per partition spec holding `files` as ADDED by `snapshotID`; returns the
     /// manifests (sequence numbers 0: the manifest list assigns them) and appends their locations to `written`.
     static func writeAddedManifests(
         _ files: [DataFile], snapshotID: Int64, table: Table, written: inout [String]
     ) async throws -> [ManifestFile] {
         let metadata = table.metadata
-        let schema = metadata.currentSchema
         var manifests: [ManifestFile] = []
         for specID in Set(files.map(\.specID)).sorted() {
-            guard let spec = metadata.spec(id: specID) else {
-                throw IcebergError(.invalidArgument, "table \(table.identifier) has no partition spec \(specID)")
-            }
             let specFiles = files.filter { $0.specID == specID }
             let entries = specFiles.map { ManifestEntry(status: .added, snapshotID: snapshotID, sequenceNumber: nil, fileSequenceNumber: nil, dataFile: $0) }
-            let bytes = try ManifestCodec.writeManifest(entries: entries, spec: spec, schema: schema)
             let location = "\(metadata.location)/metadata/\(UUID().uuidString.lowercased())-m\(manifests.count).avro"
-            try await table.io.writeIfAbsent(location, bytes: bytes)
-            written.append(location)
-            manifests.append(ManifestFile(
-                path: location, length: Int64(bytes.count), specID: specID, sequenceNumber: 0, minSequenceNumber: 0,
-                addedSnapshotID: snapshotID, addedFilesCount: specFiles.count, existingFilesCount: 0, deletedFilesCount: 0,
-                addedRowsCount: specFiles.reduce(0) { $0 + $1.recordCount }, existingRowsCount: 0, deletedRowsCount: 0,
-                partitions: FastAppend.summaries(specFiles, partitionType: try spec.partitionType(schema: schema))))
+            manifests.append(try await writeManifest(
+                entries, specID: specID, table: table, location: location, snapshotID: snapshotID, sequenceNumber: 0, written: &written))
         }
         return manifests
+    }
+
+    /// Writes a manifest of `entries` (all of spec `specID`) at `location` and returns its manifest list
+    /// entry, with counts and partition summaries. Entries without a sequence number inherit `sequenceNumber`.
+    static func writeManifest(
+        _ entries: [ManifestEntry], specID: Int, table: Table, location: String, snapshotID: Int64, sequenceNumber: Int64,
+        written: inout [String]
+    ) async throws -> ManifestFile {
+        let metadata = table.metadata
+        guard let spec = metadata.spec(id: specID) else {
+            throw IcebergError(.invalidMetadata, "table \(table.identifier) has no partition spec \(specID) (writing manifest \(location))")
+        }
+        let bytes = try ManifestCodec.writeManifest(entries: entries, spec: spec, schema: metadata.currentSchema)
+        try await table.io.writeIfAbsent(location, bytes: bytes)
+        written.append(location)
+        func count(_ status: ManifestEntry.Status) -> Int { entries.count { $0.status == status } }
+        func rows(_ status: ManifestEntry.Status) -> Int64 { entries.filter { $0.status == status }.reduce(0) { $0 + $1.dataFile.recordCount } }
+        return ManifestFile(
+            path: location, length: Int64(bytes.count), specID: specID, sequenceNumber: sequenceNumber,
+            minSequenceNumber: entries.map { $0.sequenceNumber ?? sequenceNumber }.min() ?? sequenceNumber, addedSnapshotID: snapshotID,
+            addedFilesCount: count(.added), existingFilesCount: count(.existing), deletedFilesCount: count(.deleted),
+            addedRowsCount: rows(.added), existingRowsCount: rows(.existing), deletedRowsCount: rows(.deleted),
+            partitions: FastAppend.summaries(entries.map(\.dataFile), partitionType: try spec.partitionType(schema: metadata.currentSchema)))
     }
 
     /// Runs `attempt` on `table`, and on `.commitConflict` again on the catalog's current table, with

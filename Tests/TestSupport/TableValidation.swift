@@ -1,0 +1,85 @@
+import Foundation
+
+/// An independent check of a table in a SQLite catalog, by PyIceberg: every snapshot's summary against its
+/// manifests (totals equal the files a scan of that snapshot plans; added and deleted counts equal the
+/// entries the snapshot wrote; totals follow from the parent's), every manifest's counts against its
+/// entries, and the current snapshot's rows and files.
+public enum TableValidation {
+    /// What PyIceberg saw.
+    public struct Report: Sendable {
+        /// Inconsistencies found, empty when the table is valid.
+        public var problems: [String]
+        public var snapshots: Int
+        /// Rows a scan of the current snapshot returns (`to_arrow`).
+        public var rows: Int
+        /// File names (last path component) a scan of the current snapshot plans, sorted.
+        public var files: [String]
+        /// Manifests of the current snapshot.
+        public var manifests: Int
+        /// The current snapshot's rows, as JSON lines sorted (for equality before and after a rewrite).
+        public var sortedRows: [String]
+    }
+
+    static let script = #"""
+    import sys, json
+    from pyiceberg.catalog.sql import SqlCatalog
+    db, wh, name, with_rows = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+    c = SqlCatalog("ingest", uri=f"sqlite:///{db}", warehouse=f"file://{wh}")
+    t = c.load_table(name)
+    problems = []
+    by_id = {s.snapshot_id: s for s in t.metadata.snapshots}
+    for s in t.metadata.snapshots:
+        summary = dict(s.summary.additional_properties)
+        files = [task.file for task in t.scan(snapshot_id=s.snapshot_id).plan_files()]
+        def check(key, actual):
+            if key in summary and int(summary[key]) != actual:
+                problems.append(f"snapshot {s.snapshot_id}: {key} is {summary[key]}, its manifests say {actual}")
+        check("total-records", sum(f.record_count for f in files))
+        check("total-data-files", len(files))
+        check("total-files-size", sum(f.file_size_in_bytes for f in files))
+        added = deleted = 0
+        for m in s.manifests(t.io):
+            entries = m.fetch_manifest_entry(t.io, discard_deleted=False)
+            counts = [sum(1 for e in entries if int(e.status) == k) for k in (0, 1, 2)]
+            if [m.existing_files_count, m.added_files_count, m.deleted_files_count] != counts:
+                problems.append(f"manifest {m.manifest_path}: counts {m.existing_files_count},{m.added_files_count},{m.deleted_files_count} but entries {counts}")
+            for e in entries:
+                if e.sequence_number is None or e.sequence_number > m.sequence_number:
+                    problems.append(f"manifest {m.manifest_path}: entry {e.data_file.file_path} has sequence number {e.sequence_number} (manifest {m.sequence_number})")
+                if e.snapshot_id == s.snapshot_id and int(e.status) == 1: added += 1
+                if e.snapshot_id == s.snapshot_id and int(e.status) == 2: deleted += 1
+        check("added-data-files", added)
+        check("deleted-data-files", deleted)
+        parent = by_id.get(s.parent_snapshot_id)
+        if parent is not None:
+            p = dict(parent.summary.additional_properties)
+            expected = int(p["total-records"]) + int(summary.get("added-records", 0)) - int(summary.get("deleted-records", 0))
+            if int(summary["total-records"]) != expected:
+                problems.append(f"snapshot {s.snapshot_id}: total-records {summary['total-records']} != parent's {p['total-records']} + added - deleted")
+    snap = t.current_snapshot()
+    out = {"problems": problems, "snapshots": len(t.metadata.snapshots),
+           "files": sorted(task.file.file_path.rsplit("/", 1)[1] for task in t.scan().plan_files()),
+           "manifests": len(snap.manifests(t.io)) if snap else 0}
+    if with_rows:
+        rows = t.scan().to_arrow()
+        out["rows"] = len(rows)
+        out["sorted"] = sorted(json.dumps(r, sort_keys=True, default=str) for r in rows.to_pylist())
+    else:
+        out["rows"] = sum(task.file.record_count for task in t.scan().plan_files())
+        out["sorted"] = []
+    print(json.dumps(out))
+    """#
+
+    /// Validates table `name` (`db.events`) of the SQLite catalog at `catalogPath` with warehouse folder
+    /// `warehouse`. With `readRows`, also reads every row (for small tables).
+    public static func check(catalogPath: String, warehouse: String, table name: String, readRows: Bool = true) throws -> Report {
+        let output = try PythonTool.run(script, arguments: [catalogPath, warehouse, name, readRows ? "1" : "0"])
+        guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { throw TestEnvironmentError("table validation printed no JSON: \(output)") }
+        return Report(
+            problems: object["problems"] as? [String] ?? ["no problems list"], snapshots: object["snapshots"] as? Int ?? -1,
+            rows: object["rows"] as? Int ?? -1, files: object["files"] as? [String] ?? [], manifests: object["manifests"] as? Int ?? -1,
+            sortedRows: object["sorted"] as? [String] ?? [])
+    }
+}
