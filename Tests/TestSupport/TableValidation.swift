@@ -23,12 +23,15 @@ public enum TableValidation {
     static let script = #"""
     import sys, json
     from pyiceberg.catalog.sql import SqlCatalog
-    db, wh, name, with_rows = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
-    c = SqlCatalog("ingest", uri=f"sqlite:///{db}", warehouse=f"file://{wh}")
-    t = c.load_table(name)
+    db, wh, name, with_rows, newest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", int(sys.argv[5])
+    if db == "--metadata":
+        from pyiceberg.table import StaticTable
+        t = StaticTable.from_metadata(wh)
+    else:
+        t = SqlCatalog("ingest", uri=f"sqlite:///{db}", warehouse=f"file://{wh}").load_table(name)
     problems = []
     by_id = {s.snapshot_id: s for s in t.metadata.snapshots}
-    for s in t.metadata.snapshots:
+    for s in sorted(t.metadata.snapshots, key=lambda s: s.sequence_number)[-newest:]:
         summary = dict(s.summary.additional_properties)
         files = [task.file for task in t.scan(snapshot_id=s.snapshot_id).plan_files()]
         def check(key, actual):
@@ -71,9 +74,22 @@ public enum TableValidation {
     """#
 
     /// Validates table `name` (`db.events`) of the SQLite catalog at `catalogPath` with warehouse folder
-    /// `warehouse`. With `readRows`, also reads every row (for small tables).
-    public static func check(catalogPath: String, warehouse: String, table name: String, readRows: Bool = true) throws -> Report {
-        let output = try PythonTool.run(script, arguments: [catalogPath, warehouse, name, readRows ? "1" : "0"])
+    /// `warehouse`. With `readRows`, also reads every row (for small tables). Only the newest
+    /// `newestSnapshots` snapshots are checked (each check plans a scan of that snapshot).
+    public static func check(
+        catalogPath: String, warehouse: String, table name: String, readRows: Bool = true, newestSnapshots: Int = 10_000
+    ) throws -> Report {
+        try run([catalogPath, warehouse, name, readRows ? "1" : "0", String(newestSnapshots)])
+    }
+
+    /// Validates the table whose metadata file is at `metadataLocation` (PyIceberg's `StaticTable`), for
+    /// tables of catalogs PyIceberg cannot open (the in-memory one).
+    public static func check(metadataLocation: String, readRows: Bool = true, newestSnapshots: Int = 10_000) throws -> Report {
+        try run(["--metadata", metadataLocation, "-", readRows ? "1" : "0", String(newestSnapshots)])
+    }
+
+    static func run(_ arguments: [String]) throws -> Report {
+        let output = try PythonTool.run(script, arguments: arguments)
         guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
             let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { throw TestEnvironmentError("table validation printed no JSON: \(output)") }

@@ -7,6 +7,8 @@ public actor InMemoryCatalog: Catalog {
     private let clock: MillisecondClock
     private var namespaces: [[String]: [String: String]] = [:]
     private var pointers: [TableIdentifier: String] = [:]
+    /// The metadata each pointer names, as this catalog wrote it (loads need not parse the file again).
+    private var cached: [TableIdentifier: TableMetadata] = [:]
 
     public init(name: String = "memory", warehouse: String, io: any FileIO = LocalFileIO(), clock: @escaping MillisecondClock = WallClock.nowMillis) {
         self.name = name
@@ -54,11 +56,13 @@ public actor InMemoryCatalog: Catalog {
         try await MetadataFiles.write(metadata, to: metadataLocation, io: io)
         guard pointers[identifier] == nil else { throw IcebergError(.alreadyExists, "table \(identifier) already exists") }
         pointers[identifier] = metadataLocation
+        cached[identifier] = metadata
         return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
     }
 
     public func loadTable(_ identifier: TableIdentifier) async throws -> Table {
         guard let location = pointers[identifier] else { throw IcebergError(.notFound, "table \(identifier) does not exist") }
+        if let metadata = cached[identifier] { return Table(identifier: identifier, metadata: metadata, metadataLocation: location, io: io) }
         return Table(identifier: identifier, metadata: try await MetadataFiles.read(location, io: io), metadataLocation: location, io: io)
     }
 
@@ -70,6 +74,7 @@ public actor InMemoryCatalog: Catalog {
 
     public func dropTable(_ identifier: TableIdentifier, purge: Bool) throws {
         guard pointers.removeValue(forKey: identifier) != nil else { throw IcebergError(.notFound, "table \(identifier) does not exist") }
+        cached[identifier] = nil
     }
 
     public func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
@@ -83,6 +88,7 @@ public actor InMemoryCatalog: Catalog {
             throw IcebergError(.commitConflict, "commit to \(identifier) conflicts: another commit landed first")
         }
         pointers[identifier] = staged.location
+        cached[identifier] = staged.metadata
         return Table(identifier: identifier, metadata: staged.metadata, metadataLocation: staged.location, io: io)
     }
 }
