@@ -487,11 +487,7 @@ public struct Ingestor: Sendable {
                 group.addTask {
                     try await io.write(location, contentsOfFile: file.localPath)
                     _ = try? await BlockingExecutor.run { try FileManager.default.removeItem(atPath: file.localPath) }
-                    let m = file.metrics
-                    return (index, DataFile(
-                        filePath: location, fileFormat: "PARQUET", specID: spec.id, partition: file.partition, recordCount: m.recordCount,
-                        fileSizeInBytes: m.fileSize, columnSizes: m.columnSizes, valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts,
-                        nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds, splitOffsets: m.splitOffsets))
+                    return (index, file.dataFile(at: location, spec: spec))
                 }
             }
             while next < min(limit, files.count) { start(next); next += 1 }

@@ -12,6 +12,16 @@ package struct SpooledDataFile: Sendable {
     /// The sources whose rows the file holds (the numbers passed to ``PartitionedDataWriter/write(_:source:)``),
     /// ascending: the lineage the checkpoint records.
     package var sources: [Int] = []
+
+    /// The data file the table records once this file is at `location`: its partition and the metrics the
+    /// writer gathered (sizes, value, null and NaN counts, bounds, split offsets), keyed by field id.
+    package func dataFile(at location: String, spec: PartitionSpec) -> DataFile {
+        let m = metrics
+        return DataFile(
+            filePath: location, fileFormat: "PARQUET", specID: spec.id, partition: partition, recordCount: m.recordCount,
+            fileSizeInBytes: m.fileSize, columnSizes: m.columnSizes, valueCounts: m.valueCounts, nullValueCounts: m.nullValueCounts,
+            nanValueCounts: m.nanValueCounts, lowerBounds: m.lowerBounds, upperBounds: m.upperBounds, splitOffsets: m.splitOffsets)
+    }
 }
 
 /// Writes rows into Parquet files, one open file per partition, each rolled when it reaches the target
