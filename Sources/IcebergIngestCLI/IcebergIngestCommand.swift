@@ -16,7 +16,7 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             the failure; running again continues from there without reading anything twice.
             """,
         version: IcebergIngestVersion.current,
-        subcommands: [Run.self, Plan.self, Status.self, Evolve.self, Demo.self],
+        subcommands: [Run.self, Plan.self, Status.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
         defaultSubcommand: Demo.self)
 }
 

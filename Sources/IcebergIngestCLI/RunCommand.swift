@@ -15,17 +15,36 @@ extension IcebergIngestCommand {
         var interval: Double = 60
         @Flag(name: .long, help: "Print one JSON summary line per pass on stdout (no progress bar).")
         var json = false
+        @Option(name: .long, help: "With --follow: table upkeep (compact, expire snapshots, remove orphans) between passes at most this often (e.g. 1h).")
+        var upkeepEvery: DurationText?
+        @Option(name: .long, help: "Upkeep: expire snapshots older than this (default: the table's history.expire.max-snapshot-age-ms, 5 days).")
+        var expireOlderThan: DurationText?
+        @Option(name: .long, help: "Upkeep: keep at least this many snapshots (default: history.expire.min-snapshots-to-keep, 1).")
+        var retainLast: Int?
 
         func run() async throws {
             do {
                 let ingestor = try job.job().ingestor(logger: job.logger())
                 let bar = ProgressBar(enabled: !json)
+                var lastUpkeep = ContinuousClock.now
                 repeat {
                     let summary = try await ingestor.run(progress: { bar.update($0) })
                     if json {
                         print(summary.jsonLine)
                     } else {
                         Self.describe(summary)
+                    }
+                    if follow, let every = upkeepEvery, ContinuousClock.now - lastUpkeep >= .milliseconds(every.millis) {
+                        var options = UpkeepOptions()
+                        options.expireOlderThanMillis = expireOlderThan?.millis
+                        options.retainLast = retainLast
+                        let upkeep = try await ingestor.upkeep(options)
+                        lastUpkeep = ContinuousClock.now
+                        if json {
+                            print(upkeep.jsonLine)
+                        } else {
+                            print("upkeep of \(upkeep.table): compacted \(upkeep.compaction?.inputFiles.count ?? 0) files into \(upkeep.compaction?.outputFiles.count ?? 0), expired \(upkeep.expiry.expiredSnapshotIDs.count) snapshots, removed \(upkeep.orphans?.orphanFiles.count ?? 0) orphans")
+                        }
                     }
                     if follow { try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9)) }
                 } while follow

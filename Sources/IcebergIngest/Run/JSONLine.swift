@@ -1,8 +1,8 @@
 import Foundation
 
 /// One line of JSON for a script to read (the executable's `--json` output): keys sorted, slashes as is.
-enum JSONLine {
-    static func encode(_ value: some Encodable) -> String {
+package enum JSONLine {
+    package static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
