@@ -1,0 +1,60 @@
+import Foundation
+import IcebergCore
+import S3Reader
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// The upkeep subcommands as a script runs them: compact, expire-snapshots, remove-orphans, with --dry-run
+/// and --json; PyIceberg reads the same rows afterwards.
+@Suite struct UpkeepCommandTests {
+    @Test func compactExpireAndRemoveOrphansFromTheCommandLine() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("cli-upkeep")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 1, files: 4, records: 100, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        let schema = #"{"type": "struct", "schema-id": 0, "fields": [{"id": 1, "name": "id", "required": true, "type": "long"}, {"id": 2, "name": "event_time", "required": false, "type": "timestamptz"}, {"id": 3, "name": "score", "required": false, "type": "double"}]}"#
+        let config = """
+            {
+              "source": {"uri": "\(input)", "layout": "firehose", "format": "json", "late_arrival_hours": 6},
+              "catalog": {"uri": "sqlite:\(warehouse)/catalog.db", "warehouse": "\(warehouse)"},
+              "table": {"name": "db.cli", "schema": \(schema), "partition": "hour(event_time)"},
+              "ingest": {"bad_records": "skip", "commit_every_objects": 1}
+            }
+            """
+        let configPath = dir.appendingPathComponent("job.json").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        func json(_ arguments: [String]) throws -> JSONValue {
+            let result = try TestProcesses.run(executable, arguments: arguments + ["--config", configPath, "--json"])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return try JSONValue.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(try json(["run"])["rows"] == .int(400))
+
+        let plan = try json(["compact", "--dry-run"])
+        guard case .array(let inputs)? = plan["inputFiles"] else { Issue.record("compact printed \(plan)"); return }
+        #expect(inputs.count == 4 && plan["dryRun"] == .bool(true))
+        let compacted = try json(["compact", "--target-size-mb", "8"])
+        if case .array(let outputs)? = compacted["outputFiles"] { #expect(outputs.count == 1) } else { Issue.record("\(compacted)") }
+
+        let preview = try json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1", "--dry-run"])
+        if case .array(let ids)? = preview["expiredSnapshotIDs"] { #expect(ids.count == 4) } else { Issue.record("\(preview)") }
+        let expired = try json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1"])
+        if case .array(let files)? = expired["deletedDataFiles"] { #expect(files.count == 4) } else { Issue.record("\(expired)") }
+        let orphans = try json(["remove-orphans", "--older-than", "0s", "--dry-run"])
+        #expect(orphans["orphanFiles"] == .array([]) && orphans["dryRun"] == .bool(true))
+        // The text form, and the table as PyIceberg reads it: the same 400 rows in one file.
+        let text = try TestProcesses.run(executable, arguments: ["remove-orphans", "--config", configPath, "--older-than", "0s"])
+        #expect(text.status == 0 && text.stdout.contains("0 orphans"), "\(text.stdout)\(text.stderr)")
+        let count = try PythonTool.run(#"""
+            import sys
+            from pyiceberg.catalog.sql import SqlCatalog
+            t = SqlCatalog("default", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}").load_table("db.cli")
+            print(len(t.scan().to_arrow()), len(list(t.scan().plan_files())), len(t.metadata.snapshots))
+            """#, arguments: [warehouse])
+        #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "400 1 1")
+    }
+}
