@@ -32,6 +32,15 @@ import TestSupport
             // One token served both the config call and the first catalog calls (it was not fetched twice).
             #expect(requests.first { !$0.path.contains("oauth") }?.bearer == requests.first { $0.path.hasSuffix("/namespaces") }?.bearer)
 
+            // A token the server no longer knows: refused once with 401, renewed, and the request sent again.
+            let before = try await server.state()["token_requests"]
+            try await server.revokeTokens()
+            #expect(try await catalog.listNamespaces(parent: []) == [["db"]])
+            let after = try await server.state()
+            #expect(after["rejected"] == .int(1))
+            if case .int(let b)? = before, case .int(let a)? = after["token_requests"] { #expect(a == b + 1) } else { Issue.record("no token counts") }
+            #expect(try await server.requests().suffix(3).map(\.status) == [401, 200, 200], "401, then the new token, then the retried list")
+
             // A token endpoint of its own (relative to the catalog URL), and the scope asked for.
             let custom = try await RESTCatalog(
                 uri: server.url, properties: ["credential": "ingest:s3cr3t", "oauth2-server-uri": "auth/token", "scope": "catalog"])
@@ -47,12 +56,18 @@ import TestSupport
     }
 
     @Test func staticBearerToken() async throws {
-        let server = try RESTTestServer(auth: .bearer("t0ken"))
+        let server = try RESTTestServer(auth: .bearer("t0ken"), tableConfig: ["token": "table-t0ken"])
         try await server.run { server in
             let catalog = try await RESTCatalog(uri: server.url, properties: ["token": "t0ken"])
             try await catalog.createNamespace(["db"])
             #expect(try await catalog.listNamespaces() == [["db"]])
             #expect(try await server.requests().allSatisfy { $0.bearer == "t0ken" })
+            // A table's config may carry its own token: requests for that table use it from then on.
+            let id = TableIdentifier(namespace: ["db"], name: "t")
+            _ = try await catalog.createTable(id, schema: RESTTestData.schema)
+            _ = try await catalog.loadTable(id)
+            _ = try await catalog.commit(id, requirements: [], updates: [.setProperties(["k": "v"])])
+            #expect(try await server.requests().suffix(2).map(\.bearer) == ["table-t0ken", "table-t0ken"])
             let refused = await icebergError { _ = try await RESTCatalog(uri: server.url, properties: ["token": "other"]) }
             #expect(refused?.code == .catalog)
             #expect(refused?.message.contains("401") == true)

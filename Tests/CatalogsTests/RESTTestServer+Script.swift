@@ -370,7 +370,9 @@ extension RESTTestServer {
             return "no bearer token"
         token = value[len("Bearer "):]
         if mode == "bearer":
-            return None if token == AUTH["token"] else "unknown bearer token"
+            # The catalog's token, or the one handed out in LoadTableResult's config for table requests.
+            accepted = {AUTH["token"], CONFIG.get("table_config", {}).get("token")}
+            return None if token in accepted else "unknown bearer token"
         with STATE_LOCK:
             expires = STATE["tokens"].get(token)
         if expires is None:
@@ -488,6 +490,10 @@ extension RESTTestServer {
                     state = {k: v for k, v in STATE.items() if k != "tokens"}
                     state["tokens_issued"] = len(STATE["tokens"])
                     return self.reply(200, json.loads(json.dumps(state)))
+            if path == "/_test/revoke-tokens":
+                with STATE_LOCK:
+                    STATE["tokens"].clear()
+                return self.reply(200, {})
             if path == "/_test/fail-next-commit":
                 with STATE_LOCK:
                     STATE["fail_next_commit"] = json.loads(body)["status"]

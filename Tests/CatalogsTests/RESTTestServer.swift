@@ -126,6 +126,11 @@ final class RESTTestServer: @unchecked Sendable {
             body: Array("{\"status\": \(status)}".utf8)))
     }
 
+    /// Forgets every OAuth2 token issued so far: the next request with one is refused with 401.
+    func revokeTokens() async throws {
+        _ = try await CurlTransport.shared.send(HTTPRequest(method: "POST", url: "\(url)/_test/revoke-tokens", body: []))
+    }
+
     /// Runs the spec's validator on `instance` against the component schema `schema`; returns its violations.
     static func validate(_ checks: [(schema: String, instance: JSONValue)]) throws -> [[String]] {
         let dir = try TestEnvironment.temporaryDirectory("rest-validate")
