@@ -1,4 +1,3 @@
-import IcebergCore
 import Testing
 
 extension RESTTestServer {
@@ -12,16 +11,3 @@ extension RESTTestServer {
         return result
     }
 }
-
-/// The ``IcebergCore/IcebergError`` a call throws, or nil when it does not throw one.
-func icebergError(_ body: () async throws -> Void) async -> IcebergError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as IcebergError {
-        return error
-    } catch {
-        return nil
-    }
-}
-

@@ -21,9 +21,12 @@ public enum RESTProperties {
     public static let signingRegion = "rest.signing-region"
     /// The SigV4 service name (default `execute-api`).
     public static let signingName = "rest.signing-name"
-    /// Static AWS credentials for SigV4 signing (otherwise the caller's provider or the default chain).
+    /// The access key of static AWS credentials for SigV4 signing (otherwise the caller's provider, else the
+    /// AWS default chain).
     public static let accessKeyID = "rest.access-key-id"
+    /// The secret key that goes with ``accessKeyID``.
     public static let secretAccessKey = "rest.secret-access-key"
+    /// The session token of temporary credentials, with ``accessKeyID``.
     public static let sessionToken = "rest.session-token"
     /// Set by the server's config: the namespace separator in paths, URL-encoded (default `%1F`).
     public static let namespaceSeparator = "namespace-separator"
@@ -32,12 +35,21 @@ public enum RESTProperties {
     /// Properties `header.<Name>` add the HTTP header `<Name>` to every request.
     public static let headerPrefix = "header."
 
-    /// S3 settings for the tables' FileIO (from the caller, the server's config or a table's `config`).
+    /// The S3 endpoint of the tables' FileIO (`http://minio:9000`); AWS when unset. The caller's property,
+    /// the server's config or a table's `config` may set it (and the other `s3.` properties), the later
+    /// winning.
     public static let s3Endpoint = "s3.endpoint"
+    /// The S3 region of the tables' FileIO (PyIceberg's name).
     public static let s3Region = "s3.region"
+    /// The AWS region (Java's name): the S3 region when `s3.region` is unset, and the SigV4 region when
+    /// `rest.signing-region` is unset.
     public static let clientRegion = "client.region"
+    /// The access key a server vends for a table's files (otherwise the caller's credentials).
     public static let s3AccessKeyID = "s3.access-key-id"
+    /// The secret key that goes with ``s3AccessKeyID``.
     public static let s3SecretAccessKey = "s3.secret-access-key"
+    /// The session token that goes with ``s3AccessKeyID``.
     public static let s3SessionToken = "s3.session-token"
+    /// `true` for path-style S3 requests (`host/bucket/key`); the default with a custom endpoint.
     public static let s3PathStyleAccess = "s3.path-style-access"
 }
