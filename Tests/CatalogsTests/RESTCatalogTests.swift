@@ -70,14 +70,24 @@ import TestSupport
         }
     }
 
-    /// A catalog without a prefix uses `/v1/namespaces...`; a URL that is not http(s) is refused.
-    @Test func noPrefixAndBadURL() async throws {
-        let server = try RESTTestServer()
+    /// A catalog without a prefix uses `/v1/namespaces...`; a server that lists no endpoints gets the spec's
+    /// default set, which has no HEAD for tables, so existence is asked with a load; a URL that is not
+    /// http(s) is refused.
+    @Test func noPrefixDefaultEndpointsAndBadURL() async throws {
+        let server = try RESTTestServer(advertiseEndpoints: false)
         try await server.run { server in
             let catalog = try await RESTCatalog(uri: server.url + "/")
+            #expect(catalog.endpoints.contains("POST /v1/{prefix}/transactions/commit"))
             try await catalog.createNamespace(["solo"])
             #expect(try await catalog.listNamespaces() == [["solo"]])
             #expect(try await server.requests().contains { $0.method == "POST" && $0.path == "/v1/namespaces" })
+            let id = TableIdentifier(namespace: ["solo"], name: "t")
+            #expect(try await catalog.tableExists(id) == false)
+            _ = try await catalog.createTable(id, schema: RESTTestData.schema)
+            #expect(try await catalog.tableExists(id))
+            let checks = try await server.requests().filter { $0.path == "/v1/namespaces/solo/tables/t" }
+            #expect(checks.map(\.method) == ["GET", "GET"])
+            #expect(checks.map(\.status) == [404, 200])
         }
         #expect(await icebergError { _ = try await RESTCatalog(uri: "ftp://example.com") }?.code == .invalidArgument)
     }

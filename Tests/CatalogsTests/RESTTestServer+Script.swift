@@ -245,7 +245,10 @@ extension RESTTestServer {
             overrides = dict(CONFIG.get("overrides", {}))
             if PREFIX:
                 overrides["prefix"] = PREFIX
-            return 200, {"defaults": CONFIG.get("defaults", {}), "overrides": overrides, "endpoints": ENDPOINTS}
+            config = {"defaults": CONFIG.get("defaults", {}), "overrides": overrides}
+            if CONFIG.get("advertise_endpoints", True):
+                config["endpoints"] = ENDPOINTS
+            return 200, config
         if groups.get("prefix") != PREFIX:
             raise Answer(404, "NoSuchPrefixException", f"no catalog under prefix {groups.get('prefix')!r}")
         namespace = namespace_of(groups["namespace"]) if groups.get("namespace") else None

@@ -43,9 +43,11 @@ final class RESTTestServer: @unchecked Sendable {
 
     /// Starts a server. `warehouse` is where SqlCatalog puts tables (a local folder by default);
     /// `prefix` is given out as the `prefix` override; `warehouseName` is the only `warehouse` accepted by
-    /// `GET /v1/config` when set; `tableConfig` is every LoadTableResult's `config`; `pageSize` caps pages.
+    /// `GET /v1/config` when set; `tableConfig` is every LoadTableResult's `config`; `pageSize` caps pages;
+    /// `advertiseEndpoints` false leaves `endpoints` out of the config (clients then assume the spec's default set).
     init(
         prefix: String? = nil, warehouse: String? = nil, warehouseName: String? = nil, auth: Auth = .none, pageSize: Int = 1000,
+        advertiseEndpoints: Bool = true,
         defaults: [String: String] = [:], overrides: [String: String] = [:], tableConfig: [String: String] = [:],
         catalogProperties: [String: String] = [:]
     ) throws {
@@ -60,6 +62,7 @@ final class RESTTestServer: @unchecked Sendable {
             ("spec", .string(Self.specPath)), ("dir", .string(directory.path)), ("warehouse", .string(warehouseLocation)),
             ("auth", auth.json), ("page_size", .int(Int64(pageSize))), ("defaults", strings(defaults)), ("overrides", strings(overrides)),
             ("table_config", strings(tableConfig)), ("catalog_properties", strings(catalogProperties)),
+            ("advertise_endpoints", .bool(advertiseEndpoints)),
         ]
         if let prefix { config.append(("prefix", .string(prefix))) }
         if let warehouseName { config.append(("warehouse_name", .string(warehouseName))) }
