@@ -14,7 +14,7 @@ extension RESTTestServer {
     # <dir>/port once it listens, and runs until terminated).
     #        python server.py --validate SPEC.yaml < [{"schema": "TableUpdate", "instance": {...}}, ...]
     #        prints, for each instance, the list of its violations of the named component schema.
-    import base64, datetime, hashlib, hmac, json, re, secrets, sys, threading, time, traceback
+    import datetime, hashlib, hmac, json, os, re, secrets, sys, threading, time, traceback
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qsl, unquote
 
@@ -510,7 +510,6 @@ extension RESTTestServer {
     server.daemon_threads = True
     with open(f"{CONFIG['dir']}/port.tmp", "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.rename(f"{CONFIG['dir']}/port.tmp", f"{CONFIG['dir']}/port")
     server.serve_forever()
     """#
