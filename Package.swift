@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "IcebergIngest",
             dependencies: [
-                "IcebergCore", "S3Reader", "Checkpoint", "Parquet", "Avro", "CZlib", "CZstd", "CSnappy",
+                "IcebergCore", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Avro", "CZlib", "CZstd", "CSnappy",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

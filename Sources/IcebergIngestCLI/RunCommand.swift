@@ -18,7 +18,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let ingestor = try job.job().ingestor(logger: job.logger())
+                let ingestor = try await job.job().ingestor(logger: job.logger())
                 let bar = ProgressBar(enabled: !json)
                 repeat {
                     let summary = try await ingestor.run(progress: { bar.update($0) })
