@@ -82,4 +82,52 @@ import TestSupport
         #expect(Set(versions) == Set((1...401).map { "v\($0).metadata.json" }))
         #expect(outcome.table.metadata.metadataLog.last?.metadataFile.hasSuffix("/v400.metadata.json") == true)
     }
+
+    /// A create whose answer is lost (the file was written, the request failed) or that is answered
+    /// "already exists" on a retry of our own request still commits: the file holds what was sent.
+    @Test func aLostAnswerToTheCreateStillCommits() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("objectstore-lost")
+        defer { TestEnvironment.cleanUp(dir) }
+        for failure in [LostAnswerFileIO.Failure.io, .alreadyExists] {
+            let warehouse = dir.appendingPathComponent("wh-\(failure)").path
+            let io = LostAnswerFileIO(failure: failure)
+            let catalog = ObjectStoreCatalog(warehouse: warehouse, io: io)
+            try await catalog.createNamespace(["db"])
+            let table = try await catalog.createTable(TableIdentifier(namespace: ["db"], name: "t"), schema: AppendInteropTests.schema)
+            io.armed.set(true)
+            let committed = try await catalog.commit(table.identifier, requirements: [], updates: [.setProperties(["k": "v"])])
+            #expect(committed.metadataLocation.hasSuffix("/v2.metadata.json") && committed.metadata.properties["k"] == "v")
+            #expect(try await catalog.loadTable(table.identifier).metadata.properties["k"] == "v")
+        }
+    }
+}
+
+/// Local files whose next metadata create succeeds but answers with a failure, once armed.
+struct LostAnswerFileIO: FileIO {
+    enum Failure: String { case io, alreadyExists }
+    let failure: Failure
+    let inner = LocalFileIO()
+    let armed = Flag()
+
+    final class Flag: @unchecked Sendable {
+        // Safe: `value` is only touched under the lock.
+        private let lock = NSLock()
+        private var value = false
+        func set(_ v: Bool) { lock.withLock { value = v } }
+        func take() -> Bool { lock.withLock { defer { value = false }; return value } }
+    }
+
+    func read(_ location: String) async throws -> [UInt8] { try await inner.read(location) }
+    func read(_ location: String, range: Range<Int64>) async throws -> [UInt8] { try await inner.read(location, range: range) }
+    func size(_ location: String) async throws -> Int64 { try await inner.size(location) }
+    func write(_ location: String, bytes: [UInt8]) async throws { try await inner.write(location, bytes: bytes) }
+    func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
+        try await inner.writeIfAbsent(location, bytes: bytes)
+        if location.hasSuffix(".metadata.json"), armed.take() {
+            throw failure == .io ? IcebergError(.io, "connection reset (the file was written)") : IcebergError(.alreadyExists, "412 on the retry")
+        }
+    }
+    func delete(_ location: String) async throws { try await inner.delete(location) }
+    func exists(_ location: String) async throws -> Bool { try await inner.exists(location) }
+    func list(prefix: String) async throws -> [FileInfo] { try await inner.list(prefix: prefix) }
 }

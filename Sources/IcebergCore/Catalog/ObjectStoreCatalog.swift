@@ -182,17 +182,27 @@ public struct ObjectStoreCatalog: Catalog {
     }
 
     /// Writes version N+1 if nothing else did first; a racing committer that got there first makes this a
-    /// `.commitConflict`, and the caller retries on the new version.
+    /// `.commitConflict`, and the caller retries on the new version. When the create's answer is lost or
+    /// ambiguous, the file is read back: the commit succeeded if it holds exactly what was sent.
     public func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
         let current = try await loadTable(identifier)
         let (metadata, _) = try MetadataFiles.stage(
             identifier: identifier, current: current, requirements: requirements, updates: updates, nowMillis: clock())
         let version = (Int(current.metadataLocation.split(separator: "/").last?.dropFirst().prefix { $0.isNumber } ?? "") ?? 0) + 1
         let location = Self.versionLocation(metadata.location.trimmingTrailingSlash, version)
+        let bytes = Array(metadata.jsonText().utf8)
         do {
-            try await MetadataFiles.write(metadata, to: location, io: io)
-        } catch let error as IcebergError where error.code == .alreadyExists {
-            throw IcebergError(.commitConflict, "table \(identifier): another writer committed version \(version) first", cause: error)
+            try await io.writeIfAbsent(location, bytes: bytes)
+        } catch {
+            // "Already exists" may be our own create answered late (a retried request), and a failed request
+            // may have created the file all the same: the file says which.
+            let stored = try? await io.read(location)
+            if stored != bytes {
+                if stored != nil || (error as? IcebergError)?.code == .alreadyExists {
+                    throw IcebergError(.commitConflict, "table \(identifier): another writer committed version \(version) first", cause: error)
+                }
+                throw error
+            }
         }
         try? await io.write(Self.hintLocation(metadata.location.trimmingTrailingSlash), bytes: Array(String(version).utf8))
         return Table(identifier: identifier, metadata: metadata, metadataLocation: location, io: io)
