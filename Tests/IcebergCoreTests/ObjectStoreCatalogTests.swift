@@ -66,12 +66,13 @@ import TestSupport
         #expect(try await catalog.listNamespaces().isEmpty)
     }
 
-    /// 8 committers × 50 rounds on a local folder (exclusive create): one linear history, nothing lost.
+    /// 8 committers × 50 rounds on a local folder (exclusive create): one linear history, nothing lost; then
+    /// 8 × 10 appends, whose snapshots must form one parent chain holding every commit.
     @Test func racingCommittersOnALocalFolder() async throws {
         let dir = try TestEnvironment.temporaryDirectory("objectstore-race")
         defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
-        let outcome = try await CatalogRace.run(table: TableIdentifier(namespace: ["db"], name: "race"), committers: 8, rounds: 50) {
+        let outcome = try await CatalogRace.run(table: TableIdentifier(namespace: ["db"], name: "race"), committers: 8, rounds: 50, kind: .properties) {
             ObjectStoreCatalog(warehouse: warehouse, io: LocalFileIO())
         }
         #expect(outcome.problems.isEmpty, "\(outcome.problems)")
@@ -81,6 +82,12 @@ import TestSupport
             .filter { $0.hasPrefix("v") && $0.hasSuffix(".metadata.json") }
         #expect(Set(versions) == Set((1...401).map { "v\($0).metadata.json" }))
         #expect(outcome.table.metadata.metadataLog.last?.metadataFile.hasSuffix("/v400.metadata.json") == true)
+
+        let appends = try await CatalogRace.run(table: TableIdentifier(namespace: ["db"], name: "appends"), committers: 8, rounds: 10, kind: .appends) {
+            ObjectStoreCatalog(warehouse: warehouse, io: LocalFileIO())
+        }
+        #expect(appends.problems.isEmpty, "\(appends.problems)")
+        #expect(appends.table.metadata.snapshots.count == 80)
     }
 
     /// A create whose answer is lost (the file was written, the request failed) or that is answered
