@@ -26,8 +26,8 @@ public struct IngestJob: Sendable {
     public var layout = "firehose"
     public var format = "json"
     public var lateArrivalHours: Int32 = 2
-    /// `sqlite:<path>` (the embedded default), `rest+http(s)://...`, `s3://bucket/prefix` or `file:<folder>`
-    /// (see ``CatalogURI``).
+    /// `sqlite:<path>` (the embedded default), `rest+http(s)://...`, `glue:?region=...`, `s3://bucket/prefix` or
+    /// `file:<folder>` (see ``CatalogURI``).
     public var catalogURI = "sqlite:warehouse/catalog.db"
     /// Properties for a REST catalog (`warehouse`, `credential`, `token`, `scope`, `rest.sigv4-enabled` ...).
     public var catalogProperties: [String: String] = [:]
@@ -165,7 +165,9 @@ public struct IngestJob: Sendable {
     }
 
     /// Opens the catalog the job names (see ``CatalogURI``). The SQLite catalog keeps tables under the job's
-    /// warehouse; an object-store catalog's URI is its warehouse; a REST catalog says where its tables are
+    /// warehouse, and so does Glue for databases without a location (region from the URI, else the job's
+    /// S3 region, `AWS_REGION`; endpoint from the URI, else `AWS_ENDPOINT_URL_GLUE`; credentials from the
+    /// AWS default chain); an object-store catalog's URI is its warehouse; a REST catalog says where its tables are
     /// (`catalogProperties` are passed to it: `warehouse`, `credential`, `token`, `scope`, `rest.sigv4-enabled` ...).
     public func catalog() async throws -> any Catalog {
         switch try CatalogURI(parsing: catalogURI) {
@@ -183,6 +185,20 @@ public struct IngestJob: Sendable {
             if location.hasPrefix("s3://") { return ObjectStoreCatalog(warehouse: location, io: S3FileIO(client: s3Client())) }
             try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
             return ObjectStoreCatalog(warehouse: location, io: LocalFileIO())
+        case .glue(let region, let endpoint, let catalogID):
+            let environment = ProcessInfo.processInfo.environment
+            guard let region = region ?? s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] else {
+                throw IngestError(.invalidConfiguration, "catalog '\(catalogURI)': no Glue region (add ?region=..., or set s3.region or AWS_REGION)")
+            }
+            let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
+            var warehouseLocation = warehouse
+            if !warehouse.hasPrefix("s3://") {
+                warehouseLocation = URL(fileURLWithPath: warehouse).standardizedFileURL.path
+                try FileManager.default.createDirectory(atPath: warehouseLocation, withIntermediateDirectories: true)
+            }
+            return GlueCatalog(
+                region: region, endpoint: endpoint ?? environment["AWS_ENDPOINT_URL_GLUE"], catalogID: catalogID, warehouse: warehouseLocation,
+                io: io, credentials: DefaultCredentialsChain(environment: environment))
         case .rest(let url):
             var properties = catalogProperties
             if properties["s3.endpoint"] == nil, let endpoint = s3Endpoint { properties["s3.endpoint"] = endpoint }
