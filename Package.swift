@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "IcebergCore", targets: ["IcebergCore"]),
         .library(name: "S3Reader", targets: ["S3Reader"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
+        .library(name: "Catalogs", targets: ["Catalogs"]),
         .executable(name: "iceberg-ingest", targets: ["IcebergIngestCLI"]),
         .executable(name: "iceberg-bench", targets: ["Benchmarks"]),
     ],
@@ -50,9 +51,13 @@ let package = Package(
             dependencies: ["IcebergCore", "CZstd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
+            name: "Catalogs",
+            dependencies: ["IcebergCore", "S3Reader", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
             name: "IcebergIngest",
             dependencies: [
-                "IcebergCore", "S3Reader", "Checkpoint", "Parquet", "Avro", "CZlib", "CZstd", "CSnappy",
+                "IcebergCore", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Avro", "CZlib", "CZstd", "CSnappy",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -83,6 +88,7 @@ let package = Package(
         .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IcebergIngestTests", dependencies: ["IcebergIngest", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -31,7 +31,21 @@ s3_testbed_start() {
   fi
   local port; port=$(s3_testbed_free_port) || return 1
   S3_TESTBED_LOG=$(mktemp -t moto-XXXXXX.log)
-  "$moto" -H 127.0.0.1 -p "$port" >"$S3_TESTBED_LOG" 2>&1 &
+  # moto checks If-None-Match / If-Match and then writes, without a lock, on a threaded server: two racing
+  # conditional PUTs can both succeed. S3 decides them atomically, so the test bed runs moto with its object
+  # PUT serialized, and the catalog race tests test our commits, not moto's race.
+  "$S3_TESTBED_VENV/bin/python" -c '
+import sys, threading
+from moto.s3 import responses
+lock = threading.Lock()
+unlocked = responses.S3Response.put_object
+def put_object(self, *args, **kwargs):
+    with lock:
+        return unlocked(self, *args, **kwargs)
+responses.S3Response.put_object = put_object
+from moto.server import main
+main(sys.argv[1:])
+' -H 127.0.0.1 -p "$port" >"$S3_TESTBED_LOG" 2>&1 &
   S3_TESTBED_PID=$!
   trap s3_testbed_stop EXIT
   local i

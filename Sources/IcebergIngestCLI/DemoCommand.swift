@@ -35,7 +35,7 @@ extension IcebergIngestCommand {
                 job.warehouse = warehouse
                 job.catalogURI = "sqlite:\(warehouse)/catalog.db"
                 job.badRecords = .skip
-                let catalog = try job.catalog()
+                let catalog = try await job.catalog()
                 let ingestor = Ingestor(configuration: try job.configuration(), catalog: catalog, source: try job.source(), logger: JobOptions.logger(verbose: verbose))
                 let bar = ProgressBar(enabled: !json)
                 let summary = try await ingestor.run(progress: { bar.update($0) })

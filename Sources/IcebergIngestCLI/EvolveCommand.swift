@@ -25,7 +25,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let ingestor = try job.job().ingestor(logger: job.logger())
+                let ingestor = try await job.job().ingestor(logger: job.logger())
                 let bar = ProgressBar(enabled: !json && apply)
                 let result = try await ingestor.evolve(apply: apply, progress: { bar.update($0) })
                 if json {

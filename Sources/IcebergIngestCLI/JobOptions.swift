@@ -13,7 +13,7 @@ struct JobOptions: ParsableArguments {
     var layout: String?
     @Option(name: .long, help: "Input format: json (lines or concatenated), csv, tsv, csv<delimiter>.")
     var format: String?
-    @Option(name: .long, help: "Catalog URI: sqlite:<path>.")
+    @Option(name: .long, help: "Catalog URI: sqlite:<path>, rest+http(s)://host/path (properties in the config file's catalog.properties), glue:[?region=R&endpoint=URL&catalog-id=ID] (AWS Glue), s3://bucket/prefix or file:<folder> (a catalog kept in the warehouse itself).")
     var catalog: String?
     @Option(name: .long, help: "Warehouse: a local folder or s3://bucket/prefix.")
     var warehouse: String?

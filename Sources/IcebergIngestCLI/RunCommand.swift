@@ -24,7 +24,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let ingestor = try job.job().ingestor(logger: job.logger())
+                let ingestor = try await job.job().ingestor(logger: job.logger())
                 let bar = ProgressBar(enabled: !json)
                 var lastUpkeep = ContinuousClock.now
                 repeat {

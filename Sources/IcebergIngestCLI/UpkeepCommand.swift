@@ -22,7 +22,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let ingestor = try job.job().ingestor(logger: job.logger())
+                let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
                 var expire = ExpireSnapshots(table: table, catalog: ingestor.catalog, logger: job.logger())
                 expire.olderThanMillis = olderThan.map { WallClock.nowMillis() - $0.millis }
@@ -55,7 +55,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let ingestor = try job.job().ingestor(logger: job.logger())
+                let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
                 var cleanup = RemoveOrphanFiles(table: table, logger: job.logger())
                 cleanup.olderThanMillis = WallClock.nowMillis() - olderThan.millis
@@ -84,7 +84,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let ingestor = try job.job().ingestor(logger: job.logger())
+                let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
                 var compaction = Compaction(table: table, catalog: ingestor.catalog, logger: job.logger())
                 compaction.targetFileSizeBytes = targetSizeMb.map { $0 << 20 }

@@ -7,54 +7,14 @@ import TestSupport
 /// Our commits read back by PyIceberg and DuckDB: pyarrow writes Parquet files with field ids, we append
 /// them to an hour-partitioned table in the SQLite catalog.
 @Suite struct AppendInteropTests {
-    static let schema = Schema(id: 0, fields: [
-        .required(1, "id", .primitive(.long)),
-        .optional(2, "event_time", .primitive(.timestamptz)),
-        .optional(3, "name", .primitive(.string)),
-    ])
-    static let spec = PartitionSpec(id: 0, fields: [PartitionField(sourceID: 2, fieldID: 1000, name: "event_time_hour", transform: .hour)])
+    static let schema = SampleTable.schema
+    static let spec = SampleTable.spec
     static let table = TableIdentifier(namespace: ["db"], name: "events")
-    static let firstHour: Int64 = 490_000  // 2025-11-24T16:00Z
+    static let firstHour = SampleTable.firstHour
 
-    /// Writes `files` Parquet files of `rows` rows each, hour i in file i, and prints what a DataFile needs.
-    static let writer = #"""
-    import sys, json, os, pyarrow as pa, pyarrow.parquet as pq
-    root, files, rows, first_hour, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    schema = pa.schema([
-        pa.field("id", pa.int64(), nullable=False, metadata={"PARQUET:field_id": "1"}),
-        pa.field("event_time", pa.timestamp("us", tz="UTC"), metadata={"PARQUET:field_id": "2"}),
-        pa.field("name", pa.string(), metadata={"PARQUET:field_id": "3"}),
-    ])
-    out = []
-    for f in range(files):
-        hour = first_hour + start + f
-        ids = [(start + f) * 1000 + i for i in range(rows)]
-        times = [hour * 3600 * 1000000 + i * 1000000 for i in range(rows)]
-        table = pa.table([pa.array(ids, pa.int64()), pa.array(times, pa.timestamp("us", tz="UTC")),
-                          pa.array(["n%d" % (i % 7) for i in range(rows)])], schema=schema)
-        d = os.path.join(root, "data", "event_time_hour=%d" % hour)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "part-%d.parquet" % hour)
-        pq.write_table(table, path)
-        out.append({"path": path, "rows": rows, "size": os.path.getsize(path), "hour": hour,
-                    "id_min": min(ids), "id_max": max(ids), "t_min": min(times), "t_max": max(times)})
-    print(json.dumps(out))
-    """#
-
+    /// pyarrow's Parquet files under `<root>/data/`, hour i in file i (see ``SampleTable``).
     static func dataFiles(at root: String, files: Int, rows: Int, start: Int) throws -> [DataFile] {
-        let output = try PythonTool.run(writer, arguments: [root, String(files), String(rows), String(firstHour), String(start)])
-        guard case .array(let items) = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw TestEnvironmentError("writer printed no list: \(output)")
-        }
-        return items.map { item in
-            func int(_ key: String) -> Int64 { if case .int(let v)? = item[key] { return v }; return -1 }
-            guard case .string(let path)? = item["path"] else { return DataFile(filePath: "", recordCount: 0, fileSizeInBytes: 0) }
-            return DataFile(
-                filePath: path, partition: [.int(Int32(int("hour")))], recordCount: int("rows"), fileSizeInBytes: int("size"),
-                valueCounts: [1: int("rows"), 2: int("rows"), 3: int("rows")], nullValueCounts: [1: 0, 2: 0, 3: 0],
-                lowerBounds: [1: Literal.long(int("id_min")).binary, 2: Literal.timestamptz(int("t_min")).binary],
-                upperBounds: [1: Literal.long(int("id_max")).binary, 2: Literal.timestamptz(int("t_max")).binary])
-        }
+        try SampleTable.dataFiles(at: root + "/data", files: files, rows: rows, start: start)
     }
 
     @Test func appendsAreReadByPyIcebergAndDuckDB() async throws {

@@ -100,3 +100,34 @@ extension CommandLineTests {
         #expect(listing.objects.contains { $0.key.hasPrefix(PrefixLayout.daily.prefix(forHour: nowHour - 24)) })
     }
 }
+
+extension CommandLineTests {
+    /// `--catalog s3://bucket/prefix`: the catalog lives in the bucket (no database anywhere); two runs, the
+    /// second reads nothing; PyIceberg and DuckDB read every row from the newest metadata version.
+    @Test func objectStoreCatalogOnS3() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let s3 = try TestEnvironment.s3()
+        let dir = try TestEnvironment.temporaryDirectory("cli-objectstore")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        let expected = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 2, files: 2, records: 50, firstID: 1)
+        let bucket = TestEnvironment.uniqueBucketName("cli-catalog")
+        try await s3.client().createBucket(bucket)
+        let arguments = [
+            "run", "--json", "--source", input, "--layout", "firehose", "--table", "db.events", "--schema", PipelineSupport.schemaText,
+            "--partition", "hour(event_time)", "--catalog", "s3://\(bucket)/lake", "--s3-endpoint", s3.endpoint, "--commit-every-objects", "2",
+        ]
+        let first = try TestProcesses.run(executable, arguments: arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try TestProcesses.run(executable, arguments: arguments)
+        let summary = try JSONValue.parse(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(summary["objectsIngested"] == .int(0) && summary["objectsAlreadyIngested"] == .int(4), "\(second.stdout)\(second.stderr)")
+        // Two commits after the create: v3 is the newest version.
+        let catalog = ObjectStoreCatalog(warehouse: "s3://\(bucket)/lake", io: S3FileIO(client: s3.client()))
+        let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
+        #expect(table.metadataLocation == "s3://\(bucket)/lake/db/events/metadata/v3.metadata.json")
+        let output = try PipelineSupport.check(
+            catalogPath: "metadata:" + table.metadataLocation, warehouse: "", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
+        #expect(output.hasPrefix("OK 200"), "\(output)")
+    }
+}

@@ -81,7 +81,8 @@ enum PipelineSupport {
     """#
 
     /// Reads the table with PyIceberg and DuckDB and compares every row with the expected rows (a JSON
-    /// file); prints "OK <rows>" or raises. argv = catalog db, warehouse, table, expected file, endpoint.
+    /// file); prints "OK <rows>" or raises. argv = catalog db (or `metadata:<metadata file>`, or `glue:` for
+    /// PyIceberg's GlueCatalog on the endpoint), warehouse, table, expected file, endpoint.
     static let checker = #"""
     import sys, json
     from decimal import Decimal
@@ -93,9 +94,20 @@ enum PipelineSupport {
         props = {"s3.endpoint": endpoint, "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
                  "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
                  "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing")}
-    from pyiceberg.catalog.sql import SqlCatalog
-    catalog = SqlCatalog("default", uri="sqlite:///" + db, warehouse=warehouse, **props)
-    table = catalog.load_table(table_name)
+    if db == "glue:":
+        # The Glue catalog on the test server (moto serves Glue beside S3).
+        from pyiceberg.catalog.glue import GlueCatalog
+        catalog = GlueCatalog("glue", **{"glue.endpoint": endpoint, "glue.region": props["s3.region"], "glue.access-key-id": props["s3.access-key-id"],
+                                         "glue.secret-access-key": props["s3.secret-access-key"]}, **props)
+        table = catalog.load_table(table_name)
+    elif db.startswith("metadata:"):
+        # A table without a catalog database (the object-store catalog): its newest metadata file.
+        from pyiceberg.table import StaticTable
+        table = StaticTable.from_metadata(db[len("metadata:"):], properties=props)
+    else:
+        from pyiceberg.catalog.sql import SqlCatalog
+        catalog = SqlCatalog("default", uri="sqlite:///" + db, warehouse=warehouse, **props)
+        table = catalog.load_table(table_name)
     rows = table.scan().to_arrow().to_pylist()
     def norm(r):
         t = r["event_time"]

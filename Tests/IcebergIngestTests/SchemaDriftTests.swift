@@ -289,3 +289,27 @@ extension SchemaDriftTests {
         }
     }
 }
+
+extension SchemaDriftTests {
+    /// A value past float's range widens a float column to double under add-columns (it would otherwise
+    /// become infinity); under ignore it is a type mismatch.
+    @Test func floatWidensToDouble() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("drift-float")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "{\"id\": 1, \"r\": 0.5}\n{\"id\": 2, \"r\": 1e39}\n".write(to: folder.appendingPathComponent("a.json"), atomically: true, encoding: .utf8)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.drift"), schema: try SchemaText.schema("id long not null, r float"))
+        configuration.driftPolicy = .addColumns
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose)).run()
+        #expect(summary.rows == 2 && summary.schemaChanges == ["widened r: float to double"], "\(summary.schemaChanges)")
+        let output = try PythonTool.run(Self.reader, arguments: [warehouse])
+        let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard case .array(let rows)? = json["rows"] else { Issue.record("unexpected: \(output)"); return }
+        #expect(rows[1]["r"] == .double(1e39) && rows[0]["r"] == .double(0.5))
+    }
+}

@@ -7,6 +7,12 @@ extension TableMetadata {
         try self.init(json: JSONReader(try JSONValue.parse(bytes, source: location), source: location))
     }
 
+    /// Parses metadata that arrived as part of another JSON document (a REST catalog's `LoadTableResult`);
+    /// `source` names it in errors.
+    public init(json: JSONValue, source: String) throws {
+        try self.init(json: JSONReader(json, source: source))
+    }
+
     init(json: JSONReader) throws {
         let version = try json.required("format-version").int
         guard version == 1 || version == 2 else {
@@ -161,6 +167,9 @@ extension PartitionSpec {
 }
 
 extension SortOrder {
+    /// The sort order's JSON object (`order-id` and `fields`).
+    public var jsonValue: JSONValue { json }
+
     var json: JSONValue {
         .object([
             ("order-id", .int(Int64(id))),

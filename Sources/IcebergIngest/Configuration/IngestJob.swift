@@ -1,3 +1,4 @@
+import Catalogs
 import Checkpoint
 import Foundation
 import IcebergCore
@@ -25,8 +26,11 @@ public struct IngestJob: Sendable {
     public var layout = "firehose"
     public var format = "json"
     public var lateArrivalHours: Int32 = 2
-    /// `sqlite:<path>` (the embedded default).
+    /// `sqlite:<path>` (the embedded default), `rest+http(s)://...`, `glue:?region=...`, `s3://bucket/prefix` or
+    /// `file:<folder>` (see ``CatalogURI``).
     public var catalogURI = "sqlite:warehouse/catalog.db"
+    /// Properties for a REST catalog (`warehouse`, `credential`, `token`, `scope`, `rest.sigv4-enabled` ...).
+    public var catalogProperties: [String: String] = [:]
     public var warehouse = "warehouse"
     public var tableName: String
     /// Short column list or Iceberg schema JSON text.
@@ -92,6 +96,12 @@ public struct IngestJob: Sendable {
         if let v = try int(source, "source", "late_arrival_hours") { lateArrivalHours = Int32(v) }
         if let v = try string(catalog, "catalog", "uri") { catalogURI = v }
         if let v = try string(catalog, "catalog", "warehouse") { warehouse = v }
+        if case .object(let properties)? = catalog?["properties"] {
+            for (k, v) in properties {
+                guard case .string(let text) = v else { throw IngestError(.invalidConfiguration, "\(path): 'catalog.properties.\(k)' must be a string") }
+                catalogProperties[k] = text
+            }
+        }
         if let v = try string(table, "table", "partition") { partition = v }
         if case .object(let properties)? = table?["properties"] {
             for (k, v) in properties {
@@ -154,22 +164,47 @@ public struct IngestJob: Sendable {
         return S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: DefaultCredentialsChain(environment: environment))
     }
 
-    /// Opens the catalog the job names.
-    public func catalog() throws -> any Catalog {
-        guard catalogURI.hasPrefix("sqlite:") else {
-            throw IngestError(.invalidConfiguration, "catalog '\(catalogURI)': only sqlite:<path> catalogs are supported so far")
+    /// Opens the catalog the job names (see ``CatalogURI``). The SQLite catalog keeps tables under the job's
+    /// warehouse, and so does Glue for databases without a location (region from the URI, else the job's
+    /// S3 region, `AWS_REGION`; endpoint from the URI, else `AWS_ENDPOINT_URL_GLUE`; credentials from the
+    /// AWS default chain); an object-store catalog's URI is its warehouse; a REST catalog says where its tables are
+    /// (`catalogProperties` are passed to it: `warehouse`, `credential`, `token`, `scope`, `rest.sigv4-enabled` ...).
+    public func catalog() async throws -> any Catalog {
+        switch try CatalogURI(parsing: catalogURI) {
+        case .sqlite(let path):
+            let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
+            var warehouseLocation = warehouse
+            if !warehouse.hasPrefix("s3://") {
+                warehouseLocation = URL(fileURLWithPath: warehouse).standardizedFileURL.path
+                try FileManager.default.createDirectory(atPath: warehouseLocation, withIntermediateDirectories: true)
+            }
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            return try SQLiteCatalog(name: "default", path: path, warehouse: warehouseLocation, io: io)
+        case .objectStore(let location):
+            if location.hasPrefix("s3://") { return ObjectStoreCatalog(warehouse: location, io: S3FileIO(client: s3Client())) }
+            try FileManager.default.createDirectory(atPath: location, withIntermediateDirectories: true)
+            return ObjectStoreCatalog(warehouse: location, io: LocalFileIO())
+        case .glue(let region, let endpoint, let catalogID):
+            let environment = ProcessInfo.processInfo.environment
+            guard let region = region ?? s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] else {
+                throw IngestError(.invalidConfiguration, "catalog '\(catalogURI)': no Glue region (add ?region=..., or set s3.region or AWS_REGION)")
+            }
+            let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
+            var warehouseLocation = warehouse
+            if !warehouse.hasPrefix("s3://") {
+                warehouseLocation = URL(fileURLWithPath: warehouse).standardizedFileURL.path
+                try FileManager.default.createDirectory(atPath: warehouseLocation, withIntermediateDirectories: true)
+            }
+            return GlueCatalog(
+                region: region, endpoint: endpoint ?? environment["AWS_ENDPOINT_URL_GLUE"], catalogID: catalogID, warehouse: warehouseLocation,
+                io: io, credentials: DefaultCredentialsChain(environment: environment))
+        case .rest(let url):
+            var properties = catalogProperties
+            if properties["s3.endpoint"] == nil, let endpoint = s3Endpoint { properties["s3.endpoint"] = endpoint }
+            if properties["s3.region"] == nil, let region = s3Region { properties["s3.region"] = region }
+            return try await RESTCatalog(uri: url, properties: properties)
         }
-        var path = String(catalogURI.dropFirst("sqlite:".count))
-        while path.hasPrefix("//") { path.removeFirst() }
-        let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
-        var warehouseLocation = warehouse
-        if !warehouse.hasPrefix("s3://") {
-            warehouseLocation = URL(fileURLWithPath: warehouse).standardizedFileURL.path
-            try FileManager.default.createDirectory(atPath: warehouseLocation, withIntermediateDirectories: true)
-        }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try SQLiteCatalog(name: "default", path: path, warehouse: warehouseLocation, io: io)
     }
 
     /// The source the job names: `s3://bucket/prefix/` or a local folder.
@@ -193,7 +228,7 @@ public struct IngestJob: Sendable {
     }
 
     /// The ingestor for this job.
-    public func ingestor(logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() })) throws -> Ingestor {
-        Ingestor(configuration: try configuration(), catalog: try catalog(), source: try source(), logger: logger)
+    public func ingestor(logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> Ingestor {
+        Ingestor(configuration: try configuration(), catalog: try await catalog(), source: try source(), logger: logger)
     }
 }

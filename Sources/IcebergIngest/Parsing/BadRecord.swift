@@ -12,6 +12,9 @@ public struct BadRecord: Sendable, Equatable {
     public var reason: String
     /// The record's bytes as read (cut at 1 MiB).
     public var raw: [UInt8]
+    /// A value of the record needs a wider column type (int to long, float to double, more decimal digits):
+    /// under the drift policy `add-columns` the table widens and the record is parsed again, so it is not bad.
+    package var needsWidening = false
 
     public init(source: String, line: Int, byteOffset: Int64, field: String?, reason: String, raw: [UInt8]) {
         self.source = source

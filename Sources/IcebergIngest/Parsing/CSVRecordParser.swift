@@ -150,6 +150,7 @@ package struct CSVRecordParser {
             let mark = batch.beginRecord()
             var problem: (field: String?, reason: String, at: Int)?
             rescued.removeAll(keepingCapacity: true)
+            var needsWidening = false
             if cells.count != columns.count {
                 problem = (nil, "the record has \(cells.count) fields, the header has \(columns.count)", start)
             } else {
@@ -169,6 +170,7 @@ package struct CSVRecordParser {
                     if let failure = append(buffer, cell, field: field, batch: &batch) {
                         let name = layout.topLevel[field].name
                         if let wider = failure.widening {
+                            needsWidening = true
                             if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
                         }
                         if drift == .rescue, rescueField != nil, !layout.topLevel[field].field.isRequired, layout.topLevel[field].field.type.primitive != nil {
@@ -202,9 +204,11 @@ package struct CSVRecordParser {
             if let problem {
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
-                try onBadRecord(BadRecord(
+                var bad = BadRecord(
                     source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
-                    reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)])))
+                    reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
+                bad.needsWidening = needsWidening
+                try onBadRecord(bad)
             } else {
                 batch.endRecord()
                 counts.rows += 1

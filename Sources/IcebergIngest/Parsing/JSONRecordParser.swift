@@ -40,6 +40,8 @@ package struct JSONRecordParser {
     /// `rescue`: the `_rescued_data` field and the current record's rescued members.
     private var rescueField: Int?
     private var rescued: [UInt8] = []
+    /// Whether a value of the current record needs a wider column type.
+    private var recordNeedsWidening = false
     private var line = 1
 
     package init(layout: ColumnLayout, options: ConversionOptions, source: String) {
@@ -102,6 +104,7 @@ package struct JSONRecordParser {
             record += 1
             self.line = line
             rescued.removeAll(keepingCapacity: true)
+            recordNeedsWidening = false
             var problem: (field: String?, reason: String, at: Int)?
             do throws(Stop) {
                 try parseRecord(buffer, &i, batch: &batch, problem: &problem)
@@ -140,9 +143,10 @@ package struct JSONRecordParser {
             if let problem {
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
-                let bad = BadRecord(
+                var bad = BadRecord(
                     source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
                     reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
+                bad.needsWidening = recordNeedsWidening
                 try onBadRecord(bad)
             } else {
                 batch.endRecord()
@@ -375,6 +379,7 @@ package struct JSONRecordParser {
             throw .syntax("unexpected character '\(Character(Unicode.Scalar(c)))' where a value should be", at: i)
         }
         if let failure, drift != .fail, let wider = failure.widening {
+            recordNeedsWidening = true
             let name = layout.topLevel[field].name
             if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
         }

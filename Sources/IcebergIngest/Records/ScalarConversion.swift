@@ -59,7 +59,7 @@ extension PrimitiveType {
     /// Whether `self` holds every value of `other` (for choosing among widenings).
     func isWider(than other: PrimitiveType) -> Bool {
         switch (self, other) {
-        case (.long, .int): true
+        case (.long, .int), (.double, .float): true
         case (.decimal(let p1, let s1), .decimal(let p2, let s2)): s1 == s2 && p1 >= p2
         default: self == other
         }
@@ -103,7 +103,10 @@ extension LeafBuilder {
             }
         case .float:
             guard convertible, let v = ScalarText.double(text) else { throw mismatch() }
-            append(Float(v), repetition: rep)
+            let narrow = Float(v)
+            // A finite value past float's range would become infinity: it needs a double column.
+            if narrow.isInfinite, v.isFinite { throw ConversionFailure("\(ScalarText.quoted(text)) is out of range for float", widening: .double) }
+            append(narrow, repetition: rep)
         case .double:
             guard convertible, let v = ScalarText.double(text) else { throw mismatch() }
             append(v, repetition: rep)

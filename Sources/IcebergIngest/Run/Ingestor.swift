@@ -237,6 +237,8 @@ public struct Ingestor: Sendable {
                         source: source, objects: Array(objects[index...]), chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
                     continue
                 }
+                // Records held back for a widening that did not come are bad after all.
+                try await BlockingExecutor.run { try parser.applyDeferred() }
                 item.take(parser)
                 pending.append(item)
                 pendingBytes += object.size

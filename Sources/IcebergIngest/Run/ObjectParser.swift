@@ -148,7 +148,27 @@ final class ObjectParser: @unchecked Sendable {
         return try csv!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle)
     }
 
+    /// Records whose values need a wider column, held back under `add-columns`: the table widens and the
+    /// object is parsed again. If it does not (``applyDeferred()``), the bad-record policy applies to them.
+    private(set) var deferred: [BadRecord] = []
+
+    /// Applies the bad-record policy to the records held back for a widening that did not happen.
+    func applyDeferred() throws {
+        let held = deferred
+        deferred = []
+        for bad in held { try settle(bad) }
+    }
+
     private func handle(_ bad: BadRecord) throws {
+        if bad.needsWidening, configuration.driftPolicy == .addColumns {
+            deferred.append(bad)
+            return
+        }
+        try settle(bad)
+    }
+
+    /// Counts a bad record's drift finding and applies the bad-record policy.
+    private func settle(_ bad: BadRecord) throws {
         if let field = bad.field {
             let kind: DriftFinding.Kind? =
                 bad.reason.hasPrefix("expected") || bad.reason.contains("out of range") || bad.reason.contains("does not fit") ? .typeMismatch
@@ -161,6 +181,10 @@ final class ObjectParser: @unchecked Sendable {
                 findings[key] = finding
             }
         }
+        try applyPolicy(bad)
+    }
+
+    private func applyPolicy(_ bad: BadRecord) throws {
         switch configuration.badRecordPolicy {
         case .fail:
             throw IngestError(.badRecord, "bad record in \(bad.description) (policy 'fail'; use 'skip' or 'dead-letter' to go on)")

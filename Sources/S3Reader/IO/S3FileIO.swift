@@ -62,9 +62,18 @@ public struct S3FileIO: FileIO {
         _ = try await mapped(location) { try await client.uploadFile(path, bucket: bucket, key: key) }
     }
 
+    /// A PUT with `If-None-Match: *`. S3 answers 412 when the object exists, and 409
+    /// (`ConditionalRequestConflict`) when another conditional write of the same key is in flight; both are
+    /// `.alreadyExists`: this write did not happen, another writer's did or is about to.
     public func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
         let (bucket, key) = try Self.split(location)
-        _ = try await mapped(location) { try await client.putObject(bucket: bucket, key: key, body: bytes, ifNoneMatch: "*") }
+        try await mapped(location) { () async throws -> Void in
+            do {
+                _ = try await client.putObject(bucket: bucket, key: key, body: bytes, ifNoneMatch: "*")
+            } catch let error as S3Error where error.status == 409 {
+                throw IcebergError(.alreadyExists, "\(location) is being created by a concurrent conditional write", cause: error)
+            }
+        }
     }
 
     public func delete(_ location: String) async throws {

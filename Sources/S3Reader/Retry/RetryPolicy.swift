@@ -37,7 +37,7 @@ public struct RetryPolicy: Sendable {
     }()
 
     /// The ceiling of the wait before retry number `attempt` (1 for the first retry).
-    func ceiling(forRetry attempt: Int) -> Duration {
+    package func ceiling(forRetry attempt: Int) -> Duration {
         let factor = 1 << min(attempt - 1, 30)
         let ceiling = baseDelay * factor
         return ceiling < maxDelay ? ceiling : maxDelay
