@@ -7,12 +7,20 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+// The targets, from mechanism up to policy; every arrow points down this list (ARCHITECTURE.md draws it):
+//   system shims -> Codecs -> Avro, Parquet -> IcebergCore -> Checkpoint
+//   system shims -> S3Reader (AWS: SigV4, credentials, transport, S3; no Iceberg in it)
+//   IcebergCore + S3Reader -> IcebergS3 (S3FileIO) -> Catalogs (REST, Glue) -> IcebergIngest -> the executables
 let package = Package(
     name: "IcebergIngest",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "IcebergIngest", targets: ["IcebergIngest"]),
         .library(name: "IcebergCore", targets: ["IcebergCore"]),
+        .library(name: "IcebergS3", targets: ["IcebergS3"]),
         .library(name: "S3Reader", targets: ["S3Reader"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
         .library(name: "Catalogs", targets: ["Catalogs"]),
@@ -22,7 +30,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // System-library shims (Debian -dev packages; scripts/bootstrap.sh installs them).
@@ -33,62 +40,51 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
 
-        // File formats.
-        .target(name: "Avro", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
-        .target(name: "Parquet", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
+        // Compression (deflate, zstd, snappy; whole buffers and streams), checksums and FNV-1a: the only
+        // target that touches zlib, zstd and snappy.
+        .target(name: "Codecs", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
 
-        // The table format, the S3 client, the checkpoint, the pipeline.
-        .target(
-            name: "IcebergCore",
-            dependencies: ["Avro", "Parquet", "CSQLite", "COpenSSL", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
-        .target(
-            name: "S3Reader",
-            dependencies: ["CCurl", "COpenSSL", "IcebergCore", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
-        .target(
-            name: "Checkpoint",
-            dependencies: ["IcebergCore", "CZstd", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
-        .target(
-            name: "Catalogs",
-            dependencies: ["IcebergCore", "S3Reader", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+        // File formats.
+        .target(name: "Avro", dependencies: ["Codecs"], swiftSettings: swiftSettings),
+        .target(name: "Parquet", dependencies: ["Codecs"], swiftSettings: swiftSettings),
+
+        // AWS: SigV4, the credential chain, the libcurl transport with retries, the S3 client.
+        .target(name: "S3Reader", dependencies: ["CCurl", "COpenSSL", logging], swiftSettings: swiftSettings),
+
+        // The table format: spec types, metadata, manifests, transactions, the SQLite, in-memory and
+        // object-store catalogs, local FileIO, upkeep.
+        .target(name: "IcebergCore", dependencies: ["Avro", "CSQLite", logging], swiftSettings: swiftSettings),
+        // IcebergCore's FileIO over S3: the adapter between the table format and the S3 client.
+        .target(name: "IcebergS3", dependencies: ["IcebergCore", "S3Reader"], swiftSettings: swiftSettings),
+        // What a run has read, versioned beside the table and committed in its snapshots.
+        .target(name: "Checkpoint", dependencies: ["IcebergCore", "Codecs"], swiftSettings: swiftSettings),
+        // Catalogs that several writers share: Iceberg REST and AWS Glue.
+        .target(name: "Catalogs", dependencies: ["IcebergCore", "IcebergS3", "S3Reader", logging], swiftSettings: swiftSettings),
+        // The pipeline: sources and layouts, parsing, writing, the checkpointed commit, upkeep.
         .target(
             name: "IcebergIngest",
-            dependencies: [
-                "IcebergCore", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Avro", "CZlib", "CZstd", "CSnappy",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Codecs", logging],
             swiftSettings: swiftSettings),
 
         // The example executable and the benchmarks.
         .executableTarget(
-            name: "IcebergIngestCLI",
-            dependencies: [
-                "IcebergIngest", "IcebergCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings),
+            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", argumentParser, logging], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: [
-                "IcebergIngest", "IcebergCore", "Parquet", "Avro", "S3Reader", "Checkpoint",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Avro", "S3Reader", "Checkpoint", argumentParser],
             swiftSettings: swiftSettings),
 
         // Shared by the test targets only: fixtures, the Python tools, the S3 endpoint.
-        .target(name: "TestSupport", dependencies: ["S3Reader"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["IcebergCore", "S3Reader"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "COpenSSL", "CZstd", "CSnappy", "CZlib", "CSQLite", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "IcebergS3", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "IcebergIngest", "IcebergS3", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IcebergIngestTests", dependencies: ["IcebergIngest", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

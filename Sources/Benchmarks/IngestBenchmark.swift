@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IcebergCore
 import IcebergIngest
+import IcebergS3
 import S3Reader
 
 /// `iceberg-bench ingest`: the whole job on the local S3 server, side by side with PyIceberg on the same

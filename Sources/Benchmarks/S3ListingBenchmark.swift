@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IcebergIngest
 import S3Reader
 
 /// `iceberg-bench s3-listing`: discovery of N objects over 720 hourly prefixes on an S3 endpoint (the

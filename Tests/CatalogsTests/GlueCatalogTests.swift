@@ -1,6 +1,7 @@
 import Catalogs
 import Foundation
 import IcebergCore
+import IcebergS3
 import S3Reader
 import Testing
 import TestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import IcebergCore
+import IcebergS3
 import S3Reader
 import Testing
 import TestSupport

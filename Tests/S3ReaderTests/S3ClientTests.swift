@@ -1,5 +1,6 @@
 import Foundation
 import IcebergCore
+import IcebergS3
 import Testing
 import TestSupport
 

@@ -2,6 +2,7 @@ import Foundation
 import IcebergCore
 import Testing
 
+@testable import IcebergS3
 @testable import S3Reader
 
 /// How `S3FileIO.writeIfAbsent` reports S3's answers to `If-None-Match: *`, which catalogs turn into

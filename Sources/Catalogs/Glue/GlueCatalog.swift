@@ -1,6 +1,7 @@
 import Foundation
 import IcebergCore
 import Logging
+import IcebergS3
 import S3Reader
 
 /// Iceberg tables in the AWS Glue Data Catalog, readable by Athena, EMR, Spark's and PyIceberg's

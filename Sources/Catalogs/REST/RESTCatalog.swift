@@ -1,6 +1,7 @@
 import Foundation
 import IcebergCore
 import Logging
+import IcebergS3
 import S3Reader
 
 /// A catalog served over the [Iceberg REST catalog protocol](https://github.com/apache/iceberg/blob/main/open-api/rest-catalog-open-api.yaml):

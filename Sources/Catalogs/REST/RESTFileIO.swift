@@ -1,5 +1,6 @@
 import Foundation
 import IcebergCore
+import IcebergS3
 import S3Reader
 
 /// The FileIO of a REST catalog's tables: `s3://` (and `s3a://`, `s3n://`) locations through ``S3FileIO``,

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 
 /// The set of ingested objects inside the open window, held compactly: keys and ETags in byte arenas,
@@ -144,12 +145,7 @@ struct ObjectIndex: Sendable, Equatable {
     // MARK: Hashing
 
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a 64
-        var i = 0
-        while i < bytes.count {
-            h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01b3
-            i += 1
-        }
+        let h = FNV1a64.hash(bytes)
         return h ^ (h >> 29)
     }
 

@@ -1,3 +1,5 @@
+import Codecs
+
 /// One of `count` workers ingesting the same source into the same table. A shard owns a deterministic
 /// subset of the source's prefixes (by a stable hash of the prefix), keeps its own checkpoint, and commits
 /// on its own; commits of different shards only conflict at the catalog swap, where they retry.
@@ -23,8 +25,6 @@ public struct ShardID: Sendable, Hashable, Codable, CustomStringConvertible {
     /// over the prefix's UTF-8 bytes: stable across processes, machines and releases.
     public func owns(prefix: String) -> Bool {
         if count == 1 { return true }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in prefix.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return Int(h % UInt64(count)) == index
+        return Int(FNV1a64.hash(prefix) % UInt64(count)) == index
     }
 }

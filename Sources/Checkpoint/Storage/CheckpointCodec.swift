@@ -1,4 +1,4 @@
-import CZstd
+import Codecs
 import Foundation
 
 /// The checkpoint file format, version 1:
@@ -41,10 +41,8 @@ enum CheckpointCodec {
         append(formatVersion, to: &out)
         append(UInt32(headerBytes.count), to: &out)
         out += headerBytes
-        guard let context = ZSTD_createCCtx() else { throw CheckpointError(.io, "cannot allocate a zstd context") }
-        defer { ZSTD_freeCCtx(context) }
-        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, compressionLevel)
-        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        let context: Zstd.Compressor
+        do { context = try Zstd.Compressor(level: compressionLevel, checksum: true) } catch { throw CheckpointError(.io, error.message) }
         try index.keyBytes.withUnsafeBytes { try appendSection($0, context: context, to: &out) }
         try index.keyEnds.map(Int64.init).withUnsafeBytes { try appendSection($0, context: context, to: &out) }
         try index.etagBytes.withUnsafeBytes { try appendSection($0, context: context, to: &out) }
@@ -90,15 +88,16 @@ enum CheckpointCodec {
             }
             let frame = try take(Int(compressedLength))
             let count = Int(rawLength) / MemoryLayout<T>.size
-            let frameSize = frame.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+            let frameSize = frame.withUnsafeBytes { Zstd.frameContentSize($0) }
             guard frameSize == rawLength else { throw corrupt("section \(name) frame size disagrees with its header") }
             var values = [T](repeating: 0, count: count)
-            let written = values.withUnsafeMutableBytes { out in
-                frame.withUnsafeBytes { ZSTD_decompress(out.baseAddress, out.count, $0.baseAddress, $0.count) }
+            var failure: CodecError?
+            values.withUnsafeMutableBytes { out in
+                frame.withUnsafeBytes { src in
+                    do throws(CodecError) { try Zstd.decompress(src, into: out) } catch { failure = error }
+                }
             }
-            guard ZSTD_isError(written) == 0, written == Int(rawLength) else {
-                throw corrupt("section \(name) does not decompress (checksum or data damaged)")
-            }
+            if let failure { throw corrupt("section \(name) does not decompress (checksum or data damaged): \(failure.message)") }
             return values
         }
         let keyBytes = try section(UInt8.self, "keys")
@@ -129,18 +128,19 @@ enum CheckpointCodec {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
     }
 
-    private static func appendSection(_ raw: UnsafeRawBufferPointer, context: OpaquePointer, to out: inout [UInt8]) throws {
-        let bound = ZSTD_compressBound(raw.count)
+    private static func appendSection(_ raw: UnsafeRawBufferPointer, context: Zstd.Compressor, to out: inout [UInt8]) throws {
+        let bound = Zstd.compressBound(raw.count)
         let start = out.count
         append(UInt64(raw.count), to: &out)
         append(UInt64(0), to: &out)  // compressed length, patched below
         out.append(contentsOf: repeatElement(0, count: bound))
-        let written = out.withUnsafeMutableBytes { buffer in
-            ZSTD_compress2(context, buffer.baseAddress! + start + 16, bound, raw.baseAddress, raw.count)
+        let result = out.withUnsafeMutableBytes { buffer in
+            Result { () throws(CodecError) in
+                try context.compress(raw, into: UnsafeMutableRawBufferPointer(rebasing: buffer[(start + 16)..<(start + 16 + bound)]))
+            }
         }
-        guard ZSTD_isError(written) == 0 else {
-            throw CheckpointError(.io, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
-        }
+        let written: Int
+        do { written = try result.get() } catch { throw CheckpointError(.io, error.message) }
         out.removeSubrange((start + 16 + written)...)
         withUnsafeBytes(of: UInt64(written).littleEndian) { le in
             for i in 0..<8 { out[start + 8 + i] = le[i] }

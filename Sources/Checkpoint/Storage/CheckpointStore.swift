@@ -1,3 +1,4 @@
+import Codecs
 import IcebergCore
 
 /// Checkpoint files of one source shard, kept beside the table under its metadata location, and the
@@ -55,8 +56,7 @@ public struct CheckpointStore: Sendable {
 
     /// A file-name-safe, collision-resistant name for a source: its letters and digits (at most 40) and a hash.
     static func slug(_ source: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in source.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let h = FNV1a64.hash(source)
         let readable = String(source.map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(40))
         let hex = String(h, radix: 16)
         return readable + "-" + String(repeating: "0", count: 16 - hex.count) + hex

@@ -1,7 +1,7 @@
 /// Reads and writes the files of a table: metadata JSON, manifest lists, manifests, data files.
 ///
 /// Locations are URIs as stored in table metadata: `s3://bucket/key`, `file:///abs/path` or a plain
-/// absolute path. Implementations: ``LocalFileIO`` (local filesystem) and `S3FileIO` (module S3Reader).
+/// absolute path. Implementations: ``LocalFileIO`` (local filesystem) and `S3FileIO` (module IcebergS3).
 /// Every method is safe to call concurrently; blocking I/O never runs on Swift's cooperative pool.
 ///
 /// ```swift

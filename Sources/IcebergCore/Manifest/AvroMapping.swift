@@ -1,6 +1,5 @@
 import Avro
 import Foundation
-import Parquet
 
 /// Iceberg types and values in Avro (spec: "Avro" section of "Appendix A: Format-specific Requirements").
 enum AvroMapping {
@@ -26,9 +25,15 @@ enum AvroMapping {
         }
     }
 
-    /// The fewest bytes that hold any unscaled value of `precision` digits (spec: decimals as fixed), as
-    /// Parquet sizes them.
-    static func decimalBytes(precision: Int) -> Int { ParquetValueType.decimalBytes(precision: precision) }
+    /// The fewest bytes that hold any unscaled value of `precision` digits, as the spec stores decimals in
+    /// Avro (`fixed`, "the minimum number of bytes for the given precision"): the smallest `n` with
+    /// 10^precision <= 2^(8n-1). 10^p is never a power of two, so comparing logarithms is exact enough.
+    static func decimalBytes(precision: Int) -> Int {
+        let bits = Double(max(precision, 0)) * 3.321928094887362  // log2(10)
+        var bytes = 1
+        while bits > Double(8 * bytes - 1) { bytes += 1 }
+        return bytes
+    }
 
     static func avroValue(_ literal: Literal?, type: PrimitiveType) -> AvroValue {
         guard let literal else { return .null }

@@ -3,6 +3,7 @@ import Checkpoint
 import Foundation
 import IcebergCore
 import Logging
+import IcebergS3
 import S3Reader
 
 /// A whole job as a configuration file describes it: where the input is, which catalog and table, the

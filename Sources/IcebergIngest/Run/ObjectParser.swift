@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import IcebergCore
 
@@ -88,12 +89,14 @@ final class ObjectParser: @unchecked Sendable {
             parquetBytes! += chunk
             return
         }
-        if decompressor == nil {
-            let format = CompressionFormat.detect(prefix: Array(chunk.prefix(64)))
-            compression = format
-            decompressor = try format.makeDecompressor(source: object.location)
+        try decompressing {
+            if decompressor == nil {
+                let format = CompressionFormat.detect(prefix: Array(chunk.prefix(64)))
+                compression = format
+                decompressor = try format.makeDecompressor(source: object.location)
+            }
+            try decompressor!.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
         }
-        try decompressor!.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
     }
 
     /// Ends the object: flushes the decompressor and the last (possibly unterminated) record.
@@ -115,10 +118,19 @@ final class ObjectParser: @unchecked Sendable {
             return
         }
         if decompressor != nil {
-            try decompressor!.finish { piece in try consume(piece, isFinal: false) }
+            try decompressing { try decompressor!.finish { piece in try consume(piece, isFinal: false) } }
         }
         try consume([][...], isFinal: true)
         try flushBatch()
+    }
+
+    /// Runs `body`, reporting damaged compressed input as ``IngestError/Code/corruptCompressedInput``.
+    private func decompressing(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as CodecError {
+            throw IngestError(.corruptCompressedInput, error.message, cause: error)
+        }
     }
 
     private func consume(_ piece: ArraySlice<UInt8>, isFinal: Bool) throws {

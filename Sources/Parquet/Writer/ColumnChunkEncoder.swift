@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 
 /// The encoded chunk of one column in one row group, and what its metadata and Iceberg metrics need.
@@ -355,8 +356,9 @@ enum ByteArrayDictionary {
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<count {
                         let s = Int(o[i]), e = Int(o[i + 1])
-                        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-                        for p in s..<e { h = (h ^ UInt64(data[p])) &* 0x0000_0100_0000_01b3 }
+                        var fnv = FNV1a64()
+                        for p in s..<e { fnv.combine(data[p]) }
+                        var h = fnv.value
                         h ^= h >> 32
                         var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
                         var found: UInt32?

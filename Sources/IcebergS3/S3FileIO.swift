@@ -1,4 +1,5 @@
 import IcebergCore
+import S3Reader
 
 /// IcebergCore's ``FileIO`` over S3, for locations `s3://bucket/key` (also `s3a://`, `s3n://`).
 /// ``writeIfAbsent(_:bytes:)`` is a PUT with `If-None-Match: *`: exactly one of racing writers succeeds.

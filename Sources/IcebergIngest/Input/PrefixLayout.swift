@@ -38,7 +38,7 @@ public struct PrefixLayout: Sendable, Equatable {
                 case "dd": token = .day
                 case "HH": token = .hour
                 case "mm": token = .minute
-                case let other: throw S3Error(code: "InvalidLayout", message: "unknown token {\(other)} in prefix pattern '\(pattern)'")
+                case let other: throw IngestError(.invalidConfiguration, "unknown token {\(other)} in prefix pattern '\(pattern)'")
                 }
                 tokens.append(token)
                 rest = rest[rest.index(after: close)...]
@@ -52,7 +52,7 @@ public struct PrefixLayout: Sendable, Equatable {
             switch t { case .year: 0; case .month: 1; case .day: 2; case .hour: 3; case .minute: 4; case .literal: nil }
         })
         guard present.contains(0), present == Set(0..<present.count) else {
-            throw S3Error(code: "InvalidLayout", message: "prefix pattern '\(pattern)' must have {yyyy} and no finer token without the coarser ones")
+            throw IngestError(.invalidConfiguration, "prefix pattern '\(pattern)' must have {yyyy} and no finer token without the coarser ones")
         }
         self.tokens = tokens
         self.name = name ?? pattern

@@ -1,9 +1,8 @@
-import CSnappy
 
 /// Snappy's framing format (github.com/google/snappy framing_format.txt): a stream identifier chunk, then
 /// compressed (type 0x00) and uncompressed (0x01) chunks, each carrying the masked CRC-32C of its
 /// uncompressed bytes, which is checked. Skippable chunks (0x80-0xfe) are skipped.
-struct SnappyFramedDecompressor: StreamingDecompressor {
+package struct SnappyFramedStream: StreamingDecompressor {
     static let streamIdentifier: [UInt8] = [0xff, 0x06, 0x00, 0x00] + Array("sNaPpY".utf8)
     /// The framing format bounds a chunk's uncompressed data to 65,536 bytes.
     static let maxUncompressedChunk = 65_536
@@ -13,9 +12,9 @@ struct SnappyFramedDecompressor: StreamingDecompressor {
     private var consumed = 0  // compressed bytes before `pending`, for error messages
     private var sawIdentifier = false
 
-    init(source: String) { self.source = source }
+    package init(source: String) { self.source = source }
 
-    mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
         pending.append(contentsOf: bytes)
         var offset = 0
         while pending.count - offset >= 4 {
@@ -30,10 +29,9 @@ struct SnappyFramedDecompressor: StreamingDecompressor {
         consumed += offset
     }
 
-    mutating func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package mutating func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
         if !pending.isEmpty {
-            throw IngestError(
-                .corruptCompressedInput,
+            throw CodecError(
                 "\(source): snappy framed stream is truncated: \(pending.count) bytes of an unfinished chunk at byte \(consumed)")
         }
     }
@@ -41,8 +39,8 @@ struct SnappyFramedDecompressor: StreamingDecompressor {
     private mutating func decodeChunk(
         type: UInt8, body: Range<Int>, at position: Int, emit: (ArraySlice<UInt8>) throws -> Void
     ) throws {
-        func fail(_ why: String) -> IngestError {
-            IngestError(.corruptCompressedInput, "\(source): snappy framed chunk at byte \(position): \(why)")
+        func fail(_ why: String) -> CodecError {
+            CodecError("\(source): snappy framed chunk at byte \(position): \(why)")
         }
         if !sawIdentifier {
             guard type == 0xff else { throw fail("stream does not start with the sNaPpY identifier") }
@@ -60,14 +58,14 @@ struct SnappyFramedDecompressor: StreamingDecompressor {
             if type == 0x01 {
                 plain = Array(pending[data])
             } else {
-                plain = try pending.withUnsafeBytes { raw in
-                    try SnappyBlock.decompress(
-                        UnsafeRawBufferPointer(rebasing: raw[data]), limit: Self.maxUncompressedChunk,
-                        onError: { fail($0) })
+                do {
+                    plain = try Snappy.decompress(pending[data], limit: Self.maxUncompressedChunk)
+                } catch {
+                    throw fail(error.message)
                 }
             }
             guard plain.count <= Self.maxUncompressedChunk else { throw fail("chunk over 65,536 bytes") }
-            let actual = plain.withUnsafeBytes { CRC32C.masked($0) }
+            let actual = plain.withUnsafeBytes { Checksum.maskedCRC32C($0) }
             guard actual == expected else { throw fail("CRC-32C mismatch (stored \(expected), computed \(actual))") }
             if !plain.isEmpty { try emit(plain[...]) }
         case 0x02...0x7f:
@@ -75,26 +73,5 @@ struct SnappyFramedDecompressor: StreamingDecompressor {
         default:
             break  // 0x80...0xfe: skippable (padding and reserved)
         }
-    }
-}
-
-/// One raw snappy block, decompressed with a bound on its declared size.
-enum SnappyBlock {
-    static func decompress(
-        _ block: UnsafeRawBufferPointer, limit: Int, onError: (String) -> IngestError
-    ) throws -> [UInt8] {
-        let input = block.bindMemory(to: CChar.self)
-        var length = 0
-        guard let base = input.baseAddress, snappy_uncompressed_length(base, input.count, &length) == SNAPPY_OK else {
-            throw onError("snappy block header is invalid")
-        }
-        guard length <= limit else { throw onError("snappy block declares \(length) bytes, over the limit of \(limit)") }
-        var output = [UInt8](repeating: 0, count: max(length, 1))
-        let status = output.withUnsafeMutableBytes { out in
-            snappy_uncompress(base, input.count, out.baseAddress!.assumingMemoryBound(to: CChar.self), &length)
-        }
-        guard status == SNAPPY_OK else { throw onError("snappy block does not decompress") }
-        output.removeSubrange(length...)
-        return output
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
+@testable import IcebergIngest
 @testable import S3Reader
 
 @Suite struct PrefixPlannerTests {
@@ -20,9 +21,9 @@ import TestSupport
         #expect(PrefixLayout.firehose.hour(ofKey: "2024/02/29/23/leap.gz") == PrefixLayout.hour(of: Date(timeIntervalSince1970: 1_709_247_600)))
         #expect(PrefixLayout.firehose.hour(ofKey: "manifest.json") == nil)
         #expect(PrefixLayout.firehose.hour(ofKey: "2026/13/01/00/x") == nil)
-        #expect(throws: S3Error.self) { try PrefixLayout(pattern: "{MM}/{dd}/") }
-        #expect(throws: S3Error.self) { try PrefixLayout(pattern: "{yyyy}/{HH}/") }
-        #expect(throws: S3Error.self) { try PrefixLayout(pattern: "{yyyy}/{ss}/") }
+        #expect(throws: IngestError.self) { try PrefixLayout(pattern: "{MM}/{dd}/") }
+        #expect(throws: IngestError.self) { try PrefixLayout(pattern: "{yyyy}/{HH}/") }
+        #expect(throws: IngestError.self) { try PrefixLayout(pattern: "{yyyy}/{ss}/") }
         let planner = PrefixPlanner(client: S3Client(configuration: S3Configuration(region: "us-east-1"), credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "a", secretAccessKey: "b"))), bucket: "b", root: "raw/", layout: .daily)
         #expect(planner.candidatePrefixes(from: Self.hour - 30, to: Self.hour) == ["raw/dt=2026-05-28/", "raw/dt=2026-05-29/"])
     }

@@ -4,7 +4,7 @@
 /// let format = CompressionFormat.detect(prefix: firstBytes)   // .gzip for Firehose's .gz objects
 /// var decompressor = try format.makeDecompressor(source: "s3://raw/events/2026/11/24/10/part.gz")
 /// ```
-public enum CompressionFormat: String, Sendable, CaseIterable, Codable {
+package enum CompressionFormat: String, Sendable, CaseIterable, Codable {
     /// Not compressed.
     case none
     /// gzip (RFC 1952), possibly several concatenated members, as `cat a.gz b.gz` or Firehose produce.
@@ -19,29 +19,30 @@ public enum CompressionFormat: String, Sendable, CaseIterable, Codable {
 
     /// The format whose magic bytes start `prefix` (give at least the first 16 bytes). Hadoop snappy has no
     /// magic: it is recognised when the first block's lengths are plausible and the block decodes as snappy.
-    public static func detect(prefix: [UInt8]) -> CompressionFormat {
+    package static func detect(prefix: [UInt8]) -> CompressionFormat {
         if prefix.starts(with: [0x1f, 0x8b]) { return .gzip }
         if prefix.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
-        if prefix.starts(with: SnappyFramedDecompressor.streamIdentifier) { return .snappyFramed }
-        if HadoopSnappyDecompressor.looksLikeHadoopSnappy(prefix) { return .snappyHadoop }
+        if prefix.starts(with: SnappyFramedStream.streamIdentifier) { return .snappyFramed }
+        if HadoopSnappyStream.looksLikeHadoopSnappy(prefix) { return .snappyHadoop }
         return .none
     }
 
     /// A fresh streaming decompressor for this format. `source` names the object in errors.
-    public func makeDecompressor(source: String) throws -> any StreamingDecompressor {
+    package func makeDecompressor(source: String) throws(CodecError) -> any StreamingDecompressor {
         switch self {
-        case .none: PassthroughDecompressor()
-        case .gzip: try GzipDecompressor(source: source)
-        case .zstd: try ZstdDecompressor(source: source)
-        case .snappyFramed: SnappyFramedDecompressor(source: source)
-        case .snappyHadoop: HadoopSnappyDecompressor(source: source)
+        case .none: PassthroughStream()
+        case .gzip: try GzipStream(source: source)
+        case .zstd: try ZstdStream(source: source)
+        case .snappyFramed: SnappyFramedStream(source: source)
+        case .snappyHadoop: HadoopSnappyStream(source: source)
         }
     }
 }
 
 /// Decompresses a stream fed in chunks of any size, handing out decompressed chunks as they are ready.
-/// Memory stays bounded by the chunk sizes, whatever the object's size.
-public protocol StreamingDecompressor {
+/// Memory stays bounded by the chunk sizes, whatever the object's size. Damaged input throws ``CodecError``
+/// naming the source and the compressed byte offset.
+package protocol StreamingDecompressor {
     /// Feeds the next compressed bytes; `emit` receives decompressed bytes (possibly several times).
     mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws
     /// Declares the end of input; throws when the stream was truncated.
@@ -50,7 +51,7 @@ public protocol StreamingDecompressor {
 
 extension StreamingDecompressor {
     /// Decompresses a whole buffer at once.
-    public mutating func decompressAll(_ bytes: [UInt8]) throws -> [UInt8] {
+    package mutating func decompressAll(_ bytes: [UInt8]) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 4)
         try feed(bytes[...]) { out.append(contentsOf: $0) }
@@ -60,9 +61,10 @@ extension StreamingDecompressor {
 }
 
 /// The identity "decompressor" for uncompressed input.
-struct PassthroughDecompressor: StreamingDecompressor {
-    mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
+package struct PassthroughStream: StreamingDecompressor {
+    package init() {}
+    package mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
         if !bytes.isEmpty { try emit(bytes) }
     }
-    mutating func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {}
+    package mutating func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {}
 }

@@ -2,7 +2,7 @@ import CZlib
 
 /// Streaming gzip decompression over zlib, including concatenated members (each member is decoded in turn).
 /// A class because it owns a `z_stream`, which must not move while zlib holds pointers into it.
-final class GzipDecompressor: StreamingDecompressor {
+package final class GzipStream: StreamingDecompressor {
     private var stream = z_stream()
     private let source: String
     private var output = [UInt8](repeating: 0, count: 256 * 1024)
@@ -10,18 +10,18 @@ final class GzipDecompressor: StreamingDecompressor {
     private var atMemberBoundary = true
     private var consumedAny = false
 
-    init(source: String) throws {
+    package init(source: String) throws(CodecError) {
         self.source = source
         // 15 + 16: gzip framing only (zlib-wrapped or raw deflate is not what .gz objects hold).
         let rc = czlib_inflate_init2(&stream, 15 + 16)
         guard rc == Z_OK else {
-            throw IngestError(.corruptCompressedInput, "\(source): zlib inflateInit2 failed (\(rc))")
+            throw CodecError("\(source): zlib inflateInit2 failed (\(rc))")
         }
     }
 
     deinit { inflateEnd(&stream) }
 
-    func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
         guard !bytes.isEmpty else { return }
         consumedAny = true
         var input = Array(bytes)
@@ -50,17 +50,16 @@ final class GzipDecompressor: StreamingDecompressor {
                 atMemberBoundary = true
             default:
                 let detail = stream.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
-                throw IngestError(
-                    .corruptCompressedInput,
+                throw CodecError(
                     "\(source): gzip stream is corrupt near compressed byte \(stream.total_in): \(detail)")
             }
         }
         input.removeAll()
     }
 
-    func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
         if consumedAny && !atMemberBoundary {
-            throw IngestError(.corruptCompressedInput, "\(source): gzip stream is truncated (no end of member)")
+            throw CodecError("\(source): gzip stream is truncated (no end of member)")
         }
     }
 }

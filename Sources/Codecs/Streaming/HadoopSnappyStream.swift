@@ -1,9 +1,8 @@
-import CSnappy
 
 /// Hadoop's snappy block stream (Hadoop's BlockCompressorStream with SnappyCodec): blocks of a big-endian
 /// 4-byte uncompressed length followed by one or more (big-endian 4-byte compressed length, snappy block)
 /// pairs whose decompressed sizes add up to it. No checksums; lengths are checked.
-struct HadoopSnappyDecompressor: StreamingDecompressor {
+package struct HadoopSnappyStream: StreamingDecompressor {
     /// Hadoop's default buffer is 256 KiB; writers rarely exceed a few MiB per block.
     static let maxBlock = 64 * 1024 * 1024
 
@@ -13,7 +12,7 @@ struct HadoopSnappyDecompressor: StreamingDecompressor {
     /// Uncompressed bytes still owed by the current block; nil between blocks.
     private var remainingInBlock: Int?
 
-    init(source: String) { self.source = source }
+    package init(source: String) { self.source = source }
 
     static func readBE32(_ bytes: [UInt8], _ offset: Int) -> Int {
         Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
@@ -24,7 +23,7 @@ struct HadoopSnappyDecompressor: StreamingDecompressor {
     static func looksLikeHadoopSnappy(_ prefix: [UInt8]) -> Bool {
         guard prefix.count >= 9 else { return false }
         let total = readBE32(prefix, 0), chunk = readBE32(prefix, 4)
-        guard total > 0, total <= maxBlock, chunk > 0, chunk <= snappy_max_compressed_length(total) else { return false }
+        guard total > 0, total <= maxBlock, chunk > 0, chunk <= Snappy.maxCompressedLength(total) else { return false }
         // The snappy block starts with its uncompressed length as a varint: it must fit in the block.
         var value = 0, shift = 0, index = 8
         while index < prefix.count && shift <= 28 {
@@ -36,7 +35,7 @@ struct HadoopSnappyDecompressor: StreamingDecompressor {
         return false
     }
 
-    mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
         pending.append(contentsOf: bytes)
         var offset = 0
         while true {
@@ -50,15 +49,17 @@ struct HadoopSnappyDecompressor: StreamingDecompressor {
             if remainingInBlock == 0 { remainingInBlock = nil; continue }
             guard pending.count - offset >= 4 else { break }
             let chunkLength = Self.readBE32(pending, offset)
-            guard chunkLength <= snappy_max_compressed_length(Self.maxBlock) else {
+            guard chunkLength <= Snappy.maxCompressedLength(Self.maxBlock) else {
                 throw fail("chunk declares \(chunkLength) compressed bytes", at: consumed + offset)
             }
             guard pending.count - offset - 4 >= chunkLength else { break }
             let position = consumed + offset
-            let plain = try pending.withUnsafeBytes { raw in
-                try SnappyBlock.decompress(
-                    UnsafeRawBufferPointer(rebasing: raw[offset + 4..<offset + 4 + chunkLength]),
-                    limit: remainingInBlock!, onError: { fail($0, at: position) })
+            let limit = remainingInBlock!
+            let plain: [UInt8]
+            do {
+                plain = try Snappy.decompress(pending[offset + 4..<offset + 4 + chunkLength], limit: limit)
+            } catch {
+                throw fail(error.message, at: position)
             }
             remainingInBlock! -= plain.count
             offset += 4 + chunkLength
@@ -68,13 +69,13 @@ struct HadoopSnappyDecompressor: StreamingDecompressor {
         consumed += offset
     }
 
-    mutating func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package mutating func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
         if !pending.isEmpty || (remainingInBlock ?? 0) > 0 {
             throw fail("stream is truncated", at: consumed)
         }
     }
 
-    private func fail(_ why: String, at position: Int) -> IngestError {
-        IngestError(.corruptCompressedInput, "\(source): Hadoop snappy stream at byte \(position): \(why)")
+    private func fail(_ why: String, at position: Int) -> CodecError {
+        CodecError("\(source): Hadoop snappy stream at byte \(position): \(why)")
     }
 }

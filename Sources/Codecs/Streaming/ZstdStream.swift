@@ -2,17 +2,17 @@ import CZstd
 
 /// Streaming Zstandard decompression; consecutive frames are decoded in turn.
 /// A class because it owns a `ZSTD_DStream`.
-final class ZstdDecompressor: StreamingDecompressor {
+package final class ZstdStream: StreamingDecompressor {
     private let stream: OpaquePointer
     private let source: String
     private var output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
     /// zstd's hint after the last call: 0 when a frame has just ended.
     private var lastHint = 0
 
-    init(source: String) throws {
+    package init(source: String) throws(CodecError) {
         self.source = source
         guard let stream = ZSTD_createDStream() else {
-            throw IngestError(.corruptCompressedInput, "\(source): cannot allocate a zstd stream")
+            throw CodecError("\(source): cannot allocate a zstd stream")
         }
         self.stream = stream
         ZSTD_initDStream(stream)
@@ -20,7 +20,7 @@ final class ZstdDecompressor: StreamingDecompressor {
 
     deinit { ZSTD_freeDStream(stream) }
 
-    func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package func feed(_ bytes: ArraySlice<UInt8>, emit: (ArraySlice<UInt8>) throws -> Void) throws {
         try bytes.withUnsafeBytes { inRaw in
             var input = ZSTD_inBuffer(src: inRaw.baseAddress, size: inRaw.count, pos: 0)
             // Go on while input remains or the output came back full (zstd may hold more output).
@@ -33,8 +33,7 @@ final class ZstdDecompressor: StreamingDecompressor {
                 }
                 produced = out.pos
                 if ZSTD_isError(hint) != 0 {
-                    throw IngestError(
-                        .corruptCompressedInput,
+                    throw CodecError(
                         "\(source): zstd stream is corrupt: \(String(cString: ZSTD_getErrorName(hint)))")
                 }
                 lastHint = hint
@@ -43,10 +42,10 @@ final class ZstdDecompressor: StreamingDecompressor {
         }
     }
 
-    func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
+    package func finish(emit: (ArraySlice<UInt8>) throws -> Void) throws {
         // feed drained every output; a hint of 0 means the last frame ended exactly here.
         if lastHint != 0 {
-            throw IngestError(.corruptCompressedInput, "\(source): zstd stream is truncated (frame not finished)")
+            throw CodecError("\(source): zstd stream is truncated (frame not finished)")
         }
     }
 }

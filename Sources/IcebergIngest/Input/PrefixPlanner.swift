@@ -1,4 +1,5 @@
 import Foundation
+import S3Reader
 
 /// Finds the objects a run must consider: it lists only the partitions that can hold new objects (from the
 /// first open hour, i.e. the watermark minus the late-arrival window, up to now), several at once, and
