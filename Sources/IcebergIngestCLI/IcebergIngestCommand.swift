@@ -18,6 +18,25 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         version: IcebergIngestVersion.current,
         subcommands: [Run.self, Plan.self, Status.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
         defaultSubcommand: Demo.self)
+
+    /// ArgumentParser's entry point, after installing the crash tests' fail-point handler: a process whose
+    /// `ICEBERG_INGEST_FAIL_POINT` names a point stops dead there, as a crash would.
+    static func main() async {
+        FailPoint.install { name in
+            FileHandle.standardError.write(Data("iceberg-ingest: fail point '\(name)' reached, exiting\n".utf8))
+            Foundation.exit(FailPoint.exitCode)
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit codes scripts can rely on.

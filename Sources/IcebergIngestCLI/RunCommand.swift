@@ -90,10 +90,7 @@ extension IcebergIngestCommand {
             do {
                 let plan = try await job.job().ingestor(logger: job.logger()).plan()
                 if json {
-                    let objects: [String] = plan.toRead.map { "{\"key\":\(Self.quote($0.key)),\"size\":\($0.size),\"hour\":\($0.hour)}" }
-                    print(
-                        "{\"prefixes_listed\":\(plan.listedPrefixes.count),\"objects_listed\":\(plan.objectsListed),\"already_ingested\":\(plan.alreadyIngested),"
-                            + "\"changed\":\(plan.changed.count),\"unmatched\":\(plan.unmatchedKeys.count),\"to_read\":[\(objects.joined(separator: ","))]}")
+                    print(plan.jsonLine)
                 } else {
                     print("\(plan.listedPrefixes.count) prefixes listed, \(plan.objectsListed) objects: \(plan.toRead.count) to read (\(plan.toRead.reduce(0) { $0 + $1.size }) bytes), \(plan.alreadyIngested) already ingested, \(plan.changed.count) changed, \(plan.unmatchedKeys.count) not in the layout")
                     for object in plan.toRead { print("  \(object.location)  \(object.size) bytes") }
@@ -101,10 +98,6 @@ extension IcebergIngestCommand {
             } catch {
                 throw ExitCodes.report(error)
             }
-        }
-
-        static func quote(_ s: String) -> String {
-            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
     }
 

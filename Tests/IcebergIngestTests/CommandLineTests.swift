@@ -37,7 +37,7 @@ import TestSupport
         let plan = try TestProcesses.run(executable, arguments: ["plan", "--config", configPath, "--json"])
         #expect(plan.status == 0, "\(plan.stderr)")
         let planned = try JSONValue.parse(plan.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        if case .array(let objects)? = planned["to_read"] { #expect(objects.count == 4) } else { Issue.record("plan printed \(plan.stdout)") }
+        if case .array(let objects)? = planned["toRead"] { #expect(objects.count == 4) } else { Issue.record("plan printed \(plan.stdout)") }
 
         let run = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
         #expect(run.status == 0, "\(run.stderr)")

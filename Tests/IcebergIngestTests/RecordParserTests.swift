@@ -13,12 +13,20 @@ import Testing
     static func parseJSON(
         _ text: String, schema: Schema = schema, chunk: Int = Int.max, options: ConversionOptions = ConversionOptions()
     ) throws -> (RecordBatch, [BadRecord], ParseCounts) {
+        let (batch, bad, counts, _) = try parseJSONWithDrift(text, schema: schema, chunk: chunk, options: options)
+        return (batch, bad, counts)
+    }
+
+    /// ``parseJSON(_:schema:chunk:options:)`` with the parser's drift tracker.
+    static func parseJSONWithDrift(
+        _ text: String, schema: Schema = schema, chunk: Int = Int.max, options: ConversionOptions = ConversionOptions()
+    ) throws -> (RecordBatch, [BadRecord], ParseCounts, DriftTracker) {
         let layout = try ColumnLayout(schema: schema)
         var parser = JSONRecordParser(layout: layout, options: options, source: "in.json")
         var batch = RecordBatch(layout: layout)
         var bad: [BadRecord] = []
         try feed(text, chunk: chunk) { buffer, isFinal in try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0) } }
-        return (batch, bad, parser.counts)
+        return (batch, bad, parser.counts, parser.drift)
     }
 
     /// Feeds `text` in chunks of `chunk` bytes to `parse`, carrying what it leaves for the next call, the way
@@ -50,7 +58,7 @@ import Testing
             {"id": 4, "t": 1764000000123456, "extra": {"x": [1, 2]}}
             {"id": 5, "t": "2026-11-24T11:15:30.5+01:00"}
             """
-        let (batch, bad, counts) = try Self.parseJSON(text)
+        let (batch, bad, counts, drift) = try Self.parseJSONWithDrift(text)
         #expect(bad.isEmpty)
         #expect(batch.rowCount == 5)
         #expect(Self.column(batch, 0) == ["1", "2", "3", "4", "5"])
@@ -68,7 +76,7 @@ import Testing
         #expect(Self.column(batch, 7).prefix(2) == ["7", "-8"])
         #expect(Self.column(batch, 8).first == "123e4567-e89b-12d3-a456-426614174000")
         #expect(counts.rows == 5)
-        #expect(counts.unknownFields == ["extra": 1])
+        #expect(drift.unknownFields == ["extra": 1])
     }
 
     @Test func badRecordsNameTheLineOffsetFieldAndValue() throws {
@@ -161,7 +169,7 @@ import Testing
             #expect(bad.count == 1)
             #expect(bad.first?.line == 5 && bad.first?.field == "id")
             // Only cells with something in them count as drift (one 'x').
-            #expect(parser.counts.unknownFields == ["extra": 1])
+            #expect(parser.drift.unknownFields == ["extra": 1])
             #expect(parser.counts.headerLines == 1)
         }
     }

@@ -87,6 +87,9 @@ public struct IngestConfiguration: Sendable {
     public var readChunkBytes = 8 << 20
     /// Rows parsed before they are handed to the writers.
     public var batchRows = 65_536
+    /// The longest record accepted (decompressed bytes): input still without a record end past this stops
+    /// the run naming the object, so that input without record ends cannot grow memory without bound.
+    public var maxRecordBytes = 64 << 20
     /// Input objects read at the same time (each is parsed in turn; the next ones are fetched meanwhile).
     public var prefetchObjects = 2
     /// Data files uploaded at the same time.
@@ -98,8 +101,8 @@ public struct IngestConfiguration: Sendable {
     }
 
     func validate() throws {
-        guard commitEveryObjects > 0, commitEveryBytes > 0, targetFileSizeBytes > 0, readChunkBytes >= 1024, batchRows > 0 else {
-            throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size and batch rows must be positive")
+        guard commitEveryObjects > 0, commitEveryBytes > 0, targetFileSizeBytes > 0, readChunkBytes >= 1024, batchRows > 0, maxRecordBytes > 0 else {
+            throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size, batch rows and the record size limit must be positive")
         }
         guard lateArrivalHours >= 0 else { throw IngestError(.invalidConfiguration, "late-arrival window must not be negative") }
     }

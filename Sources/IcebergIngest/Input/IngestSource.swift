@@ -3,7 +3,7 @@ import Foundation
 import S3Reader
 
 /// An input object found by a source's listing.
-public struct SourceObject: Sendable, Equatable {
+public struct SourceObject: Sendable, Equatable, Codable {
     /// The key the checkpoint records: the object key for S3, the path below the root for a folder.
     public var key: String
     /// Where the object is, for messages: `s3://bucket/key` or a local path.

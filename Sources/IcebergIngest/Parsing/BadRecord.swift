@@ -1,5 +1,23 @@
+import IcebergCore
+
 /// A record that could not be parsed or does not fit the schema, with where it is.
 public struct BadRecord: Sendable, Equatable {
+    /// What was wrong with a record.
+    public enum Kind: Sendable, Equatable {
+        /// Not a record of the format: not valid JSON or CSV, a key twice, a cell count unlike the header's,
+        /// text that is not UTF-8, input that ends inside the record.
+        case malformed
+        /// A value that does not fit its column's type. `widening` is a wider type of the column that would
+        /// hold it (int to long, float to double, more decimal digits), when there is one.
+        case typeMismatch(widening: PrimitiveType?)
+        /// A required field is missing, null or empty.
+        case missingRequired
+        /// A field the table's schema lacks (a bad record only under the drift policy `fail`, which stops the run).
+        case unknownField
+    }
+
+    /// What was wrong.
+    public var kind: Kind
     /// The object or file it came from.
     public var source: String
     /// 1-based line where the record starts (in the decompressed input).
@@ -16,7 +34,8 @@ public struct BadRecord: Sendable, Equatable {
     /// under the drift policy `add-columns` the table widens and the record is parsed again, so it is not bad.
     package var needsWidening = false
 
-    public init(source: String, line: Int, byteOffset: Int64, field: String?, reason: String, raw: [UInt8]) {
+    public init(kind: Kind, source: String, line: Int, byteOffset: Int64, field: String?, reason: String, raw: [UInt8]) {
+        self.kind = kind
         self.source = source
         self.line = line
         self.byteOffset = byteOffset
@@ -52,26 +71,35 @@ package struct InputPosition: Sendable, Equatable {
 }
 
 /// What a parser counted in one input.
-public struct ParseCounts: Sendable, Equatable {
+package struct ParseCounts: Sendable, Equatable {
     /// Records that became rows.
-    public var rows = 0
+    package var rows = 0
     /// Records that were bad (failed, skipped or dead-lettered).
-    public var badRecords = 0
+    package var badRecords = 0
     /// Lines in the decompressed input (a last line without a newline counts), so that every input line
     /// is accounted for: for line-delimited input, lines = rows + bad records + header + blank lines.
-    public var lines = 0
+    package var lines = 0
     /// Header lines (CSV).
-    public var headerLines = 0
-    /// Keys found in the input that the schema does not have, with how often (drift).
-    public var unknownFields: [String: Int] = [:]
+    package var headerLines = 0
 
-    public init() {}
+    package init() {}
+}
 
-    mutating func add(_ other: ParseCounts) {
-        rows += other.rows
-        badRecords += other.badRecords
-        lines += other.lines
-        headerLines += other.headerLines
-        for (k, v) in other.unknownFields { unknownFields[k, default: 0] += v }
+/// Where a parser found a record's first problem: what, in which field, at which index of the buffer.
+package struct RecordProblem {
+    package var kind: BadRecord.Kind
+    package var field: String?
+    package var reason: String
+    package var at: Int
+
+    package init(_ kind: BadRecord.Kind, field: String?, _ reason: String, at: Int) {
+        self.kind = kind
+        self.field = field
+        self.reason = reason
+        self.at = at
+    }
+
+    package init(_ failure: ConversionFailure, field: String, at: Int) {
+        self.init(failure.kind, field: field, failure.reason, at: at)
     }
 }

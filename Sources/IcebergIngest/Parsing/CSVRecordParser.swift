@@ -10,205 +10,88 @@ import IcebergCore
 /// a wider type.
 ///
 /// ```swift
-/// var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "a.csv", delimiter: UInt8(ascii: ";"))
+/// var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "a.csv", delimiter: UInt8(ascii: ";"), drift: .ignore)
 /// let used = try parser.parse(buffer, isFinal: true, into: &batch) { throw IngestError(.badRecord, $0.description) }
 /// ```
-package struct CSVRecordParser {
+package struct CSVRecordParser: RecordParser {
     package let layout: ColumnLayout
     package let options: ConversionOptions
     package let source: String
     package let delimiter: UInt8
     package private(set) var position = InputPosition()
     package private(set) var counts = ParseCounts()
-    /// For each CSV column, the schema field it fills (nil: not in the schema).
+    package private(set) var drift: DriftTracker
+    /// For each CSV column, the schema field it fills (nil: not in the schema); nil before the header.
     private var columns: [Int?]?
     private var header: [String] = []
-    private var cells: [(start: Int, end: Int, quoted: Bool, escaped: Bool)] = []
+    private var cells: [Cell] = []
     private var scratch: [UInt8] = []
-    /// What to do with columns the schema lacks (see ``setDrift(_:)``).
-    package private(set) var drift: DriftPolicy = .ignore
-    /// A sample value of each unknown column, to type the new column.
-    package private(set) var samples: [String: JSONValue] = [:]
-    /// Columns whose values need a wider type.
-    package private(set) var widenings: [String: PrimitiveType] = [:]
-    /// Where each unknown column was seen (the header line).
-    package private(set) var unknownFieldExamples: [String: String] = [:]
-    /// `rescue`: the `_rescued_data` field and the current record's rescued members.
-    private var rescueField: Int?
-    private var rescued: [UInt8] = []
 
-    package init(layout: ColumnLayout, options: ConversionOptions, source: String, delimiter: UInt8 = UInt8(ascii: ",")) {
+    /// One cell of a record: its text's range in the buffer, whether it was quoted, and whether it holds `""`.
+    private struct Cell {
+        var start: Int
+        var end: Int
+        var quoted: Bool
+        var escaped: Bool
+        var isEmpty: Bool { start == end }
+    }
+
+    /// One record split into ``cells``: where the next record starts, how many line breaks its quoted
+    /// cells hold, and why it is not valid CSV, if it is not.
+    private struct Split {
+        var next: Int
+        var lineBreaks = 0
+        var syntax: (reason: String, at: Int)?
+    }
+
+    package init(
+        layout: ColumnLayout, options: ConversionOptions, source: String, delimiter: UInt8 = UInt8(ascii: ","), drift: DriftPolicy = .ignore
+    ) {
         self.layout = layout
         self.options = options
         self.source = source
         self.delimiter = delimiter
+        self.drift = DriftTracker(policy: drift, layout: layout)
     }
 
-    /// Sets the drift policy (with `rescue`, the schema must have a `_rescued_data` string column).
-    package mutating func setDrift(_ policy: DriftPolicy) {
-        drift = policy
-        rescueField = policy == .rescue ? layout.topLevel.firstIndex { $0.name == RescuedData.column && $0.field.type == .primitive(.string) } : nil
-    }
-
-    /// Adds a member to the current record's rescued data, the cell's text as a JSON string.
-    private mutating func rescue(column: String, text: [UInt8]) {
-        rescued.append(rescued.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-        rescued += Array(JSONValue.string(column).serialized().utf8)
-        rescued.append(UInt8(ascii: ":"))
-        rescued += Array(JSONValue.string(String(decoding: text, as: UTF8.self)).serialized().utf8)
-    }
-
-    /// Parses every complete record in `buffer`; returns the bytes used (see ``JSONRecordParser``).
+    /// Parses every complete record in `buffer`; returns the bytes used (see ``RecordParser``).
     package mutating func parse(
         _ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool, into batch: inout RecordBatch,
         onBadRecord: (BadRecord) throws -> Void
     ) throws -> Int {
         var i = 0
-        let n = buffer.count
         defer { position.byteOffset += Int64(i) }
-        while i < n {
+        while i < buffer.count {
             let start = i
-            // Split one record into cells.
-            cells.removeAll(keepingCapacity: true)
-            var k = i
-            var complete = false
-            var syntax: (String, Int)?
-            var lineBreaks = 0
-            cellLoop: while true {
-                if k < n, buffer[k] == UInt8(ascii: "\"") {
-                    var q = k + 1
-                    var escaped = false
-                    var closed = false
-                    while q < n {
-                        if buffer[q] == UInt8(ascii: "\"") {
-                            if q + 1 < n, buffer[q + 1] == UInt8(ascii: "\"") { escaped = true; q += 2; continue }
-                            if q + 1 == n && !isFinal { break }
-                            closed = true
-                            break
-                        }
-                        if buffer[q] == 0x0a { lineBreaks += 1 }
-                        q += 1
-                    }
-                    guard closed else {
-                        if isFinal { syntax = ("a quoted field is not closed", k) }
-                        break cellLoop
-                    }
-                    cells.append((k + 1, q, true, escaped))
-                    k = q + 1
-                    if k < n, buffer[k] != delimiter, buffer[k] != 0x0a, buffer[k] != 0x0d {
-                        syntax = ("unexpected character after a closing quote", k)
-                        while k < n, buffer[k] != 0x0a { k += 1 }
-                        complete = k < n || isFinal
-                        if k < n { k += 1 }
-                        break cellLoop
-                    }
-                } else {
-                    var e = k
-                    while e < n, buffer[e] != delimiter, buffer[e] != 0x0a { e += 1 }
-                    var end = e
-                    if e < n || isFinal, end > k, buffer[end - 1] == 0x0d, e == n || buffer[e] == 0x0a { end -= 1 }
-                    cells.append((k, end, false, false))
-                    k = e
-                }
-                if k < n, buffer[k] == delimiter { k += 1; continue }
-                if k < n, buffer[k] == 0x0d, k + 1 < n, buffer[k + 1] == 0x0a { k += 1 }
-                if k < n, buffer[k] == 0x0a { k += 1; complete = true; break }
-                if k >= n {
-                    complete = isFinal
-                    break
-                }
-                if buffer[k] == 0x0d { k += 1; complete = true; break }
-            }
-            guard complete || syntax != nil else { return i }
-            i = k
+            guard let split = splitRecord(buffer, from: start, isFinal: isFinal) else { return i }
+            i = split.next
             let line = position.line
-            position.line += 1 + lineBreaks
-            if let (why, at) = syntax {
+            position.line += 1 + split.lineBreaks
+            func bad(_ problem: RecordProblem) -> BadRecord {
+                BadRecord(
+                    kind: problem.kind, source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at),
+                    field: problem.field, reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
+            }
+            if let syntax = split.syntax {
                 counts.badRecords += 1
-                try onBadRecord(BadRecord(
-                    source: source, line: line, byteOffset: position.byteOffset + Int64(at), field: nil,
-                    reason: "not valid CSV: \(why)", raw: Array(buffer[start..<min(i, start + 1 << 20)])))
+                try onBadRecord(bad(RecordProblem(.malformed, field: nil, "not valid CSV: \(syntax.reason)", at: syntax.at)))
                 continue
             }
             // A blank line.
-            if cells.count == 1, cells[0].start == cells[0].end, !cells[0].quoted { continue }
+            if cells.count == 1, cells[0].isEmpty, !cells[0].quoted { continue }
             guard let columns else {
-                header = cells.map { String(decoding: text(buffer, $0), as: UTF8.self) }
-                let columns = header.map { name in layout.topLevel.firstIndex { $0.name == name } }
-                self.columns = columns
-                counts.headerLines += 1
-                for (c, name) in header.enumerated() where columns[c] == nil && unknownFieldExamples[name] == nil {
-                    unknownFieldExamples[name] = "\(source) line \(line)"
-                    if drift == .fail {
-                        throw IngestError(
-                            .schemaDrift,
-                            "\(source) line \(line): column '\(name)' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
-                    }
-                }
+                try readHeader(buffer, line: line)
                 continue
             }
             let mark = batch.beginRecord()
-            var problem: (field: String?, reason: String, at: Int)?
-            rescued.removeAll(keepingCapacity: true)
+            drift.beginRecord()
             var needsWidening = false
-            if cells.count != columns.count {
-                problem = (nil, "the record has \(cells.count) fields, the header has \(columns.count)", start)
-            } else {
-                var filled = [Bool](repeating: false, count: layout.topLevel.count)
-                for (c, cell) in cells.enumerated() {
-                    guard let field = columns[c] else {
-                        // An empty cell carries nothing; the rest of a bad record is still counted.
-                        if cell.start == cell.end, !cell.quoted { continue }
-                        counts.unknownFields[header[c], default: 0] += 1
-                        if problem != nil { continue }
-                        if samples[header[c]] == nil { samples[header[c]] = .string(String(decoding: text(buffer, cell), as: UTF8.self)) }
-                        if drift == .rescue, rescueField != nil { rescue(column: header[c], text: text(buffer, cell)) }
-                        continue
-                    }
-                    if problem != nil { continue }
-                    filled[field] = true
-                    if let failure = append(buffer, cell, field: field, batch: &batch) {
-                        let name = layout.topLevel[field].name
-                        if let wider = failure.widening {
-                            needsWidening = true
-                            if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
-                        }
-                        if drift == .rescue, rescueField != nil, !layout.topLevel[field].field.isRequired, layout.topLevel[field].field.type.primitive != nil {
-                            // Keep the cell in the rescued data; the column is null.
-                            rescue(column: name, text: text(buffer, cell))
-                            batch.appendNull(field: field)
-                            continue
-                        }
-                        problem = (name, failure.reason, cell.start)
-                    }
-                }
-                if problem == nil, let rescueField, !filled[rescueField] {
-                    filled[rescueField] = true
-                    if rescued.isEmpty {
-                        batch.appendNull(field: rescueField)
-                    } else {
-                        rescued.append(UInt8(ascii: "}"))
-                        rescued.withUnsafeBufferPointer { batch.leaves[layout.topLevel[rescueField].leaves.lowerBound].append(bytes: $0) }
-                    }
-                }
-                if problem == nil {
-                    for (f, top) in layout.topLevel.enumerated() where !filled[f] {
-                        if top.field.isRequired {
-                            problem = (top.name, "required field '\(top.name)' is not a column of the file", start)
-                            break
-                        }
-                        batch.appendNull(field: f)
-                    }
-                }
-            }
-            if let problem {
+            if let problem = fill(buffer, columns: columns, start: start, batch: &batch, needsWidening: &needsWidening) {
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
-                var bad = BadRecord(
-                    source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
-                    reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
-                bad.needsWidening = needsWidening
-                try onBadRecord(bad)
+                var record = bad(problem)
+                record.needsWidening = needsWidening
+                try onBadRecord(record)
             } else {
                 batch.endRecord()
                 counts.rows += 1
@@ -217,7 +100,158 @@ package struct CSVRecordParser {
         return i
     }
 
-    private mutating func text(_ b: UnsafeBufferPointer<UInt8>, _ cell: (start: Int, end: Int, quoted: Bool, escaped: Bool)) -> [UInt8] {
+    /// Splits the record starting at `start` into ``cells``. Nil when the buffer ends inside it and more
+    /// input may follow. A record that is not valid CSV still ends somewhere: at its line end, or (an unclosed
+    /// quote in the last input) at the end of the input, so that parsing always moves forward.
+    private mutating func splitRecord(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, isFinal: Bool) -> Split? {
+        cells.removeAll(keepingCapacity: true)
+        let n = buffer.count
+        var split = Split(next: start)
+        var k = start
+        while true {
+            if k < n, buffer[k] == UInt8(ascii: "\"") {
+                guard let (close, escaped, breaks) = Self.closingQuote(buffer, after: k, isFinal: isFinal) else {
+                    guard isFinal else { return nil }
+                    // The quote never closes: the rest of the input is this one bad record.
+                    split.syntax = ("a quoted field is not closed", k)
+                    split.next = n
+                    split.lineBreaks += Self.count(0x0a, in: buffer, from: k, to: n)
+                    return split
+                }
+                split.lineBreaks += breaks
+                cells.append(Cell(start: k + 1, end: close, quoted: true, escaped: escaped))
+                k = close + 1
+                if k < n, buffer[k] != delimiter, buffer[k] != 0x0a, buffer[k] != 0x0d {
+                    split.syntax = ("unexpected character after a closing quote", k)
+                    while k < n, buffer[k] != 0x0a { k += 1 }
+                    guard k < n || isFinal else { return nil }
+                    split.next = k < n ? k + 1 : k
+                    return split
+                }
+            } else {
+                var e = k
+                while e < n, buffer[e] != delimiter, buffer[e] != 0x0a { e += 1 }
+                var end = e
+                if e < n || isFinal, end > k, buffer[end - 1] == 0x0d, e == n || buffer[e] == 0x0a { end -= 1 }
+                cells.append(Cell(start: k, end: end, quoted: false, escaped: false))
+                k = e
+            }
+            if k < n, buffer[k] == delimiter {
+                k += 1
+                continue
+            }
+            if k < n, buffer[k] == 0x0d, k + 1 < n, buffer[k + 1] == 0x0a { k += 1 }
+            if k < n, buffer[k] == 0x0a || buffer[k] == 0x0d {
+                split.next = k + 1
+                return split
+            }
+            // k == n: the record ends with the input, or continues in the next chunk.
+            guard isFinal else { return nil }
+            split.next = k
+            return split
+        }
+    }
+
+    /// The closing quote of a quoted cell opened at `open`, whether the cell holds `""`, and how many line
+    /// breaks it spans; nil when the buffer ends first (or ends right after a quote that more input might
+    /// turn into `""`).
+    private static func closingQuote(
+        _ buffer: UnsafeBufferPointer<UInt8>, after open: Int, isFinal: Bool
+    ) -> (close: Int, escaped: Bool, lineBreaks: Int)? {
+        let n = buffer.count
+        var q = open + 1
+        var escaped = false
+        var breaks = 0
+        while q < n {
+            if buffer[q] == UInt8(ascii: "\"") {
+                if q + 1 < n, buffer[q + 1] == UInt8(ascii: "\"") {
+                    escaped = true
+                    q += 2
+                    continue
+                }
+                if q + 1 == n && !isFinal { return nil }
+                return (q, escaped, breaks)
+            }
+            if buffer[q] == 0x0a { breaks += 1 }
+            q += 1
+        }
+        return nil
+    }
+
+    private static func count(_ byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var count = 0
+        for k in from..<to where buffer[k] == byte { count += 1 }
+        return count
+    }
+
+    /// The header line: matches its columns to the schema's fields; a column the schema lacks is drift
+    /// (under `fail`, the run stops here naming it).
+    private mutating func readHeader(_ buffer: UnsafeBufferPointer<UInt8>, line: Int) throws {
+        header = cells.map { String(decoding: text(buffer, $0), as: UTF8.self) }
+        let columns = header.map { name in layout.topLevel.firstIndex { $0.name == name } }
+        self.columns = columns
+        counts.headerLines += 1
+        for (c, name) in header.enumerated() where columns[c] == nil {
+            drift.firstSeen(name, at: "\(source) line \(line)")
+            if drift.policy == .fail {
+                throw IngestError(
+                    .schemaDrift,
+                    "\(source) line \(line): column '\(name)' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
+            }
+        }
+    }
+
+    /// Appends the record's cells to their columns; returns its first problem, if any. Cells of columns the
+    /// schema lacks are counted (and sampled or rescued) even in a bad record.
+    private mutating func fill(
+        _ buffer: UnsafeBufferPointer<UInt8>, columns: [Int?], start: Int, batch: inout RecordBatch, needsWidening: inout Bool
+    ) -> RecordProblem? {
+        guard cells.count == columns.count else {
+            return RecordProblem(.malformed, field: nil, "the record has \(cells.count) fields, the header has \(columns.count)", at: start)
+        }
+        var problem: RecordProblem?
+        var filled = [Bool](repeating: false, count: layout.topLevel.count)
+        for (c, cell) in cells.enumerated() {
+            guard let field = columns[c] else {
+                // An empty cell carries nothing.
+                if cell.isEmpty, !cell.quoted { continue }
+                drift.unknownField(header[c], at: "\(source) line \(position.line - 1)")
+                if problem != nil { continue }
+                if drift.wantsSample(header[c]) { drift.sample(header[c], .string(String(decoding: text(buffer, cell), as: UTF8.self))) }
+                if drift.rescues { drift.rescue(key: header[c], text: text(buffer, cell)) }
+                continue
+            }
+            if problem != nil { continue }
+            filled[field] = true
+            guard let failure = append(buffer, cell, field: field, batch: &batch) else { continue }
+            let top = layout.topLevel[field]
+            if let wider = failure.widening {
+                needsWidening = true
+                drift.widen(top.name, to: wider)
+            }
+            if drift.rescues, !top.field.isRequired, top.field.type.primitive != nil {
+                // Keep the cell in the rescued data; the column is null.
+                drift.rescue(key: top.name, text: text(buffer, cell))
+                batch.appendNull(field: field)
+                continue
+            }
+            problem = RecordProblem(failure, field: top.name, at: cell.start)
+        }
+        if problem != nil { return problem }
+        if let rescueField = drift.rescueField, !filled[rescueField] {
+            filled[rescueField] = true
+            drift.finishRecord(into: &batch)
+        }
+        for (f, top) in layout.topLevel.enumerated() where !filled[f] {
+            if top.field.isRequired {
+                return RecordProblem(.missingRequired, field: top.name, "required field '\(top.name)' is not a column of the file", at: start)
+            }
+            batch.appendNull(field: f)
+        }
+        return nil
+    }
+
+    private func text(_ b: UnsafeBufferPointer<UInt8>, _ cell: Cell) -> [UInt8] {
         guard cell.escaped else { return Array(b[cell.start..<cell.end]) }
         var out: [UInt8] = []
         var k = cell.start
@@ -230,13 +264,10 @@ package struct CSVRecordParser {
 
     /// Appends one cell to its field; returns why it does not fit (and the wider type that would hold it),
     /// if it does not.
-    private mutating func append(
-        _ b: UnsafeBufferPointer<UInt8>, _ cell: (start: Int, end: Int, quoted: Bool, escaped: Bool), field: Int,
-        batch: inout RecordBatch
-    ) -> ConversionFailure? {
+    private mutating func append(_ b: UnsafeBufferPointer<UInt8>, _ cell: Cell, field: Int, batch: inout RecordBatch) -> ConversionFailure? {
         let top = layout.topLevel[field]
-        if cell.start == cell.end, !cell.quoted || top.field.type != .primitive(.string) {
-            if top.field.isRequired { return ConversionFailure("required field '\(top.name)' is empty") }
+        if cell.isEmpty, !cell.quoted || top.field.type != .primitive(.string) {
+            if top.field.isRequired { return ConversionFailure(.missingRequired, "required field '\(top.name)' is empty") }
             batch.appendNull(field: field)
             return nil
         }
@@ -264,7 +295,7 @@ package struct CSVRecordParser {
                 if let failure { return failure }
             } else {
                 let t = UnsafeBufferPointer(rebasing: b[cell.start..<cell.end])
-                if type == .string, !ScalarText.isValidUTF8(t) { return ConversionFailure("the text is not valid UTF-8") }
+                if type == .string, !ScalarText.isValidUTF8(t) { return ConversionFailure(.malformed, "the text is not valid UTF-8") }
                 try batch.leaves[leaf].appendScalar(t, kind: .text, type: type, options: options)
             }
         } catch {

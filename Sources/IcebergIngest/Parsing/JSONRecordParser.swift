@@ -9,10 +9,10 @@ import IcebergCore
 /// The input is fed in chunks; a record cut by the chunk's end is left for the next call.
 ///
 /// ```swift
-/// var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "s3://raw/a.gz")
+/// var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "s3://raw/a.gz", drift: .ignore)
 /// let used = try parser.parse(buffer, isFinal: false, into: &batch) { bad in skipped.append(bad) }
 /// ```
-package struct JSONRecordParser {
+package struct JSONRecordParser: RecordParser {
     package let layout: ColumnLayout
     package let options: ConversionOptions
     package let source: String
@@ -28,24 +28,15 @@ package struct JSONRecordParser {
     private let firstLeaves: [Int]
     private let required: [Bool]
     private let names: [[UInt8]]
-    /// What to do with fields the schema lacks.
-    package var drift: DriftPolicy = .ignore
-    /// A sample value of each unknown field (dotted paths for nested ones), to type the new column (every
-    /// policy but `fail`).
-    package private(set) var samples: [String: JSONValue] = [:]
-    /// Top-level columns whose values need a wider type (every policy but `fail`).
-    package private(set) var widenings: [String: PrimitiveType] = [:]
-    /// The first place each unknown field was seen (`file line N`).
-    package private(set) var unknownFieldExamples: [String: String] = [:]
-    /// `rescue`: the `_rescued_data` field and the current record's rescued members.
-    private var rescueField: Int?
-    private var rescued: [UInt8] = []
+    /// Fields the schema lacks, values needing wider types, rescued values.
+    package private(set) var drift: DriftTracker
     /// Whether a value of the current record needs a wider column type.
     private var recordNeedsWidening = false
     private var line = 1
 
-    package init(layout: ColumnLayout, options: ConversionOptions, source: String) {
+    package init(layout: ColumnLayout, options: ConversionOptions, source: String, drift: DriftPolicy = .ignore) {
         self.layout = layout
+        self.drift = DriftTracker(policy: drift, layout: layout)
         self.options = options
         self.source = source
         seen = Array(repeating: -1, count: layout.topLevel.count)
@@ -54,22 +45,6 @@ package struct JSONRecordParser {
         required = layout.topLevel.map { $0.field.isRequired }
         names = layout.topLevel.map(\.nameBytes)
     }
-
-    /// Sets the drift policy (with `rescue`, the schema must have a `_rescued_data` string column).
-    package mutating func setDrift(_ policy: DriftPolicy) {
-        drift = policy
-        rescueField = policy == .rescue ? layout.topLevel.firstIndex { $0.name == RescuedData.column && $0.field.type == .primitive(.string) } : nil
-    }
-
-    /// Adds a member to the current record's rescued data.
-    private mutating func rescue(key: String, value: UnsafeBufferPointer<UInt8>) {
-        rescued.append(rescued.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-        rescued += Array(JSONValue.string(key).serialized().utf8)
-        rescued.append(UInt8(ascii: ":"))
-        rescued += value
-    }
-
-    static let driftMarker = "\u{1}drift"
 
     /// Why scanning a record stopped.
     enum Stop: Error {
@@ -103,9 +78,9 @@ package struct JSONRecordParser {
             let mark = batch.beginRecord()
             record += 1
             self.line = line
-            rescued.removeAll(keepingCapacity: true)
+            drift.beginRecord()
             recordNeedsWidening = false
-            var problem: (field: String?, reason: String, at: Int)?
+            var problem: RecordProblem?
             do throws(Stop) {
                 try parseRecord(buffer, &i, batch: &batch, problem: &problem)
             } catch {
@@ -116,7 +91,7 @@ package struct JSONRecordParser {
                         i = start
                         return start
                     }
-                    problem = (nil, "the input ends inside this record", n)
+                    problem = RecordProblem(.malformed, field: nil, "the input ends inside this record", at: n)
                     i = n
                 case .syntax(let why, let at):
                     // Resynchronise at the record's line end, or after a `}` directly followed by `{`
@@ -126,15 +101,15 @@ package struct JSONRecordParser {
                             i = start
                             return start
                         }
-                        problem = (nil, "not valid JSON: \(why)", at)
+                        problem = RecordProblem(.malformed, field: nil, "not valid JSON: \(why)", at: at)
                         i = n
                         break
                     }
-                    problem = (nil, "not valid JSON: \(why)", at)
+                    problem = RecordProblem(.malformed, field: nil, "not valid JSON: \(why)", at: at)
                     i = next
                 }
             }
-            if let problem, problem.reason.hasPrefix(Self.driftMarker) {
+            if let problem, problem.kind == .unknownField {
                 batch.rollBack(to: mark)
                 throw IngestError(
                     .schemaDrift,
@@ -144,7 +119,7 @@ package struct JSONRecordParser {
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
                 var bad = BadRecord(
-                    source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
+                    kind: problem.kind, source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
                     reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
                 bad.needsWidening = recordNeedsWidening
                 try onBadRecord(bad)
@@ -184,7 +159,7 @@ package struct JSONRecordParser {
     /// first one only) and the record is still scanned to its end, so the next record is found exactly.
     private mutating func parseRecord(
         _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, batch: inout RecordBatch,
-        problem: inout (field: String?, reason: String, at: Int)?
+        problem: inout RecordProblem?
     ) throws(Stop) {
         let n = b.count
         guard b[i] == UInt8(ascii: "{") else { throw .syntax("a record must be a JSON object, found '\(Character(Unicode.Scalar(b[i])))'", at: i) }
@@ -210,25 +185,24 @@ package struct JSONRecordParser {
                 if let field {
                     if seen[field] == record {
                         _ = try Self.skipValue(b, &i)
-                        if problem == nil { problem = (layout.topLevel[field].name, "the key appears twice in the record", keyStart) }
+                        if problem == nil {
+                            problem = RecordProblem(.malformed, field: layout.topLevel[field].name, "the key appears twice in the record", at: keyStart)
+                        }
                     } else {
                         seen[field] = record
                         try parseValue(b, &i, field: field, batch: &batch, problem: &problem)
                     }
                 } else {
                     let key = keyEscaped ? Self.unescapedString(b, keyStart, keyEnd) : String(decoding: UnsafeBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
-                    counts.unknownFields[key, default: 0] += 1
-                    if unknownFieldExamples[key] == nil { unknownFieldExamples[key] = "\(source) line \(line)" }
+                    drift.unknownField(key, at: "\(source) line \(line)")
                     let valueStart = i
                     _ = try Self.skipValue(b, &i)
-                    if drift == .fail {
-                        if problem == nil { problem = (key, Self.driftMarker, keyStart) }
-                    } else if samples[key] == nil, let value = try? JSONValue.parse(Array(b[valueStart..<i]), source: source), value != .null {
-                        // Sampled under every other policy: add-columns types the new column from it, and the
-                        // lineage keeps it so a later schema evolution knows the type without reading again.
-                        samples[key] = value
+                    if drift.policy == .fail {
+                        if problem == nil { problem = RecordProblem(.unknownField, field: key, "field '\(key)' is not in the table's schema", at: keyStart) }
+                    } else if drift.wantsSample(key) {
+                        drift.sample(key, try? JSONValue.parse(Array(b[valueStart..<i]), source: source))
                     }
-                    if drift == .rescue { rescue(key: key, value: UnsafeBufferPointer(rebasing: b[valueStart..<i])) }
+                    if drift.rescues { drift.rescue(key: key, json: UnsafeBufferPointer(rebasing: b[valueStart..<i])) }
                 }
                 Self.skipSpace(b, &i)
                 guard i < n else { throw .needMore }
@@ -242,20 +216,15 @@ package struct JSONRecordParser {
                 break
             }
         }
-        if let rescueField, seen[rescueField] != record {
+        if let rescueField = drift.rescueField, seen[rescueField] != record {
             seen[rescueField] = record
-            if rescued.isEmpty {
-                batch.leaves[layout.topLevel[rescueField].leaves.lowerBound].appendUndefined(definition: 0)
-            } else {
-                rescued.append(UInt8(ascii: "}"))
-                rescued.withUnsafeBufferPointer { batch.leaves[layout.topLevel[rescueField].leaves.lowerBound].append(bytes: $0) }
-            }
+            drift.finishRecord(into: &batch)
         }
         // Fields the record did not have are null; a required one is a problem.
         for index in 0..<seen.count where seen[index] != record {
             if required[index] {
                 let name = layout.topLevel[index].name
-                if problem == nil { problem = (name, "required field '\(name)' is missing", i - 1) }
+                if problem == nil { problem = RecordProblem(.missingRequired, field: name, "required field '\(name)' is missing", at: i - 1) }
             } else {
                 batch.appendNull(field: index)
             }
@@ -290,65 +259,98 @@ package struct JSONRecordParser {
         return nil
     }
 
+    /// Parses one field's value into its column. A value that does not fit is noted in `problem` (or kept in
+    /// the rescued data); a value that is not JSON throws.
     private mutating func parseValue(
-        _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch,
-        problem: inout (field: String?, reason: String, at: Int)?
+        _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch, problem: inout RecordProblem?
     ) throws(Stop) {
-        let valueStart = i
         guard let type = primitiveTypes[field] else {
-            let top = layout.topLevel[field]
-            // Nested: find the value's extent, parse it as a tree, shred it into the leaves.
-            let end = try Self.skipValue(b, &i)
-            guard problem == nil else {
-                // The record is bad already; its nested fields the schema lacks are still drift to sample.
-                if drift != .fail, let value = try? JSONValue.parse(Array(b[valueStart..<end]), source: source) {
-                    var nested: [String: JSONValue] = [:]
-                    value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
-                    for (path, sample) in nested where samples[path] == nil { samples[path] = sample }
-                }
-                batch.appendNull(field: field)
-                return
-            }
-            do {
-                let value = try JSONValue.parse(Array(b[valueStart..<end]), source: source)
-                // Drift inside nested values: fields the struct types lack (counted always; sampled for add-columns).
-                var nested: [String: JSONValue] = [:]
-                value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
-                for (path, sample) in nested {
-                    counts.unknownFields[path, default: 0] += 1
-                    if unknownFieldExamples[path] == nil { unknownFieldExamples[path] = "\(source) line \(line)" }
-                    if drift != .fail, samples[path] == nil { samples[path] = sample }
-                    if drift == .fail, problem == nil { problem = (path, Self.driftMarker, valueStart) }
-                }
-                if drift == .rescue, !nested.isEmpty, rescueField != nil {
-                    // The column keeps what its type holds; the whole value goes to the rescued data.
-                    rescue(key: top.name, value: UnsafeBufferPointer(rebasing: b[valueStart..<end]))
-                }
-                try batch.appendNested(value, field: field, options: options)
-            } catch let failure as ConversionFailure {
-                problem = (top.name, failure.reason, valueStart)
-            } catch {
-                problem = (top.name, "not valid JSON: \(error)", valueStart)
-            }
+            try parseNested(b, &i, field: field, batch: &batch, problem: &problem)
             return
         }
+        let valueStart = i
+        let failure = try parseScalar(b, &i, field: field, type: type, batch: &batch)
+        guard let failure else { return }
+        let name = layout.topLevel[field].name
+        if drift.policy != .fail, let wider = failure.widening {
+            recordNeedsWidening = true
+            drift.widen(name, to: wider)
+        }
+        if drift.rescues, !required[field] {
+            // Keep the value in the rescued data; the column is null.
+            drift.rescue(key: name, json: UnsafeBufferPointer(rebasing: b[valueStart..<i]))
+            batch.leaves[firstLeaves[field]].appendUndefined(definition: 0)
+            return
+        }
+        // The record is rolled back once scanned to its end.
+        if problem == nil { problem = RecordProblem(failure, field: name, at: valueStart) }
+    }
+
+    /// A struct, list or map value: finds its extent, parses it as a tree and shreds it into the leaves.
+    /// Fields its struct types lack are drift, counted even in a bad record.
+    private mutating func parseNested(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch, problem: inout RecordProblem?
+    ) throws(Stop) {
+        let top = layout.topLevel[field]
+        let valueStart = i
+        let end = try Self.skipValue(b, &i)
+        let bytes = UnsafeBufferPointer(rebasing: b[valueStart..<end])
+        guard problem == nil else {
+            // The record is bad already; its nested fields the schema lacks are still drift to sample.
+            if drift.policy != .fail, let value = try? JSONValue.parse(Array(bytes), source: source) {
+                var nested: [String: JSONValue] = [:]
+                value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
+                for (path, sample) in nested { drift.sample(path, sample) }
+            }
+            batch.appendNull(field: field)
+            return
+        }
+        do {
+            let value = try JSONValue.parse(Array(bytes), source: source)
+            var nested: [String: JSONValue] = [:]
+            value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
+            for (path, sample) in nested.sorted(by: { $0.key < $1.key }) {
+                drift.unknownField(path, at: "\(source) line \(line)")
+                drift.sample(path, sample)
+                if drift.policy == .fail, problem == nil {
+                    problem = RecordProblem(.unknownField, field: path, "field '\(path)' is not in the table's schema", at: valueStart)
+                }
+            }
+            if drift.rescues, !nested.isEmpty {
+                // The column keeps what its type holds; the whole value goes to the rescued data.
+                drift.rescue(key: top.name, json: bytes)
+            }
+            try batch.appendNested(value, field: field, options: options)
+        } catch let failure as ConversionFailure {
+            problem = RecordProblem(failure, field: top.name, at: valueStart)
+        } catch {
+            problem = RecordProblem(.malformed, field: top.name, "not valid JSON: \(error)", at: valueStart)
+        }
+    }
+
+    /// A primitive column's value: appended to its leaf, or why it does not fit (the leaf is untouched then).
+    private mutating func parseScalar(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, type: PrimitiveType, batch: inout RecordBatch
+    ) throws(Stop) -> ConversionFailure? {
+        let valueStart = i
         let leaf = firstLeaves[field]
         let c = b[i]
         var failure: ConversionFailure?
+        func append(_ text: UnsafeBufferPointer<UInt8>, _ kind: ScalarKind) {
+            do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: kind, type: type, options: options) } catch { failure = error }
+        }
         switch c {
         case UInt8(ascii: "\""):
             let (end, escaped) = try Self.scanString(b, from: i + 1)
             if escaped {
                 Self.unescape(b, i + 1, end, into: &scratch)
-                scratch.withUnsafeBufferPointer { text in
-                    do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .string, type: type, options: options) } catch { failure = error }
-                }
+                scratch.withUnsafeBufferPointer { append($0, .string) }
             } else {
                 let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
                 if type == .string, !ScalarText.isValidUTF8(text) {
-                    failure = ConversionFailure("the string is not valid UTF-8")
+                    failure = ConversionFailure(.malformed, "the string is not valid UTF-8")
                 } else {
-                    do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .string, type: type, options: options) } catch { failure = error }
+                    append(text, .string)
                 }
             }
             i = end + 1
@@ -356,19 +358,16 @@ package struct JSONRecordParser {
             var end = i + 1
             while end < b.count, Self.isNumberByte(b[end]) { end += 1 }
             guard end < b.count else { throw .needMore }
-            do throws(ConversionFailure) {
-                try batch.leaves[leaf].appendScalar(UnsafeBufferPointer(rebasing: b[i..<end]), kind: .number, type: type, options: options)
-            } catch { failure = error }
+            append(UnsafeBufferPointer(rebasing: b[i..<end]), .number)
             i = end
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
             let value = c == UInt8(ascii: "t")
             try Self.expectLiteral(b, &i, value ? "true" : "false")
-            let text = UnsafeBufferPointer(rebasing: b[valueStart..<i])
-            do throws(ConversionFailure) { try batch.leaves[leaf].appendScalar(text, kind: .boolean(value), type: type, options: options) } catch { failure = error }
+            append(UnsafeBufferPointer(rebasing: b[valueStart..<i]), .boolean(value))
         case UInt8(ascii: "n"):
             try Self.expectLiteral(b, &i, "null")
             if required[field] {
-                failure = ConversionFailure("required field '\(layout.topLevel[field].name)' is null")
+                failure = ConversionFailure(.missingRequired, "required field '\(layout.topLevel[field].name)' is null")
             } else {
                 batch.leaves[leaf].appendUndefined(definition: 0)
             }
@@ -378,21 +377,7 @@ package struct JSONRecordParser {
         default:
             throw .syntax("unexpected character '\(Character(Unicode.Scalar(c)))' where a value should be", at: i)
         }
-        if let failure, drift != .fail, let wider = failure.widening {
-            recordNeedsWidening = true
-            let name = layout.topLevel[field].name
-            if let known = widenings[name], known.isWider(than: wider) {} else { widenings[name] = wider }
-        }
-        if failure != nil, drift == .rescue, rescueField != nil, !required[field] {
-            // Keep the value in the rescued data; the column is null.
-            rescue(key: layout.topLevel[field].name, value: UnsafeBufferPointer(rebasing: b[valueStart..<i]))
-            batch.leaves[leaf].appendUndefined(definition: 0)
-            return
-        }
-        if let failure {
-            // The record is rolled back once scanned to its end.
-            if problem == nil { problem = (layout.topLevel[field].name, failure.reason, valueStart) }
-        }
+        return failure
     }
 
     @inline(__always)

@@ -16,7 +16,7 @@ extension RecordBatch {
     ) throws(ConversionFailure) {
         let leafCount = type.leafCount
         guard let value, value != .null else {
-            if required { throw ConversionFailure("required field '\(path)' is null or missing") }
+            if required { throw ConversionFailure(.missingRequired, "required field '\(path)' is null or missing") }
             for leaf in firstLeaf..<(firstLeaf + leafCount) { leaves[leaf].appendUndefined(definition: definition, repetition: repetition) }
             return
         }
@@ -39,7 +39,11 @@ extension RecordBatch {
                     try leaves[firstLeaf].appendScalar(buffer, kind: kind, type: primitive, options: options, repetition: repetition)
                 } catch { failure = error }
             }
-            if let failure { throw ConversionFailure("field '\(path)': \(failure.reason)") }
+            if let failure {
+                // Nested columns do not widen: the mismatch stays, without a wider type.
+                let mismatch: BadRecord.Kind = if case .typeMismatch = failure.kind { .typeMismatch(widening: nil) } else { failure.kind }
+                throw ConversionFailure(mismatch, "field '\(path)': \(failure.reason)")
+            }
         case .struct(let s):
             guard case .object = value else { throw ConversionFailure("field '\(path)': expected an object, found a JSON \(value.kindName)") }
             var leaf = firstLeaf

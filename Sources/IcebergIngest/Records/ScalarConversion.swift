@@ -47,11 +47,22 @@ public struct ConversionOptions: Sendable, Equatable {
 /// Why a value does not fit its column; the parser adds the file, line, offset and field.
 package struct ConversionFailure: Error, Sendable {
     package var reason: String
+    /// A type mismatch (the default), a required value missing, or text that is not UTF-8.
+    package var kind: BadRecord.Kind
     /// A wider type of the column that would hold the value (int to long, a larger decimal precision).
-    package var widening: PrimitiveType?
+    package var widening: PrimitiveType? {
+        if case .typeMismatch(let wider) = kind { return wider }
+        return nil
+    }
+
     init(_ reason: String, widening: PrimitiveType? = nil) {
         self.reason = reason
-        self.widening = widening
+        self.kind = .typeMismatch(widening: widening)
+    }
+
+    init(_ kind: BadRecord.Kind, _ reason: String) {
+        self.reason = reason
+        self.kind = kind
     }
 }
 

@@ -80,7 +80,7 @@ extension Ingestor {
             table = try await update.commit(table, catalog: catalog)
             summary.schemaChanges += update.changes
         } else {
-            var pass = Pass(now: now, configuration: configuration, schemaUpdate: work.update, replacing: work.plan.dataFilesToReplace)
+            var pass = Pass(now: now, configuration: configuration, schemaUpdate: work.update, snapshot: .overwrite(replacing: work.plan.dataFilesToReplace))
             // Anything the samples did not type (a value too large to keep) evolves while reading.
             pass.configuration.driftPolicy = .addColumns
             try await process(work.objects, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, progress: progress)

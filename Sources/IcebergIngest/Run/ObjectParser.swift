@@ -3,8 +3,9 @@ import Foundation
 import IcebergCore
 
 /// Turns one input object, fed in chunks as it is read, into rows in the writers: detects the compression
-/// from the first bytes, decompresses, parses records into a batch and hands full batches to the encoding
-/// pipeline.
+/// from the first bytes, decompresses, parses records with the format's ``RecordParser`` into a batch and
+/// hands full batches to the encoding pipeline. Bad records go through the bad-record policy; what the
+/// object showed ends up in its ``ObjectReport``.
 ///
 /// Confined to the run's task (it moves between that task and the blocking executor, never used by two
 /// threads at once), hence `@unchecked Sendable`.
@@ -16,44 +17,23 @@ final class ObjectParser: @unchecked Sendable {
     let pipeline: EncodingPipeline
     private let layout: ColumnLayout
     private var decompressor: (any StreamingDecompressor)?
-    private var json: JSONRecordParser?
-    private var csv: CSVRecordParser?
-    private var carry: [UInt8] = []
-    /// A Parquet input is gathered whole (its footer is at the end), then registered or rewritten.
+    /// The text format's parser; nil for Parquet input, which is gathered whole (its footer is at the end),
+    /// then registered or rewritten.
+    private var records: (any RecordParser)?
     private var parquetBytes: [UInt8]?
-    /// The data file of a Parquet input registered as it is.
-    private(set) var registered: DataFile?
     private var parquetRows = 0
+    private var carry: [UInt8] = []
     private var batch: RecordBatch
     private(set) var compression: CompressionFormat?
-    /// Records this object's bad records (for the dead-letter file) and the run's policy.
-    private(set) var deadLetters: [BadRecord] = []
-    private(set) var badExamples: [String] = []
-    private(set) var newlines = 0
+    private var newlines = 0
     private var lastByte: UInt8?
-    private(set) var decompressedBytes: Int64 = 0
-    private(set) var parseNanos: UInt64 = 0
-    /// Type mismatches and missing required fields, by field (new fields come from the parser's counts).
-    private(set) var findings: [String: DriftFinding] = [:]
-
-    /// Sample values of fields the schema lacks (add-columns), and values that need wider types.
-    var samples: [String: JSONValue] { json?.samples ?? csv?.samples ?? [:] }
-    var widenings: [String: PrimitiveType] { json?.widenings ?? csv?.widenings ?? [:] }
-
-    /// Every drift this object showed: new fields (with where first seen) and the findings above.
-    var drift: [DriftFinding] {
-        var all = Array(findings.values)
-        let counts = self.counts
-        for (field, count) in counts.unknownFields {
-            let example = (json?.unknownFieldExamples[field] ?? csv?.unknownFieldExamples[field]).map { [$0] } ?? []
-            all.append(DriftFinding(kind: .newField, field: field, count: count, examples: example, detail: nil))
-        }
-        return all
-    }
-
-    /// Longest record accepted: a record still incomplete past this is bad (input without record ends
-    /// would otherwise grow without bound).
-    static let maxRecordBytes = 64 << 20
+    private var parseNanos: UInt64 = 0
+    private var report = ObjectReport()
+    /// Type mismatches and missing required fields, by kind and field.
+    private var findings: [String: DriftFinding] = [:]
+    /// Records whose values need a wider column, held back under `add-columns`: the table widens and the
+    /// object is parsed again. If it does not (``applyDeferred()``), the bad-record policy applies to them.
+    private var deferred: [BadRecord] = []
 
     init(object: SourceObject, sourceIndex: Int, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline) {
         self.object = object
@@ -62,29 +42,18 @@ final class ObjectParser: @unchecked Sendable {
         self.configuration = configuration
         self.pipeline = pipeline
         batch = RecordBatch(layout: layout)
-        switch configuration.format {
-        case .json:
-            json = JSONRecordParser(layout: layout, options: configuration.conversion, source: object.location)
-            json!.setDrift(configuration.driftPolicy)
-        case .csv(let d):
-            csv = CSVRecordParser(layout: layout, options: configuration.conversion, source: object.location, delimiter: d)
-            csv!.setDrift(configuration.driftPolicy)
-        case .parquet: parquetBytes = []
-        }
+        records = configuration.format.makeRecordParser(
+            layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
+        if records == nil { parquetBytes = [] }
     }
 
-    var counts: ParseCounts {
-        var c = json?.counts ?? csv?.counts ?? ParseCounts()
-        if parquetBytes != nil {
-            c.rows = parquetRows
-            return c
-        }
-        c.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
-        return c
-    }
+    /// Sample values of fields the schema lacks (add-columns), and values that need wider types.
+    var samples: [String: JSONValue] { records?.drift.samples ?? [:] }
+    var widenings: [String: PrimitiveType] { records?.drift.widenings ?? [:] }
 
     /// Feeds the next bytes of the object as stored.
     func feed(_ chunk: [UInt8]) throws {
+        report.bytesRead += Int64(chunk.count)
         if parquetBytes != nil {
             parquetBytes! += chunk
             return
@@ -102,19 +71,7 @@ final class ObjectParser: @unchecked Sendable {
     /// Ends the object: flushes the decompressor and the last (possibly unterminated) record.
     func finish() throws {
         if let bytes = parquetBytes, case .parquet(let register) = configuration.format {
-            let started = DispatchTime.now().uptimeNanoseconds
-            decompressedBytes = Int64(bytes.count)
-            switch try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register) {
-            case .register(let file):
-                registered = file
-                parquetRows = Int(file.recordCount)
-            case .rows(let batches):
-                for batch in batches {
-                    parquetRows += batch.rowCount
-                    try pipeline.submit(batch, source: sourceIndex)
-                }
-            }
-            parseNanos += DispatchTime.now().uptimeNanoseconds - started
+            try finishParquet(bytes, register: register)
             return
         }
         if decompressor != nil {
@@ -122,6 +79,47 @@ final class ObjectParser: @unchecked Sendable {
         }
         try consume([][...], isFinal: true)
         try flushBatch()
+    }
+
+    /// Applies the bad-record policy to the records held back for a widening that did not happen.
+    func applyDeferred() throws {
+        let held = deferred
+        deferred = []
+        for bad in held { try settle(bad) }
+    }
+
+    /// What the object showed, with the seconds spent waiting for its bytes.
+    func finalReport(readSeconds: Double) -> ObjectReport {
+        var out = report
+        out.readSeconds = readSeconds
+        out.parseSeconds = Double(parseNanos) / 1e9
+        if let records {
+            out.counts = records.counts
+            out.counts.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
+            out.samples = records.drift.samples
+            out.widenings = records.drift.widenings
+            out.unknownFields = records.drift.unknownFields
+            out.drift = findings.values.sorted { ($0.kind.rawValue, $0.field) < ($1.kind.rawValue, $1.field) } + records.drift.newFieldFindings
+        } else {
+            out.counts.rows = parquetRows
+        }
+        return out
+    }
+
+    private func finishParquet(_ bytes: [UInt8], register: Bool) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        report.bytesDecompressed = Int64(bytes.count)
+        switch try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register) {
+        case .register(let file):
+            report.registered = file
+            parquetRows = Int(file.recordCount)
+        case .rows(let batches):
+            for batch in batches {
+                parquetRows += batch.rowCount
+                try pipeline.submit(batch, source: sourceIndex)
+            }
+        }
+        parseNanos += DispatchTime.now().uptimeNanoseconds - started
     }
 
     /// Runs `body`, reporting damaged compressed input as ``IngestError/Code/corruptCompressedInput``.
@@ -135,7 +133,7 @@ final class ObjectParser: @unchecked Sendable {
 
     private func consume(_ piece: ArraySlice<UInt8>, isFinal: Bool) throws {
         let started = DispatchTime.now().uptimeNanoseconds
-        decompressedBytes += Int64(piece.count)
+        report.bytesDecompressed += Int64(piece.count)
         piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
         if let last = piece.last { lastByte = last }
         if carry.isEmpty {
@@ -147,28 +145,16 @@ final class ObjectParser: @unchecked Sendable {
             carry.removeFirst(used)
         }
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
-        if carry.count > Self.maxRecordBytes {
+        if carry.count > configuration.maxRecordBytes {
             throw IngestError(
                 .badRecord,
-                "\(object.location): a record runs past \(Self.maxRecordBytes >> 20) MiB without ending (is the format '\(configuration.format.name)' right?)")
+                "\(object.location): a record runs past \(configuration.maxRecordBytes) bytes without ending (ingest.max_record_bytes; is the format '\(configuration.format.name)' right?)")
         }
         if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 { try flushBatch() }
     }
 
     private func parse(_ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws -> Int {
-        if json != nil { return try json!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle) }
-        return try csv!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle)
-    }
-
-    /// Records whose values need a wider column, held back under `add-columns`: the table widens and the
-    /// object is parsed again. If it does not (``applyDeferred()``), the bad-record policy applies to them.
-    private(set) var deferred: [BadRecord] = []
-
-    /// Applies the bad-record policy to the records held back for a widening that did not happen.
-    func applyDeferred() throws {
-        let held = deferred
-        deferred = []
-        for bad in held { try settle(bad) }
+        try records!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle)
     }
 
     private func handle(_ bad: BadRecord) throws {
@@ -181,31 +167,28 @@ final class ObjectParser: @unchecked Sendable {
 
     /// Counts a bad record's drift finding and applies the bad-record policy.
     private func settle(_ bad: BadRecord) throws {
-        if let field = bad.field {
-            let kind: DriftFinding.Kind? =
-                bad.reason.hasPrefix("expected") || bad.reason.contains("out of range") || bad.reason.contains("does not fit") ? .typeMismatch
-                : bad.reason.hasPrefix("required field") ? .missingRequired : nil
-            if let kind {
-                let key = kind.rawValue + ":" + field
-                var finding = findings[key] ?? DriftFinding(kind: kind, field: field, count: 0, examples: [], detail: bad.reason)
-                finding.count += 1
-                if finding.examples.count < 3 { finding.examples.append("\(bad.source) line \(bad.line)") }
-                findings[key] = finding
+        let kind: DriftFinding.Kind? =
+            switch bad.kind {
+            case .typeMismatch: .typeMismatch
+            case .missingRequired: .missingRequired
+            case .malformed, .unknownField: nil
             }
+        if let kind, let field = bad.field {
+            let key = kind.rawValue + ":" + field
+            var finding = findings[key] ?? DriftFinding(kind: kind, field: field, count: 0, examples: [], detail: bad.reason)
+            finding.count += 1
+            if finding.examples.count < 3 { finding.examples.append("\(bad.source) line \(bad.line)") }
+            findings[key] = finding
         }
-        try applyPolicy(bad)
-    }
-
-    private func applyPolicy(_ bad: BadRecord) throws {
         switch configuration.badRecordPolicy {
         case .fail:
             throw IngestError(.badRecord, "bad record in \(bad.description) (policy 'fail'; use 'skip' or 'dead-letter' to go on)")
         case .skip:
             break
         case .deadLetter:
-            deadLetters.append(bad)
+            report.deadLetters.append(bad)
         }
-        if badExamples.count < 20 { badExamples.append(bad.description) }
+        if report.badExamples.count < 20 { report.badExamples.append(bad.description) }
     }
 
     private func flushBatch() throws {

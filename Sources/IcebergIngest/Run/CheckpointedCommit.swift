@@ -1,0 +1,220 @@
+import Checkpoint
+import Foundation
+import IcebergCore
+
+/// The exactly-once commit of one batch: the protocol ``CheckpointStore`` describes, step by step.
+///
+/// ```text
+///  1. close the batch's data files (spooled locally)          a crash here: nothing was written
+///  2. name their locations; save checkpoint version v+1
+///     listing them as pending, and its lineage             -- after-checkpoint
+///  3. upload the data files and dead letters               -- before-upload / after-upload
+///  4. commit one snapshot (append, or overwrite replacing
+///     files) whose summary names checkpoint v+1            -- after-manifest (before the catalog swap)
+///  5. trim checkpoint versions older than v+1              -- after-swap
+/// ```
+///
+/// Until step 4's catalog swap the table still names version v: a crash anywhere before it leaves v+1
+/// ahead of the table, and the next run's recovery discards it and deletes exactly its pending files. After
+/// the swap, v+1 is the truth. The fail points let the crash tests stop the process at each step.
+struct CheckpointedCommit {
+    let ingestor: Ingestor
+    let store: CheckpointStore
+    let snapshot: SnapshotKind
+    let now: Date
+    /// Whether this commit ends a run over every listed object (an append's last batch): hours older than
+    /// the late-arrival window then close.
+    let closesRun: Bool
+
+    /// What the commit did, for the run summary.
+    struct Outcome {
+        var table: Table
+        var checkpoint: SourceCheckpoint
+        var snapshotID: Int64
+        var dataFiles: [DataFile]
+        var encodeSeconds = 0.0
+        var uploadSeconds = 0.0
+        var commitSeconds = 0.0
+    }
+
+    func run(_ batch: PendingBatch, table: Table, checkpoint: SourceCheckpoint) async throws -> Outcome {
+        let clock = ContinuousClock()
+        // 1. Close the data files (their last row groups are encoding too).
+        let (spooled, closeSeconds) = try await closeDataFiles(batch.pipeline)
+
+        // 2. Name the data files, then save the checkpoint that lists them as pending: from here on a crash
+        //    leaves a version ahead of the table, and the next run deletes exactly these files.
+        let commitStarted = clock.now
+        let spec = table.metadata.defaultSpec
+        let locations = dataFileLocations(spooled, table: table)
+        let snapshotID = FastAppend.newSnapshotID()
+        let next = nextCheckpoint(after: checkpoint, objects: batch.objects, pending: locations, snapshotID: snapshotID)
+        let checkpointLocation = try await store.save(next)
+        try await store.saveLineage(
+            Self.lineage(
+                of: batch.objects, spooled: spooled, locations: locations, version: next.version, snapshotID: snapshotID,
+                replacing: snapshot.replacedFiles))
+        FailPoint.check("after-checkpoint")
+
+        // 3. Upload.
+        FailPoint.check("before-upload")
+        let uploadStarted = clock.now
+        let dataFiles = try await upload(spooled, to: locations, io: table.io, spec: spec)
+        try await DeadLetters(configuration: ingestor.configuration, table: table).write(batch.objects)
+        let uploadSeconds = (clock.now - uploadStarted).seconds
+        FailPoint.check("after-upload")
+
+        // 4. One snapshot with the checkpoint in its summary.
+        let registered = batch.objects.compactMap(\.report.registered)
+        let committed = try await commitSnapshot(
+            dataFiles + registered, table: table, evolution: batch.evolution, snapshotID: snapshotID,
+            checkpoint: CheckpointCommit(
+                source: ingestor.source.identity, shard: ingestor.configuration.shard, version: next.version,
+                watermarkHour: next.watermarkHour, location: checkpointLocation),
+            objectCount: batch.objects.count)
+        FailPoint.check("after-swap")
+
+        // 5. The table names v+1 now: older versions are history.
+        var done = next
+        done.pendingDataFiles = []
+        try? await store.deleteVersions(before: next.version)
+        ingestor.logger.info(
+            "committed snapshot \(snapshotID): \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)")
+        return Outcome(
+            table: committed, checkpoint: done, snapshotID: snapshotID, dataFiles: dataFiles, encodeSeconds: closeSeconds,
+            uploadSeconds: uploadSeconds, commitSeconds: (clock.now - commitStarted).seconds)
+    }
+
+    private func closeDataFiles(_ pipeline: EncodingPipeline) async throws -> ([SpooledDataFile], Double) {
+        try await BlockingExecutor.run {
+            try pipeline.drain()
+            let started = DispatchTime.now().uptimeNanoseconds
+            let files = try pipeline.writer.finish()
+            return (files, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        }
+    }
+
+    /// `<table>/data/<partition path>/<uuid>-<n>.parquet` (or under `write.data.path`).
+    private func dataFileLocations(_ spooled: [SpooledDataFile], table: Table) -> [String] {
+        let spec = table.metadata.defaultSpec
+        let base = table.metadata.properties["write.data.path"] ?? table.metadata.location + "/data"
+        return spooled.enumerated().map { index, file in
+            let partitionPath = spec.isUnpartitioned ? "" : spec.partitionPath(file.partition) + "/"
+            return "\(base)/\(partitionPath)\(UUID().uuidString.lowercased())-\(index).parquet"
+        }
+    }
+
+    /// Version v+1: the batch's objects recorded under the new snapshot, its data files pending.
+    private func nextCheckpoint(
+        after checkpoint: SourceCheckpoint, objects: [PendingObject], pending: [String], snapshotID: Int64
+    ) -> SourceCheckpoint {
+        var next = checkpoint
+        next.version += 1
+        next.pendingDataFiles = pending
+        for object in objects.map(\.object) {
+            // A reprocessed object below the horizon stays folded; one in the open window now names this snapshot.
+            if snapshot != .append, next.recorded(object.key) == nil { continue }
+            next.record(object.version, hour: object.hour, snapshotID: snapshotID)
+        }
+        if closesRun {
+            // Every listed object of the hours up to now has been read: hours older than the window close.
+            next.advanceWatermark(to: PrefixLayout.hour(of: now) - ingestor.configuration.lateArrivalHours)
+        }
+        return next
+    }
+
+    /// Commits the files in one snapshot of this commit's kind, with the batch's schema changes.
+    private func commitSnapshot(
+        _ files: [DataFile], table: Table, evolution: SchemaEvolution, snapshotID: Int64, checkpoint: CheckpointCommit, objectCount: Int
+    ) async throws -> Table {
+        var summaryProperties = checkpoint.summaryProperties
+        summaryProperties["iceberg-ingest.objects"] = String(objectCount)
+        let logger = ingestor.logger
+        let onRetry: @Sendable (Int, IcebergError) -> Void = { attempt, error in logger.notice("commit conflict, retry \(attempt): \(error.message)") }
+        let catalog = ingestor.catalog
+        switch snapshot {
+        case .overwrite(let replacing):
+            var rewrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite, snapshotID: snapshotID)
+            rewrite.delete(paths: replacing)
+            rewrite.add(contentsOf: files)
+            rewrite.additionalUpdates = evolution.updates
+            rewrite.additionalRequirements = evolution.requirements
+            rewrite.summaryProperties = summaryProperties
+            rewrite.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+            rewrite.onRetry = onRetry
+            return try await rewrite.commit()
+        case .append:
+            var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
+            append.add(contentsOf: files)
+            append.additionalUpdates = evolution.updates
+            append.additionalRequirements = evolution.requirements
+            append.summaryProperties = summaryProperties
+            append.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+            append.onRetry = onRetry
+            return try await append.commit()
+        }
+    }
+
+    /// Uploads spooled files to their locations, a few at a time.
+    private func upload(_ files: [SpooledDataFile], to locations: [String], io: any FileIO, spec: PartitionSpec) async throws -> [DataFile] {
+        let limit = max(1, ingestor.configuration.uploadConcurrency)
+        return try await withThrowingTaskGroup(of: (Int, DataFile).self) { group in
+            var results = [DataFile?](repeating: nil, count: files.count)
+            var next = 0
+            func start(_ index: Int) {
+                let file = files[index]
+                let location = locations[index]
+                group.addTask {
+                    try await io.write(location, contentsOfFile: file.localPath)
+                    _ = try? await BlockingExecutor.run { try FileManager.default.removeItem(atPath: file.localPath) }
+                    return (index, file.dataFile(at: location, spec: spec))
+                }
+            }
+            while next < min(limit, files.count) {
+                start(next)
+                next += 1
+            }
+            for try await (index, file) in group {
+                results[index] = file
+                if next < files.count {
+                    start(next)
+                    next += 1
+                }
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// Which objects produced which data files in a commit, with the drift each object showed.
+    static func lineage(
+        of objects: [PendingObject], spooled: [SpooledDataFile], locations: [String], version: Int64, snapshotID: Int64, replacing: [String]?
+    ) -> CommitLineage {
+        var files = locations
+        var filesBySource: [Int: [Int]] = [:]
+        for (i, file) in spooled.enumerated() {
+            for source in file.sources { filesBySource[source, default: []].append(i) }
+        }
+        let entries = objects.map { item in
+            var indexes = filesBySource[item.index] ?? []
+            if let registered = item.report.registered {
+                indexes.append(files.count)
+                files.append(registered.filePath)
+            }
+            var newFields: [String: String] = [:]
+            for (path, sample) in item.report.samples {
+                let text = sample.serialized()
+                newFields[path] = text.utf8.count <= maxSampleBytes ? text : "null"
+            }
+            return ObjectLineage(
+                object: item.object.version, hour: item.object.hour, dataFiles: indexes, newFields: newFields,
+                widenings: item.report.widenings.mapValues(\.description))
+        }
+        return CommitLineage(
+            version: version, snapshotID: snapshotID, kind: replacing == nil ? .ingest : .reprocess, dataFiles: files, objects: entries,
+            replacedDataFiles: replacing ?? [])
+    }
+
+    /// A sample value of a new field kept in the lineage is at most this long (a longer one is kept as
+    /// `null`: the evolution then reads the object to type the field).
+    static let maxSampleBytes = 4096
+}

@@ -1,0 +1,193 @@
+import Foundation
+import IcebergCore
+
+/// What kind of snapshot a pass commits.
+enum SnapshotKind: Equatable {
+    /// New objects' rows added to the table, in batches.
+    case append
+    /// Objects read again under an evolved schema: their new data files replace `replacing`, in one commit.
+    case overwrite(replacing: [String])
+
+    var replacedFiles: [String]? {
+        if case .overwrite(let files) = self { return files }
+        return nil
+    }
+}
+
+/// How a pass reads and commits: a run appends new objects in batches; a reprocessing reads objects again
+/// under an evolved schema and replaces their data files in one overwrite commit.
+struct Pass {
+    var now: Date
+    /// The configuration the objects are parsed with (a reprocessing parses with `add-columns`).
+    var configuration: IngestConfiguration
+    /// Schema changes committed with the first commit (a reprocessing's evolution).
+    var schemaUpdate: SchemaUpdate?
+    var snapshot: SnapshotKind = .append
+}
+
+/// An object read since the last commit, with what its parse found.
+struct PendingObject {
+    let object: SourceObject
+    /// Its number in the pass (the spooled files record which numbers they hold).
+    let index: Int
+    var report: ObjectReport
+}
+
+/// A batch ready to commit: its objects, the pipeline holding their rows, and the schema changes they need.
+struct PendingBatch {
+    var objects: [PendingObject]
+    let pipeline: EncodingPipeline
+    let evolution: SchemaEvolution
+    /// The pass's last batch (an append that closes the run advances the watermark).
+    let isLast: Bool
+}
+
+/// Reads a pass's objects in order and cuts them into batches at the commit thresholds. It owns the
+/// writers and the schema the rows are written under: when an object shows fields the schema lacks under
+/// `add-columns`, the schema evolves and the batch so far is read again under it (the rewind), so that
+/// every row of a commit has the schema that commit declares.
+///
+/// Not Sendable state of its own beyond the run's task; file system work goes through the blocking executor.
+struct PassReader {
+    let ingestor: Ingestor
+    let objects: [SourceObject]
+    let pass: Pass
+    let spec: PartitionSpec
+    let spool: String
+    private let writerOptions: PartitionedDataWriter.Options
+    private let commitEveryObjects: Int
+    private let commitEveryBytes: Int64
+    private(set) var evolution: SchemaEvolution
+    private var layout: ColumnLayout
+    private(set) var pipeline: EncodingPipeline
+    private var reader: PrefetchingReader
+    private var index = 0
+    private var pending: [PendingObject] = []
+    private var pendingBytes: Int64 = 0
+    /// Bytes of the objects read so far (a rewind takes them back).
+    private(set) var bytesDone: Int64 = 0
+    let bytesTotal: Int64
+    /// Encoding time of pipelines thrown away by a rewind.
+    private(set) var discardedEncodeSeconds = 0.0
+
+    init(ingestor: Ingestor, objects: [SourceObject], table: Table, pass: Pass, spool: String) throws {
+        self.ingestor = ingestor
+        self.objects = objects
+        self.pass = pass
+        self.spool = spool
+        let configuration = pass.configuration
+        spec = table.metadata.defaultSpec
+        var options = PartitionedDataWriter.Options()
+        options.targetFileSizeBytes = configuration.targetFileSizeBytes
+        options.parquet.zstdLevel = configuration.zstdLevel
+        writerOptions = options
+        let isAppend = pass.snapshot == .append
+        commitEveryObjects = isAppend ? configuration.commitEveryObjects : Int.max
+        commitEveryBytes = isAppend ? configuration.commitEveryBytes : Int64.max
+        // Schema changes decided by this pass (add-columns, an evolution) ride in the next commit.
+        evolution = SchemaEvolution(base: table.metadata)
+        if let update = pass.schemaUpdate { try evolution.apply(update) }
+        layout = try ColumnLayout(schema: evolution.schema)
+        pipeline = try Self.pipeline(layout: layout, spec: spec, options: options, spool: spool)
+        reader = PrefetchingReader(
+            source: ingestor.source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+        bytesTotal = objects.reduce(0) { $0 + $1.size }
+    }
+
+    private static func pipeline(layout: ColumnLayout, spec: PartitionSpec, options: PartitionedDataWriter.Options, spool: String) throws -> EncodingPipeline {
+        EncodingPipeline(writer: PartitionedDataWriter(
+            layout: layout, router: try PartitionRouter(spec: spec, layout: layout), options: options, spoolDirectory: spool))
+    }
+
+    var objectsDone: Int { index }
+    /// Rows and bad records of the objects read since the last commit.
+    var pendingRows: Int { pending.reduce(0) { $0 + $1.report.counts.rows } }
+    var pendingBadRecords: Int { pending.reduce(0) { $0 + $1.report.counts.badRecords } }
+
+    /// Reads objects until a commit threshold or the end; nil when every object has been committed.
+    /// `onObject` is called after each object is read.
+    mutating func nextBatch(onObject: (PassReader) -> Void) async throws -> PendingBatch? {
+        while index < objects.count {
+            let (parser, readSeconds) = try await read(objects[index])
+            // add-columns: fields the schema lacks evolve it, and the batch is read again under it.
+            if pass.configuration.driftPolicy == .addColumns,
+                let update = try evolution.update(samples: parser.samples, widenings: parser.widenings)
+            {
+                try await rewind(applying: update)
+                continue
+            }
+            // Records held back for a widening that did not come are bad after all.
+            try await BlockingExecutor.run { try parser.applyDeferred() }
+            let object = objects[index]
+            pending.append(PendingObject(object: object, index: index, report: parser.finalReport(readSeconds: readSeconds)))
+            pendingBytes += object.size
+            bytesDone += object.size
+            index += 1
+            onObject(self)
+            let isLast = index == objects.count
+            if isLast || pending.count >= commitEveryObjects || pendingBytes >= commitEveryBytes {
+                let batch = PendingBatch(objects: pending, pipeline: pipeline, evolution: evolution, isLast: isLast)
+                pending = []
+                pendingBytes = 0
+                return batch
+            }
+        }
+        return nil
+    }
+
+    /// After a batch's commit: the next batch's schema changes start from the committed table.
+    mutating func committed(_ table: Table) {
+        evolution = SchemaEvolution(base: table.metadata)
+    }
+
+    /// Reads and parses one object into the pipeline; returns its parser and the seconds spent waiting for bytes.
+    private mutating func read(_ object: SourceObject) async throws -> (ObjectParser, Double) {
+        let clock = ContinuousClock()
+        let parser = ObjectParser(object: object, sourceIndex: index, layout: layout, configuration: pass.configuration, pipeline: pipeline)
+        var waited = Duration.zero
+        let started = clock.now
+        var stream = try await reader.next()
+        waited += clock.now - started
+        while let chunk = stream.chunk {
+            try await BlockingExecutor.run { try parser.feed(chunk) }
+            let waitStarted = clock.now
+            stream = try await reader.nextChunk(of: stream)
+            waited += clock.now - waitStarted
+        }
+        try await BlockingExecutor.run { try parser.finish() }
+        return (parser, waited.seconds)
+    }
+
+    /// Applies a schema change found while reading, and starts the batch over: the rows written so far are
+    /// thrown away with their pipeline, and the objects since the last commit are read again.
+    private mutating func rewind(applying update: SchemaUpdate) async throws {
+        reader.cancel()
+        let old = pipeline
+        discardedEncodeSeconds += try await BlockingExecutor.run {
+            try? old.drain()
+            old.writer.discard()
+            return old.encodeSeconds
+        }
+        try evolution.apply(update)
+        ingestor.logger.notice("schema evolves (add-columns): \(update.changes.joined(separator: "; ")); parsing \(pending.count + 1) objects again")
+        layout = try ColumnLayout(schema: evolution.schema)
+        pipeline = try Self.pipeline(layout: layout, spec: spec, options: writerOptions, spool: spool)
+        index -= pending.count
+        bytesDone -= pendingBytes
+        pending = []
+        pendingBytes = 0
+        reader = PrefetchingReader(
+            source: ingestor.source, objects: Array(objects[index...]), chunkBytes: pass.configuration.readChunkBytes,
+            depth: pass.configuration.prefetchObjects)
+    }
+
+    /// Stops reading and throws away what was written since the last commit.
+    func abandon() async {
+        reader.cancel()
+        let current = pipeline
+        try? await BlockingExecutor.run {
+            try? current.drain()
+            current.writer.discard()
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import IcebergCore
+
+/// What reading one input object found: rows, bad records, drift, and the time it took. Made once by the
+/// ``ObjectParser`` and added into the ``RunSummary`` once the object's commit lands (so that an object
+/// parsed again after a schema change is counted once).
+struct ObjectReport {
+    var counts = ParseCounts()
+    /// Bad records kept for the dead-letter file (policy `dead-letter`).
+    var deadLetters: [BadRecord] = []
+    /// The first bad records, described.
+    var badExamples: [String] = []
+    /// New fields, type mismatches and missing required fields, with counts and where seen.
+    var drift: [DriftFinding] = []
+    /// Fields the schema lacked, with a sample value, and columns needing a wider type (for the lineage).
+    var samples: [String: JSONValue] = [:]
+    var widenings: [String: PrimitiveType] = [:]
+    /// Keys the schema lacks, with counts.
+    var unknownFields: [String: Int] = [:]
+    /// The data file of a Parquet input registered as it is.
+    var registered: DataFile?
+    var bytesRead: Int64 = 0
+    var bytesDecompressed: Int64 = 0
+    var readSeconds = 0.0
+    var parseSeconds = 0.0
+}
+
+extension RunSummary {
+    /// Adds one ingested object's report.
+    mutating func add(_ report: ObjectReport) {
+        objectsIngested += 1
+        bytesRead += report.bytesRead
+        bytesDecompressed += report.bytesDecompressed
+        readSeconds += report.readSeconds
+        parseSeconds += report.parseSeconds
+        lines += report.counts.lines
+        headerLines += report.counts.headerLines
+        rows += report.counts.rows
+        badRecords += report.counts.badRecords
+        deadLettered += report.deadLetters.count
+        if report.registered != nil { dataFilesRegistered += 1 }
+        for (k, v) in report.unknownFields { unknownFields[k, default: 0] += v }
+        for example in report.badExamples where badRecordExamples.count < 20 { badRecordExamples.append(example) }
+        for finding in report.drift {
+            if let i = drift.firstIndex(where: { $0.kind == finding.kind && $0.field == finding.field }) {
+                drift[i].count += finding.count
+                drift[i].examples = Array((drift[i].examples + finding.examples).prefix(3))
+            } else {
+                drift.append(finding)
+            }
+        }
+    }
+}
