@@ -174,6 +174,43 @@ import Testing
         }
     }
 
+    /// A quote that never closes (`printf 'id,name\n1,a\n2,"x'`) once looped forever: the parser restarted
+    /// at the opening quote. Now the rest of the input is one malformed record, whatever the chunk size and
+    /// delimiter, and every line is accounted for.
+    @Test func csvUnclosedQuoteEndsAtTheEndOfInput() throws {
+        let schema = try SchemaText.schema("id long not null, name string")
+        let layout = try ColumnLayout(schema: schema)
+        for (delimiter, text) in [(UInt8(ascii: ","), "id,name\n1,a\n2,\"x"), (UInt8(0x09), "id\tname\n1\ta\n2\t\"x\ny\nz")] {
+            for chunk in [1, 3, 1000] {
+                var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "in.csv", delimiter: delimiter)
+                var batch = RecordBatch(layout: layout)
+                var bad: [BadRecord] = []
+                try Self.feed(text, chunk: chunk) { buffer, isFinal in try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0) } }
+                #expect(Self.column(batch, 0) == ["1"])
+                #expect(bad.count == 1)
+                #expect(bad.first?.kind == .malformed && bad.first?.line == 3)
+                #expect(bad.first?.reason == "not valid CSV: a quoted field is not closed")
+                #expect(parser.counts.rows == 1 && parser.counts.badRecords == 1)
+            }
+        }
+    }
+
+    /// Each bad record says what kind of problem it has, as a type (the run's drift findings count by it).
+    @Test func badRecordsCarryTheirKind() throws {
+        let text = """
+            {"id": 1, "n": 3000000000}
+            {"id": 2, "n": "x"}
+            {"id": null}
+            {"id": 4, "id": 5}
+            {"id": 6
+            """
+        let (batch, bad, _) = try Self.parseJSON(text)
+        #expect(batch.rowCount == 0)
+        #expect(bad.map(\.kind) == [.typeMismatch(widening: .long), .typeMismatch(widening: nil), .missingRequired, .malformed, .malformed])
+        #expect(bad.map(\.kind.name) == ["type-mismatch", "type-mismatch", "missing-required", "malformed", "malformed"])
+        #expect(bad[0].needsWidening && !bad[1].needsWidening)
+    }
+
     @Test func schemaAndPartitionText() throws {
         let schema = try SchemaText.schema("id bigint not null, e timestamptz, m map<string, list<int>>, s struct<a: int, b decimal(20, 3)>")
         #expect(schema.fields.map(\.id) == [1, 2, 3, 7])

@@ -199,3 +199,18 @@ struct SnapshotProducer: Sendable {
         return summary
     }
 }
+
+/// What ``FastAppend`` and ``RewriteFiles`` have in common for a caller that commits either: files to add,
+/// summary properties, metadata changes committed with the snapshot, the retry and swap hooks, and the commit.
+package protocol SnapshotCommit: Sendable {
+    var summaryProperties: [String: String] { get set }
+    var additionalUpdates: [TableUpdate] { get set }
+    var additionalRequirements: [TableRequirement] { get set }
+    var onRetry: (@Sendable (Int, IcebergError) -> Void)? { get set }
+    var beforeCatalogSwap: (@Sendable () throws -> Void)? { get set }
+    mutating func add(contentsOf files: [DataFile])
+    func commit() async throws -> Table
+}
+
+extension FastAppend: SnapshotCommit {}
+extension RewriteFiles: SnapshotCommit {}

@@ -132,27 +132,22 @@ struct CheckpointedCommit {
         let logger = ingestor.logger
         let onRetry: @Sendable (Int, IcebergError) -> Void = { attempt, error in logger.notice("commit conflict, retry \(attempt): \(error.message)") }
         let catalog = ingestor.catalog
+        var commit: any SnapshotCommit
         switch snapshot {
         case .overwrite(let replacing):
             var rewrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite, snapshotID: snapshotID)
             rewrite.delete(paths: replacing)
-            rewrite.add(contentsOf: files)
-            rewrite.additionalUpdates = evolution.updates
-            rewrite.additionalRequirements = evolution.requirements
-            rewrite.summaryProperties = summaryProperties
-            rewrite.beforeCatalogSwap = { FailPoint.check("after-manifest") }
-            rewrite.onRetry = onRetry
-            return try await rewrite.commit()
+            commit = rewrite
         case .append:
-            var append = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
-            append.add(contentsOf: files)
-            append.additionalUpdates = evolution.updates
-            append.additionalRequirements = evolution.requirements
-            append.summaryProperties = summaryProperties
-            append.beforeCatalogSwap = { FailPoint.check("after-manifest") }
-            append.onRetry = onRetry
-            return try await append.commit()
+            commit = FastAppend(table: table, catalog: catalog, snapshotID: snapshotID)
         }
+        commit.add(contentsOf: files)
+        commit.additionalUpdates = evolution.updates
+        commit.additionalRequirements = evolution.requirements
+        commit.summaryProperties = summaryProperties
+        commit.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+        commit.onRetry = onRetry
+        return try await commit.commit()
     }
 
     /// Uploads spooled files to their locations, a few at a time.

@@ -19,7 +19,7 @@ public struct IngestStatus: Sendable, Codable, Equatable {
     public var totalDataFiles: Int64
     /// The checkpoint version the table records for this source and shard (0: nothing ingested yet).
     public var checkpointVersion: Int64
-    /// The newest closed hour, as hours since the epoch and as text (`2026-11-24T10:00Z`).
+    /// The newest closed hour, as hours since the epoch and as ISO-8601 text (`2026-11-24T10:00:00Z`).
     public var watermarkHour: Int32?
     public var watermark: String?
     /// Objects tracked in the open window (hours after watermark - window).
@@ -36,11 +36,12 @@ public struct IngestStatus: Sendable, Codable, Equatable {
         JSONLine.encode(self)
     }
 
+    /// An hour (hours since the epoch) as ISO-8601 UTC: `2026-11-24T10:00:00Z`.
     static func hourText(_ hour: Int32) -> String {
-        let date = Date(timeIntervalSince1970: Double(hour) * 3600)
         let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withTimeZone]
-        return String(formatter.string(from: date).dropLast(4)) + "00Z"
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(hour) * 3600))
     }
 }
 

@@ -31,14 +31,12 @@ package struct ParquetFileReader: Sendable {
         let start = Int(chunk.dictionaryPageOffset ?? chunk.dataPageOffset)
         let end = start + Int(chunk.compressedSize)
         var offset = start
-        var dictionary: ColumnData.Values?
-        var dictionaryCount = 0
+        var dictionary: (values: ColumnData.Values, count: Int)?
         var builder = ValueBuilder(type: column.type)
         var validity: [Bool] = []
         var sawNull = false
         var definitionLevels: [UInt16] = [], repetitionLevels: [UInt16] = []
         let maxDef = column.maxDefinitionLevel, maxRep = column.maxRepetitionLevel
-        let defWidth = RLEHybridEncoder.bitWidth(for: maxDef), repWidth = RLEHybridEncoder.bitWidth(for: maxRep)
         var valuesRead: Int64 = 0
         while valuesRead < chunk.valueCount {
             guard offset < end else { throw corrupt("chunk ends after \(valuesRead) of \(chunk.valueCount) values", column: column.name) }
@@ -59,79 +57,26 @@ package struct ParquetFileReader: Sendable {
                 var plain = ValueBuilder(type: column.type)
                 var cursor = page[...]
                 try plain.appendPlain(&cursor, count: Int(count), column: column.name, source: source)
-                dictionary = plain.values
-                dictionaryCount = Int(count)
+                dictionary = (plain.values, Int(count))
             case 0, 3:  // data page v1, v2
                 let isV2 = type == 3
                 guard let d = header.struct(isV2 ? 8 : 5), let count = d.int(1), count >= 0, count <= Self.maxValuesPerPage,
-                    let encodingRaw = d.int(isV2 ? 4 : 2)
+                    let encoding = d.int(isV2 ? 4 : 2)
                 else { throw corrupt("data page header is invalid", column: column.name) }
                 let n = Int(count)
-                var defs: [UInt32] = [], reps: [UInt32] = []
-                var valuesPart: ArraySlice<UInt8>
-                if isV2 {
-                    // DataPageHeaderV2: 5 definition_levels_byte_length, 6 repetition_levels_byte_length.
-                    let defLength = Int(d.int(5) ?? 0), repLength = Int(d.int(6) ?? 0)
-                    guard defLength >= 0, repLength >= 0, defLength + repLength <= body.count else {
-                        throw corrupt("v2 page level lengths exceed the page", column: column.name)
-                    }
-                    if maxRep > 0 { reps = try RLEHybridDecoder.decode(body.prefix(repLength), bitWidth: repWidth, count: n, source: source) }
-                    if maxDef > 0 { defs = try RLEHybridDecoder.decode(body.dropFirst(repLength).prefix(defLength), bitWidth: defWidth, count: n, source: source) }
-                    let compressedValues = body.dropFirst(repLength + defLength)
-                    let isCompressed = d.bool(7) ?? true
-                    let size = Int(uncompressed) - repLength - defLength
-                    valuesPart = isCompressed ? try PageCompressor.decompress(compressedValues, chunk.codec, size: size, source: source)[...] : compressedValues
-                } else {
-                    let page = try PageCompressor.decompress(body, chunk.codec, size: Int(uncompressed), source: source)
-                    var cursor = page[...]
-                    func levels(width: Int) throws -> [UInt32] {
-                        guard cursor.count >= 4 else { throw corrupt("page too short for its levels", column: column.name) }
-                        let s = cursor.startIndex
-                        let length = Int(cursor[s]) | Int(cursor[s + 1]) << 8 | Int(cursor[s + 2]) << 16 | Int(cursor[s + 3]) << 24
-                        cursor = cursor.dropFirst(4)
-                        guard length <= cursor.count else { throw corrupt("levels run past the page", column: column.name) }
-                        defer { cursor = cursor.dropFirst(length) }
-                        return try RLEHybridDecoder.decode(cursor.prefix(length), bitWidth: width, count: n, source: source)
-                    }
-                    if maxRep > 0 { reps = try levels(width: repWidth) }
-                    if maxDef > 0 { defs = try levels(width: defWidth) }
-                    valuesPart = cursor
-                }
-                guard maxDef == 0 || defs.count == n, maxRep == 0 || reps.count == n else {
-                    throw corrupt("page has fewer levels than values", column: column.name)
-                }
-                let present = maxDef == 0 ? n : defs.reduce(0) { $0 + (Int($1) == maxDef ? 1 : 0) }
+                var page = try dataPage(body, header: d, isV2: isV2, uncompressed: Int(uncompressed), count: n, column: column, codec: chunk.codec)
+                let present = maxDef == 0 ? n : page.definitions.reduce(0) { $0 + (Int($1) == maxDef ? 1 : 0) }
                 if column.isNested {
-                    definitionLevels += defs.map { UInt16(truncatingIfNeeded: $0) }
-                    if maxRep > 0 { repetitionLevels += reps.map { UInt16(truncatingIfNeeded: $0) } }
+                    definitionLevels += page.definitions.map { UInt16(truncatingIfNeeded: $0) }
+                    if maxRep > 0 { repetitionLevels += page.repetitions.map { UInt16(truncatingIfNeeded: $0) } }
                 } else if maxDef > 0 {
                     validity.reserveCapacity(validity.count + n)
-                    for level in defs {
+                    for level in page.definitions {
                         validity.append(level == 1)
                         if level == 0 { sawNull = true }
                     }
                 }
-                switch encodingRaw {
-                case 0:
-                    try builder.appendPlain(&valuesPart, count: present, column: column.name, source: source)
-                case 3 where column.type == .boolean:
-                    // RLE booleans (Arrow writes them in v2 pages): a 4-byte length, then the hybrid at width 1.
-                    guard valuesPart.count >= 4 else { throw corrupt("RLE boolean page too short", column: column.name) }
-                    let s = valuesPart.startIndex
-                    let length = Int(valuesPart[s]) | Int(valuesPart[s + 1]) << 8 | Int(valuesPart[s + 2]) << 16 | Int(valuesPart[s + 3]) << 24
-                    guard length <= valuesPart.count - 4 else { throw corrupt("RLE booleans run past the page", column: column.name) }
-                    let bits = try RLEHybridDecoder.decode(valuesPart.dropFirst(4).prefix(length), bitWidth: 1, count: present, source: source)
-                    builder.appendBooleans(bits.map { $0 == 1 })
-                case 2, 8:
-                    guard let dictionary else { throw corrupt("dictionary-encoded page without a dictionary", column: column.name) }
-                    guard present == 0 || !valuesPart.isEmpty else { throw corrupt("dictionary page data missing", column: column.name) }
-                    let bitWidth = present == 0 ? 0 : Int(valuesPart[valuesPart.startIndex])
-                    let indices = present == 0 ? [] : try RLEHybridDecoder.decode(valuesPart.dropFirst(), bitWidth: bitWidth, count: present, source: source)
-                    guard indices.count == present else { throw corrupt("too few dictionary indices", column: column.name) }
-                    try builder.appendFromDictionary(dictionary, count: dictionaryCount, indices: indices, column: column.name, source: source)
-                default:
-                    throw ParquetError(.unsupported, "\(source): column '\(column.name)': encoding \(encodingRaw) is not supported")
-                }
+                try appendValues(&page.values, encoding: encoding, present: present, dictionary: dictionary, column: column, into: &builder)
                 valuesRead += Int64(n)
             default:
                 break  // index pages and unknown pages are skipped
@@ -147,7 +92,88 @@ package struct ParquetFileReader: Sendable {
         return ColumnData(values: values, validity: sawNull ? validity : nil)
     }
 
-    /// Iceberg metrics of this file from its footer statistics (NaN counts by reading float columns).
+    /// A data page's levels (empty when the column has none of that kind) and its encoded values.
+    private struct DataPage {
+        var definitions: [UInt32]
+        var repetitions: [UInt32]
+        var values: ArraySlice<UInt8>
+    }
+
+    /// Decompresses a data page (v1: levels and values compressed together; v2: levels stored plain before
+    /// the values) and decodes its levels.
+    private func dataPage(
+        _ body: ArraySlice<UInt8>, header d: ThriftStruct, isV2: Bool, uncompressed: Int, count n: Int, column: ParquetFileMetadata.Column,
+        codec: ParquetCompression
+    ) throws -> DataPage {
+        let maxDef = column.maxDefinitionLevel, maxRep = column.maxRepetitionLevel
+        let defWidth = RLEHybridEncoder.bitWidth(for: maxDef), repWidth = RLEHybridEncoder.bitWidth(for: maxRep)
+        var page = DataPage(definitions: [], repetitions: [], values: [])
+        if isV2 {
+            // DataPageHeaderV2: 5 definition_levels_byte_length, 6 repetition_levels_byte_length.
+            let defLength = Int(d.int(5) ?? 0), repLength = Int(d.int(6) ?? 0)
+            guard defLength >= 0, repLength >= 0, defLength + repLength <= body.count else {
+                throw corrupt("v2 page level lengths exceed the page", column: column.name)
+            }
+            if maxRep > 0 { page.repetitions = try RLEHybridDecoder.decode(body.prefix(repLength), bitWidth: repWidth, count: n, source: source) }
+            if maxDef > 0 {
+                page.definitions = try RLEHybridDecoder.decode(body.dropFirst(repLength).prefix(defLength), bitWidth: defWidth, count: n, source: source)
+            }
+            let compressedValues = body.dropFirst(repLength + defLength)
+            let isCompressed = d.bool(7) ?? true
+            let size = uncompressed - repLength - defLength
+            page.values = isCompressed ? try PageCompressor.decompress(compressedValues, codec, size: size, source: source)[...] : compressedValues
+        } else {
+            var cursor = try PageCompressor.decompress(body, codec, size: uncompressed, source: source)[...]
+            func levels(width: Int) throws -> [UInt32] {
+                guard cursor.count >= 4 else { throw corrupt("page too short for its levels", column: column.name) }
+                let length = Self.littleEndian32(cursor)
+                cursor = cursor.dropFirst(4)
+                guard length <= cursor.count else { throw corrupt("levels run past the page", column: column.name) }
+                defer { cursor = cursor.dropFirst(length) }
+                return try RLEHybridDecoder.decode(cursor.prefix(length), bitWidth: width, count: n, source: source)
+            }
+            if maxRep > 0 { page.repetitions = try levels(width: repWidth) }
+            if maxDef > 0 { page.definitions = try levels(width: defWidth) }
+            page.values = cursor
+        }
+        guard maxDef == 0 || page.definitions.count == n, maxRep == 0 || page.repetitions.count == n else {
+            throw corrupt("page has fewer levels than values", column: column.name)
+        }
+        return page
+    }
+
+    /// Decodes a page's `present` values in `encoding` (plain, RLE booleans, or dictionary indices).
+    private func appendValues(
+        _ values: inout ArraySlice<UInt8>, encoding: Int64, present: Int, dictionary: (values: ColumnData.Values, count: Int)?,
+        column: ParquetFileMetadata.Column, into builder: inout ValueBuilder
+    ) throws {
+        switch encoding {
+        case 0:
+            try builder.appendPlain(&values, count: present, column: column.name, source: source)
+        case 3 where column.type == .boolean:
+            // RLE booleans (Arrow writes them in v2 pages): a 4-byte length, then the hybrid at width 1.
+            guard values.count >= 4 else { throw corrupt("RLE boolean page too short", column: column.name) }
+            let length = Self.littleEndian32(values)
+            guard length <= values.count - 4 else { throw corrupt("RLE booleans run past the page", column: column.name) }
+            let bits = try RLEHybridDecoder.decode(values.dropFirst(4).prefix(length), bitWidth: 1, count: present, source: source)
+            builder.appendBooleans(bits.map { $0 == 1 })
+        case 2, 8:
+            guard let dictionary else { throw corrupt("dictionary-encoded page without a dictionary", column: column.name) }
+            guard present == 0 || !values.isEmpty else { throw corrupt("dictionary page data missing", column: column.name) }
+            let bitWidth = present == 0 ? 0 : Int(values[values.startIndex])
+            let indices = present == 0 ? [] : try RLEHybridDecoder.decode(values.dropFirst(), bitWidth: bitWidth, count: present, source: source)
+            guard indices.count == present else { throw corrupt("too few dictionary indices", column: column.name) }
+            try builder.appendFromDictionary(dictionary.values, count: dictionary.count, indices: indices, column: column.name, source: source)
+        default:
+            throw ParquetError(.unsupported, "\(source): column '\(column.name)': encoding \(encoding) is not supported")
+        }
+    }
+
+    private static func littleEndian32(_ bytes: ArraySlice<UInt8>) -> Int {
+        let s = bytes.startIndex
+        return Int(bytes[s]) | Int(bytes[s + 1]) << 8 | Int(bytes[s + 2]) << 16 | Int(bytes[s + 3]) << 24
+    }
+
     package func metrics(fileSize: Int64? = nil, truncate: Int = 16) throws -> ParquetFileMetrics {
         var m = ParquetFileMetrics()
         m.recordCount = metadata.rowCount

@@ -86,7 +86,33 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         defer { box.release() }
         let userdata = box.toOpaque()
 
-        _ = ccurl_easy_setopt_string(handle, CURLOPT_URL, request.url)
+        setConnectionOptions(handle, url: request.url)
+        // Closed when the request is done (not at the end of the call that opens it).
+        defer { try? sink.uploadFile?.close() }
+        try setMethodAndBody(handle, request, sink: sink, userdata: userdata)
+        let list = Self.headerList(request.headers)
+        defer { curl_slist_free_all(list) }
+        _ = ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        sink.responsePath = request.responseFile
+        defer { try? sink.responseFile?.close() }
+        Self.setResponseCallbacks(handle, userdata: userdata)
+
+        let rc = curl_easy_perform(handle)
+        if let failure = sink.failure { throw failure }
+        guard rc == CURLE_OK else {
+            reusable = false
+            let text = String(cString: curl_easy_strerror(rc))
+            let timeout = rc == CURLE_OPERATION_TIMEDOUT
+            throw S3Error(code: timeout ? "Timeout" : "ConnectionFailed", message: "\(request.method) \(Self.redacted(request.url)): \(text)", isRetryable: true)
+        }
+        var status = 0
+        _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// The URL, timeouts and TLS settings of a request.
+    private func setConnectionOptions(_ handle: UnsafeMutableRawPointer, url: String) {
+        _ = ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeout)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
@@ -95,15 +121,15 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
         if let bundle = configuration.caBundle { _ = ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, bundle) }
         _ = ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+    }
 
+    /// The method, and the body from memory or streamed from a file range.
+    private func setMethodAndBody(_ handle: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: Sink, userdata: UnsafeMutableRawPointer) throws {
         switch request.method {
         case "GET": _ = ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
         case "HEAD": _ = ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1)
-        default:
-            _ = ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        default: _ = ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         }
-        // Closed when the request is done (not at the end of the branch that opens it).
-        defer { try? sink.uploadFile?.close() }
         if let (path, range) = request.bodyFile {
             guard let file = FileHandle(forReadingAtPath: path) else { throw S3Error(code: "LocalFile", message: "cannot open \(path)") }
             try file.seek(toOffset: UInt64(range.lowerBound))
@@ -137,22 +163,25 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                 return n
             }
         }
-        var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in request.headers { list = curl_slist_append(list, "\(name): \(value)") }
-        // No "Expect: 100-continue" round trip, and no Content-Type curl would invent.
-        list = curl_slist_append(list, "Expect:")
-        if !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) { list = curl_slist_append(list, "Content-Type:") }
-        defer { curl_slist_free_all(list) }
-        _ = ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+    }
 
-        sink.responsePath = request.responseFile
-        defer { try? sink.responseFile?.close() }
+    /// The request's headers, with no "Expect: 100-continue" round trip and no Content-Type curl would invent.
+    private static func headerList(_ headers: [(String, String)]) -> UnsafeMutablePointer<curl_slist>? {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
+        list = curl_slist_append(list, "Expect:")
+        if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { list = curl_slist_append(list, "Content-Type:") }
+        return list
+    }
+
+    /// Where the response goes: headers and status to the sink, a 2xx body to the response file when one is
+    /// asked for (memory then holds one callback's bytes), any other body to memory.
+    private static func setResponseCallbacks(_ handle: UnsafeMutableRawPointer, userdata: UnsafeMutableRawPointer) {
         _ = ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, userdata)
         _ = ccurl_easy_setopt_write_function(handle) { data, size, count, user in
             let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
             if let path = sink.responsePath, (200..<300).contains(sink.status) {
-                // Stream to the file; memory holds one callback's bytes.
                 if sink.responseFile == nil {
                     guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
                         sink.failure = S3Error(code: "LocalFile", message: "cannot create \(path)")
@@ -187,18 +216,6 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             }
             return n
         }
-
-        let rc = curl_easy_perform(handle)
-        if let failure = sink.failure { throw failure }
-        guard rc == CURLE_OK else {
-            reusable = false
-            let text = String(cString: curl_easy_strerror(rc))
-            let timeout = rc == CURLE_OPERATION_TIMEDOUT
-            throw S3Error(code: timeout ? "Timeout" : "ConnectionFailed", message: "\(request.method) \(Self.redacted(request.url)): \(text)", isRetryable: true)
-        }
-        var status = 0
-        _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
     }
 
     /// A URL without its query (presigned URLs carry signatures and tokens there).
