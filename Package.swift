@@ -68,7 +68,7 @@ let package = Package(
 
         // The example executable and the benchmarks.
         .executableTarget(
-            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", argumentParser, logging], swiftSettings: swiftSettings),
+            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", argumentParser, logging], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Avro", "S3Reader", "Checkpoint", argumentParser],

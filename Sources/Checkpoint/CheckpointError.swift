@@ -12,6 +12,10 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
         public static let missing = Code(rawValue: "missing")
         /// Another writer wrote the same checkpoint version first.
         public static let versionTaken = Code(rawValue: "version-taken")
+        /// Another runner holds the lease of this source shard (see ``LeaseStore``).
+        public static let leaseHeld = Code(rawValue: "lease-held")
+        /// This runner's lease was taken over (it was paused past its expiry): it must stop without committing.
+        public static let leaseLost = Code(rawValue: "lease-lost")
         /// Reading or writing the checkpoint failed.
         public static let io = Code(rawValue: "io")
     }

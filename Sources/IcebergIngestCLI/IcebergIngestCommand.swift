@@ -1,5 +1,8 @@
 import ArgumentParser
+import Checkpoint
+import Dispatch
 import Foundation
+import Synchronization
 import IcebergCore
 import IcebergIngest
 import Logging
@@ -12,8 +15,10 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         abstract: "Ingest files landing in S3 or a local folder into Apache Iceberg tables, exactly once.",
         discussion: """
             Exit codes: 0 success; 1 failure (I/O, catalog, input); 2 invalid configuration; 3 a bad record under \
-            the 'fail' policy; 4 a commit that kept conflicting; 5 a field the table lacks under the drift policy 'fail'. A run that fails keeps what it committed before \
-            the failure; running again continues from there without reading anything twice.
+            the 'fail' policy; 4 a commit that kept conflicting; 5 a field the table lacks under the drift policy 'fail'; \
+            6 another runner holds this shard's lease (or took it over from this one), nothing was done; 128 + N stopped by \
+            signal N (SIGTERM: 143) after the current object, its lease released. A run that fails keeps what it committed \
+            before the failure; running again continues from there without reading anything twice.
             """,
         version: IcebergIngestVersion.current,
         subcommands: [Run.self, Plan.self, Status.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
@@ -28,8 +33,9 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         }
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
+            if let asyncCommand = command as? any AsyncParsableCommand {
+                let box = CommandBox(asyncCommand)
+                try await Self.runCancellingOnSignals { try await box.command.run() }
             } else {
                 try command.run()
             }
@@ -37,6 +43,47 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             exit(withError: error)
         }
     }
+
+    /// Runs `work` in a task that SIGTERM (Kubernetes stopping the pod) or SIGINT cancels: a run stops
+    /// between objects, keeps what it committed, lets go of its lease and exits with 128 + the signal, so the
+    /// next runner starts at once. A second signal ends the process immediately.
+    static func runCancellingOnSignals(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        let task = Task { try await work() }
+        let received = Mutex<Int32?>(nil)
+        var sources: [any DispatchSourceSignal] = []
+        for signal in [SIGTERM, SIGINT] {
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler {
+                let first = received.withLock { value -> Bool in
+                    defer { value = value ?? signal }
+                    return value == nil
+                }
+                guard first else { Foundation.exit(128 + signal) }
+                FileHandle.standardError.write(Data("iceberg-ingest: \(signal == SIGTERM ? "SIGTERM" : "SIGINT") received: stopping after the current object, keeping what is committed\n".utf8))
+                task.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        defer { for source in sources { source.cancel() } }
+        do {
+            try await task.value
+        } catch {
+            if let signal = received.withLock({ $0 }) {
+                FileHandle.standardError.write(Data("iceberg-ingest: stopped by signal \(signal): \(error)\n".utf8))
+                Foundation.exit(128 + signal)
+            }
+            throw error
+        }
+        if let signal = received.withLock({ $0 }) { Foundation.exit(128 + signal) }
+    }
+}
+
+/// The parsed command, handed to the task that runs it (only that task touches it).
+final class CommandBox: @unchecked Sendable {
+    var command: any AsyncParsableCommand
+    init(_ command: any AsyncParsableCommand) { self.command = command }
 }
 
 /// Exit codes scripts can rely on.
@@ -51,6 +98,7 @@ enum ExitCodes {
             }
         }
         if let error = error as? IcebergError, error.code == .commitConflict { return ExitCode(4) }
+        if let error = error as? CheckpointError, error.code == .leaseHeld || error.code == .leaseLost { return ExitCode(6) }
         return ExitCode(1)
     }
 

@@ -37,6 +37,10 @@ struct JobOptions: ParsableArguments {
     var epochUnit: String?
     @Option(name: .long, help: "Commit after this many input objects (default 1000).")
     var commitEveryObjects: Int?
+    @Option(name: .long, help: "Wait up to this many seconds for another runner of the same shard to finish, instead of exiting with code 6.")
+    var wait: Double?
+    @Option(name: .long, help: "Seconds this runner's lease of the shard lasts without renewal (default 60).")
+    var leaseSeconds: Double?
     @Option(name: .long, help: "S3 endpoint (MinIO, a local server); default: S3_ENDPOINT, else AWS.")
     var s3Endpoint: String?
     @Flag(name: .long, help: "Print debug logs on stderr.")
@@ -68,6 +72,8 @@ struct JobOptions: ParsableArguments {
         if let epochUnit { job.epochUnit = try Self.choice(epochUnit, flag: "--epoch-unit") }
         if let s3Endpoint { job.s3Endpoint = s3Endpoint }
         if let commitEveryObjects { job.commitEveryObjects = commitEveryObjects }
+        if let wait { job.leaseWaitSeconds = wait }
+        if let leaseSeconds { job.leaseSeconds = leaseSeconds }
         return job
     }
 

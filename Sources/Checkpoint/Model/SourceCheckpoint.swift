@@ -8,6 +8,10 @@
 ///   those hours again), objects above it are kept so late arrivals in recent hours are recognised;
 /// - so the checkpoint holds at most the objects of `now - horizon` hours, whatever the history's length.
 ///
+/// The horizon never moves back: what was folded stays folded (``foldedThroughHour``) whatever `L` is
+/// set to later. Widening the window after a fold keeps the old horizon until the watermark catches up
+/// (it never reads a folded object again); narrowing it moves the horizon forward at once.
+///
 /// ```swift
 /// var checkpoint = SourceCheckpoint(source: "s3://raw/events/|firehose", shard: .single, lateArrivalHours: 6)
 /// let object = ObjectVersion(key: "events/2026/11/24/10/a.gz", size: 912, etag: "9b2c", lastModifiedMillis: 0)
@@ -27,6 +31,8 @@ public struct SourceCheckpoint: Sendable, Equatable {
     public var version: Int64
     /// `W`: the newest closed hour, or nil before any hour closed.
     public private(set) var watermarkHour: Int32?
+    /// The highest hour whose objects have been folded away (nil: none yet).
+    public private(set) var foldedThroughHour: Int32?
     /// Data files written by the run that produced this version: if this version turns out not to be
     /// committed (a crash before the catalog swap), these are the orphans to delete.
     public var pendingDataFiles: [String]
@@ -38,12 +44,13 @@ public struct SourceCheckpoint: Sendable, Equatable {
         self.lateArrivalHours = lateArrivalHours
         self.version = 0
         self.watermarkHour = nil
+        self.foldedThroughHour = nil
         self.pendingDataFiles = []
         self.objects = ObjectIndex()
     }
 
     init(
-        source: String, shard: ShardID, lateArrivalHours: Int32, version: Int64, watermarkHour: Int32?,
+        source: String, shard: ShardID, lateArrivalHours: Int32, version: Int64, watermarkHour: Int32?, foldedThroughHour: Int32?,
         pendingDataFiles: [String], objects: ObjectIndex
     ) {
         self.source = source
@@ -51,12 +58,17 @@ public struct SourceCheckpoint: Sendable, Equatable {
         self.lateArrivalHours = lateArrivalHours
         self.version = version
         self.watermarkHour = watermarkHour
+        self.foldedThroughHour = foldedThroughHour
         self.pendingDataFiles = pendingDataFiles
         self.objects = objects
     }
 
-    /// `W - L`: hours at or below it are folded. Nil before the first watermark.
-    public var horizonHour: Int32? { watermarkHour.map { $0 - lateArrivalHours } }
+    /// `W - L`, or the hour folded through when that is later (a window widened after a fold): hours at or
+    /// below it are folded. Nil before the first watermark.
+    public var horizonHour: Int32? {
+        guard let watermarkHour else { return foldedThroughHour }
+        return max(watermarkHour - lateArrivalHours, foldedThroughHour ?? Int32.min)
+    }
 
     /// The first hour a planner must list: one past the horizon (or nil: list from the beginning).
     public var firstOpenHour: Int32? { horizonHour.map { $0 + 1 } }
@@ -84,7 +96,8 @@ public struct SourceCheckpoint: Sendable, Equatable {
     public mutating func advanceWatermark(to hour: Int32) {
         if let current = watermarkHour, hour <= current { return }
         watermarkHour = hour
-        let horizon = hour - lateArrivalHours
+        guard let horizon = horizonHour else { return }
+        foldedThroughHour = horizon
         if objects.hours.contains(where: { $0 <= horizon }) {
             objects = objects.filtered { $0 > horizon }
         }

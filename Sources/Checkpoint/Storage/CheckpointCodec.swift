@@ -5,7 +5,7 @@ import Foundation
 ///
 /// ```
 /// "IICK" | u16 format version (1) | u32 header length | header (JSON: source, shard, window, version,
-///   watermark, pending data files, object count) | 8 column sections
+///   watermark, folded-through hour, pending data files, object count) | 8 column sections
 /// section: u64 raw length | u64 compressed length | zstd frame with content checksum
 ///   columns: key bytes, key ends (i64), etag bytes, etag ends (i64), sizes (i64), last-modified (i64),
 ///            snapshot ids (i64), hours (i32)
@@ -25,6 +25,9 @@ enum CheckpointCodec {
         var lateArrivalHours: Int32
         var version: Int64
         var watermarkHour: Int32?
+        /// The highest hour folded so far. Absent in files written before it was recorded: then the
+        /// watermark minus the window the file was saved with.
+        var foldedThroughHour: Int32?
         var pendingDataFiles: [String]
         var objectCount: Int
     }
@@ -34,7 +37,7 @@ enum CheckpointCodec {
         let header = Header(
             source: checkpoint.source, shardIndex: checkpoint.shard.index, shardCount: checkpoint.shard.count,
             lateArrivalHours: checkpoint.lateArrivalHours, version: checkpoint.version,
-            watermarkHour: checkpoint.watermarkHour, pendingDataFiles: checkpoint.pendingDataFiles,
+            watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, pendingDataFiles: checkpoint.pendingDataFiles,
             objectCount: index.count)
         let headerBytes = try [UInt8](JSONEncoder().encode(header))
         var out = magic
@@ -121,6 +124,7 @@ enum CheckpointCodec {
         return SourceCheckpoint(
             source: header.source, shard: ShardID(index: header.shardIndex, count: header.shardCount),
             lateArrivalHours: header.lateArrivalHours, version: header.version, watermarkHour: header.watermarkHour,
+            foldedThroughHour: header.foldedThroughHour ?? header.watermarkHour.map { $0 - header.lateArrivalHours },
             pendingDataFiles: header.pendingDataFiles, objects: index)
     }
 

@@ -94,6 +94,13 @@ public struct IngestConfiguration: Sendable {
     public var prefetchObjects = 2
     /// Data files uploaded at the same time.
     public var uploadConcurrency = 4
+    /// How long this runner's lease of the source shard lasts without renewal (it renews every third of
+    /// it). A runner killed without letting go blocks the shard this long, unless a later runner on the same
+    /// host sees that its process is gone.
+    public var leaseSeconds = 60.0
+    /// How long a run waits for another runner's lease of the same shard to end; nil (the default): fail at
+    /// once with ``CheckpointError/Code/leaseHeld`` naming the holder.
+    public var leaseWaitSeconds: Double?
 
     public init(table: TableIdentifier, schema: Schema) {
         self.table = table
@@ -105,5 +112,9 @@ public struct IngestConfiguration: Sendable {
             throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size, batch rows and the record size limit must be positive")
         }
         guard lateArrivalHours >= 0 else { throw IngestError(.invalidConfiguration, "late-arrival window must not be negative") }
+        guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
+            throw IngestError(.invalidConfiguration, "lease_seconds must be between 1 and 86400, not \(leaseSeconds)")
+        }
+        if let wait = leaseWaitSeconds, !(wait >= 0) { throw IngestError(.invalidConfiguration, "the lease wait must not be negative") }
     }
 }

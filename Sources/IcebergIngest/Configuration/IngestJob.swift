@@ -49,6 +49,10 @@ public struct IngestJob: Sendable {
     public var commitEveryObjects = 1_000
     public var commitEveryBytes: Int64 = 2 << 30
     public var targetFileSizeMB = 128
+    /// How long this runner's lease of the shard lasts without renewal (``IngestConfiguration/leaseSeconds``).
+    public var leaseSeconds = 60.0
+    /// How long to wait for another runner's lease of the shard (nil: fail at once).
+    public var leaseWaitSeconds: Double?
     public var s3Endpoint: String?
     public var s3Region: String?
 
@@ -79,6 +83,14 @@ public struct IngestJob: Sendable {
                 if section == "table" && key == "schema" { return value.serialized() }
                 fallthrough
             default: throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be a string")
+            }
+        }
+        func number(_ s: JSONValue?, _ section: String, _ key: String) throws -> Double? {
+            switch s?[key] {
+            case nil: return nil
+            case .int(let i)?: return Double(i)
+            case .double(let d)?: return d
+            default: throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be a number")
             }
         }
         func int(_ s: JSONValue?, _ section: String, _ key: String) throws -> Int64? {
@@ -125,6 +137,8 @@ public struct IngestJob: Sendable {
         if let v = try int(ingest, "ingest", "commit_every_bytes") { commitEveryBytes = v }
         if let v = try int(ingest, "ingest", "target_file_size_mb") { targetFileSizeMB = Int(v) }
         if case .bool(let b)? = ingest?["numbers_from_strings"] { numbersFromStrings = b }
+        if let v = try number(ingest, "ingest", "lease_seconds") { leaseSeconds = v }
+        leaseWaitSeconds = try number(ingest, "ingest", "lease_wait_seconds")
         s3Endpoint = try string(s3, "s3", "endpoint")
         s3Region = try string(s3, "s3", "region")
     }
@@ -152,6 +166,8 @@ public struct IngestJob: Sendable {
         configuration.commitEveryObjects = commitEveryObjects
         configuration.commitEveryBytes = commitEveryBytes
         configuration.targetFileSizeBytes = targetFileSizeMB << 20
+        configuration.leaseSeconds = leaseSeconds
+        configuration.leaseWaitSeconds = leaseWaitSeconds
         try configuration.validate()
         return configuration
     }

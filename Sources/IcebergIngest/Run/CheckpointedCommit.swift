@@ -17,9 +17,15 @@ import IcebergCore
 /// Until step 4's catalog swap the table still names version v: a crash anywhere before it leaves v+1
 /// ahead of the table, and the next run's recovery discards it and deletes exactly its pending files. After
 /// the swap, v+1 is the truth. The fail points let the crash tests stop the process at each step.
+///
+/// All of it happens under the shard's lease (``LeaseKeeper``): checked with the store before step 2, and
+/// again, with a third of its time to spare, just before each catalog swap, so a runner that lost its lease
+/// never commits over the runner that took it over.
 struct CheckpointedCommit {
     let ingestor: Ingestor
     let store: CheckpointStore
+    /// This shard's lease: checked before the checkpoint is saved and just before the catalog swap.
+    let lease: LeaseKeeper
     let snapshot: SnapshotKind
     let now: Date
     /// Whether this commit ends a run over every listed object (an append's last batch): hours older than
@@ -45,6 +51,7 @@ struct CheckpointedCommit {
         // 2. Name the data files, then save the checkpoint that lists them as pending: from here on a crash
         //    leaves a version ahead of the table, and the next run deletes exactly these files.
         let commitStarted = clock.now
+        try await lease.verify()
         let spec = table.metadata.defaultSpec
         let locations = dataFileLocations(spooled, table: table)
         let snapshotID = FastAppend.newSnapshotID()
@@ -145,7 +152,11 @@ struct CheckpointedCommit {
         commit.additionalUpdates = evolution.updates
         commit.additionalRequirements = evolution.requirements
         commit.summaryProperties = summaryProperties
-        commit.beforeCatalogSwap = { FailPoint.check("after-manifest") }
+        let lease = self.lease
+        commit.beforeCatalogSwap = {
+            FailPoint.check("after-manifest")
+            try lease.check()
+        }
         commit.onRetry = onRetry
         return try await commit.commit()
     }

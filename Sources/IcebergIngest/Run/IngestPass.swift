@@ -108,6 +108,8 @@ struct PassReader {
     /// `onObject` is called after each object is read.
     mutating func nextBatch(onObject: (PassReader) -> Void) async throws -> PendingBatch? {
         while index < objects.count {
+            // A cancelled run (SIGTERM) stops between objects: what was committed stays, the rest is read again.
+            try Task.checkCancellation()
             let (parser, readSeconds) = try await read(objects[index])
             // add-columns: fields the schema lacks evolve it, and the batch is read again under it.
             if pass.configuration.driftPolicy == .addColumns,

@@ -71,26 +71,29 @@ extension Ingestor {
     /// ```
     public func evolve(apply: Bool, now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> EvolveSummary {
         let started = ContinuousClock().now
-        var (table, checkpoint, summary) = try await prepare()
-        let work = try await evolutionWork(table: table, now: now)
-        var result = EvolveSummary(plan: work.plan, applied: false, schemaID: table.metadata.currentSchemaID, run: nil)
-        guard apply, !work.plan.isEmpty else { return result }
-        if work.objects.isEmpty, let update = work.update {
-            // Nothing to read again (the drifted rows are gone from the table): the schema change alone.
-            table = try await update.commit(table, catalog: catalog)
-            summary.schemaChanges += update.changes
-        } else {
-            var pass = Pass(now: now, configuration: configuration, schemaUpdate: work.update, snapshot: .overwrite(replacing: work.plan.dataFilesToReplace))
-            // Anything the samples did not type (a value too large to keep) evolves while reading.
-            pass.configuration.driftPolicy = .addColumns
-            try await process(work.objects, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, progress: progress)
+        var (table, summary) = try await prepareTable()
+        return try await withLease(table) { lease in
+            var checkpoint = try await recover(&table, summary: &summary)
+            let work = try await evolutionWork(table: table, now: now)
+            var result = EvolveSummary(plan: work.plan, applied: false, schemaID: table.metadata.currentSchemaID, run: nil)
+            guard apply, !work.plan.isEmpty else { return result }
+            if work.objects.isEmpty, let update = work.update {
+                // Nothing to read again (the drifted rows are gone from the table): the schema change alone.
+                table = try await update.commit(table, catalog: catalog)
+                summary.schemaChanges += update.changes
+            } else {
+                var pass = Pass(now: now, configuration: configuration, schemaUpdate: work.update, snapshot: .overwrite(replacing: work.plan.dataFilesToReplace))
+                // Anything the samples did not type (a value too large to keep) evolves while reading.
+                pass.configuration.driftPolicy = .addColumns
+                try await process(work.objects, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, lease: lease, progress: progress)
+            }
+            summary.totalSeconds = (ContinuousClock().now - started).seconds
+            result.applied = true
+            result.schemaID = table.metadata.currentSchemaID
+            result.run = summary
+            logger.notice("evolved \(configuration.table) to schema \(result.schemaID): \(summary.schemaChanges.joined(separator: "; ")); reprocessed \(work.objects.count) objects, replaced \(summary.dataFilesReplaced) data files")
+            return result
         }
-        summary.totalSeconds = (ContinuousClock().now - started).seconds
-        result.applied = true
-        result.schemaID = table.metadata.currentSchemaID
-        result.run = summary
-        logger.notice("evolved \(configuration.table) to schema \(result.schemaID): \(summary.schemaChanges.joined(separator: "; ")); reprocessed \(work.objects.count) objects, replaced \(summary.dataFilesReplaced) data files")
-        return result
     }
 
     /// The plan, the schema update, and the source objects to read again (as listed now).

@@ -63,21 +63,32 @@ public struct Ingestor: Sendable {
         CheckpointCommit.latest(in: table.metadata.ancestors().lazy.map(\.summary), source: source.identity, shard: configuration.shard)
     }
 
-    // MARK: Plan
-
-    /// What a run would read now, without reading anything but the listing.
-    public func plan(now: Date = Date()) async throws -> IngestPlan {
-        let table = try await loadOrCreateTable()
-        let committed = committedCheckpoint(table)
-        let checkpoint =
-            if let committed, committed.version > 0 {
-                try await checkpointStore(for: table).load(version: committed.version)
-            } else {
-                SourceCheckpoint(source: source.identity, shard: configuration.shard, lateArrivalHours: configuration.lateArrivalHours)
-            }
-        return try await classify(checkpoint: checkpoint, now: now)
+    /// The checkpoint the table commits to, as this configuration sees it: the late-arrival window is the
+    /// configured one (the horizon never moves back over what was folded, whatever the window says). Reads,
+    /// never writes: plan and status use it as it is, a run after recovery.
+    func openCheckpoint(_ table: Table?) async throws -> SourceCheckpoint {
+        var checkpoint: SourceCheckpoint
+        if let table, let committed = committedCheckpoint(table), committed.version > 0 {
+            checkpoint = try await checkpointStore(for: table).load(version: committed.version)
+        } else {
+            checkpoint = SourceCheckpoint(source: source.identity, shard: configuration.shard, lateArrivalHours: configuration.lateArrivalHours)
+        }
+        checkpoint.lateArrivalHours = configuration.lateArrivalHours
+        return checkpoint
     }
 
+    // MARK: Plan
+
+    /// What a run would read now, without reading anything but the listing. Creates nothing: for a table
+    /// that does not exist yet, every listed object is new.
+    public func plan(now: Date = Date()) async throws -> IngestPlan {
+        try configuration.validate()
+        let table = try await catalog.tableExists(configuration.table) ? try await catalog.loadTable(configuration.table) : nil
+        return try await classify(checkpoint: try await openCheckpoint(table), now: now)
+    }
+
+    /// Sorts what the source lists into what to read and what to skip: the one place `plan` and `run`
+    /// decide, so they agree object for object.
     func classify(checkpoint: SourceCheckpoint, now: Date) async throws -> IngestPlan {
         let listing = try await source.list(firstOpenHour: checkpoint.firstOpenHour, now: now)
         var plan = IngestPlan(listedPrefixes: listing.listedPrefixes, unmatchedKeys: listing.unmatchedKeys, firstOpenHour: checkpoint.firstOpenHour)
@@ -97,34 +108,38 @@ public struct Ingestor: Sendable {
 
     // MARK: Run
 
-    /// One pass: recover, list, read what is new, write, commit (in batches). Returns what was done.
-    /// Throws ``IngestError`` (bad record under policy `fail`, unreadable input), ``IcebergError`` or
-    /// ``S3Error``; what was committed before the error stays committed and is not read again.
+    /// One pass: take this shard's lease, recover, list, read what is new, write, commit (in batches),
+    /// let go of the lease. Returns what was done. Throws ``IngestError`` (bad record under policy `fail`,
+    /// unreadable input), ``CheckpointError`` (`.leaseHeld`: another runner works on this shard; `.leaseLost`:
+    /// this one was paused past its lease), ``IcebergError`` or ``S3Error``; what was committed before the
+    /// error stays committed and is not read again.
     public func run(now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
         let started = ContinuousClock().now
-        var (table, checkpoint, summary) = try await prepare()
-        progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
-        let plan = try await classify(checkpoint: checkpoint, now: now)
-        summary.objectsListed = plan.objectsListed
-        summary.objectsAlreadyIngested = plan.alreadyIngested
-        summary.objectsChanged = plan.changed.map(\.key)
-        summary.unmatchedKeys = plan.unmatchedKeys.count
-        summary.prefixesListed = plan.listedPrefixes.count
-        for object in plan.changed {
-            logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
+        var (table, summary) = try await prepareTable()
+        return try await withLease(table) { lease in
+            var checkpoint = try await recover(&table, summary: &summary)
+            progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
+            let plan = try await classify(checkpoint: checkpoint, now: now)
+            summary.objectsListed = plan.objectsListed
+            summary.objectsAlreadyIngested = plan.alreadyIngested
+            summary.objectsChanged = plan.changed.map(\.key)
+            summary.unmatchedKeys = plan.unmatchedKeys.count
+            summary.prefixesListed = plan.listedPrefixes.count
+            for object in plan.changed {
+                logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
+            }
+            for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
+            try await process(
+                plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: Pass(now: now, configuration: configuration),
+                lease: lease, progress: progress)
+            summary.totalSeconds = (ContinuousClock().now - started).seconds
+            return summary
         }
-        for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
-        try await process(
-            plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: Pass(now: now, configuration: configuration),
-            progress: progress)
-        summary.totalSeconds = (ContinuousClock().now - started).seconds
-        return summary
     }
 
-    /// What every pass does first: validates the configuration, loads (or creates) the table, adds the
-    /// rescue column when the policy needs it, and recovers the checkpoint (the table decides which version
-    /// is true; later versions are a crashed run's, and their data files are deleted).
-    func prepare() async throws -> (Table, SourceCheckpoint, RunSummary) {
+    /// What every pass does first: validates the configuration, loads (or creates) the table, and adds the
+    /// rescue column when the policy needs it.
+    func prepareTable() async throws -> (Table, RunSummary) {
         try configuration.validate()
         var summary = RunSummary(table: configuration.table.description, source: source.identity, shard: configuration.shard.description)
         var table = try await loadOrCreateTable()
@@ -136,6 +151,14 @@ public struct Ingestor: Sendable {
         }
         // Checked before anything is read: a partition source missing from the schema is a configuration error.
         _ = try PartitionRouter(spec: table.metadata.defaultSpec, layout: try ColumnLayout(schema: table.metadata.currentSchema))
+        return (table, summary)
+    }
+
+    /// Under the lease: reloads the table (another runner may have committed before we got the lease) and
+    /// recovers the checkpoint: the table decides which version is true; later versions are a crashed run's,
+    /// and their data files are deleted.
+    func recover(_ table: inout Table, summary: inout RunSummary) async throws -> SourceCheckpoint {
+        table = try await catalog.loadTable(configuration.table)
         let store = checkpointStore(for: table)
         let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours)
         for orphan in recovery.orphanDataFiles {
@@ -149,14 +172,14 @@ public struct Ingestor: Sendable {
         if !recovery.discardedVersions.isEmpty {
             logger.notice("discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data files")
         }
-        return (table, recovery.checkpoint, summary)
+        return recovery.checkpoint
     }
 
     /// Reads `objects` in batches (``PassReader``) and commits each with the checkpoint
     /// (``CheckpointedCommit``); `table`, `checkpoint` and `summary` follow each commit.
     func process(
         _ objects: [SourceObject], table: inout Table, checkpoint: inout SourceCheckpoint, summary: inout RunSummary, pass: Pass,
-        progress: (@Sendable (IngestProgress) -> Void)?
+        lease: LeaseKeeper, progress: (@Sendable (IngestProgress) -> Void)?
     ) async throws {
         // The local spool for data files being written (file system calls stay off the cooperative pool).
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-ingest-\(UUID().uuidString.lowercased())").path
@@ -175,7 +198,8 @@ public struct Ingestor: Sendable {
             while let batch = try await reader.nextBatch(onObject: { report(.reading, $0) }) {
                 report(.committing, reader)
                 let commit = CheckpointedCommit(
-                    ingestor: self, store: store, snapshot: pass.snapshot, now: pass.now, closesRun: batch.isLast && pass.snapshot == .append)
+                    ingestor: self, store: store, lease: lease, snapshot: pass.snapshot, now: pass.now,
+                    closesRun: batch.isLast && pass.snapshot == .append)
                 let outcome = try await commit.run(batch, table: table, checkpoint: checkpoint)
                 table = outcome.table
                 checkpoint = outcome.checkpoint

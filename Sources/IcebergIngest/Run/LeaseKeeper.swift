@@ -1,0 +1,137 @@
+import Checkpoint
+import Foundation
+import IcebergCore
+import Logging
+import Synchronization
+
+/// Holds this source shard's lease (``LeaseStore``) while a run or an evolution works: renews it in the
+/// background every third of its time, and lets each commit check, just before the catalog swap, that the
+/// lease is still ours with at least a third of its time left. A runner paused past that point (a stopped
+/// VM, a long GC-like stall) finds out there and stops without committing; the runner that took over
+/// discards what it left.
+final class LeaseKeeper: Sendable {
+    let store: LeaseStore
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State {
+        var held: HeldLease
+        var lost: CheckpointError?
+        var renewal: Task<Void, Never>?
+        var released = false
+    }
+
+    private init(store: LeaseStore, held: HeldLease, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        state = Mutex(State(held: held))
+    }
+
+    /// The lease as taken (for logs and the run summary).
+    var held: HeldLease { state.withLock { $0.held } }
+
+    /// Takes the lease, waiting up to `waitSeconds` for a live holder to finish (nil: do not wait), and
+    /// starts renewing it.
+    static func acquire(store: LeaseStore, waitSeconds: Double?, logger: Logger) async throws -> LeaseKeeper {
+        let deadline = waitSeconds.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        var announced = false
+        while true {
+            do {
+                let held = try await store.acquire()
+                if let previous = held.takenOverFrom {
+                    logger.notice("took over the lease of \(previous.describe(nowMillis: store.clock())): recovering what it left")
+                }
+                let keeper = LeaseKeeper(store: store, held: held, logger: logger)
+                keeper.startRenewing()
+                return keeper
+            } catch let error as CheckpointError where error.code == .leaseHeld {
+                guard let deadline, ContinuousClock.now < deadline else { throw error }
+                if !announced {
+                    logger.notice("waiting for the lease: \(error.message)")
+                    announced = true
+                }
+                try await Task.sleep(for: .milliseconds(max(250, min(5_000, store.ttlMillis / 4))))
+            }
+        }
+    }
+
+    private func startRenewing() {
+        let interval = Duration.milliseconds(max(100, store.ttlMillis / 3))
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                let current = state.withLock { $0.held }
+                do {
+                    let renewed = try await store.renew(current)
+                    state.withLock { $0.held = renewed }
+                } catch let error as CheckpointError where error.code == .leaseLost {
+                    logger.error("\(error.message)")
+                    state.withLock { $0.lost = error }
+                    return
+                } catch {
+                    // A failed write (network): try again at the next interval; the check before each
+                    // commit refuses to commit once too little of the lease is left.
+                    logger.warning("could not renew the lease: \(error)")
+                }
+            }
+        }
+        state.withLock { $0.renewal = task }
+    }
+
+    /// Throws ``CheckpointError/Code/leaseLost`` unless the lease is ours with a third of its time left.
+    /// Synchronous: it runs just before each catalog swap.
+    func check() throws {
+        let (held, lost) = state.withLock { ($0.held, $0.lost) }
+        if let lost { throw lost }
+        let left = held.record.expiresMillis - store.clock()
+        if left < store.ttlMillis / 3 {
+            throw CheckpointError(
+                .leaseLost,
+                "the lease of this shard has \(max(0, left)) ms left (renewals failed or the process was paused): not committing")
+        }
+    }
+
+    /// Also asks the store that the newest lease record is still ours (before a commit starts its uploads).
+    func verify() async throws {
+        try check()
+        try await store.verify(held, marginMillis: store.ttlMillis / 3)
+    }
+
+    /// Stops renewing and lets go, so the next runner starts at once (not after the lease expires). A lost
+    /// lease is left to its new holder.
+    func release() async {
+        let (task, held, lost, released) = state.withLock { state -> (Task<Void, Never>?, HeldLease, CheckpointError?, Bool) in
+            defer { state.released = true }
+            return (state.renewal, state.held, state.lost, state.released)
+        }
+        task?.cancel()
+        guard !released, lost == nil else { return }
+        do {
+            try await store.release(held)
+        } catch {
+            logger.warning("could not release the lease (the next runner takes it over when it expires): \(error)")
+        }
+    }
+}
+
+extension Ingestor {
+    /// The lease store of this source shard in `table`.
+    func leaseStore(for table: Table) -> LeaseStore {
+        LeaseStore(io: table.io, directory: checkpointStore(for: table).directory + "lease/", ttlMillis: Int64(configuration.leaseSeconds * 1000))
+    }
+
+    /// Runs `body` holding this shard's lease: taken first (or ``CheckpointError/Code/leaseHeld``), renewed
+    /// meanwhile, released after, whatever `body` does.
+    func withLease<T>(_ table: Table, _ body: (LeaseKeeper) async throws -> T) async throws -> T {
+        let keeper = try await LeaseKeeper.acquire(store: leaseStore(for: table), waitSeconds: configuration.leaseWaitSeconds, logger: logger)
+        do {
+            let result = try await body(keeper)
+            await keeper.release()
+            return result
+        } catch {
+            await keeper.release()
+            throw error
+        }
+    }
+}
