@@ -66,15 +66,59 @@ public struct S3FileIO: FileIO {
     /// A PUT with `If-None-Match: *`. S3 answers 412 when the object exists, and 409
     /// (`ConditionalRequestConflict`) when another conditional write of the same key is in flight; both are
     /// `.alreadyExists`: this write did not happen, another writer's did or is about to.
+    ///
+    /// A try whose outcome is unknown (a 5xx, a reset connection, a timeout) is tried again, with the
+    /// client's backoff and attempts. If a later try then finds the object there, it is read back: the
+    /// same bytes as ours mean the earlier try took effect (success), other bytes mean another writer's
+    /// (`.alreadyExists`). So one 500 during a commit costs a retry, not the run, and never a false conflict.
     public func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
         let (bucket, key) = try Self.split(location)
-        try await mapped(location) { () async throws -> Void in
+        let policy = client.retryPolicy
+        var attempt = 1
+        var uncertain = false  // an earlier try may have taken effect
+        while true {
             do {
                 _ = try await client.putObject(bucket: bucket, key: key, body: bytes, ifNoneMatch: "*")
-            } catch let error as S3Error where error.status == 409 {
-                throw IcebergError(.alreadyExists, "\(location) is being created by a concurrent conditional write", cause: error)
+                return
+            } catch let error as S3Error where error.isPreconditionFailure || error.status == 409 {
+                if uncertain {
+                    if try await holds(bucket: bucket, key: key, bytes: bytes, location: location) { return }
+                    if error.status == 409, attempt < policy.maxAttempts {
+                        // A conditional write of this key is in flight: perhaps our own earlier try. Look again.
+                        attempt += 1
+                        try await Task.sleep(for: Self.jitter(policy.ceiling(forRetry: attempt - 1)))
+                        continue
+                    }
+                }
+                if error.status == 409 {
+                    throw IcebergError(.alreadyExists, "\(location) is being created by a concurrent conditional write", cause: error)
+                }
+                throw IcebergError(.alreadyExists, "\(location) already exists", cause: error)
+            } catch let error as S3Error where error.isRetryable && attempt < policy.maxAttempts {
+                uncertain = true
+                attempt += 1
+                try await Task.sleep(for: Self.jitter(policy.ceiling(forRetry: attempt - 1)))
+            } catch let error as S3Error {
+                throw IcebergError(.io, "\(location): \(error)", cause: error, isRetryable: error.isRetryable)
             }
         }
+    }
+
+    /// Whether the object at `key` holds exactly `bytes` (an earlier try of ours took effect).
+    private func holds(bucket: String, key: String, bytes: [UInt8], location: String) async throws -> Bool {
+        do {
+            return try await client.getObject(bucket: bucket, key: key) == bytes
+        } catch let error as S3Error where error.status == 404 {
+            return false
+        } catch let error as S3Error {
+            throw IcebergError(.io, "\(location): reading back after an uncertain write: \(error)", cause: error, isRetryable: error.isRetryable)
+        }
+    }
+
+    /// A random wait between 0 and `ceiling` (full jitter).
+    static func jitter(_ ceiling: Duration) -> Duration {
+        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        return .nanoseconds(Int64.random(in: 0...max(1, nanos)))
     }
 
     public func delete(_ location: String) async throws {

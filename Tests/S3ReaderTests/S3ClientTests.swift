@@ -48,6 +48,37 @@ import TestSupport
         #expect(try await s3.headObject(bucket: bucket, key: key) == nil)
     }
 
+    /// Object keys are data, never paths: keys with `..`, `.`, `//`, `%2F`, unicode, control characters and
+    /// 1,024 bytes name exactly those objects. (A key with `../` segments once read an object of another
+    /// bucket: libcurl collapsed the dot segments.) boto3 lists the same keys back.
+    @Test func hostileKeysNameExactlyTheirObjects() async throws {
+        let s3 = try Self.client()
+        let bucket = try await Self.bucket(s3, "keys")
+        let other = try await Self.bucket(s3, "other")
+        try await s3.putObject(bucket: other, key: "secret.json", body: Array("secret".utf8))
+        let keys = [
+            "prefix/2025/01/02/03/../../../../../../\(other)/secret.json", "a/./b/../c", "a//b", "./x", "../y", "a%2Fb",
+            "unicode/é/日本/🙂", "control/\u{1}\u{7f}\t.json", "space and+plus?&=#", String(repeating: "k", count: 1_024),
+        ]
+        for (i, key) in keys.enumerated() {
+            try await s3.putObject(bucket: bucket, key: key, body: Array("body \(i)".utf8))
+        }
+        for (i, key) in keys.enumerated() {
+            #expect(try await s3.getObject(bucket: bucket, key: key) == Array("body \(i)".utf8), "\(key)")
+        }
+        #expect(try await s3.getObject(bucket: other, key: "secret.json") == Array("secret".utf8))
+        let s3Endpoint = try TestEnvironment.s3()
+        let listed = try PythonTool.run(
+            """
+            import sys, json, boto3
+            s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+            keys = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[2]) for o in p.get("Contents", [])]
+            print(json.dumps(sorted(keys)))
+            """, arguments: [s3Endpoint.endpoint, bucket])
+        let parsed = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String]
+        #expect(parsed == keys.sorted(), "boto3 lists \(parsed ?? [])")
+    }
+
     @Test func listingWithPrefixDelimiterStartAfterAndContinuation() async throws {
         let s3 = try Self.client()
         let bucket = try await Self.bucket(s3, "listing")

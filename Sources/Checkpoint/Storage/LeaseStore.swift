@@ -166,26 +166,36 @@ public struct LeaseStore: Sendable {
         return HeldLease(sequence: next, record: record, takenOverFrom: held.takenOverFrom)
     }
 
-    /// Throws ``CheckpointError/Code/leaseLost`` unless `held` is still the newest record and has at least
-    /// `marginMillis` left: what a holder checks just before it commits.
+    /// Throws ``CheckpointError/Code/leaseLost`` unless the newest record is still `held`'s owner's and
+    /// `held` has at least `marginMillis` left: what a holder checks before it commits.
     public func verify(_ held: HeldLease, marginMillis: Int64) async throws {
         let now = clock()
         guard held.record.expiresMillis - marginMillis > now else {
             throw CheckpointError(.leaseLost, "the lease of this shard expires in \(held.record.expiresMillis - now) ms: too close to commit safely")
         }
-        guard let newest = try await current(), newest.sequence == held.sequence, newest.record.owner == held.record.owner else {
+        guard let newest = try await current(), newest.record.owner == held.record.owner, !newest.record.released else {
             let holder = (try? await current())?.record.describe(nowMillis: now) ?? "nobody"
             throw CheckpointError(.leaseLost, "the lease of this shard is no longer ours: held by \(holder)")
         }
     }
 
-    /// Lets go: the next runner takes over at once.
+    /// Lets go: the next runner takes over at once. Does nothing when the newest record is another owner's.
     public func release(_ held: HeldLease) async throws {
         var record = held.record
         record.released = true
         record.expiresMillis = clock()
-        try await write(record, sequence: held.sequence + 1)
-        await trim(below: held.sequence + 1)
+        var sequence = held.sequence + 1
+        while true {
+            do {
+                try await write(record, sequence: sequence)
+                await trim(below: sequence)
+                return
+            } catch let error as IcebergError where error.code == .alreadyExists {
+                // A renewal of ours landed there first; anyone else's record means the lease is no longer ours.
+                guard let newest = try await current(), newest.record.owner == held.record.owner else { return }
+                sequence = newest.sequence + 1
+            }
+        }
     }
 
     private func write(_ record: LeaseRecord, sequence: Int64) async throws {

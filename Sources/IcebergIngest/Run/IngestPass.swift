@@ -52,6 +52,8 @@ struct PassReader {
     let ingestor: Ingestor
     let objects: [SourceObject]
     let pass: Pass
+    /// Renewed between objects when due (see ``LeaseKeeper/renewIfDue()``).
+    let lease: LeaseKeeper
     let spec: PartitionSpec
     let spool: String
     private let writerOptions: PartitionedDataWriter.Options
@@ -70,8 +72,9 @@ struct PassReader {
     /// Encoding time of pipelines thrown away by a rewind.
     private(set) var discardedEncodeSeconds = 0.0
 
-    init(ingestor: Ingestor, objects: [SourceObject], table: Table, pass: Pass, spool: String) throws {
+    init(ingestor: Ingestor, objects: [SourceObject], table: Table, pass: Pass, lease: LeaseKeeper, spool: String) throws {
         self.ingestor = ingestor
+        self.lease = lease
         self.objects = objects
         self.pass = pass
         self.spool = spool
@@ -110,6 +113,7 @@ struct PassReader {
         while index < objects.count {
             // A cancelled run (SIGTERM) stops between objects: what was committed stays, the rest is read again.
             try Task.checkCancellation()
+            try await lease.renewIfDue()
             let (parser, readSeconds) = try await read(objects[index])
             // add-columns: fields the schema lacks evolve it, and the batch is read again under it.
             if pass.configuration.driftPolicy == .addColumns,

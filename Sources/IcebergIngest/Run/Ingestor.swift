@@ -184,7 +184,7 @@ public struct Ingestor: Sendable {
         // The local spool for data files being written (file system calls stay off the cooperative pool).
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-ingest-\(UUID().uuidString.lowercased())").path
         try await BlockingExecutor.run { try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true) }
-        var reader = try PassReader(ingestor: self, objects: objects, table: table, pass: pass, spool: spool)
+        var reader = try PassReader(ingestor: self, objects: objects, table: table, pass: pass, lease: lease, spool: spool)
         let store = checkpointStore(for: table)
         let rowsBefore = summary.rows, badBefore = summary.badRecords
         var rowsCommitted = 0, badCommitted = 0

@@ -19,6 +19,8 @@ final class LeaseKeeper: Sendable {
         var lost: CheckpointError?
         var renewal: Task<Void, Never>?
         var released = false
+        /// A renewal is being written (the background task's or an inline one): the other waits its turn.
+        var renewing = false
     }
 
     private init(store: LeaseStore, held: HeldLease, logger: Logger) {
@@ -61,13 +63,9 @@ final class LeaseKeeper: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { return }
-                let current = state.withLock { $0.held }
                 do {
-                    let renewed = try await store.renew(current)
-                    state.withLock { $0.held = renewed }
+                    try await renew()
                 } catch let error as CheckpointError where error.code == .leaseLost {
-                    logger.error("\(error.message)")
-                    state.withLock { $0.lost = error }
                     return
                 } catch {
                     // A failed write (network): try again at the next interval; the check before each
@@ -92,21 +90,53 @@ final class LeaseKeeper: Sendable {
         }
     }
 
-    /// Also asks the store that the newest lease record is still ours (before a commit starts its uploads).
+    /// Before a commit starts: renews the lease here, in the run's own task, when a third of its time has
+    /// gone (the background renewal may be starved of threads by a busy process), then asks the store that
+    /// the newest record is still ours.
     func verify() async throws {
+        try await renewIfDue()
         try check()
         try await store.verify(held, marginMillis: store.ttlMillis / 3)
+    }
+
+    /// Renews now when less than two thirds of the lease is left (called between objects and before commits).
+    func renewIfDue() async throws {
+        let (current, lost, renewing) = state.withLock { ($0.held, $0.lost, $0.renewing) }
+        if let lost { throw lost }
+        guard !renewing, current.record.expiresMillis - store.clock() < store.ttlMillis * 2 / 3 else { return }
+        try await renew()
+    }
+
+    /// One renewal; a lost lease is remembered (every later check throws it).
+    private func renew() async throws {
+        let current: HeldLease? = state.withLock { state in
+            guard !state.renewing, !state.released, state.lost == nil else { return nil }
+            state.renewing = true
+            return state.held
+        }
+        guard let current else { return }
+        defer { state.withLock { $0.renewing = false } }
+        do {
+            let renewed = try await store.renew(current)
+            state.withLock { $0.held = renewed }
+        } catch let error as CheckpointError where error.code == .leaseLost {
+            logger.error("\(error.message)")
+            state.withLock { $0.lost = error }
+            throw error
+        }
     }
 
     /// Stops renewing and lets go, so the next runner starts at once (not after the lease expires). A lost
     /// lease is left to its new holder.
     func release() async {
-        let (task, held, lost, released) = state.withLock { state -> (Task<Void, Never>?, HeldLease, CheckpointError?, Bool) in
+        let (task, wasReleased) = state.withLock { state -> (Task<Void, Never>?, Bool) in
             defer { state.released = true }
-            return (state.renewal, state.held, state.lost, state.released)
+            return (state.renewal, state.released)
         }
         task?.cancel()
-        guard !released, lost == nil else { return }
+        await task?.value  // a renewal being written finishes first
+        let (held, lost) = state.withLock { ($0.held, $0.lost) }
+        guard !wasReleased, lost == nil else { return }
         do {
             try await store.release(held)
         } catch {

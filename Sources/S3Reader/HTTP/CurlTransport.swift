@@ -113,6 +113,9 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// The URL, timeouts and TLS settings of a request.
     private func setConnectionOptions(_ handle: UnsafeMutableRawPointer, url: String) {
         _ = ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
+        // Object keys are data: a key with `..` or `.` segments names that exact object. libcurl would
+        // otherwise collapse dot segments and send the request for another key (or another bucket).
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_PATH_AS_IS, 1)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeout)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)

@@ -8,8 +8,9 @@ import Foundation
 /// Retried: HTTP 500, 502, 503, 504; `SlowDown`, `RequestTimeout`, `InternalError` and throttling codes;
 /// connection failures and timeouts. Never retried: a conditional write (If-None-Match / If-Match) whose
 /// outcome is unknown (a connection error or a 5xx other than 503), because if the first try took effect a
-/// repeat would report a false conflict; such a write is retried only after 503 (the request was refused
-/// before it was applied).
+/// repeat would report a false conflict; such a write is retried here only after 503 (the request was refused
+/// before it was applied). `S3FileIO.writeIfAbsent` (module IcebergS3) retries the others itself and settles
+/// a 412 on a retry by reading the object back.
 ///
 /// ```swift
 /// var policy = RetryPolicy()
