@@ -62,13 +62,36 @@ public struct IngestJob: Sendable {
         self.schema = schema
     }
 
-    /// Reads a job file (JSON, see the type's documentation); errors name the file and key.
-    public init(file path: String) throws {
+    /// The keys a job file may have, by section (a key not here is an error naming the nearest one).
+    static let knownKeys: [String: [String]] = [
+        "": ["source", "catalog", "table", "ingest", "s3"],
+        "source": ["uri", "layout", "format", "late_arrival_hours"],
+        "catalog": ["uri", "warehouse", "properties"],
+        "table": ["name", "schema", "partition", "properties"],
+        "ingest": [
+            "bad_records", "drift", "changed_objects", "epoch_unit", "dead_letter", "shard", "commit_every_objects", "commit_every_bytes",
+            "target_file_size_mb", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
+        ],
+        "s3": ["endpoint", "region"],
+    ]
+
+    /// Reads a job file (JSON, see the type's documentation), validated whole before anything runs: errors
+    /// name the file and key. String values may name environment variables, `${VAR}` or `${VAR:-default}`
+    /// (Terraform outputs injected as a `.env`); an unset variable without a default is an error. Numbers
+    /// may be given as strings (so that they can come from the environment too).
+    public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw IngestError(.invalidConfiguration, "cannot read configuration file \(path): \(error.localizedDescription)")
         }
-        let json = try JSONValue.parse(bytes, source: path)
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(bytes, source: path)
+        } catch {
+            throw IngestError(.invalidConfiguration, "\(path) is not valid JSON: \(error)")
+        }
+        try Self.checkKeys(parsed, path: path)
+        let json = try Self.expandingVariables(parsed, path: path, key: "", environment: environment)
         func section(_ name: String) throws -> JSONValue? {
             guard let value = json[name] else { return nil }
             guard case .object = value else { throw IngestError(.invalidConfiguration, "\(path): '\(name)' must be an object") }
@@ -90,13 +113,25 @@ public struct IngestJob: Sendable {
             case nil: return nil
             case .int(let i)?: return Double(i)
             case .double(let d)?: return d
+            case .string(let text)?:
+                if let d = Double(text.trimmingCharacters(in: .whitespaces)), d.isFinite { return d }
+                fallthrough
             default: throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be a number")
             }
         }
-        func int(_ s: JSONValue?, _ section: String, _ key: String) throws -> Int64? {
+        func int(_ s: JSONValue?, _ section: String, _ key: String, _ range: ClosedRange<Int64>) throws -> Int64? {
             guard let value = s?[key] else { return nil }
-            guard case .int(let i) = value else { throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be an integer") }
-            return i
+            let number: Int64?
+            switch value {
+            case .int(let i): number = i
+            case .string(let text): number = Int64(text.trimmingCharacters(in: .whitespaces))
+            default: number = nil
+            }
+            guard let number else { throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be an integer, not \(value.serialized())") }
+            guard range.contains(number) else {
+                throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' is \(number): it must be from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
         }
         let source = try section("source"), catalog = try section("catalog"), table = try section("table")
         let ingest = try section("ingest"), s3 = try section("s3")
@@ -106,7 +141,7 @@ public struct IngestJob: Sendable {
         self.init(sourceURI: uri, tableName: name, schema: schema)
         if let v = try string(source, "source", "layout") { layout = v }
         if let v = try string(source, "source", "format") { format = v }
-        if let v = try int(source, "source", "late_arrival_hours") { lateArrivalHours = Int32(v) }
+        if let v = try int(source, "source", "late_arrival_hours", 0...8_760) { lateArrivalHours = Int32(v) }
         if let v = try string(catalog, "catalog", "uri") { catalogURI = v }
         if let v = try string(catalog, "catalog", "warehouse") { warehouse = v }
         if case .object(let properties)? = catalog?["properties"] {
@@ -133,14 +168,104 @@ public struct IngestJob: Sendable {
         if let v = try choice("epoch_unit", ConversionOptions.EpochUnit.self) { epochUnit = v }
         deadLetter = try string(ingest, "ingest", "dead_letter")
         if let v = try string(ingest, "ingest", "shard") { shard = v }
-        if let v = try int(ingest, "ingest", "commit_every_objects") { commitEveryObjects = Int(v) }
-        if let v = try int(ingest, "ingest", "commit_every_bytes") { commitEveryBytes = v }
-        if let v = try int(ingest, "ingest", "target_file_size_mb") { targetFileSizeMB = Int(v) }
-        if case .bool(let b)? = ingest?["numbers_from_strings"] { numbersFromStrings = b }
+        if let v = try int(ingest, "ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = Int(v) }
+        if let v = try int(ingest, "ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
+        if let v = try int(ingest, "ingest", "target_file_size_mb", 0...65_536) { targetFileSizeMB = Int(v) }
+        switch ingest?["numbers_from_strings"] {
+        case nil: break
+        case .bool(let b)?: numbersFromStrings = b
+        case .string("true")?: numbersFromStrings = true
+        case .string("false")?: numbersFromStrings = false
+        default: throw IngestError(.invalidConfiguration, "\(path): 'ingest.numbers_from_strings' must be true or false")
+        }
         if let v = try number(ingest, "ingest", "lease_seconds") { leaseSeconds = v }
         leaseWaitSeconds = try number(ingest, "ingest", "lease_wait_seconds")
         s3Endpoint = try string(s3, "s3", "endpoint")
         s3Region = try string(s3, "s3", "region")
+    }
+
+    /// Checks every section and key against ``knownKeys``; an unknown one is an error naming the nearest
+    /// known key (`"ingets"`: did you mean `ingest`?), so a typo never silently changes what a job does.
+    static func checkKeys(_ json: JSONValue, path: String) throws {
+        guard case .object(let top) = json else { throw IngestError(.invalidConfiguration, "\(path): a job file is a JSON object") }
+        for (name, value) in top {
+            let known = knownKeys[""]!
+            guard known.contains(name) else { throw unknownKey(name, in: "", known: known, path: path) }
+            guard case .object(let members) = value else { throw IngestError(.invalidConfiguration, "\(path): '\(name)' must be an object") }
+            let keys = knownKeys[name]!
+            for (key, _) in members where !keys.contains(key) { throw unknownKey(key, in: name, known: keys, path: path) }
+        }
+    }
+
+    static func unknownKey(_ key: String, in section: String, known: [String], path: String) -> IngestError {
+        let place = section.isEmpty ? "'\(key)'" : "'\(section).\(key)'"
+        let nearest = known.map { ($0, editDistance($0, key)) }.min { $0.1 < $1.1 }
+        let hint = nearest.map { $0.1 <= max(2, key.count / 3) ? "; did you mean '\($0.0)'?" : "" } ?? ""
+        return IngestError(.invalidConfiguration, "\(path): unknown key \(place)\(hint) (known: \(known.joined(separator: ", ")))")
+    }
+
+    /// Levenshtein distance (for suggestions).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+
+    /// Expands `${VAR}` and `${VAR:-default}` in every string of `value`.
+    static func expandingVariables(_ value: JSONValue, path: String, key: String, environment: [String: String]) throws -> JSONValue {
+        switch value {
+        case .string(let text): return .string(try expand(text, path: path, key: key, environment: environment))
+        case .array(let items):
+            return .array(try items.map { try expandingVariables($0, path: path, key: key, environment: environment) })
+        case .object(let members):
+            return .object(try members.map { name, member in
+                (name, try expandingVariables(member, path: path, key: key.isEmpty ? name : key + "." + name, environment: environment))
+            })
+        default: return value
+        }
+    }
+
+    /// `text` with `${VAR}` and `${VAR:-default}` replaced from `environment` (`$$` is a literal `$`).
+    static func expand(_ text: String, path: String, key: String, environment: [String: String]) throws -> String {
+        guard text.contains("$") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let after = rest[rest.index(after: dollar)...]
+            if after.hasPrefix("$") {
+                out += "$"
+                rest = after.dropFirst()
+                continue
+            }
+            guard after.hasPrefix("{"), let close = after.firstIndex(of: "}") else {
+                out += "$"
+                rest = after
+                continue
+            }
+            let body = after[after.index(after: after.startIndex)..<close]
+            let (name, fallback): (Substring, Substring?) =
+                if let range = body.range(of: ":-") { (body[..<range.lowerBound], body[range.upperBound...]) } else { (body, nil) }
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw IngestError(.invalidConfiguration, "\(path): '\(key)': '${\(body)}' is not a variable reference (use ${NAME} or ${NAME:-default})")
+            }
+            if let value = environment[String(name)], !(value.isEmpty && fallback != nil) {
+                out += value
+            } else if let fallback {
+                out += fallback
+            } else {
+                throw IngestError(.invalidConfiguration, "\(path): '\(key)' uses ${\(name)}, which is not set in the environment (give a default with ${\(name):-value})")
+            }
+            rest = after[after.index(after: close)...]
+        }
+        return out + rest
     }
 
     /// The run configuration this job describes.
@@ -241,7 +366,12 @@ public struct IngestJob: Sendable {
             guard !bucket.isEmpty else { throw IngestError(.invalidConfiguration, "source '\(sourceURI)' names no bucket") }
             return S3Source(client: s3Client(), bucket: bucket, root: root, layout: layout)
         }
-        return LocalFolderSource(root: sourceURI.hasPrefix("file://") ? String(sourceURI.dropFirst(7)) : sourceURI, layout: layout)
+        let root = sourceURI.hasPrefix("file://") ? String(sourceURI.dropFirst(7)) : sourceURI
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue else {
+            throw IngestError(.invalidConfiguration, "source folder '\(root)' does not exist (or is not a folder)")
+        }
+        return LocalFolderSource(root: root, layout: layout)
     }
 
     /// The ingestor for this job.

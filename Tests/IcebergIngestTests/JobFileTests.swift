@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// A job file is validated whole before anything runs: a typo, a number out of range, an unset variable,
+/// broken JSON or a missing source folder is an error (exit code 2) naming the file and key.
+@Suite struct JobFileTests {
+    static func write(_ text: String, in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("job-\(UUID().uuidString.prefix(6)).json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let base = #"{"source": {"uri": "SOURCE"}, "table": {"name": "db.t", "schema": "id long"}}"#
+
+    @Test(arguments: [
+        (#""ingets": {}"#, "unknown key 'ingets'; did you mean 'ingest'?"),
+        (#""ingest": {"bad_record": "skip"}"#, "unknown key 'ingest.bad_record'; did you mean 'bad_records'?"),
+        (#""ingest": {"shards": "0/3"}"#, "unknown key 'ingest.shards'; did you mean 'shard'?"),
+        (#""s3": {"endpiont": "http://x"}"#, "unknown key 's3.endpiont'; did you mean 'endpoint'?"),
+        (#""ingest": {"commit_every_objects": 0}"#, "'ingest.commit_every_objects' is 0: it must be from 1 to"),
+        (#""ingest": {"lease_seconds": "soon"}"#, "'ingest.lease_seconds' must be a number"),
+        (#""ingest": 3"#, "'ingest' must be an object"),
+    ])
+    func mistakesAreNamed(_ extra: String, _ message: String) throws {
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(String(Self.base.dropLast()) + ", " + extra + "}", in: dir)
+        let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains(path) == true && error?.message.contains(message) == true, "\(error?.message ?? "")")
+    }
+
+    /// `late_arrival_hours: 99999999999` used to trap converting to Int32 (exit 132).
+    @Test func hugeNumbersAreErrorsNotCrashes() throws {
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(#"{"source": {"uri": "x", "late_arrival_hours": 99999999999}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
+        let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
+        #expect(error?.message.contains("'source.late_arrival_hours' is 99999999999: it must be from 0 to 8760") == true)
+    }
+
+    /// Terraform outputs reach the job as environment variables: `${VAR}` and `${VAR:-default}` are
+    /// expanded in every string (numbers too, given as strings); an unset variable without a default is an
+    /// error naming it; `$$` is a dollar.
+    @Test func variablesComeFromTheEnvironment() throws {
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        let text = #"""
+            {"source": {"uri": "s3://${RAW_BUCKET}/events/", "late_arrival_hours": "${LATE:-4}"},
+             "catalog": {"uri": "glue:?region=${AWS_REGION}", "warehouse": "s3://${LAKE_BUCKET}/wh"},
+             "table": {"name": "${GLUE_DATABASE}.events", "schema": "id long", "properties": {"note": "costs $$5"}},
+             "ingest": {"shard": "${SHARD:-0}/${SHARDS:-1}", "lease_seconds": "${LEASE:-30}"}}
+            """#
+        let path = try Self.write(text, in: dir)
+        let job = try IngestJob(
+            file: path, environment: ["RAW_BUCKET": "raw-prod", "AWS_REGION": "eu-west-1", "LAKE_BUCKET": "lake-prod", "GLUE_DATABASE": "analytics", "SHARDS": "3"])
+        #expect(job.sourceURI == "s3://raw-prod/events/")
+        #expect(job.lateArrivalHours == 4)
+        #expect(job.catalogURI == "glue:?region=eu-west-1" && job.warehouse == "s3://lake-prod/wh")
+        #expect(job.tableName == "analytics.events" && job.tableProperties["note"] == "costs $5")
+        #expect(job.shard == "0/3" && job.leaseSeconds == 30)
+        let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
+        #expect(error?.message.contains("'source.uri' uses ${RAW_BUCKET}, which is not set") == true, "\(error?.message ?? "")")
+    }
+
+    /// Through the executable: broken JSON and a source folder that does not exist exit with 2, as the
+    /// README promises, and name what is wrong.
+    @Test func theExecutableExitsWith2() throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        let broken = try Self.write(#"{"source": {"uri": "x"},"#, in: dir)
+        let first = try TestProcesses.run(executable, arguments: ["run", "--config", broken])
+        #expect(first.status == 2 && first.stderr.contains("is not valid JSON"), "\(first.stderr)")
+        let missing = try Self.write(
+            Self.base.replacingOccurrences(of: "SOURCE", with: dir.appendingPathComponent("nowhere").path)
+                .replacingOccurrences(of: "}}", with: "}, \"catalog\": {\"uri\": \"sqlite:\(dir.path)/c.db\", \"warehouse\": \"\(dir.path)/wh\"}}"), in: dir)
+        let second = try TestProcesses.run(executable, arguments: ["run", "--config", missing])
+        #expect(second.status == 2 && second.stderr.contains("source folder"), "\(second.stderr)")
+    }
+}
