@@ -103,7 +103,13 @@ extension IcebergIngestCommand {
 
     /// Where ingestion stands.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the watermark, open-window counts, last snapshot and lag.")
+        static func time(_ millis: Int64?) -> String {
+            guard let millis else { return "none" }
+            return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        }
+
+        static let configuration = CommandConfiguration(
+            abstract: "Show the watermark, what is pending (a listing, no reads), how far the table is behind the source, the lease holder and the last snapshot.")
 
         @OptionGroup var job: JobOptions
         @Flag(name: .long, help: "Print JSON on stdout.")
@@ -119,7 +125,8 @@ extension IcebergIngestCommand {
                         table \(status.table) at \(status.tableLocation)
                           snapshots: \(status.snapshots), current \(status.currentSnapshotID.map(String.init) ?? "none"); \(status.totalRecords) records in \(status.totalDataFiles) data files
                           source \(status.source) (\(status.shard)): checkpoint v\(status.checkpointVersion), watermark \(status.watermark ?? "none"), \(status.trackedObjects) objects in the open window
-                          lag: \(status.lagHours.map { "\($0) hours" } ?? "no watermark yet")
+                          pending: \(status.pendingObjects) objects, \(status.pendingBytes) bytes; behind the source by \(String(format: "%.0f", status.lagSeconds)) s (newest ingested \(Self.time(status.newestIngestedMillis)), newest listed \(Self.time(status.newestListedMillis)))
+                          lease: \(status.leaseHolder ?? "free")
                         """)
                 }
             } catch {

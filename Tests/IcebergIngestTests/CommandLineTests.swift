@@ -52,11 +52,20 @@ import TestSupport
         #expect(status.status == 0)
         let state = try JSONValue.parse(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(state["checkpointVersion"] == .int(2) && state["totalRecords"] == .int(1600) && state["lagHours"] == .int(6))
+        #expect(state["pendingObjects"] == .int(0) && state["lagSeconds"] == .double(0) && state["leaseHolder"] == nil, "\(status.stdout)")
+        if case .string(let watermark)? = state["watermark"] {
+            #expect(watermark.hasSuffix(":00:00Z") && watermark.count == 20, "ISO-8601: \(watermark)")
+        } else {
+            Issue.record("no watermark: \(status.stdout)")
+        }
 
         // A bad record under the fail policy: exit code 3, the file and line named.
         let hourFolder = input + "/" + PrefixLayout.firehose.prefix(forHour: PrefixLayout.hour(of: Date()) - 1)
         try FileManager.default.createDirectory(atPath: hourFolder, withIntermediateDirectories: true)
         try "{\"id\": 1}\n{\"id\": \"x\"}\n".write(toFile: hourFolder + "/bad.json", atomically: true, encoding: .utf8)
+        // status sees the new object waiting, with its bytes, from a listing alone.
+        let waiting = try JSONValue.parse(try TestProcesses.run(executable, arguments: ["status", "--config", configPath, "--json"]).stdout)
+        #expect(waiting["pendingObjects"] == .int(1) && waiting["pendingBytes"] == .int(22), "\(waiting)")
         let failed = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--bad-records", "fail"])
         #expect(failed.status == 3)
         #expect(failed.stderr.contains("bad.json line 2, byte 17, field 'id'"))

@@ -4,7 +4,8 @@ import IcebergCore
 import S3Reader
 
 /// Where ingestion of one source shard stands: the table's last snapshot, the checkpoint it commits to,
-/// the watermark and how far it lags behind now.
+/// the watermark, what is waiting in the open window (a listing, no reads), how far the table lags behind the
+/// source, and who holds the shard's lease.
 public struct IngestStatus: Sendable, Codable, Equatable {
     public var table: String
     public var tableLocation: String
@@ -28,6 +29,18 @@ public struct IngestStatus: Sendable, Codable, Equatable {
     public var firstOpenHour: Int32?
     /// Whole hours between the watermark and now (nil before the first watermark).
     public var lagHours: Int32?
+    /// Objects a run would read now, and their bytes (the same classification as `plan` and `run`).
+    public var pendingObjects: Int
+    public var pendingBytes: Int64
+    /// The newest LastModified among the objects ingested in the open window, and among all listed ones
+    /// (milliseconds since the epoch; nil when there are none).
+    public var newestIngestedMillis: Int64?
+    public var newestListedMillis: Int64?
+    /// How far the table is behind the source: the newest pending object's LastModified minus the newest
+    /// ingested one's, in seconds (0 when nothing is pending).
+    public var lagSeconds: Double
+    /// Who holds this shard's lease now (`host pid N (owner …, since …, expires in … s)`), nil when nobody.
+    public var leaseHolder: String?
     /// The last snapshot that advanced this shard's checkpoint.
     public var lastIngestSnapshotID: Int64?
 
@@ -51,22 +64,29 @@ extension Ingestor {
         let table = try await catalog.loadTable(configuration.table)
         let metadata = table.metadata
         let committed = committedCheckpoint(table)
-        var checkpoint: SourceCheckpoint?
-        if let committed, committed.version > 0 {
-            checkpoint = try await checkpointStore(for: table).load(version: committed.version)
-        }
+        let checkpoint = try await openCheckpoint(table)
+        let plan = try await classify(checkpoint: checkpoint, now: now)
+        let newestIngested = checkpoint.trackedObjects.map(\.version.lastModifiedMillis).max()
+        let listed = plan.toRead + plan.changed
+        let newestListed = max(newestIngested ?? Int64.min, listed.map(\.lastModifiedMillis).max() ?? Int64.min)
+        let newestPending = plan.toRead.map(\.lastModifiedMillis).max()
+        let lease = leaseStore(for: table)
+        let holder = try await lease.current().flatMap { lease.isLive($0.record) ? $0.record.describe(nowMillis: lease.clock()) : nil }
         let current = metadata.currentSnapshot
         let lastIngest = metadata.ancestors().first { snapshot in
             CheckpointCommit.latest(in: [snapshot.summary], source: source.identity, shard: configuration.shard) != nil
         }
-        let watermark = checkpoint?.watermarkHour
+        let watermark = checkpoint.watermarkHour
         return IngestStatus(
             table: configuration.table.description, tableLocation: metadata.location, source: source.identity,
             shard: configuration.shard.description, currentSnapshotID: current?.id, currentSnapshotMillis: current?.timestampMillis,
             snapshots: metadata.snapshots.count, totalRecords: Int64(current?.summary["total-records"] ?? "") ?? 0,
             totalDataFiles: Int64(current?.summary["total-data-files"] ?? "") ?? 0, checkpointVersion: committed?.version ?? 0,
-            watermarkHour: watermark, watermark: watermark.map(IngestStatus.hourText), trackedObjects: checkpoint?.trackedObjectCount ?? 0,
-            firstOpenHour: checkpoint?.firstOpenHour, lagHours: watermark.map { PrefixLayout.hour(of: now) - $0 },
+            watermarkHour: watermark, watermark: watermark.map(IngestStatus.hourText), trackedObjects: checkpoint.trackedObjectCount,
+            firstOpenHour: checkpoint.firstOpenHour, lagHours: watermark.map { PrefixLayout.hour(of: now) - $0 },
+            pendingObjects: plan.toRead.count, pendingBytes: plan.toRead.reduce(0) { $0 + $1.size },
+            newestIngestedMillis: newestIngested, newestListedMillis: newestListed == Int64.min ? nil : newestListed,
+            lagSeconds: newestPending.map { Double(max(0, $0 - (newestIngested ?? $0))) / 1000 } ?? 0, leaseHolder: holder,
             lastIngestSnapshotID: lastIngest?.id)
     }
 }
