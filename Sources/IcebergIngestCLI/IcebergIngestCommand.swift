@@ -21,7 +21,7 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             before the failure; running again continues from there without reading anything twice.
             """,
         version: IcebergIngestVersion.current,
-        subcommands: [Run.self, Plan.self, Status.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
+        subcommands: [Run.self, Plan.self, Status.self, Backfill.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
         defaultSubcommand: Demo.self)
 
     /// ArgumentParser's entry point, after installing the crash tests' fail-point handler: a process whose

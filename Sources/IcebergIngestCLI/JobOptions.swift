@@ -31,6 +31,10 @@ struct JobOptions: ParsableArguments {
     var deadLetter: String?
     @Option(name: .long, help: "Hours files may arrive late in an hour's prefix.")
     var lateArrivalHours: Int32?
+    @Option(name: .long, help: "Hour a new source starts at (2026-11-01T00, UTC, or 'now'): earlier hours are neither listed nor read unless a backfill asks.")
+    var startAt: String?
+    @Option(name: .long, help: "Files found in closed hours that were never ingested: ingest (default) or report.")
+    var lateFiles: String?
     @Option(name: .long, help: "This worker's shard, as i/n.")
     var shard: String?
     @Option(name: .long, help: "Unit of numeric timestamps: auto, seconds, milliseconds, microseconds, nanoseconds.")
@@ -69,6 +73,8 @@ struct JobOptions: ParsableArguments {
         if let deadLetter { job.deadLetter = deadLetter }
         if let lateArrivalHours { job.lateArrivalHours = lateArrivalHours }
         if let shard { job.shard = shard }
+        if let startAt { job.startAt = startAt }
+        if let lateFiles { job.lateFiles = try Self.choice(lateFiles, flag: "--late-files") }
         if let epochUnit { job.epochUnit = try Self.choice(epochUnit, flag: "--epoch-unit") }
         if let s3Endpoint { job.s3Endpoint = s3Endpoint }
         if let commitEveryObjects { job.commitEveryObjects = commitEveryObjects }

@@ -15,6 +15,8 @@ extension IcebergIngestCommand {
         var interval: Double = 60
         @Flag(name: .long, help: "Print one JSON summary line per pass on stdout (no progress bar).")
         var json = false
+        @Flag(name: .long, help: "Reconcile now: list the last reconcile_hours closed hours again and read the late files found (runs also do it every reconcile_every, default 24h).")
+        var reconcile = false
         @Option(name: .long, help: "With --follow: table upkeep (compact, expire snapshots, remove orphans) between passes at most this often (e.g. 1h).")
         var upkeepEvery: DurationText?
         @Option(name: .long, help: "Upkeep: expire snapshots older than this (default: the table's history.expire.max-snapshot-age-ms, 5 days).")
@@ -28,7 +30,7 @@ extension IcebergIngestCommand {
                 let bar = ProgressBar(enabled: !json)
                 var lastUpkeep = ContinuousClock.now
                 repeat {
-                    let summary = try await ingestor.run(progress: { bar.update($0) })
+                    let summary = try await ingestor.run(reconcile: reconcile, progress: { bar.update($0) })
                     if json {
                         print(summary.jsonLine)
                     } else {
@@ -63,7 +65,8 @@ extension IcebergIngestCommand {
                     + (s.headerLines > 0 ? ", \(s.headerLines) header lines" : "") + (s.deadLettered > 0 ? " (\(s.deadLettered) dead-lettered)" : ""),
                 "  output: \(s.dataFiles) data files, \(s.dataBytes) bytes, \(s.snapshotIDs.count) commits \(s.snapshotIDs)"
                     + (s.dataFilesReplaced > 0 ? "; \(s.dataFilesReplaced) data files replaced" : ""),
-                "  checkpoint v\(s.checkpointVersion), watermark hour \(s.watermarkHour.map(String.init) ?? "none")",
+                "  checkpoint v\(s.checkpointVersion), watermark hour \(s.watermarkHour.map(String.init) ?? "none")"
+                    + (s.closedHoursListed > 0 ? "; \(s.closedHoursListed) closed hours listed again, \(s.lateFiles) late files" : ""),
                 String(
                     format: "  time: %.2fs (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f)", s.totalSeconds, s.readSeconds,
                     s.parseSeconds, s.encodeSeconds, s.uploadSeconds, s.commitSeconds),
@@ -85,14 +88,17 @@ extension IcebergIngestCommand {
         @OptionGroup var job: JobOptions
         @Flag(name: .long, help: "Print JSON on stdout.")
         var json = false
+        @Flag(name: .long, help: "Include a reconciliation: the late files in the last reconcile_hours closed hours.")
+        var reconcile = false
 
         func run() async throws {
             do {
-                let plan = try await job.job().ingestor(logger: job.logger()).plan()
+                let plan = try await job.job().ingestor(logger: job.logger()).plan(reconcile: reconcile)
                 if json {
                     print(plan.jsonLine)
                 } else {
                     print("\(plan.listedPrefixes.count) prefixes listed, \(plan.objectsListed) objects: \(plan.toRead.count) to read (\(plan.toRead.reduce(0) { $0 + $1.size }) bytes), \(plan.alreadyIngested) already ingested, \(plan.changed.count) changed, \(plan.unmatchedKeys.count) not in the layout")
+                    if plan.closedHoursListed > 0 { print("\(plan.closedHoursListed) closed hours listed again: \(plan.lateFiles.count) late files") }
                     for object in plan.toRead { print("  \(object.location)  \(object.size) bytes") }
                 }
             } catch {
@@ -129,6 +135,38 @@ extension IcebergIngestCommand {
                           lease: \(status.leaseHolder ?? "free")
                         """)
                 }
+            } catch {
+                throw ExitCodes.report(error)
+            }
+        }
+    }
+}
+
+extension IcebergIngestCommand {
+    /// Ingests the objects of given hours that the table lacks, whatever the watermark.
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ingest every object of the given hours that is not in the table yet, exactly once (the watermark stays).",
+            discussion: """
+                For hours a start_at skipped, files that landed in closed hours, or a replay. Open hours are \
+                judged by the checkpoint, closed ones by the archive of what was ingested; nothing is read twice.
+                """)
+
+        @OptionGroup var job: JobOptions
+        @Option(name: .long, help: "First hour, UTC: 2026-11-01T00.")
+        var from: String
+        @Option(name: .long, help: "Last hour, UTC, included: 2026-11-07T23.")
+        var to: String
+        @Flag(name: .long, help: "Print one JSON summary line on stdout (no progress bar).")
+        var json = false
+
+        func run() async throws {
+            do {
+                let ingestor = try await job.job().ingestor(logger: job.logger())
+                let bar = ProgressBar(enabled: !json)
+                let summary = try await ingestor.backfill(
+                    from: try IngestJob.hour(from), to: try IngestJob.hour(to), progress: { bar.update($0) })
+                if json { print(summary.jsonLine) } else { Run.describe(summary) }
             } catch {
                 throw ExitCodes.report(error)
             }

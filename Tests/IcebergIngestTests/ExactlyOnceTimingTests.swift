@@ -208,6 +208,65 @@ import TestSupport
         #expect(ids == Array(1...124))
     }
 
+    /// Files that land in an hour after it closed used to be never read, with nothing said. Now a
+    /// reconciliation (on its own every reconcile_every, or `run --reconcile`) lists the closed hours again,
+    /// finds the late file the archive lacks, reports it (policy `report`) or reads it once (`ingest`), and
+    /// never again; `start_at` skips old hours and `backfill` reads them later, once.
+    @Test func lateFilesAreReconciledAndBackfilled() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("late")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let nowHour = PrefixLayout.hour(of: Date())
+        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 30, hours: 10, files: 1, records: 4, firstID: 1)
+        func run(_ warehouse: String, _ extra: [String], command: String = "run") throws -> JSONValue {
+            var arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: extra)
+            arguments[0] = command
+            if let i = arguments.firstIndex(of: "--late-arrival-hours") { arguments[i + 1] = "2" }
+            let output = try TestProcesses.run(executable, arguments: arguments)
+            #expect(output.status == 0, "\(command) \(extra): \(output.stderr)")
+            return try JSONValue.parse(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let warehouse = dir.appendingPathComponent("wh").path
+        #expect(try run(warehouse, [])["objectsIngested"] == .int(10))
+        // A file lands in an hour closed long ago.
+        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 25, hours: 1, files: 1, records: 4, firstID: 41)
+        // plan says what the run will do: a reconciliation is due (none was done yet), and finds the file.
+        let reconcilePlan = try run(warehouse, ["--late-files", "report"], command: "plan")
+        if case .array(let late)? = reconcilePlan["lateFiles"] { #expect(late.count == 1) } else { Issue.record("\(reconcilePlan)") }
+        #expect(reconcilePlan["toRead"] == .array([]), "policy report reads nothing")
+        // The second run reconciles on its own (none was done yet): policy report names the file, reads nothing.
+        let reported = try run(warehouse, ["--late-files", "report"])
+        #expect(reported["lateFiles"] == .int(1) && reported["objectsIngested"] == .int(0), "\(reported)")
+        #expect(reported["closedHoursListed"] == .int(168))
+        if case .array(let keys)? = reported["lateFileKeys"] {
+            let first: String? = if case .string(let key)? = keys.first { key } else { nil }
+            #expect(keys.count == 1 && first?.contains(PrefixLayout.firehose.prefix(forHour: nowHour - 25)) == true, "\(keys)")
+        }
+        // The next runs are not due for a reconciliation; --reconcile forces one and reads the file, once.
+        #expect(try run(warehouse, [])["closedHoursListed"] == .int(0))
+        let ingested = try run(warehouse, ["--reconcile"])
+        #expect(ingested["lateFiles"] == .int(1) && ingested["objectsIngested"] == .int(1), "\(ingested)")
+        let again = try run(warehouse, ["--reconcile"])
+        #expect(again["lateFiles"] == .int(0) && again["objectsIngested"] == .int(0), "\(again)")
+        let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
+        #expect(problems.isEmpty)
+        #expect(ids == Array(1...44))
+
+        // A new table that starts at now-24 reads only those hours; a backfill reads the older ones once.
+        let fresh = dir.appendingPathComponent("wh2").path
+        let startAt = IngestStatus.hourText(nowHour - 24).replacingOccurrences(of: ":00:00Z", with: "")
+        let started = try run(fresh, ["--start-at", startAt])
+        #expect(started["objectsIngested"] == .int(4) && started["lateFiles"] == .int(0), "\(started)")
+        let backfill = ["--from", IngestStatus.hourText(nowHour - 30), "--to", IngestStatus.hourText(nowHour - 22)]
+        #expect(try run(fresh, ["--start-at", startAt] + backfill, command: "backfill")["objectsIngested"] == .int(7))
+        #expect(try run(fresh, ["--start-at", startAt] + backfill, command: "backfill")["objectsIngested"] == .int(0))
+        #expect(try run(fresh, ["--start-at", startAt, "--reconcile"])["lateFiles"] == .int(0))
+        let (freshIDs, freshProblems) = try await Self.tableIDs(warehouse: fresh, catalog: .sqlite)
+        #expect(freshProblems.isEmpty)
+        #expect(freshIDs == Array(1...44))
+    }
+
     /// A checkpoint written before the folded hour was recorded (the previous release) still loads: its
     /// horizon is its watermark minus the window it was saved with, and a wider window does not move it back.
     @Test func checkpointsOfThePreviousFormatKeepTheirHorizon() throws {

@@ -33,6 +33,9 @@ public struct SourceCheckpoint: Sendable, Equatable {
     public private(set) var watermarkHour: Int32?
     /// The highest hour whose objects have been folded away (nil: none yet).
     public private(set) var foldedThroughHour: Int32?
+    /// The hour the source started at (``start(at:)``): earlier hours are not the ingestion's, and a
+    /// reconciliation never looks at them (a backfill may).
+    public private(set) var startHour: Int32?
     /// Data files written by the run that produced this version: if this version turns out not to be
     /// committed (a crash before the catalog swap), these are the orphans to delete.
     public var pendingDataFiles: [String]
@@ -51,7 +54,7 @@ public struct SourceCheckpoint: Sendable, Equatable {
 
     init(
         source: String, shard: ShardID, lateArrivalHours: Int32, version: Int64, watermarkHour: Int32?, foldedThroughHour: Int32?,
-        pendingDataFiles: [String], objects: ObjectIndex
+        startHour: Int32? = nil, pendingDataFiles: [String], objects: ObjectIndex
     ) {
         self.source = source
         self.shard = shard
@@ -59,6 +62,7 @@ public struct SourceCheckpoint: Sendable, Equatable {
         self.version = version
         self.watermarkHour = watermarkHour
         self.foldedThroughHour = foldedThroughHour
+        self.startHour = startHour
         self.pendingDataFiles = pendingDataFiles
         self.objects = objects
     }
@@ -92,15 +96,26 @@ public struct SourceCheckpoint: Sendable, Equatable {
         objects.insert(IngestedObject(version: object, hour: hour, snapshotID: snapshotID))
     }
 
-    /// Closes every hour up to `hour` (never moves back) and folds the objects at or below the new horizon.
-    public mutating func advanceWatermark(to hour: Int32) {
-        if let current = watermarkHour, hour <= current { return }
-        watermarkHour = hour
-        guard let horizon = horizonHour else { return }
+    /// Closes every hour up to `hour` (the watermark never moves back) and folds the objects at or below
+    /// the horizon, returning them (for the archive). Objects recorded at or below the horizon since the
+    /// last fold (late files read by a reconciliation or a backfill) are folded too.
+    @discardableResult
+    public mutating func advanceWatermark(to hour: Int32) -> [IngestedObject] {
+        if watermarkHour.map({ hour > $0 }) ?? true { watermarkHour = hour }
+        guard let horizon = horizonHour else { return [] }
         foldedThroughHour = horizon
-        if objects.hours.contains(where: { $0 <= horizon }) {
-            objects = objects.filtered { $0 > horizon }
-        }
+        guard objects.hours.contains(where: { $0 <= horizon }) else { return [] }
+        let folded = (0..<objects.count).map(objects.object(at:)).filter { $0.hour <= horizon }
+        objects = objects.filtered { $0 > horizon }
+        return folded
+    }
+
+    /// Starts a source that has not been ingested yet at `hour`: earlier hours count as folded (neither
+    /// listed nor read, unless a backfill asks). Does nothing once anything was committed or folded.
+    public mutating func start(at hour: Int32) {
+        guard version == 0, watermarkHour == nil, foldedThroughHour == nil else { return }
+        foldedThroughHour = hour - 1
+        startHour = hour
     }
 
     /// Every tracked object, in the order recorded (for status reports and tests).

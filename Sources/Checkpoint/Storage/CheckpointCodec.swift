@@ -28,6 +28,8 @@ enum CheckpointCodec {
         /// The highest hour folded so far. Absent in files written before it was recorded: then the
         /// watermark minus the window the file was saved with.
         var foldedThroughHour: Int32?
+        /// The hour a `start_at` started the source at (absent: the beginning).
+        var startHour: Int32?
         var pendingDataFiles: [String]
         var objectCount: Int
     }
@@ -37,7 +39,7 @@ enum CheckpointCodec {
         let header = Header(
             source: checkpoint.source, shardIndex: checkpoint.shard.index, shardCount: checkpoint.shard.count,
             lateArrivalHours: checkpoint.lateArrivalHours, version: checkpoint.version,
-            watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, pendingDataFiles: checkpoint.pendingDataFiles,
+            watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, startHour: checkpoint.startHour, pendingDataFiles: checkpoint.pendingDataFiles,
             objectCount: index.count)
         let headerBytes = try [UInt8](JSONEncoder().encode(header))
         var out = magic
@@ -125,7 +127,7 @@ enum CheckpointCodec {
             source: header.source, shard: ShardID(index: header.shardIndex, count: header.shardCount),
             lateArrivalHours: header.lateArrivalHours, version: header.version, watermarkHour: header.watermarkHour,
             foldedThroughHour: header.foldedThroughHour ?? header.watermarkHour.map { $0 - header.lateArrivalHours },
-            pendingDataFiles: header.pendingDataFiles, objects: index)
+            startHour: header.startHour, pendingDataFiles: header.pendingDataFiles, objects: index)
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {

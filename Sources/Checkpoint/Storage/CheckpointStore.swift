@@ -129,6 +129,11 @@ public struct CheckpointStore: Sendable {
                 if lineage.version > committedVersion { try await io.delete(file.location) }
                 continue
             }
+            if let segment = Self.archiveSegment(file.location, directory: archiveDirectory) {
+                // So does what it archived: those hours are folded only once the table says so.
+                if segment.version > committedVersion { try await io.delete(file.location) }
+                continue
+            }
             guard file.location.hasSuffix(".ckpt"),
                 let version = Int64(file.location.dropFirst(directory.count).dropLast(5)), version > committedVersion
             else { continue }

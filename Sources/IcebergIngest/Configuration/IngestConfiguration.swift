@@ -38,6 +38,15 @@ public enum InputFormat: Sendable, Equatable {
     }
 }
 
+/// What a run does with a late file: an object found, when closed hours are listed again, that the archive of
+/// what was ingested lacks (a backfill, a replayed delivery, an upstream outage, event-time prefixes).
+public enum LateFilePolicy: String, Sendable, CaseIterable, Codable {
+    /// Read it, exactly once, in the run's commits.
+    case ingest
+    /// Only count and name it (run summary, plan, logs).
+    case report
+}
+
 /// Everything a run needs besides the catalog and the source: the table, its schema and partitioning, how
 /// to read the input, what to do with bad records, and when to commit.
 ///
@@ -73,6 +82,15 @@ public struct IngestConfiguration: Sendable {
     public var changedObjectPolicy: ChangedObjectPolicy = .skip
     /// How long files may still arrive in an hour after it ended.
     public var lateArrivalHours: Int32 = 2
+    /// Reconciliation: how many closed hours (below the horizon) a reconciliation lists again...
+    public var reconcileHours: Int32 = 168
+    /// ...and how often a run does it on its own (nil: only when asked, `run --reconcile`).
+    public var reconcileEverySeconds: Double? = 86_400
+    /// What to do with files found in closed hours that were never ingested.
+    public var lateFiles: LateFilePolicy = .ingest
+    /// The first hour a new source reads (hours before it are neither listed nor read unless a backfill asks);
+    /// nil: everything under the root. Applies only before anything was ingested.
+    public var startAtHour: Int32?
     /// This worker's shard of the source.
     public var shard: ShardID = .single
     /// Commit after this many input objects...
@@ -112,6 +130,10 @@ public struct IngestConfiguration: Sendable {
             throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size, batch rows and the record size limit must be positive")
         }
         guard lateArrivalHours >= 0 else { throw IngestError(.invalidConfiguration, "late-arrival window must not be negative") }
+        guard (0...87_600).contains(reconcileHours) else {
+            throw IngestError(.invalidConfiguration, "reconcile_hours must be between 0 and 87600, not \(reconcileHours)")
+        }
+        if let every = reconcileEverySeconds, !(every > 0) { throw IngestError(.invalidConfiguration, "reconcile_every must be positive (or off)") }
         guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
             throw IngestError(.invalidConfiguration, "lease_seconds must be between 1 and 86400, not \(leaseSeconds)")
         }

@@ -27,6 +27,12 @@ public struct IngestJob: Sendable {
     public var layout = "firehose"
     public var format = "json"
     public var lateArrivalHours: Int32 = 2
+    /// Closed hours a reconciliation lists again, how often (seconds; nil: only `run --reconcile`), what to
+    /// do with the late files found, and the first hour a new source reads (see ``IngestConfiguration``).
+    public var reconcileHours: Int32 = 168
+    public var reconcileEverySeconds: Double? = 86_400
+    public var lateFiles: LateFilePolicy = .ingest
+    public var startAt: String?
     /// `sqlite:<path>` (the embedded default), `rest+http(s)://...`, `glue:?region=...`, `s3://bucket/prefix` or
     /// `file:<folder>` (see ``CatalogURI``).
     public var catalogURI = "sqlite:warehouse/catalog.db"
@@ -65,7 +71,7 @@ public struct IngestJob: Sendable {
     /// The keys a job file may have, by section (a key not here is an error naming the nearest one).
     static let knownKeys: [String: [String]] = [
         "": ["source", "catalog", "table", "ingest", "s3"],
-        "source": ["uri", "layout", "format", "late_arrival_hours"],
+        "source": ["uri", "layout", "format", "late_arrival_hours", "reconcile_hours", "reconcile_every", "late_files", "start_at"],
         "catalog": ["uri", "warehouse", "properties"],
         "table": ["name", "schema", "partition", "properties"],
         "ingest": [
@@ -142,6 +148,20 @@ public struct IngestJob: Sendable {
         if let v = try string(source, "source", "layout") { layout = v }
         if let v = try string(source, "source", "format") { format = v }
         if let v = try int(source, "source", "late_arrival_hours", 0...8_760) { lateArrivalHours = Int32(v) }
+        if let v = try int(source, "source", "reconcile_hours", 0...87_600) { reconcileHours = Int32(v) }
+        if let text = try string(source, "source", "reconcile_every") {
+            guard let seconds = Self.seconds(text) else {
+                throw IngestError(.invalidConfiguration, "\(path): 'source.reconcile_every' must be a duration such as 24h, 90m or 0 (off), not '\(text)'")
+            }
+            reconcileEverySeconds = seconds > 0 ? seconds : nil
+        }
+        if let text = try string(source, "source", "late_files") {
+            guard let policy = LateFilePolicy(rawValue: text) else {
+                throw IngestError(.invalidConfiguration, "\(path): 'source.late_files' must be ingest or report, not '\(text)'")
+            }
+            lateFiles = policy
+        }
+        startAt = try string(source, "source", "start_at")
         if let v = try string(catalog, "catalog", "uri") { catalogURI = v }
         if let v = try string(catalog, "catalog", "warehouse") { warehouse = v }
         if case .object(let properties)? = catalog?["properties"] {
@@ -182,6 +202,34 @@ public struct IngestJob: Sendable {
         leaseWaitSeconds = try number(ingest, "ingest", "lease_wait_seconds")
         s3Endpoint = try string(s3, "s3", "endpoint")
         s3Region = try string(s3, "s3", "region")
+    }
+
+    /// `90s`, `30m`, `24h`, `7d`, or a plain number of seconds; nil when it is none of these.
+    public static func seconds(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let plain = Double(trimmed) { return plain >= 0 ? plain : nil }
+        guard let unit = trimmed.last, let number = Double(trimmed.dropLast()), number >= 0 else { return nil }
+        switch unit {
+        case "s": return number
+        case "m": return number * 60
+        case "h": return number * 3600
+        case "d": return number * 86_400
+        default: return nil
+        }
+    }
+
+    /// An hour as `2026-11-01T00` (also with `:00`, `:00:00` and `Z`), or `now`, as hours since the epoch.
+    public static func hour(_ text: String, now: Date = Date()) throws -> Int32 {
+        if text == "now" { return PrefixLayout.hour(of: now) }
+        var t = text.hasSuffix("Z") ? String(text.dropLast()) : text
+        if t.count == 13 { t += ":00:00" } else if t.count == 16 { t += ":00" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        guard let date = formatter.date(from: t) else {
+            throw IngestError(.invalidConfiguration, "'\(text)' is not an hour such as 2026-11-01T00 (UTC) or 'now'")
+        }
+        return PrefixLayout.hour(of: date)
     }
 
     /// Checks every section and key against ``knownKeys``; an unknown one is an error naming the nearest
@@ -283,6 +331,11 @@ public struct IngestJob: Sendable {
         configuration.deadLetterLocation = deadLetter
         configuration.changedObjectPolicy = changedObjects
         configuration.lateArrivalHours = lateArrivalHours
+        configuration.reconcileHours = reconcileHours
+        configuration.reconcileEverySeconds = reconcileEverySeconds
+        configuration.lateFiles = lateFiles
+        // `now`: the hours still in the late-arrival window are read too.
+        if let startAt { configuration.startAtHour = try Self.hour(startAt) - (startAt == "now" ? lateArrivalHours : 0) }
         let parts = shard.split(separator: "/")
         guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
             throw IngestError(.invalidConfiguration, "shard '\(shard)' is not i/n with 0 <= i < n")

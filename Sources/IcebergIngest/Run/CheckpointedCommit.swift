@@ -55,8 +55,9 @@ struct CheckpointedCommit {
         let spec = table.metadata.defaultSpec
         let locations = dataFileLocations(spooled, table: table)
         let snapshotID = FastAppend.newSnapshotID()
-        let next = nextCheckpoint(after: checkpoint, objects: batch.objects, pending: locations, snapshotID: snapshotID)
+        let (next, folded) = nextCheckpoint(after: checkpoint, objects: batch.objects, pending: locations, snapshotID: snapshotID)
         let checkpointLocation = try await store.save(next)
+        try await store.saveArchive(version: next.version, folded: folded)
         try await store.saveLineage(
             Self.lineage(
                 of: batch.objects, spooled: spooled, locations: locations, version: next.version, snapshotID: snapshotID,
@@ -111,10 +112,11 @@ struct CheckpointedCommit {
         }
     }
 
-    /// Version v+1: the batch's objects recorded under the new snapshot, its data files pending.
+    /// Version v+1: the batch's objects recorded under the new snapshot, its data files pending; and the
+    /// objects it folds out of the open window (into the archive).
     private func nextCheckpoint(
         after checkpoint: SourceCheckpoint, objects: [PendingObject], pending: [String], snapshotID: Int64
-    ) -> SourceCheckpoint {
+    ) -> (SourceCheckpoint, [IngestedObject]) {
         var next = checkpoint
         next.version += 1
         next.pendingDataFiles = pending
@@ -123,11 +125,12 @@ struct CheckpointedCommit {
             if snapshot != .append, next.recorded(object.key) == nil { continue }
             next.record(object.version, hour: object.hour, snapshotID: snapshotID)
         }
+        var folded: [IngestedObject] = []
         if closesRun {
             // Every listed object of the hours up to now has been read: hours older than the window close.
-            next.advanceWatermark(to: PrefixLayout.hour(of: now) - ingestor.configuration.lateArrivalHours)
+            folded = next.advanceWatermark(to: PrefixLayout.hour(of: now) - ingestor.configuration.lateArrivalHours)
         }
-        return next
+        return (next, folded)
     }
 
     /// Commits the files in one snapshot of this commit's kind, with the batch's schema changes.

@@ -23,6 +23,9 @@ struct Pass {
     /// Schema changes committed with the first commit (a reprocessing's evolution).
     var schemaUpdate: SchemaUpdate?
     var snapshot: SnapshotKind = .append
+    /// Whether the pass's last commit closes the hours older than the late-arrival window (a run: yes; a
+    /// backfill, which does not list the open window: no).
+    var advancesWatermark = true
 }
 
 /// An object read since the last commit, with what its parse found.

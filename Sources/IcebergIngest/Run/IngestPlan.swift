@@ -13,6 +13,10 @@ public struct IngestPlan: Sendable, Codable, Equatable {
     public var alreadyIngested = 0
     /// Objects changed since they were ingested.
     public var changed: [SourceObject] = []
+    /// Closed hours listed again (a reconciliation or a backfill), and the late files found there: objects
+    /// the archive of what was ingested lacks (in `toRead` too under the late-file policy `ingest`).
+    public var closedHoursListed = 0
+    public var lateFiles: [SourceObject] = []
 
     /// The plan as one line of JSON (keys sorted, lowerCamelCase like every `--json` output).
     public var jsonLine: String { JSONLine.encode(self) }

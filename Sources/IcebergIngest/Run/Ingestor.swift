@@ -74,35 +74,94 @@ public struct Ingestor: Sendable {
             checkpoint = SourceCheckpoint(source: source.identity, shard: configuration.shard, lateArrivalHours: configuration.lateArrivalHours)
         }
         checkpoint.lateArrivalHours = configuration.lateArrivalHours
+        if let start = configuration.startAtHour { checkpoint.start(at: start) }
         return checkpoint
     }
 
     // MARK: Plan
 
-    /// What a run would read now, without reading anything but the listing. Creates nothing: for a table
-    /// that does not exist yet, every listed object is new.
-    public func plan(now: Date = Date()) async throws -> IngestPlan {
+    /// What a run would read now, without reading anything but the listing (and, with `reconcile`, the
+    /// archive of the closed hours it looks at again). Creates nothing: for a table that does not exist yet,
+    /// every listed object is new.
+    public func plan(now: Date = Date(), reconcile: Bool = false) async throws -> IngestPlan {
         try configuration.validate()
         let table = try await catalog.tableExists(configuration.table) ? try await catalog.loadTable(configuration.table) : nil
-        return try await classify(checkpoint: try await openCheckpoint(table), now: now)
+        let checkpoint = try await openCheckpoint(table)
+        let closed = try await reconciliation(table: table, checkpoint: checkpoint, asked: reconcile, now: now)
+        return try await classify(checkpoint: checkpoint, now: now, closed: closed)
     }
 
-    /// Sorts what the source lists into what to read and what to skip: the one place `plan` and `run`
-    /// decide, so they agree object for object.
-    func classify(checkpoint: SourceCheckpoint, now: Date) async throws -> IngestPlan {
-        let listing = try await source.list(firstOpenHour: checkpoint.firstOpenHour, now: now)
-        var plan = IngestPlan(listedPrefixes: listing.listedPrefixes, unmatchedKeys: listing.unmatchedKeys, firstOpenHour: checkpoint.firstOpenHour)
+    /// Closed hours looked at again, and what the archive says was ingested in them.
+    struct ClosedHours {
+        var hours: ClosedRange<Int32>
+        var archived: [String: CheckpointStore.ArchivedObject]
+        /// Whether the open window is listed too (a reconciliation, or a run: yes; a backfill: no).
+        var withOpenWindow: Bool
+    }
+
+    /// The reconciliation a pass does: when asked, or when `reconcileEverySeconds` have passed since the
+    /// last one; nil when none is due or nothing has closed yet.
+    func reconciliation(table: Table?, checkpoint: SourceCheckpoint, asked: Bool, now: Date) async throws -> ClosedHours? {
+        guard configuration.reconcileHours > 0, let horizon = checkpoint.horizonHour, let table else { return nil }
+        if !asked {
+            guard let every = configuration.reconcileEverySeconds else { return nil }
+            if let last = try await lastReconciledMillis(table), Double(Int64(now.timeIntervalSince1970 * 1000) - last) / 1000 < every { return nil }
+        }
+        // Never before the hour the source started at: those hours were skipped on purpose (backfill reads them).
+        let first = max(horizon - configuration.reconcileHours + 1, checkpoint.startHour ?? Int32.min)
+        guard first <= horizon else { return nil }
+        let hours = first...horizon
+        return ClosedHours(hours: hours, archived: try await archived(table, hours: hours), withOpenWindow: true)
+    }
+
+    func archived(_ table: Table, hours: ClosedRange<Int32>) async throws -> [String: CheckpointStore.ArchivedObject] {
+        try await checkpointStore(for: table).archivedObjects(hours: hours, upTo: committedCheckpoint(table)?.version ?? 0)
+    }
+
+    /// Where the time of the last reconciliation is kept (a scheduling hint, not part of the exactly-once
+    /// state: losing it only makes the next reconciliation come sooner).
+    func reconciledMarker(_ table: Table) -> String { checkpointStore(for: table).directory + "reconciled.json" }
+
+    func lastReconciledMillis(_ table: Table) async throws -> Int64? {
+        guard let bytes = try? await table.io.read(reconciledMarker(table)), case .int(let millis)? = try? JSONValue.parse(bytes, source: "reconciled")["atMillis"]
+        else { return nil }
+        return millis
+    }
+
+    /// Sorts what the source lists into what to read and what to skip: the one place `plan`, `run` and
+    /// `backfill` decide, so they agree object for object. Objects of `closed` hours that the archive and the
+    /// checkpoint lack are late files (read under the policy `ingest`).
+    func classify(checkpoint: SourceCheckpoint, now: Date, closed: ClosedHours? = nil) async throws -> IngestPlan {
+        var first = checkpoint.firstOpenHour
+        var listUpTo = now
+        if let closed {
+            first = closed.withOpenWindow ? min(closed.hours.lowerBound, first ?? closed.hours.lowerBound) : closed.hours.lowerBound
+            if !closed.withOpenWindow { listUpTo = Date(timeIntervalSince1970: Double(closed.hours.upperBound) * 3600) }
+        }
+        let listing = try await source.list(firstOpenHour: first, now: listUpTo)
+        var plan = IngestPlan(listedPrefixes: listing.listedPrefixes, unmatchedKeys: listing.unmatchedKeys, firstOpenHour: first)
+        if let closed { plan.closedHoursListed = Int(closed.hours.upperBound - closed.hours.lowerBound + 1) }
+        var late: [SourceObject] = []
         for object in listing.objects where configuration.shard.owns(prefix: object.partitionPrefix) {
+            if let closed, !closed.withOpenWindow, !closed.hours.contains(object.hour) { continue }
             plan.objectsListed += 1
             let version = object.version
             switch checkpoint.status(of: version, hour: object.hour) {
             case .new: plan.toRead.append(object)
-            case .ingested, .belowHorizon: plan.alreadyIngested += 1
+            case .ingested: plan.alreadyIngested += 1
+            case .belowHorizon:
+                if let closed, closed.hours.contains(object.hour), closed.archived[object.key] == nil, checkpoint.recorded(object.key) == nil {
+                    late.append(object)
+                } else {
+                    plan.alreadyIngested += 1
+                }
             case .changed:
                 plan.changed.append(object)
                 if configuration.changedObjectPolicy == .reingest { plan.toRead.append(object) }
             }
         }
+        plan.lateFiles = late
+        if configuration.lateFiles == .ingest { plan.toRead = late + plan.toRead }
         return plan
     }
 
@@ -113,28 +172,78 @@ public struct Ingestor: Sendable {
     /// unreadable input), ``CheckpointError`` (`.leaseHeld`: another runner works on this shard; `.leaseLost`:
     /// this one was paused past its lease), ``IcebergError`` or ``S3Error``; what was committed before the
     /// error stays committed and is not read again.
-    public func run(now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
+    ///
+    /// A run also reconciles (``IngestConfiguration/reconcileEverySeconds``, or `reconcile: true`): it lists
+    /// the last ``IngestConfiguration/reconcileHours`` closed hours again and reads the late files there, the
+    /// objects the archive of what was ingested lacks (``IngestConfiguration/lateFiles``).
+    public func run(now: Date = Date(), reconcile: Bool = false, progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
         let started = ContinuousClock().now
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in
             var checkpoint = try await recover(&table, summary: &summary)
             progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
-            let plan = try await classify(checkpoint: checkpoint, now: now)
-            summary.objectsListed = plan.objectsListed
-            summary.objectsAlreadyIngested = plan.alreadyIngested
-            summary.objectsChanged = plan.changed.map(\.key)
-            summary.unmatchedKeys = plan.unmatchedKeys.count
-            summary.prefixesListed = plan.listedPrefixes.count
-            for object in plan.changed {
-                logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
-            }
-            for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
+            let closed = try await reconciliation(table: table, checkpoint: checkpoint, asked: reconcile, now: now)
+            let plan = try await classify(checkpoint: checkpoint, now: now, closed: closed)
+            report(plan, into: &summary)
             try await process(
                 plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: Pass(now: now, configuration: configuration),
                 lease: lease, progress: progress)
+            if let closed {
+                let marker = "{\"atMillis\":\(Int64(now.timeIntervalSince1970 * 1000)),\"hours\":\"\(closed.hours.lowerBound)-\(closed.hours.upperBound)\"}"
+                try await table.io.write(reconciledMarker(table), bytes: Array(marker.utf8))
+            }
             summary.totalSeconds = (ContinuousClock().now - started).seconds
             return summary
         }
+    }
+
+    /// Reads every object of the hours `from ... to` that is not in the table yet, exactly once, whatever
+    /// the watermark: the checkpoint decides for open hours, the archive of what was ingested for closed
+    /// ones. For hours a `startAtHour` skipped, data that landed in a closed hour without a reconciliation,
+    /// or a replay. Does not move the watermark.
+    ///
+    /// ```swift
+    /// let summary = try await ingestor.backfill(from: hourOf("2026-11-01T00"), to: hourOf("2026-11-07T23"))
+    /// print(summary.objectsIngested, summary.lateFileKeys)
+    /// ```
+    public func backfill(from: Int32, to: Int32, now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
+        guard from <= to else { throw IngestError(.invalidConfiguration, "backfill: the first hour \(from) is after the last \(to)") }
+        let started = ContinuousClock().now
+        var (table, summary) = try await prepareTable()
+        return try await withLease(table) { lease in
+            var checkpoint = try await recover(&table, summary: &summary)
+            let closed = ClosedHours(hours: from...to, archived: try await archived(table, hours: from...to), withOpenWindow: false)
+            var everyLateFile = configuration
+            everyLateFile.lateFiles = .ingest
+            let backfill = Ingestor(configuration: everyLateFile, catalog: catalog, source: source, logger: logger)
+            let plan = try await backfill.classify(checkpoint: checkpoint, now: now, closed: closed)
+            report(plan, into: &summary)
+            var pass = Pass(now: now, configuration: configuration)
+            pass.advancesWatermark = false
+            try await process(plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, lease: lease, progress: progress)
+            summary.totalSeconds = (ContinuousClock().now - started).seconds
+            return summary
+        }
+    }
+
+    /// Puts what a pass's classification found into its summary and the logs.
+    func report(_ plan: IngestPlan, into summary: inout RunSummary) {
+        summary.objectsListed = plan.objectsListed
+        summary.objectsAlreadyIngested = plan.alreadyIngested
+        summary.objectsChanged = plan.changed.map(\.key)
+        summary.unmatchedKeys = plan.unmatchedKeys.count
+        summary.prefixesListed = plan.listedPrefixes.count
+        summary.closedHoursListed = plan.closedHoursListed
+        summary.lateFiles = plan.lateFiles.count
+        summary.lateFileKeys = Array(plan.lateFiles.prefix(10).map(\.key))
+        for object in plan.changed {
+            logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
+        }
+        if !plan.lateFiles.isEmpty {
+            let keys = plan.lateFiles.prefix(10).map(\.key).joined(separator: ", ")
+            logger.warning("\(plan.lateFiles.count) late files in closed hours (policy \(configuration.lateFiles.rawValue)): \(keys)\(plan.lateFiles.count > 10 ? ", ..." : "")")
+        }
+        for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
     }
 
     /// What every pass does first: validates the configuration, loads (or creates) the table, and adds the
@@ -172,7 +281,9 @@ public struct Ingestor: Sendable {
         if !recovery.discardedVersions.isEmpty {
             logger.notice("discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data files")
         }
-        return recovery.checkpoint
+        var checkpoint = recovery.checkpoint
+        if let start = configuration.startAtHour { checkpoint.start(at: start) }
+        return checkpoint
     }
 
     /// Reads `objects` in batches (``PassReader``) and commits each with the checkpoint
@@ -199,7 +310,7 @@ public struct Ingestor: Sendable {
                 report(.committing, reader)
                 let commit = CheckpointedCommit(
                     ingestor: self, store: store, lease: lease, snapshot: pass.snapshot, now: pass.now,
-                    closesRun: batch.isLast && pass.snapshot == .append)
+                    closesRun: batch.isLast && pass.snapshot == .append && pass.advancesWatermark)
                 let outcome = try await commit.run(batch, table: table, checkpoint: checkpoint)
                 table = outcome.table
                 checkpoint = outcome.checkpoint

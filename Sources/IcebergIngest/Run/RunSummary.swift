@@ -42,6 +42,11 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var snapshotIDs: [Int64] = []
     public var checkpointVersion: Int64 = 0
     public var watermarkHour: Int32?
+    /// Closed hours listed again by a reconciliation or a backfill, the late files found there (objects the
+    /// archive of what was ingested lacked) and the first ten of their keys.
+    public var closedHoursListed = 0
+    public var lateFiles = 0
+    public var lateFileKeys: [String] = []
     /// Data files of a crashed earlier run found and deleted.
     public var orphanFilesDeleted = 0
     /// Seconds spent: reading (network or disk), parsing (with decompression), encoding Parquet, uploading,
