@@ -132,6 +132,7 @@ extension IcebergIngestCommand {
                           snapshots: \(status.snapshots), current \(status.currentSnapshotID.map(String.init) ?? "none"); \(status.totalRecords) records in \(status.totalDataFiles) data files
                           source \(status.source) (\(status.shard)): checkpoint v\(status.checkpointVersion), watermark \(status.watermark ?? "none"), \(status.trackedObjects) objects in the open window
                           pending: \(status.pendingObjects) objects, \(status.pendingBytes) bytes; behind the source by \(String(format: "%.0f", status.lagSeconds)) s (newest ingested \(Self.time(status.newestIngestedMillis)), newest listed \(Self.time(status.newestListedMillis)))
+                          reconciled: \(Self.time(status.lastReconciledMillis))\(status.lateFilesAtLastReconciliation.map { ", \($0) late files found" } ?? "")
                           lease: \(status.leaseHolder ?? "free")
                         """)
                 }

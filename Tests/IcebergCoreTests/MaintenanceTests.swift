@@ -106,6 +106,10 @@ import TestSupport
         try await io.write(strays[2], bytes: try await io.read(files[0].filePath))
         let checkpoint = "\(root)/metadata/ingest-checkpoints/src/shard-0-of-1/00000000000000000001.ckpt"
         try await io.write(checkpoint, bytes: [1, 2, 3])
+        // The Hadoop layout's pointer and a lease record: readers and runners rely on them, never orphans.
+        let hint = "\(root)/metadata/version-hint.text", lease = "\(root)/metadata/ingest-checkpoints/src/shard-0-of-1/lease/00000000000000000001.json"
+        try await io.write(hint, bytes: Array("3".utf8))
+        try await io.write(lease, bytes: Array("{}".utf8))
         let metadataFiles = try FileManager.default.contentsOfDirectory(atPath: root + "/metadata").filter { $0.hasSuffix(".metadata.json") }.sorted()
         #expect(metadataFiles.count == 4)
         let expected = (strays + metadataFiles.prefix(1).map { "\(root)/metadata/\($0)" }).sorted()
@@ -119,7 +123,7 @@ import TestSupport
         #expect(expected.allSatisfy(Self.exists))
         let result = try await cleanup.run()
         #expect(result.orphanFiles.sorted() == expected && result.failedDeletes == 0 && result.scannedFiles > expected.count)
-        #expect(!expected.contains(where: Self.exists) && Self.exists(checkpoint))
+        #expect(!expected.contains(where: Self.exists) && Self.exists(checkpoint) && Self.exists(hint) && Self.exists(lease))
         #expect(try await cleanup.run(dryRun: true).orphanFiles == [])
         let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.rows == 15 && report.files.count == 3)

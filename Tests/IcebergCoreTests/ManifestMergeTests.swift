@@ -84,6 +84,10 @@ import TestSupport
             }
             let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.\(name)", readRows: false)
             #expect(report.problems == [] && report.rows == 24 && report.files.count == 12, "\(name): \(report.problems)")
+            // Merging leaves no manifest behind that nothing references (each merge used to leave the new one).
+            var orphans = RemoveOrphanFiles(table: table)
+            orphans.olderThanMillis = WallClock.nowMillis() + 60_000
+            #expect(try await orphans.run(dryRun: true).orphanFiles.filter { $0.hasSuffix(".avro") } == [], "\(name)")
             return report.manifests
         }
         #expect(try await manifestCount(properties: ["commit.manifest.min-count-to-merge": "5", "commit.manifest-merge.enabled": "false"], name: "off") == 12)

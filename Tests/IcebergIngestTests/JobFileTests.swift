@@ -81,4 +81,21 @@ import TestSupport
         let second = try TestProcesses.run(executable, arguments: ["run", "--config", missing])
         #expect(second.status == 2 && second.stderr.contains("source folder"), "\(second.stderr)")
     }
+
+    /// The job file the README shows is a valid job: every key in it is known and every value in range.
+    @Test func theReadmeJobFileIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "### The example executable"))
+        let rest = readme[section.upperBound...]
+        let start = try #require(rest.range(of: "```json\n"))
+        let end = try #require(rest[start.upperBound...].range(of: "```"))
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(String(rest[start.upperBound..<end.lowerBound]), in: dir)
+        let job = try IngestJob(file: path, environment: [:])
+        let configuration = try job.configuration()
+        #expect(configuration.reconcileHours == 168 && configuration.lateFiles == .ingest && configuration.startAtHour != nil)
+        #expect(job.sourceURI == "s3://raw/events/" && job.shard == "0/3")
+    }
 }

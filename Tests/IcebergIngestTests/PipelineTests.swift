@@ -119,6 +119,7 @@ import TestSupport
         let source = S3Source(client: client, bucket: sourceBucket, root: "events/", layout: .firehose)
         var configuration = try PipelineSupport.configuration()
         configuration.commitEveryObjects = 5  // several commits in one run
+        configuration.reconcileEverySeconds = nil  // reconciliations only when asked (below), so the pass is the bare incremental one
         let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: source)
         let one = try await ingestor.run()
         #expect(one.objectsIngested == 12 && one.rows == 1200)
@@ -133,6 +134,14 @@ import TestSupport
         // Listings of the source bucket only (the lease and checkpoint listings go to the lake bucket).
         let lists = transport.listRequests.filter { $0.contains("/\(sourceBucket)?") || $0.contains("/\(sourceBucket)/?") }
         #expect(lists.count == 12)  // the hours after the horizon (now - 12) up to now, one page each
+
+        // A reconciliation lists the 168 closed hours below the horizon too, one request each, and reads
+        // nothing: the archive says every object there is in.
+        transport.reset()
+        let reconciled = try await ingestor.run(reconcile: true)
+        #expect(reconciled.lateFiles == 0 && reconciled.objectsIngested == 0 && reconciled.closedHoursListed == 168)
+        #expect(transport.listRequests.filter { $0.contains("/\(sourceBucket)?") || $0.contains("/\(sourceBucket)/?") }.count == 168 + 12)
+        #expect(transport.objectGets(bucket: sourceBucket).isEmpty)
 
         // A late file lands in an hour that is already partly ingested, inside the window.
         let part2 = try PipelineSupport.generate(

@@ -132,3 +132,12 @@ import TestSupport
         #expect(headers["Authorization"] == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }
 }
+
+/// Credentials in an endpoint never reach a message: user and password, and presigned queries, are cut.
+@Suite struct RedactionTests {
+    @Test func urlsLoseTheirSecrets() {
+        #expect(CurlTransport.redacted("http://minio:s3cr3t@127.0.0.1:9000/bucket/key?X-Amz-Signature=abc") == "http://***@127.0.0.1:9000/bucket/key")
+        #expect(CurlTransport.redacted("https://host/path/a@b") == "https://host/path/a@b")
+        #expect(CurlTransport.redacted("https://host") == "https://host")
+    }
+}

@@ -230,7 +230,7 @@ public struct LeaseStore: Sendable {
     }
 
     /// Whether process `pid` runs and is the one that started at `start` (when known).
-    static func isRunning(pid: Int32, start: UInt64?) -> Bool {
+    package static func isRunning(pid: Int32, start: UInt64?) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return false }
         if let start, let now = processStart(pid), now != start { return false }
         return true

@@ -78,6 +78,9 @@ public struct RemoveOrphanFiles: Sendable {
                 scanned += 1
                 let location = Self.normalized(file.location)
                 guard !referenced.contains(location), !protected.contains(where: { location.hasPrefix($0) }) else { continue }
+                // The Hadoop layout's pointer to the current metadata: readers (DuckDB's iceberg_scan of a table
+                // folder, Spark's hadoop catalog) open the table through it.
+                if location.hasSuffix("/version-hint.text") { continue }
                 // A file without a known age is taken only when every file is (a grace period of zero).
                 guard let modified = file.lastModifiedMillis ?? (cutoff >= clock() ? Int64.min : nil), modified < cutoff else { continue }
                 orphans.append(file)

@@ -27,13 +27,15 @@ struct SnapshotProducer: Sendable {
         var written: [String] = []
         do {
             let newManifests = try await Self.writeAddedManifests(added, snapshotID: snapshotID, table: table, written: &written)
-            return try await Self.retrying(table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry) { base, attempt in
+            var listed: Set<String> = []
+            let committed = try await Self.retrying(table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry) { base, attempt in
                 var attemptFiles: [String] = []
                 do {
                     let (carried, deleted) = try await carry(base, attempt, &attemptFiles)
-                    let (updates, requirements) = try await stage(
+                    let (updates, requirements, manifests) = try await stage(
                         on: base, newManifests: newManifests, carried: carried, added: added, deleted: deleted, attempt: attempt, written: &attemptFiles)
                     try beforeCatalogSwap?()
+                    listed = Set(manifests.map(\.path))
                     return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
                 } catch let error as IcebergError where error.code == .commitConflict {
                     for location in attemptFiles { try? await base.io.delete(location) }
@@ -43,6 +45,9 @@ struct SnapshotProducer: Sendable {
                     throw error
                 }
             }
+            // The new files' manifest merged into a larger one is referenced by nothing: not left behind.
+            for manifest in newManifests where !listed.contains(manifest.path) { try? await table.io.delete(manifest.path) }
+            return committed
         } catch let error as IcebergError where error.code == .commitStateUnknown {
             // The swap may have happened: what it wrote may be referenced now.
             throw error
@@ -57,7 +62,7 @@ struct SnapshotProducer: Sendable {
     private func stage(
         on base: Table, newManifests: [ManifestFile], carried: [ManifestFile], added: [DataFile], deleted: [DataFile], attempt: Int,
         written: inout [String]
-    ) async throws -> ([TableUpdate], [TableRequirement]) {
+    ) async throws -> ([TableUpdate], [TableRequirement], [ManifestFile]) {
         let metadata = base.metadata
         let parent = metadata.currentSnapshot
         let sequenceNumber = metadata.lastSequenceNumber + 1
@@ -83,7 +88,8 @@ struct SnapshotProducer: Sendable {
             schemaID: try Self.schemaID(after: additionalUpdates, on: metadata, nowMillis: now))
         return (
             additionalUpdates + [.addSnapshot(snapshot), .setSnapshotRef(name: SnapshotRef.mainBranch, ref: SnapshotRef(snapshotID: snapshotID, kind: .branch))],
-            additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)]
+            additionalRequirements + [.assertTableUUID(metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: parent?.id)],
+            manifests
         )
     }
 

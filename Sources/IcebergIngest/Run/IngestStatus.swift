@@ -39,6 +39,9 @@ public struct IngestStatus: Sendable, Codable, Equatable {
     /// How far the table is behind the source: the newest pending object's LastModified minus the newest
     /// ingested one's, in seconds (0 when nothing is pending).
     public var lagSeconds: Double
+    /// When the last reconciliation of closed hours ran (milliseconds since the epoch), and the late files it found.
+    public var lastReconciledMillis: Int64?
+    public var lateFilesAtLastReconciliation: Int?
     /// Who holds this shard's lease now (`host pid N (owner …, since …, expires in … s)`), nil when nobody.
     public var leaseHolder: String?
     /// The last snapshot that advanced this shard's checkpoint.
@@ -77,6 +80,7 @@ extension Ingestor {
             CheckpointCommit.latest(in: [snapshot.summary], source: source.identity, shard: configuration.shard) != nil
         }
         let watermark = checkpoint.watermarkHour
+        let reconciliation = try await lastReconciliation(table)
         return IngestStatus(
             table: configuration.table.description, tableLocation: metadata.location, source: source.identity,
             shard: configuration.shard.description, currentSnapshotID: current?.id, currentSnapshotMillis: current?.timestampMillis,
@@ -86,7 +90,8 @@ extension Ingestor {
             firstOpenHour: checkpoint.firstOpenHour, lagHours: watermark.map { PrefixLayout.hour(of: now) - $0 },
             pendingObjects: plan.toRead.count, pendingBytes: plan.toRead.reduce(0) { $0 + $1.size },
             newestIngestedMillis: newestIngested, newestListedMillis: newestListed == Int64.min ? nil : newestListed,
-            lagSeconds: newestPending.map { Double(max(0, $0 - (newestIngested ?? $0))) / 1000 } ?? 0, leaseHolder: holder,
+            lagSeconds: newestPending.map { Double(max(0, $0 - (newestIngested ?? $0))) / 1000 } ?? 0,
+            lastReconciledMillis: reconciliation?.atMillis, lateFilesAtLastReconciliation: reconciliation?.lateFiles, leaseHolder: holder,
             lastIngestSnapshotID: lastIngest?.id)
     }
 }

@@ -123,9 +123,16 @@ public struct Ingestor: Sendable {
     func reconciledMarker(_ table: Table) -> String { checkpointStore(for: table).directory + "reconciled.json" }
 
     func lastReconciledMillis(_ table: Table) async throws -> Int64? {
-        guard let bytes = try? await table.io.read(reconciledMarker(table)), case .int(let millis)? = try? JSONValue.parse(bytes, source: "reconciled")["atMillis"]
+        try await lastReconciliation(table)?.atMillis
+    }
+
+    /// When the last reconciliation ran, and how many late files it found.
+    func lastReconciliation(_ table: Table) async throws -> (atMillis: Int64, lateFiles: Int)? {
+        guard let bytes = try? await table.io.read(reconciledMarker(table)), let marker = try? JSONValue.parse(bytes, source: "reconciled"),
+            case .int(let millis)? = marker["atMillis"]
         else { return nil }
-        return millis
+        let late: Int = if case .int(let n)? = marker["lateFiles"] { Int(n) } else { 0 }
+        return (millis, late)
     }
 
     /// Sorts what the source lists into what to read and what to skip: the one place `plan`, `run` and
@@ -189,7 +196,7 @@ public struct Ingestor: Sendable {
                 plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: Pass(now: now, configuration: configuration),
                 lease: lease, progress: progress)
             if let closed {
-                let marker = "{\"atMillis\":\(Int64(now.timeIntervalSince1970 * 1000)),\"hours\":\"\(closed.hours.lowerBound)-\(closed.hours.upperBound)\"}"
+                let marker = "{\"atMillis\":\(Int64(now.timeIntervalSince1970 * 1000)),\"hours\":\"\(closed.hours.lowerBound)-\(closed.hours.upperBound)\",\"lateFiles\":\(summary.lateFiles)}"
                 try await table.io.write(reconciledMarker(table), bytes: Array(marker.utf8))
             }
             summary.totalSeconds = (ContinuousClock().now - started).seconds
@@ -203,7 +210,7 @@ public struct Ingestor: Sendable {
     /// or a replay. Does not move the watermark.
     ///
     /// ```swift
-    /// let summary = try await ingestor.backfill(from: hourOf("2026-11-01T00"), to: hourOf("2026-11-07T23"))
+    /// let summary = try await ingestor.backfill(from: try IngestJob.hour("2026-11-01T00"), to: try IngestJob.hour("2026-11-07T23"))
     /// print(summary.objectsIngested, summary.lateFileKeys)
     /// ```
     public func backfill(from: Int32, to: Int32, now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
@@ -292,9 +299,16 @@ public struct Ingestor: Sendable {
         _ objects: [SourceObject], table: inout Table, checkpoint: inout SourceCheckpoint, summary: inout RunSummary, pass: Pass,
         lease: LeaseKeeper, progress: (@Sendable (IngestProgress) -> Void)?
     ) async throws {
-        // The local spool for data files being written (file system calls stay off the cooperative pool).
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-ingest-\(UUID().uuidString.lowercased())").path
-        try await BlockingExecutor.run { try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true) }
+        // The local spool for data files being written (file system calls stay off the cooperative pool):
+        // private to this user (0700), named with this process's id so that a later run removes it if this
+        // process dies without cleaning up.
+        let spool = try await BlockingExecutor.run { () throws -> String in
+            Self.removeDeadSpools(logger: logger)
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("\(Self.spoolPrefix)\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.lowercased())").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return path
+        }
         var reader = try PassReader(ingestor: self, objects: objects, table: table, pass: pass, lease: lease, spool: spool)
         let store = checkpointStore(for: table)
         let rowsBefore = summary.rows, badBefore = summary.badRecords
@@ -331,6 +345,23 @@ public struct Ingestor: Sendable {
         progress?(IngestProgress(
             phase: .done, objectsDone: objects.count, objectsTotal: objects.count, bytesDone: reader.bytesDone, bytesTotal: reader.bytesTotal,
             rows: summary.rows, badRecords: summary.badRecords))
+    }
+
+    static let spoolPrefix = "iceberg-ingest-spool-"
+
+    /// Removes spool folders of processes that are gone (killed, crashed) from the temporary directory.
+    static func removeDeadSpools(logger: Logger) {
+        let temporary = FileManager.default.temporaryDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary.path) else { return }
+        for name in names where name.hasPrefix(spoolPrefix) {
+            guard let pid = Int32(name.dropFirst(spoolPrefix.count).prefix { $0 != "-" }), !LeaseStore.isRunning(pid: pid, start: nil) else { continue }
+            // Also untouched for ten minutes: a process of another PID namespace sharing this folder is never cut short.
+            let modified = (try? FileManager.default.attributesOfItem(atPath: temporary.appendingPathComponent(name).path))?[.modificationDate] as? Date
+            guard let modified, Date().timeIntervalSince(modified) > 600 else { continue }
+            if (try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))) != nil {
+                logger.notice("removed the spool folder \(name) of process \(pid), which is gone")
+            }
+        }
     }
 
     private static func removeSpool(_ spool: String) async {

@@ -19,7 +19,8 @@ package final class FileParquetOutput: ParquetOutput {
 
     package init(path: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+        // 0600: a spooled data file holds source data; nobody else on the machine reads it.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw ParquetError(.io, "\(path): cannot create file")
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))

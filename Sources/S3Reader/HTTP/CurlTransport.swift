@@ -15,12 +15,14 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Seconds to establish a connection.
         public var connectTimeout: Int = 10
-        /// A transfer slower than 1 byte/s for this many seconds is aborted (idle timeout).
-        public var idleTimeout: Int = 60
+        /// A transfer slower than 1 byte/s for this many seconds is aborted (idle timeout): a server that
+        /// accepts and never answers fails a try in seconds, and a request in at most the retry policy's
+        /// attempts times this.
+        public var idleTimeout: Int = 15
         /// Verify TLS certificates (on by default; turn off only for test servers).
         public var verifyTLS = true
-        /// A CA bundle file instead of the system's.
-        public var caBundle: String?
+        /// A CA bundle file instead of the system's; by default `AWS_CA_BUNDLE`, the AWS SDKs' convention.
+        public var caBundle: String? = ProcessInfo.processInfo.environment["AWS_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
         public var maxConcurrentRequests = 64
         public init() {}
     }
@@ -221,8 +223,16 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
-    /// A URL without its query (presigned URLs carry signatures and tokens there).
-    static func redacted(_ url: String) -> String {
-        url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+    /// A URL without its query (presigned URLs carry signatures and tokens there) and without credentials
+    /// in its authority (`http://user:secret@host` becomes `http://***@host`).
+    public static func redacted(_ url: String) -> String {
+        var text = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+        if let scheme = text.range(of: "://") {
+            let authorityEnd = text[scheme.upperBound...].firstIndex(of: "/") ?? text.endIndex
+            if let at = text[scheme.upperBound..<authorityEnd].lastIndex(of: "@") {
+                text.replaceSubrange(scheme.upperBound..<at, with: "***")
+            }
+        }
+        return text
     }
 }
