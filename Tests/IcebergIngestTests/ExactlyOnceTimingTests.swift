@@ -267,6 +267,37 @@ import TestSupport
         #expect(freshIDs == Array(1...44))
     }
 
+    /// An idle source still moves its watermark, once an hour at most: an empty snapshot carries the
+    /// checkpoint (the table's history is what makes a checkpoint version true), so its runs list only the
+    /// open window instead of every hour since the last data. Readers see the same rows.
+    @Test func idleSourcesAdvanceTheirWatermark() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("idle")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let start = Date()
+        let startHour = PrefixLayout.hour(of: start)
+        _ = try PipelineSupport.generate(into: input, firstHour: startHour - 3, hours: 2, files: 1, records: 4, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = try PipelineSupport.configuration()
+        configuration.lateArrivalHours = 2
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        let first = try await ingestor.run(now: start)
+        #expect(first.objectsIngested == 2 && first.watermarkHour == startHour - 2)
+        // Nothing new for five hours: one empty commit moves the watermark; the runs after it list less.
+        let later = start.addingTimeInterval(5 * 3600)
+        let idle = try await ingestor.run(now: later)
+        #expect(idle.objectsIngested == 0 && idle.snapshotIDs.count == 1 && idle.dataFiles == 0)
+        #expect(idle.watermarkHour == startHour + 3)
+        let again = try await ingestor.run(now: later.addingTimeInterval(60))
+        #expect(again.snapshotIDs.isEmpty, "at most one idle commit an hour")
+        #expect(again.prefixesListed < idle.prefixesListed, "\(again.prefixesListed) vs \(idle.prefixesListed)")
+        let table = try await catalog.loadTable(configuration.table)
+        let report = try TableValidation.check(metadataLocation: table.metadataLocation)
+        #expect(report.problems.isEmpty && report.rows == 8 && report.snapshots == 2)
+    }
+
     /// A checkpoint written before the folded hour was recorded (the previous release) still loads: its
     /// horizon is its watermark minus the window it was saved with, and a wider window does not move it back.
     @Test func checkpointsOfThePreviousFormatKeepTheirHorizon() throws {

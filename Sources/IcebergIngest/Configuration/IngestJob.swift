@@ -97,111 +97,50 @@ public struct IngestJob: Sendable {
             throw IngestError(.invalidConfiguration, "\(path) is not valid JSON: \(error)")
         }
         try Self.checkKeys(parsed, path: path)
-        let json = try Self.expandingVariables(parsed, path: path, key: "", environment: environment)
-        func section(_ name: String) throws -> JSONValue? {
-            guard let value = json[name] else { return nil }
-            guard case .object = value else { throw IngestError(.invalidConfiguration, "\(path): '\(name)' must be an object") }
-            return value
-        }
-        func string(_ s: JSONValue?, _ section: String, _ key: String) throws -> String? {
-            guard let value = s?[key] else { return nil }
-            switch value {
-            case .string(let text): return text
-            case .int(let i): return String(i)
-            case .object, .array:
-                if section == "table" && key == "schema" { return value.serialized() }
-                fallthrough
-            default: throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be a string")
-            }
-        }
-        func number(_ s: JSONValue?, _ section: String, _ key: String) throws -> Double? {
-            switch s?[key] {
-            case nil: return nil
-            case .int(let i)?: return Double(i)
-            case .double(let d)?: return d
-            case .string(let text)?:
-                if let d = Double(text.trimmingCharacters(in: .whitespaces)), d.isFinite { return d }
-                fallthrough
-            default: throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be a number")
-            }
-        }
-        func int(_ s: JSONValue?, _ section: String, _ key: String, _ range: ClosedRange<Int64>) throws -> Int64? {
-            guard let value = s?[key] else { return nil }
-            let number: Int64?
-            switch value {
-            case .int(let i): number = i
-            case .string(let text): number = Int64(text.trimmingCharacters(in: .whitespaces))
-            default: number = nil
-            }
-            guard let number else { throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' must be an integer, not \(value.serialized())") }
-            guard range.contains(number) else {
-                throw IngestError(.invalidConfiguration, "\(path): '\(section).\(key)' is \(number): it must be from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return number
-        }
-        let source = try section("source"), catalog = try section("catalog"), table = try section("table")
-        let ingest = try section("ingest"), s3 = try section("s3")
-        guard let uri = try string(source, "source", "uri") else { throw IngestError(.invalidConfiguration, "\(path): 'source.uri' is required") }
-        guard let name = try string(table, "table", "name") else { throw IngestError(.invalidConfiguration, "\(path): 'table.name' is required") }
-        guard let schema = try string(table, "table", "schema") else { throw IngestError(.invalidConfiguration, "\(path): 'table.schema' is required") }
+        let file = JobFileReader(json: try Self.expandingVariables(parsed, path: path, key: "", environment: environment), path: path)
+        guard let uri = try file.string("source", "uri") else { throw file.error("'source.uri' is required") }
+        guard let name = try file.string("table", "name") else { throw file.error("'table.name' is required") }
+        guard let schema = try file.string("table", "schema") else { throw file.error("'table.schema' is required") }
         self.init(sourceURI: uri, tableName: name, schema: schema)
-        if let v = try string(source, "source", "layout") { layout = v }
-        if let v = try string(source, "source", "format") { format = v }
-        if let v = try int(source, "source", "late_arrival_hours", 0...8_760) { lateArrivalHours = Int32(v) }
-        if let v = try int(source, "source", "reconcile_hours", 0...87_600) { reconcileHours = Int32(v) }
-        if let text = try string(source, "source", "reconcile_every") {
+        try readSource(file)
+        if let v = try file.string("catalog", "uri") { catalogURI = v }
+        if let v = try file.string("catalog", "warehouse") { warehouse = v }
+        catalogProperties = try file.properties("catalog")
+        if let v = try file.string("table", "partition") { partition = v }
+        tableProperties = try file.properties("table")
+        try readIngest(file)
+        s3Endpoint = try file.string("s3", "endpoint")
+        s3Region = try file.string("s3", "region")
+    }
+
+    private mutating func readSource(_ file: JobFileReader) throws {
+        if let v = try file.string("source", "layout") { layout = v }
+        if let v = try file.string("source", "format") { format = v }
+        if let v = try file.int("source", "late_arrival_hours", 0...8_760) { lateArrivalHours = Int32(v) }
+        if let v = try file.int("source", "reconcile_hours", 0...87_600) { reconcileHours = Int32(v) }
+        if let text = try file.string("source", "reconcile_every") {
             guard let seconds = Self.seconds(text) else {
-                throw IngestError(.invalidConfiguration, "\(path): 'source.reconcile_every' must be a duration such as 24h, 90m or 0 (off), not '\(text)'")
+                throw file.error("'source.reconcile_every' must be a duration such as 24h, 90m or 0 (off), not '\(text)'")
             }
             reconcileEverySeconds = seconds > 0 ? seconds : nil
         }
-        if let text = try string(source, "source", "late_files") {
-            guard let policy = LateFilePolicy(rawValue: text) else {
-                throw IngestError(.invalidConfiguration, "\(path): 'source.late_files' must be ingest or report, not '\(text)'")
-            }
-            lateFiles = policy
-        }
-        startAt = try string(source, "source", "start_at")
-        if let v = try string(catalog, "catalog", "uri") { catalogURI = v }
-        if let v = try string(catalog, "catalog", "warehouse") { warehouse = v }
-        if case .object(let properties)? = catalog?["properties"] {
-            for (k, v) in properties {
-                guard case .string(let text) = v else { throw IngestError(.invalidConfiguration, "\(path): 'catalog.properties.\(k)' must be a string") }
-                catalogProperties[k] = text
-            }
-        }
-        if let v = try string(table, "table", "partition") { partition = v }
-        if case .object(let properties)? = table?["properties"] {
-            for (k, v) in properties {
-                guard case .string(let text) = v else { throw IngestError(.invalidConfiguration, "\(path): 'table.properties.\(k)' must be a string") }
-                tableProperties[k] = text
-            }
-        }
-        func choice<T: RawRepresentable>(_ key: String, _: T.Type) throws -> T? where T.RawValue == String {
-            guard let text = try string(ingest, "ingest", key) else { return nil }
-            guard let value = T(rawValue: text) else { throw IngestError(.invalidConfiguration, "\(path): 'ingest.\(key)' cannot be '\(text)'") }
-            return value
-        }
-        if let v = try choice("bad_records", BadRecordPolicy.self) { badRecords = v }
-        if let v = try choice("drift", DriftPolicy.self) { drift = v }
-        if let v = try choice("changed_objects", ChangedObjectPolicy.self) { changedObjects = v }
-        if let v = try choice("epoch_unit", ConversionOptions.EpochUnit.self) { epochUnit = v }
-        deadLetter = try string(ingest, "ingest", "dead_letter")
-        if let v = try string(ingest, "ingest", "shard") { shard = v }
-        if let v = try int(ingest, "ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = Int(v) }
-        if let v = try int(ingest, "ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
-        if let v = try int(ingest, "ingest", "target_file_size_mb", 0...65_536) { targetFileSizeMB = Int(v) }
-        switch ingest?["numbers_from_strings"] {
-        case nil: break
-        case .bool(let b)?: numbersFromStrings = b
-        case .string("true")?: numbersFromStrings = true
-        case .string("false")?: numbersFromStrings = false
-        default: throw IngestError(.invalidConfiguration, "\(path): 'ingest.numbers_from_strings' must be true or false")
-        }
-        if let v = try number(ingest, "ingest", "lease_seconds") { leaseSeconds = v }
-        leaseWaitSeconds = try number(ingest, "ingest", "lease_wait_seconds")
-        s3Endpoint = try string(s3, "s3", "endpoint")
-        s3Region = try string(s3, "s3", "region")
+        if let v = try file.choice("source", "late_files", LateFilePolicy.self) { lateFiles = v }
+        startAt = try file.string("source", "start_at")
+    }
+
+    private mutating func readIngest(_ file: JobFileReader) throws {
+        if let v = try file.choice("ingest", "bad_records", BadRecordPolicy.self) { badRecords = v }
+        if let v = try file.choice("ingest", "drift", DriftPolicy.self) { drift = v }
+        if let v = try file.choice("ingest", "changed_objects", ChangedObjectPolicy.self) { changedObjects = v }
+        if let v = try file.choice("ingest", "epoch_unit", ConversionOptions.EpochUnit.self) { epochUnit = v }
+        deadLetter = try file.string("ingest", "dead_letter")
+        if let v = try file.string("ingest", "shard") { shard = v }
+        if let v = try file.int("ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = Int(v) }
+        if let v = try file.int("ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
+        if let v = try file.int("ingest", "target_file_size_mb", 0...65_536) { targetFileSizeMB = Int(v) }
+        if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
+        if let v = try file.number("ingest", "lease_seconds") { leaseSeconds = v }
+        leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds")
     }
 
     /// `90s`, `30m`, `24h`, `7d`, or a plain number of seconds; nil when it is none of these.

@@ -26,6 +26,9 @@ struct Pass {
     /// Whether the pass's last commit closes the hours older than the late-arrival window (a run: yes; a
     /// backfill, which does not list the open window: no).
     var advancesWatermark = true
+    /// With nothing to read, still commit (an empty snapshot carrying the checkpoint) so that the watermark
+    /// advances: set by a run whose watermark would move by an hour or more (an idle source).
+    var commitWhenIdle = false
 }
 
 /// An object read since the last commit, with what its parse found.
@@ -67,6 +70,7 @@ struct PassReader {
     private(set) var pipeline: EncodingPipeline
     private var reader: PrefetchingReader
     private var index = 0
+    private var idleCommitted = false
     private var pending: [PendingObject] = []
     private var pendingBytes: Int64 = 0
     /// Bytes of the objects read so far (a rewind takes them back).
@@ -113,6 +117,10 @@ struct PassReader {
     /// Reads objects until a commit threshold or the end; nil when every object has been committed.
     /// `onObject` is called after each object is read.
     mutating func nextBatch(onObject: (PassReader) -> Void) async throws -> PendingBatch? {
+        if objects.isEmpty, pass.commitWhenIdle, !idleCommitted {
+            idleCommitted = true
+            return PendingBatch(objects: [], pipeline: pipeline, evolution: evolution, isLast: true)
+        }
         while index < objects.count {
             // A cancelled run (SIGTERM) stops between objects: what was committed stays, the rest is read again.
             try Task.checkCancellation()

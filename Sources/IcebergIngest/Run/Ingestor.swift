@@ -192,9 +192,13 @@ public struct Ingestor: Sendable {
             let closed = try await reconciliation(table: table, checkpoint: checkpoint, asked: reconcile, now: now)
             let plan = try await classify(checkpoint: checkpoint, now: now, closed: closed)
             report(plan, into: &summary)
-            try await process(
-                plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: Pass(now: now, configuration: configuration),
-                lease: lease, progress: progress)
+            var pass = Pass(now: now, configuration: configuration)
+            // An idle source (nothing to read) still moves its watermark, at most once an hour, so that its
+            // runs keep listing only the open window: an empty snapshot carries the checkpoint, because the
+            // table's history is the only place a checkpoint version becomes true.
+            let target = PrefixLayout.hour(of: now) - configuration.lateArrivalHours
+            pass.commitWhenIdle = plan.toRead.isEmpty && checkpoint.watermarkHour.map { target > $0 } ?? false
+            try await process(plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, lease: lease, progress: progress)
             if let closed {
                 let marker = "{\"atMillis\":\(Int64(now.timeIntervalSince1970 * 1000)),\"hours\":\"\(closed.hours.lowerBound)-\(closed.hours.upperBound)\",\"lateFiles\":\(summary.lateFiles)}"
                 try await table.io.write(reconciledMarker(table), bytes: Array(marker.utf8))

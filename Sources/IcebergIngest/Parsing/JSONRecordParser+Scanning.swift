@@ -1,0 +1,159 @@
+/// The byte-level scanning of ``JSONRecordParser``: strings, literals, numbers, skipping whole values,
+/// unescaping, and finding where the next record starts after a broken one.
+extension JSONRecordParser {
+    static func resync(_ buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var k = from
+        while k < buffer.count {
+            if buffer[k] == 0x0a { return k + 1 }
+            if buffer[k] == UInt8(ascii: "}"), k + 1 < buffer.count, buffer[k + 1] == UInt8(ascii: "{") { return k + 1 }
+            k += 1
+        }
+        return nil
+    }
+
+    static func newlines(_ buffer: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var count = 0
+        var k = from
+        while k < to {
+            if buffer[k] == 0x0a { count += 1 }
+            k += 1
+        }
+        return count
+    }
+
+    @inline(__always)
+    static func isNumberByte(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: ".") || c == UInt8(ascii: "e")
+            || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+    }
+
+    static func expectLiteral(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ word: StaticString) throws(Stop) {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= b.count else {
+            // Still a prefix of the literal: more input may complete it.
+            for k in i..<b.count where b[k] != word.utf8Start[k - i] { throw .syntax("expected '\(word)'", at: i) }
+            throw .needMore
+        }
+        for k in 0..<count where b[i + k] != word.utf8Start[k] { throw .syntax("expected '\(word)'", at: i) }
+        i += count
+    }
+
+    /// Index of the closing quote of a string starting at `from` (just after the opening quote), and
+    /// whether it holds escapes.
+    @inline(__always)
+    static func scanString(_ b: UnsafeBufferPointer<UInt8>, from: Int) throws(Stop) -> (end: Int, escaped: Bool) {
+        var k = from
+        var escaped = false
+        let n = b.count
+        while k < n {
+            let c = b[k]
+            if c == UInt8(ascii: "\"") { return (k, escaped) }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                k += 2
+                continue
+            }
+            if c < 0x20 {
+                throw .syntax(c == 0x0a ? "a string runs past the end of the line" : "a control character inside a string", at: k)
+            }
+            k += 1
+        }
+        throw .needMore
+    }
+
+    /// Skips one value of any kind; returns the index just past it.
+    @discardableResult
+    static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(Stop) -> Int {
+        let n = b.count
+        guard i < n else { throw .needMore }
+        switch b[i] {
+        case UInt8(ascii: "\""):
+            i = try scanString(b, from: i + 1).end + 1
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while i < n {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    i = try scanString(b, from: i + 1).end + 1
+                    continue
+                }
+                if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
+                if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                    depth -= 1
+                    if depth == 0 {
+                        i += 1
+                        return i
+                    }
+                }
+                i += 1
+            }
+            throw .needMore
+        case UInt8(ascii: "t"): try expectLiteral(b, &i, "true")
+        case UInt8(ascii: "f"): try expectLiteral(b, &i, "false")
+        case UInt8(ascii: "n"): try expectLiteral(b, &i, "null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            i += 1
+            while i < n, isNumberByte(b[i]) { i += 1 }
+            guard i < n else { throw .needMore }
+        default:
+            throw .syntax("unexpected character '\(Character(Unicode.Scalar(b[i])))' where a value should be", at: i)
+        }
+        return i
+    }
+
+    static func unescapedString(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        var out: [UInt8] = []
+        unescape(b, start, end, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes a string's escapes (`\n`, `\"`, `\u00e9`, surrogate pairs) into `out` as UTF-8.
+    static func unescape(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var k = start
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= end else { return nil }
+            var v: UInt32 = 0
+            for j in at..<(at + 4) {
+                let c = b[j]
+                let d: UInt32
+                switch c {
+                case 48...57: d = UInt32(c - 48)
+                case 97...102: d = UInt32(c - 87)
+                case 65...70: d = UInt32(c - 55)
+                default: return nil
+                }
+                v = v << 4 | d
+            }
+            return v
+        }
+        while k < end {
+            let c = b[k]
+            guard c == UInt8(ascii: "\\"), k + 1 < end else {
+                out.append(c)
+                k += 1
+                continue
+            }
+            let e = b[k + 1]
+            k += 2
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0a)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0d)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0c)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(k) else { out.append(contentsOf: "\u{FFFD}".utf8); continue }
+                k += 4
+                if (0xD800..<0xDC00).contains(scalar), k + 6 <= end, b[k] == UInt8(ascii: "\\"), b[k + 1] == UInt8(ascii: "u"),
+                    let low = hex4(k + 2), (0xDC00..<0xE000).contains(low)
+                {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    k += 6
+                }
+                out.append(contentsOf: String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8)
+            default: out.append(e)  // \" \\ \/
+            }
+        }
+    }
+}
