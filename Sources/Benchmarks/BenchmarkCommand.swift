@@ -11,6 +11,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         subcommands: [
             // One line per benchmark; each lives in its own file.
             CheckpointBenchmark.self,
+            ReconcileBenchmark.self,
             EvolveBenchmark.self,
             ManifestMergeBenchmark.self,
             IngestBenchmark.self,

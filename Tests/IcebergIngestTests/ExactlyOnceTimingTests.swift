@@ -133,6 +133,38 @@ import TestSupport
         #expect(ids == Array(1...200))
     }
 
+    /// kill -9 at random moments of runs that hold the lease (no chance to release it), then a run that
+    /// takes the lease over (its holder's process is gone), recovers and finishes: every id once.
+    @Test func killNineAtRandomMomentsThenTakeOver() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("kill9")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2"])
+        var random = SeededRandom(seed: 2026)
+        var kills: [Int] = []
+        for _ in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let after = 200 + Int(random.next() % 1_800)
+            try await Task.sleep(for: .milliseconds(after))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills.append(after)
+        }
+        let last = try TestProcesses.run(executable, arguments: arguments)
+        #expect(last.status == 0, "after kills at \(kills) ms: \(last.stderr)")
+        let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(ids == Array(1...200), "after kills at \(kills) ms: \(ids.count) rows, \(Set(ids).count) distinct")
+    }
+
     /// A lease whose holder is alive and not expired stops a second runner before it touches anything; a
     /// released one is taken at once; an expired one is taken over; a holder that lost its lease finds out
     /// when it renews or verifies.

@@ -6,27 +6,13 @@ import IcebergCore
 /// segments beside it so that a closed hour can be looked at again (reconciliation, backfill) without the
 /// checkpoint growing with the history.
 ///
-/// A segment holds the objects one checkpoint version folded: `archive/<20-digit version>-<first hour>-<last
-/// hour>.arc`, zstd-compressed JSON lines `{"k": key, "s": size, "e": etag, "h": hour}`. It is written with
-/// that version, before the table commits it, and is true only once the table names a version at least as
-/// new: recovery deletes the segments of discarded versions, and readers pass over segments newer than the
-/// committed version. Segments are never rewritten; a normal pass never reads them.
+/// A segment holds the objects one checkpoint version folded, in the checkpoint's own columnar format (keys,
+/// sizes, ETags, hours; zstd with checksums): `archive/<20-digit version>-<first hour>-<last hour>.arc`. It is
+/// written with that version, before the table commits it, and is true only once the table names a version
+/// at least as new: recovery deletes the segments of discarded versions, and readers pass over segments newer
+/// than the committed version. Segments are never rewritten; a normal pass never reads them.
 extension CheckpointStore {
     public var archiveDirectory: String { directory + "archive/" }
-
-    /// One archived object.
-    public struct ArchivedObject: Codable, Sendable, Equatable {
-        public var k: String
-        public var s: Int64
-        public var e: String
-        public var h: Int32
-        public init(key: String, size: Int64, etag: String, hour: Int32) {
-            k = key
-            s = size
-            e = etag
-            h = hour
-        }
-    }
 
     /// A segment's name, parsed.
     struct ArchiveSegment {
@@ -47,45 +33,54 @@ extension CheckpointStore {
     /// Writes the objects version `version` folds (nothing when there are none).
     public func saveArchive(version: Int64, folded: [IngestedObject]) async throws {
         guard let first = folded.map(\.hour).min(), let last = folded.map(\.hour).max() else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var lines: [UInt8] = []
-        for object in folded {
-            let entry = ArchivedObject(key: object.version.key, size: object.version.size, etag: object.version.etag, hour: object.hour)
-            lines += try encoder.encode(entry)
-            lines.append(0x0a)
-        }
-        let compressed: [UInt8]
-        do { compressed = try Zstd.compress(lines, level: 3) } catch { throw CheckpointError(.io, "archive: \(error.message)") }
+        var segment = SourceCheckpoint(source: source, shard: shard, lateArrivalHours: 0)
+        segment.version = version
+        for object in folded { segment.record(object.version, hour: object.hour, snapshotID: object.snapshotID) }
+        let bytes = try CheckpointCodec.encode(segment)
         let digits = String(version)
         let location = archiveDirectory + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "-\(first)-\(last).arc"
         do {
-            try await io.writeIfAbsent(location, bytes: compressed)
+            try await io.writeIfAbsent(location, bytes: bytes)
         } catch let error as IcebergError where error.code == .alreadyExists {
             throw CheckpointError(.versionTaken, "archive segment \(location) already exists: another worker runs the same shard?", cause: error)
         }
     }
 
-    /// The archived objects of `hours`, from segments of versions up to `committedVersion`, by key.
-    public func archivedObjects(hours: ClosedRange<Int32>, upTo committedVersion: Int64) async throws -> [String: ArchivedObject] {
-        var found: [String: ArchivedObject] = [:]
+    /// The archive of `hours`, from segments of versions up to `committedVersion`.
+    public func archivedObjects(hours: ClosedRange<Int32>, upTo committedVersion: Int64) async throws -> ArchivedHours {
+        var segments: [ArchivedHours.Segment] = []
         for file in try await io.list(prefix: archiveDirectory) {
             guard let segment = Self.archiveSegment(file.location, directory: archiveDirectory), segment.version <= committedVersion,
                 segment.hours.overlaps(hours)
             else { continue }
-            let bytes = try await io.read(segment.location)
-            let lines: [UInt8]
-            do { lines = try Zstd.decompress(bytes[...], limit: 1 << 32) } catch {
-                throw CheckpointError(.corrupt, "archive segment \(segment.location): \(error.message)")
-            }
-            let decoder = JSONDecoder()
-            for line in lines.split(separator: 0x0a) {
-                guard let entry = try? decoder.decode(ArchivedObject.self, from: Data(line)) else {
-                    throw CheckpointError(.corrupt, "archive segment \(segment.location): a line does not decode")
-                }
-                if hours.contains(entry.h) { found[entry.k] = entry }
-            }
+            let objects = try CheckpointCodec.decode(try await io.read(segment.location), location: segment.location)
+            segments.append(ArchivedHours.Segment(hours: segment.hours, objects: objects))
         }
-        return found
+        return ArchivedHours(hours: hours, segments: segments)
+    }
+}
+
+/// The archived objects of some closed hours, looked up by key and hour (one hash lookup in the segments
+/// covering that hour, usually one).
+public struct ArchivedHours: Sendable {
+    struct Segment: Sendable {
+        var hours: ClosedRange<Int32>
+        var objects: SourceCheckpoint
+    }
+
+    public let hours: ClosedRange<Int32>
+    let segments: [Segment]
+
+    /// Nothing archived (no hour closed yet).
+    public static func none(_ hours: ClosedRange<Int32>) -> ArchivedHours { ArchivedHours(hours: hours, segments: []) }
+
+    /// Whether an object with `key`, listed under `hour`, was ingested.
+    public func contains(key: String, hour: Int32) -> Bool {
+        segments.contains { $0.hours.contains(hour) && $0.objects.recorded(key).map { $0.hour == hour } == true }
+    }
+
+    /// Archived objects of the asked hours.
+    public var count: Int {
+        segments.reduce(0) { total, segment in total + segment.objects.trackedObjects.filter { hours.contains($0.hour) }.count }
     }
 }

@@ -94,7 +94,7 @@ public struct Ingestor: Sendable {
     /// Closed hours looked at again, and what the archive says was ingested in them.
     struct ClosedHours {
         var hours: ClosedRange<Int32>
-        var archived: [String: CheckpointStore.ArchivedObject]
+        var archived: ArchivedHours
         /// Whether the open window is listed too (a reconciliation, or a run: yes; a backfill: no).
         var withOpenWindow: Bool
     }
@@ -114,7 +114,7 @@ public struct Ingestor: Sendable {
         return ClosedHours(hours: hours, archived: try await archived(table, hours: hours), withOpenWindow: true)
     }
 
-    func archived(_ table: Table, hours: ClosedRange<Int32>) async throws -> [String: CheckpointStore.ArchivedObject] {
+    func archived(_ table: Table, hours: ClosedRange<Int32>) async throws -> ArchivedHours {
         try await checkpointStore(for: table).archivedObjects(hours: hours, upTo: committedCheckpoint(table)?.version ?? 0)
     }
 
@@ -157,7 +157,9 @@ public struct Ingestor: Sendable {
             case .new: plan.toRead.append(object)
             case .ingested: plan.alreadyIngested += 1
             case .belowHorizon:
-                if let closed, closed.hours.contains(object.hour), closed.archived[object.key] == nil, checkpoint.recorded(object.key) == nil {
+                if let closed, closed.hours.contains(object.hour), !closed.archived.contains(key: object.key, hour: object.hour),
+                    checkpoint.recorded(object.key) == nil
+                {
                     late.append(object)
                 } else {
                     plan.alreadyIngested += 1
