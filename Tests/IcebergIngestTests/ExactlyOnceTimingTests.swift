@@ -165,6 +165,45 @@ import TestSupport
         #expect(ids == Array(1...200), "after kills at \(kills) ms: \(ids.count) rows, \(Set(ids).count) distinct")
     }
 
+    /// A runner paused past its lease (SIGSTOP: a stopped VM, a frozen container) while another runner takes
+    /// the lease over and finishes: when it resumes it notices before committing, stops without committing
+    /// (exit code 6), and the table is exact.
+    @Test func aPausedHolderStopsWithoutCommitting() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("paused")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2", "--lease-seconds", "3"])
+        let paused = Process()
+        paused.executableURL = URL(fileURLWithPath: executable)
+        paused.arguments = arguments
+        let stderr = Pipe()
+        paused.standardError = stderr
+        paused.standardOutput = FileHandle.nullDevice
+        try paused.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: warehouse + "/db.db/events/metadata/ingest-checkpoints"), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(paused.processIdentifier, SIGSTOP)
+        // The lease expires (3 s); the same host sees its holder alive (stopped), so the takeover waits for expiry.
+        try await Task.sleep(for: .seconds(4))
+        let other = try TestProcesses.run(executable, arguments: arguments)
+        #expect(other.status == 0, "the runner that took over: \(other.stderr)")
+        #expect(other.stderr.isEmpty || !other.stderr.contains("another runner holds"), "\(other.stderr)")
+        kill(paused.processIdentifier, SIGCONT)
+        paused.waitUntilExit()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(paused.terminationStatus == 6, "the paused runner must stop without committing: \(message)")
+        #expect(message.contains("lease-lost"), "\(message)")
+        let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(ids == Array(1...200), "\(ids.count) rows, \(Set(ids).count) distinct")
+    }
+
     /// A lease whose holder is alive and not expired stops a second runner before it touches anything; a
     /// released one is taken at once; an expired one is taken over; a holder that lost its lease finds out
     /// when it renews or verifies.

@@ -48,6 +48,12 @@ public struct CheckpointStore: Sendable {
         "\(tableLocation)/metadata/ingest-checkpoints/\(Self.slug(source))/\(shard)/"
     }
 
+    /// A version as its files name it: 20 digits.
+    static func versionName(_ version: Int64) -> String {
+        let digits = String(version)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
     /// Where version `version` is stored.
     public func location(of version: Int64) -> String {
         let digits = String(version)
@@ -123,22 +129,19 @@ public struct CheckpointStore: Sendable {
         checkpoint.lateArrivalHours = lateArrivalHours
         checkpoint.pendingDataFiles = []
         var discarded: [Int64] = [], orphans: [String] = []
-        for file in try await io.list(prefix: directory) {
-            if let lineage = Self.lineageEntry(file.location, directory: lineageDirectory) {
-                // A crashed run's lineage goes with its version.
-                if lineage.version > committedVersion { try await io.delete(file.location) }
-                continue
-            }
-            if let segment = Self.archiveSegment(file.location, directory: archiveDirectory) {
-                // So does what it archived: those hours are folded only once the table says so.
-                if segment.version > committedVersion { try await io.delete(file.location) }
-                continue
-            }
+        // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
+        // folders grow with the history, and a normal pass must not list them.
+        for file in try await io.list(prefix: directory + "0") {
             guard file.location.hasSuffix(".ckpt"),
                 let version = Int64(file.location.dropFirst(directory.count).dropLast(5)), version > committedVersion
             else { continue }
             if let ahead = try? CheckpointCodec.decode(try await io.read(file.location), location: file.location) {
                 orphans += ahead.pendingDataFiles
+            }
+            // A crashed run's lineage and archive go with its version (both are written after it).
+            let name = Self.versionName(version)
+            for folder in [lineageDirectory, archiveDirectory] {
+                for written in try await io.list(prefix: folder + name) { try await io.delete(written.location) }
             }
             try await io.delete(file.location)
             discarded.append(version)
@@ -149,7 +152,7 @@ public struct CheckpointStore: Sendable {
     /// Deletes versions older than `version` minus `keep` (old versions are never needed again once a newer
     /// one is committed; a few are kept for inspection).
     public func deleteVersions(before version: Int64, keep: Int64 = 2) async throws {
-        for file in try await io.list(prefix: directory) {
+        for file in try await io.list(prefix: directory + "0") {
             guard file.location.hasSuffix(".ckpt"),
                 let old = Int64(file.location.dropFirst(directory.count).dropLast(5)), old < version - keep
             else { continue }

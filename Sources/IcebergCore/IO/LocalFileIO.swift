@@ -109,9 +109,16 @@ public struct LocalFileIO: FileIO {
             guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
             while let relative = walker.nextObject() as? String {
                 let full = root.hasSuffix("/") ? root + relative : root + "/" + relative
-                guard full.hasPrefix(path) else { continue }
                 var info = stat()
-                guard stat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                guard stat(full, &info) == 0 else { continue }
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    // A folder that can neither hold the prefix nor lie below it is not walked (a checkpoint's
+                    // archive and lineage folders, when only its version files are asked for).
+                    let folder = full + "/"
+                    if !folder.hasPrefix(path) && !path.hasPrefix(folder) { walker.skipDescendants() }
+                    continue
+                }
+                guard full.hasPrefix(path), (info.st_mode & S_IFMT) == S_IFREG else { continue }
                 #if os(Linux)
                 let modified = info.st_mtim
                 #else

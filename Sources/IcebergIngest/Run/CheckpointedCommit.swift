@@ -56,7 +56,14 @@ struct CheckpointedCommit {
         let locations = dataFileLocations(spooled, table: table)
         let snapshotID = FastAppend.newSnapshotID()
         let (next, folded) = nextCheckpoint(after: checkpoint, objects: batch.objects, pending: locations, snapshotID: snapshotID)
-        let checkpointLocation = try await store.save(next)
+        let checkpointLocation: String
+        do {
+            checkpointLocation = try await store.save(next)
+        } catch let error as CheckpointError where error.code == .versionTaken {
+            // Another runner wrote this version: it took the lease over while this one was paused.
+            try lease.check()
+            throw error
+        }
         try await store.saveArchive(version: next.version, folded: folded)
         try await store.saveLineage(
             Self.lineage(
