@@ -156,11 +156,20 @@ public struct LeaseStore: Sendable {
         var record = held.record
         record.expiresMillis = clock() + ttlMillis
         let next = held.sequence + 1
+        func lost() async -> CheckpointError {
+            let holder = (try? await current())?.record.describe(nowMillis: clock()) ?? "another runner"
+            return CheckpointError(.leaseLost, "the lease of this shard was taken over by \(holder) (was this process paused past its expiry?)")
+        }
         do {
             try await write(record, sequence: next)
         } catch let error as IcebergError where error.code == .alreadyExists {
-            let holder = (try? await current())?.record.describe(nowMillis: clock()) ?? "another runner"
-            throw CheckpointError(.leaseLost, "the lease of this shard was taken over by \(holder) (was this process paused past its expiry?)")
+            throw await lost()
+        }
+        // The number may have been free only because a runner that took over has trimmed it since: the
+        // renewal holds only if nothing newer exists.
+        guard let newest = try await current(), newest.sequence == next, newest.record.owner == record.owner else {
+            try? await io.delete(location(next))
+            throw await lost()
         }
         await trim(below: next)
         return HeldLease(sequence: next, record: record, takenOverFrom: held.takenOverFrom)
