@@ -8,7 +8,7 @@
 # When S3_ENDPOINT is already set (MinIO, AWS), nothing is started and that endpoint is used with the
 # caller's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION.
 # S3_TESTBED_AUTH=1 starts moto with signature checking on (INITIAL_NO_AUTH_ACTION_COUNT=0 after setup
-# is the tests' business: see DESIGN.md).
+# is the tests' business: see Tests/S3ReaderTests/SignatureCheckTests.swift).
 
 S3_TESTBED_VENV=${VENV:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv}
 S3_TESTBED_PID=""
