@@ -105,7 +105,9 @@ public struct Ingestor: Sendable {
         guard configuration.reconcileHours > 0, let horizon = checkpoint.horizonHour, let table else { return nil }
         if !asked {
             guard let every = configuration.reconcileEverySeconds else { return nil }
-            if let last = try await lastReconciledMillis(table), Double(Int64(now.timeIntervalSince1970 * 1000) - last) / 1000 < every { return nil }
+            if let last = try await lastReconciliation(table)?.atMillis, Double(Int64(now.timeIntervalSince1970 * 1000) - last) / 1000 < every {
+                return nil
+            }
         }
         // Never before the hour the source started at: those hours were skipped on purpose (backfill reads them).
         let first = max(horizon - configuration.reconcileHours + 1, checkpoint.startHour ?? Int32.min)
@@ -121,10 +123,6 @@ public struct Ingestor: Sendable {
     /// Where the time of the last reconciliation is kept (a scheduling hint, not part of the exactly-once
     /// state: losing it only makes the next reconciliation come sooner).
     func reconciledMarker(_ table: Table) -> String { checkpointStore(for: table).directory + "reconciled.json" }
-
-    func lastReconciledMillis(_ table: Table) async throws -> Int64? {
-        try await lastReconciliation(table)?.atMillis
-    }
 
     /// When the last reconciliation ran, and how many late files it found.
     func lastReconciliation(_ table: Table) async throws -> (atMillis: Int64, lateFiles: Int)? {
@@ -202,8 +200,11 @@ public struct Ingestor: Sendable {
             pass.commitWhenIdle = plan.toRead.isEmpty && checkpoint.watermarkHour.map { target > $0 } ?? false
             try await process(plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, lease: lease, progress: progress)
             if let closed {
-                let marker = "{\"atMillis\":\(Int64(now.timeIntervalSince1970 * 1000)),\"hours\":\"\(closed.hours.lowerBound)-\(closed.hours.upperBound)\",\"lateFiles\":\(summary.lateFiles)}"
-                try await table.io.write(reconciledMarker(table), bytes: Array(marker.utf8))
+                let marker = JSONValue.object([
+                    ("atMillis", .int(Int64(now.timeIntervalSince1970 * 1000))), ("hours", .string("\(closed.hours.lowerBound)-\(closed.hours.upperBound)")),
+                    ("lateFiles", .int(Int64(summary.lateFiles))),
+                ])
+                try await table.io.write(reconciledMarker(table), bytes: Array(marker.serialized().utf8))
             }
             summary.totalSeconds = (ContinuousClock().now - started).seconds
             return summary
