@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Catalogs", targets: ["Catalogs"]),
         .executable(name: "iceberg-ingest", targets: ["IcebergIngestCLI"]),
         .executable(name: "iceberg-bench", targets: ["Benchmarks"]),
+        .executable(name: "iceberg-fuzz", targets: ["IcebergFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -74,18 +75,25 @@ let package = Package(
             dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Avro", "S3Reader", "Checkpoint", argumentParser],
             swiftSettings: swiftSettings),
 
+        // The parsers of untrusted bytes as fuzz targets; the executable is libFuzzer's driver when built by
+        // scripts/fuzz.sh and replays saved inputs otherwise.
+        .target(name: "FuzzTargets", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "Parquet", "Avro", "Codecs"], swiftSettings: swiftSettings),
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "IcebergFuzz", dependencies: ["FuzzTargets", "CFuzzerDriver"], swiftSettings: swiftSettings),
+
         // Shared by the test targets only: fixtures, the Python tools, the S3 endpoint.
         .target(name: "TestSupport", dependencies: ["IcebergCore", "S3Reader"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
         .testTarget(name: "SystemLibraryTests", dependencies: ["CCurl", "COpenSSL", "CZstd", "CSnappy", "CZlib", "CSQLite", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AvroTests", dependencies: ["Avro", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "IcebergS3", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "IcebergIngest", "IcebergS3", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IcebergIngestTests", dependencies: ["IcebergIngest", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

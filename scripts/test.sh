@@ -36,3 +36,10 @@ s3_testbed_start
 
 echo "[test] swift test" >&2
 swift test "${BUILD_FLAGS[@]}" --skip-build "$@"
+
+# Coverage-guided fuzzing of every parser, short (the suite replays the kept corpus; scripts/fuzz.sh --help
+# says how to fuzz longer). Skipped when only some tests were asked for.
+if [ $# -eq 0 ]; then
+  echo "[test] fuzzing each parser for ${FUZZ_SECONDS:-15} s" >&2
+  scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-15}" --seed 1
+fi

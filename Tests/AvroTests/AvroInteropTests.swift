@@ -1,4 +1,5 @@
 import Foundation
+import IcebergCore
 import Testing
 import TestSupport
 
@@ -143,12 +144,13 @@ import TestSupport
         #expect(error?.message.contains("count") == true)
     }
 
-    /// Thousands of mutated files: each one reads or throws AvroError; none traps or hangs.
+    /// Thousands of mutated files (a fixed seed: the same ones on every machine; `scripts/fuzz.sh avro` explores
+    /// further): each one reads or throws AvroError; none traps or hangs.
     @Test(arguments: AvroCodec.allCases) func fuzzedFilesNeverCrash(_ codec: AvroCodec) throws {
         var writer = try AvroContainerWriter(schema: Self.schema, codec: codec, blockSize: 1_000)
         for i in 0..<40 { try writer.append(Self.row(i)) }
         let original = try writer.finish()
-        var random = SystemRandomNumberGenerator()
+        var random = SplitMix64(seed: 20_261_129)
         var failures = 0
         let mutations = 1_500
         for _ in 0..<mutations {

@@ -118,6 +118,19 @@ import TestSupport
         }
     }
 
+    /// Bytes after the last gzip member that are not a member: the error gives the object's offset where
+    /// they start (zlib's own count restarts with each member, so it once named a byte inside member 2).
+    @Test(arguments: [7, 1_000, 100_000]) func gzipTrailingGarbageIsNamedAtItsOffset(feedSize: Int) throws {
+        let dir = try Self.makeInputs()
+        defer { TestEnvironment.cleanUp(dir) }
+        let gz = try [UInt8](Data(contentsOf: dir.appendingPathComponent("two-members.gz")))
+        let error = #expect(throws: CodecError.self) {
+            _ = try Self.decompress(gz + Array("not gzip at all".utf8), format: .gzip, feedSize: feedSize, name: "s3://raw/a.gz")
+        }
+        #expect(error?.message.contains("the bytes after gzip member 2 (from compressed byte \(gz.count)) are not a gzip member") == true, "\(error?.message ?? "")")
+        #expect(error?.message.hasPrefix("s3://raw/a.gz: ") == true)
+    }
+
     @Test func crc32cKnownVector() {
         let bytes = Array("123456789".utf8)
         #expect(bytes.withUnsafeBytes { Checksum.crc32c($0) } == 0xE306_9283)

@@ -195,6 +195,60 @@ import Testing
         }
     }
 
+    /// The smaller cases of the hostile-input issue, as reproduced: a number past `long` was "non-integral";
+    /// an epoch timestamp given as a string was refused though numbers may come as strings; an epoch of
+    /// Int64.min nanoseconds trapped; a decimal with a huge exponent padded zeros until memory ran out.
+    @Test func numbersAtTheEdges() throws {
+        let text = """
+            {"id": 9223372036854775808}
+            {"id": -9223372036854775809}
+            {"id": 1, "t": "1764000000"}
+            {"id": 2, "t": "1764000000123"}
+            {"id": 3, "t": -9223372036854775808}
+            {"id": 4, "price": 1e9000000000}
+            {"id": 5, "price": 1e-9223372036854775808}
+            {"id": 6, "price": 1.5e1}
+            """
+        var options = ConversionOptions()
+        options.epochUnit = .nanoseconds
+        let (batch, bad, _) = try Self.parseJSON(text, options: ConversionOptions())
+        #expect(bad.count == 4, "\(bad.map(\.description))")
+        guard bad.count == 4 else { return }
+        #expect(bad[0].reason == "'9223372036854775808' is out of range for long (a long holds -9223372036854775808 to 9223372036854775807)")
+        #expect(bad[1].reason.contains("is out of range for long"))
+        #expect(bad[2].reason.contains("exponent out of range") && bad[3].reason.contains("exponent out of range"))
+        #expect(bad[2].line == 6 && bad[3].line == 7 && bad[3].field == "price")
+        // Int64.min read as nanoseconds (its magnitude says so) is a valid instant, floored to microseconds.
+        #expect(Self.column(batch, 0) == ["1", "2", "3", "6"])
+        let micros = (0..<2).map { row -> Int64 in
+            if case .timestamptz(let v)? = batch.literal(leaf: 1, row: row) { return v }
+            return -1
+        }
+        #expect(micros == [1_764_000_000_000_000, 1_764_000_000_123_000])
+        #expect(Self.column(batch, 3).last == "15.00")
+        let (nanos, nanosBad, _) = try Self.parseJSON(#"{"id": 1, "t": -9223372036854775808}"#, options: options)
+        #expect(nanosBad.isEmpty && nanos.rowCount == 1)
+    }
+
+    /// A byte-order mark before the first record (as Windows tools write one) is not part of it.
+    @Test func aByteOrderMarkIsNotARecord() throws {
+        let layout = try ColumnLayout(schema: try SchemaText.schema("id long not null, name string"))
+        for (format, text) in [(InputFormat.json, "\u{FEFF}{\"id\": 1}\n{\"id\": 2}\n"), (.csv(delimiter: UInt8(ascii: ",")), "\u{FEFF}id,name\n1,a\n2,b\n")] {
+            for piece in [1, 2, 1000] {
+                var stream = RecordStream(parser: format.makeRecordParser(layout: layout, options: ConversionOptions(), source: "in", drift: .fail)!, maxRecordBytes: 1 << 20, source: "in")
+                var batch = RecordBatch(layout: layout)
+                var bad: [BadRecord] = []
+                let bytes = Array(text.utf8)
+                for start in stride(from: 0, to: bytes.count, by: piece) {
+                    try stream.consume(bytes[start..<min(bytes.count, start + piece)], isFinal: false, into: &batch) { bad.append($0) }
+                }
+                try stream.consume([][...], isFinal: true, into: &batch) { bad.append($0) }
+                #expect(bad.isEmpty, "\(format) piece \(piece): \(bad.map(\.description))")
+                #expect(Self.column(batch, 0) == ["1", "2"])
+            }
+        }
+    }
+
     /// Each bad record says what kind of problem it has, as a type (the run's drift findings count by it).
     @Test func badRecordsCarryTheirKind() throws {
         let text = """

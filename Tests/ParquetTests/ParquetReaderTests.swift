@@ -1,4 +1,5 @@
 import Foundation
+import IcebergCore
 import Testing
 import TestSupport
 
@@ -94,7 +95,8 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         }
     }
 
-    /// A few thousand mutated files: each one reads or throws ParquetError; nothing traps or hangs.
+    /// A few thousand mutated files (a fixed seed: the same ones on every machine; `scripts/fuzz.sh parquet`
+    /// explores further): each one reads or throws ParquetError; nothing traps or hangs.
     @Test func fuzzedFilesNeverCrash() throws {
         var options = ParquetWriterOptions()
         options.compression = .snappy
@@ -103,7 +105,7 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         try writer.write(ParquetSamples.columns(rows: 200))
         _ = try writer.close()
         let original = writer.output.bytes
-        var random = SystemRandomNumberGenerator()
+        var random = SplitMix64(seed: 20_261_129)
         var detected = 0
         let mutations = 3_000
         for _ in 0..<mutations {

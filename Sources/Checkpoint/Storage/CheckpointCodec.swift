@@ -12,7 +12,7 @@ import Foundation
 /// ```
 /// All integers little-endian. Each column is compressed on its own and decompressed straight into its array,
 /// so loading needs no second copy of the data; zstd's checksums catch corruption.
-enum CheckpointCodec {
+package enum CheckpointCodec {
     static let magic: [UInt8] = Array("IICK".utf8)
     static let formatVersion: UInt16 = 1
     /// zstd level 1: checkpoints are written every commit, so speed matters more than the last few percent.
@@ -34,7 +34,7 @@ enum CheckpointCodec {
         var objectCount: Int
     }
 
-    static func encode(_ checkpoint: SourceCheckpoint) throws -> [UInt8] {
+    package static func encode(_ checkpoint: SourceCheckpoint) throws -> [UInt8] {
         let index = checkpoint.objects
         let header = Header(
             source: checkpoint.source, shardIndex: checkpoint.shard.index, shardCount: checkpoint.shard.count,
@@ -59,7 +59,7 @@ enum CheckpointCodec {
         return out
     }
 
-    static func decode(_ bytes: [UInt8], location: String) throws -> SourceCheckpoint {
+    package static func decode(_ bytes: [UInt8], location: String) throws -> SourceCheckpoint {
         func corrupt(_ why: String) -> CheckpointError { CheckpointError(.corrupt, "checkpoint \(location): \(why)") }
         var cursor = 0
         func take(_ n: Int) throws -> ArraySlice<UInt8> {

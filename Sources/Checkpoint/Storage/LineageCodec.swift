@@ -8,10 +8,10 @@ import IcebergCore
 ///  "objects": [{"key": "events/2026/11/24/10/a.gz", "size": 912, "etag": "9b2c", "last-modified-ms": 0,
 ///               "hour": 494458, "data-files": [0], "new-fields": {"browser": "\"firefox\""}, "widenings": {}}]}
 /// ```
-enum LineageCodec {
+package enum LineageCodec {
     static let format: Int64 = 1
 
-    static func encode(_ lineage: CommitLineage) -> [UInt8] {
+    package static func encode(_ lineage: CommitLineage) -> [UInt8] {
         let objects: [JSONValue] = lineage.objects.map { o in
             .object([
                 ("key", .string(o.object.key)), ("size", .int(o.object.size)), ("etag", .string(o.object.etag)),
@@ -28,7 +28,7 @@ enum LineageCodec {
         return Array(value.serialized().utf8)
     }
 
-    static func decode(_ bytes: [UInt8], location: String) throws -> CommitLineage {
+    package static func decode(_ bytes: [UInt8], location: String) throws -> CommitLineage {
         do {
             let root = JSONReader(try JSONValue.parse(bytes, source: location), source: location)
             let format = try root.required("format").int64

@@ -9,6 +9,13 @@ package final class GzipStream: StreamingDecompressor {
     /// True between a member's end and the next byte of input (where a new member may start).
     private var atMemberBoundary = true
     private var consumedAny = false
+    /// Compressed bytes consumed by earlier calls of ``feed(_:emit:)``, for the offsets in messages.
+    private var consumedBefore: Int64 = 0
+    /// Members decoded to their end so far.
+    private var members = 0
+    /// Where the current member starts in the object, and whether it has given any output yet.
+    private var memberStart: Int64 = 0
+    private var memberProduced = false
 
     package init(source: String) throws(CodecError) {
         self.source = source
@@ -27,6 +34,10 @@ package final class GzipStream: StreamingDecompressor {
         var input = Array(bytes)
         var offset = 0
         while offset < input.count {
+            if atMemberBoundary {
+                memberStart = consumedBefore + Int64(offset)
+                memberProduced = false
+            }
             atMemberBoundary = false
             let (consumed, produced, rc): (Int, Int, Int32) = input.withUnsafeMutableBufferPointer { inBuf in
                 output.withUnsafeMutableBufferPointer { outBuf in
@@ -39,7 +50,10 @@ package final class GzipStream: StreamingDecompressor {
                 }
             }
             offset += consumed
-            if produced > 0 { try emit(output[0..<produced]) }
+            if produced > 0 {
+                memberProduced = true
+                try emit(output[0..<produced])
+            }
             let progressed = produced > 0 || consumed > 0
             switch rc {
             case Z_OK where progressed, Z_BUF_ERROR where progressed:
@@ -48,12 +62,18 @@ package final class GzipStream: StreamingDecompressor {
                 // Another gzip member may follow (concatenated .gz files): start over on the rest.
                 inflateReset(&stream)
                 atMemberBoundary = true
+                members += 1
             default:
+                // zlib's total_in restarts with each member: the offset here is the object's.
+                let at = consumedBefore + Int64(offset)
                 let detail = stream.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
-                throw CodecError(
-                    "\(source): gzip stream is corrupt near compressed byte \(stream.total_in): \(detail)")
+                if members > 0, !memberProduced {
+                    throw CodecError("\(source): the bytes after gzip member \(members) (from compressed byte \(memberStart)) are not a gzip member: \(detail)")
+                }
+                throw CodecError("\(source): gzip stream is corrupt near compressed byte \(at): \(detail)")
             }
         }
+        consumedBefore += Int64(input.count)
         input.removeAll()
     }
 

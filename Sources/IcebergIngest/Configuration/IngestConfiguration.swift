@@ -105,9 +105,12 @@ public struct IngestConfiguration: Sendable {
     public var readChunkBytes = 8 << 20
     /// Rows parsed before they are handed to the writers.
     public var batchRows = 65_536
-    /// The longest record accepted (decompressed bytes): input still without a record end past this stops
-    /// the run naming the object, so that input without record ends cannot grow memory without bound.
-    public var maxRecordBytes = 64 << 20
+    /// The longest record accepted (decompressed bytes; job file `ingest.max_record_bytes`). A record
+    /// still unfinished past it is a bad record (under the bad-record policy, like any other), and the input
+    /// resumes at the line after its start: input without record ends cannot grow memory without bound.
+    public var maxRecordBytes = defaultMaxRecordBytes
+    /// 4 MiB: four times the largest record Kinesis Data Firehose accepts.
+    public static let defaultMaxRecordBytes = 4 << 20
     /// Input objects read at the same time (each is parsed in turn; the next ones are fetched meanwhile).
     public var prefetchObjects = 2
     /// Data files uploaded at the same time.

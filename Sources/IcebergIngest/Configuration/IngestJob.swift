@@ -55,6 +55,8 @@ public struct IngestJob: Sendable {
     public var commitEveryObjects = 1_000
     public var commitEveryBytes: Int64 = 2 << 30
     public var targetFileSizeMB = 128
+    /// The longest record accepted, in decompressed bytes (`ingest.max_record_bytes`); longer ones are bad records.
+    public var maxRecordBytes = IngestConfiguration.defaultMaxRecordBytes
     /// How long this runner's lease of the shard lasts without renewal (``IngestConfiguration/leaseSeconds``).
     public var leaseSeconds = 60.0
     /// How long to wait for another runner's lease of the shard (nil: fail at once).
@@ -76,7 +78,7 @@ public struct IngestJob: Sendable {
         "table": ["name", "schema", "partition", "properties"],
         "ingest": [
             "bad_records", "drift", "changed_objects", "epoch_unit", "dead_letter", "shard", "commit_every_objects", "commit_every_bytes",
-            "target_file_size_mb", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
+            "target_file_size_mb", "max_record_bytes", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
         ],
         "s3": ["endpoint", "region"],
     ]
@@ -138,6 +140,7 @@ public struct IngestJob: Sendable {
         if let v = try file.int("ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = Int(v) }
         if let v = try file.int("ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
         if let v = try file.int("ingest", "target_file_size_mb", 0...65_536) { targetFileSizeMB = Int(v) }
+        if let v = try file.int("ingest", "max_record_bytes", 1024...(1 << 30)) { maxRecordBytes = Int(v) }
         if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
         if let v = try file.number("ingest", "lease_seconds") { leaseSeconds = v }
         leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds")
@@ -283,6 +286,7 @@ public struct IngestJob: Sendable {
         configuration.commitEveryObjects = commitEveryObjects
         configuration.commitEveryBytes = commitEveryBytes
         configuration.targetFileSizeBytes = targetFileSizeMB << 20
+        configuration.maxRecordBytes = maxRecordBytes
         configuration.leaseSeconds = leaseSeconds
         configuration.leaseWaitSeconds = leaseWaitSeconds
         try configuration.validate()

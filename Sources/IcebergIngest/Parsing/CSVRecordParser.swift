@@ -21,6 +21,8 @@ package struct CSVRecordParser: RecordParser {
     package private(set) var position = InputPosition()
     package private(set) var counts = ParseCounts()
     package private(set) var drift: DriftTracker
+    /// Records longer than this are bad records (``RecordStream`` sets it).
+    package var maxRecordBytes = Int.max
     /// For each CSV column, the schema field it fills (nil: not in the schema); nil before the header.
     private var columns: [Int?]?
     private var header: [String] = []
@@ -54,6 +56,20 @@ package struct CSVRecordParser: RecordParser {
         self.drift = DriftTracker(policy: drift, layout: layout)
     }
 
+    private func headerTooLong() -> IngestError {
+        IngestError(.badRecord, "\(source) line \(position.line): the header line runs past \(maxRecordBytes) bytes (ingest.max_record_bytes); is the format right?")
+    }
+
+    package mutating func abandonRecord() throws {
+        guard columns != nil else { throw headerTooLong() }
+        counts.badRecords += 1
+    }
+
+    package mutating func advance(bytes: Int, lines: Int) {
+        position.byteOffset += Int64(bytes)
+        position.line += lines
+    }
+
     /// Parses every complete record in `buffer`; returns the bytes used (see ``RecordParser``).
     package mutating func parse(
         _ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool, into batch: inout RecordBatch,
@@ -71,6 +87,12 @@ package struct CSVRecordParser: RecordParser {
                 BadRecord(
                     kind: problem.kind, source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at),
                     field: problem.field, reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
+            }
+            if i - start > maxRecordBytes {
+                guard columns != nil else { throw headerTooLong() }
+                counts.badRecords += 1
+                try onBadRecord(bad(RecordProblem(.malformed, field: nil, RecordStream.tooLong(maxRecordBytes), at: start)))
+                continue
             }
             if let syntax = split.syntax {
                 counts.badRecords += 1

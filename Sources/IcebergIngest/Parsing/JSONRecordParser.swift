@@ -30,6 +30,8 @@ package struct JSONRecordParser: RecordParser {
     private let names: [[UInt8]]
     /// Fields the schema lacks, values needing wider types, rescued values.
     package private(set) var drift: DriftTracker
+    /// Records longer than this are bad records (``RecordStream`` sets it).
+    package var maxRecordBytes = Int.max
     /// Whether a value of the current record needs a wider column type.
     private var recordNeedsWidening = false
     private var line = 1
@@ -44,6 +46,15 @@ package struct JSONRecordParser: RecordParser {
         firstLeaves = layout.topLevel.map { $0.leaves.lowerBound }
         required = layout.topLevel.map { $0.field.isRequired }
         names = layout.topLevel.map(\.nameBytes)
+    }
+
+    package mutating func abandonRecord() {
+        counts.badRecords += 1
+    }
+
+    package mutating func advance(bytes: Int, lines: Int) {
+        position.byteOffset += Int64(bytes)
+        position.line += lines
     }
 
     /// Why scanning a record stopped.
@@ -108,6 +119,9 @@ package struct JSONRecordParser: RecordParser {
                     problem = RecordProblem(.malformed, field: nil, "not valid JSON: \(why)", at: at)
                     i = next
                 }
+            }
+            if problem == nil, i - start > maxRecordBytes {
+                problem = RecordProblem(.malformed, field: nil, RecordStream.tooLong(maxRecordBytes), at: start)
             }
             if let problem, problem.kind == .unknownField {
                 batch.rollBack(to: mark)

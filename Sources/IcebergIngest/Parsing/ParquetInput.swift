@@ -138,6 +138,16 @@ extension LeafBuilder {
         }
         var next = 0
         func fail(_ why: String) -> IngestError { IngestError(.badRecord, "\(source): column for '\(path)': \(why)") }
+        // The file's levels and values must agree before any is indexed by the other.
+        var defined = 0
+        for level in definitions {
+            if level == maxDef { defined += 1 } else if level > maxDef { throw fail("definition level \(level) above the column's \(maxDef)") }
+        }
+        guard defined == data.values.count else { throw fail("\(defined) defined slots but \(data.values.count) values") }
+        if let levels = data.levels, levels.repetition.count != levels.definition.count, isRepeated {
+            throw fail("\(levels.repetition.count) repetition levels for \(levels.definition.count) definition levels")
+        }
+        if !isRepeated, definitions.count != rows { throw fail("\(definitions.count) slots for \(rows) rows") }
         for level in definitions {
             guard level == maxDef else {
                 if maxDef == 0 { throw fail("a null in a required field") }

@@ -17,6 +17,16 @@ package protocol RecordParser {
     mutating func parse(
         _ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool, into batch: inout RecordBatch, onBadRecord: (BadRecord) throws -> Void
     ) throws -> Int
+    /// Where the next record starts: the line and byte offset in the decompressed input.
+    var position: InputPosition { get }
+    /// Records longer than this many bytes are bad records (`Int.max` unless ``RecordStream`` sets its bound).
+    var maxRecordBytes: Int { get set }
+    /// Counts the record at ``position`` as bad: the caller gave up on it (it ran past the longest record
+    /// allowed) and skips its bytes with ``advance(bytes:lines:)``. Throws when the input cannot go on
+    /// without that record (a CSV header).
+    mutating func abandonRecord() throws
+    /// Moves ``position`` past `bytes` bytes holding `lines` line ends that the caller skipped.
+    mutating func advance(bytes: Int, lines: Int)
 }
 
 extension InputFormat {

@@ -103,6 +103,9 @@ extension LeafBuilder {
             append(b, repetition: rep)
         case .int, .long:
             guard convertible, let v = ScalarText.integer(text) else {
+                if convertible, ScalarText.isIntegerText(text) {
+                    throw ConversionFailure("\(ScalarText.quoted(text)) is out of range for \(type) (a long holds -9223372036854775808 to 9223372036854775807)")
+                }
                 if convertible, ScalarText.double(text) != nil { throw ConversionFailure("expected \(type), found the non-integral number \(ScalarText.quoted(text))") }
                 throw mismatch()
             }
@@ -137,7 +140,10 @@ extension LeafBuilder {
             guard kind != .number, convertible, let micros = ScalarText.time(text) else { throw mismatch() }
             append(micros, repetition: rep)
         case .timestamp, .timestamptz:
-            if kind == .number || kind == .text, let micros = ScalarText.epochMicros(text, unit: options.epochUnit) {
+            // Epoch numbers, also given as strings when numbers may come as strings (`"1764000000"`).
+            if kind == .number || kind == .text || (kind == .string && options.numbersFromStrings),
+                let micros = ScalarText.epochMicros(text, unit: options.epochUnit)
+            {
                 append(micros, repetition: rep)
                 return
             }
@@ -186,6 +192,12 @@ package enum ScalarText {
 
     /// A decimal integer with an optional sign; nil on overflow or anything else.
     @inline(__always)
+    /// Whether `t` is an integer in form (`[+-]digits`), whatever its size.
+    static func isIntegerText(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        let digits = t.first == UInt8(ascii: "-") || t.first == UInt8(ascii: "+") ? t.dropFirst() : t[...]
+        return !digits.isEmpty && digits.allSatisfy { $0 &- 48 < 10 }
+    }
+
     package static func integer(_ t: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         let n = t.count
@@ -254,6 +266,9 @@ package enum ScalarText {
         var exponent = 0
         if let e = body.firstIndex(where: { $0 == "e" || $0 == "E" }) {
             guard let x = Int(body[body.index(after: e)...]) else { throw ConversionFailure("'\(text)' is not a decimal number") }
+            // Past ±400 no value fits 38 digits (or every digit would be dropped); the bound also keeps
+            // the zero padding below from running away.
+            guard (-400...400).contains(x) else { throw ConversionFailure("'\(text)' has an exponent out of range for decimal(\(precision),\(scale))") }
             exponent = x
             body = body[..<e]
         }
@@ -379,7 +394,7 @@ package enum ScalarText {
             case .seconds: return v.multipliedReportingOverflow(by: 1_000_000).overflow ? nil : v * 1_000_000
             case .milliseconds: return v.multipliedReportingOverflow(by: 1_000).overflow ? nil : v * 1_000
             case .microseconds, .auto: return v
-            case .nanoseconds: return v >= 0 ? v / 1_000 : -((-v + 999) / 1_000)
+            case .nanoseconds: return v >= 0 ? v / 1_000 : (v + 1) / 1_000 - 1  // floor, without negating Int64.min
             }
         }
         guard let d = double(t), d.isFinite else { return nil }

@@ -17,12 +17,11 @@ final class ObjectParser: @unchecked Sendable {
     let pipeline: EncodingPipeline
     private let layout: ColumnLayout
     private var decompressor: (any StreamingDecompressor)?
-    /// The text format's parser; nil for Parquet input, which is gathered whole (its footer is at the end),
-    /// then registered or rewritten.
-    private var records: (any RecordParser)?
+    /// The text format's parser behind the bound on record size; nil for Parquet input, which is gathered
+    /// whole (its footer is at the end), then registered or rewritten.
+    private var records: RecordStream?
     private var parquetBytes: [UInt8]?
     private var parquetRows = 0
-    private var carry: [UInt8] = []
     private var batch: RecordBatch
     private(set) var compression: CompressionFormat?
     private var newlines = 0
@@ -42,14 +41,18 @@ final class ObjectParser: @unchecked Sendable {
         self.configuration = configuration
         self.pipeline = pipeline
         batch = RecordBatch(layout: layout)
-        records = configuration.format.makeRecordParser(
+        if let parser = configuration.format.makeRecordParser(
             layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
-        if records == nil { parquetBytes = [] }
+        {
+            records = RecordStream(parser: parser, maxRecordBytes: configuration.maxRecordBytes, source: object.location)
+        } else {
+            parquetBytes = []
+        }
     }
 
     /// Sample values of fields the schema lacks (add-columns), and values that need wider types.
-    var samples: [String: JSONValue] { records?.drift.samples ?? [:] }
-    var widenings: [String: PrimitiveType] { records?.drift.widenings ?? [:] }
+    var samples: [String: JSONValue] { records?.parser.drift.samples ?? [:] }
+    var widenings: [String: PrimitiveType] { records?.parser.drift.widenings ?? [:] }
 
     /// Feeds the next bytes of the object as stored.
     func feed(_ chunk: [UInt8]) throws {
@@ -93,7 +96,7 @@ final class ObjectParser: @unchecked Sendable {
         var out = report
         out.readSeconds = readSeconds
         out.parseSeconds = Double(parseNanos) / 1e9
-        if let records {
+        if let records = records?.parser {
             out.counts = records.counts
             out.counts.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
             out.samples = records.drift.samples
@@ -136,25 +139,9 @@ final class ObjectParser: @unchecked Sendable {
         report.bytesDecompressed += Int64(piece.count)
         piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
         if let last = piece.last { lastByte = last }
-        if carry.isEmpty {
-            let used = try piece.withUnsafeBufferPointer { try parse($0, isFinal: isFinal) }
-            carry = Array(piece[(piece.startIndex + used)...])
-        } else {
-            carry += piece
-            let used = try carry.withUnsafeBufferPointer { try parse($0, isFinal: isFinal) }
-            carry.removeFirst(used)
-        }
+        try records!.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
-        if carry.count > configuration.maxRecordBytes {
-            throw IngestError(
-                .badRecord,
-                "\(object.location): a record runs past \(configuration.maxRecordBytes) bytes without ending (ingest.max_record_bytes; is the format '\(configuration.format.name)' right?)")
-        }
         if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 { try flushBatch() }
-    }
-
-    private func parse(_ buffer: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws -> Int {
-        try records!.parse(buffer, isFinal: isFinal, into: &batch, onBadRecord: handle)
     }
 
     private func handle(_ bad: BadRecord) throws {

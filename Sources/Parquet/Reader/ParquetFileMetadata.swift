@@ -68,6 +68,7 @@ extension ParquetFileMetadata {
         var index = 1
         func walk(children: Int, path: [String], definition: Int, repetition: Int, depth: Int) throws {
             guard depth < 64 else { throw corrupt("schema nested deeper than 64") }
+            guard children >= 0, children <= elements.count else { throw corrupt("a group claims \(children) children") }
             for _ in 0..<children {
                 guard index < elements.count else { throw corrupt("schema has fewer elements than its groups claim") }
                 let e = elements[index]
@@ -81,7 +82,7 @@ extension ParquetFileMetadata {
                     guard childCount >= 0, childCount <= elements.count else { throw corrupt("group '\(name)' claims \(childCount) children") }
                     try walk(children: childCount, path: path + [name], definition: def, repetition: rep, depth: depth + 1)
                 } else {
-                    guard let physicalRaw = e.int(1), let physical = PhysicalType(rawValue: Int32(physicalRaw)) else {
+                    guard let physicalRaw = e.int(1), let physical = Int32(exactly: physicalRaw).flatMap(PhysicalType.init(rawValue:)) else {
                         throw corrupt("column '\(name)' has no physical type")
                     }
                     var column = Column(
@@ -106,11 +107,12 @@ extension ParquetFileMetadata {
                 guard let m = chunk.struct(3), let dataOffset = m.int(9), let compressed = m.int(7), let values = m.int(5) else {
                     throw corrupt("a column chunk has no metadata")
                 }
-                guard let codec = ParquetCompression(rawValue: Int32(m.int(4) ?? 0)) else {
+                guard let codec = Int32(exactly: m.int(4) ?? 0).flatMap(ParquetCompression.init(rawValue:)) else {
                     throw ParquetError(.unsupported, "\(source): compression codec \(m.int(4) ?? -1) is not supported")
                 }
                 let start = m.int(11) ?? dataOffset
-                guard start >= 4, compressed >= 0, start + compressed <= Int64(n) - 8 - Int64(footerLength), values >= 0, values <= totalRows + (1 << 24) else {
+                let end = Int64(n) - 8 - Int64(footerLength)
+                guard start >= 4, start <= end, compressed >= 0, compressed <= end - start, values >= 0, values <= totalRows + (1 << 24) else {
                     throw corrupt("column chunk at \(start) (\(compressed) bytes, \(values) values) does not fit the file")
                 }
                 var statistics: Statistics?
@@ -121,7 +123,9 @@ extension ParquetFileMetadata {
                              compressedSize: compressed, statistics: statistics)
             }
             guard chunks.count == columnCount else { throw corrupt("a row group has \(chunks.count) chunks for \(columnCount) columns") }
-            return RowGroup(rowCount: group.int(3) ?? 0, chunks: chunks)
+            let groupRows = group.int(3) ?? 0
+            guard groupRows >= 0, groupRows <= totalRows else { throw corrupt("a row group claims \(groupRows) rows of the file's \(totalRows)") }
+            return RowGroup(rowCount: groupRows, chunks: chunks)
         }
     }
 

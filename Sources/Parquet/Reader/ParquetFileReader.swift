@@ -84,7 +84,18 @@ package struct ParquetFileReader: Sendable {
         }
         var values = builder.values
         if column.timeUnit != .micros, case .int64(let raw) = values {
-            values = .int64(column.timeUnit == .millis ? raw.map { $0 &* 1000 } : raw.map { $0 >= 0 ? $0 / 1000 : -((-$0 + 999) / 1000) })
+            if column.timeUnit == .millis {
+                var micros: [Int64] = []
+                micros.reserveCapacity(raw.count)
+                for v in raw {
+                    let (m, overflow) = v.multipliedReportingOverflow(by: 1000)
+                    guard !overflow else { throw corrupt("\(v) ms is out of range for a timestamp", column: column.name) }
+                    micros.append(m)
+                }
+                values = .int64(micros)
+            } else {
+                values = .int64(raw.map { $0 >= 0 ? $0 / 1000 : ($0 + 1) / 1000 - 1 })  // floor, without negating Int64.min
+            }
         }
         if column.isNested {
             return ColumnData(values: values, levels: ColumnData.Levels(definition: definitionLevels, repetition: repetitionLevels))

@@ -103,7 +103,7 @@ package struct ColumnData: Sendable {
 
 extension ColumnData.Values {
     /// Non-null values held.
-    var count: Int {
+    package var count: Int {
         switch self {
         case .boolean(let a): a.count
         case .int32(let a): a.count

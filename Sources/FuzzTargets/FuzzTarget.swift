@@ -1,0 +1,152 @@
+import Avro
+import Checkpoint
+import Codecs
+import Foundation
+import IcebergCore
+import IcebergIngest
+import Parquet
+
+/// The parsers that read bytes someone else wrote, each as one function of arbitrary bytes: the entry points
+/// of the coverage-guided fuzzer (`scripts/fuzz.sh`, the `iceberg-fuzz` executable) and of the suite's replay
+/// of the corpus (`Fuzz/corpus`, `Fuzz/regressions`). A target returns normally whether the input was valid
+/// or rejected with the parser's typed error; anything else (a trap, an untyped error, a hang, unbounded
+/// memory, a broken invariant) is a finding.
+///
+/// ```swift
+/// let outcome = try FuzzTarget.json.run(Array(#"{"id": 1}"#.utf8))
+/// print(outcome.rejected ?? "accepted with \(outcome.badRecords) bad records")
+/// ```
+package enum FuzzTarget: String, CaseIterable, Sendable {
+    /// JSON lines and concatenated JSON records, fed in pieces through ``RecordStream``.
+    case json
+    /// CSV with the delimiter chosen by the first byte (`,`, tab, `;`, `|`), fed in pieces.
+    case csv
+    /// Compression detection and the streaming decompressors (gzip, zstd, snappy framed and Hadoop).
+    case decompress
+    /// Parquet files: footer, every column of every row group, and the conversion of input Parquet to rows.
+    case parquet
+    /// Avro container files (manifests and manifest lists), every codec.
+    case avro
+    /// Checkpoint files (and archive segments, which share the format).
+    case checkpoint
+    /// Commit lineage files.
+    case lineage
+    /// Table metadata JSON (`metadata.json`).
+    case metadata
+
+    /// What a target made of an input: rejected with the parser's error, or accepted (the record targets
+    /// count the records they found bad and went past).
+    package struct Outcome: Equatable, Sendable {
+        package var rejected: String?
+        package var badRecords = 0
+        /// The first bad records, described.
+        package var examples: [String] = []
+        /// Accepted with no bad record.
+        package var isClean: Bool { rejected == nil && badRecords == 0 }
+    }
+
+    /// A finding of a target that is not a trap: an error of a type the parser must not throw.
+    package struct Finding: Error, CustomStringConvertible {
+        package let description: String
+    }
+
+    /// Runs the target on `bytes`. Throws ``Finding`` for an error that is not the parser's own.
+    package func run(_ bytes: [UInt8]) throws -> Outcome {
+        var outcome = Outcome()
+        do {
+            switch self {
+            case .json: try Self.records(bytes, format: .json, into: &outcome)
+            case .csv:
+                let delimiters: [UInt8] = [UInt8(ascii: ","), 0x09, UInt8(ascii: ";"), UInt8(ascii: "|")]
+                try Self.records(Array(bytes.dropFirst()), format: .csv(delimiter: delimiters[Int(bytes.first ?? 0) % 4]), into: &outcome)
+            case .decompress: try Self.decompress(bytes)
+            case .parquet: try Self.parquet(bytes)
+            case .avro: _ = try AvroContainerReader(bytes, source: "fuzz.avro").records()
+            case .checkpoint: _ = try CheckpointCodec.decode(bytes, location: "fuzz.ckpt")
+            case .lineage: _ = try LineageCodec.decode(bytes, location: "fuzz.lineage")
+            case .metadata: _ = try TableMetadata(json: bytes, location: "fuzz.metadata.json")
+            }
+        } catch let error as IngestError {
+            outcome.rejected = error.description
+        } catch let error as CodecError {
+            outcome.rejected = error.description
+        } catch let error as ParquetError {
+            outcome.rejected = error.description
+        } catch let error as AvroError {
+            outcome.rejected = error.description
+        } catch let error as CheckpointError {
+            outcome.rejected = error.description
+        } catch let error as IcebergError {
+            outcome.rejected = error.description
+        } catch {
+            throw Finding(description: "\(self.rawValue): an error of an unexpected type \(type(of: error)): \(error)")
+        }
+        return outcome
+    }
+
+    /// The table schema the record targets parse into: every kind of column the parsers fill.
+    static let layout: ColumnLayout = {
+        let schema = try! SchemaText.schema(
+            "id long not null, t timestamptz, name string, price decimal(10,2), ok boolean, d date, score double, n int, "
+                + "u uuid, f float, b binary, tags list<string>, attrs map<string, long>, user struct<name string, age int>")
+        return try! ColumnLayout(schema: schema)
+    }()
+
+    /// The record size bound in the targets: small, so that the fuzzer reaches the oversized-record path.
+    static let maxRecordBytes = 512
+
+    /// Parses `bytes` as the run loop does: in pieces (sized by the input's last byte, so the fuzzer explores
+    /// every cut), under the record size bound; every record is a row or a bad record (counted in `outcome`).
+    static func records(_ bytes: [UInt8], format: InputFormat, into outcome: inout Outcome) throws {
+        guard let parser = format.makeRecordParser(layout: layout, options: ConversionOptions(), source: "fuzz", drift: bytes.count % 3 == 0 ? .rescue : .ignore)
+        else { return }
+        var stream = RecordStream(parser: parser, maxRecordBytes: maxRecordBytes, source: "fuzz")
+        var batch = RecordBatch(layout: layout)
+        var bad = 0
+        func onBad(_ record: BadRecord) {
+            bad += 1
+            if outcome.examples.count < 3 { outcome.examples.append(record.description) }
+        }
+        let piece = 1 + Int(bytes.last ?? 0) % 97
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + piece)
+            try stream.consume(bytes[offset..<end], isFinal: false, into: &batch, onBadRecord: onBad)
+            precondition(stream.carriedBytes <= maxRecordBytes, "carried \(stream.carriedBytes) bytes past the bound")
+            offset = end
+        }
+        try stream.consume([][...], isFinal: true, into: &batch, onBadRecord: onBad)
+        precondition(stream.carriedBytes == 0, "the final piece left \(stream.carriedBytes) bytes unparsed")
+        precondition(stream.parser.counts.rows == batch.rowCount, "counted \(stream.parser.counts.rows) rows, the batch has \(batch.rowCount)")
+        precondition(stream.parser.counts.badRecords == bad, "counted \(stream.parser.counts.badRecords) bad records, reported \(bad)")
+        outcome.badRecords = bad
+    }
+
+    /// Detects the compression and decompresses in pieces, stopping at 64 MiB of output (a bomb is not a
+    /// finding: the run streams it into the parser, which bounds what it holds).
+    static func decompress(_ bytes: [UInt8]) throws {
+        let format = CompressionFormat.detect(prefix: Array(bytes.prefix(64)))
+        var stream = try format.makeDecompressor(source: "fuzz")
+        var produced = 0
+        struct Enough: Error {}
+        do {
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + 4096)
+                try stream.feed(bytes[offset..<end]) { produced += $0.count; if produced > 64 << 20 { throw Enough() } }
+                offset = end
+            }
+            try stream.finish { produced += $0.count; if produced > 64 << 20 { throw Enough() } }
+        } catch is Enough {}
+    }
+
+    static func parquet(_ bytes: [UInt8]) throws {
+        let file = try ParquetFileReader(bytes: bytes, source: "fuzz.parquet")
+        for group in file.metadata.rowGroups.indices {
+            for column in file.metadata.columns.indices { _ = try file.readColumn(column, rowGroup: group) }
+        }
+        let object = SourceObject(
+            key: "fuzz.parquet", location: "fuzz.parquet", size: Int64(bytes.count), etag: "e", lastModifiedMillis: 0, hour: 0, partitionPrefix: "")
+        _ = try ParquetInput.read(bytes, object: object, layout: layout, spec: .unpartitioned, allowRegister: true)
+    }
+}
