@@ -129,6 +129,7 @@ extension IcebergIngestCommand {
                 } else {
                     print("""
                         table \(status.table) at \(status.tableLocation)
+                          metadata: \(status.metadataLocation)
                           snapshots: \(status.snapshots), current \(status.currentSnapshotID.map(String.init) ?? "none"); \(status.totalRecords) records in \(status.totalDataFiles) data files
                           source \(status.source) (\(status.shard)): checkpoint v\(status.checkpointVersion), watermark \(status.watermark ?? "none"), \(status.trackedObjects) objects in the open window
                           pending: \(status.pendingObjects) objects, \(status.pendingBytes) bytes; behind the source by \(String(format: "%.0f", status.lagSeconds)) s (newest ingested \(Self.time(status.newestIngestedMillis)), newest listed \(Self.time(status.newestListedMillis)))

@@ -25,8 +25,13 @@ public enum TableValidation {
     from pyiceberg.catalog.sql import SqlCatalog
     db, wh, name, with_rows, newest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", int(sys.argv[5])
     if db == "--metadata":
+        import os
         from pyiceberg.table import StaticTable
-        t = StaticTable.from_metadata(wh)
+        properties = {}
+        if wh.startswith("s3://") and os.environ.get("S3_ENDPOINT"):
+            properties = {"s3.endpoint": os.environ["S3_ENDPOINT"], "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
+                          "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID"), "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY")}
+        t = StaticTable.from_metadata(wh, properties=properties)
     else:
         t = SqlCatalog("ingest", uri=f"sqlite:///{db}", warehouse=f"file://{wh}").load_table(name)
     problems = []
@@ -83,7 +88,8 @@ public enum TableValidation {
     }
 
     /// Validates the table whose metadata file is at `metadataLocation` (PyIceberg's `StaticTable`), for
-    /// tables of catalogs PyIceberg cannot open (the in-memory one).
+    /// tables of catalogs PyIceberg cannot open (the in-memory one), or of any catalog; `s3://` locations are
+    /// read from `S3_ENDPOINT`.
     public static func check(metadataLocation: String, readRows: Bool = true, newestSnapshots: Int = 10_000) throws -> Report {
         try run(["--metadata", metadataLocation, "-", readRows ? "1" : "0", String(newestSnapshots)])
     }

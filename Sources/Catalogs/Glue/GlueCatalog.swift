@@ -141,6 +141,12 @@ public struct GlueCatalog: Catalog {
         do {
             _ = try await client.call("CreateTable", [("DatabaseName", .string(database)), ("TableInput", input)], object: "table \(identifier)")
         } catch let error as IcebergError where [.alreadyExists, .notFound, .invalidArgument].contains(error.code) {
+            // A CreateTable that took effect but whose answer was lost is retried and then finds the table it
+            // made: the table pointing at this very file is ours.
+            if error.code == .alreadyExists, (try? await glueTable(identifier).metadataLocation) == metadataLocation {
+                logger.info("CreateTable reported the table exists, and it is the one this call created", metadata: ["table": "\(identifier)"])
+                return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
+            }
             // Glue refused the table: nothing points at the file. (After an unclear failure it stays.)
             try? await io.delete(metadataLocation)
             throw error

@@ -21,14 +21,17 @@ struct SnapshotProducer: Sendable {
     typealias Carry = (_ base: Table, _ attempt: Int, _ written: inout [String]) async throws -> (manifests: [ManifestFile], deleted: [DataFile])
 
     /// Writes the manifest of `added` once, then builds the snapshot on the table and commits it, on a
-    /// conflict again on the catalog's current table. Returns the table as committed. On failure the
-    /// manifests and manifest lists it wrote are deleted (not when the commit's outcome is unknown).
+    /// conflict again on the catalog's current table. A commit whose answer was lost is looked up in the
+    /// table (by its snapshot id) and retried when it is not there. Returns the table as committed. On
+    /// failure the manifests and manifest lists it wrote are deleted (not when the commit's outcome is unknown).
     func commit(table: Table, catalog: any Catalog, added: [DataFile], carry: Carry) async throws -> Table {
         var written: [String] = []
         do {
             let newManifests = try await Self.writeAddedManifests(added, snapshotID: snapshotID, table: table, written: &written)
             var listed: Set<String> = []
             let committed = try await Self.retrying(table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry) { base, attempt in
+                // An earlier attempt whose answer was lost, found landed after all: the snapshot is in.
+                if base.metadata.snapshots.contains(where: { $0.id == snapshotID }) { return base }
                 var attemptFiles: [String] = []
                 do {
                     let (carried, deleted) = try await carry(base, attempt, &attemptFiles)
@@ -36,7 +39,17 @@ struct SnapshotProducer: Sendable {
                         on: base, newManifests: newManifests, carried: carried, added: added, deleted: deleted, attempt: attempt, written: &attemptFiles)
                     try beforeCatalogSwap?()
                     listed = Set(manifests.map(\.path))
-                    return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
+                    do {
+                        return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
+                    } catch let error as IcebergError where error.code == .commitStateUnknown {
+                        // The answer was lost (a reset, a 5xx, a timeout): the table says whether the swap
+                        // happened, since only this commit makes a snapshot with this id. If it did not, the
+                        // commit is retried like a conflict; its requirements keep a late landing of this try
+                        // and the retry from both taking effect.
+                        let now = try await catalog.loadTable(base.identifier)
+                        if now.metadata.snapshots.contains(where: { $0.id == snapshotID }) { return now }
+                        throw IcebergError(.commitConflict, "the commit's answer was lost and the table does not have it: \(error.message)", cause: error)
+                    }
                 } catch let error as IcebergError where error.code == .commitConflict {
                     for location in attemptFiles { try? await base.io.delete(location) }
                     throw error

@@ -9,6 +9,8 @@ import S3Reader
 public struct IngestStatus: Sendable, Codable, Equatable {
     public var table: String
     public var tableLocation: String
+    /// The table's current metadata file (what a reader such as `iceberg_scan` or `StaticTable` opens).
+    public var metadataLocation: String
     public var source: String
     public var shard: String
     /// The table's current snapshot, when it has one.
@@ -82,7 +84,7 @@ extension Ingestor {
         let watermark = checkpoint.watermarkHour
         let reconciliation = try await lastReconciliation(table)
         return IngestStatus(
-            table: configuration.table.description, tableLocation: metadata.location, source: source.identity,
+            table: configuration.table.description, tableLocation: metadata.location, metadataLocation: table.metadataLocation, source: source.identity,
             shard: configuration.shard.description, currentSnapshotID: current?.id, currentSnapshotMillis: current?.timestampMillis,
             snapshots: metadata.snapshots.count, totalRecords: Int64(current?.summary["total-records"] ?? "") ?? 0,
             totalDataFiles: Int64(current?.summary["total-data-files"] ?? "") ?? 0, checkpointVersion: committed?.version ?? 0,

@@ -40,7 +40,11 @@ public struct Ingestor: Sendable {
         if try await catalog.tableExists(configuration.table) { return try await catalog.loadTable(configuration.table) }
         let namespace = configuration.table.namespace
         if !(try await catalog.listNamespaces()).contains(namespace) {
-            do { try await catalog.createNamespace(namespace) } catch let error as IcebergError where error.code == .alreadyExists {}
+            do {
+                try await catalog.createNamespace(namespace)
+            } catch let error as IcebergError where error.code == .alreadyExists || error.code == .commitStateUnknown {
+                // Another worker made it, or the answer was lost: it is there, or creating the table says so.
+            }
         }
         do {
             let table = try await catalog.createTable(
@@ -48,8 +52,10 @@ public struct Ingestor: Sendable {
                 properties: configuration.tableProperties, location: configuration.tableLocation)
             logger.info("created table \(configuration.table) at \(table.metadata.location)")
             return table
-        } catch let error as IcebergError where error.code == .alreadyExists {
-            // Another worker created it first.
+        } catch let error as IcebergError where error.code == .alreadyExists || error.code == .commitStateUnknown {
+            // Another worker created it first, or the answer to the create was lost (it may have taken effect):
+            // the table as the catalog has it now is the one to use.
+            if error.code == .commitStateUnknown, !(try await catalog.tableExists(configuration.table)) { throw error }
             return try await catalog.loadTable(configuration.table)
         }
     }
