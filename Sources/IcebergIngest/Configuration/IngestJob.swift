@@ -63,6 +63,12 @@ public struct IngestJob: Sendable {
     public var leaseWaitSeconds: Double?
     public var s3Endpoint: String?
     public var s3Region: String?
+    /// A CA bundle (PEM) for TLS to S3, the catalogs and the credential endpoints (`s3.ca_bundle`); nil: the
+    /// transport's default, `AWS_CA_BUNDLE`, else the system's.
+    public var caBundle: String?
+    /// Whether TLS certificates are verified (`s3.verify_tls`). On unless a job file turns it off: no flag
+    /// or environment variable can.
+    public var verifyTLS = true
 
     public init(sourceURI: String, tableName: String, schema: String) {
         self.sourceURI = sourceURI
@@ -80,7 +86,7 @@ public struct IngestJob: Sendable {
             "bad_records", "drift", "changed_objects", "epoch_unit", "dead_letter", "shard", "commit_every_objects", "commit_every_bytes",
             "target_file_size_mb", "max_record_bytes", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
         ],
-        "s3": ["endpoint", "region"],
+        "s3": ["endpoint", "region", "ca_bundle", "verify_tls"],
     ]
 
     /// Reads a job file (JSON, see the type's documentation), validated whole before anything runs: errors
@@ -113,6 +119,11 @@ public struct IngestJob: Sendable {
         try readIngest(file)
         s3Endpoint = try file.string("s3", "endpoint")
         s3Region = try file.string("s3", "region")
+        caBundle = try file.string("s3", "ca_bundle")
+        if let bundle = caBundle, !FileManager.default.isReadableFile(atPath: bundle) {
+            throw file.error("'s3.ca_bundle': cannot read \(bundle)")
+        }
+        if let verify = try file.bool("s3", "verify_tls") { verifyTLS = verify }
     }
 
     private mutating func readSource(_ file: JobFileReader) throws {
@@ -299,7 +310,20 @@ public struct IngestJob: Sendable {
     public func s3Client(environment: [String: String] = ProcessInfo.processInfo.environment) -> S3Client {
         let endpoint = s3Endpoint ?? environment["S3_ENDPOINT"] ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
         let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        return S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: DefaultCredentialsChain(environment: environment))
+        let transport = transport()
+        return S3Client(
+            configuration: S3Configuration(region: region, endpoint: endpoint),
+            credentials: DefaultCredentialsChain(environment: environment, transport: transport), transport: transport)
+    }
+
+    /// The HTTP transport of the job's clients (S3, Glue, REST, the credential endpoints): the shared one,
+    /// unless the job names a CA bundle or turns verification off.
+    public func transport() -> any HTTPTransport {
+        guard caBundle != nil || !verifyTLS else { return CurlTransport.shared }
+        var configuration = CurlTransport.Configuration()
+        if let caBundle { configuration.caBundle = caBundle }
+        configuration.verifyTLS = verifyTLS
+        return CurlTransport(configuration: configuration)
     }
 
     /// Opens the catalog the job names (see ``CatalogURI``). The SQLite catalog keeps tables under the job's
@@ -334,14 +358,15 @@ public struct IngestJob: Sendable {
                 warehouseLocation = URL(fileURLWithPath: warehouse).standardizedFileURL.path
                 try FileManager.default.createDirectory(atPath: warehouseLocation, withIntermediateDirectories: true)
             }
+            let transport = transport()
             return GlueCatalog(
                 region: region, endpoint: endpoint ?? environment["AWS_ENDPOINT_URL_GLUE"], catalogID: catalogID, warehouse: warehouseLocation,
-                io: io, credentials: DefaultCredentialsChain(environment: environment))
+                io: io, credentials: DefaultCredentialsChain(environment: environment, transport: transport), transport: transport)
         case .rest(let url):
             var properties = catalogProperties
             if properties["s3.endpoint"] == nil, let endpoint = s3Endpoint { properties["s3.endpoint"] = endpoint }
             if properties["s3.region"] == nil, let region = s3Region { properties["s3.region"] = region }
-            return try await RESTCatalog(uri: url, properties: properties)
+            return try await RESTCatalog(uri: url, properties: properties, transport: transport())
         }
     }
 
