@@ -74,6 +74,19 @@ import TestSupport
             }
         }
         #expect(Self.parquetFiles(under: table.metadata.location + "/data") == referenced)
+
+        // And every manifest and manifest list in the metadata folder belongs to a snapshot: the dead
+        // commit's (written before its swap, named with its snapshot id) were deleted by the next run.
+        var referencedMetadata = Set<String>()
+        for snapshot in table.metadata.snapshots {
+            referencedMetadata.insert(snapshot.manifestList)
+            for manifest in try ManifestCodec.readManifestList(try await table.io.read(snapshot.manifestList), location: "list") {
+                referencedMetadata.insert(manifest.path)
+            }
+        }
+        let avro = Set(try FileManager.default.contentsOfDirectory(atPath: table.metadata.location + "/metadata")
+            .filter { $0.hasSuffix(".avro") }.map { table.metadata.location + "/metadata/" + $0 })
+        #expect(avro == referencedMetadata, "left behind: \(avro.subtracting(referencedMetadata))")
     }
 
     /// Three processes, each a shard of the same S3 source, commit into one table at the same time: their

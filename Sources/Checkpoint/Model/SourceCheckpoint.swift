@@ -39,6 +39,9 @@ public struct SourceCheckpoint: Sendable, Equatable {
     /// Data files written by the run that produced this version: if this version turns out not to be
     /// committed (a crash before the catalog swap), these are the orphans to delete.
     public var pendingDataFiles: [String]
+    /// The snapshot id the run that produced this version was about to commit: if this version turns out
+    /// not to be committed, that commit's manifests and manifest lists (named with the id) are orphans too.
+    public var pendingSnapshotID: Int64?
     var objects: ObjectIndex
 
     public init(source: String, shard: ShardID, lateArrivalHours: Int32) {
@@ -54,7 +57,7 @@ public struct SourceCheckpoint: Sendable, Equatable {
 
     init(
         source: String, shard: ShardID, lateArrivalHours: Int32, version: Int64, watermarkHour: Int32?, foldedThroughHour: Int32?,
-        startHour: Int32? = nil, pendingDataFiles: [String], objects: ObjectIndex
+        startHour: Int32? = nil, pendingDataFiles: [String], pendingSnapshotID: Int64? = nil, objects: ObjectIndex
     ) {
         self.source = source
         self.shard = shard
@@ -64,6 +67,7 @@ public struct SourceCheckpoint: Sendable, Equatable {
         self.foldedThroughHour = foldedThroughHour
         self.startHour = startHour
         self.pendingDataFiles = pendingDataFiles
+        self.pendingSnapshotID = pendingSnapshotID
         self.objects = objects
     }
 

@@ -31,6 +31,8 @@ package enum CheckpointCodec {
         /// The hour a `start_at` started the source at (absent: the beginning).
         var startHour: Int32?
         var pendingDataFiles: [String]
+        /// Absent in files written before it was recorded.
+        var pendingSnapshotID: Int64?
         var objectCount: Int
     }
 
@@ -40,6 +42,7 @@ package enum CheckpointCodec {
             source: checkpoint.source, shardIndex: checkpoint.shard.index, shardCount: checkpoint.shard.count,
             lateArrivalHours: checkpoint.lateArrivalHours, version: checkpoint.version,
             watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, startHour: checkpoint.startHour, pendingDataFiles: checkpoint.pendingDataFiles,
+            pendingSnapshotID: checkpoint.pendingSnapshotID,
             objectCount: index.count)
         let headerBytes = try [UInt8](JSONEncoder().encode(header))
         var out = magic
@@ -127,7 +130,8 @@ package enum CheckpointCodec {
             source: header.source, shard: ShardID(index: header.shardIndex, count: header.shardCount),
             lateArrivalHours: header.lateArrivalHours, version: header.version, watermarkHour: header.watermarkHour,
             foldedThroughHour: header.foldedThroughHour ?? header.watermarkHour.map { $0 - header.lateArrivalHours },
-            startHour: header.startHour, pendingDataFiles: header.pendingDataFiles, objects: index)
+            startHour: header.startHour, pendingDataFiles: header.pendingDataFiles,
+            pendingSnapshotID: header.pendingSnapshotID, objects: index)
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {

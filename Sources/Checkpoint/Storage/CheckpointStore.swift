@@ -114,6 +114,9 @@ public struct CheckpointStore: Sendable {
         public var discardedVersions: [Int64]
         /// Data files written by the discarded versions' runs: referenced by no snapshot, safe to delete.
         public var orphanDataFiles: [String]
+        /// The snapshot ids the discarded versions' runs were about to commit: their manifests and manifest
+        /// lists (named with the id) are referenced by nothing either.
+        public var orphanSnapshotIDs: [Int64] = []
     }
 
     /// Makes the stored checkpoints agree with the table: loads the version the table committed (or starts
@@ -128,7 +131,8 @@ public struct CheckpointStore: Sendable {
             }
         checkpoint.lateArrivalHours = lateArrivalHours
         checkpoint.pendingDataFiles = []
-        var discarded: [Int64] = [], orphans: [String] = []
+        checkpoint.pendingSnapshotID = nil
+        var discarded: [Int64] = [], orphans: [String] = [], snapshots: [Int64] = []
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
         for file in try await io.list(prefix: directory + "0") {
@@ -137,6 +141,7 @@ public struct CheckpointStore: Sendable {
             else { continue }
             if let ahead = try? CheckpointCodec.decode(try await io.read(file.location), location: file.location) {
                 orphans += ahead.pendingDataFiles
+                if let id = ahead.pendingSnapshotID { snapshots.append(id) }
             }
             // A crashed run's lineage and archive go with its version (both are written after it).
             let name = Self.versionName(version)
@@ -146,7 +151,7 @@ public struct CheckpointStore: Sendable {
             try await io.delete(file.location)
             discarded.append(version)
         }
-        return Recovery(checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans)
+        return Recovery(checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans, orphanSnapshotIDs: snapshots)
     }
 
     /// Deletes versions older than `version` minus `keep` (old versions are never needed again once a newer

@@ -80,7 +80,7 @@ struct ManifestMerge {
                 entries.append(entry)
             }
         }
-        let location = "\(metadata.location)/metadata/\(UUID().uuidString.lowercased())-merged-\(attempt).avro"
+        let location = SnapshotFiles.manifest(tableLocation: metadata.location, snapshotID: snapshotID, kind: "merged-\(attempt)")
         return try await SnapshotProducer.writeManifest(
             entries, specID: specID, table: table, location: location, snapshotID: snapshotID, sequenceNumber: sequenceNumber, written: &written)
     }

@@ -167,7 +167,7 @@ public struct RewriteFiles: Sendable {
                 }
                 kept.append(e)
             }
-            let location = "\(metadata.location)/metadata/\(UUID().uuidString.lowercased())-r\(attempt).avro"
+            let location = SnapshotFiles.manifest(tableLocation: metadata.location, snapshotID: snapshotID, kind: "r\(attempt)")
             manifests.append(try await SnapshotProducer.writeManifest(
                 kept, specID: manifest.specID, table: base, location: location, snapshotID: snapshotID, sequenceNumber: sequenceNumber,
                 written: &written))

@@ -90,7 +90,7 @@ struct SnapshotProducer: Sendable {
             manifests = try await ManifestMerge(table: base, snapshotID: snapshotID, sequenceNumber: sequenceNumber, attempt: attempt)
                 .merge(manifests, written: &written)
         }
-        let listLocation = "\(metadata.location)/metadata/snap-\(snapshotID)-\(attempt)-\(UUID().uuidString.lowercased()).avro"
+        let listLocation = SnapshotFiles.manifestList(tableLocation: metadata.location, snapshotID: snapshotID, attempt: attempt)
         let bytes = try ManifestCodec.writeManifestList(manifests, snapshotID: snapshotID, parentID: parent?.id, sequenceNumber: sequenceNumber)
         try await base.io.writeIfAbsent(listLocation, bytes: bytes)
         written.append(listLocation)
@@ -116,7 +116,7 @@ struct SnapshotProducer: Sendable {
         for specID in Set(files.map(\.specID)).sorted() {
             let specFiles = files.filter { $0.specID == specID }
             let entries = specFiles.map { ManifestEntry(status: .added, snapshotID: snapshotID, sequenceNumber: nil, fileSequenceNumber: nil, dataFile: $0) }
-            let location = "\(metadata.location)/metadata/\(UUID().uuidString.lowercased())-m\(manifests.count).avro"
+            let location = SnapshotFiles.manifest(tableLocation: metadata.location, snapshotID: snapshotID, kind: "m\(manifests.count)")
             manifests.append(try await writeManifest(
                 entries, specID: specID, table: table, location: location, snapshotID: snapshotID, sequenceNumber: 0, written: &written))
         }

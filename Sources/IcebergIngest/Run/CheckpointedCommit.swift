@@ -92,6 +92,7 @@ struct CheckpointedCommit {
         // 5. The table names v+1 now: older versions are history.
         var done = next
         done.pendingDataFiles = []
+        done.pendingSnapshotID = nil
         try? await store.deleteVersions(before: next.version)
         ingestor.logger.info(
             "committed snapshot \(snapshotID): \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)")
@@ -127,6 +128,7 @@ struct CheckpointedCommit {
         var next = checkpoint
         next.version += 1
         next.pendingDataFiles = pending
+        next.pendingSnapshotID = snapshotID
         for object in objects.map(\.object) {
             // A reprocessed object below the horizon stays folded; one in the open window now names this snapshot.
             if snapshot != .append, next.recorded(object.key) == nil { continue }

@@ -298,8 +298,22 @@ public struct Ingestor: Sendable {
                 logger.warning("could not delete orphan data file \(orphan): \(error)")
             }
         }
+        // The dead commits' manifests and manifest lists: every file of a commit is named with its snapshot id.
+        for id in recovery.orphanSnapshotIDs {
+            for prefix in SnapshotFiles.prefixes(tableLocation: table.metadata.location, snapshotID: id) {
+                do {
+                    for file in try await table.io.list(prefix: prefix) {
+                        try await table.io.delete(file.location)
+                        summary.orphanFilesDeleted += 1
+                    }
+                } catch {
+                    logger.warning("could not delete the manifests of dead commit \(id) under \(prefix): \(error)")
+                }
+            }
+        }
         if !recovery.discardedVersions.isEmpty {
-            logger.notice("discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data files")
+            logger.notice(
+                "discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data and manifest files")
         }
         var checkpoint = recovery.checkpoint
         if let start = configuration.startAtHour { checkpoint.start(at: start) }
