@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "CSnappy", linkerSettings: [.linkedLibrary("snappy")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // C's stdout, which Swift 6 cannot name safely (a mutable global): line buffering for the executable.
+        .target(name: "CStandardIO"),
 
         // Compression (deflate, zstd, snappy; whole buffers and streams), checksums and FNV-1a: the only
         // target that touches zlib, zstd and snappy.
@@ -69,7 +71,7 @@ let package = Package(
 
         // The example executable and the benchmarks.
         .executableTarget(
-            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", argumentParser, logging], swiftSettings: swiftSettings),
+            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Avro", "S3Reader", "Checkpoint", argumentParser],

@@ -53,8 +53,8 @@ extension IcebergIngestCommand {
                 print("row count: \(table.metadata.currentSnapshot?.summary["total-records"] ?? "0")")
                 print("""
 
-                    Read it with PyIceberg:
-                      SqlCatalog("default", uri="sqlite:///\(URL(fileURLWithPath: warehouse).standardizedFileURL.path.dropFirst())/catalog.db", warehouse="file://\(URL(fileURLWithPath: warehouse).standardizedFileURL.path)").load_table("demo.clicks").scan().to_arrow()
+                    Read it with PyIceberg (from any folder):
+                      python3 -c 'from pyiceberg.catalog.sql import SqlCatalog; print(SqlCatalog("default", uri="sqlite:///\(URL(fileURLWithPath: warehouse).standardizedFileURL.path)/catalog.db", warehouse="file://\(URL(fileURLWithPath: warehouse).standardizedFileURL.path)").load_table("demo.clicks").scan().to_arrow().num_rows)'
                     """)
             } catch {
                 throw ExitCodes.report(error)

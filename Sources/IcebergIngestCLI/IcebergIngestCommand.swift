@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import IcebergCore
 import IcebergIngest
+import CStandardIO
 import Logging
 
 /// `iceberg-ingest`: the example executable over the IcebergIngest library.
@@ -24,9 +25,13 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         subcommands: [Run.self, Plan.self, Status.self, Backfill.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
         defaultSubcommand: Demo.self)
 
-    /// ArgumentParser's entry point, after installing the crash tests' fail-point handler: a process whose
-    /// `ICEBERG_INGEST_FAIL_POINT` names a point stops dead there, as a crash would.
+    /// ArgumentParser's entry point, after making stdout line-buffered and installing the crash tests'
+    /// fail-point handler: a process whose `ICEBERG_INGEST_FAIL_POINT` names a point stops dead there, as a
+    /// crash would.
     static func main() async {
+        // One line is one event: flushed at its end whatever stdout is (Kubernetes gives a pipe, where C's
+        // default is a 4 KiB block that `run --follow --json` filled only every few minutes).
+        cstdio_line_buffer_stdout()
         FailPoint.install { name in
             FileHandle.standardError.write(Data("iceberg-ingest: fail point '\(name)' reached, exiting\n".utf8))
             Foundation.exit(FailPoint.exitCode)

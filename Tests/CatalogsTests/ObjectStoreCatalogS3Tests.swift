@@ -16,6 +16,11 @@ import TestSupport
         let client = s3.client()
         try await client.createBucket(bucket)
         let warehouse = "s3://\(bucket)/wh"
+        // The README's line, with its bucket: a catalog kept in the bucket itself.
+        do {
+            let catalog = ObjectStoreCatalog(warehouse: "s3://lake/warehouse", io: S3FileIO(client: client))
+            #expect(catalog.warehouse == "s3://lake/warehouse")
+        }
         let outcome = try await CatalogRace.run(table: TableIdentifier(namespace: ["db"], name: "race"), committers: 8, rounds: 50, kind: .properties) {
             ObjectStoreCatalog(warehouse: warehouse, io: S3FileIO(client: client))
         }

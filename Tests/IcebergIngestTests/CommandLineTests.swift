@@ -141,3 +141,79 @@ extension CommandLineTests {
         #expect(output.hasPrefix("OK 200"), "\(output)")
     }
 }
+
+/// `run --follow --json` writes to a pipe, as Kubernetes collects stdout: every pass's line must arrive
+/// while the process runs (stdout was block-buffered: 3 passes in 12 s gave 0 bytes, and SIGTERM lost them).
+@Suite struct FollowOutputTests {
+    @Test func eachPassLineReachesAPipeAtOnce() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("follow-pipe")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 1, records: 10, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "run", "--source", input, "--layout", "firehose", "--catalog", "sqlite:\(warehouse)/catalog.db", "--warehouse", warehouse,
+            "--table", "db.events", "--schema", "id long not null, event_time timestamptz", "--follow", "--interval", "1", "--json",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Read what has arrived, while the process keeps running, until three pass lines are in. A watchdog
+        // ends the process after 60 s, so that a regression fails instead of waiting forever.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
+        var received = Data()
+        let reader = pipe.fileHandleForReading
+        while received.split(separator: UInt8(ascii: "\n")).count < 3 {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        #expect(process.isRunning, "the lines came while the process ran, not at its exit")
+        let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count >= 3, "\(lines.count) lines arrived: \(lines)")
+        for line in lines.prefix(3) {
+            let summary = try JSONValue.parse(String(line))
+            #expect(summary["table"] == .string("db.events"))
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+    }
+}
+
+/// `iceberg-ingest demo` prints a PyIceberg command to read the table; it must work as printed, from any
+/// folder (it once gave `sqlite:///` a path without its leading slash: a relative path).
+@Suite struct DemoCommandTests {
+    @Test func thePrintedPyIcebergCommandWorksFromAnyFolder() throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("demo")
+        defer { TestEnvironment.cleanUp(dir) }
+        let warehouse = dir.appendingPathComponent("wh").path
+        let demo = try TestProcesses.run(
+            executable, arguments: ["demo", "--input", TestEnvironment.fixtures.appendingPathComponent("demo/events").path, "--warehouse", warehouse])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        guard let line = demo.stdout.split(separator: "\n").first(where: { $0.contains("python3 -c ") }) else {
+            Issue.record("no PyIceberg command in:\n\(demo.stdout)")
+            return
+        }
+        // Run the printed command's Python with the test environment's interpreter, from the root folder.
+        let code = line.components(separatedBy: "python3 -c '").last!.dropLast()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestEnvironment.python())
+        process.arguments = ["-c", String(code)]
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "900")
+    }
+}

@@ -103,7 +103,12 @@ import TestSupport
         let unchanged = try await catalog.loadTable(ingestor.configuration.table)
         #expect(unchanged.metadataLocation == before.metadataLocation)
 
-        let done = try await ingestor.evolve(apply: true)
+        // --- README example (keep in step with README.md; ReadmeSnippetTests checks) ---
+        let plan = try await ingestor.evolutionPlan()      // reads lineage and manifests, no input data
+        print(plan.changes)                                // ["added browser: string", "widened n: int to long"]
+        let done = try await ingestor.evolve(apply: true)  // the schema change and the reprocessing, atomically
+        // --- end of the README example ---
+        #expect(plan == preview.plan)
         #expect(done.applied && done.schemaID == 1)
         #expect(done.run?.objectsIngested == 2 && done.run?.rows == 4 && done.run?.dataFilesReplaced == 1 && done.run?.snapshotIDs.count == 1)
 

@@ -58,3 +58,33 @@ import TestSupport
         #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "400 1 1")
     }
 }
+
+/// The README's upkeep snippet, as written, on a job file.
+@Suite struct UpkeepReadmeSnippetTests {
+    @Test func theSnippetRunsOnAJobFile() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("upkeep-snippet")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 1, files: 3, records: 50, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try """
+            {"source": {"uri": "\(input)", "layout": "firehose"},
+             "catalog": {"uri": "sqlite:\(warehouse)/catalog.db", "warehouse": "\(warehouse)"},
+             "table": {"name": "db.events", "schema": "id long not null, event_time timestamptz, score double", "partition": "hour(event_time)"},
+             "ingest": {"commit_every_objects": 1}}
+            """.write(toFile: "\(dir.path)/job.json", atomically: true, encoding: .utf8)
+        let ingested = try await IngestJob(file: "\(dir.path)/job.json").ingestor().run()
+        #expect(ingested.rows == 150 && ingested.snapshotIDs.count == 3)
+
+        // --- README example (keep in step with README.md; ReadmeSnippetTests checks) ---
+        let ingestor = try await IngestJob(file: "\(dir.path)/job.json").ingestor()
+        var options = UpkeepOptions()
+        options.expireOlderThanMillis = 7 * 86_400_000
+        let summary = try await ingestor.upkeep(options)
+        print(summary.compaction?.outputFiles.count ?? 0, summary.expiry.expiredSnapshotIDs.count, summary.orphans?.orphanFiles.count ?? 0)
+        // --- end of the README example ---
+        // Three small files of one partition become one; nothing is old enough to expire or remove.
+        #expect(summary.compaction?.inputFiles.count == 3 && summary.compaction?.outputFiles.count == 1)
+        #expect(summary.expiry.expiredSnapshotIDs.isEmpty && summary.orphans?.orphanFiles.isEmpty != false)
+    }
+}
