@@ -37,6 +37,12 @@ s3_testbed_start
 echo "[test] swift test" >&2
 swift test "${BUILD_FLAGS[@]}" --skip-build "$@"
 
+# The deployment files (manifests, workflow, IAM policy) and the image's runtime libraries, offline.
+if [ $# -eq 0 ]; then
+  echo "[test] deployment files and the static binary's libraries" >&2
+  scripts/check-deploy.sh
+fi
+
 # Coverage-guided fuzzing of every parser, short (the suite replays the kept corpus; scripts/fuzz.sh --help
 # says how to fuzz longer). Skipped when only some tests were asked for.
 if [ $# -eq 0 ]; then
