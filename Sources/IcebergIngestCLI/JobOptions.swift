@@ -105,6 +105,7 @@ struct JobOptions: ParsableArguments {
 final class ProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
+    private var started: Date?
     let enabled: Bool
 
     init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) == 1 }
@@ -116,13 +117,9 @@ final class ProgressBar: @unchecked Sendable {
         let now = Date()
         guard p.phase == .done || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
-        let fraction = p.bytesTotal > 0 ? Double(p.bytesDone) / Double(p.bytesTotal) : (p.phase == .done ? 1 : 0)
-        let width = 30
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(
-            format: "\r[%@] %3d%% %d/%d objects %.1f/%.1f MB %d rows %@%@", bar, Int(fraction * 100), p.objectsDone, p.objectsTotal,
-            Double(p.bytesDone) / 1e6, Double(p.bytesTotal) / 1e6, p.rows, p.badRecords > 0 ? "\(p.badRecords) bad " : "", p.phase.rawValue)
+        if started == nil { started = now }
+        // Erase to the end of the line: the line shortens when the ETA goes.
+        let line = "\r" + p.line(elapsed: now.timeIntervalSince(started!)) + "\u{1B}[K"
         FileHandle.standardError.write(Data((line + (p.phase == .done ? "\n" : "")).utf8))
     }
 }

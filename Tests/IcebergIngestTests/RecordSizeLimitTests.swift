@@ -98,3 +98,19 @@ import Testing
         #expect(IngestConfiguration.defaultMaxRecordBytes == 4 << 20 && IngestJob(sourceURI: "s3://b/", tableName: "a.b", schema: "id long").maxRecordBytes == 4 << 20)
     }
 }
+
+/// The progress bar's line: rates and the time left.
+@Suite struct ProgressLineTests {
+    @Test func theLineHasRatesAndAnETA() {
+        var progress = IngestProgress(phase: .reading, objectsDone: 2, objectsTotal: 4, bytesDone: 100_000_000, bytesTotal: 200_000_000, rows: 1_000_000, badRecords: 0)
+        #expect(progress.line(elapsed: 12.5) == "[###############...............]  50% 2/4 objects 100.0/200.0 MB 1000000 rows 8.0 MB/s 80000 rows/s ETA 13s reading")
+        progress.bytesDone = 1_000_000
+        progress.badRecords = 3
+        #expect(progress.line(elapsed: 10).hasSuffix("0.1 MB/s 100000 rows/s ETA 33m10s 3 bad reading"))
+        // No rate before half a second, none without bytes, no ETA once done.
+        #expect(!progress.line(elapsed: 0.2).contains("MB/s"))
+        progress.phase = .done
+        progress.bytesDone = 200_000_000
+        #expect(progress.line(elapsed: 20).hasSuffix("10.0 MB/s 50000 rows/s 3 bad done"))
+    }
+}

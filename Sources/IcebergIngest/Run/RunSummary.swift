@@ -80,4 +80,36 @@ public struct IngestProgress: Sendable, Equatable {
     public var bytesTotal: Int64
     public var rows: Int
     public var badRecords: Int
+
+    /// One line of a terminal progress bar, `elapsed` seconds after the run started: the bar, objects and
+    /// megabytes done, rows, the rates (MB/s and rows/s) and, once a rate is known, the time left.
+    ///
+    /// ```swift
+    /// FileHandle.standardError.write(Data(("\r" + progress.line(elapsed: 12.5)).utf8))
+    /// // [###############...............]  50% 2/4 objects 100.0/200.0 MB 1000000 rows 8.0 MB/s 80000 rows/s ETA 13s reading
+    /// ```
+    public func line(elapsed: Double) -> String {
+        let fraction = bytesTotal > 0 ? min(1, Double(bytesDone) / Double(bytesTotal)) : (phase == .done ? 1 : 0)
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        var text = String(
+            format: "[%@] %3d%% %d/%d objects %.1f/%.1f MB %d rows", bar, Int(fraction * 100), objectsDone, objectsTotal,
+            Double(bytesDone) / 1e6, Double(bytesTotal) / 1e6, rows)
+        if elapsed > 0.5, bytesDone > 0 {
+            let bytesPerSecond = Double(bytesDone) / elapsed
+            text += String(format: " %.1f MB/s %.0f rows/s", bytesPerSecond / 1e6, Double(rows) / elapsed)
+            if phase != .done, bytesTotal > bytesDone { text += " ETA " + Self.duration(Double(bytesTotal - bytesDone) / bytesPerSecond) }
+        }
+        if badRecords > 0 { text += " \(badRecords) bad" }
+        return text + " " + phase.rawValue
+    }
+
+    /// `42s`, `3m05s`, `2h07m`.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.up))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+    }
 }
