@@ -35,6 +35,16 @@ import TestSupport
         return id - firstID
     }
 
+    /// A client straight to S3 (no faults), and a source and a warehouse bucket of the test's own.
+    static func buckets(_ s3: S3TestEndpoint) async throws -> (client: S3Client, raw: String, lake: String) {
+        let client = s3.client()
+        let raw = TestEnvironment.uniqueBucketName("raw")
+        let lake = TestEnvironment.uniqueBucketName("lake")
+        try await client.createBucket(raw)
+        try await client.createBucket(lake)
+        return (client, raw, lake)
+    }
+
     struct Setup {
         var jobPath: String
         var environment: [String: String]
@@ -83,10 +93,14 @@ import TestSupport
         return Setup(jobPath: jobPath, environment: environment, cleanUp: cleanUp)
     }
 
-    /// Runs the executable; returns its parsed `--json` line (every command here must succeed).
-    static func command(_ arguments: [String], _ setup: Setup, _ what: String) throws -> JSONValue {
+    /// Runs the executable (off the cooperative pool); returns its parsed `--json` line (every command here
+    /// must succeed).
+    static func command(_ arguments: [String], _ setup: Setup, _ what: String) async throws -> JSONValue {
         let executable = try TestEnvironment.executable("iceberg-ingest")
-        let result = try TestProcesses.run(executable, arguments: arguments + ["--config", setup.jobPath, "--json"], environment: setup.environment)
+        let environment = setup.environment, job = setup.jobPath
+        let result = try await TestProcesses.detached {
+            try TestProcesses.run(executable, arguments: arguments + ["--config", job, "--json"], environment: environment)
+        }
         #expect(result.status == 0, "\(what) exited \(result.status): \(result.stderr.suffix(2_000))")
         let line = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         return (try? JSONValue.parse(line)) ?? .null
@@ -94,13 +108,13 @@ import TestSupport
 
     /// Reads the table at its current metadata file with PyIceberg (straight from S3, no faults); expects it
     /// valid and holding exactly ids 1...count.
-    static func expectExact(_ setup: Setup, count: Int, _ what: String) throws {
-        let status = try command(["status"], setup, "\(what): status")
+    static func expectExact(_ setup: Setup, count: Int, _ what: String) async throws {
+        let status = try await command(["status"], setup, "\(what): status")
         guard case .string(let metadata)? = status["metadataLocation"] else {
             Issue.record("\(what): status has no metadataLocation: \(status.serialized())")
             return
         }
-        let report = try TableValidation.check(metadataLocation: metadata)
+        let report = try await TestProcesses.detached { try TableValidation.check(metadataLocation: metadata) }
         #expect(report.problems.isEmpty, "\(what): \(report.problems)")
         let ids = report.sortedRows.compactMap { row -> Int? in
             guard case .int(let id)? = try? JSONValue.parse(row)["id"] else { return nil }
@@ -114,11 +128,7 @@ import TestSupport
         let s3 = try TestEnvironment.s3()
         let dir = try TestEnvironment.temporaryDirectory("faults-\(kind.rawValue)")
         defer { TestEnvironment.cleanUp(dir) }
-        let client = s3.client()
-        let raw = TestEnvironment.uniqueBucketName("raw")
-        let lake = TestEnvironment.uniqueBucketName("lake")
-        try await client.createBucket(raw)
-        try await client.createBucket(lake)
+        let (client, raw, lake) = try await Self.buckets(s3)
         let now = PrefixLayout.hour(of: Date())
         var landed = try await Self.land(client, bucket: raw, hours: (now - 5)...(now - 2), files: 4, records: 200, firstID: 1)
 
@@ -127,18 +137,18 @@ import TestSupport
         let setup = try Self.setUp(kind, s3: s3, proxy: proxy, raw: raw, lake: lake, dir: dir)
         defer { setup.cleanUp() }
 
-        let first = try Self.command(["run"], setup, "first run")
+        let first = try await Self.command(["run"], setup, "first run")
         #expect(first["rows"] == .int(3_200) && first["objectsIngested"] == .int(16), "\(first.serialized())")
         if case .array(let snapshots)? = first["snapshotIDs"] { #expect(snapshots.count >= 6) } else { Issue.record("no snapshotIDs") }
         landed += try await Self.land(client, bucket: raw, hours: (now - 1)...(now - 1), files: 4, records: 200, firstID: landed + 1)
-        let second = try Self.command(["run"], setup, "second run")
+        let second = try await Self.command(["run"], setup, "second run")
         #expect(second["rows"] == .int(800) && second["objectsIngested"] == .int(4), "\(second.serialized())")
-        _ = try Self.command(["compact"], setup, "compact")
-        _ = try Self.command(["expire-snapshots", "--older-than", "0s", "--retain-last", "2"], setup, "expire-snapshots")
-        _ = try Self.command(["remove-orphans", "--older-than", "0s"], setup, "remove-orphans")
-        let third = try Self.command(["run"], setup, "third run")
+        _ = try await Self.command(["compact"], setup, "compact")
+        _ = try await Self.command(["expire-snapshots", "--older-than", "0s", "--retain-last", "2"], setup, "expire-snapshots")
+        _ = try await Self.command(["remove-orphans", "--older-than", "0s"], setup, "remove-orphans")
+        let third = try await Self.command(["run"], setup, "third run")
         #expect(third["objectsIngested"] == .int(0), "\(third.serialized())")
-        try Self.expectExact(setup, count: landed, kind.rawValue)
+        try await Self.expectExact(setup, count: landed, kind.rawValue)
 
         let counts = try await proxy.counts()
         #expect(FaultProxy.faults(in: counts) > 10, "\(counts)")
@@ -151,11 +161,7 @@ import TestSupport
         let s3 = try TestEnvironment.s3()
         let dir = try TestEnvironment.temporaryDirectory("faults-soak")
         defer { TestEnvironment.cleanUp(dir) }
-        let client = s3.client()
-        let raw = TestEnvironment.uniqueBucketName("raw")
-        let lake = TestEnvironment.uniqueBucketName("lake")
-        try await client.createBucket(raw)
-        try await client.createBucket(lake)
+        let (client, raw, lake) = try await Self.buckets(s3)
         let proxy = try FaultProxy(upstream: s3.endpoint, rate: 0.2, seed: 101)
         defer { proxy.stop() }
         let setup = try Self.setUp(.objectStore, s3: s3, proxy: proxy, raw: raw, lake: lake, dir: dir)
@@ -177,22 +183,22 @@ import TestSupport
             try process.run()
             if pass % 2 == 1 {
                 // Somewhere in the pass: listing, reading, uploading or committing.
-                usleep(UInt32(Int.random(in: 200_000...2_500_000, using: &random)))
+                try await Task.sleep(for: .microseconds(Int.random(in: 200_000...2_500_000, using: &random)))
                 if process.isRunning {
                     kill(process.processIdentifier, SIGKILL)
                     killed += 1
                 }
             }
-            process.waitUntilExit()
+            try await TestProcesses.detached { process.waitUntilExit() }
             if process.terminationReason == .exit {
                 #expect(process.terminationStatus == 0, "pass \(pass) exited \(process.terminationStatus)")
                 completed += 1
             }
         }
         // A last pass finishes what a kill left (it waits out the killed holder's lease).
-        let last = try Self.command(["run", "--wait", "120"], setup, "the last pass")
+        let last = try await Self.command(["run", "--wait", "120"], setup, "the last pass")
         #expect(last["objectsIngested"] != nil)
-        try Self.expectExact(setup, count: landed, "soak")
+        try await Self.expectExact(setup, count: landed, "soak")
         let counts = try await proxy.counts()
         print("[reliability] soak: \(passes + 1) passes (\(killed) killed with SIGKILL, \(completed) completed in one go), \(counts["requests"] ?? 0) S3 requests, \(FaultProxy.faults(in: counts)) faulted; \(landed) rows, 0 lost, 0 duplicated")
     }

@@ -80,14 +80,7 @@ final class RESTTestServer: @unchecked Sendable {
         process.standardError = logHandle
         try process.run()
         let portFile = directory.appendingPathComponent("port")
-        let deadline = Date().addingTimeInterval(60)
-        var port: String?
-        while Date() < deadline {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), !text.isEmpty { port = text; break }
-            guard process.isRunning else { break }
-            usleep(100_000)
-        }
-        guard let port else {
+        guard let port = TestProcesses.waitForPort(file: portFile, of: process) else {
             TestProcesses.stop(process)
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw TestEnvironmentError("the REST test server did not start:\n\(output)")

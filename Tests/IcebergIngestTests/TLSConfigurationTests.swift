@@ -53,11 +53,7 @@ import TestSupport
         process.arguments = [script.path, dir.path]
         try process.run()
         defer { TestProcesses.stop(process) }
-        var port = ""
-        for _ in 0..<200 where port.isEmpty {
-            port = (try? String(contentsOf: dir.appendingPathComponent("port"), encoding: .utf8)) ?? ""
-            usleep(50_000)
-        }
+        let port = try #require(TestProcesses.waitForPort(file: dir.appendingPathComponent("port"), of: process))
         let url = "https://127.0.0.1:\(port)/bucket/key"
 
         func job(_ s3: String) throws -> IngestJob {

@@ -37,14 +37,7 @@ public final class FaultProxy: @unchecked Sendable {
         process.standardOutput = logHandle
         process.standardError = logHandle
         try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        var port: String?
-        while Date() < deadline {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), !text.isEmpty { port = text; break }
-            guard process.isRunning else { break }
-            usleep(50_000)
-        }
-        guard let port else {
+        guard let port = TestProcesses.waitForPort(file: portFile, of: process, timeout: 30) else {
             TestProcesses.stop(process)
             throw TestEnvironmentError("the fault proxy did not start:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }

@@ -72,6 +72,27 @@ public enum TestProcesses {
             status: process.terminationStatus)
     }
 
+    /// Runs blocking work (waiting for a process, a Python check) on a thread of its own, not on Swift's
+    /// cooperative pool: a test that waits minutes on the pool's few threads starves every other test's async
+    /// work, in-process lease renewals included.
+    public static func detached<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// The port a server `process` started by a test writes to `file` once it listens (nil if the process
+    /// ends or `timeout` seconds pass first).
+    public static func waitForPort(file: URL, of process: Process, timeout: Double = 60) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOf: file, encoding: .utf8), !text.isEmpty { return text }
+            guard process.isRunning else { return nil }
+            usleep(50_000)
+        }
+        return nil
+    }
+
     /// SIGTERM, then SIGKILL if the process is still running after `grace` seconds; then reaps it.
     public static func stop(_ process: Process, grace: Double = 3) {
         guard process.isRunning else { return }
