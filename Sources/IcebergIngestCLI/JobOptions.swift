@@ -3,10 +3,13 @@ import Foundation
 import IcebergIngest
 import Logging
 
-/// The job: a configuration file and flags that override its keys.
+/// The job: a configuration file, `ICEBERG_INGEST_*` environment variables (also from `--env-file`) that
+/// override its keys, and flags that override both.
 struct JobOptions: ParsableArguments {
     @Option(name: .long, help: "Job configuration file (JSON; see the README).")
     var config: String?
+    @Option(name: .long, help: "A .env file (NAME=value lines) whose variables fill ${VAR} in the job file and set ICEBERG_INGEST_* settings; the process's own environment wins over it.")
+    var envFile: String?
     @Option(name: .long, help: "Input: s3://bucket/prefix/ or a local folder.")
     var source: String?
     @Option(name: .long, help: "Time layout under the source: firehose, hive, dt, or a pattern such as 'logs/{yyyy}{MM}{dd}/{HH}/'.")
@@ -49,17 +52,59 @@ struct JobOptions: ParsableArguments {
     var s3Endpoint: String?
     @Flag(name: .long, help: "Print debug logs on stderr.")
     var verbose = false
+    @Option(name: .long, help: "Seconds a SIGTERM or SIGINT leaves to commit what was read before the process exits anyway (under Kubernetes' 30 s grace period).")
+    var grace: Double = JobOptions.defaultGrace
+
+    static let defaultGrace = 25.0
+
+    /// The process's environment over the `--env-file`'s variables.
+    func environment() throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if let envFile {
+            for (name, value) in try IngestJob.readEnvironmentFile(envFile) where environment[name] == nil { environment[name] = value }
+        }
+        return environment
+    }
 
     func job() throws -> IngestJob {
         var job: IngestJob
+        let environment = try environment()
         if let config {
-            job = try IngestJob(file: config)
+            job = try IngestJob(file: config, environment: environment)
         } else {
-            guard let source, let table, let schema else {
-                throw IngestError(.invalidConfiguration, "give --config, or at least --source, --table and --schema")
+            // No file: the environment's settings, with the three a job cannot do without possibly from flags.
+            var base = environment
+            if let source { base["ICEBERG_INGEST_SOURCE_URI"] = source }
+            if let table { base["ICEBERG_INGEST_TABLE_NAME"] = table }
+            if let schema { base["ICEBERG_INGEST_TABLE_SCHEMA"] = schema }
+            guard ["SOURCE_URI", "TABLE_NAME", "TABLE_SCHEMA"].allSatisfy({ base["ICEBERG_INGEST_" + $0] != nil }) else {
+                throw IngestError(
+                    .invalidConfiguration,
+                    "give --config, or --source, --table and --schema (or ICEBERG_INGEST_SOURCE_URI, ICEBERG_INGEST_TABLE_NAME, ICEBERG_INGEST_TABLE_SCHEMA)")
             }
-            job = IngestJob(sourceURI: source, tableName: table, schema: schema)
+            job = try IngestJob(environment: base)
         }
+        func flag(_ key: String, _ name: String) { job.origins[key] = "flag --\(name)" }
+        if source != nil { flag("source.uri", "source") }
+        if layout != nil { flag("source.layout", "layout") }
+        if format != nil { flag("source.format", "format") }
+        if catalog != nil { flag("catalog.uri", "catalog") }
+        if warehouse != nil { flag("catalog.warehouse", "warehouse") }
+        if table != nil { flag("table.name", "table") }
+        if schema != nil { flag("table.schema", "schema") }
+        if partition != nil { flag("table.partition", "partition") }
+        if badRecords != nil { flag("ingest.bad_records", "bad-records") }
+        if drift != nil { flag("ingest.drift", "drift") }
+        if deadLetter != nil { flag("ingest.dead_letter", "dead-letter") }
+        if lateArrivalHours != nil { flag("source.late_arrival_hours", "late-arrival-hours") }
+        if shard != nil { flag("ingest.shard", "shard") }
+        if startAt != nil { flag("source.start_at", "start-at") }
+        if lateFiles != nil { flag("source.late_files", "late-files") }
+        if epochUnit != nil { flag("ingest.epoch_unit", "epoch-unit") }
+        if s3Endpoint != nil { flag("s3.endpoint", "s3-endpoint") }
+        if commitEveryObjects != nil { flag("ingest.commit_every_objects", "commit-every-objects") }
+        if wait != nil { flag("ingest.lease_wait_seconds", "wait") }
+        if leaseSeconds != nil { flag("ingest.lease_seconds", "lease-seconds") }
         if let source { job.sourceURI = source }
         if let layout { job.layout = layout }
         if let format { job.format = format }
@@ -123,3 +168,18 @@ final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data((line + (p.phase == .done ? "\n" : "")).utf8))
     }
 }
+
+/// A subcommand configured by ``JobOptions`` (the job file, the environment, the flags).
+protocol JobCommand {
+    var job: JobOptions { get }
+}
+
+extension IcebergIngestCommand.Run: JobCommand {}
+extension IcebergIngestCommand.Plan: JobCommand {}
+extension IcebergIngestCommand.Status: JobCommand {}
+extension IcebergIngestCommand.Backfill: JobCommand {}
+extension IcebergIngestCommand.Evolve: JobCommand {}
+extension IcebergIngestCommand.ExpireSnapshotsCommand: JobCommand {}
+extension IcebergIngestCommand.RemoveOrphansCommand: JobCommand {}
+extension IcebergIngestCommand.CompactCommand: JobCommand {}
+extension IcebergIngestCommand.Config: JobCommand {}

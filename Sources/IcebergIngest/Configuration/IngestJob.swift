@@ -69,6 +69,9 @@ public struct IngestJob: Sendable {
     /// Whether TLS certificates are verified (`s3.verify_tls`). On unless a job file turns it off: no flag
     /// or environment variable can.
     public var verifyTLS = true
+    /// Where each setting given came from, by `section.key`: `file <path>`, `environment <VARIABLE>` or
+    /// `flag --<name>` (a flag sets it). Settings not here have their defaults.
+    public var origins: [String: String] = [:]
 
     public init(sourceURI: String, tableName: String, schema: String) {
         self.sourceURI = sourceURI
@@ -93,6 +96,9 @@ public struct IngestJob: Sendable {
     /// name the file and key. String values may name environment variables, `${VAR}` or `${VAR:-default}`
     /// (Terraform outputs injected as a `.env`); an unset variable without a default is an error. Numbers
     /// may be given as strings (so that they can come from the environment too).
+    ///
+    /// `ICEBERG_INGEST_<SECTION>_<KEY>` variables of `environment` override the file's keys (see
+    /// ``environmentVariable(section:key:)``); ``origins`` says where each setting came from.
     public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
@@ -104,12 +110,32 @@ public struct IngestJob: Sendable {
         } catch {
             throw IngestError(.invalidConfiguration, "\(path) is not valid JSON: \(error)")
         }
+        try self.init(json: parsed, path: path, environment: environment)
+    }
+
+    /// A job from `ICEBERG_INGEST_*` environment variables alone (no file): `ICEBERG_INGEST_SOURCE_URI`,
+    /// `ICEBERG_INGEST_TABLE_NAME` and `ICEBERG_INGEST_TABLE_SCHEMA` at least.
+    ///
+    /// ```swift
+    /// let job = try IngestJob(environment: ["ICEBERG_INGEST_SOURCE_URI": "s3://raw/events/",
+    ///     "ICEBERG_INGEST_TABLE_NAME": "analytics.clicks", "ICEBERG_INGEST_TABLE_SCHEMA": "id long not null"])
+    /// ```
+    public init(environment: [String: String]) throws {
+        try self.init(json: .object([]), path: "the environment", environment: environment)
+    }
+
+    private init(json parsed: JSONValue, path: String, environment: [String: String]) throws {
         try Self.checkKeys(parsed, path: path)
-        let file = JobFileReader(json: try Self.expandingVariables(parsed, path: path, key: "", environment: environment), path: path)
-        guard let uri = try file.string("source", "uri") else { throw file.error("'source.uri' is required") }
-        guard let name = try file.string("table", "name") else { throw file.error("'table.name' is required") }
-        guard let schema = try file.string("table", "schema") else { throw file.error("'table.schema' is required") }
-        self.init(sourceURI: uri, tableName: name, schema: schema)
+        let (merged, origins) = try Self.overlayingEnvironment(parsed, path: path, environment: environment)
+        let file = JobFileReader(json: try Self.expandingVariables(merged, path: path, key: "", environment: environment), path: path)
+        func required(_ section: String, _ key: String) throws -> String {
+            guard let value = try file.string(section, key) else {
+                throw file.error("'\(section).\(key)' is required (or \(Self.environmentVariable(section: section, key: key)))")
+            }
+            return value
+        }
+        self.init(sourceURI: try required("source", "uri"), tableName: try required("table", "name"), schema: try required("table", "schema"))
+        self.origins = origins
         try readSource(file)
         if let v = try file.string("catalog", "uri") { catalogURI = v }
         if let v = try file.string("catalog", "warehouse") { warehouse = v }
@@ -331,8 +357,15 @@ public struct IngestJob: Sendable {
     /// S3 region, `AWS_REGION`; endpoint from the URI, else `AWS_ENDPOINT_URL_GLUE`; credentials from the
     /// AWS default chain); an object-store catalog's URI is its warehouse; a REST catalog says where its tables are
     /// (`catalogProperties` are passed to it: `warehouse`, `credential`, `token`, `scope`, `rest.sigv4-enabled` ...).
-    public func catalog() async throws -> any Catalog {
+    ///
+    /// `readOnly` (for `plan` and `status`) creates nothing: a SQLite catalog or a local warehouse that does not
+    /// exist yet is an empty catalog in memory, so the table is simply not there.
+    public func catalog(readOnly: Bool = false) async throws -> any Catalog {
         switch try CatalogURI(parsing: catalogURI) {
+        case .sqlite(let path) where readOnly && !FileManager.default.fileExists(atPath: path):
+            return InMemoryCatalog(warehouse: warehouse)
+        case .objectStore(let location) where readOnly && !location.hasPrefix("s3://") && !FileManager.default.fileExists(atPath: location):
+            return InMemoryCatalog(warehouse: location)
         case .sqlite(let path):
             let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
             var warehouseLocation = warehouse
@@ -396,7 +429,10 @@ public struct IngestJob: Sendable {
     }
 
     /// The ingestor for this job.
-    public func ingestor(logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> Ingestor {
-        Ingestor(configuration: try configuration(), catalog: try await catalog(), source: try source(), logger: logger)
+    /// `readOnly`: see ``catalog(readOnly:)``.
+    public func ingestor(
+        logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() }), readOnly: Bool = false
+    ) async throws -> Ingestor {
+        Ingestor(configuration: try configuration(), catalog: try await catalog(readOnly: readOnly), source: try source(), logger: logger)
     }
 }

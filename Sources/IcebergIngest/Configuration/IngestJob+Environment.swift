@@ -1,0 +1,160 @@
+import Foundation
+import IcebergCore
+import S3Reader
+
+/// Job settings from the environment, the way Terraform outputs reach a pod (a `.env` file, a ConfigMap):
+/// every key of a job file has one variable, `ICEBERG_INGEST_<SECTION>_<KEY>` in capitals
+/// (`source.uri` is `ICEBERG_INGEST_SOURCE_URI`, `ingest.bad_records` is `ICEBERG_INGEST_INGEST_BAD_RECORDS`;
+/// `catalog.properties` and `table.properties` take a JSON object). Precedence, highest first: flags,
+/// `ICEBERG_INGEST_*` variables, the job file, defaults. An `ICEBERG_INGEST_*` variable that names no key is an
+/// error naming the nearest one, like an unknown key in a file.
+///
+/// ```swift
+/// var environment = ProcessInfo.processInfo.environment
+/// for (name, value) in try IngestJob.readEnvironmentFile(".env") where environment[name] == nil { environment[name] = value }
+/// let job = try IngestJob(file: "job.json", environment: environment)
+/// for setting in job.effectiveSettings() { print(setting.key, setting.value, setting.origin) }
+/// ```
+extension IngestJob {
+    static let environmentPrefix = "ICEBERG_INGEST_"
+    /// Variables with the prefix that are not job settings.
+    static let otherVariables: Set<String> = ["ICEBERG_INGEST_FAIL_POINT"]
+
+    /// The variable that sets `section.key`.
+    public static func environmentVariable(section: String, key: String) -> String {
+        environmentPrefix + (section + "_" + key).uppercased()
+    }
+
+    /// Every setting as `section.key` with its variable, in the order of the job file's sections.
+    public static var settingNames: [(key: String, variable: String)] {
+        ["source", "catalog", "table", "ingest", "s3"].flatMap { section in
+            knownKeys[section]!.map { ("\(section).\($0)", environmentVariable(section: section, key: $0)) }
+        }
+    }
+
+    /// Reads a `.env` file: `NAME=value` lines, `#` comments, blank lines, an optional `export `, values in
+    /// single or double quotes (double quotes take `\n`, `\"` and `\\`). Errors name the file and line.
+    public static func readEnvironmentFile(_ path: String) throws -> [String: String] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw IngestError(.invalidConfiguration, "cannot read environment file \(path): \(error.localizedDescription)")
+        }
+        var out: [String: String] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw IngestError(.invalidConfiguration, "\(path) line \(index + 1): expected NAME=value, found '\(line.prefix(40))'")
+            }
+            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !(name.first?.isNumber ?? true) else {
+                throw IngestError(.invalidConfiguration, "\(path) line \(index + 1): '\(name)' is not a variable name")
+            }
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") {
+                value = String(value.dropFirst().dropLast())
+            } else if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+                    .replacingOccurrences(of: "\\\\", with: "\u{0}").replacingOccurrences(of: "\\n", with: "\n")
+                    .replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\u{0}", with: "\\")
+            } else if let comment = value.range(of: " #") {
+                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+            }
+            out[name] = value
+        }
+        return out
+    }
+
+    /// The job JSON with each `ICEBERG_INGEST_*` variable of `environment` put over its key, and where each
+    /// key came from.
+    static func overlayingEnvironment(
+        _ json: JSONValue, path: String, environment: [String: String]
+    ) throws -> (JSONValue, [String: String]) {
+        guard case .object(var sections) = json else { return (json, [:]) }
+        var origins: [String: String] = [:]
+        for (section, members) in sections {
+            if case .object(let keys) = members { for (key, _) in keys { origins["\(section).\(key)"] = "file \(path)" } }
+        }
+        let byVariable = Dictionary(uniqueKeysWithValues: settingNames.map { ($0.variable, $0.key) })
+        for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix(environmentPrefix) {
+            guard !otherVariables.contains(variable) else { continue }
+            guard let setting = byVariable[variable] else {
+                let nearest = byVariable.keys.map { ($0, editDistance($0, variable)) }.min { $0.1 < $1.1 }
+                let hint = nearest.map { $0.1 <= 4 ? "; did you mean \($0.0)?" : "" } ?? ""
+                throw IngestError(.invalidConfiguration, "environment variable \(variable) names no job setting\(hint)")
+            }
+            let parts = setting.split(separator: ".", maxSplits: 1).map(String.init)
+            let (section, key) = (parts[0], parts[1])
+            var member: JSONValue = .string(value)
+            if key == "properties" {
+                guard case .object? = try? JSONValue.parse(Array(value.utf8), source: variable) else {
+                    throw IngestError(.invalidConfiguration, "\(variable) must be a JSON object of strings, such as {\"credential\": \"id:secret\"}")
+                }
+                member = try JSONValue.parse(Array(value.utf8), source: variable)
+            }
+            var keys: [(String, JSONValue)] = []
+            if let index = sections.firstIndex(where: { $0.0 == section }), case .object(let existing) = sections[index].1 {
+                keys = existing.filter { $0.0 != key }
+                sections.remove(at: index)
+            }
+            sections.append((section, .object(keys + [(key, member)])))
+            origins[setting] = "environment \(variable)"
+        }
+        return (.object(sections), origins)
+    }
+
+    /// Every setting's effective value, with where it came from (``origins``, else `default`). Secrets are
+    /// redacted: credentials, tokens, secrets and passwords in properties, and `user:password@` in URIs.
+    public func effectiveSettings() -> [(key: String, value: String, origin: String)] {
+        func text(_ key: String) -> String? {
+            switch key {
+            case "source.uri": sourceURI
+            case "source.layout": layout
+            case "source.format": format
+            case "source.late_arrival_hours": String(lateArrivalHours)
+            case "source.reconcile_hours": String(reconcileHours)
+            case "source.reconcile_every": reconcileEverySeconds.map { "\(Int($0))s" } ?? "0 (off)"
+            case "source.late_files": lateFiles.rawValue
+            case "source.start_at": startAt
+            case "catalog.uri": CurlTransport.redacted(catalogURI)
+            case "catalog.warehouse": warehouse
+            case "catalog.properties": Self.redacted(catalogProperties)
+            case "table.name": tableName
+            case "table.schema": schema
+            case "table.partition": partition.isEmpty ? "(unpartitioned)" : partition
+            case "table.properties": Self.redacted(tableProperties)
+            case "ingest.bad_records": badRecords.rawValue
+            case "ingest.drift": drift.rawValue
+            case "ingest.changed_objects": changedObjects.rawValue
+            case "ingest.epoch_unit": epochUnit.rawValue
+            case "ingest.dead_letter": deadLetter
+            case "ingest.shard": shard
+            case "ingest.commit_every_objects": String(commitEveryObjects)
+            case "ingest.commit_every_bytes": String(commitEveryBytes)
+            case "ingest.target_file_size_mb": String(targetFileSizeMB)
+            case "ingest.max_record_bytes": String(maxRecordBytes)
+            case "ingest.numbers_from_strings": String(numbersFromStrings)
+            case "ingest.lease_seconds": String(leaseSeconds)
+            case "ingest.lease_wait_seconds": leaseWaitSeconds.map { String($0) }
+            case "s3.endpoint": s3Endpoint.map(CurlTransport.redacted)
+            case "s3.region": s3Region
+            case "s3.ca_bundle": caBundle
+            case "s3.verify_tls": String(verifyTLS)
+            default: nil
+            }
+        }
+        return Self.settingNames.map { setting in
+            (setting.key, text(setting.key) ?? "(none)", origins[setting.key] ?? "default")
+        }
+    }
+
+    /// Properties as JSON text, with the values of secret-looking keys replaced by `***`.
+    static func redacted(_ properties: [String: String]) -> String {
+        let secret = ["credential", "token", "secret", "password", "key"]
+        let members = properties.sorted { $0.key < $1.key }.map { name, value -> (String, JSONValue) in
+            (name, .string(secret.contains { name.lowercased().contains($0) } ? "***" : value))
+        }
+        return JSONValue.object(members).serialized()
+    }
+}
