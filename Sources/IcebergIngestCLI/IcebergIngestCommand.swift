@@ -18,11 +18,12 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             Exit codes: 0 success; 1 failure (I/O, catalog, input); 2 invalid configuration; 3 a bad record under \
             the 'fail' policy; 4 a commit that kept conflicting; 5 a field the table lacks under the drift policy 'fail'; \
             6 another runner holds this shard's lease (or took it over from this one), nothing was done; 128 + N stopped by \
-            signal N (SIGTERM: 143) after the current object, its lease released. A run that fails keeps what it committed \
+            signal N (SIGTERM: 143): the run started no new object, committed what it had read and released its lease, \
+            or --grace seconds (25) ran out first. A run that fails keeps what it committed \
             before the failure; running again continues from there without reading anything twice.
             """,
         version: IcebergIngestVersion.current,
-        subcommands: [Run.self, Plan.self, Status.self, Backfill.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Demo.self],
+        subcommands: [Run.self, Plan.self, Status.self, Backfill.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Config.self, Demo.self],
         defaultSubcommand: Demo.self)
 
     /// ArgumentParser's entry point, after making stdout line-buffered and installing the crash tests'
@@ -40,7 +41,8 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             var command = try parseAsRoot()
             if let asyncCommand = command as? any AsyncParsableCommand {
                 let box = CommandBox(asyncCommand)
-                try await Self.runCancellingOnSignals { try await box.command.run() }
+                let grace = (command as? any JobCommand)?.job.grace ?? JobOptions.defaultGrace
+                try await Self.runStoppingOnSignals(grace: grace) { try await box.command.run() }
             } else {
                 try command.run()
             }
@@ -49,10 +51,12 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs `work` in a task that SIGTERM (Kubernetes stopping the pod) or SIGINT cancels: a run stops
-    /// between objects, keeps what it committed, lets go of its lease and exits with 128 + the signal, so the
-    /// next runner starts at once. A second signal ends the process immediately.
-    static func runCancellingOnSignals(_ work: @escaping @Sendable () async throws -> Void) async throws {
+    /// Runs `work`; SIGTERM (Kubernetes stopping the pod) or SIGINT requests a graceful stop
+    /// (``StopRequest/process``): a run starts no new object, commits what it has read, prints its summary,
+    /// lets go of its lease and exits with 128 + the signal, so the next runner starts at once. If that takes
+    /// longer than `grace` seconds, or a second signal comes, the process exits at once with the same code
+    /// (nothing half-committed: the next run recovers).
+    static func runStoppingOnSignals(grace: Double, _ work: @escaping @Sendable () async throws -> Void) async throws {
         let task = Task { try await work() }
         let received = Mutex<Int32?>(nil)
         var sources: [any DispatchSourceSignal] = []
@@ -65,8 +69,13 @@ struct IcebergIngestCommand: AsyncParsableCommand {
                     return value == nil
                 }
                 guard first else { Foundation.exit(128 + signal) }
-                FileHandle.standardError.write(Data("iceberg-ingest: \(signal == SIGTERM ? "SIGTERM" : "SIGINT") received: stopping after the current object, keeping what is committed\n".utf8))
-                task.cancel()
+                let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+                FileHandle.standardError.write(Data("iceberg-ingest: \(name) received: committing what was read, then stopping (within \(Int(grace)) s)\n".utf8))
+                StopRequest.process.request()
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
+                    FileHandle.standardError.write(Data("iceberg-ingest: the grace period of \(Int(grace)) s is over: exiting without finishing; the next run recovers\n".utf8))
+                    Foundation.exit(128 + signal)
+                }
             }
             source.resume()
             sources.append(source)

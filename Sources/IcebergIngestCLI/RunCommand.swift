@@ -36,6 +36,8 @@ extension IcebergIngestCommand {
                     } else {
                         Self.describe(summary)
                     }
+                    // SIGTERM: the pass committed what it had read; no upkeep, no next pass.
+                    if StopRequest.process.isRequested { break }
                     if follow, let every = upkeepEvery, ContinuousClock.now - lastUpkeep >= .milliseconds(every.millis) {
                         var options = UpkeepOptions()
                         options.expireOlderThanMillis = expireOlderThan?.millis
@@ -48,8 +50,12 @@ extension IcebergIngestCommand {
                             print("upkeep of \(upkeep.table): compacted \(upkeep.compaction?.inputFiles.count ?? 0) files into \(upkeep.compaction?.outputFiles.count ?? 0), expired \(upkeep.expiry.expiredSnapshotIDs.count) snapshots, removed \(upkeep.orphans?.orphanFiles.count ?? 0) orphans")
                         }
                     }
-                    if follow { try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9)) }
-                } while follow
+                    if follow {
+                        // Waits in steps, so that a stop request ends the wait at once.
+                        let until = ContinuousClock.now + .milliseconds(Int64(max(0.1, interval) * 1000))
+                        while ContinuousClock.now < until, !StopRequest.process.isRequested { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                } while follow && !StopRequest.process.isRequested
             } catch {
                 throw ExitCodes.report(error)
             }
@@ -93,7 +99,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let plan = try await job.job().ingestor(logger: job.logger()).plan(reconcile: reconcile)
+                let plan = try await job.job().ingestor(logger: job.logger(), readOnly: true).plan(reconcile: reconcile)
                 if json {
                     print(plan.jsonLine)
                 } else {
@@ -123,7 +129,7 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let status = try await job.job().ingestor(logger: job.logger()).status()
+                let status = try await job.job().ingestor(logger: job.logger(), readOnly: true).status()
                 if json {
                     print(status.jsonLine)
                 } else {

@@ -134,6 +134,73 @@ import TestSupport
         #expect(ids == Array(1...200))
     }
 
+    /// SIGTERM in the middle of one large batch, at a few moments: the run starts no new object, commits the
+    /// objects it has read, prints its summary (`stopped`), removes its spool and exits 143 well within the
+    /// grace period; the next run reads the rest; every id once. At least one of the moments must fall while
+    /// objects are still being read.
+    @Test func sigtermCommitsWhatWasRead() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        var stoppedMidway = 0
+        for delay in [0, 40, 150] {
+            let dir = try TestEnvironment.temporaryDirectory("sigterm-batch")
+            defer { TestEnvironment.cleanUp(dir) }
+            let input = dir.appendingPathComponent("input").path
+            _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 300, records: 5, firstID: 1)
+            let total = 1_200
+            let warehouse = dir.appendingPathComponent("wh").path
+            let spoolParent = dir.appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(at: spoolParent, withIntermediateDirectories: true)
+            let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "100000", "--grace", "20"])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spoolParent.path]) { $1 }
+            let stdout = Pipe(), stderr = Pipe()
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            // Once the pass has its spool (it is reading), wait a moment and stop it.
+            let deadline = Date().addingTimeInterval(20)
+            while (try FileManager.default.contentsOfDirectory(atPath: spoolParent.path)).isEmpty, process.isRunning, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(delay))
+            let signalled = Date()
+            process.terminate()  // SIGTERM
+            let (output, message) = try await TestProcesses.detached {
+                let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (output, message)
+            }
+            let stoppedIn = Date().timeIntervalSince(signalled)
+            let summary = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard case .int(let committed)? = summary["objectsIngested"] else {
+                Issue.record("no summary: \(output) \(message)")
+                return
+            }
+            if process.terminationStatus == 143 {
+                #expect(message.contains("SIGTERM received: committing what was read"), "\(message)")
+                #expect(stoppedIn < 20, "stopped in \(stoppedIn) s")
+                // Stopped while reading: part committed; or the signal came once every object was read.
+                #expect(summary["stopped"] == .bool(committed < total), "\(output)")
+                if committed < total { stoppedMidway += 1 }
+            } else {
+                #expect(process.terminationStatus == 0 && committed == Int64(total), "\(message)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spoolParent.path).isEmpty, "the spool is removed")
+            let rest = try await TestProcesses.detached { try TestProcesses.run(executable, arguments: arguments) }
+            #expect(rest.status == 0, "\(rest.stderr)")
+            let second = try JSONValue.parse(rest.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(second["objectsIngested"] == .int(Int64(total) - committed), "first run committed \(committed): \(rest.stdout)")
+            let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
+            #expect(problems.isEmpty)
+            #expect(ids == Array(1...(total * 5)))
+            print("[sigterm] \(delay) ms into reading: \(committed) of \(total) objects committed by the stopped run (exit \(process.terminationStatus)), stopped in \(String(format: "%.2f", stoppedIn)) s")
+        }
+        #expect(stoppedMidway >= 1, "no signal fell while objects were being read")
+    }
+
     /// kill -9 at random moments of runs that hold the lease (no chance to release it), then a run that
     /// takes the lease over (its holder's process is gone), recovers and finishes: every id once.
     @Test func killNineAtRandomMomentsThenTakeOver() async throws {
@@ -290,9 +357,12 @@ import TestSupport
             return -1
         }
         #expect(toRead(try run(2, plan: true)) == 30, "plan creates nothing and sees everything new")
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        #expect(try await catalog.listNamespaces().isEmpty, "plan created a namespace")
-        #expect(!FileManager.default.fileExists(atPath: warehouse + "/db.db"), "plan created table files")
+        #expect(!FileManager.default.fileExists(atPath: warehouse), "plan created the warehouse or its catalog file")
+        var status = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite)
+        status[0] = "status"
+        status.removeAll { $0 == "--json" }
+        let noTable = try TestProcesses.run(executable, arguments: status)
+        #expect(noTable.status != 0 && !FileManager.default.fileExists(atPath: warehouse), "status created something: \(noTable.stderr)")
         #expect(try run(2)["objectsIngested"] == .int(30))
         for window in [240, 12, 1, 48] {
             let plan = try run(window, plan: true)

@@ -110,6 +110,8 @@ struct PassReader {
     }
 
     var objectsDone: Int { index }
+    /// Whether a stop request ended the pass before every object was read.
+    private(set) var stopped = false
     /// Rows and bad records of the objects read since the last commit.
     var pendingRows: Int { pending.reduce(0) { $0 + $1.report.counts.rows } }
     var pendingBadRecords: Int { pending.reduce(0) { $0 + $1.report.counts.badRecords } }
@@ -122,7 +124,17 @@ struct PassReader {
             return PendingBatch(objects: [], pipeline: pipeline, evolution: evolution, isLast: true)
         }
         while index < objects.count {
-            // A cancelled run (SIGTERM) stops between objects: what was committed stays, the rest is read again.
+            // A stop request (SIGTERM) ends an append pass between objects: what was read is committed as one
+            // more batch, the rest is left for the next run. (An overwrite, `evolve`, replaces files in one
+            // commit and goes on to its end.) A cancelled task stops without committing.
+            if ingestor.stop.isRequested, pass.snapshot == .append {
+                stopped = true
+                guard !pending.isEmpty else { return nil }
+                let batch = PendingBatch(objects: pending, pipeline: pipeline, evolution: evolution, isLast: false)
+                pending = []
+                pendingBytes = 0
+                return batch
+            }
             try Task.checkCancellation()
             try await lease.renewIfDue()
             let (parser, readSeconds) = try await read(objects[index])

@@ -21,6 +21,8 @@ public struct Ingestor: Sendable {
     public let catalog: any Catalog
     public let source: any IngestSource
     public var logger: Logger
+    /// Observed between objects: once requested, the run commits what it has read and returns.
+    public var stop: StopRequest = .process
 
     /// - Parameter logger: where the run logs (created tables, commits, retries, recoveries); silent by default.
     public init(
@@ -205,7 +207,8 @@ public struct Ingestor: Sendable {
             let target = PrefixLayout.hour(of: now) - configuration.lateArrivalHours
             pass.commitWhenIdle = plan.toRead.isEmpty && checkpoint.watermarkHour.map { target > $0 } ?? false
             try await process(plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, lease: lease, progress: progress)
-            if let closed {
+            // A stopped run has not read every late file: the reconciliation is not done.
+            if let closed, !summary.stopped {
                 let marker = JSONValue.object([
                     ("atMillis", .int(Int64(now.timeIntervalSince1970 * 1000))), ("hours", .string("\(closed.hours.lowerBound)-\(closed.hours.upperBound)")),
                     ("lateFiles", .int(Int64(summary.lateFiles))),
@@ -366,6 +369,10 @@ public struct Ingestor: Sendable {
             throw error
         }
         await Self.removeSpool(spool)
+        if reader.stopped {
+            summary.stopped = true
+            logger.notice("stopped on request after \(reader.objectsDone) of \(objects.count) objects; what was read is committed, the rest is left for the next run")
+        }
         summary.encodeSeconds += reader.discardedEncodeSeconds + reader.pipeline.encodeSeconds
         summary.checkpointVersion = checkpoint.version
         summary.watermarkHour = checkpoint.watermarkHour

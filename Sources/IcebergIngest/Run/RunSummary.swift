@@ -8,6 +8,9 @@ public struct RunSummary: Sendable, Codable, Equatable {
     /// Objects the listing found for this shard, and what became of them.
     public var objectsListed = 0
     public var objectsIngested = 0
+    /// Whether a ``StopRequest`` (SIGTERM) ended the run early: it committed what it had read, and the
+    /// objects not read yet are left for the next run.
+    public var stopped = false
     public var objectsAlreadyIngested = 0
     /// Objects whose ETag or size changed after they were ingested (keys; see the changed-object policy).
     public var objectsChanged: [String] = []
