@@ -27,7 +27,7 @@ public struct FastAppend: Sendable {
     public var onRetry: (@Sendable (Int, IcebergError) -> Void)?
     /// Called after the manifest and manifest list are written, just before each catalog swap (fail-point
     /// tests stop a process here).
-    package var beforeCatalogSwap: (@Sendable () throws -> Void)?
+    package var beforeCatalogSwap: (@Sendable () async throws -> Void)?
     /// Metadata changes committed with the snapshot, atomically (a schema evolved by the same run), and the
     /// requirements they rest on. The snapshot records the schema current after them.
     public var additionalUpdates: [TableUpdate] = []

@@ -44,7 +44,7 @@ public struct RewriteFiles: Sendable {
     /// Called before each retry with the attempt number and the conflict.
     public var onRetry: (@Sendable (Int, IcebergError) -> Void)?
     /// Called just before each catalog swap (fail-point tests stop a process here).
-    package var beforeCatalogSwap: (@Sendable () throws -> Void)?
+    package var beforeCatalogSwap: (@Sendable () async throws -> Void)?
     /// Metadata changes committed with the snapshot, atomically, and the requirements they rest on.
     public var additionalUpdates: [TableUpdate] = []
     public var additionalRequirements: [TableRequirement] = []

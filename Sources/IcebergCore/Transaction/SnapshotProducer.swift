@@ -14,7 +14,7 @@ struct SnapshotProducer: Sendable {
     /// Whether to merge manifests (still subject to the table's `commit.manifest-merge.enabled`).
     var mergeManifests: Bool
     var onRetry: (@Sendable (Int, IcebergError) -> Void)?
-    var beforeCatalogSwap: (@Sendable () throws -> Void)?
+    var beforeCatalogSwap: (@Sendable () async throws -> Void)?
 
     /// The manifests a snapshot on `base` carries besides the new files' manifest (the parent's, some of
     /// them rewritten), and the data files it removes. Files it writes go into `written`.
@@ -29,15 +29,20 @@ struct SnapshotProducer: Sendable {
         do {
             let newManifests = try await Self.writeAddedManifests(added, snapshotID: snapshotID, table: table, written: &written)
             var listed: Set<String> = []
+            var landedLate = false
             let committed = try await Self.retrying(table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry) { base, attempt in
-                // An earlier attempt whose answer was lost, found landed after all: the snapshot is in.
-                if base.metadata.snapshots.contains(where: { $0.id == snapshotID }) { return base }
+                // An earlier attempt whose answer was lost, found landed after all: the snapshot is in (which
+                // attempt's manifests it lists is not known here, so none is deleted below).
+                if base.metadata.snapshots.contains(where: { $0.id == snapshotID }) {
+                    landedLate = true
+                    return base
+                }
                 var attemptFiles: [String] = []
                 do {
                     let (carried, deleted) = try await carry(base, attempt, &attemptFiles)
                     let (updates, requirements, manifests) = try await stage(
                         on: base, newManifests: newManifests, carried: carried, added: added, deleted: deleted, attempt: attempt, written: &attemptFiles)
-                    try beforeCatalogSwap?()
+                    try await beforeCatalogSwap?()
                     listed = Set(manifests.map(\.path))
                     do {
                         return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
@@ -59,7 +64,7 @@ struct SnapshotProducer: Sendable {
                 }
             }
             // The new files' manifest merged into a larger one is referenced by nothing: not left behind.
-            for manifest in newManifests where !listed.contains(manifest.path) { try? await table.io.delete(manifest.path) }
+            for manifest in newManifests where !landedLate && !listed.contains(manifest.path) { try? await table.io.delete(manifest.path) }
             return committed
         } catch let error as IcebergError where error.code == .commitStateUnknown {
             // The swap may have happened: what it wrote may be referenced now.
@@ -226,7 +231,7 @@ package protocol SnapshotCommit: Sendable {
     var additionalUpdates: [TableUpdate] { get set }
     var additionalRequirements: [TableRequirement] { get set }
     var onRetry: (@Sendable (Int, IcebergError) -> Void)? { get set }
-    var beforeCatalogSwap: (@Sendable () throws -> Void)? { get set }
+    var beforeCatalogSwap: (@Sendable () async throws -> Void)? { get set }
     mutating func add(contentsOf files: [DataFile])
     func commit() async throws -> Table
 }

@@ -167,6 +167,9 @@ struct CheckpointedCommit {
         let lease = self.lease
         commit.beforeCatalogSwap = {
             FailPoint.check("after-manifest")
+            // Renewed here, in the commit's own task, when a third of it has gone since (uploads can take
+            // long, and a busy process may starve the background renewal); then at least a third must be left.
+            try await lease.renewIfDue()
             try lease.check()
         }
         commit.onRetry = onRetry
