@@ -105,15 +105,17 @@ import TestSupport
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Wait for the first commit, then stop the run mid-way.
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: warehouse + "/db.db/events/metadata/ingest-checkpoints"), Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        // Wait for the first commit, then stop the run mid-way: on a thread of its own, so that a busy
+        // cooperative pool cannot delay the signal until the run is over.
+        let checkpoints = warehouse + "/db.db/events/metadata/ingest-checkpoints"
+        let message = try await TestProcesses.detached {
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: checkpoints), Date() < deadline { usleep(10_000) }
+            usleep(200_000)
+            process.terminate()  // SIGTERM
+            process.waitUntilExit()
+            return String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         }
-        try await Task.sleep(for: .milliseconds(200))
-        process.terminate()  // SIGTERM
-        process.waitUntilExit()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 143, "\(message)")
         #expect(message.contains("SIGTERM received"), "\(message)")
         let leases = try FileManager.default.subpathsOfDirectory(atPath: warehouse + "/db.db/events/metadata/ingest-checkpoints")
@@ -159,21 +161,22 @@ import TestSupport
             process.standardOutput = stdout
             process.standardError = stderr
             try process.run()
-            // Once the pass has its spool (it is reading), wait a moment and stop it.
-            let deadline = Date().addingTimeInterval(20)
-            while (try FileManager.default.contentsOfDirectory(atPath: spoolParent.path)).isEmpty, process.isRunning, Date() < deadline {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            try await Task.sleep(for: .milliseconds(delay))
-            let signalled = Date()
-            process.terminate()  // SIGTERM
-            let (output, message) = try await TestProcesses.detached {
+            // Once the pass has its spool (it is reading), wait a moment and stop it (on a thread of its own:
+            // a busy cooperative pool must not delay the signal).
+            let spoolPath = spoolParent.path
+            let (output, message, stoppedIn) = try await TestProcesses.detached {
+                let deadline = Date().addingTimeInterval(20)
+                while ((try? FileManager.default.contentsOfDirectory(atPath: spoolPath)) ?? []).isEmpty, process.isRunning, Date() < deadline {
+                    usleep(2_000)
+                }
+                usleep(useconds_t(delay * 1_000))
+                let signalled = Date()
+                process.terminate()  // SIGTERM
                 let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 process.waitUntilExit()
-                return (output, message)
+                return (output, message, Date().timeIntervalSince(signalled))
             }
-            let stoppedIn = Date().timeIntervalSince(signalled)
             let summary = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
             guard case .int(let committed)? = summary["objectsIngested"] else {
                 Issue.record("no summary: \(output) \(message)")

@@ -19,8 +19,10 @@ final class LeaseKeeper: Sendable {
         var lost: CheckpointError?
         var renewal: Task<Void, Never>?
         var released = false
-        /// A renewal is being written (the background task's or an inline one): the other waits its turn.
-        var renewing = false
+        /// The renewal being written (the background task's or an inline one): a second caller awaits this
+        /// one instead of writing a record of its own (two records of one holder would each find the other
+        /// newer), and instead of skipping (a starved background renewal would leave the commit without).
+        var inFlight: Task<Void, any Error>?
     }
 
     private init(store: LeaseStore, held: HeldLease, logger: Logger) {
@@ -101,27 +103,42 @@ final class LeaseKeeper: Sendable {
 
     /// Renews now when less than two thirds of the lease is left (called between objects and before commits).
     func renewIfDue() async throws {
-        let (current, lost, renewing) = state.withLock { ($0.held, $0.lost, $0.renewing) }
+        let (current, lost) = state.withLock { ($0.held, $0.lost) }
         if let lost { throw lost }
-        guard !renewing, current.record.expiresMillis - store.clock() < store.ttlMillis * 2 / 3 else { return }
+        guard current.record.expiresMillis - store.clock() < store.ttlMillis * 2 / 3 else { return }
         try await renew()
     }
 
     /// One renewal; a lost lease is remembered (every later check throws it).
     private func renew() async throws {
-        let current: HeldLease? = state.withLock { state in
-            guard !state.renewing, !state.released, state.lost == nil else { return nil }
-            state.renewing = true
-            return state.held
+        let (task, lost): (Task<Void, any Error>?, CheckpointError?) = state.withLock { state in
+            guard !state.released, state.lost == nil else { return (nil, state.lost) }
+            if let running = state.inFlight { return (running, nil) }
+            let current = state.held
+            let task = Task<Void, any Error> { [self] in
+                do {
+                    let renewed = try await store.renew(current)
+                    self.state.withLock {
+                        $0.held = renewed
+                        $0.inFlight = nil
+                    }
+                } catch {
+                    self.state.withLock { state in
+                        state.inFlight = nil
+                        if let lost = error as? CheckpointError, lost.code == .leaseLost { state.lost = lost }
+                    }
+                    throw error
+                }
+            }
+            state.inFlight = task
+            return (task, nil)
         }
-        guard let current else { return }
-        defer { state.withLock { $0.renewing = false } }
+        if let lost { throw lost }
+        guard let task else { return }
         do {
-            let renewed = try await store.renew(current)
-            state.withLock { $0.held = renewed }
+            try await task.value
         } catch let error as CheckpointError where error.code == .leaseLost {
             logger.error("\(error.message)")
-            state.withLock { $0.lost = error }
             throw error
         }
     }
