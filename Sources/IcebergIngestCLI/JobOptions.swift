@@ -84,47 +84,32 @@ struct JobOptions: ParsableArguments {
             }
             job = try IngestJob(environment: base)
         }
-        func flag(_ key: String, _ name: String) { job.origins[key] = "flag --\(name)" }
-        if source != nil { flag("source.uri", "source") }
-        if layout != nil { flag("source.layout", "layout") }
-        if format != nil { flag("source.format", "format") }
-        if catalog != nil { flag("catalog.uri", "catalog") }
-        if warehouse != nil { flag("catalog.warehouse", "warehouse") }
-        if table != nil { flag("table.name", "table") }
-        if schema != nil { flag("table.schema", "schema") }
-        if partition != nil { flag("table.partition", "partition") }
-        if badRecords != nil { flag("ingest.bad_records", "bad-records") }
-        if drift != nil { flag("ingest.drift", "drift") }
-        if deadLetter != nil { flag("ingest.dead_letter", "dead-letter") }
-        if lateArrivalHours != nil { flag("source.late_arrival_hours", "late-arrival-hours") }
-        if shard != nil { flag("ingest.shard", "shard") }
-        if startAt != nil { flag("source.start_at", "start-at") }
-        if lateFiles != nil { flag("source.late_files", "late-files") }
-        if epochUnit != nil { flag("ingest.epoch_unit", "epoch-unit") }
-        if s3Endpoint != nil { flag("s3.endpoint", "s3-endpoint") }
-        if commitEveryObjects != nil { flag("ingest.commit_every_objects", "commit-every-objects") }
-        if wait != nil { flag("ingest.lease_wait_seconds", "wait") }
-        if leaseSeconds != nil { flag("ingest.lease_seconds", "lease-seconds") }
-        if let source { job.sourceURI = source }
-        if let layout { job.layout = layout }
-        if let format { job.format = format }
-        if let catalog { job.catalogURI = catalog }
-        if let warehouse { job.warehouse = warehouse }
-        if let table { job.tableName = table }
-        if let schema { job.schema = schema }
-        if let partition { job.partition = partition }
-        if let badRecords { job.badRecords = try Self.choice(badRecords, flag: "--bad-records") }
-        if let drift { job.drift = try Self.choice(drift, flag: "--drift") }
-        if let deadLetter { job.deadLetter = deadLetter }
-        if let lateArrivalHours { job.lateArrivalHours = lateArrivalHours }
-        if let shard { job.shard = shard }
-        if let startAt { job.startAt = startAt }
-        if let lateFiles { job.lateFiles = try Self.choice(lateFiles, flag: "--late-files") }
-        if let epochUnit { job.epochUnit = try Self.choice(epochUnit, flag: "--epoch-unit") }
-        if let s3Endpoint { job.s3Endpoint = s3Endpoint }
-        if let commitEveryObjects { job.commitEveryObjects = commitEveryObjects }
-        if let wait { job.leaseWaitSeconds = wait }
-        if let leaseSeconds { job.leaseSeconds = leaseSeconds }
+        // Each flag given sets its key and is recorded as that key's origin.
+        func flag<T>(_ value: T?, _ key: String, _ name: String, _ apply: (T) throws -> Void) rethrows {
+            guard let value else { return }
+            try apply(value)
+            job.origins[key] = "flag --\(name)"
+        }
+        flag(source, "source.uri", "source") { job.sourceURI = $0 }
+        flag(layout, "source.layout", "layout") { job.layout = $0 }
+        flag(format, "source.format", "format") { job.format = $0 }
+        flag(catalog, "catalog.uri", "catalog") { job.catalogURI = $0 }
+        flag(warehouse, "catalog.warehouse", "warehouse") { job.warehouse = $0 }
+        flag(table, "table.name", "table") { job.tableName = $0 }
+        flag(schema, "table.schema", "schema") { job.schema = $0 }
+        flag(partition, "table.partition", "partition") { job.partition = $0 }
+        try flag(badRecords, "ingest.bad_records", "bad-records") { job.badRecords = try Self.choice($0, flag: "--bad-records") }
+        try flag(drift, "ingest.drift", "drift") { job.drift = try Self.choice($0, flag: "--drift") }
+        flag(deadLetter, "ingest.dead_letter", "dead-letter") { job.deadLetter = $0 }
+        flag(lateArrivalHours, "source.late_arrival_hours", "late-arrival-hours") { job.lateArrivalHours = $0 }
+        flag(shard, "ingest.shard", "shard") { job.shard = $0 }
+        flag(startAt, "source.start_at", "start-at") { job.startAt = $0 }
+        try flag(lateFiles, "source.late_files", "late-files") { job.lateFiles = try Self.choice($0, flag: "--late-files") }
+        try flag(epochUnit, "ingest.epoch_unit", "epoch-unit") { job.epochUnit = try Self.choice($0, flag: "--epoch-unit") }
+        flag(s3Endpoint, "s3.endpoint", "s3-endpoint") { job.s3Endpoint = $0 }
+        flag(commitEveryObjects, "ingest.commit_every_objects", "commit-every-objects") { job.commitEveryObjects = $0 }
+        flag(wait, "ingest.lease_wait_seconds", "wait") { job.leaseWaitSeconds = $0 }
+        flag(leaseSeconds, "ingest.lease_seconds", "lease-seconds") { job.leaseSeconds = $0 }
         return job
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IcebergCore
+import S3Reader
 
 /// Job settings from the environment, the way Terraform outputs reach a pod (a `.env` file, a ConfigMap):
 /// every key of a job file has one variable, `ICEBERG_INGEST_<SECTION>_<KEY>` in capitals
@@ -116,7 +117,7 @@ extension IngestJob {
             case "source.reconcile_every": reconcileEverySeconds.map { "\(Int($0))s" } ?? "0 (off)"
             case "source.late_files": lateFiles.rawValue
             case "source.start_at": startAt
-            case "catalog.uri": Self.redactedUserInfo(catalogURI)
+            case "catalog.uri": CurlTransport.redactingUserInfo(catalogURI)
             case "catalog.warehouse": warehouse
             case "catalog.properties": Self.redacted(catalogProperties)
             case "table.name": tableName
@@ -136,7 +137,7 @@ extension IngestJob {
             case "ingest.numbers_from_strings": String(numbersFromStrings)
             case "ingest.lease_seconds": String(leaseSeconds)
             case "ingest.lease_wait_seconds": leaseWaitSeconds.map { String($0) }
-            case "s3.endpoint": s3Endpoint.map(Self.redactedUserInfo)
+            case "s3.endpoint": s3Endpoint.map(CurlTransport.redactingUserInfo)
             case "s3.region": s3Region
             case "s3.ca_bundle": caBundle
             case "s3.verify_tls": String(verifyTLS)
@@ -146,16 +147,6 @@ extension IngestJob {
         return Self.settingNames.map { setting in
             (setting.key, text(setting.key) ?? "(none)", origins[setting.key] ?? "default")
         }
-    }
-
-    /// `scheme://user:password@host/...` as `scheme://***@host/...`; the rest (a Glue URI's region and
-    /// endpoint) stays readable.
-    static func redactedUserInfo(_ uri: String) -> String {
-        guard let scheme = uri.range(of: "://") else { return uri }
-        let rest = uri[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return uri }
-        return String(uri[..<scheme.upperBound]) + "***" + String(rest[at...])
     }
 
     /// Properties as JSON text, with the values of secret-looking keys replaced by `***`.

@@ -226,13 +226,16 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// A URL without its query (presigned URLs carry signatures and tokens there) and without credentials
     /// in its authority (`http://user:secret@host` becomes `http://***@host`).
     public static func redacted(_ url: String) -> String {
-        var text = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
-        if let scheme = text.range(of: "://") {
-            let authorityEnd = text[scheme.upperBound...].firstIndex(of: "/") ?? text.endIndex
-            if let at = text[scheme.upperBound..<authorityEnd].lastIndex(of: "@") {
-                text.replaceSubrange(scheme.upperBound..<at, with: "***")
-            }
-        }
-        return text
+        redactingUserInfo(url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url)
+    }
+
+    /// `scheme://user:password@host/...` as `scheme://***@host/...`, the rest as it is (also a URL inside a
+    /// query, such as a Glue catalog URI's `endpoint=`).
+    public static func redactingUserInfo(_ text: String) -> String {
+        guard let scheme = text.range(of: "://") else { return text }
+        let rest = text[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return text }
+        return String(text[..<scheme.upperBound]) + "***" + String(rest[at...])
     }
 }
