@@ -9,6 +9,8 @@ let swiftSettings: [SwiftSetting] = [
 
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 // The targets, from mechanism up to policy; every arrow points down this list (ARCHITECTURE.md draws it):
 //   system shims -> Codecs -> Avro, Parquet -> IcebergCore -> Checkpoint
@@ -31,6 +33,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System-library shims (Debian -dev packages; scripts/bootstrap.sh installs them).
@@ -66,12 +70,12 @@ let package = Package(
         // The pipeline: sources and layouts, parsing, writing, the checkpointed commit, upkeep.
         .target(
             name: "IcebergIngest",
-            dependencies: ["IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Codecs", logging],
+            dependencies: ["IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Codecs", logging, coreMetrics],
             swiftSettings: swiftSettings),
 
         // The example executable and the benchmarks.
         .executableTarget(
-            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging], swiftSettings: swiftSettings),
+            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging, prometheus], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
             dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Avro", "S3Reader", "Checkpoint", argumentParser],
@@ -94,7 +98,7 @@ let package = Package(
         .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "IcebergS3", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "IcebergIngest", "IcebergS3", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IcebergIngestTests", dependencies: ["IcebergIngest", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IcebergIngestTests", dependencies: ["IcebergIngest", "TestSupport", prometheus], swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

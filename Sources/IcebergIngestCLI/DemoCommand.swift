@@ -16,7 +16,7 @@ extension IcebergIngestCommand {
         var warehouse = "demo-warehouse"
         @Flag(name: .long, help: "Print the run summary as one JSON line.")
         var json = false
-        @Flag(name: .long, help: "Print debug logs on stderr.")
+        @Flag(name: .long, help: "Print debug logs on stderr (otherwise only warnings and errors: the demo prints its own summary).")
         var verbose = false
 
         static let schema = """
@@ -36,7 +36,7 @@ extension IcebergIngestCommand {
                 job.catalogURI = "sqlite:\(warehouse)/catalog.db"
                 job.badRecords = .skip
                 let catalog = try await job.catalog()
-                let ingestor = Ingestor(configuration: try job.configuration(), catalog: catalog, source: try job.source(), logger: JobOptions.logger(verbose: verbose))
+                let ingestor = Ingestor(configuration: try job.configuration(), catalog: catalog, source: try job.source(), logger: JobOptions.logger(level: verbose ? .debug : .warning))
                 let bar = ProgressBar(enabled: !json)
                 let summary = try await ingestor.run(progress: { bar.update($0) })
                 if json {

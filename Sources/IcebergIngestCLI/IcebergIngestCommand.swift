@@ -34,11 +34,12 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         // default is a 4 KiB block that `run --follow --json` filled only every few minutes).
         cstdio_line_buffer_stdout()
         FailPoint.install { name in
-            FileHandle.standardError.write(Data("iceberg-ingest: fail point '\(name)' reached, exiting\n".utf8))
+            ProcessLog.write(.critical, "fail point '\(name)' reached, exiting")
             Foundation.exit(FailPoint.exitCode)
         }
         do {
             var command = try parseAsRoot()
+            if let job = (command as? any JobCommand)?.job { ProcessLog.json.withLock { $0 = job.logFormat == "json" } }
             if let asyncCommand = command as? any AsyncParsableCommand {
                 let box = CommandBox(asyncCommand)
                 let grace = (command as? any JobCommand)?.job.grace ?? JobOptions.defaultGrace
@@ -70,10 +71,10 @@ struct IcebergIngestCommand: AsyncParsableCommand {
                 }
                 guard first else { Foundation.exit(128 + signal) }
                 let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
-                FileHandle.standardError.write(Data("iceberg-ingest: \(name) received: committing what was read, then stopping (within \(Int(grace)) s)\n".utf8))
+                ProcessLog.write(.notice, "\(name) received: committing what was read, then stopping (within \(Int(grace)) s)")
                 StopRequest.process.request()
                 DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
-                    FileHandle.standardError.write(Data("iceberg-ingest: the grace period of \(Int(grace)) s is over: exiting without finishing; the next run recovers\n".utf8))
+                    ProcessLog.write(.error, "the grace period of \(Int(grace)) s is over: exiting without finishing; the next run recovers")
                     Foundation.exit(128 + signal)
                 }
             }
@@ -85,7 +86,7 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             try await task.value
         } catch {
             if let signal = received.withLock({ $0 }) {
-                FileHandle.standardError.write(Data("iceberg-ingest: stopped by signal \(signal): \(error)\n".utf8))
+                ProcessLog.write(.error, "stopped by signal \(signal): \(error)")
                 Foundation.exit(128 + signal)
             }
             throw error
@@ -118,7 +119,21 @@ enum ExitCodes {
 
     /// Prints the error on stderr and returns the exit code to throw.
     static func report(_ error: any Error) -> ExitCode {
-        FileHandle.standardError.write(Data("iceberg-ingest: error: \(error)\n".utf8))
+        ProcessLog.write(.error, "error: \(error)")
         return code(for: error)
+    }
+}
+
+/// The process's own lines on stderr (signals, the final error, fail points): `iceberg-ingest: <message>`, or
+/// a JSON log line like every other when the command has `--log-format json`, so that a log collector parses
+/// every line of the pod.
+enum ProcessLog {
+    static let json = Mutex(false)
+
+    static func write(_ level: Logger.Level, _ message: String) {
+        let line = json.withLock { $0 }
+            ? JSONLogHandler.line(time: Date(), level: level, message: message, label: "iceberg-ingest", metadata: [:])
+            : "iceberg-ingest: " + message
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -50,8 +50,12 @@ struct JobOptions: ParsableArguments {
     var leaseSeconds: Double?
     @Option(name: .long, help: "S3 endpoint (MinIO, a local server); default: S3_ENDPOINT, else AWS.")
     var s3Endpoint: String?
-    @Flag(name: .long, help: "Print debug logs on stderr.")
+    @Flag(name: .long, help: "Log at debug level (the same as --log-level debug).")
     var verbose = false
+    @Option(name: .long, help: "Least level logged on stderr: trace, debug, info (default: started, each commit, finished), notice, warning, error.")
+    var logLevel: String?
+    @Option(name: .long, help: "Logs on stderr as text (default) or json: one object per line with time, level, message, logger, and fields such as table, source, shard, object, snapshot, rows.")
+    var logFormat: String = "text"
     @Option(name: .long, help: "Seconds a SIGTERM or SIGINT leaves to commit what was read before the process exits anyway (under Kubernetes' 30 s grace period).")
     var grace: Double = JobOptions.defaultGrace
 
@@ -122,11 +126,32 @@ struct JobOptions: ParsableArguments {
         return value
     }
 
-    func logger() -> Logger { Self.logger(verbose: verbose) }
+    /// The logger of the command's work, on stderr, as `--log-level`, `--verbose` and `--log-format` ask.
+    func logger() throws -> Logger {
+        let level: Logger.Level
+        if let logLevel {
+            guard let named = Logger.Level(rawValue: logLevel) else {
+                throw IngestError(
+                    .invalidConfiguration, "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(logLevel)'")
+            }
+            level = named
+        } else {
+            level = verbose ? .debug : .info
+        }
+        let json: Bool
+        switch logFormat {
+        case "text": json = false
+        case "json": json = true
+        default: throw IngestError(.invalidConfiguration, "--log-format must be text or json, not '\(logFormat)'")
+        }
+        return Self.logger(level: level, json: json)
+    }
 
-    static func logger(verbose: Bool) -> Logger {
-        var logger = Logger(label: "iceberg-ingest") { label in StreamLogHandler.standardError(label: label) }
-        logger.logLevel = verbose ? .debug : .warning
+    static func logger(level: Logger.Level, json: Bool = false) -> Logger {
+        var logger = Logger(label: "iceberg-ingest") { label in
+            json ? JSONLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
+        logger.logLevel = level
         return logger
     }
 }

@@ -23,10 +23,19 @@ extension IcebergIngestCommand {
         var expireOlderThan: DurationText?
         @Option(name: .long, help: "Upkeep: keep at least this many snapshots (default: history.expire.min-snapshots-to-keep, 1).")
         var retainLast: Int?
+        @Option(name: .long, help: "Serve Prometheus metrics on this port at GET /metrics while the process runs (for --follow; 0: a free port, logged).")
+        var metricsPort: Int?
+        @Option(name: .long, help: "Write Prometheus metrics (text format) to this file after every pass and at exit, atomically (node_exporter's textfile collector).")
+        var metricsFile: String?
 
         func run() async throws {
+            var export: MetricsExport?
             do {
+                // Bootstrapped before the ingestor makes its metrics.
+                if metricsPort != nil || metricsFile != nil { export = try MetricsExport(port: metricsPort, file: metricsFile) }
+                defer { try? export?.writeFile() }
                 let ingestor = try await job.job().ingestor(logger: job.logger())
+                if let port = export?.port { ingestor.logger.info("serving metrics on port \(port) at /metrics", metadata: ["metrics_port": "\(port)"]) }
                 let bar = ProgressBar(enabled: !json)
                 var lastUpkeep = ContinuousClock.now
                 repeat {
@@ -36,6 +45,7 @@ extension IcebergIngestCommand {
                     } else {
                         Self.describe(summary)
                     }
+                    try export?.writeFile()
                     // SIGTERM: the pass committed what it had read; no upkeep, no next pass.
                     if StopRequest.process.isRequested { break }
                     if follow, let every = upkeepEvery, ContinuousClock.now - lastUpkeep >= .milliseconds(every.millis) {

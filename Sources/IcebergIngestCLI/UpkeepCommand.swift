@@ -24,7 +24,7 @@ extension IcebergIngestCommand {
             do {
                 let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
-                var expire = ExpireSnapshots(table: table, catalog: ingestor.catalog, logger: job.logger())
+                var expire = try ExpireSnapshots(table: table, catalog: ingestor.catalog, logger: job.logger())
                 expire.olderThanMillis = olderThan.map { WallClock.nowMillis() - $0.millis }
                 expire.retainLast = retainLast
                 let result = try await expire.run(dryRun: dryRun)
@@ -57,7 +57,7 @@ extension IcebergIngestCommand {
             do {
                 let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
-                var cleanup = RemoveOrphanFiles(table: table, logger: job.logger())
+                var cleanup = try RemoveOrphanFiles(table: table, logger: job.logger())
                 cleanup.olderThanMillis = WallClock.nowMillis() - olderThan.millis
                 let result = try await cleanup.run(dryRun: dryRun)
                 if json { return print(JSONLine.encode(result)) }
@@ -86,7 +86,7 @@ extension IcebergIngestCommand {
             do {
                 let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
-                var compaction = Compaction(table: table, catalog: ingestor.catalog, logger: job.logger())
+                var compaction = try Compaction(table: table, catalog: ingestor.catalog, logger: job.logger())
                 compaction.targetFileSizeBytes = targetSizeMb.map { $0 << 20 }
                 compaction.zstdLevel = ingestor.configuration.zstdLevel
                 let result = try await compaction.run(dryRun: dryRun)

@@ -62,4 +62,55 @@ import TestSupport
             #expect(home != nil, "README snippet not found in any test:\n\(block)")
         }
     }
+
+    /// The `Package.swift` snippet, as a consumer package would write it: its `.product(..., package:)` line
+    /// resolves against this repository as a URL dependency (a bare clone named like the README's URL, tagged
+    /// 0.1.0) and as a path dependency (a folder of the same name); a wrong identity fails, so the check has
+    /// teeth. `swift package show-dependencies` loads the package graph, which checks products and identities.
+    @Test func dependencySnippetResolvesAsURLAndPath() async throws {
+        let root = TestEnvironment.repositoryRoot
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let snippet = try #require(
+            readme.components(separatedBy: "```swift\n").first { $0.hasPrefix("// Package.swift") }?.components(separatedBy: "```").first)
+        let lines = snippet.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let packageLine = try #require(lines.first { $0.hasPrefix(".package(url:") })
+        let productLine = try #require(lines.first { $0.hasPrefix(".product(") })
+        let url = try #require(packageLine.split(separator: "\"").dropFirst().first.map(String.init))
+        let name = try #require(url.split(separator: "/").last.map(String.init))
+
+        let dir = try TestEnvironment.temporaryDirectory("consumer")
+        defer { TestEnvironment.cleanUp(dir) }
+        let remote = dir.appendingPathComponent("remote/\(name).git").path
+        try await TestProcesses.detached {
+            _ = try TestProcesses.run("/usr/bin/env", arguments: ["git", "clone", "-q", "--bare", root.path, remote])
+            _ = try TestProcesses.run("/usr/bin/env", arguments: ["git", "-C", remote, "tag", "0.1.0", "HEAD"])
+        }
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path, withDestinationPath: root.path)
+        let consumer = dir.appendingPathComponent("consumer")
+        try FileManager.default.createDirectory(at: consumer.appendingPathComponent("Sources/Consumer"), withIntermediateDirectories: true)
+        try Data("import IcebergCore\n".utf8).write(to: consumer.appendingPathComponent("Sources/Consumer/main.swift"))
+
+        func resolve(_ dependency: String, _ product: String) async throws -> PythonTool.Output {
+            let manifest = """
+                // swift-tools-version:6.1
+                import PackageDescription
+                let package = Package(
+                    name: "Consumer",
+                    dependencies: [\(dependency)],
+                    targets: [.executableTarget(name: "Consumer", dependencies: [\(product.trimmingCharacters(in: CharacterSet(charactersIn: ",")))])]
+                )
+                """
+            try Data(manifest.utf8).write(to: consumer.appendingPathComponent("Package.swift"))
+            return try await TestProcesses.detached {
+                try TestProcesses.run("/usr/bin/env", arguments: ["swift", "package", "--package-path", consumer.path, "show-dependencies"])
+            }
+        }
+        let asURL = try await resolve(packageLine.replacingOccurrences(of: url, with: "file://" + remote).trimmingCharacters(in: CharacterSet(charactersIn: ",")), productLine)
+        #expect(asURL.status == 0, "\(asURL.stderr)")
+        #expect(asURL.stdout.contains(name), "\(asURL.stdout)")
+        let asPath = try await resolve(".package(path: \"../\(name)\")", productLine)
+        #expect(asPath.status == 0, "\(asPath.stderr)")
+        let wrong = try await resolve(".package(path: \"../\(name)\")", productLine.replacingOccurrences(of: "package: \"\(name)\"", with: "package: \"\(name)-x\""))
+        #expect(wrong.status != 0 && wrong.stderr.contains("unknown package"), "\(wrong.stderr)")
+    }
 }

@@ -124,6 +124,9 @@ public struct SourceCheckpoint: Sendable, Equatable {
 
     /// Every tracked object, in the order recorded (for status reports and tests).
     public var trackedObjects: [IngestedObject] { (0..<objects.count).map(objects.object(at:)) }
+
+    /// The last-modified time of the newest object in the open window (how far ingestion has come).
+    public var newestIngestedMillis: Int64? { (0..<objects.count).lazy.map { objects.object(at: $0).version.lastModifiedMillis }.max() }
 }
 
 extension SourceCheckpoint {

@@ -337,9 +337,11 @@ public struct IngestJob: Sendable {
         let endpoint = s3Endpoint ?? environment["S3_ENDPOINT"] ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
         let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         let transport = transport()
+        var retryPolicy = RetryPolicy()
+        retryPolicy.onRetry = { error in IngestMetrics.s3Retry(code: error.code, status: error.status) }
         return S3Client(
             configuration: S3Configuration(region: region, endpoint: endpoint),
-            credentials: DefaultCredentialsChain(environment: environment, transport: transport), transport: transport)
+            credentials: DefaultCredentialsChain(environment: environment, transport: transport), transport: transport, retryPolicy: retryPolicy)
     }
 
     /// The HTTP transport of the job's clients (S3, Glue, REST, the credential endpoints): the shared one,

@@ -94,8 +94,13 @@ struct CheckpointedCommit {
         done.pendingDataFiles = []
         done.pendingSnapshotID = nil
         try? await store.deleteVersions(before: next.version)
+        let rows = batch.objects.reduce(0) { $0 + $1.report.counts.rows }
         ingestor.logger.info(
-            "committed snapshot \(snapshotID): \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)")
+            "committed snapshot \(snapshotID) with \(rows) rows: \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)",
+            metadata: [
+                "snapshot": "\(snapshotID)", "rows": "\(rows)", "objects": "\(batch.objects.count)", "data_files": "\(dataFiles.count)",
+                "checkpoint_version": "\(next.version)",
+            ])
         return Outcome(
             table: committed, checkpoint: done, snapshotID: snapshotID, dataFiles: dataFiles, encodeSeconds: closeSeconds,
             uploadSeconds: uploadSeconds, commitSeconds: (clock.now - commitStarted).seconds)
@@ -148,8 +153,11 @@ struct CheckpointedCommit {
     ) async throws -> Table {
         var summaryProperties = checkpoint.summaryProperties
         summaryProperties["iceberg-ingest.objects"] = String(objectCount)
-        let logger = ingestor.logger
-        let onRetry: @Sendable (Int, IcebergError) -> Void = { attempt, error in logger.notice("commit conflict, retry \(attempt): \(error.message)") }
+        let logger = ingestor.logger, conflicts = ingestor.metrics.commitConflicts
+        let onRetry: @Sendable (Int, IcebergError) -> Void = { attempt, error in
+            conflicts.increment()
+            logger.notice("commit conflict, retry \(attempt): \(error.message)", metadata: ["snapshot": "\(snapshotID)"])
+        }
         let catalog = ingestor.catalog
         var commit: any SnapshotCommit
         switch snapshot {

@@ -71,7 +71,7 @@ extension Ingestor {
         let committed = committedCheckpoint(table)
         let checkpoint = try await openCheckpoint(table)
         let plan = try await classify(checkpoint: checkpoint, now: now)
-        let newestIngested = checkpoint.trackedObjects.map(\.version.lastModifiedMillis).max()
+        let newestIngested = checkpoint.newestIngestedMillis
         let listed = plan.toRead + plan.changed
         let newestListed = max(newestIngested ?? Int64.min, listed.map(\.lastModifiedMillis).max() ?? Int64.min)
         let newestPending = plan.toRead.map(\.lastModifiedMillis).max()

@@ -20,11 +20,16 @@ public struct Ingestor: Sendable {
     public let configuration: IngestConfiguration
     public let catalog: any Catalog
     public let source: any IngestSource
+    /// Carries the metadata `table`, `source` and `shard` on every line it logs.
     public var logger: Logger
+    /// Where the run's counters and gauges go (``IngestMetrics``): the bootstrapped `swift-metrics` backend
+    /// unless set.
+    public var metrics: IngestMetrics
     /// Observed between objects: once requested, the run commits what it has read and returns.
     public var stop: StopRequest = .process
 
-    /// - Parameter logger: where the run logs (created tables, commits, retries, recoveries); silent by default.
+    /// - Parameter logger: where the run logs (at info: started, each commit, finished; at notice and up:
+    ///   retries, recoveries, late and changed files); silent by default.
     public init(
         configuration: IngestConfiguration, catalog: any Catalog, source: any IngestSource,
         logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -32,7 +37,12 @@ public struct Ingestor: Sendable {
         self.configuration = configuration
         self.catalog = catalog
         self.source = source
+        var logger = logger
+        logger[metadataKey: "table"] = "\(configuration.table)"
+        logger[metadataKey: "source"] = "\(source.identity)"
+        logger[metadataKey: "shard"] = "\(configuration.shard)"
         self.logger = logger
+        metrics = IngestMetrics(table: configuration.table.description, shard: configuration.shard.description)
     }
 
     // MARK: The table and the checkpoint
@@ -193,6 +203,7 @@ public struct Ingestor: Sendable {
     /// objects the archive of what was ingested lacks (``IngestConfiguration/lateFiles``).
     public func run(now: Date = Date(), reconcile: Bool = false, progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
         let started = ContinuousClock().now
+        logger.info("run started")
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in
             var checkpoint = try await recover(&table, summary: &summary)
@@ -200,6 +211,7 @@ public struct Ingestor: Sendable {
             let closed = try await reconciliation(table: table, checkpoint: checkpoint, asked: reconcile, now: now)
             let plan = try await classify(checkpoint: checkpoint, now: now, closed: closed)
             report(plan, into: &summary)
+            metrics.backlog(plan.toRead, newestIngestedMillis: checkpoint.newestIngestedMillis)
             var pass = Pass(now: now, configuration: configuration)
             // An idle source (nothing to read) still moves its watermark, at most once an hour, so that its
             // runs keep listing only the open window: an empty snapshot carries the checkpoint, because the
@@ -215,7 +227,7 @@ public struct Ingestor: Sendable {
                 ])
                 try await table.io.write(reconciledMarker(table), bytes: Array(marker.serialized().utf8))
             }
-            summary.totalSeconds = (ContinuousClock().now - started).seconds
+            finish(&summary, started: started, plan: plan, checkpoint: checkpoint)
             return summary
         }
     }
@@ -244,9 +256,26 @@ public struct Ingestor: Sendable {
             var pass = Pass(now: now, configuration: configuration)
             pass.advancesWatermark = false
             try await process(plan.toRead, table: &table, checkpoint: &checkpoint, summary: &summary, pass: pass, lease: lease, progress: progress)
-            summary.totalSeconds = (ContinuousClock().now - started).seconds
+            finish(&summary, started: started, plan: plan, checkpoint: checkpoint)
             return summary
         }
+    }
+
+    /// The end of a pass: its time, the backlog it leaves (nothing, unless it was stopped), the log line.
+    func finish(_ summary: inout RunSummary, started: ContinuousClock.Instant, plan: IngestPlan, checkpoint: SourceCheckpoint) {
+        let elapsed = ContinuousClock().now - started
+        summary.totalSeconds = elapsed.seconds
+        metrics.runDuration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let left = summary.stopped ? plan.toRead.filter { checkpoint.recorded($0.key)?.version != $0.version } : []
+        metrics.backlog(left, newestIngestedMillis: checkpoint.newestIngestedMillis)
+        let stopped = summary.stopped ? " (stopped on request; \(left.count) objects left for the next run)" : ""
+        logger.info(
+            "run finished: \(summary.objectsIngested) objects, \(summary.rows) rows, \(summary.badRecords) bad records, \(summary.snapshotIDs.count) commits in \(String(format: "%.1f", summary.totalSeconds)) s\(stopped)",
+            metadata: [
+                "objects": "\(summary.objectsIngested)", "rows": "\(summary.rows)", "bad_records": "\(summary.badRecords)",
+                "commits": "\(summary.snapshotIDs.count)", "seconds": "\(String(format: "%.3f", summary.totalSeconds))",
+                "stopped": "\(summary.stopped)",
+            ])
     }
 
     /// Puts what a pass's classification found into its summary and the logs.
@@ -260,13 +289,17 @@ public struct Ingestor: Sendable {
         summary.lateFiles = plan.lateFiles.count
         summary.lateFileKeys = Array(plan.lateFiles.prefix(10).map(\.key))
         for object in plan.changed {
-            logger.warning("\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)")
+            logger.warning(
+                "\(object.location) changed after it was ingested (ETag or size differ); policy: \(configuration.changedObjectPolicy.rawValue)",
+                metadata: ["object": "\(object.location)"])
         }
         if !plan.lateFiles.isEmpty {
             let keys = plan.lateFiles.prefix(10).map(\.key).joined(separator: ", ")
             logger.warning("\(plan.lateFiles.count) late files in closed hours (policy \(configuration.lateFiles.rawValue)): \(keys)\(plan.lateFiles.count > 10 ? ", ..." : "")")
         }
-        for key in plan.unmatchedKeys.prefix(10) { logger.warning("\(key) does not follow the layout \(source.layout.name); not read") }
+        for key in plan.unmatchedKeys.prefix(10) {
+            logger.warning("\(key) does not follow the layout \(source.layout.name); not read", metadata: ["object": "\(key)"])
+        }
     }
 
     /// What every pass does first: validates the configuration, loads (or creates) the table, and adds the
@@ -359,6 +392,10 @@ public struct Ingestor: Sendable {
                 table = outcome.table
                 checkpoint = outcome.checkpoint
                 summary.add(outcome, batch: batch, snapshot: pass.snapshot)
+                let reports = batch.objects.map(\.report)
+                metrics.committed(
+                    objects: reports.count, bytes: reports.reduce(0) { $0 + $1.bytesRead }, rows: reports.reduce(0) { $0 + $1.counts.rows },
+                    badRecords: reports.reduce(0) { $0 + $1.counts.badRecords })
                 rowsCommitted = summary.rows - rowsBefore
                 badCommitted = summary.badRecords - badBefore
                 reader.committed(table)

@@ -49,6 +49,7 @@ public struct S3Client: Sendable {
                 guard attempt < retryPolicy.maxAttempts, RetryPolicy.isRetryable(error, conditional: conditional),
                     await budget.take(error.status == 0 ? 10 : 5)
                 else { throw error }
+                retryPolicy.onRetry?(error)
                 // Full jitter: a random wait up to the ceiling; a cancelled task stops here.
                 let ceiling = retryPolicy.ceiling(forRetry: attempt)
                 let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000

@@ -27,6 +27,8 @@ public struct RetryPolicy: Sendable {
     /// Retry tokens the client starts with; a retry costs 5 (10 after a timeout or connection error), a
     /// success gives 1 back. With none left, errors are returned at once.
     public var budget = 500
+    /// Called before each retry's wait with the error that caused it (for metrics; must not block).
+    public var onRetry: (@Sendable (S3Error) -> Void)?
 
     public init() {}
 
