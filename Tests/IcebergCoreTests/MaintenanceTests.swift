@@ -129,6 +129,34 @@ import TestSupport
         #expect(report.problems == [] && report.rows == 15 && report.files.count == 3)
     }
 
+    /// Two catalogs whose tables share a location (the same warehouse and name): each table's files look like
+    /// the other's orphans. Removing orphans refuses, dry run included, naming the other table's metadata, and
+    /// removes nothing.
+    @Test func tablesSharingALocationAreNotEachOthersOrphans() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("shared-location")
+        defer { TestEnvironment.cleanUp(dir) }
+        var tables: [Table] = []
+        for name in ["first", "second"] {
+            let catalog = try SQLiteCatalog(name: name, path: dir.path + "/\(name).db", warehouse: dir.path + "/wh")
+            try await catalog.createNamespace(["db"])
+            let table = try await catalog.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
+            var append = FastAppend(table: table, catalog: catalog)
+            append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location + "/data/\(name)", files: 1, rows: 5, start: 0))
+            tables.append(try await append.commit())
+        }
+        #expect(tables[0].metadata.location == tables[1].metadata.location)
+        var cleanup = RemoveOrphanFiles(table: tables[0])
+        cleanup.olderThanMillis = WallClock.nowMillis() + 1000
+        for dryRun in [true, false] {
+            let refused = await #expect(throws: IcebergError.self) { _ = try await cleanup.run(dryRun: dryRun) }
+            #expect(refused?.code == .validationFailed)
+            #expect(refused?.message.contains(tables[1].metadata.tableUUID.uuidString.lowercased()) == true, "\(refused?.message ?? "")")
+        }
+        #expect(Self.exists(tables[1].metadataLocation) && Self.exists(tables[0].metadataLocation))
+        let other = try await ReachableFiles.of(tables[1].metadata.snapshots, table: tables[1])
+        #expect(!other.liveFiles.isEmpty && other.liveFiles.allSatisfy(Self.exists))
+    }
+
     @Test func locationFormsCompareAlike() {
         #expect(RemoveOrphanFiles.normalized("file:///wh/db//t/data/a.parquet") == "/wh/db/t/data/a.parquet")
         #expect(RemoveOrphanFiles.normalized("file:/wh/db/t/data/a.parquet") == "/wh/db/t/data/a.parquet")

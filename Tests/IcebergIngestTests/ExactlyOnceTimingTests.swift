@@ -295,6 +295,20 @@ import TestSupport
         let keeper = try await LeaseKeeper.acquire(store: waiter, waitSeconds: 30, logger: logger)
         #expect(ContinuousClock.now - started >= .milliseconds(500), "it waited for the release")
         #expect(keeper.held.record.owner == "waiter" && keeper.held.takenOverFrom == nil)
+
+        // A stop request (SIGTERM) ends a long wait at once, with the holder's error.
+        let stop = StopRequest()
+        let third = LeaseStore(io: LocalFileIO(), directory: dir.path + "/lease", ttlMillis: 60_000, owner: "third")
+        Task {
+            try await Task.sleep(for: .milliseconds(300))
+            stop.request()
+        }
+        let waitStarted = ContinuousClock.now
+        let stopped = await #expect(throws: CheckpointError.self) {
+            _ = try await LeaseKeeper.acquire(store: third, waitSeconds: 120, logger: logger, stop: stop)
+        }
+        #expect(stopped?.code == .leaseHeld)
+        #expect(ContinuousClock.now - waitStarted < .seconds(30), "the wait ended on the stop request, not at its end")
         await keeper.release()
     }
 

@@ -73,6 +73,7 @@ public struct RemoveOrphanFiles: Sendable {
         let protected = protectedPrefixes.map { Self.normalized(base + "/" + $0) }
         var scanned = 0
         var orphans: [FileInfo] = []
+        var orphanCandidates: [String] = []
         for folder in folders.sorted() {
             for file in try await table.io.list(prefix: folder) {
                 scanned += 1
@@ -81,11 +82,13 @@ public struct RemoveOrphanFiles: Sendable {
                 // The Hadoop layout's pointer to the current metadata: readers (DuckDB's iceberg_scan of a table
                 // folder, Spark's hadoop catalog) open the table through it.
                 if location.hasSuffix("/version-hint.text") { continue }
+                if location.hasSuffix(".metadata.json") { orphanCandidates.append(file.location) }
                 // A file without a known age is taken only when every file is (a grace period of zero).
                 guard let modified = file.lastModifiedMillis ?? (cutoff >= clock() ? Int64.min : nil), modified < cutoff else { continue }
                 orphans.append(file)
             }
         }
+        try await checkNoOtherTable(among: orphanCandidates, base: base)
         var result = Result(
             dryRun: dryRun, scannedFiles: scanned, orphanFiles: orphans.map(\.location), orphanBytes: orphans.reduce(0) { $0 + $1.size },
             failedDeletes: 0)
@@ -97,6 +100,24 @@ public struct RemoveOrphanFiles: Sendable {
         result.failedDeletes = orphans.count - deleted
         logger.info("removed \(deleted) orphan files of \(table.identifier)")
         return result
+    }
+
+    /// Refuses to go on when an unreferenced metadata file under the table's folders belongs to another table
+    /// (another `table-uuid`): two catalogs, or two tables of one, keep their tables at the same location, and
+    /// each one's files are the other's orphans. Checked at any age, dry runs included; nothing is removed.
+    func checkNoOtherTable(among metadataFiles: [String], base: String) async throws {
+        let own = table.metadata.tableUUID.uuidString.lowercased()
+        for location in metadataFiles {
+            // Unreadable or not JSON: a crashed write of this table's own, an orphan like any other.
+            guard let bytes = try? await table.io.read(location), let json = try? JSONValue.parse(bytes, source: location),
+                case .string(let uuid)? = json["table-uuid"], uuid.lowercased() != own
+            else { continue }
+            throw IcebergError(
+                .validationFailed,
+                "remove-orphans on \(table.identifier): \(location) is the metadata of another table (table-uuid \(uuid), this one's is \(own)) "
+                    + "at the same location \(base); two catalogs or tables share it, and each one's files look like the other's orphans. "
+                    + "Nothing was removed: give the tables locations of their own")
+        }
     }
 
     /// One form for locations that name the same file: `file:///p`, `file:/p` and `/p` as `/p`; `s3a://`

@@ -35,8 +35,8 @@ final class LeaseKeeper: Sendable {
     var held: HeldLease { state.withLock { $0.held } }
 
     /// Takes the lease, waiting up to `waitSeconds` for a live holder to finish (nil: do not wait), and
-    /// starts renewing it.
-    static func acquire(store: LeaseStore, waitSeconds: Double?, logger: Logger) async throws -> LeaseKeeper {
+    /// starts renewing it. A `stop` requested while waiting ends the wait at once with the holder's error.
+    static func acquire(store: LeaseStore, waitSeconds: Double?, logger: Logger, stop: StopRequest = StopRequest()) async throws -> LeaseKeeper {
         let deadline = waitSeconds.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
         var announced = false
         while true {
@@ -49,12 +49,14 @@ final class LeaseKeeper: Sendable {
                 keeper.startRenewing()
                 return keeper
             } catch let error as CheckpointError where error.code == .leaseHeld {
-                guard let deadline, ContinuousClock.now < deadline else { throw error }
+                guard let deadline, ContinuousClock.now < deadline, !stop.isRequested else { throw error }
                 if !announced {
                     logger.notice("waiting for the lease: \(error.message)")
                     announced = true
                 }
-                try await Task.sleep(for: .milliseconds(max(250, min(5_000, store.ttlMillis / 4))))
+                // In steps, so that a stop request (SIGTERM) ends the wait at once rather than at the grace's end.
+                let next = ContinuousClock.now + .milliseconds(max(250, min(5_000, store.ttlMillis / 4)))
+                while ContinuousClock.now < next, !stop.isRequested { try await Task.sleep(for: .milliseconds(50)) }
             }
         }
     }
@@ -171,7 +173,8 @@ extension Ingestor {
     /// Runs `body` holding this shard's lease: taken first (or ``CheckpointError/Code/leaseHeld``), renewed
     /// meanwhile, released after, whatever `body` does.
     func withLease<T>(_ table: Table, _ body: (LeaseKeeper) async throws -> T) async throws -> T {
-        let keeper = try await LeaseKeeper.acquire(store: leaseStore(for: table), waitSeconds: configuration.leaseWaitSeconds, logger: logger)
+        let keeper = try await LeaseKeeper.acquire(
+            store: leaseStore(for: table), waitSeconds: configuration.leaseWaitSeconds, logger: logger, stop: stop)
         do {
             let result = try await body(keeper)
             await keeper.release()
