@@ -38,8 +38,12 @@ struct JobOptions: ParsableArguments {
     var startAt: String?
     @Option(name: .long, help: "Files found in closed hours that were never ingested: ingest (default) or report.")
     var lateFiles: String?
-    @Option(name: .long, help: "This worker's shard, as i/n.")
+    @Option(name: .long, help: "This worker's shard, as i/n: it reads the objects whose key hashes to i among n.")
     var shard: String?
+    @Flag(name: .long, help: "Take the shard from a Kubernetes Indexed Job: the index from JOB_COMPLETION_INDEX, the count from ICEBERG_INGEST_SHARD_COUNT (set it to the Job's completions).")
+    var shardFromEnv = false
+    @Flag(name: .long, help: "If the source's shards are counted differently than this run's, rescale it (merge the old shards' checkpoints once, under their leases) instead of failing.")
+    var rescale = false
     @Option(name: .long, help: "Unit of numeric timestamps: auto, seconds, milliseconds, microseconds, nanoseconds.")
     var epochUnit: String?
     @Option(name: .long, help: "Commit after this many input objects (default 1000).")
@@ -107,6 +111,20 @@ struct JobOptions: ParsableArguments {
         flag(deadLetter, "ingest.dead_letter", "dead-letter") { job.deadLetter = $0 }
         flag(lateArrivalHours, "source.late_arrival_hours", "late-arrival-hours") { job.lateArrivalHours = $0 }
         flag(shard, "ingest.shard", "shard") { job.shard = $0 }
+        if shardFromEnv {
+            guard shard == nil else { throw IngestError(.invalidConfiguration, "give --shard or --shard-from-env, not both") }
+            guard let index = environment["JOB_COMPLETION_INDEX"], let count = environment["ICEBERG_INGEST_SHARD_COUNT"] else {
+                throw IngestError(
+                    .invalidConfiguration,
+                    "--shard-from-env: JOB_COMPLETION_INDEX (set by an Indexed Job) and ICEBERG_INGEST_SHARD_COUNT (the Job's completions) must both be set")
+            }
+            job.shard = "\(index)/\(count)"
+            job.origins["ingest.shard"] = "flag --shard-from-env (JOB_COMPLETION_INDEX=\(index), ICEBERG_INGEST_SHARD_COUNT=\(count))"
+        }
+        if rescale {
+            job.rescale = true
+            job.origins["ingest.rescale"] = "flag --rescale"
+        }
         flag(startAt, "source.start_at", "start-at") { job.startAt = $0 }
         try flag(lateFiles, "source.late_files", "late-files") { job.lateFiles = try Self.choice($0, flag: "--late-files") }
         try flag(epochUnit, "ingest.epoch_unit", "epoch-unit") { job.epochUnit = try Self.choice($0, flag: "--epoch-unit") }

@@ -1,30 +1,112 @@
 import Codecs
 
-/// One of `count` workers ingesting the same source into the same table. A shard owns a deterministic
-/// subset of the source's prefixes (by a stable hash of the prefix), keeps its own checkpoint, and commits
-/// on its own; commits of different shards only conflict at the catalog swap, where they retry.
+/// One worker's share of a source: the objects whose key hashes to `index` among `count` shards, under the
+/// source's shard layout `epoch` (see ``ShardLayout``: each rescaling starts a new epoch, with checkpoints of
+/// its own).
+///
+/// ```swift
+/// let shard = ShardID(index: 1, count: 3)
+/// shard.owns(key: "raw/2026/11/24/10/events-1-2026-11-24-10-00-00-abc.gz")   // true for about a third of keys
+/// ```
 public struct ShardID: Sendable, Hashable, Codable, CustomStringConvertible {
     /// This worker's index, `0 ..< count`.
     public var index: Int
     /// How many shards share the source.
     public var count: Int
+    /// The source's shard layout epoch: 0 as first deployed, one more after each rescaling.
+    public var epoch: Int
 
     /// The one shard of an unsharded source.
     public static let single = ShardID(index: 0, count: 1)
 
-    public init(index: Int, count: Int) {
-        precondition(count >= 1 && (0..<count).contains(index), "shard \(index) of \(count) is not a shard")
+    public init(index: Int, count: Int, epoch: Int = 0) {
+        precondition(count >= 1 && (0..<count).contains(index) && epoch >= 0, "shard \(index) of \(count) is not a shard")
         self.index = index
         self.count = count
+        self.epoch = epoch
     }
 
-    /// `shard-<index>-of-<count>`, as used in file names and snapshot summary keys.
-    public var description: String { "shard-\(index)-of-\(count)" }
+    /// `shard-<index>-of-<count>` (epoch 0) or `shard-<index>-of-<count>-e<epoch>`, as used in file names and
+    /// snapshot summary keys.
+    public var description: String { "shard-\(index)-of-\(count)" + (epoch == 0 ? "" : "-e\(epoch)") }
 
-    /// Whether this shard owns `prefix` (an hour's prefix such as `raw/2026/11/24/10/`). The hash is FNV-1a
-    /// over the prefix's UTF-8 bytes: stable across processes, machines and releases.
-    public func owns(prefix: String) -> Bool {
-        if count == 1 { return true }
-        return Int(FNV1a64.hash(prefix) % UInt64(count)) == index
+    /// Whether this shard owns the object with `key` (the key without the bucket): the key's FNV-1a 64-bit
+    /// hash, mixed by SplitMix64's finaliser so that its low bits are as good as its high ones, modulo
+    /// `count`. Stable across processes, machines and releases; objects of one busy hour spread over every
+    /// shard.
+    public func owns(key: String) -> Bool {
+        count == 1 || Self.shardIndex(of: key, count: count) == index
+    }
+
+    /// The index of the shard among `count` that owns `key`.
+    public static func shardIndex(of key: String, count: Int) -> Int {
+        var x = FNV1a64.hash(key)
+        x = (x ^ (x >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        x = (x ^ (x >> 27)) &* 0x94d0_49bb_1331_11eb
+        x ^= x >> 31
+        return Int(x % UInt64(count))
+    }
+
+    /// The shard layout this shard belongs to.
+    public var layout: ShardLayout { ShardLayout(count: count, epoch: epoch) }
+
+    enum CodingKeys: String, CodingKey { case index, count, epoch }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            index: try container.decode(Int.self, forKey: .index), count: try container.decode(Int.self, forKey: .count),
+            epoch: try container.decodeIfPresent(Int.self, forKey: .epoch) ?? 0)
+    }
+}
+
+/// How a source is split among workers: `count` shards, in `epoch`. Recorded with every ingestion commit in
+/// the snapshot summary (`iceberg-ingest.<source>.shard-layout` = `<count>/e<epoch>`), so a runner finds the
+/// layout its peers use in the table itself, and refuses to run with another count unless asked to rescale.
+public struct ShardLayout: Sendable, Hashable, CustomStringConvertible {
+    public var count: Int
+    public var epoch: Int
+
+    public init(count: Int, epoch: Int) {
+        self.count = count
+        self.epoch = epoch
+    }
+
+    public var description: String { "\(count)/e\(epoch)" }
+
+    /// Every shard of the layout.
+    public var shards: [ShardID] { (0..<count).map { ShardID(index: $0, count: count, epoch: epoch) } }
+
+    static func key(source: String) -> String { "iceberg-ingest.\(CheckpointStore.slug(source)).shard-layout" }
+
+    /// What a table's history says of a source's layout.
+    public enum Recorded: Sendable, Equatable {
+        /// No ingestion commit of the source yet.
+        case none
+        case layout(ShardLayout)
+        /// Commits written before layouts were recorded: `count` shards that owned whole hour prefixes.
+        case legacy(count: Int)
+    }
+
+    /// The layout the newest ingestion commit of `source` records (ancestry newest first).
+    public static func recorded(in ancestry: some Sequence<[String: String]>, source: String) -> Recorded {
+        let key = key(source: source)
+        let shardPrefix = "iceberg-ingest.\(CheckpointStore.slug(source)).shard-"
+        for summary in ancestry {
+            if let text = summary[key] {
+                let parts = text.split(separator: "/")
+                if parts.count == 2, let count = Int(parts[0]), count >= 1, parts[1].hasPrefix("e"), let epoch = Int(parts[1].dropFirst()), epoch >= 0 {
+                    return .layout(ShardLayout(count: count, epoch: epoch))
+                }
+                continue
+            }
+            // An older commit: its checkpoint keys name the shard, `shard-i-of-n.checkpoint-version`.
+            for name in summary.keys where name.hasPrefix(shardPrefix) && name.hasSuffix(".checkpoint-version") {
+                let shard = name.dropFirst(shardPrefix.count).split(separator: ".").first ?? ""
+                let parts = shard.split(separator: "-")
+                if parts.count == 3, parts[1] == "of", let count = Int(parts[2]), count >= 1 { return .legacy(count: count) }
+            }
+        }
+        return .none
     }
 }

@@ -133,3 +133,30 @@ extension SourceCheckpoint {
     /// Approximate bytes of memory the tracked objects take (what grows with the window).
     public var footprintBytes: Int { objects.footprintBytes }
 }
+
+extension SourceCheckpoint {
+    /// The first checkpoints of a new shard layout, made from the last committed checkpoints of the old one
+    /// (a rescaling): the merged horizon is the oldest of the old horizons, so no hour is closed that some old
+    /// shard had open; the merged open window holds every object the old shards tracked above it, plus
+    /// `archived` (what old shards had folded between the merged horizon and their own); each new shard gets
+    /// the objects it owns. The watermark and start hour are the oldest of the old ones. Every result is
+    /// version 1 of its shard.
+    public static func rescaled(
+        from old: [SourceCheckpoint], archived: [IngestedObject], to layout: ShardLayout, source: String, lateArrivalHours: Int32
+    ) -> [SourceCheckpoint] {
+        func oldest(_ values: [Int32?]) -> Int32? { values.contains(nil) ? nil : values.compactMap { $0 }.min() }
+        let horizon = old.isEmpty ? nil : oldest(old.map(\.horizonHour))
+        let watermark = old.isEmpty ? nil : oldest(old.map(\.watermarkHour))
+        let start = old.isEmpty ? nil : oldest(old.map(\.startHour))
+        let objects = old.flatMap(\.trackedObjects) + archived
+        return layout.shards.map { shard in
+            var index = ObjectIndex()
+            for object in objects where shard.owns(key: object.version.key) && horizon.map({ object.hour > $0 }) ?? true {
+                index.insert(object)
+            }
+            return SourceCheckpoint(
+                source: source, shard: shard, lateArrivalHours: lateArrivalHours, version: 1, watermarkHour: watermark,
+                foldedThroughHour: horizon, startHour: start, pendingDataFiles: [], objects: index)
+        }
+    }
+}

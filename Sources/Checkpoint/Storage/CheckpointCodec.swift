@@ -22,6 +22,8 @@ package enum CheckpointCodec {
         var source: String
         var shardIndex: Int
         var shardCount: Int
+        /// The shard layout's epoch; absent in files written before rescaling existed (epoch 0).
+        var shardEpoch: Int?
         var lateArrivalHours: Int32
         var version: Int64
         var watermarkHour: Int32?
@@ -40,7 +42,7 @@ package enum CheckpointCodec {
         let index = checkpoint.objects
         let header = Header(
             source: checkpoint.source, shardIndex: checkpoint.shard.index, shardCount: checkpoint.shard.count,
-            lateArrivalHours: checkpoint.lateArrivalHours, version: checkpoint.version,
+            shardEpoch: checkpoint.shard.epoch == 0 ? nil : checkpoint.shard.epoch, lateArrivalHours: checkpoint.lateArrivalHours, version: checkpoint.version,
             watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, startHour: checkpoint.startHour, pendingDataFiles: checkpoint.pendingDataFiles,
             pendingSnapshotID: checkpoint.pendingSnapshotID,
             objectCount: index.count)
@@ -85,7 +87,7 @@ package enum CheckpointCodec {
         } catch {
             throw corrupt("header does not decode: \(error)")
         }
-        guard header.shardCount >= 1, (0..<header.shardCount).contains(header.shardIndex), header.objectCount >= 0 else {
+        guard header.shardCount >= 1, (0..<header.shardCount).contains(header.shardIndex), (header.shardEpoch ?? 0) >= 0, header.objectCount >= 0 else {
             throw corrupt("header has an impossible shard or object count")
         }
         func section<T: FixedWidthInteger>(_: T.Type, _ name: String) throws -> [T] {
@@ -127,7 +129,7 @@ package enum CheckpointCodec {
             throw corrupt(error.message)
         }
         return SourceCheckpoint(
-            source: header.source, shard: ShardID(index: header.shardIndex, count: header.shardCount),
+            source: header.source, shard: ShardID(index: header.shardIndex, count: header.shardCount, epoch: header.shardEpoch ?? 0),
             lateArrivalHours: header.lateArrivalHours, version: header.version, watermarkHour: header.watermarkHour,
             foldedThroughHour: header.foldedThroughHour ?? header.watermarkHour.map { $0 - header.lateArrivalHours },
             startHour: header.startHour, pendingDataFiles: header.pendingDataFiles,

@@ -2,7 +2,8 @@
 /// Kafka Connect and Spark streaming sinks record their offsets): the table is the truth of what was ingested.
 ///
 /// Keys, for a source slug `S` and shard `shard-i-of-n`:
-/// `iceberg-ingest.S.shard-i-of-n.checkpoint-version`, `...watermark-hour`, `...checkpoint-location`.
+/// `iceberg-ingest.S.shard-i-of-n.checkpoint-version`, `...watermark-hour`, `...checkpoint-location`, and the
+/// source's shard layout, `iceberg-ingest.S.shard-layout` (``ShardLayout``).
 public struct CheckpointCommit: Sendable, Equatable {
     public var source: String
     public var shard: ShardID
@@ -30,6 +31,7 @@ public struct CheckpointCommit: Sendable, Equatable {
         let prefix = Self.keyPrefix(source: source, shard: shard)
         var properties = [prefix + "checkpoint-version": String(version), prefix + "checkpoint-location": location]
         if let watermarkHour { properties[prefix + "watermark-hour"] = String(watermarkHour) }
+        properties[ShardLayout.key(source: source)] = shard.layout.description
         return properties
     }
 

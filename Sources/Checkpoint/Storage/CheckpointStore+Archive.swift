@@ -79,6 +79,16 @@ public struct ArchivedHours: Sendable {
         segments.contains { $0.hours.contains(hour) && $0.objects.recorded(key).map { $0.hour == hour } == true }
     }
 
+    /// The archive of several shards (a rescaled source's old shards beside this one's) as one.
+    public static func merged(_ parts: [ArchivedHours], hours: ClosedRange<Int32>) -> ArchivedHours {
+        ArchivedHours(hours: hours, segments: parts.flatMap(\.segments))
+    }
+
+    /// Archived objects of the asked hours.
+    public var objects: [IngestedObject] {
+        segments.flatMap { $0.objects.trackedObjects.filter { hours.contains($0.hour) } }
+    }
+
     /// Archived objects of the asked hours.
     public var count: Int {
         segments.reduce(0) { total, segment in total + segment.objects.trackedObjects.filter { hours.contains($0.hour) }.count }

@@ -43,6 +43,11 @@ public struct CheckpointStore: Sendable {
         self.shard = shard
     }
 
+    /// The folder holding every shard's folder of this source (and the source's shard layouts, `layouts/`).
+    public var sourceDirectory: String {
+        "\(tableLocation)/metadata/ingest-checkpoints/\(Self.slug(source))/"
+    }
+
     /// The folder holding this shard's checkpoint versions.
     public var directory: String {
         "\(tableLocation)/metadata/ingest-checkpoints/\(Self.slug(source))/\(shard)/"

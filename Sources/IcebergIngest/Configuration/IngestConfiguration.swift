@@ -122,6 +122,12 @@ public struct IngestConfiguration: Sendable {
     /// How long a run waits for another runner's lease of the same shard to end; nil (the default): fail at
     /// once with ``CheckpointError/Code/leaseHeld`` naming the holder.
     public var leaseWaitSeconds: Double?
+    /// A run whose shard count differs from the one the source's commits record (``ShardLayout``) fails
+    /// unless this is set; then the first such run rescales the source: under the layout's lock and every old
+    /// shard's lease it merges the old shards' checkpoints into the new ones and commits them in one snapshot
+    /// (``Ingestor/rescale(_:)``), and every run of the new count goes on from there. Also moves a source
+    /// sharded by hour prefix (before layouts were recorded) to per-object ownership.
+    public var rescale = false
 
     public init(table: TableIdentifier, schema: Schema) {
         self.table = table

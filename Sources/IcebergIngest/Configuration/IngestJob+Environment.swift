@@ -18,7 +18,7 @@ import S3Reader
 extension IngestJob {
     static let environmentPrefix = "ICEBERG_INGEST_"
     /// Variables with the prefix that are not job settings.
-    static let otherVariables: Set<String> = ["ICEBERG_INGEST_FAIL_POINT"]
+    static let otherVariables: Set<String> = ["ICEBERG_INGEST_FAIL_POINT", "ICEBERG_INGEST_SHARD_COUNT"]
 
     /// The variable that sets `section.key`.
     public static func environmentVariable(section: String, key: String) -> String {
@@ -137,6 +137,7 @@ extension IngestJob {
             case "ingest.numbers_from_strings": String(numbersFromStrings)
             case "ingest.lease_seconds": String(leaseSeconds)
             case "ingest.lease_wait_seconds": leaseWaitSeconds.map { String($0) }
+            case "ingest.rescale": String(rescale)
             case "s3.endpoint": s3Endpoint.map(CurlTransport.redactingUserInfo)
             case "s3.region": s3Region
             case "s3.ca_bundle": caBundle

@@ -61,6 +61,9 @@ public struct IngestJob: Sendable {
     public var leaseSeconds = 60.0
     /// How long to wait for another runner's lease of the shard (nil: fail at once).
     public var leaseWaitSeconds: Double?
+    /// Whether a run whose shard count differs from the source's current layout rescales the source
+    /// (``IngestConfiguration/rescale``) instead of failing.
+    public var rescale = false
     public var s3Endpoint: String?
     public var s3Region: String?
     /// A CA bundle (PEM) for TLS to S3, the catalogs and the credential endpoints (`s3.ca_bundle`); nil: the
@@ -88,6 +91,7 @@ public struct IngestJob: Sendable {
         "ingest": [
             "bad_records", "drift", "changed_objects", "epoch_unit", "dead_letter", "shard", "commit_every_objects", "commit_every_bytes",
             "target_file_size_mb", "max_record_bytes", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
+            "rescale",
         ],
         "s3": ["endpoint", "region", "ca_bundle", "verify_tls"],
     ]
@@ -181,6 +185,7 @@ public struct IngestJob: Sendable {
         if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
         if let v = try file.number("ingest", "lease_seconds") { leaseSeconds = v }
         leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds")
+        if let v = try file.bool("ingest", "rescale") { rescale = v }
     }
 
     /// `90s`, `30m`, `24h`, `7d`, or a plain number of seconds; nil when it is none of these.
@@ -326,6 +331,7 @@ public struct IngestJob: Sendable {
         configuration.maxRecordBytes = maxRecordBytes
         configuration.leaseSeconds = leaseSeconds
         configuration.leaseWaitSeconds = leaseWaitSeconds
+        configuration.rescale = rescale
         try configuration.validate()
         return configuration
     }

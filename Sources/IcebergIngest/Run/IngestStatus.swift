@@ -66,6 +66,7 @@ public struct IngestStatus: Sendable, Codable, Equatable {
 extension Ingestor {
     /// The status of this source shard in the table (reads the table metadata and one checkpoint file).
     public func status(now: Date = Date()) async throws -> IngestStatus {
+        guard shardResolved else { return try await resolvingShard(readOnly: true).status(now: now) }
         let table = try await catalog.loadTable(configuration.table)
         let metadata = table.metadata
         let committed = committedCheckpoint(table)

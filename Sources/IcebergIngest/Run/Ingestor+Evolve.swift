@@ -70,6 +70,7 @@ extension Ingestor {
     /// print(done.schemaID, done.run?.dataFilesReplaced ?? 0)
     /// ```
     public func evolve(apply: Bool, now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> EvolveSummary {
+        guard shardResolved else { return try await resolvingShard(readOnly: !apply).evolve(apply: apply, now: now, progress: progress) }
         let started = ContinuousClock().now
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in

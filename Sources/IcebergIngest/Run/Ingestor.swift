@@ -17,7 +17,7 @@ import S3Reader
 /// print(summary.rows, summary.snapshotIDs)
 /// ```
 public struct Ingestor: Sendable {
-    public let configuration: IngestConfiguration
+    public internal(set) var configuration: IngestConfiguration
     public let catalog: any Catalog
     public let source: any IngestSource
     /// Carries the metadata `table`, `source` and `shard` on every line it logs.
@@ -27,6 +27,9 @@ public struct Ingestor: Sendable {
     public var metrics: IngestMetrics
     /// Observed between objects: once requested, the run commits what it has read and returns.
     public var stop: StopRequest = .process
+    /// Whether `configuration.shard` carries the source's layout epoch as the table records it
+    /// (``resolvingShard(readOnly:)``); every entry point resolves it first.
+    var shardResolved = false
 
     /// - Parameter logger: where the run logs (at info: started, each commit, finished; at notice and up:
     ///   retries, recoveries, late and changed files); silent by default.
@@ -102,6 +105,7 @@ public struct Ingestor: Sendable {
     /// archive of the closed hours it looks at again). Creates nothing: for a table that does not exist yet,
     /// every listed object is new.
     public func plan(now: Date = Date(), reconcile: Bool = false) async throws -> IngestPlan {
+        guard shardResolved else { return try await resolvingShard(readOnly: true).plan(now: now, reconcile: reconcile) }
         try configuration.validate()
         let table = try await catalog.tableExists(configuration.table) ? try await catalog.loadTable(configuration.table) : nil
         let checkpoint = try await openCheckpoint(table)
@@ -134,8 +138,16 @@ public struct Ingestor: Sendable {
         return ClosedHours(hours: hours, archived: try await archived(table, hours: hours), withOpenWindow: true)
     }
 
+    /// What was archived in `hours`: by this shard, and by every shard of the layouts the source was rescaled
+    /// from (their objects were folded there before this shard existed).
     func archived(_ table: Table, hours: ClosedRange<Int32>) async throws -> ArchivedHours {
-        try await checkpointStore(for: table).archivedObjects(hours: hours, upTo: committedCheckpoint(table)?.version ?? 0)
+        var parts = [try await checkpointStore(for: table).archivedObjects(hours: hours, upTo: committedCheckpoint(table)?.version ?? 0)]
+        for layout in try await priorLayouts(table) {
+            for shard in layout.shards {
+                parts.append(try await forShard(shard).checkpointStore(for: table).archivedObjects(hours: hours, upTo: Int64.max))
+            }
+        }
+        return .merged(parts, hours: hours)
     }
 
     /// Where the time of the last reconciliation is kept (a scheduling hint, not part of the exactly-once
@@ -165,7 +177,7 @@ public struct Ingestor: Sendable {
         var plan = IngestPlan(listedPrefixes: listing.listedPrefixes, unmatchedKeys: listing.unmatchedKeys, firstOpenHour: first)
         if let closed { plan.closedHoursListed = Int(closed.hours.upperBound - closed.hours.lowerBound + 1) }
         var late: [SourceObject] = []
-        for object in listing.objects where configuration.shard.owns(prefix: object.partitionPrefix) {
+        for object in listing.objects where configuration.shard.owns(key: object.key) {
             if let closed, !closed.withOpenWindow, !closed.hours.contains(object.hour) { continue }
             plan.objectsListed += 1
             let version = object.version
@@ -202,6 +214,7 @@ public struct Ingestor: Sendable {
     /// the last ``IngestConfiguration/reconcileHours`` closed hours again and reads the late files there, the
     /// objects the archive of what was ingested lacks (``IngestConfiguration/lateFiles``).
     public func run(now: Date = Date(), reconcile: Bool = false, progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
+        guard shardResolved else { return try await resolvingShard(readOnly: false).run(now: now, reconcile: reconcile, progress: progress) }
         let started = ContinuousClock().now
         logger.info("run started")
         var (table, summary) = try await prepareTable()
@@ -242,6 +255,7 @@ public struct Ingestor: Sendable {
     /// print(summary.objectsIngested, summary.lateFileKeys)
     /// ```
     public func backfill(from: Int32, to: Int32, now: Date = Date(), progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws -> RunSummary {
+        guard shardResolved else { return try await resolvingShard(readOnly: false).backfill(from: from, to: to, now: now, progress: progress) }
         guard from <= to else { throw IngestError(.invalidConfiguration, "backfill: the first hour \(from) is after the last \(to)") }
         let started = ContinuousClock().now
         var (table, summary) = try await prepareTable()
@@ -322,8 +336,10 @@ public struct Ingestor: Sendable {
     /// Under the lease: reloads the table (another runner may have committed before we got the lease) and
     /// recovers the checkpoint: the table decides which version is true; later versions are a crashed run's,
     /// and their data files are deleted.
-    func recover(_ table: inout Table, summary: inout RunSummary) async throws -> SourceCheckpoint {
+    func recover(_ table: inout Table, summary: inout RunSummary, checkingLayout: Bool = true) async throws -> SourceCheckpoint {
         table = try await catalog.loadTable(configuration.table)
+        // Under the lease: a rescaling that landed since this runner resolved its shard ends it here.
+        if checkingLayout { try checkLayout(table) }
         let store = checkpointStore(for: table)
         let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours)
         for orphan in recovery.orphanDataFiles {
