@@ -11,6 +11,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
         subcommands: [
             // One line per benchmark; each lives in its own file.
             CheckpointBenchmark.self,
+            CommitScalingBenchmark.self,
+            ShardScalingBenchmark.self,
             ReconcileBenchmark.self,
             EvolveBenchmark.self,
             ManifestMergeBenchmark.self,

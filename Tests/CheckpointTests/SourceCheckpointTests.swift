@@ -79,3 +79,39 @@ import Testing
         #expect(ShardID(index: 1, count: 3, epoch: 2).description == "shard-1-of-3-e2" && ShardID(index: 1, count: 3).description == "shard-1-of-3")
     }
 }
+
+/// The shard layout a table's history records: the newest ingestion commit's, written with every checkpoint
+/// commit; commits from before layouts were recorded count as sharded by hour prefix.
+@Suite struct ShardLayoutTests {
+    @Test func theNewestIngestionCommitSaysTheLayout() {
+        let source = "s3://raw/events/|firehose"
+        let old = CheckpointCommit(source: source, shard: ShardID(index: 2, count: 3), version: 4, watermarkHour: nil, location: "x").summaryProperties
+            .filter { !$0.key.hasSuffix("shard-layout") }
+        let new = CheckpointCommit(source: source, shard: ShardID(index: 1, count: 5, epoch: 1), version: 1, watermarkHour: 10, location: "y").summaryProperties
+        let other = CheckpointCommit(source: "s3://other/|firehose", shard: ShardID(index: 0, count: 2), version: 9, watermarkHour: nil, location: "z")
+            .summaryProperties
+        let compaction = ["operation": "replace"]
+        #expect(new["iceberg-ingest.\(CheckpointStore.slug(source)).shard-layout"] == "5/e1")
+        #expect(ShardLayout.recorded(in: [compaction, new, old], source: source) == .layout(ShardLayout(count: 5, epoch: 1)))
+        #expect(ShardLayout.recorded(in: [other, compaction, old], source: source) == .legacy(count: 3))
+        #expect(ShardLayout.recorded(in: [other, compaction], source: source) == .none)
+        // Rescaled checkpoints: the oldest horizon, every object above it, each with its new owner.
+        var a = SourceCheckpoint(source: source, shard: ShardID(index: 0, count: 2), lateArrivalHours: 2)
+        var b = SourceCheckpoint(source: source, shard: ShardID(index: 1, count: 2), lateArrivalHours: 2)
+        for n in 0..<40 {
+            let key = "raw/k\(n).gz"
+            let version = ObjectVersion(key: key, size: 1, etag: "e\(n)", lastModifiedMillis: 0)
+            if ShardID(index: 0, count: 2).owns(key: key) { a.record(version, hour: 100 + Int32(n % 5), snapshotID: 1) } else { b.record(version, hour: 100 + Int32(n % 5), snapshotID: 2) }
+        }
+        a.advanceWatermark(to: 103)  // horizon 101: hours 100-101 folded
+        b.advanceWatermark(to: 102)  // horizon 100
+        let foldedByA = (0..<40).filter { ShardID(index: 0, count: 2).owns(key: "raw/k\($0).gz") && 100 + $0 % 5 == 101 }
+        let archived = foldedByA.map { IngestedObject(version: ObjectVersion(key: "raw/k\($0).gz", size: 1, etag: "e\($0)", lastModifiedMillis: 0), hour: 101, snapshotID: 1) }
+        let rescaled = SourceCheckpoint.rescaled(from: [a, b], archived: archived, to: ShardLayout(count: 3, epoch: 1), source: source, lateArrivalHours: 2)
+        #expect(rescaled.map(\.horizonHour) == [100, 100, 100] && rescaled.map(\.watermarkHour) == [102, 102, 102] && rescaled.allSatisfy { $0.version == 1 })
+        let keys = rescaled.flatMap { checkpoint in checkpoint.trackedObjects.map { (checkpoint.shard.index, $0.version.key) } }
+        let expected = (0..<40).filter { 100 + $0 % 5 > 100 }.map { "raw/k\($0).gz" }
+        #expect(Set(keys.map(\.1)) == Set(expected) && keys.count == expected.count, "every object above the oldest horizon, once")
+        #expect(keys.allSatisfy { ShardID.shardIndex(of: $0.1, count: 3) == $0.0 })
+    }
+}

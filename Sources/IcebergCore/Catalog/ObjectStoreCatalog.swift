@@ -155,8 +155,19 @@ public struct ObjectStoreCatalog: Catalog {
 
     public func loadTable(_ identifier: TableIdentifier) async throws -> Table {
         let tableLocation = try await location(identifier)
-        let version = try await currentVersion(tableLocation: tableLocation)
-        guard version > 0 else { throw IcebergError(.notFound, "table \(identifier): no metadata under \(tableLocation)/metadata/") }
+        var version = try await currentVersion(tableLocation: tableLocation)
+        // The name is taken but the first version not written yet: another writer is creating the table
+        // (between its two writes). Looked at again for up to 10 s before calling it a creation that died.
+        var waited = 0
+        while version == 0, waited < 100 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+            version = try await currentVersion(tableLocation: tableLocation)
+        }
+        guard version > 0 else {
+            throw IcebergError(
+                .notFound, "table \(identifier): no metadata under \(tableLocation)/metadata/ (its creation did not finish; drop the table to free the name)")
+        }
         let metadataLocation = Self.versionLocation(tableLocation, version)
         return Table(identifier: identifier, metadata: try await MetadataFiles.read(metadataLocation, io: io), metadataLocation: metadataLocation, io: io)
     }

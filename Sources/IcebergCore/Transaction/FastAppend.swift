@@ -25,6 +25,10 @@ public struct FastAppend: Sendable {
     public var clock: MillisecondClock
     /// Called before each retry with the attempt number and the conflict; for logs and tests.
     public var onRetry: (@Sendable (Int, IcebergError) -> Void)?
+    /// `commit.retry.*` values (`num-retries`, `min-wait-ms`, `max-wait-ms`, `total-timeout-ms`) used where the
+    /// table sets none: a writer that expects many concurrent committers (the shards of one source) allows
+    /// more retries than Iceberg's default 4.
+    public var retryDefaults: [String: String] = [:]
     /// Called after the manifest and manifest list are written, just before each catalog swap (fail-point
     /// tests stop a process here).
     package var beforeCatalogSwap: (@Sendable () async throws -> Void)?
@@ -62,7 +66,7 @@ public struct FastAppend: Sendable {
     var producer: SnapshotProducer {
         SnapshotProducer(
             operation: "append", snapshotID: snapshotID, summaryProperties: summaryProperties, additionalUpdates: additionalUpdates,
-            additionalRequirements: additionalRequirements, clock: clock, mergeManifests: mergeManifests, onRetry: onRetry,
+            additionalRequirements: additionalRequirements, clock: clock, mergeManifests: mergeManifests, onRetry: onRetry, retryDefaults: retryDefaults,
             beforeCatalogSwap: beforeCatalogSwap)
     }
 

@@ -43,6 +43,10 @@ public struct RewriteFiles: Sendable {
     public var clock: MillisecondClock
     /// Called before each retry with the attempt number and the conflict.
     public var onRetry: (@Sendable (Int, IcebergError) -> Void)?
+    /// `commit.retry.*` values (`num-retries`, `min-wait-ms`, `max-wait-ms`, `total-timeout-ms`) used where the
+    /// table sets none: a writer that expects many concurrent committers (the shards of one source) allows
+    /// more retries than Iceberg's default 4.
+    public var retryDefaults: [String: String] = [:]
     /// Called just before each catalog swap (fail-point tests stop a process here).
     package var beforeCatalogSwap: (@Sendable () async throws -> Void)?
     /// Metadata changes committed with the snapshot, atomically, and the requirements they rest on.
@@ -88,7 +92,7 @@ public struct RewriteFiles: Sendable {
     public func commit() async throws -> Table {
         let producer = SnapshotProducer(
             operation: operation.rawValue, snapshotID: snapshotID, summaryProperties: summaryProperties, additionalUpdates: additionalUpdates,
-            additionalRequirements: additionalRequirements, clock: clock, mergeManifests: mergeManifests, onRetry: onRetry,
+            additionalRequirements: additionalRequirements, clock: clock, mergeManifests: mergeManifests, onRetry: onRetry, retryDefaults: retryDefaults,
             beforeCatalogSwap: beforeCatalogSwap)
         let startingSnapshotID = table.metadata.currentSnapshotID
         return try await producer.commit(table: table, catalog: catalog, added: addedFiles) { base, attempt, written in

@@ -14,6 +14,8 @@ struct SnapshotProducer: Sendable {
     /// Whether to merge manifests (still subject to the table's `commit.manifest-merge.enabled`).
     var mergeManifests: Bool
     var onRetry: (@Sendable (Int, IcebergError) -> Void)?
+    /// `commit.retry.*` values used where the table sets none.
+    var retryDefaults: [String: String] = [:]
     var beforeCatalogSwap: (@Sendable () async throws -> Void)?
 
     /// The manifests a snapshot on `base` carries besides the new files' manifest (the parent's, some of
@@ -30,7 +32,9 @@ struct SnapshotProducer: Sendable {
             let newManifests = try await Self.writeAddedManifests(added, snapshotID: snapshotID, table: table, written: &written)
             var listed: Set<String> = []
             var landedLate = false
-            let committed = try await Self.retrying(table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry) { base, attempt in
+            let committed = try await Self.retrying(
+                table, catalog: catalog, clock: clock, what: operation, onRetry: onRetry, retryDefaults: retryDefaults
+            ) { base, attempt in
                 // An earlier attempt whose answer was lost, found landed after all: the snapshot is in (which
                 // attempt's manifests it lists is not known here, so none is deleted below).
                 if base.metadata.snapshots.contains(where: { $0.id == snapshotID }) {
@@ -155,9 +159,9 @@ struct SnapshotProducer: Sendable {
     /// exponential backoff and jitter bounded by the table's `commit.retry.*` properties.
     static func retrying(
         _ table: Table, catalog: any Catalog, clock: MillisecondClock, what: String, onRetry: (@Sendable (Int, IcebergError) -> Void)?,
-        _ attempt: (Table, Int) async throws -> Table
+        retryDefaults: [String: String] = [:], _ attempt: (Table, Int) async throws -> Table
     ) async throws -> Table {
-        let properties = table.metadata.properties
+        let properties = retryDefaults.merging(table.metadata.properties) { _, table in table }
         let retries = Int(properties["commit.retry.num-retries"] ?? "") ?? 4
         let minWait = Int64(properties["commit.retry.min-wait-ms"] ?? "") ?? 100
         let maxWait = Int64(properties["commit.retry.max-wait-ms"] ?? "") ?? 60_000
@@ -231,6 +235,7 @@ package protocol SnapshotCommit: Sendable {
     var additionalUpdates: [TableUpdate] { get set }
     var additionalRequirements: [TableRequirement] { get set }
     var onRetry: (@Sendable (Int, IcebergError) -> Void)? { get set }
+    var retryDefaults: [String: String] { get set }
     var beforeCatalogSwap: (@Sendable () async throws -> Void)? { get set }
     mutating func add(contentsOf files: [DataFile])
     func commit() async throws -> Table

@@ -181,6 +181,7 @@ struct CheckpointedCommit {
             try lease.check()
         }
         commit.onRetry = onRetry
+        commit.retryDefaults = IngestConfiguration.commitRetryDefaults
         return try await commit.commit()
     }
 

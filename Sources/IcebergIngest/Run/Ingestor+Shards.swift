@@ -188,6 +188,7 @@ extension Ingestor {
         properties["iceberg-ingest.rescaled"] = "\(source.identity) from \(old) to \(new)"
         var append = FastAppend(table: table, catalog: catalog)
         append.summaryProperties = properties
+        append.retryDefaults = IngestConfiguration.commitRetryDefaults
         let keepers = held
         append.beforeCatalogSwap = { for keeper in keepers { try keeper.check() } }
         table = try await append.commit()

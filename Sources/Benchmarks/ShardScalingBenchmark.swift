@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import IcebergCore
+import IcebergIngest
+import S3Reader
+
+/// `iceberg-bench shards`: 1, 2 and 4 `iceberg-ingest run --shard i/N` processes on the same input on an S3
+/// endpoint (the local test bed: `scripts/s3-testbed.sh -- .build/release/iceberg-bench shards`), for one
+/// busy hour of many objects and for a spread of hours: wall time, throughput, and balance (bytes read per
+/// shard, max/min). The peer is boto3 reading the same objects with as many threads as the largest shard
+/// count (the endpoint's own ceiling). `--latency-ms` puts `scripts/fault-proxy.py` in front of the
+/// endpoint, stalling every request, to show how I/O-bound work scales beyond this machine's cores.
+struct ShardScalingBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shards", abstract: "Throughput and balance of 1, 2, 4 shard processes on one busy hour and on a spread of hours.")
+
+    @Option(help: "Objects in the busy hour (and in all of the spread).") var objects = 256
+    @Option(help: "Size of each object, KiB of JSON lines.") var objectKiB = 192
+    @Option(help: "Hours of the spread input.") var hours = 8
+    @Option(help: "Shard counts, comma-separated.") var shards = "1,2,4"
+    @Option(help: "Added latency per S3 request, milliseconds (0: none; otherwise through scripts/fault-proxy.py).") var latencyMs = 0
+    @Option(help: "The iceberg-ingest executable.") var executable = ".build/release/iceberg-ingest"
+    @Option(help: "Python with boto3 for the peer and the proxy.") var python = ".venv/bin/python"
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let upstream = env["S3_ENDPOINT"] else {
+            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench shards")
+        }
+        let counts = shards.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let region = env["AWS_REGION"] ?? "us-east-1"
+        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
+        let client = S3Client(configuration: S3Configuration(region: region, endpoint: upstream), credentials: StaticCredentialsProvider(credentials))
+        let bucket = "bench-shards-\(UUID().uuidString.prefix(8).lowercased())"
+        try await client.createBucket(bucket)
+        let now = PrefixLayout.hour(of: Date())
+        let busy = (0..<objects).map { ("busy/", now - 1, $0) }
+        let spread = (0..<objects).map { ("spread/", now - 1 - Int32($0 % hours), $0) }
+        try await upload(busy + spread, client: client, bucket: bucket)
+
+        var proxy: Process?
+        var endpoint = upstream
+        if latencyMs > 0 {
+            let port = 20_000 + Int.random(in: 0..<20_000)
+            let started = Process()
+            started.executableURL = URL(fileURLWithPath: python)
+            started.arguments = [
+                "scripts/fault-proxy.py", "--upstream", upstream, "--port", "\(port)", "--rate", "1", "--faults", "stall",
+                "--stall-seconds", String(Double(latencyMs) / 1000),
+            ]
+            started.standardOutput = FileHandle.nullDevice
+            started.standardError = FileHandle.nullDevice
+            try started.run()
+            proxy = started
+            endpoint = "http://127.0.0.1:\(port)"
+            try await Task.sleep(for: .seconds(1.5))
+        }
+        defer { proxy?.terminate() }
+
+        let mib = Double(objects * objectKiB) / 1024
+        print(String(
+            format: "shards: %d objects of %d KiB (%.0f MiB) per input, S3 at %@%@", objects, objectKiB, mib, upstream,
+            latencyMs > 0 ? " through fault-proxy.py adding \(latencyMs) ms per request" : ""))
+        let peer = try PythonPeer.run(
+            python, code: Self.peerCode,
+            arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey, String(counts.max() ?? 1)])
+        print("  boto3 GET of the busy hour, \(counts.max() ?? 1) threads: \(peer.trimmingCharacters(in: .whitespacesAndNewlines))")
+        print("  input    shards  wall s   MiB/s  speed-up  MiB read per shard (largest deviation from the mean)")
+        for input in ["busy/", "spread/"] {
+            var baseline: Double?
+            for count in counts {
+                let (seconds, bytes) = try await measure(prefix: input, bucket: bucket, endpoint: endpoint, shards: count)
+                baseline = baseline ?? seconds
+                let mean = bytes.reduce(0, +) / Double(max(1, bytes.count))
+                let deviation = bytes.map { abs($0 - mean) / max(1, mean) }.max() ?? 0
+                print(
+                    "  " + input.padding(toLength: 7, withPad: " ", startingAt: 0)
+                        + String(
+                            format: "  %6d  %6.2f  %6.1f  %7.2fx  %@ (±%.0f%%)", count, seconds, mib / seconds, (baseline ?? seconds) / seconds,
+                            bytes.map { String(format: "%.1f", $0 / 1_048_576) }.joined(separator: "/") as NSString, deviation * 100))
+            }
+        }
+    }
+
+    /// Uploads JSON-lines objects of about `objectKiB` each: (folder, hour, number).
+    func upload(_ items: [(String, Int32, Int)], client: S3Client, bucket: String) async throws {
+        let targetBytes = objectKiB * 1024
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = 0
+            for (folder, hour, number) in items {
+                if pending >= 16 { try await group.next(); pending -= 1 }
+                group.addTask {
+                    var text = ""
+                    var id = number * 1_000_000
+                    let micros = Int64(hour) * 3_600_000_000
+                    while text.utf8.count < targetBytes {
+                        text += #"{"id":\#(id),"event_time":\#(micros + Int64(id % 3_600_000_000)),"user":"u\#(id % 977)","amount":\#(Double(id % 10_000) / 100),"tags":["a","b"]}"# + "\n"
+                        id += 1
+                    }
+                    let key = "raw/\(folder)" + PrefixLayout.firehose.prefix(forHour: hour) + "stream-1-\(number)-\(UUID().uuidString.prefix(8)).json"
+                    try await client.putObject(bucket: bucket, key: key, body: Array(text.utf8))
+                }
+                pending += 1
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Runs `shards` processes at once on a fresh table; returns the wall time and each shard's bytes read.
+    func measure(prefix: String, bucket: String, endpoint: String, shards: Int) async throws -> (Double, [Double]) {
+        let warehouse = FileManager.default.temporaryDirectory.appendingPathComponent("bench-shards-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: warehouse) }
+        let started = ContinuousClock.now
+        let outputs = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<shards {
+                let arguments = [
+                    "run", "--source", "s3://\(bucket)/raw/\(prefix)", "--layout", "firehose", "--catalog", "file:\(warehouse)", "--table", "db.events",
+                    "--schema", "id long not null, event_time timestamptz, user string, amount double, tags list<string>",
+                    "--partition", "hour(event_time)", "--epoch-unit", "microseconds", "--late-arrival-hours", "24", "--shard", "\(index)/\(shards)",
+                    "--s3-endpoint", endpoint, "--json", "--log-level", "warning", "--wait", "600",
+                ]
+                let executable = self.executable
+                group.addTask {
+                    try await withCheckedThrowingContinuation { continuation in
+                        Thread.detachNewThread {
+                            continuation.resume(with: Result {
+                                let process = Process()
+                                process.executableURL = URL(fileURLWithPath: executable)
+                                process.arguments = arguments
+                                let pipe = Pipe()
+                                process.standardOutput = pipe
+                                try process.run()
+                                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                                process.waitUntilExit()
+                                guard process.terminationStatus == 0 else {
+                                    throw ValidationError("shard \(index)/\(shards) exited with \(process.terminationStatus)")
+                                }
+                                return String(decoding: data, as: UTF8.self)
+                            })
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var bytes: [Double] = []
+        var total = 0
+        for output in outputs {
+            let summary = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
+            if case .int(let read)? = summary["bytesRead"] { bytes.append(Double(read)) }
+            if case .int(let n)? = summary["objectsIngested"] { total += Int(n) }
+        }
+        guard total == objects else { throw ValidationError("\(shards) shards read \(total) of \(objects) objects") }
+        return (seconds, bytes)
+    }
+
+    static let peerCode = #"""
+    import sys, time, boto3
+    from concurrent.futures import ThreadPoolExecutor
+    endpoint, region, bucket, key, secret, threads = sys.argv[1:7]
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret)
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/busy/") for o in page.get("Contents", [])]
+    t = time.perf_counter()
+    with ThreadPoolExecutor(int(threads)) as pool:
+        n = sum(pool.map(lambda k: len(s3.get_object(Bucket=bucket, Key=k)["Body"].read()), keys))
+    s = time.perf_counter() - t
+    print("%d objects, %.1f MiB in %.2f s: %.1f MiB/s" % (len(keys), n / 1048576, s, n / 1048576 / s))
+    """#
+}
