@@ -13,6 +13,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             CheckpointBenchmark.self,
             CommitScalingBenchmark.self,
             ShardScalingBenchmark.self,
+            LocalIngestBenchmark.self,
             ReconcileBenchmark.self,
             EvolveBenchmark.self,
             ManifestMergeBenchmark.self,

@@ -37,6 +37,13 @@ enum ProcessMemory {
         else { return -1 }
         return kb / 1024
     }
+
+    /// CPU seconds (user and system) this process has used so far, all threads.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
 }
 
 /// Runs the peer's side of a benchmark in Python and returns what it printed.

@@ -22,23 +22,13 @@ struct IngestBenchmark: AsyncParsableCommand {
 
     static let schema = "id long not null, event_time timestamptz, user_id string, country string, amount double, ok boolean"
 
-    func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["S3_ENDPOINT"] else {
-            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest")
-        }
-        let region = env["AWS_REGION"] ?? "us-east-1"
-        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
-        let client = S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials))
-        let suffix = UUID().uuidString.prefix(8).lowercased()
-        let raw = "bench-raw-\(suffix)"
-        try await client.createBucket(raw)
-        let lastHour = PrefixLayout.hour(of: Date()) - 1
-        var inputBytes = 0
+    /// The input: `objects` JSON-lines objects of `records / objects` events each, over the 4 hours up to
+    /// `lastHour` (ISO timestamps with microseconds), the same bytes for every seed.
+    static func events(records: Int, objects: Int, lastHour: Int32) -> [(hour: Int32, bytes: [UInt8])] {
         var rng = SplitMix64(seed: 42)
         let countries = ["DE", "FR", "US", "JP", "BR", "IN", "GB", "ES"]
         let perObject = records / objects
-        for o in 0..<objects {
+        return (0..<objects).map { o in
             let hour = lastHour - Int32(o % 4)
             var text = ""
             text.reserveCapacity(perObject * 120)
@@ -53,7 +43,25 @@ struct IngestBenchmark: AsyncParsableCommand {
                 let amount = Double(rng.next() % 1_000_000) / 100
                 text += "{\"id\":\(id),\"event_time\":\"\(iso)\",\"user_id\":\"u\(rng.next() % 100_000)\",\"country\":\"\(countries[Int(rng.next() % 8)])\",\"amount\":\(amount),\"ok\":\(rng.next() % 10 != 0)}\n"
             }
-            let bytes = Array(text.utf8)
+            return (hour, Array(text.utf8))
+        }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["S3_ENDPOINT"] else {
+            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest")
+        }
+        let region = env["AWS_REGION"] ?? "us-east-1"
+        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
+        let client = S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials))
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let raw = "bench-raw-\(suffix)"
+        try await client.createBucket(raw)
+        let lastHour = PrefixLayout.hour(of: Date()) - 1
+        let perObject = records / objects
+        var inputBytes = 0
+        for (o, (hour, bytes)) in Self.events(records: records, objects: objects, lastHour: lastHour).enumerated() {
             inputBytes += bytes.count
             _ = try await client.putObject(bucket: raw, key: "events/" + PrefixLayout.firehose.prefix(forHour: hour) + "part-\(o).json", body: bytes)
         }

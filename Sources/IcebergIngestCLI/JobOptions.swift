@@ -46,6 +46,8 @@ struct JobOptions: ParsableArguments {
     var rescale = false
     @Option(name: .long, help: "Unit of numeric timestamps: auto, seconds, milliseconds, microseconds, nanoseconds.")
     var epochUnit: String?
+    @Option(name: .long, help: "Objects read and parsed at once (default: the machine's cores).")
+    var threads: Int?
     @Option(name: .long, help: "Commit after this many input objects (default 1000).")
     var commitEveryObjects: Int?
     @Option(name: .long, help: "Wait up to this many seconds for another runner of the same shard to finish, instead of exiting with code 6.")
@@ -130,6 +132,7 @@ struct JobOptions: ParsableArguments {
         try flag(epochUnit, "ingest.epoch_unit", "epoch-unit") { job.epochUnit = try Self.choice($0, flag: "--epoch-unit") }
         flag(s3Endpoint, "s3.endpoint", "s3-endpoint") { job.s3Endpoint = $0 }
         flag(commitEveryObjects, "ingest.commit_every_objects", "commit-every-objects") { job.commitEveryObjects = $0 }
+        flag(threads, "ingest.threads", "threads") { job.threads = $0 }
         flag(wait, "ingest.lease_wait_seconds", "wait") { job.leaseWaitSeconds = $0 }
         flag(leaseSeconds, "ingest.lease_seconds", "lease-seconds") { job.leaseSeconds = $0 }
         return job

@@ -28,11 +28,13 @@ import TestSupport
             return try SQLiteCatalog(name: "default", path: warehouse + "/catalog.db", warehouse: warehouse)
         }
 
+        var commitEveryObjects = 4
+
         func ingestor(_ index: Int, of count: Int, rescale: Bool = false, catalog: SQLiteCatalog) throws -> Ingestor {
             var configuration = try PipelineSupport.configuration()
             configuration.shard = ShardID(index: index, count: count)
             configuration.rescale = rescale
-            configuration.commitEveryObjects = 4
+            configuration.commitEveryObjects = commitEveryObjects
             configuration.leaseWaitSeconds = 120
             var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
             ingestor.stop = StopRequest()
@@ -63,18 +65,21 @@ import TestSupport
         }
     }
 
-    /// One hour of 150 objects (a live Firehose stream writes nearly everything under the current hour):
-    /// each of 3 shards reads about a third of the bytes, every object exactly once.
+    /// One hour of 900 objects (a live Firehose stream writes nearly everything under the current hour):
+    /// each of 3 shards reads about a third of the bytes, every object exactly once. (A hash gives each
+    /// shard n/3 ± 4.7% here, so ±20% holds whatever hour the keys name; `SourceCheckpointTests` checks the
+    /// spread on fixed keys.)
     @Test func oneBusyHourSplitsAcrossThreeShards() async throws {
         var setup = try Setup("busy-hour")
         defer { TestEnvironment.cleanUp(setup.dir) }
-        try setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 150, records: 4, firstID: 1)
+        setup.commitEveryObjects = 100
+        try setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 900, records: 1, firstID: 1)
         let summaries = try await setup.runAll(3)
-        #expect(summaries.reduce(0) { $0 + $1.objectsIngested } == 150)
-        #expect(summaries.reduce(0) { $0 + $1.objectsListed } == 150, "each object listed by exactly one shard")
+        #expect(summaries.reduce(0) { $0 + $1.objectsIngested } == 900)
+        #expect(summaries.reduce(0) { $0 + $1.objectsListed } == 900, "each object listed by exactly one shard")
         let bytes = summaries.map { Double($0.bytesRead) }
         let mean = bytes.reduce(0, +) / 3
-        #expect(bytes.allSatisfy { abs($0 - mean) / mean <= 0.15 }, "bytes per shard \(bytes), mean \(mean)")
+        #expect(bytes.allSatisfy { abs($0 - mean) / mean <= 0.20 }, "bytes per shard \(bytes), mean \(mean)")
         try setup.check()
         // A second pass of every shard reads nothing.
         #expect(try await setup.runAll(3).allSatisfy { $0.objectsIngested == 0 })

@@ -1,3 +1,4 @@
+import Foundation
 import Checkpoint
 import IcebergCore
 
@@ -113,6 +114,10 @@ public struct IngestConfiguration: Sendable {
     public static let defaultMaxRecordBytes = 4 << 20
     /// Input objects read at the same time (each is parsed in turn; the next ones are fetched meanwhile).
     public var prefetchObjects = 2
+    /// Objects read and parsed at once (decompression and parsing run on that many threads; encoding runs on
+    /// one more): the machine's active cores by default (`ingest.threads`). Memory grows with it: each
+    /// parse holds a read chunk, its decompressor's window and a batch of rows.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Data files uploaded at the same time.
     public var uploadConcurrency = 4
     /// How long this runner's lease of the source shard lasts without renewal (it renews every third of
@@ -145,6 +150,7 @@ public struct IngestConfiguration: Sendable {
     }
 
     func validate() throws {
+        guard (1...256).contains(threads) else { throw IngestError(.invalidConfiguration, "threads must be between 1 and 256, not \(threads)") }
         guard commitEveryObjects > 0, commitEveryBytes > 0, targetFileSizeBytes > 0, readChunkBytes >= 1024, batchRows > 0, maxRecordBytes > 0 else {
             throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size, batch rows and the record size limit must be positive")
         }

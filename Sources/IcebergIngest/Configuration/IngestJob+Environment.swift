@@ -138,6 +138,7 @@ extension IngestJob {
             case "ingest.lease_seconds": String(leaseSeconds)
             case "ingest.lease_wait_seconds": leaseWaitSeconds.map { String($0) }
             case "ingest.rescale": String(rescale)
+            case "ingest.threads": threads.map { String($0) } ?? "\(ProcessInfo.processInfo.activeProcessorCount) (the cores)"
             case "s3.endpoint": s3Endpoint.map(CurlTransport.redactingUserInfo)
             case "s3.region": s3Region
             case "s3.ca_bundle": caBundle

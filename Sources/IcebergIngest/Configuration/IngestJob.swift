@@ -57,6 +57,8 @@ public struct IngestJob: Sendable {
     public var targetFileSizeMB = 128
     /// The longest record accepted, in decompressed bytes (`ingest.max_record_bytes`); longer ones are bad records.
     public var maxRecordBytes = IngestConfiguration.defaultMaxRecordBytes
+    /// Objects parsed at once (``IngestConfiguration/threads``); nil: the machine's cores.
+    public var threads: Int?
     /// How long this runner's lease of the shard lasts without renewal (``IngestConfiguration/leaseSeconds``).
     public var leaseSeconds = 60.0
     /// How long to wait for another runner's lease of the shard (nil: fail at once).
@@ -91,7 +93,7 @@ public struct IngestJob: Sendable {
         "ingest": [
             "bad_records", "drift", "changed_objects", "epoch_unit", "dead_letter", "shard", "commit_every_objects", "commit_every_bytes",
             "target_file_size_mb", "max_record_bytes", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
-            "rescale",
+            "rescale", "threads",
         ],
         "s3": ["endpoint", "region", "ca_bundle", "verify_tls"],
     ]
@@ -182,6 +184,7 @@ public struct IngestJob: Sendable {
         if let v = try file.int("ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
         if let v = try file.int("ingest", "target_file_size_mb", 0...65_536) { targetFileSizeMB = Int(v) }
         if let v = try file.int("ingest", "max_record_bytes", 1024...(1 << 30)) { maxRecordBytes = Int(v) }
+        if let v = try file.int("ingest", "threads", 1...256) { threads = Int(v) }
         if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
         if let v = try file.number("ingest", "lease_seconds") { leaseSeconds = v }
         leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds")
@@ -329,6 +332,7 @@ public struct IngestJob: Sendable {
         configuration.commitEveryBytes = commitEveryBytes
         configuration.targetFileSizeBytes = targetFileSizeMB << 20
         configuration.maxRecordBytes = maxRecordBytes
+        if let threads { configuration.threads = threads }
         configuration.leaseSeconds = leaseSeconds
         configuration.leaseWaitSeconds = leaseWaitSeconds
         configuration.rescale = rescale

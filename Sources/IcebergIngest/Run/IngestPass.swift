@@ -70,6 +70,18 @@ struct PassReader {
     private(set) var pipeline: EncodingPipeline
     private var reader: PrefetchingReader
     private var index = 0
+    /// Objects being read and parsed ahead of `index`, in order (at most ``IngestConfiguration/threads``):
+    /// every one of them writes into the current pipeline, so a batch is cut only when none is in flight.
+    private var inFlight: [InFlight] = []
+    /// The next object to start (`index` plus those in flight).
+    private var launched = 0
+    private let threads: Int
+
+    /// An object being parsed on the blocking executor, and its size.
+    struct InFlight {
+        let size: Int64
+        let task: Task<(ObjectParser, Double), any Error>
+    }
     private var idleCommitted = false
     private var pending: [PendingObject] = []
     private var pendingBytes: Int64 = 0
@@ -94,6 +106,7 @@ struct PassReader {
         let isAppend = pass.snapshot == .append
         commitEveryObjects = isAppend ? configuration.commitEveryObjects : Int.max
         commitEveryBytes = isAppend ? configuration.commitEveryBytes : Int64.max
+        threads = max(1, configuration.threads)
         // Schema changes decided by this pass (add-columns, an evolution) ride in the next commit.
         evolution = SchemaEvolution(base: table.metadata)
         if let update = pass.schemaUpdate { try evolution.apply(update) }
@@ -127,7 +140,7 @@ struct PassReader {
             // A stop request (SIGTERM) ends an append pass between objects: what was read is committed as one
             // more batch, the rest is left for the next run. (An overwrite, `evolve`, replaces files in one
             // commit and goes on to its end.) A cancelled task stops without committing.
-            if ingestor.stop.isRequested, pass.snapshot == .append {
+            if ingestor.stop.isRequested, pass.snapshot == .append, inFlight.isEmpty {
                 stopped = true
                 guard !pending.isEmpty else { return nil }
                 let batch = PendingBatch(objects: pending, pipeline: pipeline, evolution: evolution, isLast: false)
@@ -137,7 +150,8 @@ struct PassReader {
             }
             try Task.checkCancellation()
             try await lease.renewIfDue()
-            let (parser, readSeconds) = try await read(objects[index])
+            try await launchParses()
+            let (parser, readSeconds) = try await nextParsed()
             // add-columns: fields the schema lacks evolve it, and the batch is read again under it.
             if pass.configuration.driftPolicy == .addColumns,
                 let update = try evolution.update(samples: parser.samples, widenings: parser.widenings)
@@ -154,7 +168,7 @@ struct PassReader {
             index += 1
             onObject(self)
             let isLast = index == objects.count
-            if isLast || pending.count >= commitEveryObjects || pendingBytes >= commitEveryBytes {
+            if isLast || (inFlight.isEmpty && (pending.count >= commitEveryObjects || pendingBytes >= commitEveryBytes)) {
                 let batch = PendingBatch(objects: pending, pipeline: pipeline, evolution: evolution, isLast: isLast)
                 pending = []
                 pendingBytes = 0
@@ -169,15 +183,58 @@ struct PassReader {
         evolution = SchemaEvolution(base: table.metadata)
     }
 
-    /// Reads and parses one object into the pipeline; returns its parser and the seconds spent waiting for bytes.
-    private mutating func read(_ object: SourceObject) async throws -> (ObjectParser, Double) {
+    /// Starts parsing the next objects, up to ``IngestConfiguration/threads`` at once, none past a commit
+    /// threshold (their rows go into this batch's pipeline) and none once a stop is requested; always one
+    /// when nothing is in flight, so that the pass moves.
+    private mutating func launchParses() async throws {
+        while launched < objects.count {
+            let inFlightBytes = inFlight.reduce(0) { $0 + $1.size }
+            if !inFlight.isEmpty {
+                guard inFlight.count < threads, !(ingestor.stop.isRequested && pass.snapshot == .append),
+                    pending.count + inFlight.count < commitEveryObjects, pendingBytes + inFlightBytes < commitEveryBytes
+                else { return }
+            }
+            let object = objects[launched]
+            let parser = ObjectParser(object: object, sourceIndex: launched, layout: layout, configuration: pass.configuration, pipeline: pipeline)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let stream = try await reader.next()
+            let firstWait = clock.now - started
+            let reader = self.reader
+            inFlight.append(InFlight(size: object.size, task: Task { try await Self.parse(stream, of: reader, into: parser, waited: firstWait) }))
+            launched += 1
+        }
+    }
+
+    /// The next object's parse, in order; on a failure the others in flight are stopped first (they write
+    /// into the pipeline the caller then throws away).
+    private mutating func nextParsed() async throws -> (ObjectParser, Double) {
+        let next = inFlight.removeFirst()
+        do {
+            return try await next.task.value
+        } catch {
+            await stopInFlight()
+            throw error
+        }
+    }
+
+    /// Cancels the parses in flight and waits until none touches the pipeline any more.
+    private mutating func stopInFlight() async {
+        for parse in inFlight { parse.task.cancel() }
+        for parse in inFlight { _ = try? await parse.task.value }
+        inFlight = []
+    }
+
+    /// Reads one object's remaining chunks and parses them into the pipeline (decompression and parsing on
+    /// the blocking executor); returns its parser and the seconds spent waiting for bytes.
+    private static func parse(
+        _ first: PrefetchingReader.Stream, of reader: PrefetchingReader, into parser: ObjectParser, waited firstWait: Duration
+    ) async throws -> (ObjectParser, Double) {
         let clock = ContinuousClock()
-        let parser = ObjectParser(object: object, sourceIndex: index, layout: layout, configuration: pass.configuration, pipeline: pipeline)
-        var waited = Duration.zero
-        let started = clock.now
-        var stream = try await reader.next()
-        waited += clock.now - started
+        var waited = firstWait
+        var stream = first
         while let chunk = stream.chunk {
+            try Task.checkCancellation()
             try await BlockingExecutor.run { try parser.feed(chunk) }
             let waitStarted = clock.now
             stream = try await reader.nextChunk(of: stream)
@@ -190,6 +247,7 @@ struct PassReader {
     /// Applies a schema change found while reading, and starts the batch over: the rows written so far are
     /// thrown away with their pipeline, and the objects since the last commit are read again.
     private mutating func rewind(applying update: SchemaUpdate) async throws {
+        await stopInFlight()
         reader.cancel()
         let old = pipeline
         discardedEncodeSeconds += try await BlockingExecutor.run {
@@ -202,6 +260,7 @@ struct PassReader {
         layout = try ColumnLayout(schema: evolution.schema)
         pipeline = try Self.pipeline(layout: layout, spec: spec, options: writerOptions, spool: spool)
         index -= pending.count
+        launched = index
         bytesDone -= pendingBytes
         pending = []
         pendingBytes = 0
@@ -211,7 +270,8 @@ struct PassReader {
     }
 
     /// Stops reading and throws away what was written since the last commit.
-    func abandon() async {
+    mutating func abandon() async {
+        await stopInFlight()
         reader.cancel()
         let current = pipeline
         try? await BlockingExecutor.run {
