@@ -1,5 +1,7 @@
+import ArgumentParser
 import Foundation
 import IcebergCore
+import S3Reader
 
 enum Stopwatch {
     /// Seconds `body` takes.
@@ -46,21 +48,49 @@ enum ProcessMemory {
     }
 }
 
-/// Runs the peer's side of a benchmark in Python and returns what it printed.
-enum PythonPeer {
-    static func run(_ python: String, code: String, arguments: [String]) throws -> String {
+/// The S3 endpoint a benchmark runs against: the local test bed's (`S3_ENDPOINT` and the AWS variables
+/// `scripts/s3-testbed.sh` sets), or an error saying how to run `command` under it.
+struct BenchmarkS3 {
+    let endpoint: String
+    let region: String
+    let credentials: AWSCredentials
+
+    init(command: String) throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["S3_ENDPOINT"] else {
+            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench \(command)")
+        }
+        self.endpoint = endpoint
+        region = env["AWS_REGION"] ?? "us-east-1"
+        credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
+    }
+
+    func client(transport: any HTTPTransport = CurlTransport.shared) -> S3Client {
+        S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials), transport: transport)
+    }
+}
+
+/// Runs a program to its end and returns what it printed on stdout, and its exit status (stderr passes through).
+enum ChildProcess {
+    static func run(_ executable: String, _ arguments: [String]) throws -> (output: String, status: Int32) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", code] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw IcebergError(.unsupported, "the Python peer (\(python)) exited with \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    }
+}
+
+/// Runs the peer's side of a benchmark in Python and returns what it printed.
+enum PythonPeer {
+    static func run(_ python: String, code: String, arguments: [String]) throws -> String {
+        let (output, status) = try ChildProcess.run(python, ["-c", code] + arguments)
+        guard status == 0 else { throw IcebergError(.unsupported, "the Python peer (\(python)) exited with \(status)") }
+        return output
     }
 }
 

@@ -48,13 +48,9 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["S3_ENDPOINT"] else {
-            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest")
-        }
-        let region = env["AWS_REGION"] ?? "us-east-1"
-        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
-        let client = S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials))
+        let s3 = try BenchmarkS3(command: "ingest")
+        let (endpoint, region, credentials) = (s3.endpoint, s3.region, s3.credentials)
+        let client = s3.client()
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let raw = "bench-raw-\(suffix)"
         try await client.createBucket(raw)

@@ -148,15 +148,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     /// Runs this executable with `arguments` and returns what it printed (memory is measured in a process
     /// of its own, not after this one built the archive).
     static func runSelf(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try ChildProcess.run(CommandLine.arguments[0], arguments).output
     }
 
     /// The peer keeps the same objects as Python would: zstd-compressed JSON lines, one segment per hour

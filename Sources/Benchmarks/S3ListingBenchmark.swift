@@ -27,14 +27,10 @@ struct S3ListingBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["S3_ENDPOINT"] else {
-            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench s3-listing")
-        }
-        let region = env["AWS_REGION"] ?? "us-east-1"
-        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
+        let s3 = try BenchmarkS3(command: "s3-listing")
+        let (endpoint, region, credentials) = (s3.endpoint, s3.region, s3.credentials)
         let counter = Counter()
-        let client = S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials), transport: counter)
+        let client = s3.client(transport: counter)
         let bucket = "bench-listing-\(UUID().uuidString.prefix(8).lowercased())"
         try await client.createBucket(bucket)
         let first: Int32 = 494_458, hours: Int32 = 720

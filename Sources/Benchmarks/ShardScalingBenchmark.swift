@@ -23,14 +23,10 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
     @Option(help: "Python with boto3 for the peer and the proxy.") var python = ".venv/bin/python"
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let upstream = env["S3_ENDPOINT"] else {
-            throw ValidationError("S3_ENDPOINT is not set: run it as scripts/s3-testbed.sh -- .build/release/iceberg-bench shards")
-        }
+        let s3 = try BenchmarkS3(command: "shards")
+        let (upstream, region, credentials) = (s3.endpoint, s3.region, s3.credentials)
         let counts = shards.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let region = env["AWS_REGION"] ?? "us-east-1"
-        let credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
-        let client = S3Client(configuration: S3Configuration(region: region, endpoint: upstream), credentials: StaticCredentialsProvider(credentials))
+        let client = s3.client()
         let bucket = "bench-shards-\(UUID().uuidString.prefix(8).lowercased())"
         try await client.createBucket(bucket)
         let now = PrefixLayout.hour(of: Date())
@@ -124,18 +120,9 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
                     try await withCheckedThrowingContinuation { continuation in
                         Thread.detachNewThread {
                             continuation.resume(with: Result {
-                                let process = Process()
-                                process.executableURL = URL(fileURLWithPath: executable)
-                                process.arguments = arguments
-                                let pipe = Pipe()
-                                process.standardOutput = pipe
-                                try process.run()
-                                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                                process.waitUntilExit()
-                                guard process.terminationStatus == 0 else {
-                                    throw ValidationError("shard \(index)/\(shards) exited with \(process.terminationStatus)")
-                                }
-                                return String(decoding: data, as: UTF8.self)
+                                let (output, status) = try ChildProcess.run(executable, arguments)
+                                guard status == 0 else { throw ValidationError("shard \(index)/\(shards) exited with \(status)") }
+                                return output
                             })
                         }
                     }
