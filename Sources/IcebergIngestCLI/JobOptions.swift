@@ -123,10 +123,7 @@ struct JobOptions: ParsableArguments {
             job.shard = "\(index)/\(count)"
             job.origins["ingest.shard"] = "flag --shard-from-env (JOB_COMPLETION_INDEX=\(index), ICEBERG_INGEST_SHARD_COUNT=\(count))"
         }
-        if rescale {
-            job.rescale = true
-            job.origins["ingest.rescale"] = "flag --rescale"
-        }
+        flag(rescale ? true : nil, "ingest.rescale", "rescale") { job.rescale = $0 }
         flag(startAt, "source.start_at", "start-at") { job.startAt = $0 }
         try flag(lateFiles, "source.late_files", "late-files") { job.lateFiles = try Self.choice($0, flag: "--late-files") }
         try flag(epochUnit, "ingest.epoch_unit", "epoch-unit") { job.epochUnit = try Self.choice($0, flag: "--epoch-unit") }

@@ -141,13 +141,20 @@ extension SourceCheckpoint {
     /// `archived` (what old shards had folded between the merged horizon and their own); each new shard gets
     /// the objects it owns. The watermark and start hour are the oldest of the old ones. Every result is
     /// version 1 of its shard.
+    /// The horizon of checkpoints merged by a rescaling: the oldest of theirs (nil, "nothing folded", when
+    /// any has none).
+    public static func mergedHorizon(of checkpoints: [SourceCheckpoint]) -> Int32? { oldest(checkpoints.map(\.horizonHour)) }
+
+    private static func oldest(_ values: [Int32?]) -> Int32? {
+        values.isEmpty || values.contains(nil) ? nil : values.compactMap { $0 }.min()
+    }
+
     public static func rescaled(
         from old: [SourceCheckpoint], archived: [IngestedObject], to layout: ShardLayout, source: String, lateArrivalHours: Int32
     ) -> [SourceCheckpoint] {
-        func oldest(_ values: [Int32?]) -> Int32? { values.contains(nil) ? nil : values.compactMap { $0 }.min() }
-        let horizon = old.isEmpty ? nil : oldest(old.map(\.horizonHour))
-        let watermark = old.isEmpty ? nil : oldest(old.map(\.watermarkHour))
-        let start = old.isEmpty ? nil : oldest(old.map(\.startHour))
+        let horizon = mergedHorizon(of: old)
+        let watermark = oldest(old.map(\.watermarkHour))
+        let start = oldest(old.map(\.startHour))
         let objects = old.flatMap(\.trackedObjects) + archived
         return layout.shards.map { shard in
             var index = ObjectIndex()

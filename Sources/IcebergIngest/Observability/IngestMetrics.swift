@@ -71,8 +71,14 @@ public struct IngestMetrics: Sendable {
     func backlog(_ pending: [SourceObject], newestIngestedMillis: Int64?) {
         pendingObjects.record(pending.count)
         pendingBytes.record(pending.reduce(0) { $0 + $1.size })
+        lagSeconds.record(Self.lagSeconds(pending: pending, newestIngestedMillis: newestIngestedMillis))
+    }
+
+    /// How far ingestion is behind the source: the last-modified time of the newest pending object minus
+    /// that of the newest ingested one, 0 when nothing is pending (the metric and `status` alike).
+    static func lagSeconds(pending: [SourceObject], newestIngestedMillis: Int64?) -> Double {
         let newestPending = pending.map(\.lastModifiedMillis).max()
-        lagSeconds.record(newestPending.map { Double(max(0, $0 - (newestIngestedMillis ?? $0))) / 1000 } ?? 0)
+        return newestPending.map { Double(max(0, $0 - (newestIngestedMillis ?? $0))) / 1000 } ?? 0
     }
 
     /// A retried S3 request, for `RetryPolicy.onRetry`: counted under its error code (`connection` for a

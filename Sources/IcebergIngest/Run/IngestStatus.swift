@@ -75,7 +75,6 @@ extension Ingestor {
         let newestIngested = checkpoint.newestIngestedMillis
         let listed = plan.toRead + plan.changed
         let newestListed = max(newestIngested ?? Int64.min, listed.map(\.lastModifiedMillis).max() ?? Int64.min)
-        let newestPending = plan.toRead.map(\.lastModifiedMillis).max()
         let lease = leaseStore(for: table)
         let holder = try await lease.current().flatMap { lease.isLive($0.record) ? $0.record.describe(nowMillis: lease.clock()) : nil }
         let current = metadata.currentSnapshot
@@ -93,7 +92,7 @@ extension Ingestor {
             firstOpenHour: checkpoint.firstOpenHour, lagHours: watermark.map { PrefixLayout.hour(of: now) - $0 },
             pendingObjects: plan.toRead.count, pendingBytes: plan.toRead.reduce(0) { $0 + $1.size },
             newestIngestedMillis: newestIngested, newestListedMillis: newestListed == Int64.min ? nil : newestListed,
-            lagSeconds: newestPending.map { Double(max(0, $0 - (newestIngested ?? $0))) / 1000 } ?? 0,
+            lagSeconds: IngestMetrics.lagSeconds(pending: plan.toRead, newestIngestedMillis: newestIngested),
             lastReconciledMillis: reconciliation?.atMillis, lateFilesAtLastReconciliation: reconciliation?.lateFiles, leaseHolder: holder,
             lastIngestSnapshotID: lastIngest?.id)
     }

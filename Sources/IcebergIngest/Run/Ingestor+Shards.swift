@@ -157,8 +157,7 @@ extension Ingestor {
             checkpoints.append(try await oldIngestor.recover(&table, summary: &scratch, checkingLayout: false))
             committedVersions.append(oldIngestor.committedCheckpoint(table)?.version ?? 0)
         }
-        func oldest(_ values: [Int32?]) -> Int32? { values.contains(nil) ? nil : values.compactMap { $0 }.min() }
-        let horizon = oldest(checkpoints.map(\.horizonHour))
+        let horizon = SourceCheckpoint.mergedHorizon(of: checkpoints)
         var archived: [IngestedObject] = []
         for (position, shard) in old.shards.enumerated() {
             guard let own = checkpoints[position].horizonHour, own > (horizon ?? Int32.min) else { continue }
