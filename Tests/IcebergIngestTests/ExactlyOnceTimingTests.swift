@@ -106,12 +106,17 @@ import TestSupport
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // Wait for the first commit, then stop the run mid-way: on a thread of its own, so that a busy
-        // cooperative pool cannot delay the signal until the run is over.
+        // cooperative pool cannot delay the signal until the run is over. The lease is written under the
+        // checkpoint folder before anything is read, so the folder is no sign of a commit; a second
+        // checkpoint version is (version 2 is saved only after version 1 committed).
         let checkpoints = warehouse + "/db.db/events/metadata/ingest-checkpoints"
         let message = try await TestProcesses.detached {
-            let deadline = Date().addingTimeInterval(20)
-            while !FileManager.default.fileExists(atPath: checkpoints), Date() < deadline { usleep(10_000) }
-            usleep(200_000)
+            let deadline = Date().addingTimeInterval(60)
+            func versions() -> Int {
+                ((try? FileManager.default.subpathsOfDirectory(atPath: checkpoints)) ?? [])
+                    .filter { $0.hasSuffix(".ckpt") && !$0.contains("/lineage/") }.count
+            }
+            while versions() < 2, Date() < deadline { usleep(10_000) }
             process.terminate()  // SIGTERM
             process.waitUntilExit()
             return String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
