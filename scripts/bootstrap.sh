@@ -2,12 +2,14 @@
 # Installs what the build and the tests need, only what is missing, and is safe to run again.
 #  - Debian -dev packages for the system-library shims (apt-get, as root).
 #  - The pinned Python test tools (moto's S3 server, PyIceberg, pyarrow, fastavro, DuckDB with its
-#    iceberg extension, boto3/botocore) in a git-ignored virtual environment at $VENV (default .venv).
+#    iceberg extension, boto3/botocore, Spark with the Java Iceberg runtime jar) in a git-ignored virtual
+#    environment at $VENV (default .venv).
 # Usage: scripts/bootstrap.sh [--no-python]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(libcurl4-openssl-dev libssl-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev)
+# Java 17 runs Spark with Java Iceberg (the interop tests).
+DEB_PACKAGES=(libcurl4-openssl-dev libssl-dev libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev openjdk-17-jre-headless)
 VENV=${VENV:-.venv}
 # One resolve: these pins are known to install together (adding extras later breaks botocore's pin).
 PY_REQUIREMENTS=(
@@ -16,6 +18,9 @@ PY_REQUIREMENTS=(
   "duckdb==1.5.5" "duckdb-extensions==1.5.5" "duckdb-extension-iceberg==1.5.5"
   "duckdb-extension-avro==1.5.5" "duckdb-extension-httpfs==1.5.5"
   numpy fastavro cramjam backports.zstd  # the last two: fastavro's snappy and zstandard codecs
+  # Spark with Java Iceberg (scripts/spark-server.py): 1.0.1 carries iceberg-spark-runtime-3.5_2.12-1.9.2;
+  # the jar of 1.0.3 lacks its shaded Jackson classes and fails at the first query.
+  "pyspark==3.5.*" "snowpark-connect-deps-iceberg==1.0.1"
 )
 # The versions that resolved together (pip freeze of a working environment): installs are then exact
 # and quick. Regenerate with `.venv/bin/pip freeze > scripts/python-constraints.txt` after changing pins.

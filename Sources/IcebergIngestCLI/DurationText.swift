@@ -21,5 +21,14 @@ struct DurationText: ExpressibleByArgument, Sendable {
         millis = Int64(number * scale)
     }
 
+    /// The duration as the flag takes it, in the largest unit that holds it exactly (`3d`, `90s`): what
+    /// `--help` shows as the default.
+    var defaultValueDescription: String {
+        for (unit, scale) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where millis % scale == 0 {
+            return "\(millis / scale)\(unit)"
+        }
+        return "\(Double(millis) / 1000)s"
+    }
+
     static var defaultCompletionKind: CompletionKind { .default }
 }

@@ -46,7 +46,7 @@ extension IcebergIngestCommand {
             abstract: "Delete files under the table's data and metadata folders that no snapshot or metadata file references.")
 
         @OptionGroup var job: JobOptions
-        @Option(name: .long, help: "Only files older than this (default 3d) are removed: younger ones may belong to a commit in progress.")
+        @Option(name: .long, help: "Only files older than this are removed: younger ones may belong to a commit in progress.")
         var olderThan = DurationText(millis: RemoveOrphanFiles.defaultGraceMillis)
         @Flag(name: .long, help: "List the orphans; delete nothing.")
         var dryRun = false
@@ -93,6 +93,9 @@ extension IcebergIngestCommand {
                 if json { return print(result.jsonLine) }
                 print("\(table.identifier): \(result.inputFiles.count) small files (\(result.inputBytes) bytes, \(result.rows) rows) in \(result.groups) groups"
                     + (dryRun ? " would be rewritten" : " rewritten into \(result.outputFiles.count) files (\(result.outputBytes) bytes), snapshot \(result.snapshotID.map(String.init) ?? "none")"))
+                if result.skippedForDeletes > 0 {
+                    print("  \(result.skippedForDeletes) small files left alone: row-level delete files may apply to them")
+                }
                 if dryRun { for file in result.inputFiles { print("  \(file)") } }
             } catch {
                 throw ExitCodes.report(error)

@@ -9,6 +9,20 @@ import TestSupport
 
 /// The example executable as a script would use it: a configuration file, plan, run, status, exit codes.
 @Suite struct CommandLineTests {
+    /// Every subcommand's `--help` shows defaults as a user types them (`3d`), never a Swift value's
+    /// description (`DurationText(millis: 259200000)`).
+    @Test func helpShowsDefaultsAsTyped() throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let commands = ["run", "plan", "status", "backfill", "evolve", "expire-snapshots", "remove-orphans", "compact", "config", "demo"]
+        for command in commands {
+            let help = try TestProcesses.run(executable, arguments: [command, "--help"])
+            #expect(help.status == 0 && help.stdout.contains("USAGE: iceberg-ingest \(command)"), "\(command) --help: \(help.stderr)")
+            #expect(!help.stdout.contains("(millis:") && !help.stdout.contains("Text("), "\(command) --help: \(help.stdout)")
+        }
+        let orphans = try TestProcesses.run(executable, arguments: ["remove-orphans", "--help"]).stdout
+        #expect(orphans.contains("(default: 3d)"), "\(orphans)")
+    }
+
     @Test func configFilePlanRunStatusAndExitCodes() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("cli")

@@ -11,7 +11,9 @@ import Foundation
 ///   (an optimization, never the truth): the catalog checks that `v<hint+1>` does not exist, and without a
 ///   hint it lists `metadata/v`;
 /// - namespaces and the table list: `<warehouse>/_catalog/<ns levels>/.namespace.json` (the properties)
-///   and `<warehouse>/_catalog/<ns levels>/<table>.table.json` (the table's location).
+///   and `<warehouse>/_catalog/<ns levels>/<table>.table.json` (the table's location). A table the Hadoop
+///   catalog created (no marker) is loaded from `<warehouse>/<ns levels>/<table>` all the same, so Spark's
+///   tables can be appended to; `listTables` names only the tables with markers.
 ///
 /// ```swift
 /// let catalog = ObjectStoreCatalog(warehouse: "s3://lake/warehouse", io: S3FileIO(client: client))
@@ -126,14 +128,23 @@ public struct ObjectStoreCatalog: Catalog {
         return Table(identifier: identifier, metadata: metadata, metadataLocation: first, io: io)
     }
 
-    /// The table's location, from its marker.
+    /// The table's location, from its marker; a table without one that Iceberg's Hadoop catalog (Spark or
+    /// any Java engine with `type=hadoop`) created is found at that catalog's location for it.
     private func location(_ identifier: TableIdentifier) async throws -> String {
         let marker = try tableMarker(identifier)
         let bytes: [UInt8]
         do { bytes = try await io.read(marker) } catch let error as IcebergError where error.code == .notFound {
+            if let hadoop = try await hadoopTableLocation(identifier) { return hadoop }
             throw IcebergError(.notFound, "table \(identifier) does not exist in catalog '\(name)' (\(warehouse))", cause: error)
         }
         return try JSONReader(try JSONValue.parse(bytes, source: marker), source: marker).required("location").string
+    }
+
+    /// `<warehouse>/<namespace levels>/<name>` when a table's metadata versions are there: where the Hadoop
+    /// catalog keeps a table (it has no markers).
+    private func hadoopTableLocation(_ identifier: TableIdentifier) async throws -> String? {
+        let location = "\(warehouse)/\(try checked(identifier.namespace))/\(identifier.name)"
+        return try await currentVersion(tableLocation: location) > 0 ? location : nil
     }
 
     /// The highest metadata version that exists (0 when none).
@@ -172,7 +183,10 @@ public struct ObjectStoreCatalog: Catalog {
         return Table(identifier: identifier, metadata: try await MetadataFiles.read(metadataLocation, io: io), metadataLocation: metadataLocation, io: io)
     }
 
-    public func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await io.exists(try tableMarker(identifier)) }
+    public func tableExists(_ identifier: TableIdentifier) async throws -> Bool {
+        if try await io.exists(try tableMarker(identifier)) { return true }
+        return try await hadoopTableLocation(identifier) != nil
+    }
 
     public func listTables(_ namespace: [String]) async throws -> [TableIdentifier] {
         let prefix = "\(warehouse)/_catalog/\(try checked(namespace))/"

@@ -8,6 +8,12 @@ import Parquet
 /// reader, columns matched by field id against the current schema) and written into target-size files
 /// (the pipeline's writer, with its metrics), and all of it is committed as one `replace` snapshot.
 ///
+/// Files that row-level deletes may apply to are left alone: a partition with a live delete file (Spark's
+/// merge-on-read `DELETE`, `UPDATE` or `MERGE` writes them) is not compacted, since rewriting its rows
+/// without applying the deletes would bring deleted rows back; a delete file of an unpartitioned spec may
+/// apply to any file, so then nothing is. ``Result/skippedForDeletes`` counts those files and the log says
+/// why; a rewrite that applies the deletes (Spark's `rewrite_data_files`) clears them.
+///
 /// A concurrent append is harmless (it never touches the files being rewritten): the commit is rebuilt on
 /// it. A concurrent commit that removed one of the input files makes the commit fail with
 /// `IcebergError` `.validationFailed`; the new files are deleted and the table is as that commit left it.
@@ -50,6 +56,8 @@ public struct Compaction: Sendable {
         public var outputFiles: [String]
         public var outputBytes: Int64
         public var rows: Int64
+        /// Small files left alone because row-level delete files may apply to them (see the type's note).
+        public var skippedForDeletes: Int = 0
         /// The replace snapshot (nil for a dry run or when there was nothing to do).
         public var snapshotID: Int64?
 
@@ -63,11 +71,15 @@ public struct Compaction: Sendable {
 
     /// Plans the bins, and unless `dryRun` rewrites and commits them.
     public func run(dryRun: Bool = false) async throws -> Result {
-        let bins = try await plan()
+        let (bins, skipped) = try await plan()
         let inputs = bins.flatMap { $0 }
         var result = Result(
             dryRun: dryRun, groups: bins.count, inputFiles: inputs.map(\.filePath), inputBytes: inputs.reduce(0) { $0 + $1.fileSizeInBytes },
-            outputFiles: [], outputBytes: 0, rows: inputs.reduce(0) { $0 + $1.recordCount }, snapshotID: nil)
+            outputFiles: [], outputBytes: 0, rows: inputs.reduce(0) { $0 + $1.recordCount }, skippedForDeletes: skipped, snapshotID: nil)
+        if skipped > 0 {
+            logger.notice(
+                "compaction of \(table.identifier) leaves \(skipped) small files alone: row-level delete files may apply to them (rewrite them with an engine that applies deletes, such as Spark's rewrite_data_files)")
+        }
         guard !dryRun, !bins.isEmpty else { return result }
 
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("iceberg-compact-\(UUID().uuidString.lowercased())").path
@@ -97,14 +109,22 @@ public struct Compaction: Sendable {
         return result
     }
 
-    /// The bins: per partition of the default spec, small Parquet data files packed up to the target size.
-    func plan() async throws -> [[DataFile]] {
+    /// The bins: per partition of the default spec, small Parquet data files packed up to the target size;
+    /// and how many small files were left out because delete files may apply to them.
+    func plan() async throws -> (bins: [[DataFile]], skippedForDeletes: Int) {
         let target = Int64(effectiveTargetBytes)
         let threshold = Int64(Double(target) * smallFileRatio)
         let spec = table.metadata.defaultSpec
-        let small = try await table.liveDataFiles().filter {
+        var small = try await table.liveDataFiles().filter {
             $0.content == 0 && $0.specID == spec.id && $0.fileFormat.uppercased() == "PARQUET" && $0.fileSizeInBytes < threshold
         }
+        let deletes = try await table.liveDeleteFiles()
+        let specs = table.metadata.partitionSpecs
+        let anywhere = deletes.contains { file in specs.first { $0.id == file.specID }?.fields.isEmpty ?? true }
+        let touched = Set(deletes.map { DeletedPartition(specID: $0.specID, partition: $0.partition) })
+        let before = small.count
+        small.removeAll { anywhere || touched.contains(DeletedPartition(specID: $0.specID, partition: $0.partition)) }
+        let skipped = before - small.count
         var byPartition: [[Literal?]: [DataFile]] = [:]
         for file in small { byPartition[file.partition, default: []].append(file) }
         var bins: [[DataFile]] = []
@@ -121,7 +141,13 @@ public struct Compaction: Sendable {
             }
             bins += packed.map(\.files).filter { $0.count >= 2 }
         }
-        return bins
+        return (bins, skipped)
+    }
+
+    /// A partition (of one spec) that has delete files.
+    private struct DeletedPartition: Hashable {
+        var specID: Int
+        var partition: [Literal?]
     }
 
     /// Reads the files of one bin and writes their rows into new data files; returns them uploaded.
