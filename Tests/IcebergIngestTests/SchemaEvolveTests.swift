@@ -144,6 +144,83 @@ import TestSupport
         #expect(rows[3]["browser"] == .string("curl") && rows[3]["_rescued_data"] == .null)
     }
 
+    /// A compaction between the ingestion and the evolution (upkeep turned on) rewrote the file of the
+    /// drifted object together with a clean object's file: the evolution follows the rows through the
+    /// compaction's `replace` snapshot, reads both objects again and replaces the compacted file, exactly once;
+    /// an object ingested after the compaction into the same partition is left alone. A second compaction and
+    /// evolution after more drift follow two rewrites.
+    @Test func evolutionFollowsRowsThroughCompactions() async throws {
+        let (dir, catalog, plain) = try Self.setUp("evolve-compacted", policy: .ignore)
+        defer { TestEnvironment.cleanUp(dir) }
+        var configuration = plain.configuration
+        configuration.commitEveryObjects = 1  // a and b in files of their own, in one partition
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: plain.source)
+        _ = try await ingestor.run()
+        func compact() async throws -> Compaction.Result {
+            var compaction = Compaction(table: try await catalog.loadTable(configuration.table), catalog: catalog)
+            compaction.targetFileSizeBytes = 64 << 20
+            return try await compaction.run()
+        }
+        let first = try await compact()
+        #expect(first.inputFiles.count == 2 && first.outputFiles.count == 1, "a's and b's files become one")
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+        try "{\"id\": 7, \"event_time\": \(Int64(hour) * 3600 + 9), \"n\": 7}\n".write(to: folder.appendingPathComponent("d.json"), atomically: true, encoding: .utf8)
+        _ = try await ingestor.run()
+
+        let plan = try await ingestor.evolutionPlan()
+        #expect(plan.objectsToReprocess.map { ($0 as NSString).lastPathComponent } == ["a.json", "b.json"], "\(plan.objectsToReprocess)")
+        #expect(plan.dataFilesToReplace == first.outputFiles && plan.rowsToReplace == 3, "\(plan)")
+        let done = try await ingestor.evolve(apply: true)
+        #expect(done.applied && done.run?.dataFilesReplaced == 1)
+        var rows = Self.rows(try Self.read(dir))
+        #expect(rows.map { $0["id"] } == [1, 2, 3, 4, 5, 6, 7].map { .int(Int64($0)) }, "every row once: \(rows)")
+        #expect(rows[2]["n"] == .int(3_000_000_000) && rows[2]["browser"] == .string("firefox"))
+
+        // More drift in a new object, then a compaction of everything in that partition, then an evolution.
+        try "{\"id\": 8, \"event_time\": \(Int64(hour) * 3600 + 10), \"n\": 8, \"os\": \"linux\"}\n".write(
+            to: folder.appendingPathComponent("e.json"), atomically: true, encoding: .utf8)
+        _ = try await ingestor.run()
+        let second = try await compact()
+        #expect(second.inputFiles.count == 3, "the evolution's file, d's and e's: \(second.inputFiles)")
+        let again = try await ingestor.evolve(apply: true)
+        #expect(again.plan.changes == ["added os: string"], "\(again.plan.changes)")
+        #expect(again.plan.objectsToReprocess.map { ($0 as NSString).lastPathComponent } == ["a.json", "b.json", "d.json", "e.json"], "\(again.plan.objectsToReprocess)")
+        rows = Self.rows(try Self.read(dir))
+        #expect(rows.map { $0["id"] } == (1...8).map { .int(Int64($0)) }, "every row once: \(rows)")
+        #expect(rows[7]["os"] == .string("linux") && rows[2]["browser"] == .string("firefox"))
+    }
+
+    /// A compaction whose snapshot was then expired (nothing left in the history says where the rows went),
+    /// and a foreign overwrite of the rows, stop the evolution with `lineage-broken`, naming why; the table
+    /// is untouched.
+    @Test func anUnfollowableRewriteStopsTheEvolution() async throws {
+        let (dir, catalog, plain) = try Self.setUp("evolve-expired", policy: .ignore)
+        defer { TestEnvironment.cleanUp(dir) }
+        var configuration = plain.configuration
+        configuration.commitEveryObjects = 1
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: plain.source)
+        _ = try await ingestor.run()
+        // Another writer's overwrite of b's file (rows changed): following it would undo the change.
+        let table = try await catalog.loadTable(configuration.table)
+        let files = try await table.liveDataFiles()
+        let lineage = try await ingestor.evolutionPlan()
+        let bFile = try #require(lineage.dataFilesToReplace.first)
+        var overwrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite)
+        overwrite.delete(paths: [bFile])
+        var copy = try #require(files.first { $0.filePath == bFile })
+        copy.filePath = bFile.replacingOccurrences(of: ".parquet", with: "-copy.parquet")
+        try FileManager.default.copyItem(atPath: bFile, toPath: copy.filePath)
+        overwrite.add(contentsOf: [copy])
+        _ = try await overwrite.commit()
+        do {
+            _ = try await ingestor.evolutionPlan()
+            Issue.record("an overwrite by another writer must stop the evolution")
+        } catch let error as IngestError {
+            #expect(error.code == .lineageBroken && error.message.contains("(overwrite) changed them"), "\(error.message)")
+        }
+    }
+
     /// An object changed in the source since it was ingested cannot be reprocessed exactly: the evolution
     /// stops naming it, and the table is untouched.
     @Test func aChangedSourceObjectStopsTheEvolution() async throws {

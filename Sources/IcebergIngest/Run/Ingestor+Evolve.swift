@@ -46,8 +46,14 @@ extension Ingestor {
     /// data files a reprocessing under it replaces. Reads lineage records and the current snapshot's
     /// manifests, lists the hours of the objects (to check they are unchanged), and reads no input data.
     ///
+    /// Data files rewritten since they were written (a compaction: ours, `run --upkeep-every`'s, or Spark's
+    /// `rewrite_data_files`) are followed through the table's `replace` snapshots to the files that hold
+    /// their rows now; every object whose rows share those files is read again too.
+    ///
     /// Throws ``IngestError`` `.inputChanged` when an object to read again is gone or changed, and
-    /// `.lineageBroken` when a data file to replace is no longer in the table.
+    /// `.lineageBroken` when the rows cannot be replaced exactly: a file to replace vanished and no snapshot
+    /// left in the history rewrote it (the rewrite was expired), a rewrite mixed in rows no object of this
+    /// shard wrote, another writer's `overwrite` or `delete` changed them, or delete files apply to them.
     public func evolutionPlan(now: Date = Date()) async throws -> EvolutionPlan {
         let table = try await loadOrCreateTable()
         return try await evolutionWork(table: table, now: now).plan
@@ -137,36 +143,31 @@ extension Ingestor {
                     return now == wanted || now.isWider(than: wanted)
                 }
         }
-        var chosen: [String: (record: Int, object: Int)] = [:]
-        var queue = latest.filter { resolved(records[$0.value.record].objects[$0.value.object]) }.map { ($0.key, $0.value) }
-        var files: Set<String> = []
-        while let (key, at) = queue.popLast() {
-            guard chosen[key] == nil else { continue }
-            chosen[key] = at
-            let record = records[at.record]
-            let mine = Set(record.dataFiles(of: record.objects[at.object]))
-            files.formUnion(mine)
-            // Other objects of the same commit whose rows share one of these files are read again too.
-            for (o, other) in record.objects.enumerated() where chosen[other.object.key] == nil {
-                guard !mine.isDisjoint(with: record.dataFiles(of: other)) else { continue }
-                guard let otherLatest = latest[other.object.key], otherLatest.record == at.record, otherLatest.object == o else {
-                    throw IngestError(
-                        .lineageBroken,
-                        "lineage of \(other.object.key) (checkpoint v\(record.version)) was superseded, but it shares a data file with \(key)")
-                }
-                queue.append((other.object.key, (at.record, o)))
+        let start = latest.filter { resolved(records[$0.value.record].objects[$0.value.object]) }.map(\.key)
+        let liveFiles = try await table.liveDataFiles()
+        let live = Dictionary(liveFiles.map { ($0.filePath, $0.recordCount) }, uniquingKeysWith: { a, _ in a })
+        var closure = try LineageClosure.closure(from: start, records: records, latest: latest, history: nil, live: live, table: configuration.table)
+        if closure.files.contains(where: { live[$0] == nil }) {
+            // Some of the files were rewritten since (a compaction, ours or another engine's): follow the rows
+            // through the table's history. Any object's rows may have been compacted with them, so every
+            // lineage record of the shard is read now, not only those with drift.
+            records = []
+            for entry in try await store.listLineage(upTo: committed) { records.append(try await store.loadLineage(entry)) }
+            latest = [:]
+            for (r, record) in records.enumerated() {
+                for (o, object) in record.objects.enumerated() { latest[object.object.key] = (r, o) }
             }
+            closure = try LineageClosure.closure(
+                from: start, records: records, latest: latest, history: try await RewriteHistory.load(table), live: live, table: configuration.table)
         }
-        // Every closed-over record must name all its objects: an object of a record without drift was not loaded,
-        // and cannot share a file with a chosen one (files of a commit come only from that commit's objects).
-
-        // The files to replace must all still be in the table.
-        let live = Dictionary(try await table.liveDataFiles().map { ($0.filePath, $0.recordCount) }, uniquingKeysWith: { a, _ in a })
-        for file in files.sorted() where live[file] == nil {
-            let owners = chosen.filter { records[$0.value.record].dataFiles(of: records[$0.value.record].objects[$0.value.object]).contains(file) }.keys.sorted()
+        let chosen = closure.objects
+        let files = Set(closure.files.filter { live[$0] != nil })
+        // Rows deleted by another engine (position or equality delete files) would come back from the source.
+        let deleted = Set(try await table.liveDeleteFiles().map { RewriteHistory.PartitionKey(specID: $0.specID, partition: $0.partition) })
+        if !deleted.isEmpty, let file = liveFiles.first(where: { files.contains($0.filePath) && deleted.contains(.init(specID: $0.specID, partition: $0.partition)) }) {
             throw IngestError(
                 .lineageBroken,
-                "cannot reprocess \(owners.prefix(3).joined(separator: ", ")): data file \(file) is no longer in table \(configuration.table) (rewritten or removed by another operation); their rows cannot be replaced exactly")
+                "cannot reprocess exactly: row-level delete files (another engine's DELETE, UPDATE or MERGE) apply to the partition of \(file.filePath) in table \(configuration.table), and reading the source again would bring deleted rows back")
         }
 
         // The objects, as the source lists them now: each must still be there, unchanged.
