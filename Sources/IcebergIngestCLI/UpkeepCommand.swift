@@ -25,6 +25,7 @@ extension IcebergIngestCommand {
                 let ingestor = try await job.job().ingestor(logger: job.logger())
                 let table = try await ingestor.loadOrCreateTable()
                 var expire = try ExpireSnapshots(table: table, catalog: ingestor.catalog, logger: job.logger())
+                expire.keepingRewriteHistory()
                 expire.olderThanMillis = olderThan.map { WallClock.nowMillis() - $0.millis }
                 expire.retainLast = retainLast
                 let result = try await expire.run(dryRun: dryRun)

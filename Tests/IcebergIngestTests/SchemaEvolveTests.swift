@@ -167,6 +167,13 @@ import TestSupport
         let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
         try "{\"id\": 7, \"event_time\": \(Int64(hour) * 3600 + 9), \"n\": 7}\n".write(to: folder.appendingPathComponent("d.json"), atomically: true, encoding: .utf8)
         _ = try await ingestor.run()
+        // Our expiry removes the compaction's snapshot from the history, having saved what it rewrote.
+        var expire = ExpireSnapshots(table: try await catalog.loadTable(configuration.table), catalog: catalog)
+        expire.keepingRewriteHistory()
+        expire.olderThanMillis = WallClock.nowMillis() + 1000
+        expire.retainLast = 1
+        let expired = try await expire.run()
+        #expect(expired.expiredSnapshotIDs.contains(try #require(first.snapshotID)))
 
         let plan = try await ingestor.evolutionPlan()
         #expect(plan.objectsToReprocess.map { ($0 as NSString).lastPathComponent } == ["a.json", "b.json"], "\(plan.objectsToReprocess)")
@@ -191,9 +198,8 @@ import TestSupport
         #expect(rows[7]["os"] == .string("linux") && rows[2]["browser"] == .string("firefox"))
     }
 
-    /// A compaction whose snapshot was then expired (nothing left in the history says where the rows went),
-    /// and a foreign overwrite of the rows, stop the evolution with `lineage-broken`, naming why; the table
-    /// is untouched.
+    /// A compaction whose snapshot another engine's expiry removed (nothing left says where the rows went),
+    /// and a foreign overwrite of the rows, stop the evolution with `lineage-broken`, naming why.
     @Test func anUnfollowableRewriteStopsTheEvolution() async throws {
         let (dir, catalog, plain) = try Self.setUp("evolve-expired", policy: .ignore)
         defer { TestEnvironment.cleanUp(dir) }
@@ -201,6 +207,27 @@ import TestSupport
         configuration.commitEveryObjects = 1
         let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: plain.source)
         _ = try await ingestor.run()
+        // Compacted, then expired without saving the rewrite (as another engine's expiry does).
+        let (expiredDir, expiredCatalog, expiredPlain) = try Self.setUp("evolve-expired-2", policy: .ignore)
+        defer { TestEnvironment.cleanUp(expiredDir) }
+        let other = Ingestor(configuration: configuration, catalog: expiredCatalog, source: expiredPlain.source)
+        _ = try await other.run()
+        var compaction = Compaction(table: try await expiredCatalog.loadTable(configuration.table), catalog: expiredCatalog)
+        compaction.targetFileSizeBytes = 64 << 20
+        #expect(try await compaction.run().snapshotID != nil)
+        let later = expiredDir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: PrefixLayout.hour(of: Date()) - 2))
+        try "{\"id\": 9, \"event_time\": 0, \"n\": 9}\n".write(to: later.appendingPathComponent("z.json"), atomically: true, encoding: .utf8)
+        #expect(try await other.run().objectsIngested == 1, "the compaction is no longer the head")
+        var expire = ExpireSnapshots(table: try await expiredCatalog.loadTable(configuration.table), catalog: expiredCatalog)
+        expire.olderThanMillis = WallClock.nowMillis() + 1000
+        _ = try await expire.run()
+        do {
+            _ = try await other.evolutionPlan()
+            Issue.record("a rewrite no longer in the history must stop the evolution")
+        } catch let error as IngestError {
+            #expect(error.code == .lineageBroken && error.message.contains("no snapshot left in its history rewrote it"), "\(error.message)")
+        }
+
         // Another writer's overwrite of b's file (rows changed): following it would undo the change.
         let table = try await catalog.loadTable(configuration.table)
         let files = try await table.liveDataFiles()

@@ -200,6 +200,80 @@ import TestSupport
         }
     }
 
+    /// Schema evolution across the two: drift ignored, then Spark's `rewrite_data_files` compacts our files,
+    /// then our `evolve --apply` follows the rows through Spark's rewrite and backfills the new column; Spark
+    /// reads it, renames it and widens another column; our next run writes under the renamed, widened
+    /// columns; Spark reads every value. A second table keeps drift in `_rescued_data`, which Spark reads;
+    /// after Spark's copy-on-write `DELETE` of one of its rows, `evolve` refuses (reading the source again
+    /// would bring the row back).
+    @Test func schemaEvolutionAcrossSparkAndUs() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("spark-evolve")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.path + "/input", warehouse = dir.path + "/wh"
+        let spark = SparkSession.shared
+        let h = SparkSession.catalog(for: warehouse)
+        let folder = input + "/2026/11/29/10"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func write(_ name: String, _ lines: [String]) throws {
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+        }
+        try write("a.json", [#"{"id":1,"ts":"2026-11-29T10:00:00Z","n":1}"#, #"{"id":2,"ts":"2026-11-29T10:01:00Z","n":2}"#])
+        try write("b.json", [#"{"id":3,"ts":"2026-11-29T10:02:00Z","n":3,"browser":"firefox"}"#, #"{"id":4,"ts":"2026-11-29T10:03:00Z","n":4,"browser":"curl"}"#])
+        try write("c.json", [#"{"id":5,"ts":"2026-11-29T10:04:00Z","n":5}"#])
+        let schema = "id long not null, ts timestamptz, n int"
+        func arguments(_ command: String, table: String, drift: String) -> [String] {
+            Self.arguments(command, input: input, warehouse: warehouse, table: table, schema: schema, partition: "day(ts)")
+                + ["--drift", drift, "--commit-every-objects", "1"]
+        }
+        try Self.cli(arguments("run", table: "ev", drift: "ignore"))
+        try Self.cli(arguments("run", table: "rescued", drift: "rescue"))
+        let rewrite = try await spark.sql(
+            [
+                "CALL \(h).system.rewrite_data_files(table => 'db.ev', options => map('min-input-files', '2'))",
+                "SELECT operation FROM \(h).db.ev.snapshots ORDER BY committed_at DESC LIMIT 1",
+                "SELECT id, _rescued_data FROM \(h).db.rescued ORDER BY id",
+            ], warehouse: warehouse)
+        #expect(rewrite[0].rows.first?.first == .int(3), "Spark rewrote our three files: \(rewrite[0].rows)")
+        #expect(rewrite[1].rows == [[.string("replace")]])
+        let rescued = try rewrite[2].column("_rescued_data")
+        #expect(rescued[0] == .null && rescued[4] == .null)
+        for (i, value) in [(2, "firefox"), (3, "curl")] {
+            guard case .string(let text) = rescued[i], text.contains("browser"), text.contains(value) else {
+                Issue.record("_rescued_data of id \(i + 1): \(rescued[i])")
+                continue
+            }
+        }
+
+        let evolved = try Self.cli(arguments("evolve", table: "ev", drift: "ignore") + ["--apply", "--json"])
+        let summary = try JSONValue.parse(evolved.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard case .array(let objects)? = summary["plan"]?["objectsToReprocess"] else { throw TestEnvironmentError("no plan: \(evolved.stdout)") }
+        #expect(objects.count == 3 && summary["applied"] == .bool(true), "every object compacted with b is read again: \(evolved.stdout)")
+        let afterEvolve = try await spark.sql(
+            [
+                "SELECT id, n, browser FROM \(h).db.ev ORDER BY id",
+                "ALTER TABLE \(h).db.ev RENAME COLUMN browser TO agent",
+                "ALTER TABLE \(h).db.ev ALTER COLUMN n TYPE bigint",
+            ], warehouse: warehouse)
+        let browsers: [JSONValue] = [.null, .null, .string("firefox"), .string("curl"), .null]
+        let wanted: [[JSONValue]] = (1...5).map { id in [JSONValue.int(Int64(id)), JSONValue.int(Int64(id)), browsers[id - 1]] }
+        #expect(afterEvolve[0].rows == wanted, "\(afterEvolve[0].rows)")
+
+        // Our next run writes under Spark's renamed and widened columns (matched by name, typed by the table).
+        try write("d.json", [#"{"id":6,"ts":"2026-11-29T10:05:00Z","n":6000000000,"agent":"wget"}"#])
+        try Self.cli(arguments("run", table: "ev", drift: "fail"))
+        let final = try await spark.sql("SELECT id, n, agent FROM \(h).db.ev ORDER BY id", warehouse: warehouse)
+        let sixth: [JSONValue] = [.int(6), .int(6_000_000_000), .string("wget")]
+        let third: [JSONValue] = [.int(3), .int(3), .string("firefox")]
+        #expect(final.rows.count == 6 && final.rows.last == sixth && final.rows[2] == third, "\(final.rows)")
+
+        // Spark deletes a row of the rescued table; reprocessing its object would bring it back.
+        _ = try await spark.sql("DELETE FROM \(h).db.rescued WHERE id = 3", warehouse: warehouse)
+        let refused = try Self.cli(arguments("evolve", table: "rescued", drift: "rescue") + ["--apply"], expect: 1)
+        #expect(refused.stderr.contains("lineage-broken") && refused.stderr.contains("changed them"), "\(refused.stderr)")
+        let kept = try await spark.sql("SELECT id FROM \(h).db.rescued ORDER BY id", warehouse: warehouse)
+        #expect(kept.rows == [[.int(1)], [.int(2)], [.int(4)], [.int(5)]])
+    }
+
     // MARK: We read and extend what Spark writes
 
     /// A table Spark created (its own partitioning, sort order and snappy Parquet) and appended to, whose

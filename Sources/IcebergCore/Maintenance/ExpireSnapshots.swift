@@ -33,6 +33,10 @@ public struct ExpireSnapshots: Sendable {
     public var deleteFiles = true
     public var clock: MillisecondClock
     public var logger: Logger
+    /// Called with the table and the snapshots about to be removed, before the commit that removes them
+    /// (again on each retry): a last look at their history, to keep what a caller still needs of it. An
+    /// error stops the expiry.
+    public var beforeExpiring: (@Sendable (_ table: Table, _ expiring: [Snapshot]) async throws -> Void)?
 
     public init(
         table: Table, catalog: any Catalog, clock: @escaping MillisecondClock = WallClock.nowMillis,
@@ -66,6 +70,7 @@ public struct ExpireSnapshots: Sendable {
             let plan = try await self.plan(on: base)
             planned = plan
             guard !plan.expired.isEmpty else { return base }
+            try await self.beforeExpiring?(base, plan.expired)
             return try await catalog.commit(
                 base.identifier,
                 requirements: [.assertTableUUID(base.metadata.tableUUID), .assertRefSnapshotID(ref: SnapshotRef.mainBranch, snapshotID: base.metadata.currentSnapshotID)],

@@ -56,6 +56,7 @@ extension Ingestor {
             if compacted?.snapshotID != nil { table = try await catalog.loadTable(table.identifier) }
         }
         var expire = ExpireSnapshots(table: table, catalog: catalog, clock: { nowMillis }, logger: logger)
+        expire.keepingRewriteHistory()
         expire.olderThanMillis = options.expireOlderThanMillis.map { nowMillis - $0 }
         expire.retainLast = options.retainLast
         let expired = try await expire.run(dryRun: options.dryRun)

@@ -1,4 +1,5 @@
 import Checkpoint
+import Foundation
 import IcebergCore
 
 /// The data files the table's own history says were rewritten: for every snapshot on the current branch
@@ -7,13 +8,18 @@ import IcebergCore
 /// exactly the rows of the files it removed, so the lineage of an object follows its rows into them.
 /// Other operations (`overwrite`, `delete`) changed rows, and following them would undo that change.
 ///
+/// Expiring a snapshot erases that history, so our expiry (`ExpireSnapshots` after
+/// `keepingRewriteHistory()`: `expire-snapshots` and upkeep) first saves the
+/// groups of the snapshots it removes under `metadata/ingest-checkpoints/rewrites/<snapshot id>.json`, and
+/// ``load(_:)`` reads them back. Another engine's expiry does not.
+///
 /// ```swift
 /// let history = try await RewriteHistory.load(table)
 /// for group in history.groups(removing: "s3://lake/wh/db/events/data/a.parquet") { print(group.snapshotID, group.added) }
 /// ```
 struct RewriteHistory: Sendable {
     /// Files one snapshot removed from one partition, and the files it added there.
-    struct Group: Sendable {
+    struct Group: Sendable, Codable {
         var snapshotID: Int64
         var operation: String
         var removed: Set<String>
@@ -33,7 +39,7 @@ struct RewriteHistory: Sendable {
     }
 
     /// Reads the manifests each non-append snapshot of the current branch wrote (its removed entries and
-    /// added entries). A snapshot expired from the history is not there: what it rewrote cannot be followed.
+    /// added entries), and the groups saved from snapshots our expiry removed.
     static func load(_ table: Table) async throws -> RewriteHistory {
         let metadata = table.metadata
         let byID = Dictionary(metadata.snapshots.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -44,35 +50,58 @@ struct RewriteHistory: Sendable {
             next = snapshot.parentID
         }
         var groups: [Group] = []
-        for snapshot in ancestry.reversed() where (snapshot.operation ?? "append") != "append" {
-            let list = try ManifestCodec.readManifestList(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList)
-            var removed: [PartitionKey: Set<String>] = [:], added: [PartitionKey: Set<String>] = [:]
-            for manifest in list where manifest.content == 0 && manifest.addedSnapshotID == snapshot.id {
-                let entries = try ManifestCodec.readManifest(
-                    try await table.io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
-                    location: manifest.path)
-                for entry in entries where (entry.snapshotID ?? snapshot.id) == snapshot.id {
-                    let key = PartitionKey(specID: entry.dataFile.specID, partition: entry.dataFile.partition)
-                    switch entry.status {
-                    case .deleted: removed[key, default: []].insert(entry.dataFile.filePath)
-                    case .added: added[key, default: []].insert(entry.dataFile.filePath)
-                    case .existing: break
-                    }
-                }
-            }
-            guard !removed.isEmpty else { continue }
-            // Per partition when the new files stay in their partitions (a rewrite under the same spec);
-            // otherwise the whole snapshot is one group.
-            if Set(added.keys).isSubset(of: Set(removed.keys)) {
-                for (key, files) in removed {
-                    groups.append(Group(snapshotID: snapshot.id, operation: snapshot.operation ?? "", removed: files, added: added[key] ?? []))
-                }
-            } else {
-                groups.append(
-                    Group(snapshotID: snapshot.id, operation: snapshot.operation ?? "", removed: Set(removed.values.joined()), added: Set(added.values.joined())))
-            }
+        for snapshot in ancestry.reversed() { groups += try await Self.groups(of: snapshot, in: table) }
+        for file in try await table.io.list(prefix: directory(table)) where file.location.hasSuffix(".json") {
+            let saved = try JSONDecoder().decode([Group].self, from: Data(try await table.io.read(file.location)))
+            groups += saved.filter { byID[$0.snapshotID] == nil }
         }
         return RewriteHistory(groups: groups)
+    }
+
+    /// Where the groups of expired snapshots are kept.
+    static func directory(_ table: Table) -> String {
+        let location = table.metadata.location.hasSuffix("/") ? String(table.metadata.location.dropLast()) : table.metadata.location
+        return location + "/metadata/ingest-checkpoints/rewrites/"
+    }
+
+    /// Saves the groups of `snapshots` (about to be expired) that removed data files, one file per snapshot.
+    static func save(_ snapshots: [Snapshot], of table: Table) async throws {
+        for snapshot in snapshots {
+            let groups = try await Self.groups(of: snapshot, in: table)
+            guard !groups.isEmpty else { continue }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            try await table.io.write(directory(table) + "\(snapshot.id).json", bytes: Array(try encoder.encode(groups)))
+        }
+    }
+
+    /// What one snapshot removed and added, per partition (none for an append).
+    static func groups(of snapshot: Snapshot, in table: Table) async throws -> [Group] {
+        guard (snapshot.operation ?? "append") != "append" else { return [] }
+        let metadata = table.metadata
+        let list = try ManifestCodec.readManifestList(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList)
+        var removed: [PartitionKey: Set<String>] = [:], added: [PartitionKey: Set<String>] = [:]
+        for manifest in list where manifest.content == 0 && manifest.addedSnapshotID == snapshot.id {
+            let entries = try ManifestCodec.readManifest(
+                try await table.io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
+                location: manifest.path)
+            for entry in entries where (entry.snapshotID ?? snapshot.id) == snapshot.id {
+                let key = PartitionKey(specID: entry.dataFile.specID, partition: entry.dataFile.partition)
+                switch entry.status {
+                case .deleted: removed[key, default: []].insert(entry.dataFile.filePath)
+                case .added: added[key, default: []].insert(entry.dataFile.filePath)
+                case .existing: break
+                }
+            }
+        }
+        guard !removed.isEmpty else { return [] }
+        let operation = snapshot.operation ?? ""
+        // Per partition when the new files stay in their partitions (a rewrite under the same spec);
+        // otherwise the whole snapshot is one group.
+        guard Set(added.keys).isSubset(of: Set(removed.keys)) else {
+            return [Group(snapshotID: snapshot.id, operation: operation, removed: Set(removed.values.joined()), added: Set(added.values.joined()))]
+        }
+        return removed.map { key, files in Group(snapshotID: snapshot.id, operation: operation, removed: files, added: added[key] ?? []) }
     }
 
     /// The groups that removed `file`.
@@ -89,6 +118,21 @@ struct RewriteHistory: Sendable {
 /// Which objects' rows are in which data files, from the latest lineage of every object of a source shard,
 /// followed through the table's rewrites: the objects a reprocessing must read again and the live files it
 /// must replace so that each row is replaced exactly once.
+extension ExpireSnapshots {
+    /// Makes the expiry save what the snapshots it removes rewrote (``RewriteHistory``) before removing
+    /// them, so that `evolve` can still follow rows through compactions that are no longer in the history.
+    /// `expire-snapshots` and ``Ingestor/upkeep(_:now:)`` expire this way.
+    ///
+    /// ```swift
+    /// var expire = ExpireSnapshots(table: table, catalog: catalog)
+    /// expire.keepingRewriteHistory()
+    /// _ = try await expire.run()
+    /// ```
+    public mutating func keepingRewriteHistory() {
+        beforeExpiring = { table, expiring in try await RewriteHistory.save(expiring, of: table) }
+    }
+}
+
 struct LineageClosure {
     /// The objects to read again, each with the record that last wrote it.
     var objects: [String: (record: Int, object: Int)] = [:]
