@@ -11,7 +11,8 @@ extension IcebergIngestCommand {
             discussion: """
                 Without --apply, prints the plan and changes nothing: the schema changes (new columns typed from \
                 the values seen, widenings), the objects whose fields were dropped (drift policy 'ignore') or kept \
-                in _rescued_data ('rescue'), every object to read again (those sharing data files with them), and \
+                in _rescued_data ('rescue'), every object to read again (those sharing data files with them, followed \
+                through compactions), and \
                 the data files and rows replaced. With --apply, one overwrite commit adds the new schema (the old \
                 ones stay in the table's history), the rewritten data files, and removes the old files; the \
                 checkpoint records which source objects produced which data files, so no row is lost or duplicated.
