@@ -358,7 +358,8 @@ import TestSupport
             #expect(FileManager.default.fileExists(atPath: file.filePath.replacingOccurrences(of: "file:", with: "")), "delete file kept: \(file.filePath)")
         }
         let report = try TableValidation.check(metadataLocation: final.metadataLocation)
-        #expect(report.rows == expected.count, "PyIceberg applies the deletes too: \(report.rows) rows; \(report.problems)")
+        #expect(report.rows == expected.count, "PyIceberg applies the deletes too: \(report.rows) rows")
+        #expect(report.problems.isEmpty, "summaries and counts consistent across both writers: \(report.problems)")
 
         // Spark's own compaction applies the deletes; then ours has nothing to leave alone.
         _ = try await spark.sql("CALL \(h).system.rewrite_data_files(table => 'db.mixed', options => map('min-input-files', '1', 'delete-file-threshold', '1'))", warehouse: warehouse)
