@@ -74,5 +74,23 @@ import TestSupport
         #expect(full.unmatchedKeys == ["raw/README.txt"])
         #expect(counting.listRequests.count == 1)
         #expect(full.objects.first?.hour == Self.hour)
+
+        // A window of 300 hours (a first run with --start-at, a backfill, a job stopped for days) is listed
+        // flat: from the first open prefix, a page at a time (50 keys here), stopping at the first key past
+        // the window; the same objects as 300 per-hour listings.
+        var paged = planner
+        paged.maxKeys = 50
+        let end = Date(timeIntervalSince1970: TimeInterval(Int(Self.hour + 399) * 3600 + 1_800))
+        counting.reset()
+        let flat = try await paged.plan(firstOpenHour: Self.hour + 100, now: end)
+        #expect(counting.listRequests.count == 7, "6 pages of the window and the one that passes its end: \(counting.listRequests.count)")
+        #expect(counting.listRequests.allSatisfy { !$0.contains("prefix=raw%2F20") }, "flat: the root's prefix only")
+        var each = paged
+        each.flatListingThreshold = .max
+        counting.reset()
+        let perHour = try await each.plan(firstOpenHour: Self.hour + 100, now: end)
+        #expect(counting.listRequests.count == 300)
+        #expect(flat.objects == perHour.objects && flat.objects.count == 300 && flat.prefixes == perHour.prefixes)
+        #expect(flat.objects.first?.hour == Self.hour + 100 && flat.objects.last?.hour == Self.hour + 399 && flat.unmatchedKeys.isEmpty)
     }
 }

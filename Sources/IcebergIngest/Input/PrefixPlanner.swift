@@ -2,8 +2,17 @@ import Foundation
 import S3Reader
 
 /// Finds the objects a run must consider: it lists only the partitions that can hold new objects (from the
-/// first open hour, i.e. the watermark minus the late-arrival window, up to now), several at once, and
-/// returns them in time order. Before any watermark it lists the whole root once.
+/// first open hour, i.e. the watermark minus the late-arrival window, up to now) and returns them in time
+/// order. Before any watermark it lists the whole root once.
+///
+/// How it lists depends on how many partitions are open. A few (at most ``flatListingThreshold``, the steady
+/// state of an incremental run) are listed one prefix each, several at once: the newest hour's objects are
+/// not waiting behind older hours' pages. Many (a first run with `--start-at`, a backfill, a reconciliation
+/// of closed hours, a job that was stopped for days) are listed flat: one listing of the root that starts
+/// after the first open prefix (`start-after`) and stops at the last one, so each request returns up to
+/// 1,000 keys instead of one request per hour (S3 charges per LIST request); that is the same requests a plain
+/// paginated listing of the range makes. Flat listing needs prefixes that sort in time order, which every
+/// built-in layout has (zero-padded, most significant first); a pattern that does not is listed per prefix.
 ///
 /// ```swift
 /// let planner = PrefixPlanner(client: s3, bucket: "raw", root: "events/", layout: .firehose)
@@ -18,6 +27,10 @@ public struct PrefixPlanner: Sendable {
     public let layout: PrefixLayout
     /// Partitions listed at the same time.
     public var concurrency: Int = 16
+    /// Above this many open partitions, one flat listing replaces the per-partition listings.
+    public var flatListingThreshold: Int = 24
+    /// Keys asked for per LIST request (`max-keys`); nil: the server's page size (1,000 on S3).
+    public var maxKeys: Int?
 
     public init(client: S3Client, bucket: String, root: String, layout: PrefixLayout) {
         self.client = client
@@ -49,13 +62,42 @@ public struct PrefixPlanner: Sendable {
     /// Lists what may be new. `firstOpenHour` nil means no watermark yet: the whole root is listed.
     public func plan(firstOpenHour: Int32?, now: Date) async throws -> Plan {
         let prefixes = firstOpenHour.map { candidatePrefixes(from: $0, to: PrefixLayout.hour(of: now)) } ?? [root]
-        let lists = try await withThrowingTaskGroup(of: (Int, [S3Object]).self) { group in
+        if prefixes.count > flatListingThreshold, zip(prefixes, prefixes.dropFirst()).allSatisfy({ Self.sortsBefore($0, $1) && !$1.hasPrefix($0) }) {
+            return try await plan(prefixes: prefixes, objects: listFlat(from: prefixes[0], through: prefixes[prefixes.count - 1]))
+        }
+        return try await plan(prefixes: prefixes, objects: listEach(prefixes).joined())
+    }
+
+    /// Every key from `first` (a prefix) to the last key under `last`, in one paginated listing of the root.
+    func listFlat(from first: String, through last: String) async throws -> [S3Object] {
+        // Keys under `first` sort after `first` without its final character (the `/` that ends it).
+        var token: String?
+        var objects: [S3Object] = []
+        repeat {
+            let page = try await client.listObjectsV2(
+                bucket: bucket, prefix: root.isEmpty ? nil : root, startAfter: token == nil ? String(first.dropLast()) : nil, continuationToken: token,
+                maxKeys: maxKeys)
+            for object in page.objects {
+                if Self.sortsBefore(last, object.key), !object.key.hasPrefix(last) { return objects }  // past the window
+                objects.append(object)
+            }
+            token = page.nextContinuationToken
+        } while token != nil
+        return objects
+    }
+
+    /// S3's key order: UTF-8 bytes (Swift's `<` on strings compares normalized characters).
+    static func sortsBefore(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+    /// Each prefix listed on its own, `concurrency` at a time; the lists in the prefixes' order.
+    func listEach(_ prefixes: [String]) async throws -> [[S3Object]] {
+        try await withThrowingTaskGroup(of: (Int, [S3Object]).self) { group in
             var results = [[S3Object]](repeating: [], count: prefixes.count)
             var next = 0
             func start(_ index: Int) {
                 group.addTask {
                     var objects: [S3Object] = []
-                    for try await page in client.listAllPages(bucket: bucket, prefix: prefixes[index]) { objects += page.objects }
+                    for try await page in client.listAllPages(bucket: bucket, prefix: prefixes[index], maxKeys: maxKeys) { objects += page.objects }
                     return (index, objects)
                 }
             }
@@ -66,8 +108,12 @@ public struct PrefixPlanner: Sendable {
             }
             return results
         }
+    }
+
+    /// The objects listed, matched to their hours and sorted.
+    private func plan(prefixes: [String], objects: some Sequence<S3Object>) -> Plan {
         var planned: [PlannedObject] = [], unmatched: [String] = []
-        for object in lists.joined() {
+        for object in objects {
             guard object.key.hasPrefix(root), let hour = layout.hour(ofKey: String(object.key.dropFirst(root.count))) else {
                 unmatched.append(object.key)
                 continue
