@@ -5,8 +5,8 @@ import S3Reader
 
 /// `iceberg-bench s3-listing`: discovery of N objects over 720 hourly prefixes on an S3 endpoint (the
 /// local test bed: `scripts/s3-testbed.sh -- .build/release/iceberg-bench s3-listing`). Our planner, both
-/// incremental (the last hours) and over all 720 hours, against a plain full listing with boto3 in the same
-/// run: times and request counts.
+/// incremental (the last hours) and over all 720 hours (flat, as it chooses, and forced per hour), against a
+/// plain paginated listing with boto3 in the same run: median times, request counts and ratios.
 struct S3ListingBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3-listing", abstract: "List 100,000 objects over 720 hourly prefixes, against boto3 in the same run.")
@@ -14,6 +14,7 @@ struct S3ListingBenchmark: AsyncParsableCommand {
     @Option(help: "Objects to upload (spread over 720 hours).") var objects = 100_000
     @Option(help: "Hours in the late-arrival window of the incremental plan.") var windowHours: Int32 = 6
     @Option(help: "Python with boto3 for the peer.") var python = ".venv/bin/python"
+    @Option(help: "Repetitions of each full listing; medians are reported.") var repetitions = 3
 
     final class Counter: HTTPTransport, @unchecked Sendable {
         // Safe: `count` is only touched under the lock.
@@ -54,23 +55,50 @@ struct S3ListingBenchmark: AsyncParsableCommand {
         var start = ContinuousClock.now
         let incremental = try await planner.plan(firstOpenHour: first + hours - windowHours, now: now)
         let incrementalTime = start.seconds, incrementalRequests = counter.take()
-        start = ContinuousClock.now
-        let all = try await planner.plan(firstOpenHour: first, now: now)
-        let allTime = start.seconds, allRequests = counter.take()
-        guard all.objects.count == objects else { throw ValidationError("the planner found \(all.objects.count) of \(objects) objects") }
-        let peer = try PythonPeer.run(python, code: Self.peerCode, arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey])
+        // The whole range, listed flat (the planner's choice for long windows) and one prefix per hour (its
+        // choice for short ones, forced here), `repetitions` times each, alternating.
+        var perHour = planner
+        perHour.flatListingThreshold = .max
+        var flatTimes: [Double] = [], perHourTimes: [Double] = []
+        var flatRequests = 0, perHourRequests = 0
+        for _ in 0..<repetitions {
+            start = ContinuousClock.now
+            let all = try await planner.plan(firstOpenHour: first, now: now)
+            flatTimes.append(start.seconds)
+            flatRequests = counter.take()
+            guard all.objects.count == objects else { throw ValidationError("the flat listing found \(all.objects.count) of \(objects) objects") }
+            start = ContinuousClock.now
+            let each = try await perHour.plan(firstOpenHour: first, now: now)
+            perHourTimes.append(start.seconds)
+            perHourRequests = counter.take()
+            guard each.objects == all.objects else { throw ValidationError("the per-hour listing found other objects than the flat one") }
+        }
+        let peer = try PythonPeer.run(
+            python, code: Self.peerCode, arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey, String(repetitions)])
+        let fields = peer.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").compactMap { Double($0) }
+        guard fields.count == 3 else { throw ValidationError("boto3 peer printed: \(peer)") }
+        let (peerObjects, peerRequests, peerTime) = (Int(fields[0]), Int(fields[1]), fields[2])
+        let flat = median(flatTimes), each = median(perHourTimes)
         print(String(format: "  ours, incremental (last %d hours): %d objects, %d list requests, %.3f s", windowHours, incremental.objects.count, incrementalRequests, incrementalTime))
-        print(String(format: "  ours, all %d hours (16 prefixes at a time): %d objects, %d list requests, %.3f s", hours, all.objects.count, allRequests, allTime))
-        print("  boto3 full listing (paginator, one prefix): \(peer.trimmingCharacters(in: .whitespacesAndNewlines))")
+        print(String(format: "  ours, all %d hours, flat (the planner's choice): %d list requests, median %.3f s", hours, flatRequests, flat))
+        print(String(format: "  ours, all %d hours, one prefix per hour, 16 at once: %d list requests, median %.3f s", hours, perHourRequests, each))
+        print(String(format: "  boto3 paginator over the root: %d objects, %d list requests, median %.3f s", peerObjects, peerRequests, peerTime))
+        print(String(format: "  flat vs boto3: %.2fx the time, %.2fx the requests; per-hour vs boto3: %.2fx the time, %.2fx the requests (medians of %d)",
+            flat / peerTime, Double(flatRequests) / Double(peerRequests), each / peerTime, Double(perHourRequests) / Double(peerRequests), repetitions))
     }
+
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     static let peerCode = #"""
     import sys, time, boto3
     endpoint, region, bucket, key, secret = sys.argv[1:6]
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret)
-    t = time.perf_counter(); n = 0; pages = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/"):
-        pages += 1; n += len(page.get("Contents", []))
-    print("%d objects, %d list requests, %.3f s" % (n, pages, time.perf_counter() - t))
+    times = []
+    for _ in range(int(sys.argv[6])):
+        t = time.perf_counter(); n = 0; pages = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="raw/"):
+            pages += 1; n += len(page.get("Contents", []))
+        times.append(time.perf_counter() - t)
+    print("%d %d %.4f" % (n, pages, sorted(times)[len(times) // 2]))
     """#
 }

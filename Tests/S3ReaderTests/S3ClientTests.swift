@@ -8,6 +8,29 @@ import TestSupport
 
 /// The client against the suite's S3 endpoint (moto by default, or S3_ENDPOINT: MinIO, AWS).
 @Suite struct S3ClientTests {
+    /// Listing timestamps are parsed by hand (1,000 a page); the result equals `ISO8601DateFormatter`'s for
+    /// S3's forms over four centuries, leap days included, and anything else falls back to the formatter.
+    @Test func listingTimestampsParseLikeTheFormatter() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var generator = SystemRandomNumberGenerator()
+        var samples = ["2024-02-29T23:59:59.999Z", "2000-03-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z", "2026-11-29T10:00:01.5Z", "1900-02-28T12:00:00Z"]
+        for _ in 0..<2000 {
+            let seconds = Int64.random(in: -2_208_988_800...7_258_118_400, using: &generator)  // 1900 to 2200
+            let millis = Int.random(in: 0..<1000, using: &generator)
+            let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds) + Double(millis) / 1000))
+            samples.append(text)
+        }
+        for text in samples {
+            let expected = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+            let parsed = S3Client.fastISODate(text)
+            #expect(parsed != nil && abs(parsed!.timeIntervalSince1970 - expected!.timeIntervalSince1970) < 0.0005, "\(text): \(String(describing: parsed)) vs \(String(describing: expected))")
+        }
+        #expect(S3Client.fastISODate("2026-11-29T10:00:01+01:00") == nil)
+        #expect(S3Client.isoDate("2026-11-29T10:00:01+01:00")?.timeIntervalSince1970 == 1_795_942_801)
+        #expect(S3Client.fastISODate("2026-13-29T10:00:01Z") == nil && S3Client.fastISODate("2026-11-29T10:00:01.Z") == nil)
+    }
+
     static func client() throws -> S3Client {
         let s3 = try TestEnvironment.s3()
         return s3.client()

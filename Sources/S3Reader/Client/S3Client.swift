@@ -192,10 +192,57 @@ public struct S3Client: Sendable {
         }
     }
 
+    /// A timestamp as S3 writes them in listings (`2026-11-29T10:00:01.000Z`): parsed by hand, since a
+    /// listing page holds 1,000 of them and a date formatter costs tens of microseconds each; anything else
+    /// goes through `ISO8601DateFormatter`.
     static func isoDate(_ text: String) -> Date? {
+        if let date = fastISODate(text) { return date }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, or nil.
+    static func fastISODate(_ text: String) -> Date? {
+        var text = text
+        text.makeContiguousUTF8()
+        return text.utf8.withContiguousStorageIfAvailable { b -> Date? in
+            guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+                b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[b.count - 1] == UInt8(ascii: "Z")
+            else { return nil }
+            func number(_ from: Int, _ count: Int) -> Int? {
+                var value = 0
+                for i in from..<(from + count) {
+                    let digit = Int(b[i]) - 48
+                    guard digit >= 0, digit <= 9 else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+                let minute = number(14, 2), let second = number(17, 2), (1...12).contains(month), (1...31).contains(day), hour < 24,
+                minute < 60, second < 61
+            else { return nil }
+            var fraction = 0.0
+            if b.count > 20 {
+                guard b[19] == UInt8(ascii: "."), b.count > 21 else { return nil }
+                var scale = 0.1
+                for i in 20..<(b.count - 1) {
+                    let digit = Int(b[i]) - 48
+                    guard digit >= 0, digit <= 9 else { return nil }
+                    fraction += Double(digit) * scale
+                    scale /= 10
+                }
+            }
+            // Days from the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+            let y = month <= 2 ? year - 1 : year
+            let era = (y >= 0 ? y : y - 399) / 400
+            let yoe = y - era * 400
+            let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+            let days = era * 146_097 + doe - 719_468
+            return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second) + fraction)
+        } ?? nil
     }
 
     static func httpDate(_ text: String) -> Date? {
