@@ -92,7 +92,7 @@ struct ParquetWriteBenchmark: AsyncParsableCommand {
                 print("  \(codec.name): the peer printed '\(peer)'")
                 continue
             }
-            print(String(format: "  %@: ours %.3f s, %d bytes | pyarrow %.3f s, %.0f bytes | time ratio %.2f (target <= 1.25) | size ratio %.3f (target <= 1.05)",
+            print(String(format: "  %@: ours %.3f s, %d bytes | pyarrow %.3f s, %.0f bytes | time ratio %.2f (target <= 1.00) | size ratio %.3f (target <= 1.05)",
                          codec.name, times.median, size, peerTime, peerSize, times.median / peerTime, Double(size) / peerSize))
         }
     }

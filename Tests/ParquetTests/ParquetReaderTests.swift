@@ -51,6 +51,44 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         #expect(try file.metrics() == written)
     }
 
+    /// The writer takes byte strings' bounds from the dictionary's distinct values and numbers' from a hash
+    /// table of their bit patterns: the bounds, the values and the dictionary indices equal what a plain
+    /// encoding (no dictionary) gives, on values whose extremes sit mid-column and repeat.
+    @Test func dictionaryEncodingKeepsValuesAndBounds() throws {
+        let schema = ParquetSchema(columns: [
+            ParquetColumn(name: "s", fieldID: 1, type: .string, isRequired: true),
+            ParquetColumn(name: "l", fieldID: 2, type: .long, isRequired: true),
+            ParquetColumn(name: "d", fieldID: 3, type: .double, isRequired: true),
+        ])
+        let rows = 5_000
+        var strings = ColumnData.byteArrays(capacity: rows)
+        var longs: [Int64] = [], doubles: [Double] = []
+        for i in 0..<rows {
+            // Extremes in the middle, each repeated; lengths around the 8-byte word of the hash.
+            let text = i == 2_500 ? "" : i == 2_501 ? "zzzzzzzzzzzzzzzzz" : "v-\(String(repeating: "x", count: i % 11))\((i &* 7_919) % 300)"
+            strings.append(string: text)
+            longs.append(i == 3_000 ? .min : i == 3_001 ? .max : Int64((i &* 31) % 97) - 48)
+            doubles.append(i == 1_000 ? -0.5e300 : Double((i &* 13) % 101) / 3)
+        }
+        func write(dictionary: Bool) throws -> (ParquetFileMetrics, ParquetFileReader) {
+            var options = ParquetWriterOptions()
+            options.useDictionary = dictionary
+            let writer = ParquetFileWriter(schema: schema, options: options, output: MemoryParquetOutput())
+            try writer.write([strings, ColumnData(values: .int64(longs)), ColumnData(values: .double(doubles))])
+            let metrics = try writer.close()
+            return (metrics, try ParquetFileReader(bytes: writer.output.bytes, source: "dictionary-\(dictionary)"))
+        }
+        let (withDictionary, dictionaryFile) = try write(dictionary: true)
+        let (plain, _) = try write(dictionary: false)
+        #expect(withDictionary.lowerBounds == plain.lowerBounds && withDictionary.upperBounds == plain.upperBounds)
+        #expect(withDictionary.lowerBounds[1] == [] && withDictionary.upperBounds[1] == Array("zzzzzzzzzzzzzzz{".utf8), "truncated to 16 bytes, the last one raised")
+        #expect(withDictionary.lowerBounds[2] == withUnsafeBytes(of: Int64.min.littleEndian) { Array($0) })
+        #expect(dictionaryFile.metadata.columns.count == 3)
+        #expect(sameValues(try dictionaryFile.readColumn(0, rowGroup: 0).values, strings.values))
+        #expect(sameValues(try dictionaryFile.readColumn(1, rowGroup: 0).values, .int64(longs)))
+        #expect(sameValues(try dictionaryFile.readColumn(2, rowGroup: 0).values, .double(doubles)))
+    }
+
     /// Files written by pyarrow (data page v1 and v2, dictionary on and off, every codec) read back to the
     /// values pyarrow was given.
     @Test(arguments: ParquetCompression.allCases) func pyarrowFilesReadByUs(_ codec: ParquetCompression) throws {

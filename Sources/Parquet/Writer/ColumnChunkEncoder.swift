@@ -29,12 +29,13 @@ struct ColumnChunkEncoder {
         var chunk = EncodedChunk()
         chunk.valueCount = data.slotCount
         chunk.nullCount = data.nullCount
-        computeStatistics(data, into: &chunk)
         // Dictionary: indices for every non-null value, or nil to write PLAIN.
-        var dictionary: (page: [UInt8], count: Int, indices: [UInt32])?
+        var dictionary: DictionaryEncoding?
         if options.useDictionary, column.type != .boolean {
             dictionary = buildDictionary(data.values)
         }
+        // Byte strings' bounds need only each distinct value once.
+        computeStatistics(data, candidates: dictionary?.firsts, into: &chunk)
         if let dictionary {
             chunk.dictionaryPageOffset = 0
             try appendPage(type: 2, body: dictionary.page, to: &chunk) { header in
@@ -91,7 +92,7 @@ struct ColumnChunkEncoder {
     /// Pages of a nested column: cut at row starts (repetition level 0), each holding repetition levels,
     /// definition levels, then the values of the slots defined to the leaf.
     private func encodeNestedPages(
-        _ data: ColumnData, levels: ColumnData.Levels, dictionary: (page: [UInt8], count: Int, indices: [UInt32])?,
+        _ data: ColumnData, levels: ColumnData.Levels, dictionary: DictionaryEncoding?,
         into chunk: inout EncodedChunk
     ) throws {
         let slots = levels.definition.count
@@ -126,7 +127,7 @@ struct ColumnChunkEncoder {
 
     /// A page's values: dictionary indices (bit width, then the RLE/bit-packed hybrid) or PLAIN values.
     private func appendValues(
-        _ values: ColumnData.Values, dictionary: (page: [UInt8], count: Int, indices: [UInt32])?, range: Range<Int>,
+        _ values: ColumnData.Values, dictionary: DictionaryEncoding?, range: Range<Int>,
         to page: inout [UInt8], chunk: inout EncodedChunk
     ) {
         guard let dictionary else {
@@ -228,38 +229,56 @@ struct ColumnChunkEncoder {
 
     /// The dictionary page body (PLAIN values), its size, and each value's index; nil when the dictionary
     /// would pass the size limit (the chunk is then written PLAIN).
-    private func buildDictionary(_ values: ColumnData.Values) -> (page: [UInt8], count: Int, indices: [UInt32])? {
+    private func buildDictionary(_ values: ColumnData.Values) -> DictionaryEncoding? {
         let limit = options.dictionaryPageSizeLimit
-        func numeric<T, K: Hashable>(_ array: [T], key: (T) -> K) -> ([UInt8], Int, [UInt32])? {
-            var table: [K: UInt32] = [:]
+        func numeric<T>(_ array: [T], key: (T) -> UInt64) -> DictionaryEncoding? {
+            // Open addressing over the values' bit patterns (no per-value hashing through `Hasher`).
+            let width = MemoryLayout<T>.stride
+            var capacity = 1024
+            var keys = [UInt64](repeating: 0, count: capacity)
+            var slots = [UInt32](repeating: .max, count: capacity)  // index into `unique`, or .max when empty
             var unique: [T] = []
             var indices = [UInt32](repeating: 0, count: array.count)
-            let width = MemoryLayout<T>.stride
             let ok: Bool = array.withUnsafeBufferPointer { a in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<a.count {
                         let k = key(a[i])
-                        if let index = table[k] {
-                            out[i] = index
-                        } else {
-                            let index = UInt32(unique.count)
-                            table[k] = index
-                            unique.append(a[i])
-                            out[i] = index
-                            if unique.count * width > limit { return false }
+                        var slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+                        while slots[slot] != .max, keys[slot] != k { slot = (slot + 1) & (capacity - 1) }
+                        if slots[slot] != .max {
+                            out[i] = slots[slot]
+                            continue
+                        }
+                        let index = UInt32(unique.count)
+                        keys[slot] = k
+                        slots[slot] = index
+                        unique.append(a[i])
+                        out[i] = index
+                        if unique.count * width > limit { return false }
+                        if unique.count * 2 > capacity {
+                            capacity *= 2
+                            keys = [UInt64](repeating: 0, count: capacity)
+                            slots = [UInt32](repeating: .max, count: capacity)
+                            for (u, value) in unique.enumerated() {
+                                let uk = key(value)
+                                var t = Int(truncatingIfNeeded: (uk &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+                                while slots[t] != .max { t = (t + 1) & (capacity - 1) }
+                                keys[t] = uk
+                                slots[t] = UInt32(u)
+                            }
                         }
                     }
                     return true
                 }
             }
             guard ok else { return nil }
-            return (unique.withUnsafeBytes { Array($0) }, unique.count, indices)
+            return DictionaryEncoding(page: unique.withUnsafeBytes { Array($0) }, count: unique.count, indices: indices, firsts: nil)
         }
         switch values {
         case .boolean: return nil
-        case .int32(let a): return numeric(a) { $0 }
-        case .int64(let a): return numeric(a) { $0 }
-        case .float(let a): return numeric(a) { $0.bitPattern }
+        case .int32(let a): return numeric(a) { UInt64(UInt32(bitPattern: $0)) }
+        case .int64(let a): return numeric(a) { UInt64(bitPattern: $0) }
+        case .float(let a): return numeric(a) { UInt64($0.bitPattern) }
         case .double(let a): return numeric(a) { $0.bitPattern }
         case .bytes(let bytes, let offsets):
             return ByteArrayDictionary.build(bytes: bytes, offsets: offsets, fixed: column.type.fixedLength != nil, limit: limit)
@@ -268,7 +287,9 @@ struct ColumnChunkEncoder {
 
     // MARK: Statistics
 
-    private func computeStatistics(_ data: ColumnData, into chunk: inout EncodedChunk) {
+    /// Min, max and NaN count of the values; for byte strings only the values at `candidates` (each distinct
+    /// value's first occurrence, from the dictionary) are compared, when given.
+    private func computeStatistics(_ data: ColumnData, candidates: [Int32]?, into chunk: inout EncodedChunk) {
         func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         switch data.values {
         case .boolean(let a):
@@ -309,10 +330,15 @@ struct ColumnChunkEncoder {
             bytes.withUnsafeBufferPointer { data in
                 offsets.withUnsafeBufferPointer { o in
                     func slice(_ i: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: data[Int(o[i])..<Int(o[i + 1])]) }
-                    for i in 1..<(o.count - 1) {
+                    func consider(_ i: Int) {
                         let v = slice(i)
                         if ByteOrder.compare(v, slice(lo), signed: signed) < 0 { lo = i }
                         if ByteOrder.compare(v, slice(hi), signed: signed) > 0 { hi = i }
+                    }
+                    if let candidates {
+                        for i in candidates { consider(Int(i)) }
+                    } else {
+                        for i in 1..<(o.count - 1) { consider(i) }
                     }
                 }
             }
@@ -339,10 +365,40 @@ enum ByteOrder {
     }
 }
 
+/// A dictionary page body (PLAIN values), its number of values, each value's index into it, and (for byte
+/// strings) the value index of each dictionary entry's first occurrence.
+struct DictionaryEncoding {
+    var page: [UInt8]
+    var count: Int
+    var indices: [UInt32]
+    var firsts: [Int32]?
+}
+
 /// A hash table over byte strings held in one buffer, for dictionary encoding without allocating a key
 /// per value.
 enum ByteArrayDictionary {
-    static func build(bytes: [UInt8], offsets: [Int32], fixed: Bool, limit: Int) -> ([UInt8], Int, [UInt32])? {
+    /// A hash of a byte string eight bytes at a time (a multiply-xorshift mix; not FNV's byte at a time).
+    @inline(__always)
+    static func hash(_ base: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(count)
+        var p = 0
+        while p + 8 <= count {
+            let word = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+            h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+            p += 8
+        }
+        if p < count {
+            var tail: UInt64 = 0
+            for i in p..<count { tail |= UInt64(base[i]) << (UInt64(i - p) * 8) }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+        }
+        h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return h ^ (h >> 32)
+    }
+
+    static func build(bytes: [UInt8], offsets: [Int32], fixed: Bool, limit: Int) -> DictionaryEncoding? {
         let count = offsets.count - 1
         var indices = [UInt32](repeating: 0, count: count)
         var capacity = 1024
@@ -356,10 +412,7 @@ enum ByteArrayDictionary {
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<count {
                         let s = Int(o[i]), e = Int(o[i + 1])
-                        var fnv = FNV1a64()
-                        for p in s..<e { fnv.combine(data[p]) }
-                        var h = fnv.value
-                        h ^= h >> 32
+                        let h = e > s ? hash(data.baseAddress! + s, e - s) : 0
                         var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
                         var found: UInt32?
                         while slots[slot] >= 0 {
@@ -405,6 +458,6 @@ enum ByteArrayDictionary {
                 }
             }
         }
-        return ok ? (page, hashes.count, indices) : nil
+        return ok ? DictionaryEncoding(page: page, count: hashes.count, indices: indices, firsts: firstOccurrence) : nil
     }
 }
