@@ -250,7 +250,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("paused")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 100, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .objectStore, extra: ["--commit-every-objects", "2", "--lease-seconds", "3", "--verbose"])
         let paused = Process()
@@ -260,12 +260,19 @@ import TestSupport
         paused.standardError = stderr
         paused.standardOutput = FileHandle.nullDevice
         try paused.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: warehouse + "/db/events/metadata/ingest-checkpoints"), Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        // Paused right after its second commit (a second checkpoint version), from a thread of its own: a
+        // wait on the busy cooperative pool once let the whole run (about 2 s) finish first.
+        let checkpoints = warehouse + "/db/events/metadata/ingest-checkpoints"
+        let pausedMidway = try await TestProcesses.detached { () -> Bool in
+            let deadline = Date().addingTimeInterval(60)
+            func versions() -> Int {
+                ((try? FileManager.default.subpathsOfDirectory(atPath: checkpoints)) ?? []).filter { $0.hasSuffix(".ckpt") && !$0.contains("/lineage/") }.count
+            }
+            while versions() < 2, Date() < deadline { usleep(5_000) }
+            kill(paused.processIdentifier, SIGSTOP)
+            return paused.isRunning
         }
-        try await Task.sleep(for: .milliseconds(300))
-        kill(paused.processIdentifier, SIGSTOP)
+        #expect(pausedMidway, "the runner must be paused before it finishes")
         // The lease expires (3 s); the same host sees its holder alive (stopped), so the takeover waits for expiry.
         try await Task.sleep(for: .seconds(4))
         let other = try TestProcesses.run(executable, arguments: arguments)
@@ -278,7 +285,7 @@ import TestSupport
         #expect(message.contains("lease-lost"), "\(message)")
         let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .objectStore)
         #expect(problems.isEmpty, "\(problems)")
-        #expect(ids == Array(1...200), "\(ids.count) rows, \(Set(ids).count) distinct")
+        #expect(ids == Array(1...400), "\(ids.count) rows, \(Set(ids).count) distinct")
     }
 
     /// `--wait` (``IngestConfiguration/leaseWaitSeconds``): a runner that finds the lease held waits for it
