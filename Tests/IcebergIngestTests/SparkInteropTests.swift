@@ -83,6 +83,13 @@ import TestSupport
         }
     }
 
+    /// A test's folder (remove it when done), its input folder, its warehouse and the warehouse's Spark catalog.
+    static func folders(_ label: String) throws -> (dir: URL, input: String, warehouse: String, catalog: String) {
+        let dir = try TestEnvironment.temporaryDirectory(label)
+        let warehouse = dir.path + "/wh"
+        return (dir, dir.path + "/input", warehouse, SparkSession.catalog(for: warehouse))
+    }
+
     /// The CLI's arguments for `command` on `db.<table>` of the object-store catalog at `warehouse`.
     static func arguments(_ command: String, input: String, warehouse: String, table: String, schema: String = schemaText, partition: String = "") -> [String] {
         [
@@ -115,9 +122,8 @@ import TestSupport
     /// One input of 24 rows (every type, nulls included) ingested into tables with every partition transform;
     /// Spark reads each back value by value, and its partition pruning returns the same rows.
     @Test func sparkReadsEveryValueUnderEveryTransform() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("spark-types")
+        let (dir, input, warehouse, h) = try Self.folders("spark-types")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.path + "/input", warehouse = dir.path + "/wh"
         try Self.writeInput(input, count: 24, perFile: 8)
         let specs = [
             "identity": "b, i", "years": "year(ts)", "months": "month(day)", "days": "day(tstz), bucket(4, id)",
@@ -128,7 +134,6 @@ import TestSupport
         }
         let expected = (0..<24).map { Self.row($0).expected }
         let spark = SparkSession.shared
-        let h = SparkSession.catalog(for: warehouse)
         for table in specs.keys.sorted() {
             let answers = try await spark.sql(
                 [
@@ -149,9 +154,8 @@ import TestSupport
     /// same rows, its `snapshots`, `history`, `files` and `manifests` tables agree with our metadata, and time
     /// travel to each snapshot we kept returns the row count its summary records.
     @Test func sparkAgreesAfterUpkeep() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("spark-upkeep")
+        let (dir, input, warehouse, h) = try Self.folders("spark-upkeep")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.path + "/input", warehouse = dir.path + "/wh"
         try Self.writeInput(input, count: 40, perFile: 4)
         var run = Self.arguments("run", input: input, warehouse: warehouse, table: "events", partition: "bucket(2, id)")
         run += ["--commit-every-objects", "3"]
@@ -172,7 +176,6 @@ import TestSupport
         let files = try await table.liveDataFiles()
         #expect(files.count == 2, "compaction leaves one file per bucket")
         let spark = SparkSession.shared
-        let h = SparkSession.catalog(for: warehouse)
         let answers = try await spark.sql(
             [
                 "SELECT * FROM \(h).db.events ORDER BY id",
@@ -207,11 +210,9 @@ import TestSupport
     /// after Spark's copy-on-write `DELETE` of one of its rows, `evolve` refuses (reading the source again
     /// would bring the row back).
     @Test func schemaEvolutionAcrossSparkAndUs() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("spark-evolve")
+        let (dir, input, warehouse, h) = try Self.folders("spark-evolve")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.path + "/input", warehouse = dir.path + "/wh"
         let spark = SparkSession.shared
-        let h = SparkSession.catalog(for: warehouse)
         let folder = input + "/2026/11/29/10"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         func write(_ name: String, _ lines: [String]) throws {
@@ -282,11 +283,9 @@ import TestSupport
     /// the deletes apply to alone and compacts the rest, our expiry keeps what the deletes need; Spark and
     /// PyIceberg read exactly the rows that should be there.
     @Test func weExtendWhatSparkWrites() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("spark-writes")
+        let (dir, input, warehouse, h) = try Self.folders("spark-writes")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.path + "/input", warehouse = dir.path + "/wh"
         let spark = SparkSession.shared
-        let h = SparkSession.catalog(for: warehouse)
         _ = try await spark.sql(
             [
                 "CREATE TABLE \(h).db.mixed (id bigint NOT NULL, name string, ts timestamp) USING iceberg PARTITIONED BY (days(ts)) "
@@ -369,12 +368,10 @@ import TestSupport
     /// Spark and our ingestion commit to the same table at the same time (20 single-row INSERTs against 20
     /// one-object commits): no commit is lost on either side.
     @Test func concurrentCommitsFromSparkAndUs() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("spark-concurrent")
+        let (dir, input, warehouse, h) = try Self.folders("spark-concurrent")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.path + "/input", warehouse = dir.path + "/wh"
         let schema = "id long not null, s string"
         let spark = SparkSession.shared
-        let h = SparkSession.catalog(for: warehouse)
         _ = try await spark.sql(
             "CREATE TABLE \(h).db.shared (id bigint NOT NULL, s string) USING iceberg TBLPROPERTIES ('format-version'='2', 'commit.retry.num-retries'='50', 'commit.retry.min-wait-ms'='20')",
             warehouse: warehouse)
@@ -396,11 +393,9 @@ import TestSupport
     /// A format-version 3 table (Spark creates one when asked): this library writes version 2 only, so a run
     /// refuses it, naming the version, and changes nothing; Spark still reads its rows.
     @Test func formatVersion3IsRefusedClearly() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("spark-v3")
+        let (dir, input, warehouse, h) = try Self.folders("spark-v3")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.path + "/input", warehouse = dir.path + "/wh"
         let spark = SparkSession.shared
-        let h = SparkSession.catalog(for: warehouse)
         _ = try await spark.sql(
             [
                 "CREATE TABLE \(h).db.v3 (id bigint NOT NULL, s string) USING iceberg TBLPROPERTIES ('format-version'='3')",

@@ -23,6 +23,16 @@ extension Table {
         try await liveFiles(inManifestsOf: 1).filter { $0.content != 0 }
     }
 
+    /// Where the live delete files may apply (see ``DeleteCoverage``).
+    ///
+    /// ```swift
+    /// let coverage = try await table.deleteCoverage()
+    /// let untouched = try await table.liveDataFiles().filter { !coverage.mayApply(to: $0) }
+    /// ```
+    public func deleteCoverage() async throws -> DeleteCoverage {
+        DeleteCoverage(deleteFiles: try await liveDeleteFiles(), specs: metadata.partitionSpecs)
+    }
+
     /// Live entries of the current snapshot's manifests of one content (0 data, 1 deletes).
     private func liveFiles(inManifestsOf content: Int) async throws -> [DataFile] {
         guard let snapshot = metadata.currentSnapshot else { return [] }
@@ -36,4 +46,40 @@ extension Table {
         }
         return files
     }
+}
+
+/// A partition of one partition spec: how data files are matched with the delete files and rewrites of
+/// their partition.
+public struct PartitionKey: Hashable, Sendable {
+    public var specID: Int
+    public var partition: [Literal?]
+
+    public init(specID: Int, partition: [Literal?]) {
+        self.specID = specID
+        self.partition = partition
+    }
+
+    /// The partition a file is in.
+    public init(_ file: DataFile) { self.init(specID: file.specID, partition: file.partition) }
+}
+
+/// The data files that row-level delete files may apply to, conservatively: every file of a partition
+/// that has a delete file, and every file at all when a delete file belongs to an unpartitioned spec (an
+/// equality delete there applies to the whole table).
+public struct DeleteCoverage: Sendable {
+    /// The partitions with delete files.
+    public var partitions: Set<PartitionKey>
+    /// Whether a delete file may apply to any partition.
+    public var anywhere: Bool
+
+    public init(deleteFiles: [DataFile], specs: [PartitionSpec]) {
+        partitions = Set(deleteFiles.map(PartitionKey.init))
+        anywhere = deleteFiles.contains { file in specs.first { $0.id == file.specID }?.fields.isEmpty ?? true }
+    }
+
+    /// Whether there are no delete files.
+    public var isEmpty: Bool { partitions.isEmpty }
+
+    /// Whether delete files may apply to `file`'s rows.
+    public func mayApply(to file: DataFile) -> Bool { anywhere || partitions.contains(PartitionKey(file)) }
 }

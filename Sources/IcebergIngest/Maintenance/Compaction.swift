@@ -118,12 +118,9 @@ public struct Compaction: Sendable {
         var small = try await table.liveDataFiles().filter {
             $0.content == 0 && $0.specID == spec.id && $0.fileFormat.uppercased() == "PARQUET" && $0.fileSizeInBytes < threshold
         }
-        let deletes = try await table.liveDeleteFiles()
-        let specs = table.metadata.partitionSpecs
-        let anywhere = deletes.contains { file in specs.first { $0.id == file.specID }?.fields.isEmpty ?? true }
-        let touched = Set(deletes.map { DeletedPartition(specID: $0.specID, partition: $0.partition) })
+        let deletes = try await table.deleteCoverage()
         let before = small.count
-        small.removeAll { anywhere || touched.contains(DeletedPartition(specID: $0.specID, partition: $0.partition)) }
+        small.removeAll { deletes.mayApply(to: $0) }
         let skipped = before - small.count
         var byPartition: [[Literal?]: [DataFile]] = [:]
         for file in small { byPartition[file.partition, default: []].append(file) }
@@ -142,12 +139,6 @@ public struct Compaction: Sendable {
             bins += packed.map(\.files).filter { $0.count >= 2 }
         }
         return (bins, skipped)
-    }
-
-    /// A partition (of one spec) that has delete files.
-    private struct DeletedPartition: Hashable {
-        var specID: Int
-        var partition: [Literal?]
     }
 
     /// Reads the files of one bin and writes their rows into new data files; returns them uploaded.

@@ -163,8 +163,8 @@ extension Ingestor {
         let chosen = closure.objects
         let files = Set(closure.files.filter { live[$0] != nil })
         // Rows deleted by another engine (position or equality delete files) would come back from the source.
-        let deleted = Set(try await table.liveDeleteFiles().map { RewriteHistory.PartitionKey(specID: $0.specID, partition: $0.partition) })
-        if !deleted.isEmpty, let file = liveFiles.first(where: { files.contains($0.filePath) && deleted.contains(.init(specID: $0.specID, partition: $0.partition)) }) {
+        let deletes = try await table.deleteCoverage()
+        if !deletes.isEmpty, let file = liveFiles.first(where: { files.contains($0.filePath) && deletes.mayApply(to: $0) }) {
             throw IngestError(
                 .lineageBroken,
                 "cannot reprocess exactly: row-level delete files (another engine's DELETE, UPDATE or MERGE) apply to the partition of \(file.filePath) in table \(configuration.table), and reading the source again would bring deleted rows back")

@@ -86,7 +86,7 @@ struct RewriteHistory: Sendable {
                 try await table.io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
                 location: manifest.path)
             for entry in entries where (entry.snapshotID ?? snapshot.id) == snapshot.id {
-                let key = PartitionKey(specID: entry.dataFile.specID, partition: entry.dataFile.partition)
+                let key = PartitionKey(entry.dataFile)
                 switch entry.status {
                 case .deleted: removed[key, default: []].insert(entry.dataFile.filePath)
                 case .added: added[key, default: []].insert(entry.dataFile.filePath)
@@ -108,11 +108,6 @@ struct RewriteHistory: Sendable {
     func groups(removing file: String) -> [Group] { (byRemoved[file] ?? []).map { groups[$0] } }
     /// The groups that added `file`.
     func groups(adding file: String) -> [Group] { (byAdded[file] ?? []).map { groups[$0] } }
-
-    struct PartitionKey: Hashable {
-        var specID: Int
-        var partition: [Literal?]
-    }
 }
 
 /// Which objects' rows are in which data files, from the latest lineage of every object of a source shard,
