@@ -36,6 +36,10 @@ public struct ExpireSnapshots: Sendable {
     /// Called with the table and the snapshots about to be removed, before the commit that removes them
     /// (again on each retry): a last look at their history, to keep what a caller still needs of it. An
     /// error stops the expiry.
+    ///
+    /// ```swift
+    /// expire.beforeExpiring = { table, expiring in print("expiring", expiring.map(\.id), "of", table.identifier) }
+    /// ```
     public var beforeExpiring: (@Sendable (_ table: Table, _ expiring: [Snapshot]) async throws -> Void)?
 
     public init(

@@ -110,13 +110,11 @@ struct RewriteHistory: Sendable {
     func groups(adding file: String) -> [Group] { (byAdded[file] ?? []).map { groups[$0] } }
 }
 
-/// Which objects' rows are in which data files, from the latest lineage of every object of a source shard,
-/// followed through the table's rewrites: the objects a reprocessing must read again and the live files it
-/// must replace so that each row is replaced exactly once.
 extension ExpireSnapshots {
-    /// Makes the expiry save what the snapshots it removes rewrote (``RewriteHistory``) before removing
-    /// them, so that `evolve` can still follow rows through compactions that are no longer in the history.
-    /// `expire-snapshots` and ``Ingestor/upkeep(_:now:)`` expire this way.
+    /// Makes the expiry save what the snapshots it removes rewrote (which files a compaction replaced by
+    /// which, under `metadata/ingest-checkpoints/rewrites/`) before removing them, so that `evolve` can
+    /// still follow rows through compactions that are no longer in the history. `expire-snapshots` and
+    /// ``Ingestor/upkeep(_:now:)`` expire this way.
     ///
     /// ```swift
     /// var expire = ExpireSnapshots(table: table, catalog: catalog)
@@ -128,6 +126,9 @@ extension ExpireSnapshots {
     }
 }
 
+/// Which objects' rows are in which data files, from the latest lineage of every object of a source shard,
+/// followed through the table's rewrites: the objects a reprocessing must read again and the live files it
+/// must replace so that each row is replaced exactly once.
 struct LineageClosure {
     /// The objects to read again, each with the record that last wrote it.
     var objects: [String: (record: Int, object: Int)] = [:]
