@@ -39,28 +39,22 @@ extension Table {
         let manifests = try ManifestCodec.readManifestList(try await io.read(snapshot.manifestList), location: snapshot.manifestList)
         var files: [DataFile] = []
         for manifest in manifests where manifest.content == content {
-            let entries = try ManifestCodec.readManifest(
-                try await io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
-                location: manifest.path)
-            files += entries.filter { $0.status != .deleted }.map(\.dataFile)
+            files += try await manifestEntries(of: manifest).filter { $0.status != .deleted }.map(\.dataFile)
         }
         return files
     }
+
+    /// The entries of one of the table's manifests, read against its current schema and specs.
+    package func manifestEntries(of manifest: ManifestFile) async throws -> [ManifestEntry] {
+        try ManifestCodec.readManifest(
+            try await io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
+            location: manifest.path)
+    }
 }
 
-/// A partition of one partition spec: how data files are matched with the delete files and rewrites of
-/// their partition.
-public struct PartitionKey: Hashable, Sendable {
-    public var specID: Int
-    public var partition: [Literal?]
-
-    public init(specID: Int, partition: [Literal?]) {
-        self.specID = specID
-        self.partition = partition
-    }
-
+extension RewriteFiles.Partition {
     /// The partition a file is in.
-    public init(_ file: DataFile) { self.init(specID: file.specID, partition: file.partition) }
+    public init(_ file: DataFile) { self.init(specID: file.specID, values: file.partition) }
 }
 
 /// The data files that row-level delete files may apply to, conservatively: every file of a partition
@@ -68,12 +62,12 @@ public struct PartitionKey: Hashable, Sendable {
 /// equality delete there applies to the whole table).
 public struct DeleteCoverage: Sendable {
     /// The partitions with delete files.
-    public var partitions: Set<PartitionKey>
+    public var partitions: Set<RewriteFiles.Partition>
     /// Whether a delete file may apply to any partition.
     public var anywhere: Bool
 
     public init(deleteFiles: [DataFile], specs: [PartitionSpec]) {
-        partitions = Set(deleteFiles.map(PartitionKey.init))
+        partitions = Set(deleteFiles.map(RewriteFiles.Partition.init))
         anywhere = deleteFiles.contains { file in specs.first { $0.id == file.specID }?.fields.isEmpty ?? true }
     }
 
@@ -81,5 +75,5 @@ public struct DeleteCoverage: Sendable {
     public var isEmpty: Bool { partitions.isEmpty }
 
     /// Whether delete files may apply to `file`'s rows.
-    public func mayApply(to file: DataFile) -> Bool { anywhere || partitions.contains(PartitionKey(file)) }
+    public func mayApply(to file: DataFile) -> Bool { anywhere || partitions.contains(RewriteFiles.Partition(file)) }
 }

@@ -153,7 +153,7 @@ public struct ExpireSnapshots: Sendable {
         var dataFiles: Set<String> = []
         for location in manifests {
             guard let manifest = gone.manifests[location] else { continue }
-            for entry in try await ReachableFiles.entries(of: manifest, table: base) where entry.status != .deleted {
+            for entry in try await base.manifestEntries(of: manifest) where entry.status != .deleted {
                 if !kept.liveFiles.contains(entry.dataFile.filePath) { dataFiles.insert(entry.dataFile.filePath) }
             }
         }

@@ -22,20 +22,12 @@ struct ReachableFiles: Sendable {
         guard readEntries else { return result }
         var deleted: Set<String> = []
         for manifest in result.manifests.values {
-            for entry in try await entries(of: manifest, table: table) {
+            for entry in try await table.manifestEntries(of: manifest) {
                 if entry.status == .deleted { deleted.insert(entry.dataFile.filePath) } else { result.liveFiles.insert(entry.dataFile.filePath) }
             }
         }
         result.deletedOnlyFiles = deleted.subtracting(result.liveFiles)
         return result
-    }
-
-    /// The entries of one manifest.
-    static func entries(of manifest: ManifestFile, table: Table) async throws -> [ManifestEntry] {
-        let metadata = table.metadata
-        return try ManifestCodec.readManifest(
-            try await table.io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
-            location: manifest.path)
     }
 
     /// Deletes `locations`, a few at a time; returns the number deleted. A missing file is not an error; a

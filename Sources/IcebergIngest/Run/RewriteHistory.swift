@@ -41,19 +41,11 @@ struct RewriteHistory: Sendable {
     /// Reads the manifests each non-append snapshot of the current branch wrote (its removed entries and
     /// added entries), and the groups saved from snapshots our expiry removed.
     static func load(_ table: Table) async throws -> RewriteHistory {
-        let metadata = table.metadata
-        let byID = Dictionary(metadata.snapshots.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var ancestry: [Snapshot] = []
-        var next = metadata.currentSnapshotID
-        while let id = next, let snapshot = byID[id] {
-            ancestry.append(snapshot)
-            next = snapshot.parentID
-        }
         var groups: [Group] = []
-        for snapshot in ancestry.reversed() { groups += try await Self.groups(of: snapshot, in: table) }
+        for snapshot in table.metadata.ancestors().reversed() { groups += try await Self.groups(of: snapshot, in: table) }
         for file in try await table.io.list(prefix: directory(table)) where file.location.hasSuffix(".json") {
             let saved = try JSONDecoder().decode([Group].self, from: Data(try await table.io.read(file.location)))
-            groups += saved.filter { byID[$0.snapshotID] == nil }
+            groups += saved.filter { table.metadata.snapshot(id: $0.snapshotID) == nil }
         }
         return RewriteHistory(groups: groups)
     }
@@ -78,15 +70,11 @@ struct RewriteHistory: Sendable {
     /// What one snapshot removed and added, per partition (none for an append).
     static func groups(of snapshot: Snapshot, in table: Table) async throws -> [Group] {
         guard (snapshot.operation ?? "append") != "append" else { return [] }
-        let metadata = table.metadata
         let list = try ManifestCodec.readManifestList(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList)
-        var removed: [PartitionKey: Set<String>] = [:], added: [PartitionKey: Set<String>] = [:]
+        var removed: [RewriteFiles.Partition: Set<String>] = [:], added: [RewriteFiles.Partition: Set<String>] = [:]
         for manifest in list where manifest.content == 0 && manifest.addedSnapshotID == snapshot.id {
-            let entries = try ManifestCodec.readManifest(
-                try await table.io.read(manifest.path), manifest: manifest, schema: metadata.currentSchema, specs: metadata.partitionSpecs,
-                location: manifest.path)
-            for entry in entries where (entry.snapshotID ?? snapshot.id) == snapshot.id {
-                let key = PartitionKey(entry.dataFile)
+            for entry in try await table.manifestEntries(of: manifest) where (entry.snapshotID ?? snapshot.id) == snapshot.id {
+                let key = RewriteFiles.Partition(entry.dataFile)
                 switch entry.status {
                 case .deleted: removed[key, default: []].insert(entry.dataFile.filePath)
                 case .added: added[key, default: []].insert(entry.dataFile.filePath)
