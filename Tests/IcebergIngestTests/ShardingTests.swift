@@ -30,13 +30,16 @@ import TestSupport
 
         var commitEveryObjects = 4
 
-        func ingestor(_ index: Int, of count: Int, rescale: Bool = false, catalog: SQLiteCatalog) throws -> Ingestor {
+        func ingestor(
+            _ index: Int, of count: Int, rescale: Bool = false, catalog: SQLiteCatalog, source: ((any IngestSource) -> any IngestSource)? = nil
+        ) throws -> Ingestor {
             var configuration = try PipelineSupport.configuration()
             configuration.shard = ShardID(index: index, count: count)
             configuration.rescale = rescale
             configuration.commitEveryObjects = commitEveryObjects
             configuration.leaseWaitSeconds = 120
-            var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+            let folder = LocalFolderSource(root: input, layout: .firehose)
+            var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: source?(folder) ?? folder)
             ingestor.stop = StopRequest()
             return ingestor
         }
@@ -117,6 +120,28 @@ import TestSupport
         #expect(status.shard == "shard-1-of-2-e2" && status.pendingObjects == 0)
     }
 
+    /// Two counts starting on a source no commit has sharded yet both pass the start-up check: the first
+    /// commit records its layout, and the other count's commit is refused on the table it builds on, so no
+    /// object is read twice. Here a 5-shard runner is held at its first read while 3 shards ingest everything.
+    @Test func twoCountsOnAFreshSourceLetTheFirstCommitDecide() async throws {
+        var setup = try Setup("fresh-counts")
+        defer { TestEnvironment.cleanUp(setup.dir) }
+        try setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 15, records: 2, firstID: 1)
+        let catalog = try setup.catalog()
+        let three = setup
+        let late = try setup.ingestor(0, of: 5, catalog: catalog) { folder in
+            GatedSource(wrapped: folder) {
+                let ingested = try await three.runAll(3).reduce(0) { $0 + $1.objectsIngested }
+                #expect(ingested == 15)
+            }
+        }
+        let refused = await #expect(throws: IngestError.self) { _ = try await late.run() }
+        #expect(refused?.code == .invalidConfiguration && refused?.message.contains("sharded 3 ways") == true, "\(refused?.message ?? "")")
+        try setup.check()
+        let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
+        #expect(table.metadata.snapshots.allSatisfy { !$0.summary.keys.contains { $0.contains("shard-0-of-5") } })
+    }
+
     /// A reconciliation after a rescaling finds the old shards' archives of closed hours: nothing already
     /// ingested counts as a late file, and a file that really landed late is read once.
     @Test func reconcilingAfterARescalingReadsOnlyLateFiles() async throws {
@@ -180,5 +205,32 @@ import TestSupport
             try TestProcesses.run(executable, arguments: arguments, environment: ["JOB_COMPLETION_INDEX": "0", "ICEBERG_INGEST_SHARD_COUNT": ""])
         }
         #expect(missing.status == 2 && missing.stderr.contains("ICEBERG_INGEST_SHARD_COUNT"), "\(missing.stderr)")
+    }
+}
+
+/// A source that runs `beforeFirstRead` once, before its first object is read (a stand-in for another
+/// runner's work landing in the middle of this one's run).
+private actor GatedSource: IngestSource {
+    nonisolated let wrapped: any IngestSource
+    private var gate: (@Sendable () async throws -> Void)?
+
+    init(wrapped: any IngestSource, beforeFirstRead: @escaping @Sendable () async throws -> Void) {
+        self.wrapped = wrapped
+        gate = beforeFirstRead
+    }
+
+    nonisolated var identity: String { wrapped.identity }
+    nonisolated var layout: PrefixLayout { wrapped.layout }
+
+    func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+        try await wrapped.list(firstOpenHour: firstOpenHour, now: now)
+    }
+
+    func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+        if let gate {
+            self.gate = nil
+            try await gate()
+        }
+        return try await wrapped.read(object, range: range)
     }
 }

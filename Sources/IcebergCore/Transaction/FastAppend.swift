@@ -29,9 +29,10 @@ public struct FastAppend: Sendable {
     /// table sets none: a writer that expects many concurrent committers (the shards of one source) allows
     /// more retries than Iceberg's default 4.
     public var retryDefaults: [String: String] = [:]
-    /// Called after the manifest and manifest list are written, just before each catalog swap (fail-point
-    /// tests stop a process here).
-    package var beforeCatalogSwap: (@Sendable () async throws -> Void)?
+    /// Called after the manifest and manifest list are written, just before each catalog swap, with the
+    /// table the attempt builds on (a writer checks what concurrent commits changed there; fail-point tests
+    /// stop a process here). An error it throws ends the commit and deletes what the attempt wrote.
+    package var beforeCatalogSwap: (@Sendable (_ base: Table) async throws -> Void)?
     /// Metadata changes committed with the snapshot, atomically (a schema evolved by the same run), and the
     /// requirements they rest on. The snapshot records the schema current after them.
     public var additionalUpdates: [TableUpdate] = []

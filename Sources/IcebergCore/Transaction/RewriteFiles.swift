@@ -47,8 +47,9 @@ public struct RewriteFiles: Sendable {
     /// table sets none: a writer that expects many concurrent committers (the shards of one source) allows
     /// more retries than Iceberg's default 4.
     public var retryDefaults: [String: String] = [:]
-    /// Called just before each catalog swap (fail-point tests stop a process here).
-    package var beforeCatalogSwap: (@Sendable () async throws -> Void)?
+    /// Called just before each catalog swap, with the table the attempt builds on (fail-point tests stop a
+    /// process here). An error it throws ends the commit and deletes what the attempt wrote.
+    package var beforeCatalogSwap: (@Sendable (_ base: Table) async throws -> Void)?
     /// Metadata changes committed with the snapshot, atomically, and the requirements they rest on.
     public var additionalUpdates: [TableUpdate] = []
     public var additionalRequirements: [TableRequirement] = []

@@ -16,7 +16,7 @@ struct SnapshotProducer: Sendable {
     var onRetry: (@Sendable (Int, IcebergError) -> Void)?
     /// `commit.retry.*` values used where the table sets none.
     var retryDefaults: [String: String] = [:]
-    var beforeCatalogSwap: (@Sendable () async throws -> Void)?
+    var beforeCatalogSwap: (@Sendable (_ base: Table) async throws -> Void)?
 
     /// The manifests a snapshot on `base` carries besides the new files' manifest (the parent's, some of
     /// them rewritten), and the data files it removes. Files it writes go into `written`.
@@ -46,7 +46,7 @@ struct SnapshotProducer: Sendable {
                     let (carried, deleted) = try await carry(base, attempt, &attemptFiles)
                     let (updates, requirements, manifests) = try await stage(
                         on: base, newManifests: newManifests, carried: carried, added: added, deleted: deleted, attempt: attempt, written: &attemptFiles)
-                    try await beforeCatalogSwap?()
+                    try await beforeCatalogSwap?(base)
                     listed = Set(manifests.map(\.path))
                     do {
                         return try await catalog.commit(base.identifier, requirements: requirements, updates: updates)
@@ -236,7 +236,7 @@ package protocol SnapshotCommit: Sendable {
     var additionalRequirements: [TableRequirement] { get set }
     var onRetry: (@Sendable (Int, IcebergError) -> Void)? { get set }
     var retryDefaults: [String: String] { get set }
-    var beforeCatalogSwap: (@Sendable () async throws -> Void)? { get set }
+    var beforeCatalogSwap: (@Sendable (_ base: Table) async throws -> Void)? { get set }
     mutating func add(contentsOf files: [DataFile])
     func commit() async throws -> Table
 }

@@ -172,9 +172,10 @@ struct CheckpointedCommit {
         commit.additionalUpdates = evolution.updates
         commit.additionalRequirements = evolution.requirements
         commit.summaryProperties = summaryProperties
-        let lease = self.lease
-        commit.beforeCatalogSwap = {
+        let lease = self.lease, ingestor = self.ingestor
+        commit.beforeCatalogSwap = { base in
             FailPoint.check("after-manifest")
+            try ingestor.checkLayout(base)
             // Renewed here, in the commit's own task, when a third of it has gone since (uploads can take
             // long, and a busy process may starve the background renewal); then at least a third must be left.
             try await lease.renewIfDue()

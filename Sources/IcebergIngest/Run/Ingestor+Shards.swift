@@ -86,14 +86,16 @@ extension Ingestor {
                 + "\(hint)rescale it to \(wanted.count) with --rescale (ingest.rescale), which merges the old shards' checkpoints once, under their leases")
     }
 
-    /// Under the lease: the table must still record this runner's layout (a rescaling may have landed while
-    /// it waited for the lease).
+    /// Under the lease, and again on the table each commit builds on: the table must still record this
+    /// runner's layout. A rescaling may have landed while it waited for the lease; and on a source no commit
+    /// has sharded yet, runners started with different counts all pass ``resolvingShard(readOnly:)``, so the
+    /// first commit decides and the others' commits are refused here (nothing of theirs reaches the table).
     func checkLayout(_ table: Table) throws {
         let recorded = recordedLayout(table)
         guard shard(in: recorded) == configuration.shard else {
             throw IngestError(
                 .invalidConfiguration,
-                "source \(source.identity) of table \(configuration.table) was rescaled while this runner (\(configuration.shard)) started: it is \(Self.describe(recorded)) now; run again with that count")
+                "source \(source.identity) of table \(configuration.table) is \(Self.describe(recorded)) now, by another runner's commit made while this runner (\(configuration.shard)) ran; nothing of this run's last batch was committed: run again with that count, or --rescale")
         }
     }
 
@@ -189,7 +191,7 @@ extension Ingestor {
         append.summaryProperties = properties
         append.retryDefaults = IngestConfiguration.commitRetryDefaults
         let keepers = held
-        append.beforeCatalogSwap = { for keeper in keepers { try keeper.check() } }
+        append.beforeCatalogSwap = { _ in for keeper in keepers { try keeper.check() } }
         table = try await append.commit()
         logger.notice(
             "rescaled source \(source.identity) from \(old.count) to \(new.count) shards (layout epoch \(new.epoch)): \(merged.reduce(0) { $0 + $1.trackedObjectCount }) objects in the open window, horizon hour \(horizon.map(String.init) ?? "none")",
