@@ -498,6 +498,64 @@ import TestSupport
         #expect(report.problems.isEmpty && report.rows == 8 && report.snapshots == 2)
     }
 
+    /// A table the previous release ingested upgrades in place. That release's checkpoint has no folded hour
+    /// and it kept no archive, so the hours it folded are not known object by object: the first
+    /// reconciliation after the upgrade (due at once, none was done yet) must leave them alone instead of
+    /// taking every object there for a late file. A backfill refuses them; hours folded after the upgrade
+    /// are archived and reconciled as usual; the unarchived hours are remembered across versions.
+    @Test func aTableOfThePreviousReleaseUpgradesWithoutReadingTwice() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("upgrade")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let start = Date()
+        let nowHour = PrefixLayout.hour(of: start)
+        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 20, hours: 4, files: 2, records: 3, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = try PipelineSupport.configuration()
+        configuration.lateArrivalHours = 2
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        #expect(try await ingestor.run(now: start).objectsIngested == 8)
+
+        // What the previous release left: the same checkpoint in its format (no folded hour), no archive, no
+        // reconciliation marker.
+        var table = try await catalog.loadTable(configuration.table)
+        let store = ingestor.checkpointStore(for: table)
+        let committed = try #require(ingestor.committedCheckpoint(table))
+        let current = try await store.load(version: committed.version)
+        let previous = SourceCheckpoint(
+            source: current.source, shard: current.shard, lateArrivalHours: current.lateArrivalHours, version: current.version,
+            watermarkHour: current.watermarkHour, foldedThroughHour: nil, pendingDataFiles: [], objects: current.objects)
+        try await table.io.delete(committed.location)
+        try await table.io.write(committed.location, bytes: try CheckpointCodec.encode(previous))
+        let segments = try await table.io.list(prefix: store.archiveDirectory)
+        #expect(!segments.isEmpty, "the current release archived the folded hours")
+        for segment in segments { try await table.io.delete(segment.location) }
+        try? await table.io.delete(ingestor.reconciledMarker(table))
+        let unarchived = nowHour - 4
+        #expect(try await store.load(version: committed.version).unarchivedThroughHour == unarchived)
+
+        // The upgraded release's first run would reconcile (none was done yet), but every closed hour is
+        // unarchived: it reads nothing again.
+        let upgraded = try await ingestor.run(now: start.addingTimeInterval(3600))
+        #expect(upgraded.objectsIngested == 0 && upgraded.lateFiles == 0, "\(upgraded.lateFileKeys)")
+        table = try await catalog.loadTable(configuration.table)
+        let saved = try await store.load(version: try #require(ingestor.committedCheckpoint(table)).version)
+        #expect(saved.version > committed.version && saved.unarchivedThroughHour == unarchived)
+        let refused = await #expect(throws: IngestError.self) { _ = try await ingestor.backfill(from: nowHour - 20, to: nowHour - 17) }
+        #expect(refused?.message.contains("kept no archive") == true, "\(refused?.message ?? "")")
+
+        // A file landing late in an hour folded after the upgrade is found and read once.
+        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 1, files: 1, records: 3, firstID: 1001)
+        let late = try await ingestor.run(now: start.addingTimeInterval(3660), reconcile: true)
+        #expect(late.lateFiles == 1 && late.objectsIngested == 1, "\(late.lateFileKeys)")
+        #expect(try await ingestor.backfill(from: nowHour - 3, to: nowHour - 3).objectsIngested == 0)
+        let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
+        #expect(problems.isEmpty)
+        #expect(ids == Array(1...24) + [1001, 1002, 1003])
+    }
+
     /// A checkpoint written before the folded hour was recorded (the previous release) still loads: its
     /// horizon is its watermark minus the window it was saved with, and a wider window does not move it back.
     @Test func checkpointsOfThePreviousFormatKeepTheirHorizon() throws {

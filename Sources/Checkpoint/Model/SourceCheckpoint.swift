@@ -36,6 +36,11 @@ public struct SourceCheckpoint: Sendable, Equatable {
     /// The hour the source started at (``start(at:)``): earlier hours are not the ingestion's, and a
     /// reconciliation never looks at them (a backfill may).
     public private(set) var startHour: Int32?
+    /// Closed hours up to this one were folded by a release that kept no archive of them (a checkpoint of the
+    /// format before the archive, upgraded in place): which of their objects are in the table is not known
+    /// object by object, so reconciliation never looks at them and a backfill refuses them. Nil for a source
+    /// whose folded hours are all archived.
+    public private(set) var unarchivedThroughHour: Int32?
     /// Data files written by the run that produced this version: if this version turns out not to be
     /// committed (a crash before the catalog swap), these are the orphans to delete.
     public var pendingDataFiles: [String]
@@ -57,7 +62,8 @@ public struct SourceCheckpoint: Sendable, Equatable {
 
     init(
         source: String, shard: ShardID, lateArrivalHours: Int32, version: Int64, watermarkHour: Int32?, foldedThroughHour: Int32?,
-        startHour: Int32? = nil, pendingDataFiles: [String], pendingSnapshotID: Int64? = nil, objects: ObjectIndex
+        startHour: Int32? = nil, unarchivedThroughHour: Int32? = nil, pendingDataFiles: [String], pendingSnapshotID: Int64? = nil,
+        objects: ObjectIndex
     ) {
         self.source = source
         self.shard = shard
@@ -66,6 +72,7 @@ public struct SourceCheckpoint: Sendable, Equatable {
         self.watermarkHour = watermarkHour
         self.foldedThroughHour = foldedThroughHour
         self.startHour = startHour
+        self.unarchivedThroughHour = unarchivedThroughHour
         self.pendingDataFiles = pendingDataFiles
         self.pendingSnapshotID = pendingSnapshotID
         self.objects = objects
@@ -139,8 +146,9 @@ extension SourceCheckpoint {
     /// (a rescaling): the merged horizon is the oldest of the old horizons, so no hour is closed that some old
     /// shard had open; the merged open window holds every object the old shards tracked above it, plus
     /// `archived` (what old shards had folded between the merged horizon and their own); each new shard gets
-    /// the objects it owns. The watermark and start hour are the oldest of the old ones. Every result is
-    /// version 1 of its shard.
+    /// the objects it owns. The watermark and start hour are the oldest of the old ones, the unarchived hours
+    /// the newest. Every result is version 1 of its shard.
+    ///
     /// The horizon of checkpoints merged by a rescaling: the oldest of theirs (nil, "nothing folded", when
     /// any has none).
     public static func mergedHorizon(of checkpoints: [SourceCheckpoint]) -> Int32? { oldest(checkpoints.map(\.horizonHour)) }
@@ -155,6 +163,7 @@ extension SourceCheckpoint {
         let horizon = mergedHorizon(of: old)
         let watermark = oldest(old.map(\.watermarkHour))
         let start = oldest(old.map(\.startHour))
+        let unarchived = old.compactMap(\.unarchivedThroughHour).max()
         let objects = old.flatMap(\.trackedObjects) + archived
         return layout.shards.map { shard in
             var index = ObjectIndex()
@@ -163,7 +172,7 @@ extension SourceCheckpoint {
             }
             return SourceCheckpoint(
                 source: source, shard: shard, lateArrivalHours: lateArrivalHours, version: 1, watermarkHour: watermark,
-                foldedThroughHour: horizon, startHour: start, pendingDataFiles: [], objects: index)
+                foldedThroughHour: horizon, startHour: start, unarchivedThroughHour: unarchived, pendingDataFiles: [], objects: index)
         }
     }
 }

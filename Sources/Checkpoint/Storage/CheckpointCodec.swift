@@ -5,7 +5,8 @@ import Foundation
 ///
 /// ```
 /// "IICK" | u16 format version (1) | u32 header length | header (JSON: source, shard, window, version,
-///   watermark, folded-through hour, pending data files, object count) | 8 column sections
+///   watermark, folded-through hour, start hour, unarchived-through hour, pending data files, object count)
+///   | 8 column sections
 /// section: u64 raw length | u64 compressed length | zstd frame with content checksum
 ///   columns: key bytes, key ends (i64), etag bytes, etag ends (i64), sizes (i64), last-modified (i64),
 ///            snapshot ids (i64), hours (i32)
@@ -32,6 +33,10 @@ package enum CheckpointCodec {
         var foldedThroughHour: Int32?
         /// The hour a `start_at` started the source at (absent: the beginning).
         var startHour: Int32?
+        /// Closed hours up to this one have no archive (folded by a release that kept none). Absent when
+        /// every folded hour is archived, and in files of that release: those have no `foldedThroughHour`
+        /// either, and everything they folded is unarchived.
+        var unarchivedThroughHour: Int32?
         var pendingDataFiles: [String]
         /// Absent in files written before it was recorded.
         var pendingSnapshotID: Int64?
@@ -43,8 +48,8 @@ package enum CheckpointCodec {
         let header = Header(
             source: checkpoint.source, shardIndex: checkpoint.shard.index, shardCount: checkpoint.shard.count,
             shardEpoch: checkpoint.shard.epoch == 0 ? nil : checkpoint.shard.epoch, lateArrivalHours: checkpoint.lateArrivalHours, version: checkpoint.version,
-            watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, startHour: checkpoint.startHour, pendingDataFiles: checkpoint.pendingDataFiles,
-            pendingSnapshotID: checkpoint.pendingSnapshotID,
+            watermarkHour: checkpoint.watermarkHour, foldedThroughHour: checkpoint.foldedThroughHour, startHour: checkpoint.startHour,
+            unarchivedThroughHour: checkpoint.unarchivedThroughHour, pendingDataFiles: checkpoint.pendingDataFiles, pendingSnapshotID: checkpoint.pendingSnapshotID,
             objectCount: index.count)
         let headerBytes = try [UInt8](JSONEncoder().encode(header))
         var out = magic
@@ -128,11 +133,13 @@ package enum CheckpointCodec {
         } catch {
             throw corrupt(error.message)
         }
+        // A file without a folded hour was written before the archive existed: all it folded is unarchived.
+        let folded = header.foldedThroughHour ?? header.watermarkHour.map { $0 - header.lateArrivalHours }
         return SourceCheckpoint(
             source: header.source, shard: ShardID(index: header.shardIndex, count: header.shardCount, epoch: header.shardEpoch ?? 0),
             lateArrivalHours: header.lateArrivalHours, version: header.version, watermarkHour: header.watermarkHour,
-            foldedThroughHour: header.foldedThroughHour ?? header.watermarkHour.map { $0 - header.lateArrivalHours },
-            startHour: header.startHour, pendingDataFiles: header.pendingDataFiles,
+            foldedThroughHour: folded, startHour: header.startHour,
+            unarchivedThroughHour: header.foldedThroughHour == nil ? folded : header.unarchivedThroughHour, pendingDataFiles: header.pendingDataFiles,
             pendingSnapshotID: header.pendingSnapshotID, objects: index)
     }
 

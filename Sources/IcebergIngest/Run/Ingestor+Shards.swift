@@ -160,6 +160,15 @@ extension Ingestor {
             committedVersions.append(oldIngestor.committedCheckpoint(table)?.version ?? 0)
         }
         let horizon = SourceCheckpoint.mergedHorizon(of: checkpoints)
+        // Hours an old shard folded without an archive (a release before the archive) must stay folded for
+        // all: above the merged horizon its objects would look new to their new owners.
+        for (position, checkpoint) in checkpoints.enumerated() {
+            if let unarchived = checkpoint.unarchivedThroughHour, unarchived > (horizon ?? Int32.min) {
+                throw IngestError(
+                    .invalidConfiguration,
+                    "cannot rescale source \(source.identity) yet: \(old.shards[position]) folded the hours up to \(IngestStatus.hourText(unarchived)) under a release that kept no archive, and another old shard's horizon is older (\(horizon.map(IngestStatus.hourText) ?? "nothing folded")); run every old shard once in the same hour with the old count (their horizons then meet), then rescale")
+            }
+        }
         var archived: [IngestedObject] = []
         for (position, shard) in old.shards.enumerated() {
             guard let own = checkpoints[position].horizonHour, own > (horizon ?? Int32.min) else { continue }

@@ -131,8 +131,10 @@ public struct Ingestor: Sendable {
                 return nil
             }
         }
-        // Never before the hour the source started at: those hours were skipped on purpose (backfill reads them).
-        let first = max(horizon - configuration.reconcileHours + 1, checkpoint.startHour ?? Int32.min)
+        // Never before the hour the source started at (those hours were skipped on purpose; backfill reads
+        // them), nor in hours folded before the archive existed (nothing says which of their objects are in).
+        let first = max(
+            horizon - configuration.reconcileHours + 1, checkpoint.startHour ?? Int32.min, checkpoint.unarchivedThroughHour.map { $0 + 1 } ?? Int32.min)
         guard first <= horizon else { return nil }
         let hours = first...horizon
         return ClosedHours(hours: hours, archived: try await archived(table, hours: hours), withOpenWindow: true)
@@ -261,6 +263,11 @@ public struct Ingestor: Sendable {
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in
             var checkpoint = try await recover(&table, summary: &summary)
+            if let unarchived = checkpoint.unarchivedThroughHour, from <= unarchived {
+                throw IngestError(
+                    .invalidConfiguration,
+                    "backfill: the hours up to \(IngestStatus.hourText(unarchived)) were folded by a release that kept no archive of what it ingested, so a backfill cannot tell which of their objects the table has; backfill from \(IngestStatus.hourText(unarchived + 1)) on")
+            }
             let closed = ClosedHours(hours: from...to, archived: try await archived(table, hours: from...to), withOpenWindow: false)
             var everyLateFile = configuration
             everyLateFile.lateFiles = .ingest
