@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["Codecs"], swiftSettings: swiftSettings),
 
         // AWS: SigV4, the credential chain, the libcurl transport with retries, the S3 client.
-        .target(name: "S3Reader", dependencies: ["CCurl", "COpenSSL", logging], swiftSettings: swiftSettings),
+        .target(name: "S3Reader", dependencies: ["CCurl", "COpenSSL"], swiftSettings: swiftSettings),
 
         // The table format: spec types, metadata, manifests, transactions, the SQLite, in-memory and
         // object-store catalogs, local FileIO, upkeep.
@@ -75,10 +75,10 @@ let package = Package(
 
         // The example executable and the benchmarks.
         .executableTarget(
-            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging, prometheus], swiftSettings: swiftSettings),
+            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging, coreMetrics, prometheus], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Avro", "S3Reader", "Checkpoint", argumentParser],
+            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "S3Reader", "Checkpoint", argumentParser],
             swiftSettings: swiftSettings),
 
         // The parsers of untrusted bytes as fuzz targets; the executable is libFuzzer's driver when built by
@@ -94,12 +94,14 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "IcebergS3", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "Parquet", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "IcebergS3", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "IcebergCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "IcebergIngest", "IcebergS3", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IcebergIngestTests", dependencies: ["IcebergIngest", "TestSupport", prometheus], swiftSettings: swiftSettings),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IcebergIngestTests", dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "TestSupport", logging, prometheus],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

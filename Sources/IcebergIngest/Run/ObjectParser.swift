@@ -58,7 +58,7 @@ final class ObjectParser: @unchecked Sendable {
     func feed(_ chunk: [UInt8]) throws {
         report.bytesRead += Int64(chunk.count)
         if parquetBytes != nil {
-            parquetBytes! += chunk
+            parquetBytes?.append(contentsOf: chunk)
             return
         }
         try decompressing {
@@ -67,7 +67,7 @@ final class ObjectParser: @unchecked Sendable {
                 compression = format
                 decompressor = try format.makeDecompressor(source: object.location)
             }
-            try decompressor!.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
+            try decompressor?.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
         }
     }
 
@@ -77,9 +77,7 @@ final class ObjectParser: @unchecked Sendable {
             try finishParquet(bytes, register: register)
             return
         }
-        if decompressor != nil {
-            try decompressing { try decompressor!.finish { piece in try consume(piece, isFinal: false) } }
-        }
+        try decompressing { try decompressor?.finish { piece in try consume(piece, isFinal: false) } }
         try consume([][...], isFinal: true)
         try flushBatch()
     }
@@ -139,7 +137,8 @@ final class ObjectParser: @unchecked Sendable {
         report.bytesDecompressed += Int64(piece.count)
         piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
         if let last = piece.last { lastByte = last }
-        try records!.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
+        // Text formats only (Parquet input never gets here): `records` is set whenever `parquetBytes` is not.
+        try records?.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
         if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 { try flushBatch() }
     }
