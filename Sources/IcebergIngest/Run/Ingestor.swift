@@ -136,6 +136,10 @@ public struct Ingestor: Sendable {
                     ("lateFiles", .int(Int64(summary.lateFiles))),
                 ])
                 try await table.io.write(reconciledMarker(table), bytes: Array(marker.serialized().utf8))
+                // Said even when nothing was late: "the last reconciliation found nothing" is worth knowing.
+                logger.info(
+                    "reconciled the closed hours \(IngestStatus.hourText(closed.hours.lowerBound)) to \(IngestStatus.hourText(closed.hours.upperBound)): \(summary.lateFiles) late files (policy \(configuration.lateFiles.rawValue))",
+                    metadata: ["late_files": "\(summary.lateFiles)", "closed_hours": "\(closed.hours.count)"])
             }
             finish(&summary, started: started, plan: plan, checkpoint: checkpoint)
             return summary
