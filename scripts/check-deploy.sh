@@ -2,7 +2,8 @@
 # Checks the deployment files offline, as CI can (no cluster, no AWS, no Docker):
 #  - deploy/kubernetes/*.yaml against Kubernetes' schemas (kubernetes-validate, strict: unknown fields fail);
 #  - deploy/github/deploy.yml against GitHub Actions' workflow schema (check-jsonschema), and for the steps the
-#    README's walk-through relies on;
+#    README's walk-through relies on; its jq program run on sample Terraform outputs, and the .env it renders
+#    read by `iceberg-ingest config --show` with the mounted job file;
 #  - deploy/aws/iam-policy.json parsed, and granting each S3 and Glue action the code calls, nothing broader;
 #  - the binary's shared libraries against the Dockerfile's runtime stage (scripts/check-bundle.sh).
 # The job file inside job-config.yaml is checked by the Swift suite (DeployFilesTests).
@@ -25,6 +26,9 @@ echo "[deploy] Kubernetes manifests" >&2
 echo "[deploy] GitHub Actions workflow" >&2
 "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows deploy/github/deploy.yml
 
+# The workflow's .env is also rendered (its jq program on sample Terraform outputs) and read by the binary.
+export INGEST_BIN="${INGEST_BIN:-$PWD/.build/release/iceberg-ingest}"
+[ -x "$INGEST_BIN" ] || swift build -c release -Xswiftc -enable-testing --product iceberg-ingest >/dev/null
 "$VENV/bin/python" - <<'PY'
 import json, sys, yaml
 problems = []
@@ -34,11 +38,37 @@ uses = " ".join(s.get("uses", "") for s in steps)
 runs = " ".join(s.get("run", "") for s in steps)
 for action in ["docker/build-push-action", "aws-actions/configure-aws-credentials", "hashicorp/setup-terraform"]:
     if action not in uses: problems.append(f"workflow: no step uses {action}")
-for text in ["terraform -chdir=infra output -json", "> .env", "--from-env-file=.env", "deploy/kubernetes/cronjob.yaml"]:
+for text in ["terraform -chdir=infra output -json", "> .env", "--from-env-file=.env", "deploy/kubernetes/cronjob.yaml", "deploy/kubernetes/deployment.yaml"]:
     if text not in runs: problems.append(f"workflow: no step runs '{text}'")
 if workflow.get("permissions", {}).get("id-token") != "write": problems.append("workflow: OIDC needs permissions.id-token: write")
 build = next(s for s in steps if "docker/build-push-action" in s.get("uses", ""))
 if build["with"].get("file") != "deploy/Dockerfile": problems.append("workflow: the image is not built from deploy/Dockerfile")
+
+# The workflow's own jq program, run on Terraform outputs of the documented shape: the .env it renders must
+# give every ${VAR} the mounted job file needs (those without a default), and the job must read with it.
+import re, subprocess, tempfile, os
+render = next((s["run"] for s in steps if s.get("name") == "Render Terraform outputs into .env"), "")
+program = re.search(r"jq -r '(.*?)' outputs\.json", render, re.S)
+if not program:
+    problems.append("workflow: no jq program renders outputs.json into .env")
+else:
+    outputs = {name: {"value": value, "type": "string", "sensitive": False} for name, value in {
+        "source_bucket": "raw-events", "source_prefix": "clicks/", "warehouse_bucket": "lake", "glue_database": "analytics",
+        "region": "eu-west-1", "ingest_role_arn": "arn:aws:iam::123456789012:role/iceberg-ingest-clicks"}.items()}
+    rendered = subprocess.run(["jq", "-r", program.group(1)], input=json.dumps(outputs), capture_output=True, text=True, check=True).stdout
+    env = dict(line.split("=", 1) for line in rendered.splitlines() if line)
+    config = yaml.safe_load(open("deploy/kubernetes/job-config.yaml"))
+    job_text = config["data"]["job.json"]
+    wanted = set(re.findall(r"\$\{(\w+)\}", job_text))
+    for name in sorted(wanted - env.keys()): problems.append(f"workflow: the rendered .env lacks {name}, which the job file needs")
+    with tempfile.TemporaryDirectory() as tmp:
+        open(os.path.join(tmp, "job.json"), "w").write(job_text)
+        open(os.path.join(tmp, ".env"), "w").write(rendered)
+        shown = subprocess.run([os.environ["INGEST_BIN"], "config", "--show", "--json", "--config", os.path.join(tmp, "job.json"),
+                                "--env-file", os.path.join(tmp, ".env")], capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+        if shown.returncode != 0: problems.append(f"workflow: the job does not read with the rendered .env: {shown.stderr.strip()}")
+        elif "s3://raw-events/clicks/" not in shown.stdout: problems.append(f"workflow: config --show lacks the rendered source: {shown.stdout}")
+        else: print(f"[deploy] the workflow's .env ({len(env)} variables) gives the job file all it needs", file=sys.stderr)
 
 policy = json.load(open("deploy/aws/iam-policy.json"))
 granted = set()

@@ -141,14 +141,18 @@ import TestSupport
         #expect(ids == Array(1...200))
     }
 
-    /// SIGTERM in the middle of one large batch, at a few moments: the run starts no new object, commits the
-    /// objects it has read, prints its summary (`stopped`), removes its spool and exits 143 well within the
-    /// grace period; the next run reads the rest; every id once. At least one of the moments must fall while
-    /// objects are still being read.
+    /// SIGTERM (and SIGINT, Ctrl-C) in the middle of one large batch, at seeded random moments: the run starts
+    /// no new object, commits the objects it has read, prints its summary (`stopped`), removes its spool and
+    /// exits 128 + the signal well within the grace period; the next run reads the rest; every id once. At
+    /// least one of the moments must fall while objects are still being read.
     @Test func sigtermCommitsWhatWasRead() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         var stoppedMidway = 0
-        for delay in [0, 40, 150] {
+        let seed = UInt64(Date().timeIntervalSince1970) % 10_000
+        var random = SeededRandom(seed: seed)
+        let moments: [(delay: Int, signal: Int32)] = [(0, SIGTERM), (Int(random.next() % 300), SIGINT), (Int(random.next() % 300), SIGTERM)]
+        for (delay, signal) in moments {
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
             let dir = try TestEnvironment.temporaryDirectory("sigterm-batch")
             defer { TestEnvironment.cleanUp(dir) }
             let input = dir.appendingPathComponent("input").path
@@ -176,7 +180,7 @@ import TestSupport
                 }
                 usleep(useconds_t(delay * 1_000))
                 let signalled = Date()
-                process.terminate()  // SIGTERM
+                kill(process.processIdentifier, signal)
                 let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 process.waitUntilExit()
@@ -187,8 +191,8 @@ import TestSupport
                 Issue.record("no summary: \(output) \(message)")
                 return
             }
-            if process.terminationStatus == 143 {
-                #expect(message.contains("SIGTERM received: committing what was read"), "\(message)")
+            if process.terminationStatus == 128 + signal {
+                #expect(message.contains("\(name) received: committing what was read"), "\(message)")
                 #expect(stoppedIn < 20, "stopped in \(stoppedIn) s")
                 // Stopped while reading: part committed; or the signal came once every object was read.
                 #expect(summary["stopped"] == .bool(committed < total), "\(output)")
@@ -204,7 +208,7 @@ import TestSupport
             let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
             #expect(problems.isEmpty)
             #expect(ids == Array(1...(total * 5)))
-            print("[sigterm] \(delay) ms into reading: \(committed) of \(total) objects committed by the stopped run (exit \(process.terminationStatus)), stopped in \(String(format: "%.2f", stoppedIn)) s")
+            print("[sigterm] seed \(seed): \(name) \(delay) ms into reading: \(committed) of \(total) objects committed by the stopped run (exit \(process.terminationStatus)), stopped in \(String(format: "%.2f", stoppedIn)) s")
         }
         #expect(stoppedMidway >= 1, "no signal fell while objects were being read")
     }

@@ -155,7 +155,7 @@ import TestSupport
             if let port {
                 let response = try? await CurlTransport.shared.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics", headers: [], body: nil))
                 metrics = response.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
-                if Self.value("iceberg_ingest_rows_total", in: metrics) == 20 { break }
+                if Self.value("iceberg_ingest_rows_total", in: metrics) == 20, Self.value("iceberg_ingest_run_duration_seconds_count", in: metrics) != nil { break }
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -164,6 +164,15 @@ import TestSupport
         #expect(Self.value("iceberg_ingest_rows_total", in: metrics) == 20, "\(metrics)")
         #expect(Self.value("iceberg_ingest_commits_total", in: metrics) == 2)
         #expect(Self.value("iceberg_ingest_objects_read_total", in: metrics) == 2)
+        // Every documented series is served once a pass has ended (the S3 retries appear with the first retry).
+        for name in [
+            "bytes_read_total", "bad_records_total", "commit_conflicts_total", "run_duration_seconds_count", "pending_objects", "pending_bytes",
+            "lag_seconds", "last_commit_timestamp_seconds",
+        ] {
+            #expect(Self.value("iceberg_ingest_" + name, in: metrics) != nil, "iceberg_ingest_\(name) is not served: \(metrics)")
+        }
+        #expect(Self.value("iceberg_ingest_pending_objects", in: metrics) == 0 && Self.value("iceberg_ingest_bad_records_total", in: metrics) == 0)
+        #expect((Self.value("iceberg_ingest_last_commit_timestamp_seconds", in: metrics) ?? 0) > Date().timeIntervalSince1970 - 600)
         let missing = try await CurlTransport.shared.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(served)/other", headers: [], body: nil))
         #expect(missing.status == 404)
 
