@@ -502,6 +502,54 @@ import TestSupport
         #expect(report.problems.isEmpty && report.rows == 8 && report.snapshots == 2)
     }
 
+    /// `plan` and `run` classify through the same code: the objects a plan lists are exactly the ones the run
+    /// then records, key by key, on a first run and on a run with new objects in open hours (late ones in an
+    /// hour already read included); `status` counts the same pending objects and bytes and says how far the
+    /// table is behind from the objects' LastModified.
+    @Test func planAndRunAgreeObjectByObject() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("plan-run")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let now = Date()
+        let nowHour = PrefixLayout.hour(of: now)
+        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 2, files: 3, records: 2, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = try PipelineSupport.configuration()
+        configuration.lateArrivalHours = 6
+        configuration.commitEveryObjects = 2
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+
+        func recorded(by summary: RunSummary) async throws -> Set<String> {
+            let table = try await catalog.loadTable(configuration.table)
+            let checkpoint = try await ingestor.openCheckpoint(table)
+            return Set(checkpoint.trackedObjects.filter { summary.snapshotIDs.contains($0.snapshotID) }.map(\.version.key))
+        }
+        let firstPlan = try await ingestor.plan(now: now)
+        let first = try await ingestor.run(now: now)
+        let firstRecorded = try await recorded(by: first)
+        #expect(firstPlan.toRead.count == 6 && Set(firstPlan.toRead.map(\.key)) == firstRecorded)
+
+        // New objects: one late in an hour already read, one in a new hour, both two minutes "later".
+        let before = Set(FileManager.default.subpaths(atPath: input) ?? [])
+        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 2, hours: 2, files: 1, records: 2, firstID: 1001)
+        let later = Date().addingTimeInterval(120)
+        for path in FileManager.default.subpaths(atPath: input) ?? [] where !before.contains(path) && path.hasSuffix(".gz") {
+            try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: input + "/" + path)
+        }
+        let plan = try await ingestor.plan(now: now)
+        let status = try await ingestor.status(now: now)
+        #expect(plan.toRead.count == 2, "\(plan.toRead.map(\.key))")
+        #expect(status.pendingObjects == 2 && status.pendingBytes == plan.toRead.reduce(0) { $0 + $1.size } && status.pendingBytes > 0)
+        #expect(status.lagSeconds >= 100, "the pending objects are two minutes newer than the newest ingested: \(status.lagSeconds)")
+        let second = try await ingestor.run(now: now)
+        let secondRecorded = try await recorded(by: second)
+        #expect(Set(plan.toRead.map(\.key)) == secondRecorded)
+        let caughtUp = try await ingestor.status(now: now)
+        #expect(caughtUp.pendingObjects == 0 && caughtUp.lagSeconds == 0 && caughtUp.lastIngestSnapshotID == second.snapshotIDs.last)
+    }
+
     /// A table the previous release ingested upgrades in place. That release's checkpoint has no folded hour
     /// and it kept no archive, so the hours it folded are not known object by object: the first
     /// reconciliation after the upgrade (due at once, none was done yet) must leave them alone instead of
@@ -547,6 +595,7 @@ import TestSupport
         table = try await catalog.loadTable(configuration.table)
         let saved = try await store.load(version: try #require(ingestor.committedCheckpoint(table)).version)
         #expect(saved.version > committed.version && saved.unarchivedThroughHour == unarchived)
+        #expect(try await ingestor.status(now: start.addingTimeInterval(3600)).unarchivedThrough == IngestStatus.hourText(unarchived))
         let refused = await #expect(throws: IngestError.self) { _ = try await ingestor.backfill(from: nowHour - 20, to: nowHour - 17) }
         #expect(refused?.message.contains("kept no archive") == true, "\(refused?.message ?? "")")
 

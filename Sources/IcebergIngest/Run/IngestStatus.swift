@@ -48,6 +48,9 @@ public struct IngestStatus: Sendable, Codable, Equatable {
     public var leaseHolder: String?
     /// The last snapshot that advanced this shard's checkpoint.
     public var lastIngestSnapshotID: Int64?
+    /// Closed hours up to this one (ISO-8601) were folded by an older release that kept no archive:
+    /// reconciliation leaves them alone and a backfill refuses them. Nil when every folded hour is archived.
+    public var unarchivedThrough: String?
 
     /// The status as one line of JSON.
     public var jsonLine: String {
@@ -94,6 +97,6 @@ extension Ingestor {
             newestIngestedMillis: newestIngested, newestListedMillis: newestListed == Int64.min ? nil : newestListed,
             lagSeconds: IngestMetrics.lagSeconds(pending: plan.toRead, newestIngestedMillis: newestIngested),
             lastReconciledMillis: reconciliation?.atMillis, lateFilesAtLastReconciliation: reconciliation?.lateFiles, leaseHolder: holder,
-            lastIngestSnapshotID: lastIngest?.id)
+            lastIngestSnapshotID: lastIngest?.id, unarchivedThrough: checkpoint.unarchivedThroughHour.map(IngestStatus.hourText))
     }
 }
