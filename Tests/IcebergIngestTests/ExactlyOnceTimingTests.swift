@@ -44,7 +44,7 @@ import TestSupport
     @Test(arguments: CatalogKind.allCases)
     func overlappingRunsOfOneShard(_ catalog: CatalogKind) async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
-        var random = SeededRandom(seed: catalog == .sqlite ? 7 : 11)
+        var random = SplitMix64(seed: catalog == .sqlite ? 7 : 11)
         for round in 0..<2 {
             let dir = try TestEnvironment.temporaryDirectory("overlap-\(catalog.rawValue)-\(round)")
             defer { TestEnvironment.cleanUp(dir) }
@@ -149,7 +149,7 @@ import TestSupport
         let executable = try TestEnvironment.executable("iceberg-ingest")
         var stoppedMidway = 0
         let seed = UInt64(Date().timeIntervalSince1970) % 10_000
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let moments: [(delay: Int, signal: Int32)] = [(0, SIGTERM), (Int(random.next() % 300), SIGINT), (Int(random.next() % 300), SIGTERM)]
         for (delay, signal) in moments {
             let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
@@ -223,7 +223,7 @@ import TestSupport
         _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2"])
-        var random = SeededRandom(seed: 2026)
+        var random = SplitMix64(seed: 2026)
         var kills: [Int] = []
         for _ in 0..<3 {
             let process = Process()
@@ -626,19 +626,6 @@ import TestSupport
         loaded.lateArrivalHours = 2
         let narrowed: Int32 = 494_000 - 2
         #expect(loaded.horizonHour == narrowed)
-    }
-}
-
-/// A small deterministic random source (SplitMix64), so a failing interleaving can be run again.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
