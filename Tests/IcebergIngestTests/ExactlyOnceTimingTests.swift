@@ -214,7 +214,10 @@ import TestSupport
     }
 
     /// kill -9 at random moments of runs that hold the lease (no chance to release it), then a run that
-    /// takes the lease over (its holder's process is gone), recovers and finishes: every id once.
+    /// takes the lease over, recovers and finishes: every id once. The first runs take over at once (the
+    /// holder's process is gone, on this host); for the last, the dead holder's record is made another
+    /// node's (a pod on another machine, whose process nobody here can check), so the run must wait for
+    /// the lease to expire before it takes over.
     @Test func killNineAtRandomMomentsThenTakeOver() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("kill9")
@@ -222,7 +225,7 @@ import TestSupport
         let input = dir.appendingPathComponent("input").path
         _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
-        let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2"])
+        let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2", "--lease-seconds", "4"])
         var random = SplitMix64(seed: 2026)
         var kills: [Int] = []
         for _ in 0..<3 {
@@ -238,11 +241,40 @@ import TestSupport
             process.waitUntilExit()
             kills.append(after)
         }
-        let last = try TestProcesses.run(executable, arguments: arguments)
+        // One more killed holder, with new objects to read so that it is surely mid-run; its record then
+        // becomes another node's: only its expiry frees the lease.
+        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 100, records: 1, firstID: 201)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: executable)
+        holder.arguments = arguments
+        holder.standardOutput = FileHandle.nullDevice
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        try await Task.sleep(for: .milliseconds(400))
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        var expiresIn: Double?
+        let records = (FileManager.default.subpaths(atPath: warehouse) ?? []).filter { $0.contains("/lease/") && $0.hasSuffix(".json") }
+        if let newest = records.max() {
+            let path = warehouse + "/" + newest
+            var record = try JSONDecoder().decode(LeaseRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            if !record.released {
+                record.host = "ip-10-0-7-21.node-b.internal"
+                try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: path))
+                expiresIn = Double(record.expiresMillis) / 1000 - Date().timeIntervalSince1970
+            }
+        }
+        let started = Date()
+        let last = try TestProcesses.run(executable, arguments: arguments + ["--wait", "30"])
         #expect(last.status == 0, "after kills at \(kills) ms: \(last.stderr)")
+        if let expiresIn {
+            #expect(Date().timeIntervalSince(started) >= expiresIn - 0.5, "took over \(Date().timeIntervalSince(started)) s after start, the lease expired in \(expiresIn) s")
+        } else {
+            Issue.record("the last kill left no live lease record to take over after expiry: \(records)")
+        }
         let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
         #expect(problems.isEmpty, "\(problems)")
-        #expect(ids == Array(1...200), "after kills at \(kills) ms: \(ids.count) rows, \(Set(ids).count) distinct")
+        #expect(ids == Array(1...300), "after kills at \(kills) ms: \(ids.count) rows, \(Set(ids).count) distinct")
     }
 
     /// A runner paused past its lease (SIGSTOP: a stopped VM, a frozen container) while another runner takes
