@@ -10,6 +10,7 @@ import TestSupport
 /// SQLite, the object-store catalog, REST and Glue. The lease lives beside the checkpoint in the warehouse
 /// (an `If-None-Match` create on S3), so it must hold whatever catalog commits: one run works, the others
 /// exit with code 6 naming it or find nothing left, and the table holds every id once with no missing file.
+/// Before them, `plan` and `status` must create nothing: no namespace, no table, no file.
 /// (`ExactlyOnceTimingTests` does the same on local warehouses, repeated, and with kills and pauses.)
 @Suite struct SharedCatalogLeaseTests {
     @Test(arguments: FaultyNetworkTests.Kind.allCases)
@@ -26,6 +27,22 @@ import TestSupport
         defer { proxy.stop() }
         let setup = try FaultyNetworkTests.setUp(kind, s3: s3, proxy: proxy, raw: raw, lake: lake, dir: dir)
         defer { setup.cleanUp() }
+
+        // plan and status first: they create nothing, in the warehouse or in the catalog.
+        let plan = try await FaultyNetworkTests.command(["plan"], setup, "\(kind.rawValue): plan")
+        if case .array(let toRead)? = plan["toRead"] { #expect(toRead.count == 24) } else { Issue.record("plan: \(plan.serialized())") }
+        let readOnlyEnvironment = setup.environment, jobPath = setup.jobPath
+        let status = try await TestProcesses.detached {
+            try TestProcesses.run(executable, arguments: ["status", "--config", jobPath], environment: readOnlyEnvironment)
+        }
+        #expect(status.status != 0 && status.stderr.contains("not-found"), "status of a table not made yet: \(status.stderr)")
+        var written: [String] = []
+        for try await page in client.listAllPages(bucket: lake) { written += page.objects.map(\.key) }
+        #expect(written.isEmpty, "plan or status wrote to the warehouse: \(written)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("catalog.db").path))
+        let job = try IngestJob(file: setup.jobPath, environment: setup.environment)
+        let namespace = try TableIdentifier(parsing: job.tableName).namespace
+        #expect(!(try await job.catalog(readOnly: true).listNamespaces()).contains(namespace), "plan or status created the namespace")
 
         var random = SplitMix64(seed: 41 + UInt64(FaultyNetworkTests.Kind.allCases.firstIndex(of: kind)!))
         let arguments = ["run", "--config", setup.jobPath, "--json", "--commit-every-objects", "2"]
