@@ -78,7 +78,7 @@ let package = Package(
             name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging, coreMetrics, prometheus], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "S3Reader", "Checkpoint", argumentParser],
+            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Codecs", "S3Reader", "Checkpoint", argumentParser],
             swiftSettings: swiftSettings),
 
         // The parsers of untrusted bytes as fuzz targets; the executable is libFuzzer's driver when built by

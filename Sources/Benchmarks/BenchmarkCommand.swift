@@ -14,6 +14,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             CommitScalingBenchmark.self,
             ShardScalingBenchmark.self,
             LocalIngestBenchmark.self,
+            CompareBenchmark.self,
             ReconcileBenchmark.self,
             EvolveBenchmark.self,
             ManifestMergeBenchmark.self,

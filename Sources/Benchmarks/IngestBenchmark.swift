@@ -23,14 +23,15 @@ struct IngestBenchmark: AsyncParsableCommand {
     static let schema = "id long not null, event_time timestamptz, user_id string, country string, amount double, ok boolean"
 
     /// The input: `objects` JSON-lines objects of `records / objects` events each, over the 4 hours up to
-    /// `lastHour` (ISO timestamps with microseconds), the same bytes for every seed.
-    static func events(records: Int, objects: Int, lastHour: Int32) -> [(hour: Int32, bytes: [UInt8])] {
+    /// `lastHour` (ISO timestamps with microseconds), the same bytes for every seed; with `csv`, the same
+    /// events as CSV with a header line.
+    static func events(records: Int, objects: Int, lastHour: Int32, csv: Bool = false) -> [(hour: Int32, bytes: [UInt8])] {
         var rng = SplitMix64(seed: 42)
         let countries = ["DE", "FR", "US", "JP", "BR", "IN", "GB", "ES"]
         let perObject = records / objects
         return (0..<objects).map { o in
             let hour = lastHour - Int32(o % 4)
-            var text = ""
+            var text = csv ? "id,event_time,user_id,country,amount,ok\n" : ""
             text.reserveCapacity(perObject * 120)
             for i in 0..<perObject {
                 let id = o * perObject + i
@@ -41,7 +42,10 @@ struct IngestBenchmark: AsyncParsableCommand {
                 let iso = String(
                     format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, Int(micros % 1_000_000))
                 let amount = Double(rng.next() % 1_000_000) / 100
-                text += "{\"id\":\(id),\"event_time\":\"\(iso)\",\"user_id\":\"u\(rng.next() % 100_000)\",\"country\":\"\(countries[Int(rng.next() % 8)])\",\"amount\":\(amount),\"ok\":\(rng.next() % 10 != 0)}\n"
+                let (user, country, ok) = ("u\(rng.next() % 100_000)", countries[Int(rng.next() % 8)], rng.next() % 10 != 0)
+                text += csv
+                    ? "\(id),\(iso),\(user),\(country),\(amount),\(ok)\n"
+                    : "{\"id\":\(id),\"event_time\":\"\(iso)\",\"user_id\":\"\(user)\",\"country\":\"\(country)\",\"amount\":\(amount),\"ok\":\(ok)}\n"
             }
             return (hour, Array(text.utf8))
         }
