@@ -28,6 +28,8 @@ struct CompareBenchmark: AsyncParsableCommand {
     @Option(help: "Python with duckdb, pyarrow, pyiceberg and matplotlib for the peers and the chart.") var python = ".venv/bin/python"
     @Option(help: "The iceberg-ingest executable.") var executable = ".build/release/iceberg-ingest"
     @Option(help: "Folder for compare.md and compare.png.") var output = "docs/benchmarks"
+    @Option(help: "Internal: write the inputs under this folder and print their sizes (a process of its own).")
+    var generateInto: String?
 
     struct Measurement {
         var wall: Double
@@ -52,20 +54,24 @@ struct CompareBenchmark: AsyncParsableCommand {
         guard !wanted.isEmpty, wanted.allSatisfy({ ["json", "json-gzip", "csv"].contains($0) }) else {
             throw ValidationError("--inputs takes json, json-gzip and csv, not \(inputs)")
         }
-        let lastHour = PrefixLayout.hour(of: Date()) - 1
-        var rawBytes: [String: Int] = [:], storedBytes: [String: Int] = [:]
-        for input in wanted {
-            let events = IngestBenchmark.events(records: records, objects: objects, lastHour: lastHour, csv: input == "csv")
-            for (o, (hour, bytes)) in events.enumerated() {
-                let folder = root + "/\(input)/" + PrefixLayout.firehose.prefix(forHour: hour)
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                let stored = input == "json-gzip" ? try Deflate.compress(bytes, framing: .gzip, level: 6) : bytes
-                let name = "part-\(o)." + (input == "csv" ? "csv" : input == "json" ? "json" : "json.gz")
-                try Data(stored).write(to: URL(fileURLWithPath: folder + name))
-                rawBytes[input, default: 0] += bytes.count
-                storedBytes[input, default: 0] += stored.count
-            }
+        if let generateInto {
+            try generate(wanted, into: generateInto)
+            return
         }
+        // The inputs are made by a process of its own: a child's peak RSS as wait4 reports it starts from
+        // this process's own at the spawn, which must stay small.
+        let sizes = try ChildProcess.run(
+            CommandLine.arguments[0],
+            ["compare", "--records", String(records), "--objects", String(objects), "--inputs", inputs, "--generate-into", root]
+        ).output
+        var rawBytes: [String: Int] = [:], storedBytes: [String: Int] = [:]
+        for line in sizes.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, let raw = Int(fields[1]), let stored = Int(fields[2]) else { continue }
+            rawBytes[String(fields[0])] = raw
+            storedBytes[String(fields[0])] = stored
+        }
+        guard wanted.allSatisfy({ rawBytes[$0] != nil }) else { throw ValidationError("the inputs were not made: \(sizes)") }
         let records = (self.records / objects) * objects
         print("compare: \(records) records in \(objects) files per input, \(cores) cores, \(runs) runs each")
         for input in wanted {
@@ -100,6 +106,25 @@ struct CompareBenchmark: AsyncParsableCommand {
         let (_, status) = try ChildProcess.run(python, ["-c", Self.chartCode, output + "/compare.png", chart, title])
         guard status == 0 else { throw ValidationError("the chart was not drawn (is matplotlib installed in \(python)?)") }
         print("wrote \(output)/compare.md and \(output)/compare.png")
+    }
+
+    /// Writes each input under `root/<input>/` and prints `<input> <bytes> <bytes stored>` lines.
+    func generate(_ wanted: [String], into root: String) throws {
+        let lastHour = PrefixLayout.hour(of: Date()) - 1
+        for input in wanted {
+            var raw = 0, stored = 0
+            let events = IngestBenchmark.events(records: records, objects: objects, lastHour: lastHour, csv: input == "csv")
+            for (o, (hour, bytes)) in events.enumerated() {
+                let folder = root + "/\(input)/" + PrefixLayout.firehose.prefix(forHour: hour)
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let written = input == "json-gzip" ? try Deflate.compress(bytes, framing: .gzip, level: 6) : bytes
+                let name = "part-\(o)." + (input == "csv" ? "csv" : input == "json" ? "json" : "json.gz")
+                try Data(written).write(to: URL(fileURLWithPath: folder + name))
+                raw += bytes.count
+                stored += written.count
+            }
+            print("\(input) \(raw) \(stored)")
+        }
     }
 
     static func markdown(_ rows: [Row], rawBytes: [String: Int], records: Int, cores: Int, runs: Int) -> String {

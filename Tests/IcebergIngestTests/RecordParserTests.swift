@@ -154,6 +154,14 @@ import Testing
         #expect(taken.columnData()[2].levels == .init(definition: [0, 4, 4], repetition: [0, 0, 1]))
     }
 
+    /// Booleans as text take the usual spellings in any ASCII case, and nothing else.
+    @Test func booleanTextInAnyCase() {
+        func parse(_ text: String) -> Bool? { Array(text.utf8).withUnsafeBufferPointer { ScalarText.boolean($0) } }
+        for text in ["true", "TRUE", "True", "1", "t", "T", "yes", "YES"] { #expect(parse(text) == true, "\(text)") }
+        for text in ["false", "FALSE", "0", "f", "F", "no", "No"] { #expect(parse(text) == false, "\(text)") }
+        for text in ["", "tru", "truee", "2", "ja", "nope", "falsey", "y", "n", "t\u{0}", "TRUE ", "ıes"] { #expect(parse(text) == nil, "\(text)") }
+    }
+
     @Test func csvQuotingHeadersAndBadRows() throws {
         let schema = try SchemaText.schema("id long not null, name string, price decimal(8,2), t timestamp")
         let layout = try ColumnLayout(schema: schema)

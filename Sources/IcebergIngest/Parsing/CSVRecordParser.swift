@@ -28,6 +28,19 @@ package struct CSVRecordParser: RecordParser {
     private var header: [String] = []
     private var cells: [Cell] = []
     private var scratch: [UInt8] = []
+    /// Which top-level fields the current record has filled (kept between records: no allocation per record).
+    private var filled: [Bool] = []
+    /// What ``append(_:_:field:batch:)`` needs of each top-level field, as plain values: reading a
+    /// ``ColumnLayout/TopField`` per cell copies its name and type (reference counting on every value).
+    private let targets: [Target]
+
+    private struct Target {
+        /// The column's type when it is a primitive (nil: nested, given as JSON text).
+        var primitive: PrimitiveType?
+        var isRequired: Bool
+        /// Its first leaf column in the batch.
+        var leaf: Int
+    }
 
     /// One cell of a record: its text's range in the buffer, whether it was quoted, and whether it holds `""`.
     private struct Cell {
@@ -54,6 +67,7 @@ package struct CSVRecordParser: RecordParser {
         self.source = source
         self.delimiter = delimiter
         self.drift = DriftTracker(policy: drift, layout: layout)
+        targets = layout.topLevel.map { Target(primitive: $0.field.type.primitive, isRequired: $0.field.isRequired, leaf: $0.leaves.lowerBound) }
     }
 
     private func headerTooLong() -> IngestError {
@@ -232,7 +246,8 @@ package struct CSVRecordParser: RecordParser {
             return RecordProblem(.malformed, field: nil, "the record has \(cells.count) fields, the header has \(columns.count)", at: start)
         }
         var problem: RecordProblem?
-        var filled = [Bool](repeating: false, count: layout.topLevel.count)
+        if filled.count != targets.count { filled = [Bool](repeating: false, count: targets.count) }
+        for f in filled.indices { filled[f] = false }
         for (c, cell) in cells.enumerated() {
             guard let field = columns[c] else {
                 // An empty cell carries nothing.
@@ -264,9 +279,10 @@ package struct CSVRecordParser: RecordParser {
             filled[rescueField] = true
             drift.finishRecord(into: &batch)
         }
-        for (f, top) in layout.topLevel.enumerated() where !filled[f] {
-            if top.field.isRequired {
-                return RecordProblem(.missingRequired, field: top.name, "required field '\(top.name)' is not a column of the file", at: start)
+        for f in targets.indices where !filled[f] {
+            if targets[f].isRequired {
+                let name = layout.topLevel[f].name
+                return RecordProblem(.missingRequired, field: name, "required field '\(name)' is not a column of the file", at: start)
             }
             batch.appendNull(field: f)
         }
@@ -287,13 +303,13 @@ package struct CSVRecordParser: RecordParser {
     /// Appends one cell to its field; returns why it does not fit (and the wider type that would hold it),
     /// if it does not.
     private mutating func append(_ b: UnsafeBufferPointer<UInt8>, _ cell: Cell, field: Int, batch: inout RecordBatch) -> ConversionFailure? {
-        let top = layout.topLevel[field]
-        if cell.isEmpty, !cell.quoted || top.field.type != .primitive(.string) {
-            if top.field.isRequired { return ConversionFailure(.missingRequired, "required field '\(top.name)' is empty") }
+        let target = targets[field]
+        if cell.isEmpty, !cell.quoted || target.primitive != .string {
+            if target.isRequired { return ConversionFailure(.missingRequired, "required field '\(layout.topLevel[field].name)' is empty") }
             batch.appendNull(field: field)
             return nil
         }
-        guard case .primitive(let type) = top.field.type else {
+        guard let type = target.primitive else {
             do {
                 let value = try JSONValue.parse(text(b, cell), source: source)
                 try batch.appendNested(value, field: field, options: options)
@@ -301,10 +317,10 @@ package struct CSVRecordParser: RecordParser {
             } catch let failure as ConversionFailure {
                 return failure
             } catch {
-                return ConversionFailure("expected JSON for a \(top.field.type) column: \(error)")
+                return ConversionFailure("expected JSON for a \(layout.topLevel[field].field.type) column: \(error)")
             }
         }
-        let leaf = top.leaves.lowerBound
+        let leaf = target.leaf
         do throws(ConversionFailure) {
             if cell.escaped {
                 scratch = text(b, cell)

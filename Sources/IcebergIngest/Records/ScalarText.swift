@@ -17,15 +17,19 @@ package enum ScalarText {
         return true
     }
 
+    /// `true`, `1`, `t`, `yes` and `false`, `0`, `f`, `no`, in any ASCII case; nil for anything else. Compared
+    /// as one word of lower-cased bytes (no string per value).
     static func boolean(_ t: UnsafeBufferPointer<UInt8>) -> Bool? {
-        switch String(decoding: t, as: UTF8.self).lowercased() {
-        case "true", "1", "t", "yes": true
-        case "false", "0", "f", "no": false
-        default: nil
+        guard !t.isEmpty, t.count <= 5 else { return nil }
+        var word: UInt64 = 0
+        for byte in t { word = word << 8 | UInt64(byte &- 65 < 26 ? byte | 0x20 : byte) }
+        switch word {
+        case 0x7472_7565, 0x31, 0x74, 0x79_6573: return true  // true, 1, t, yes
+        case 0x66_616c_7365, 0x30, 0x66, 0x6e6f: return false  // false, 0, f, no
+        default: return nil
         }
     }
 
-    /// A decimal integer with an optional sign; nil on overflow or anything else.
     @inline(__always)
     /// Whether `t` is an integer in form (`[+-]digits`), whatever its size.
     static func isIntegerText(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
