@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IcebergCore
 import Parquet
 
@@ -48,7 +49,8 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         package init() {}
     }
 
-    private final class OpenFile {
+    /// Used by one thread at a time: the writer's owner, or the one thread ``finish()`` closes it on.
+    private final class OpenFile: @unchecked Sendable {
         let writer: ParquetFileWriter<FileParquetOutput>
         let path: String
         var sources: Set<Int> = []
@@ -99,9 +101,29 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         return done
     }
 
-    /// Closes every open file; returns all completed files not yet taken.
+    /// Closes every open file; returns all completed files not yet taken. The files are closed in parallel,
+    /// one per core: each still holds its last row group (often the whole file), whose encoding and
+    /// compression are most of a commit's work. Files come back in a fixed order (by spool path).
     package func finish() throws -> [SpooledDataFile] {
-        for key in Array(open.keys) { try close(key) }
+        let closing = open.sorted { $0.value.path < $1.value.path }
+        open = [:]
+        let results = Mutex<[Result<SpooledDataFile, any Error>?]>(Array(repeating: nil, count: closing.count))
+        DispatchQueue.concurrentPerform(iterations: closing.count) { index in
+            let (partition, file) = closing[index]
+            let result = Result { try Self.close(file, partition: partition) }
+            results.withLock { $0[index] = result }
+        }
+        var failure: (any Error)?
+        for (index, result) in results.withLock({ $0 }).enumerated() {
+            switch result {
+            case .success(let spooled)?: done.append(spooled)
+            case .failure(let error)?:
+                failure = failure ?? error
+                try? FileManager.default.removeItem(atPath: closing[index].value.path)
+            case nil: break
+            }
+        }
+        if let failure { throw failure }
         return takeCompleted()
     }
 
@@ -130,8 +152,13 @@ package final class PartitionedDataWriter: @unchecked Sendable {
 
     private func close(_ partition: [Literal?]) throws {
         guard let file = open.removeValue(forKey: partition) else { return }
+        done.append(try Self.close(file, partition: partition))
+    }
+
+    /// Writes a file's last row group and footer (touches nothing but the file: safe on any thread).
+    private static func close(_ file: OpenFile, partition: [Literal?]) throws -> SpooledDataFile {
         let metrics = try file.writer.close()
         try file.writer.output.close()
-        done.append(SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics, sources: file.sources.sorted()))
+        return SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics, sources: file.sources.sorted())
     }
 }
