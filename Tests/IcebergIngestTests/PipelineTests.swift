@@ -49,6 +49,19 @@ import TestSupport
         #expect(status.trackedObjects == 6)
     }
 
+    /// A namespace create whose connection fails (a POST is not resent blindly, so the REST client gives up
+    /// at once) is asked again once the catalog says the namespace is not there; the run goes on.
+    @Test func aFailedNamespaceCreateIsAskedAgain() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("pipeline-namespace")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        _ = try PipelineSupport.generate(into: input, firstHour: Self.nowHour - 2, hours: 1, files: 1, records: 5, firstID: 1)
+        let catalog = FirstNamespaceCreateFails(InMemoryCatalog(warehouse: dir.appendingPathComponent("wh").path))
+        let ingestor = Ingestor(configuration: try PipelineSupport.configuration(), catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        #expect(try await ingestor.run().rows == 5)
+        #expect(await catalog.failures.count == 1)
+    }
+
     @Test func badRecordPolicies() async throws {
         let dir = try TestEnvironment.temporaryDirectory("pipeline-bad")
         defer { TestEnvironment.cleanUp(dir) }
@@ -155,5 +168,37 @@ import TestSupport
         let output = try PipelineSupport.check(
             catalogPath: catalogPath, warehouse: "s3://\(lakeBucket)/wh", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
         #expect(output.hasPrefix("OK 1250"))
+    }
+}
+
+/// A catalog whose first namespace create fails as a lost connection does (retryable, nothing created).
+private actor FirstNamespaceCreateFails: Catalog {
+    let wrapped: any Catalog
+    var failures: [String] = []
+    init(_ wrapped: any Catalog) { self.wrapped = wrapped }
+
+    nonisolated var name: String { wrapped.name }
+    nonisolated var io: any FileIO { wrapped.io }
+    func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
+        if failures.isEmpty {
+            failures.append(namespace.joined(separator: "."))
+            throw IcebergError(.catalog, "POST /v1/namespaces failed: Send failed since rewinding of the data stream failed", isRetryable: true)
+        }
+        try await wrapped.createNamespace(namespace, properties: properties)
+    }
+    func listNamespaces() async throws -> [[String]] { try await wrapped.listNamespaces() }
+    func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await wrapped.namespaceProperties(namespace) }
+    func dropNamespace(_ namespace: [String]) async throws { try await wrapped.dropNamespace(namespace) }
+    func createTable(
+        _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
+    ) async throws -> Table {
+        try await wrapped.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
+    }
+    func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await wrapped.loadTable(identifier) }
+    func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await wrapped.tableExists(identifier) }
+    func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await wrapped.listTables(namespace) }
+    func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await wrapped.dropTable(identifier, purge: purge) }
+    func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
+        try await wrapped.commit(identifier, requirements: requirements, updates: updates)
     }
 }

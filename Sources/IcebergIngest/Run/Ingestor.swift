@@ -55,10 +55,21 @@ public struct Ingestor: Sendable {
         if try await catalog.tableExists(configuration.table) { return try await catalog.loadTable(configuration.table) }
         let namespace = configuration.table.namespace
         if !(try await catalog.listNamespaces()).contains(namespace) {
-            do {
-                try await catalog.createNamespace(namespace)
-            } catch let error as IcebergError where error.code == .alreadyExists || error.code == .commitStateUnknown {
-                // Another worker made it, or the answer was lost: it is there, or creating the table says so.
+            for attempt in 1...3 {
+                do {
+                    try await catalog.createNamespace(namespace)
+                    break
+                } catch let error as IcebergError where error.code == .alreadyExists {
+                    break  // another worker made it
+                } catch let error as IcebergError where (error.code == .commitStateUnknown || error.isRetryable) && attempt < 3 {
+                    // The answer was lost, or the connection failed (a POST is not resent blindly): the
+                    // namespace may be there now; if not, ask again.
+                    if try await catalog.listNamespaces().contains(namespace) { break }
+                    logger.notice("creating namespace \(namespace.joined(separator: ".")) failed (\(error.message)); trying again")
+                    try await Task.sleep(for: .milliseconds(200 * attempt))
+                } catch let error as IcebergError where error.code == .commitStateUnknown {
+                    break  // creating the table says whether the namespace is there
+                }
             }
         }
         do {

@@ -72,6 +72,9 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         /// Streamed upload: the file and how many bytes remain to send.
         var uploadFile: FileHandle?
         var uploadRemaining: Int64 = 0
+        /// Where the streamed body starts in its file, and its length (to rewind it).
+        var uploadStart: Int64 = 0
+        var uploadLength: Int64 = 0
         /// Streamed download: where a 2xx body goes; an error body still goes to `body`.
         var responsePath: String?
         var responseFile: FileHandle?
@@ -140,6 +143,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             try file.seek(toOffset: UInt64(range.lowerBound))
             sink.uploadFile = file
             sink.uploadRemaining = Int64(range.count)
+            sink.uploadStart = Int64(range.lowerBound)
+            sink.uploadLength = Int64(range.count)
             _ = ccurl_easy_setopt_long(handle, CURLOPT_UPLOAD, 1)
             _ = ccurl_easy_setopt_int64(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(range.count))
             _ = ccurl_easy_setopt_pointer(handle, CURLOPT_READDATA, userdata)
@@ -166,6 +171,23 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                     sink.uploadOffset += n
                 }
                 return n
+            }
+        }
+        if request.bodyFile != nil || (request.body != nil && request.method != "GET" && request.method != "HEAD") {
+            // libcurl sends a request again by itself when a reused connection turns out dead mid-request;
+            // without a way to rewind the body it fails instead ("rewinding of the data stream failed").
+            _ = ccurl_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, userdata)
+            _ = ccurl_easy_setopt_seek_function(handle) { user, offset, origin in
+                let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                guard origin == SEEK_SET, offset >= 0 else { return 1 }  // CURL_SEEKFUNC_FAIL
+                if let file = sink.uploadFile {
+                    guard Int64(offset) <= sink.uploadLength, (try? file.seek(toOffset: UInt64(sink.uploadStart + Int64(offset)))) != nil else { return 1 }
+                    sink.uploadRemaining = sink.uploadLength - Int64(offset)
+                } else {
+                    guard Int(offset) <= sink.upload.count else { return 1 }
+                    sink.uploadOffset = Int(offset)
+                }
+                return 0  // CURL_SEEKFUNC_OK
             }
         }
     }
