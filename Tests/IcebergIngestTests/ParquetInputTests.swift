@@ -76,4 +76,83 @@ import TestSupport
         #expect(files.contains("match.parquet"))
         #expect(files.split(separator: " ").count == 3)
     }
+
+    /// What Hive, older Spark and many exporters write: INT96 timestamps (`use_deprecated_int96_timestamps`)
+    /// and INT32 TIME(MILLIS) times. They are converted (rewritten, never registered as they are) instead of
+    /// refused, and PyIceberg reads every value back, nulls included.
+    @Test func int96TimestampsAndMillisecondTimesAreConverted() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("parquet-int96")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        let input = dir.appendingPathComponent("in").path
+        let writer = #"""
+            import sys, os, datetime, pyarrow as pa, pyarrow.parquet as pq
+            root, hour = sys.argv[1], int(sys.argv[2])
+            d = os.path.join(root, datetime.datetime.fromtimestamp(hour * 3600, datetime.timezone.utc).strftime("%Y/%m/%d/%H"))
+            os.makedirs(d, exist_ok=True)
+            base = hour * 3600 * 1000000
+            table = pa.table({
+                "id": pa.array(range(1, 52), pa.int64()),
+                "event_time": pa.array([base + i * 1000003 for i in range(50)] + [None], pa.timestamp("us", tz="UTC")),
+                "at": pa.array([(i * 61001) % 86400000 for i in range(50)] + [None], pa.time32("ms")),
+            })
+            pq.write_table(table, os.path.join(d, "legacy.parquet"), use_deprecated_int96_timestamps=True)
+            meta = pq.ParquetFile(os.path.join(d, "legacy.parquet")).schema
+            assert meta.column(1).physical_type == "INT96" and meta.column(2).physical_type == "INT32", meta
+            """#
+        _ = try PythonTool.run(writer, arguments: [input, String(hour)])
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        let schema = try SchemaText.schema("id long not null, event_time timestamptz, at time")
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.legacy"), schema: schema)
+        configuration.format = try InputFormat(parsing: "parquet")
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose)).run()
+        #expect(summary.rows == 51 && summary.dataFilesRegistered == 0, "\(summary.jsonLine)")
+        let reader = #"""
+            import sys, datetime
+            from pyiceberg.catalog.sql import SqlCatalog
+            t = SqlCatalog("default", uri="sqlite:///" + sys.argv[1], warehouse="file://" + sys.argv[2]).load_table("db.legacy")
+            rows = sorted(t.scan().to_arrow().to_pylist(), key=lambda r: r["id"])
+            base = datetime.datetime.fromtimestamp(int(sys.argv[3]) * 3600, datetime.timezone.utc)
+            assert len(rows) == 51, len(rows)
+            for i, r in enumerate(rows[:50]):
+                assert r["event_time"] == base + datetime.timedelta(microseconds=i * 1000003), r
+                ms = (i * 61001) % 86400000
+                assert r["at"] == (datetime.datetime.min + datetime.timedelta(milliseconds=ms)).time(), r
+            assert rows[50]["event_time"] is None and rows[50]["at"] is None, rows[50]
+            print("OK", len(rows))
+            """#
+        let output = try PythonTool.run(reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
+        #expect(output.hasPrefix("OK 51"), "\(output)")
+    }
+
+    /// A decimal in another physical type than Iceberg's (pyarrow's default: FIXED_LEN_BYTE_ARRAY for every
+    /// precision) is refused, naming the file and the column, instead of being misread.
+    @Test func decimalsInAnotherPhysicalTypeAreRefusedNotMisread() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("parquet-decimal")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        let input = dir.appendingPathComponent("in").path
+        let writer = #"""
+            import sys, os, datetime, decimal, pyarrow as pa, pyarrow.parquet as pq
+            root, hour = sys.argv[1], int(sys.argv[2])
+            d = os.path.join(root, datetime.datetime.fromtimestamp(hour * 3600, datetime.timezone.utc).strftime("%Y/%m/%d/%H"))
+            os.makedirs(d, exist_ok=True)
+            table = pa.table({"id": pa.array([1, 2], pa.int64()), "amount": pa.array([decimal.Decimal("1.25"), decimal.Decimal("-3.50")], pa.decimal128(9, 2))})
+            pq.write_table(table, os.path.join(d, "amounts.parquet"))
+            assert pq.ParquetFile(os.path.join(d, "amounts.parquet")).schema.column(1).physical_type == "FIXED_LEN_BYTE_ARRAY"
+            """#
+        _ = try PythonTool.run(writer, arguments: [input, String(hour)])
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        let schema = try SchemaText.schema("id long not null, amount decimal(9,2)")
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.amounts"), schema: schema)
+        configuration.format = try InputFormat(parsing: "parquet")
+        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        let error = await #expect(throws: (any Error).self) { _ = try await ingestor.run() }
+        let message = "\(error.map { String(describing: $0) } ?? "")"
+        #expect(message.contains("amounts.parquet") && message.contains("'amount'") && message.contains("store_decimal_as_integer"), "\(message)")
+    }
 }

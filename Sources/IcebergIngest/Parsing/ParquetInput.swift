@@ -95,7 +95,7 @@ package enum ParquetInput {
         let columns = reader.metadata.columns
         guard columns.count == layout.leaves.count else { return nil }
         for (column, leaf) in zip(columns, layout.leaves) {
-            guard column.fieldID == leaf.fieldID, column.type == ColumnLayout.parquetType(leaf.type), column.timeUnit == .micros,
+            guard column.fieldID == leaf.fieldID, column.type == ColumnLayout.parquetType(leaf.type), column.timeUnit == .micros, column.storedAs == nil,
                 column.maxDefinitionLevel <= leaf.maxDefinition || column.maxRepetitionLevel > 0,
                 column.maxRepetitionLevel == leaf.maxRepetition, !(leaf.maxDefinition == 0 && column.maxDefinitionLevel > 0)
             else { return nil }

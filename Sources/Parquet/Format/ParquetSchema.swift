@@ -97,7 +97,7 @@ package enum ParquetValueType: Sendable, Equatable {
 }
 
 /// Parquet's physical types (parquet.thrift `Type`).
-enum PhysicalType: Int32 {
+package enum PhysicalType: Int32, Sendable {
     case boolean = 0, int32 = 1, int64 = 2, int96 = 3, float = 4, double = 5, byteArray = 6, fixedLenByteArray = 7
 }
 

@@ -15,6 +15,10 @@ package struct ParquetFileMetadata: Sendable {
         /// For timestamp and time columns: the unit stored. The reader hands out microseconds; files in
         /// other units cannot be registered in an Iceberg table as they are.
         package var timeUnit: TimeUnit = .micros
+        /// The physical type in the file when it is not the type's own: INT96 for timestamps (what Hive, older
+        /// Spark and Impala write) and INT32 for TIME(MILLIS). The reader converts; such files are never
+        /// registered as they are.
+        package var storedAs: PhysicalType?
     }
 
     /// Parquet's time units (parquet.thrift `TimeUnit`).
@@ -90,6 +94,18 @@ extension ParquetFileMetadata {
                         type: try Self.valueType(physical: physical, element: e, name: name, source: source),
                         isRequired: repetitionType == 0, path: path + [name], maxDefinitionLevel: def, maxRepetitionLevel: rep)
                     column.timeUnit = Self.timeUnit(e)
+                    if physical != column.type.physical {
+                        // Converted: INT96 timestamps and INT32 times. Anything else (a decimal in another
+                        // physical type than Iceberg's) would be misread: refused, naming the column.
+                        guard (physical == .int96) || (physical == .int32 && column.type == .time) else {
+                            throw ParquetError(
+                                .unsupported,
+                                "\(source): column '\(name)' holds \(column.type) as \(physical), which is not read (decimals: INT32 up to 9 digits, INT64 up to 18, FIXED_LEN_BYTE_ARRAY beyond; pyarrow writes them so with store_decimal_as_integer=True)")
+                        }
+                        column.storedAs = physical
+                    } else if physical == .fixedLenByteArray, let length = e.int(2), length != column.type.fixedLength.map(Int64.init) {
+                        throw ParquetError(.unsupported, "\(source): column '\(name)' holds \(column.type) in \(length)-byte values, which is not read")
+                    }
                     leaves.append(column)
                 }
             }
@@ -137,9 +153,11 @@ extension ParquetFileMetadata {
         case .boolean: return .boolean
         case .float: return .float
         case .double: return .double
-        case .int96: throw ParquetError(.unsupported, "\(source): column '\(name)' is INT96 (legacy timestamps), not supported")
+        // INT96: nanoseconds of the day and a Julian day, an instant by convention (Hive, Spark, Impala).
+        case .int96: return .timestamp(adjustedToUTC: true)
         case .int32:
             if logicalKind == 6 || converted == 6 { return .date }
+            if logicalKind == 7 || converted == 7 { return .time }  // TIME(MILLIS)
             if logicalKind == 5 || converted == 5 { return decimal(e, logical) }
             return .int
         case .int64:

@@ -32,7 +32,7 @@ package struct ParquetFileReader: Sendable {
         let end = start + Int(chunk.compressedSize)
         var offset = start
         var dictionary: (values: ColumnData.Values, count: Int)?
-        var builder = ValueBuilder(type: column.type)
+        var builder = ValueBuilder(type: column.type, storedAs: column.storedAs)
         var validity: [Bool] = []
         var sawNull = false
         var definitionLevels: [UInt16] = [], repetitionLevels: [UInt16] = []
@@ -54,7 +54,7 @@ package struct ParquetFileReader: Sendable {
                     throw corrupt("dictionary page header is invalid", column: column.name)
                 }
                 let page = try PageCompressor.decompress(body, chunk.codec, size: Int(uncompressed), source: source)
-                var plain = ValueBuilder(type: column.type)
+                var plain = ValueBuilder(type: column.type, storedAs: column.storedAs)
                 var cursor = page[...]
                 try plain.appendPlain(&cursor, count: Int(count), column: column.name, source: source)
                 dictionary = (plain.values, Int(count))
@@ -83,7 +83,10 @@ package struct ParquetFileReader: Sendable {
             }
         }
         var values = builder.values
-        if column.timeUnit != .micros, case .int64(let raw) = values {
+        if case .int32(let millis) = values, column.type == .time {
+            // TIME(MILLIS) as INT32: milliseconds of a day, in microseconds.
+            values = .int64(millis.map { Int64($0) * 1000 })
+        } else if column.timeUnit != .micros, case .int64(let raw) = values {
             if column.timeUnit == .millis {
                 var micros: [Int64] = []
                 micros.reserveCapacity(raw.count)
@@ -226,9 +229,14 @@ struct ValueBuilder {
     let type: ParquetValueType
     private(set) var values: ColumnData.Values
 
-    init(type: ParquetValueType) {
+    /// `storedAs`: the physical type in the file, when not the type's own (INT96 timestamps are decoded to
+    /// microseconds here; INT32 times are kept as stored and widened once the column is read).
+    let storedAs: PhysicalType?
+
+    init(type: ParquetValueType, storedAs: PhysicalType? = nil) {
         self.type = type
-        switch type.physical {
+        self.storedAs = storedAs
+        switch storedAs == .int32 ? .int32 : type.physical {
         case .boolean: values = .boolean([])
         case .int32: values = .int32([])
         case .int64, .int96: values = .int64([])
@@ -251,6 +259,27 @@ struct ValueBuilder {
             }
             cursor = cursor.dropFirst(count * width)
             return result
+        }
+        if storedAs == .int96, case .int64(var micros) = values {
+            // 12 bytes a value: nanoseconds of the day (8, little-endian), then the Julian day (4).
+            guard count <= cursor.count / 12 else { throw corrupt("\(count) INT96 values need \(count * 12) bytes, page has \(cursor.count)") }
+            micros.reserveCapacity(micros.count + count)
+            try cursor.prefix(count * 12).withUnsafeBytes { raw in
+                for i in 0..<count {
+                    let nanos = raw.loadUnaligned(fromByteOffset: i * 12, as: Int64.self)
+                    let julianDay = Int64(raw.loadUnaligned(fromByteOffset: i * 12 + 8, as: Int32.self))
+                    let (dayMicros, overflow) = (julianDay - 2_440_588).multipliedReportingOverflow(by: 86_400_000_000)
+                    guard !overflow, (0..<86_400_000_000_000).contains(nanos) else {
+                        throw corrupt("INT96 value \(i) (day \(julianDay), \(nanos) ns) is not a timestamp")
+                    }
+                    let (value, late) = dayMicros.addingReportingOverflow(nanos / 1000)
+                    guard !late else { throw corrupt("INT96 value \(i) is out of range") }
+                    micros.append(value)
+                }
+            }
+            cursor = cursor.dropFirst(count * 12)
+            values = .int64(micros)
+            return
         }
         switch values {
         case .boolean(var a):
