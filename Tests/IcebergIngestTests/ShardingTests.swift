@@ -1,4 +1,4 @@
-import Checkpoint
+@testable import Checkpoint
 import Foundation
 import IcebergCore
 import Testing
@@ -118,6 +118,52 @@ import TestSupport
         try setup.check()
         let status = try await setup.ingestor(1, of: 2, catalog: catalog).status()
         #expect(status.shard == "shard-1-of-2-e2" && status.pendingObjects == 0)
+    }
+
+    /// A source the previous release sharded 3 ways by hour prefix (its commits name `shard-i-of-3`
+    /// checkpoints but no layout; its checkpoint files have no folded hour and it kept no archive) is
+    /// refused by a runner with another count, then moves to 2 shards owning objects by key with
+    /// `--rescale`: the first rescaled pass reads only what landed since, every id once, and the old
+    /// shards' unarchived hours stay folded.
+    @Test func aSourceShardedByThePreviousReleaseRescales() async throws {
+        var setup = try Setup("legacy-shards")
+        defer { TestEnvironment.cleanUp(setup.dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        try setup.generate(firstHour: hour - 12, hours: 2, files: 6, records: 3, firstID: 1)
+        try setup.generate(firstHour: hour, hours: 2, files: 6, records: 3, firstID: 1_001)
+        #expect(try await setup.runAll(3).reduce(0) { $0 + $1.objectsIngested } == 24)
+
+        // What the previous release left: each shard's checkpoint in its format and no archive, and a last
+        // commit whose summary names the three checkpoints without a layout.
+        let catalog = try setup.catalog()
+        var table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
+        var legacy: [String: String] = [:]
+        for index in 0..<3 {
+            let ingestor = try setup.ingestor(index, of: 3, catalog: catalog)
+            let store = ingestor.checkpointStore(for: table)
+            let committed = try #require(ingestor.committedCheckpoint(table))
+            let current = try await store.load(version: committed.version)
+            let previous = SourceCheckpoint(
+                source: current.source, shard: current.shard, lateArrivalHours: current.lateArrivalHours, version: current.version,
+                watermarkHour: current.watermarkHour, foldedThroughHour: nil, pendingDataFiles: [], objects: current.objects)
+            try await table.io.delete(committed.location)
+            try await table.io.write(committed.location, bytes: try CheckpointCodec.encode(previous))
+            for segment in try await table.io.list(prefix: store.archiveDirectory) { try await table.io.delete(segment.location) }
+            legacy.merge(committed.summaryProperties.filter { !$0.key.hasSuffix(".shard-layout") }) { _, new in new }
+        }
+        var append = FastAppend(table: table, catalog: catalog)
+        append.summaryProperties = legacy
+        table = try await append.commit()
+        let source = try setup.ingestor(0, of: 3, catalog: catalog).source.identity
+        #expect(ShardLayout.recorded(in: table.metadata.ancestors().lazy.map(\.summary), source: source) == .legacy(count: 3))
+
+        try setup.generate(firstHour: hour + 1, hours: 2, files: 5, records: 3, firstID: 2_001)
+        let refused = await #expect(throws: IngestError.self) { _ = try await setup.ingestor(0, of: 2, catalog: catalog).run() }
+        #expect(refused?.message.contains("by hour prefix") == true, "\(refused?.message ?? "")")
+        let two = try await setup.runAll(2, rescale: true)
+        #expect(two.reduce(0) { $0 + $1.objectsIngested } == 10, "the 10 new objects, none of the 24 old: \(two.map(\.objectsIngested))")
+        #expect(try await setup.runAll(2).allSatisfy { $0.objectsIngested == 0 })
+        try setup.check()
     }
 
     /// Two counts starting on a source no commit has sharded yet both pass the start-up check: the first
