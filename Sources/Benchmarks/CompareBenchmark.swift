@@ -215,17 +215,11 @@ struct CompareBenchmark: AsyncParsableCommand {
     print("%.3f %d" % (s, n))
     """#
 
-    static let pyIcebergCode = #"""
+    static let pyIcebergCode = IngestBenchmark.pythonTable + #"""
     import sys, time, glob
     src, kind, warehouse = sys.argv[1:4]
-    import pyarrow as pa, pyarrow.json as pj, pyarrow.csv as pc
+    import pyarrow.json as pj, pyarrow.csv as pc
     from pyiceberg.catalog.sql import SqlCatalog
-    from pyiceberg.schema import Schema
-    from pyiceberg.types import NestedField, LongType, TimestamptzType, StringType, DoubleType, BooleanType
-    from pyiceberg.partitioning import PartitionSpec, PartitionField
-    from pyiceberg.transforms import HourTransform
-    arrow_schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("event_time", pa.timestamp("us", tz="UTC")),
-        pa.field("user_id", pa.string()), pa.field("country", pa.string()), pa.field("amount", pa.float64()), pa.field("ok", pa.bool_())])
     t0 = time.perf_counter()
     tables = []
     for path in sorted(glob.glob(src + "/**/part-*", recursive=True)):
@@ -236,13 +230,7 @@ struct CompareBenchmark: AsyncParsableCommand {
             tables.append(pj.read_json(stream, parse_options=pj.ParseOptions(explicit_schema=arrow_schema)))
     data = pa.concat_tables(tables).cast(arrow_schema)
     catalog = SqlCatalog("default", uri="sqlite:///" + warehouse + "/catalog.db", warehouse="file://" + warehouse)
-    catalog.create_namespace("bench")
-    schema = Schema(NestedField(1, "id", LongType(), required=True), NestedField(2, "event_time", TimestamptzType()),
-        NestedField(3, "user_id", StringType()), NestedField(4, "country", StringType()), NestedField(5, "amount", DoubleType()),
-        NestedField(6, "ok", BooleanType()))
-    spec = PartitionSpec(PartitionField(source_id=2, field_id=1000, transform=HourTransform(), name="event_time_hour"))
-    table = catalog.create_table("bench.events", schema=schema, partition_spec=spec, properties={"write.parquet.compression-codec": "zstd"})
-    table.append(data)
+    create(catalog).append(data)
     print("%.3f %d" % (time.perf_counter() - t0, data.num_rows))
     """#
 

@@ -107,20 +107,34 @@ struct IngestBenchmark: AsyncParsableCommand {
         print(String(format: "  stages, median: our parse %.2f s vs pyarrow read_json %.2f s; our Parquet encode %.2f s", parse.median, peerParse.median, encode.median))
     }
 
-    static let peerCode = #"""
-    import sys, time, io
-    endpoint, region, key, secret, raw, warehouse, db = sys.argv[1:8]
-    import boto3, pyarrow as pa, pyarrow.json as pj
-    from pyiceberg.catalog.sql import SqlCatalog
+    /// PyIceberg's side of the benchmarks' table: the events' Arrow schema (`arrow_schema`) and `create(catalog)`,
+    /// which makes `bench.events` as ours is made (hour-partitioned, zstd).
+    static let pythonTable = #"""
+    import pyarrow as pa
     from pyiceberg.schema import Schema
     from pyiceberg.types import NestedField, LongType, TimestamptzType, StringType, DoubleType, BooleanType
     from pyiceberg.partitioning import PartitionSpec, PartitionField
     from pyiceberg.transforms import HourTransform
+    arrow_schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("event_time", pa.timestamp("us", tz="UTC")),
+        pa.field("user_id", pa.string()), pa.field("country", pa.string()), pa.field("amount", pa.float64()), pa.field("ok", pa.bool_())])
+    def create(catalog):
+        catalog.create_namespace("bench")
+        schema = Schema(NestedField(1, "id", LongType(), required=True), NestedField(2, "event_time", TimestamptzType()),
+            NestedField(3, "user_id", StringType()), NestedField(4, "country", StringType()), NestedField(5, "amount", DoubleType()),
+            NestedField(6, "ok", BooleanType()))
+        spec = PartitionSpec(PartitionField(source_id=2, field_id=1000, transform=HourTransform(), name="event_time_hour"))
+        return catalog.create_table("bench.events", schema=schema, partition_spec=spec, properties={"write.parquet.compression-codec": "zstd"})
+
+    """#
+
+    static let peerCode = pythonTable + #"""
+    import sys, time, io
+    endpoint, region, key, secret, raw, warehouse, db = sys.argv[1:8]
+    import boto3, pyarrow.json as pj
+    from pyiceberg.catalog.sql import SqlCatalog
     t0 = time.perf_counter()
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret)
     keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=raw, Prefix="events/") for o in page.get("Contents", [])]
-    arrow_schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("event_time", pa.timestamp("us", tz="UTC")),
-        pa.field("user_id", pa.string()), pa.field("country", pa.string()), pa.field("amount", pa.float64()), pa.field("ok", pa.bool_())])
     parse = 0.0
     tables = []
     for k in keys:
@@ -131,12 +145,7 @@ struct IngestBenchmark: AsyncParsableCommand {
     data = pa.concat_tables(tables).cast(arrow_schema)
     catalog = SqlCatalog("default", uri="sqlite:///" + db, warehouse=warehouse, **{"s3.endpoint": endpoint, "s3.region": region,
         "s3.access-key-id": key, "s3.secret-access-key": secret})
-    catalog.create_namespace("bench")
-    schema = Schema(NestedField(1, "id", LongType(), required=True), NestedField(2, "event_time", TimestamptzType()),
-        NestedField(3, "user_id", StringType()), NestedField(4, "country", StringType()), NestedField(5, "amount", DoubleType()),
-        NestedField(6, "ok", BooleanType()))
-    spec = PartitionSpec(PartitionField(source_id=2, field_id=1000, transform=HourTransform(), name="event_time_hour"))
-    table = catalog.create_table("bench.events", schema=schema, partition_spec=spec, properties={"write.parquet.compression-codec": "zstd"})
+    table = create(catalog)
     table.append(data)
     total = time.perf_counter() - t0
     print("%.3f %.3f %d" % (total, parse, data.num_rows))

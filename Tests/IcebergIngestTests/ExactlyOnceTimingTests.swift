@@ -37,6 +37,30 @@ import TestSupport
         return (ids.sorted(), report.problems)
     }
 
+    /// What the library-level tests here start from: a local source folder, a SQLite catalog in a warehouse
+    /// folder, and the pipeline's configuration with a `lateArrivalHours` window.
+    struct LocalSetup {
+        let dir: URL
+        let input: String
+        let warehouse: String
+        let catalog: SQLiteCatalog
+        var configuration: IngestConfiguration
+
+        init(_ label: String, lateArrivalHours: Int32) throws {
+            dir = try TestEnvironment.temporaryDirectory(label)
+            input = dir.appendingPathComponent("input").path
+            warehouse = dir.appendingPathComponent("wh").path
+            try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+            catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+            configuration = try PipelineSupport.configuration()
+            configuration.lateArrivalHours = lateArrivalHours
+        }
+
+        func ingestor() -> Ingestor {
+            Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        }
+    }
+
     /// Three runs of the same shard started 0.1 to 2 s apart (a CronJob whose last run is still going, a pod
     /// restarted while the old one drains): one holds the lease and works, the others exit with code 6
     /// naming it, or run after it and find nothing new. Every id lands once and every file the table names
@@ -507,18 +531,13 @@ import TestSupport
     /// checkpoint (the table's history is what makes a checkpoint version true), so its runs list only the
     /// open window instead of every hour since the last data. Readers see the same rows.
     @Test func idleSourcesAdvanceTheirWatermark() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("idle")
-        defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.appendingPathComponent("input").path
+        let setup = try LocalSetup("idle", lateArrivalHours: 2)
+        defer { TestEnvironment.cleanUp(setup.dir) }
+        let (catalog, configuration) = (setup.catalog, setup.configuration)
         let start = Date()
         let startHour = PrefixLayout.hour(of: start)
-        _ = try PipelineSupport.generate(into: input, firstHour: startHour - 3, hours: 2, files: 1, records: 4, firstID: 1)
-        let warehouse = dir.appendingPathComponent("wh").path
-        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        var configuration = try PipelineSupport.configuration()
-        configuration.lateArrivalHours = 2
-        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        _ = try PipelineSupport.generate(into: setup.input, firstHour: startHour - 3, hours: 2, files: 1, records: 4, firstID: 1)
+        let ingestor = setup.ingestor()
         let first = try await ingestor.run(now: start)
         #expect(first.objectsIngested == 2 && first.watermarkHour == startHour - 2)
         // Nothing new for five hours: one empty commit moves the watermark; the runs after it list less.
@@ -539,19 +558,14 @@ import TestSupport
     /// hour already read included); `status` counts the same pending objects and bytes and says how far the
     /// table is behind from the objects' LastModified.
     @Test func planAndRunAgreeObjectByObject() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("plan-run")
-        defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.appendingPathComponent("input").path
+        var setup = try LocalSetup("plan-run", lateArrivalHours: 6)
+        defer { TestEnvironment.cleanUp(setup.dir) }
+        setup.configuration.commitEveryObjects = 2
+        let (catalog, configuration, input) = (setup.catalog, setup.configuration, setup.input)
         let now = Date()
         let nowHour = PrefixLayout.hour(of: now)
         _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 2, files: 3, records: 2, firstID: 1)
-        let warehouse = dir.appendingPathComponent("wh").path
-        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        var configuration = try PipelineSupport.configuration()
-        configuration.lateArrivalHours = 6
-        configuration.commitEveryObjects = 2
-        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        let ingestor = setup.ingestor()
 
         func recorded(by summary: RunSummary) async throws -> Set<String> {
             let table = try await catalog.loadTable(configuration.table)
@@ -588,18 +602,13 @@ import TestSupport
     /// taking every object there for a late file. A backfill refuses them; hours folded after the upgrade
     /// are archived and reconciled as usual; the unarchived hours are remembered across versions.
     @Test func aTableOfThePreviousReleaseUpgradesWithoutReadingTwice() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("upgrade")
-        defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.appendingPathComponent("input").path
+        let setup = try LocalSetup("upgrade", lateArrivalHours: 2)
+        defer { TestEnvironment.cleanUp(setup.dir) }
+        let (catalog, configuration, input, warehouse) = (setup.catalog, setup.configuration, setup.input, setup.warehouse)
         let start = Date()
         let nowHour = PrefixLayout.hour(of: start)
         _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 20, hours: 4, files: 2, records: 3, firstID: 1)
-        let warehouse = dir.appendingPathComponent("wh").path
-        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        var configuration = try PipelineSupport.configuration()
-        configuration.lateArrivalHours = 2
-        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        let ingestor = setup.ingestor()
         #expect(try await ingestor.run(now: start).objectsIngested == 8)
 
         // What the previous release left: the same checkpoint in its format (no folded hour), no archive, no
