@@ -615,16 +615,8 @@ import TestSupport
         // reconciliation marker.
         var table = try await catalog.loadTable(configuration.table)
         let store = ingestor.checkpointStore(for: table)
-        let committed = try #require(ingestor.committedCheckpoint(table))
-        let current = try await store.load(version: committed.version)
-        let previous = SourceCheckpoint(
-            source: current.source, shard: current.shard, lateArrivalHours: current.lateArrivalHours, version: current.version,
-            watermarkHour: current.watermarkHour, foldedThroughHour: nil, pendingDataFiles: [], objects: current.objects)
-        try await table.io.delete(committed.location)
-        try await table.io.write(committed.location, bytes: try CheckpointCodec.encode(previous))
-        let segments = try await table.io.list(prefix: store.archiveDirectory)
-        #expect(!segments.isEmpty, "the current release archived the folded hours")
-        for segment in segments { try await table.io.delete(segment.location) }
+        let (committed, segments) = try await Self.previousRelease(ingestor, table: table)
+        #expect(segments > 0, "the current release archived the folded hours")
         try? await table.io.delete(ingestor.reconciledMarker(table))
         let unarchived = nowHour - 4
         #expect(try await store.load(version: committed.version).unarchivedThroughHour == unarchived)
@@ -648,6 +640,23 @@ import TestSupport
         let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
         #expect(problems.isEmpty)
         #expect(ids == Array(1...24) + [1001, 1002, 1003])
+    }
+
+    /// Makes `ingestor`'s committed checkpoint what the release before the archive left: the same checkpoint
+    /// in that format (no folded hour), and no archive. Returns the commit and how many archive segments
+    /// were deleted.
+    static func previousRelease(_ ingestor: Ingestor, table: Table) async throws -> (CheckpointCommit, Int) {
+        let store = ingestor.checkpointStore(for: table)
+        let committed = try #require(ingestor.committedCheckpoint(table))
+        let current = try await store.load(version: committed.version)
+        let previous = SourceCheckpoint(
+            source: current.source, shard: current.shard, lateArrivalHours: current.lateArrivalHours, version: current.version,
+            watermarkHour: current.watermarkHour, foldedThroughHour: nil, pendingDataFiles: [], objects: current.objects)
+        try await table.io.delete(committed.location)
+        try await table.io.write(committed.location, bytes: try CheckpointCodec.encode(previous))
+        let segments = try await table.io.list(prefix: store.archiveDirectory)
+        for segment in segments { try await table.io.delete(segment.location) }
+        return (committed, segments.count)
     }
 
     /// A checkpoint written before the folded hour was recorded (the previous release) still loads: its

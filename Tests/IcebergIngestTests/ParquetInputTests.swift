@@ -77,6 +77,15 @@ import TestSupport
         #expect(files.split(separator: " ").count == 3)
     }
 
+    /// An ingestor of the Parquet objects under `input` into `table` (unpartitioned), SQLite catalog in `warehouse`.
+    static func ingestor(warehouse: String, input: String, table: String, schema: String) throws -> Ingestor {
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: table), schema: try SchemaText.schema(schema))
+        configuration.format = try InputFormat(parsing: "parquet")
+        return Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+    }
+
     /// What Hive, older Spark and many exporters write: INT96 timestamps (`use_deprecated_int96_timestamps`)
     /// and INT32 TIME(MILLIS) times. They are converted (rewritten, never registered as they are) instead of
     /// refused, and PyIceberg reads every value back, nulls included.
@@ -102,12 +111,7 @@ import TestSupport
             """#
         _ = try PythonTool.run(writer, arguments: [input, String(hour)])
         let warehouse = dir.appendingPathComponent("wh").path
-        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        let schema = try SchemaText.schema("id long not null, event_time timestamptz, at time")
-        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.legacy"), schema: schema)
-        configuration.format = try InputFormat(parsing: "parquet")
-        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose)).run()
+        let summary = try await Self.ingestor(warehouse: warehouse, input: input, table: "db.legacy", schema: "id long not null, event_time timestamptz, at time").run()
         #expect(summary.rows == 51 && summary.dataFilesRegistered == 0, "\(summary.jsonLine)")
         let reader = #"""
             import sys, datetime
@@ -144,13 +148,8 @@ import TestSupport
             assert pq.ParquetFile(os.path.join(d, "amounts.parquet")).schema.column(1).physical_type == "FIXED_LEN_BYTE_ARRAY"
             """#
         _ = try PythonTool.run(writer, arguments: [input, String(hour)])
-        let warehouse = dir.appendingPathComponent("wh").path
-        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        let schema = try SchemaText.schema("id long not null, amount decimal(9,2)")
-        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.amounts"), schema: schema)
-        configuration.format = try InputFormat(parsing: "parquet")
-        let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
+        let ingestor = try Self.ingestor(
+            warehouse: dir.appendingPathComponent("wh").path, input: input, table: "db.amounts", schema: "id long not null, amount decimal(9,2)")
         let error = await #expect(throws: (any Error).self) { _ = try await ingestor.run() }
         let message = "\(error.map { String(describing: $0) } ?? "")"
         #expect(message.contains("amounts.parquet") && message.contains("'amount'") && message.contains("store_decimal_as_integer"), "\(message)")

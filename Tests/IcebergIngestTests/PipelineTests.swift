@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IcebergCore
 import IcebergS3
 import S3Reader
@@ -56,10 +57,15 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
         _ = try PipelineSupport.generate(into: input, firstHour: Self.nowHour - 2, hours: 1, files: 1, records: 5, firstID: 1)
-        let catalog = FirstNamespaceCreateFails(InMemoryCatalog(warehouse: dir.appendingPathComponent("wh").path))
+        let failures = Mutex(0)
+        var catalog = ForwardingCatalog(inner: InMemoryCatalog(warehouse: dir.appendingPathComponent("wh").path))
+        catalog.beforeCreateNamespace = { _ in
+            guard failures.withLock({ count in defer { count += 1 }; return count == 0 }) else { return }
+            throw IcebergError(.catalog, "POST /v1/namespaces failed: Send failed since rewinding of the data stream failed", isRetryable: true)
+        }
         let ingestor = Ingestor(configuration: try PipelineSupport.configuration(), catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
         #expect(try await ingestor.run().rows == 5)
-        #expect(await catalog.failures.count == 1)
+        #expect(failures.withLock { $0 } == 2, "one failed create, then one that worked")
     }
 
     @Test func badRecordPolicies() async throws {
@@ -171,34 +177,38 @@ import TestSupport
     }
 }
 
-/// A catalog whose first namespace create fails as a lost connection does (retryable, nothing created).
-private actor FirstNamespaceCreateFails: Catalog {
-    let wrapped: any Catalog
-    var failures: [String] = []
-    init(_ wrapped: any Catalog) { self.wrapped = wrapped }
+/// A catalog that forwards every call to `inner`, letting a test act first on namespace creates and on
+/// commits (a failure, another writer's change).
+struct ForwardingCatalog: Catalog {
+    let inner: any Catalog
+    var beforeCreateNamespace: @Sendable ([String]) async throws -> Void = { _ in }
+    var beforeCommit: @Sendable (TableIdentifier, [TableUpdate]) async throws -> Void = { _, _ in }
 
-    nonisolated var name: String { wrapped.name }
-    nonisolated var io: any FileIO { wrapped.io }
-    func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
-        if failures.isEmpty {
-            failures.append(namespace.joined(separator: "."))
-            throw IcebergError(.catalog, "POST /v1/namespaces failed: Send failed since rewinding of the data stream failed", isRetryable: true)
-        }
-        try await wrapped.createNamespace(namespace, properties: properties)
+    init(inner: any Catalog, beforeCommit: @escaping @Sendable (TableIdentifier, [TableUpdate]) async throws -> Void = { _, _ in }) {
+        self.inner = inner
+        self.beforeCommit = beforeCommit
     }
-    func listNamespaces() async throws -> [[String]] { try await wrapped.listNamespaces() }
-    func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await wrapped.namespaceProperties(namespace) }
-    func dropNamespace(_ namespace: [String]) async throws { try await wrapped.dropNamespace(namespace) }
+
+    var name: String { inner.name }
+    var io: any FileIO { inner.io }
+    func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
+        try await beforeCreateNamespace(namespace)
+        try await inner.createNamespace(namespace, properties: properties)
+    }
+    func listNamespaces() async throws -> [[String]] { try await inner.listNamespaces() }
+    func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await inner.namespaceProperties(namespace) }
+    func dropNamespace(_ namespace: [String]) async throws { try await inner.dropNamespace(namespace) }
     func createTable(
         _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
     ) async throws -> Table {
-        try await wrapped.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
+        try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
     }
-    func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await wrapped.loadTable(identifier) }
-    func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await wrapped.tableExists(identifier) }
-    func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await wrapped.listTables(namespace) }
-    func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await wrapped.dropTable(identifier, purge: purge) }
+    func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await inner.loadTable(identifier) }
+    func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
+    func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
+    func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
     func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
-        try await wrapped.commit(identifier, requirements: requirements, updates: updates)
+        try await beforeCommit(identifier, updates)
+        return try await inner.commit(identifier, requirements: requirements, updates: updates)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IcebergCore
 import S3Reader
 import Testing
@@ -158,39 +159,15 @@ import TestSupport
 }
 
 /// A catalog that lets another writer change the schema just before the first data commit lands.
-struct InterferingCatalog: Catalog {
-    let inner: SQLiteCatalog
-    let interfered = Flag()
-
-    final class Flag: @unchecked Sendable {
-        // Safe: `value` is only touched under the lock.
-        let lock = NSLock()
-        var value = false
-        func setOnce() -> Bool { lock.withLock { defer { value = true }; return !value } }
-    }
-
-    var name: String { inner.name }
-    var io: any FileIO { inner.io }
-    func createNamespace(_ namespace: [String], properties: [String: String]) async throws { try await inner.createNamespace(namespace, properties: properties) }
-    func listNamespaces() async throws -> [[String]] { try await inner.listNamespaces() }
-    func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await inner.namespaceProperties(namespace) }
-    func dropNamespace(_ namespace: [String]) async throws { try await inner.dropNamespace(namespace) }
-    func createTable(
-        _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
-    ) async throws -> Table {
-        try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
-    }
-    func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await inner.loadTable(identifier) }
-    func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
-    func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
-    func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
-    func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
-        if updates.contains(where: { if case .addSnapshot = $0 { return true } else { return false } }), interfered.setOnce() {
-            var other = SchemaUpdate(try await inner.loadTable(identifier).metadata)
-            try other.addColumn("added_by_other_tool", .primitive(.string))
-            _ = try await other.commit(try await inner.loadTable(identifier), catalog: inner)
-        }
-        return try await inner.commit(identifier, requirements: requirements, updates: updates)
+func interferingCatalog(inner: SQLiteCatalog) -> ForwardingCatalog {
+    let interfered = Mutex(false)
+    return ForwardingCatalog(inner: inner) { identifier, updates in
+        guard updates.contains(where: { if case .addSnapshot = $0 { return true } else { return false } }),
+            interfered.withLock({ done in defer { done = true }; return !done })
+        else { return }
+        var other = SchemaUpdate(try await inner.loadTable(identifier).metadata)
+        try other.addColumn("added_by_other_tool", .primitive(.string))
+        _ = try await other.commit(try await inner.loadTable(identifier), catalog: inner)
     }
 }
 
@@ -203,7 +180,7 @@ extension SchemaDriftTests {
         defer { TestEnvironment.cleanUp(dir) }
         var configuration = plain.configuration
         configuration.tableProperties = ["commit.retry.num-retries": "1", "commit.retry.min-wait-ms": "10"]
-        let interfering = Ingestor(configuration: configuration, catalog: InterferingCatalog(inner: catalog), source: plain.source)
+        let interfering = Ingestor(configuration: configuration, catalog: interferingCatalog(inner: catalog), source: plain.source)
         do {
             _ = try await interfering.run()
             Issue.record("the evolution must not commit over another writer's schema")

@@ -274,7 +274,7 @@ import TestSupport
         _ = try await plain.run()
         var configuration = plain.configuration
         configuration.tableProperties = ["commit.retry.num-retries": "1", "commit.retry.min-wait-ms": "10"]
-        let interfering = Ingestor(configuration: configuration, catalog: InterferingCatalog(inner: catalog), source: plain.source)
+        let interfering = Ingestor(configuration: configuration, catalog: interferingCatalog(inner: catalog), source: plain.source)
         do {
             _ = try await interfering.evolve(apply: true)
             Issue.record("the evolution must not commit over another writer's schema")

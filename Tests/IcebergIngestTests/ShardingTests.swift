@@ -1,4 +1,4 @@
-@testable import Checkpoint
+import Checkpoint
 import Foundation
 import IcebergCore
 import Testing
@@ -139,16 +139,7 @@ import TestSupport
         var table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
         var legacy: [String: String] = [:]
         for index in 0..<3 {
-            let ingestor = try setup.ingestor(index, of: 3, catalog: catalog)
-            let store = ingestor.checkpointStore(for: table)
-            let committed = try #require(ingestor.committedCheckpoint(table))
-            let current = try await store.load(version: committed.version)
-            let previous = SourceCheckpoint(
-                source: current.source, shard: current.shard, lateArrivalHours: current.lateArrivalHours, version: current.version,
-                watermarkHour: current.watermarkHour, foldedThroughHour: nil, pendingDataFiles: [], objects: current.objects)
-            try await table.io.delete(committed.location)
-            try await table.io.write(committed.location, bytes: try CheckpointCodec.encode(previous))
-            for segment in try await table.io.list(prefix: store.archiveDirectory) { try await table.io.delete(segment.location) }
+            let (committed, _) = try await ExactlyOnceTimingTests.previousRelease(try setup.ingestor(index, of: 3, catalog: catalog), table: table)
             legacy.merge(committed.summaryProperties.filter { !$0.key.hasSuffix(".shard-layout") }) { _, new in new }
         }
         var append = FastAppend(table: table, catalog: catalog)

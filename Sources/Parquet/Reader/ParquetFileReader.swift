@@ -263,6 +263,7 @@ struct ValueBuilder {
         if storedAs == .int96, case .int64(var micros) = values {
             // 12 bytes a value: nanoseconds of the day (8, little-endian), then the Julian day (4).
             guard count <= cursor.count / 12 else { throw corrupt("\(count) INT96 values need \(count * 12) bytes, page has \(cursor.count)") }
+            values = .int64([])  // the array is appended to in place, not copied
             micros.reserveCapacity(micros.count + count)
             try cursor.prefix(count * 12).withUnsafeBytes { raw in
                 for i in 0..<count {
