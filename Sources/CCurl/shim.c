@@ -11,9 +11,6 @@ CURLcode ccurl_easy_setopt_write_function(CURL *h, size_t (*fn)(char *, size_t, 
 CURLcode ccurl_easy_setopt_read_function(CURL *h, size_t (*fn)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_READFUNCTION, fn);
 }
-CURLcode ccurl_easy_setopt_seek_function(CURL *h, int (*fn)(void *, curl_off_t, int)) {
-    return curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, fn);
-}
 CURLcode ccurl_easy_setopt_header_function(CURL *h, size_t (*fn)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, fn);
 }

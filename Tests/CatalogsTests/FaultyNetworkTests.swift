@@ -51,8 +51,9 @@ import TestSupport
         var cleanUp: () -> Void
     }
 
-    /// The job file for `kind`, with S3 (and the REST catalog) behind faulty proxies.
-    static func setUp(_ kind: Kind, s3: S3TestEndpoint, proxy: FaultProxy, raw: String, lake: String, dir: URL) throws -> Setup {
+    /// The job file for `kind`, with S3 (and the REST catalog, faulting `restFaultRate` of its requests)
+    /// behind faulty proxies.
+    static func setUp(_ kind: Kind, s3: S3TestEndpoint, proxy: FaultProxy, raw: String, lake: String, dir: URL, restFaultRate: Double = 0.2) throws -> Setup {
         var catalog = ""
         var cleanUp: () -> Void = {}
         switch kind {
@@ -69,7 +70,7 @@ import TestSupport
             var vended = direct
             vended["s3.endpoint"] = proxy.url
             let server = try RESTTestServer(prefix: "s3", warehouse: "s3://\(lake)/wh", tableConfig: vended, catalogProperties: direct)
-            let restProxy = try FaultProxy(upstream: server.url, rate: 0.2, seed: 29)
+            let restProxy = try FaultProxy(upstream: server.url, rate: restFaultRate, seed: 29)
             cleanUp = {
                 restProxy.stop()
                 server.stop()

@@ -22,10 +22,10 @@ import TestSupport
         let (client, raw, lake) = try await FaultyNetworkTests.buckets(s3)
         let now = PrefixLayout.hour(of: Date())
         let landed = try await FaultyNetworkTests.land(client, bucket: raw, hours: (now - 4)...(now - 1), files: 6, records: 20, firstID: 1)
-        // No faults on S3 here (the REST catalog keeps its own faulty proxy): this is about timing.
+        // No faults here, on S3 or the REST catalog: this is about timing (FaultyNetworkTests does faults).
         let proxy = try FaultProxy(upstream: s3.endpoint, rate: 0, seed: 1)
         defer { proxy.stop() }
-        let setup = try FaultyNetworkTests.setUp(kind, s3: s3, proxy: proxy, raw: raw, lake: lake, dir: dir)
+        let setup = try FaultyNetworkTests.setUp(kind, s3: s3, proxy: proxy, raw: raw, lake: lake, dir: dir, restFaultRate: 0)
         defer { setup.cleanUp() }
 
         // plan and status first: they create nothing, in the warehouse or in the catalog.

@@ -250,33 +250,29 @@ import TestSupport
         _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2", "--lease-seconds", "4"])
-        var random = SplitMix64(seed: 2026)
-        var kills: [Int] = []
-        for _ in 0..<3 {
+        /// Starts a run and kills it with SIGKILL `milliseconds` later.
+        func runKilled(after milliseconds: Int) async throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let after = 200 + Int(random.next() % 1_800)
-            try await Task.sleep(for: .milliseconds(after))
+            try await Task.sleep(for: .milliseconds(milliseconds))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+        }
+        var random = SplitMix64(seed: 2026)
+        var kills: [Int] = []
+        for _ in 0..<3 {
+            let after = 200 + Int(random.next() % 1_800)
+            try await runKilled(after: after)
             kills.append(after)
         }
         // One more killed holder, with new objects to read so that it is surely mid-run; its record then
         // becomes another node's: only its expiry frees the lease.
         _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 100, records: 1, firstID: 201)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: executable)
-        holder.arguments = arguments
-        holder.standardOutput = FileHandle.nullDevice
-        holder.standardError = FileHandle.nullDevice
-        try holder.run()
-        try await Task.sleep(for: .milliseconds(400))
-        kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
+        try await runKilled(after: 400)
         var expiresIn: Double?
         let records = (FileManager.default.subpaths(atPath: warehouse) ?? []).filter { $0.contains("/lease/") && $0.hasSuffix(".json") }
         if let newest = records.max() {

@@ -11,8 +11,6 @@ CURLcode ccurl_easy_setopt_string(CURL *handle, CURLoption option, const char *v
 CURLcode ccurl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode ccurl_easy_setopt_write_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode ccurl_easy_setopt_read_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
-/* Lets libcurl rewind a request body to send it again (a reused connection found dead mid-request). */
-CURLcode ccurl_easy_setopt_seek_function(CURL *handle, int (*fn)(void *, curl_off_t, int));
 CURLcode ccurl_easy_setopt_header_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode ccurl_easy_setopt_xferinfo_function(CURL *handle,
     int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t));

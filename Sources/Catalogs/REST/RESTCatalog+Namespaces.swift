@@ -11,7 +11,7 @@ extension RESTCatalog {
             ("namespace", .array(namespace.map { .string($0) })), ("properties", RESTJSON.object(properties)),
         ])
         let subject = Self.describe(namespace)
-        let response = try await client.send("POST", paths.namespaces, body: .json(body), subject: subject)
+        let response = try await client.send("POST", paths.namespaces, body: .json(body), subject: subject, unknownOutcome: true)
         guard response.status == 200 else { throw RESTErrorModel(response).error(route: .createNamespace, subject: subject) }
     }
 

@@ -23,7 +23,8 @@ extension RESTCatalog {
         ]
         let subject = Self.describe(identifier)
         let response = try await client.send(
-            "POST", paths.tables(identifier.namespace), body: .json(.object(pairs)), headers: [Self.accessDelegation], subject: subject)
+            "POST", paths.tables(identifier.namespace), body: .json(.object(pairs)), headers: [Self.accessDelegation], subject: subject,
+            unknownOutcome: true)
         guard response.status == 200 else { throw RESTErrorModel(response).error(route: .createTable, subject: subject) }
         return try await table(fromLoadResult: response.body, identifier: identifier, route: "create")
     }

@@ -31,7 +31,8 @@ struct RESTClient: Sendable {
 
     /// Sends one request. `token` (a table's own token from its `config`) replaces the catalog's bearer.
     /// `unknownOutcome`: a failure after the request may have reached the server means the outcome is not
-    /// known (a commit); such failures throw `.commitStateUnknown`, never retried here.
+    /// known (a commit, a create); such failures throw `.commitStateUnknown`, never retried here: the caller
+    /// looks whether it took effect.
     func send(
         _ method: String, _ url: String, query: [(String, String)] = [], body: Body? = nil, headers: [(String, String)] = [],
         token: String? = nil, subject: String, unknownOutcome: Bool = false
@@ -49,7 +50,7 @@ struct RESTClient: Sendable {
                 if unknownOutcome {
                     throw IcebergError(
                         .commitStateUnknown,
-                        "\(method) for \(subject): the commit state is unknown: the connection failed (\(error)); reload the table to see whether it landed",
+                        "\(method) for \(subject): the outcome is unknown: the connection failed (\(error)); look whether it took effect",
                         isRetryable: true)
                 }
                 if idempotent, attempt < maxAttempts {

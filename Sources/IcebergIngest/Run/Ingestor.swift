@@ -72,18 +72,24 @@ public struct Ingestor: Sendable {
                 }
             }
         }
-        do {
-            let table = try await catalog.createTable(
-                configuration.table, schema: configuration.schema, spec: configuration.partitionSpec, sortOrder: .unsorted,
-                properties: configuration.tableProperties, location: configuration.tableLocation)
-            logger.info("created table \(configuration.table) at \(table.metadata.location)")
-            return table
-        } catch let error as IcebergError where error.code == .alreadyExists || error.code == .commitStateUnknown {
-            // Another worker created it first, or the answer to the create was lost (it may have taken effect):
-            // the table as the catalog has it now is the one to use.
-            if error.code == .commitStateUnknown, !(try await catalog.tableExists(configuration.table)) { throw error }
-            return try await catalog.loadTable(configuration.table)
+        for attempt in 1...3 {
+            do {
+                let table = try await catalog.createTable(
+                    configuration.table, schema: configuration.schema, spec: configuration.partitionSpec, sortOrder: .unsorted,
+                    properties: configuration.tableProperties, location: configuration.tableLocation)
+                logger.info("created table \(configuration.table) at \(table.metadata.location)")
+                return table
+            } catch let error as IcebergError where error.code == .alreadyExists {
+                break  // another worker created it first: the table as the catalog has it now is the one to use
+            } catch let error as IcebergError where error.code == .commitStateUnknown {
+                // The answer to the create was lost: it may have taken effect; if not, ask again.
+                if try await catalog.tableExists(configuration.table) { break }
+                guard attempt < 3 else { throw error }
+                logger.notice("creating table \(configuration.table) failed (\(error.message)); trying again")
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
         }
+        return try await catalog.loadTable(configuration.table)
     }
 
     func checkpointStore(for table: Table) -> CheckpointStore {

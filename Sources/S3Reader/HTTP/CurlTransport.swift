@@ -72,9 +72,6 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         /// Streamed upload: the file and how many bytes remain to send.
         var uploadFile: FileHandle?
         var uploadRemaining: Int64 = 0
-        /// Where the streamed body starts in its file, and its length (to rewind it).
-        var uploadStart: Int64 = 0
-        var uploadLength: Int64 = 0
         /// Streamed download: where a 2xx body goes; an error body still goes to `body`.
         var responsePath: String?
         var responseFile: FileHandle?
@@ -131,7 +128,11 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
     }
 
-    /// The method, and the body from memory or streamed from a file range.
+    /// The method, and the body from memory or streamed from a file range. No seek function is given on
+    /// purpose: libcurl would then resend a request by itself when a reused connection dies mid-request,
+    /// after the server may have acted on it, and a conditional create resent unseen comes back 412 as if
+    /// another writer had won. It fails instead ("rewinding of the data stream failed"), and the callers'
+    /// retries, which know what a resend means for their request, decide.
     private func setMethodAndBody(_ handle: UnsafeMutableRawPointer, _ request: HTTPRequest, sink: Sink, userdata: UnsafeMutableRawPointer) throws {
         switch request.method {
         case "GET": _ = ccurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
@@ -143,8 +144,6 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             try file.seek(toOffset: UInt64(range.lowerBound))
             sink.uploadFile = file
             sink.uploadRemaining = Int64(range.count)
-            sink.uploadStart = Int64(range.lowerBound)
-            sink.uploadLength = Int64(range.count)
             _ = ccurl_easy_setopt_long(handle, CURLOPT_UPLOAD, 1)
             _ = ccurl_easy_setopt_int64(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(range.count))
             _ = ccurl_easy_setopt_pointer(handle, CURLOPT_READDATA, userdata)
@@ -171,23 +170,6 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                     sink.uploadOffset += n
                 }
                 return n
-            }
-        }
-        if request.bodyFile != nil || (request.body != nil && request.method != "GET" && request.method != "HEAD") {
-            // libcurl sends a request again by itself when a reused connection turns out dead mid-request;
-            // without a way to rewind the body it fails instead ("rewinding of the data stream failed").
-            _ = ccurl_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, userdata)
-            _ = ccurl_easy_setopt_seek_function(handle) { user, offset, origin in
-                let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-                guard origin == SEEK_SET, offset >= 0 else { return 1 }  // CURL_SEEKFUNC_FAIL
-                if let file = sink.uploadFile {
-                    guard Int64(offset) <= sink.uploadLength, (try? file.seek(toOffset: UInt64(sink.uploadStart + Int64(offset)))) != nil else { return 1 }
-                    sink.uploadRemaining = sink.uploadLength - Int64(offset)
-                } else {
-                    guard Int(offset) <= sink.upload.count else { return 1 }
-                    sink.uploadOffset = Int(offset)
-                }
-                return 0  // CURL_SEEKFUNC_OK
             }
         }
     }
