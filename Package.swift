@@ -70,7 +70,7 @@ let package = Package(
         // The pipeline: sources and layouts, parsing, writing, the checkpointed commit, upkeep.
         .target(
             name: "IcebergIngest",
-            dependencies: ["IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Codecs", logging, coreMetrics],
+            dependencies: ["IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "Catalogs", "Parquet", "Avro", "Codecs", logging, coreMetrics],
             swiftSettings: swiftSettings),
 
         // The example executable and the benchmarks.

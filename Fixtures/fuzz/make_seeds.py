@@ -8,7 +8,7 @@ Deterministic for the peer-written seeds (fixed values, gzip mtime 0); the copie
 each demo run but only need to be valid. Inputs the fuzzer found faults with are kept beside the seeds
 (named crash-*, timeout-*, oom-*) and are not made here.
 """
-import glob, gzip, io, json, os, shutil, struct, sys
+import glob, gzip, io, json, os, shutil, struct, sys, zipfile
 
 import cramjam
 import fastavro
@@ -41,6 +41,8 @@ csv_text = 'id,t,name,price,ok,d,score,n,tags,user\n1,2026-11-24T10:15:30Z,"a,""
 put("csv", "valid-comma.csv", b"," + csv_text.encode())
 tsv_text = 'id\tname\ttags\tattrs\n1\t"a\tb"\t["x"]\t{"k": 1}\n2\t\t\t\n'
 put("csv", "valid-tab.tsv", b"\t" + tsv_text.encode())
+# A first byte of 4 makes the csv target read text lines.
+put("csv", "valid-text.log", b"\x04" + "first line\r\n\nsecond \u00e9\n\tthird\nlast".encode())
 
 put("decompress", "valid-plain.json", lines)
 buf = io.BytesIO()
@@ -50,6 +52,11 @@ put("decompress", "valid-gzip-two-members.gz", buf.getvalue() + gzip.compress(li
 put("decompress", "valid-zstd.zst", zstandard.ZstdCompressor(write_checksum=True).compress(lines))
 put("decompress", "valid-snappy-framed.sz", bytes(cramjam.snappy.compress(lines)))
 block = bytes(cramjam.snappy.compress_raw(lines))
+zipped = io.BytesIO()
+with zipfile.ZipFile(zipped, "w") as z:
+    z.writestr(zipfile.ZipInfo("a.jsonl"), lines, compress_type=zipfile.ZIP_DEFLATED)
+    z.writestr(zipfile.ZipInfo("b.jsonl"), lines[:40], compress_type=zipfile.ZIP_STORED)
+put("decompress", "valid-zip.zip", zipped.getvalue())
 put("decompress", "valid-snappy-hadoop.snappy", struct.pack(">I", len(lines)) + struct.pack(">I", len(block)) + block)
 
 table = pa.table({

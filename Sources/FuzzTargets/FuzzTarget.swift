@@ -19,13 +19,15 @@ import Parquet
 package enum FuzzTarget: String, CaseIterable, Sendable {
     /// JSON lines and concatenated JSON records, fed in pieces through ``RecordStream``.
     case json
-    /// CSV with the delimiter chosen by the first byte (`,`, tab, `;`, `|`), fed in pieces.
+    /// CSV with the delimiter chosen by the first byte (`,`, tab, `;`, `|`), or text lines (a fifth of the
+    /// first bytes), fed in pieces.
     case csv
-    /// Compression detection and the streaming decompressors (gzip, zstd, snappy framed and Hadoop).
+    /// Compression detection and the streaming decompressors (gzip, zstd, snappy framed and Hadoop, ZIP).
     case decompress
     /// Parquet files: footer, every column of every row group, and the conversion of input Parquet to rows.
     case parquet
-    /// Avro container files (manifests and manifest lists), every codec.
+    /// Avro container files (manifests and manifest lists, and Avro input), every codec; the records are
+    /// also converted to rows of the fuzz schema as Avro input is.
     case avro
     /// Checkpoint files (and archive segments, which share the format).
     case checkpoint
@@ -58,10 +60,16 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             case .json: try Self.records(bytes, format: .json, into: &outcome)
             case .csv:
                 let delimiters: [UInt8] = [UInt8(ascii: ","), 0x09, UInt8(ascii: ";"), UInt8(ascii: "|")]
-                try Self.records(Array(bytes.dropFirst()), format: .csv(delimiter: delimiters[Int(bytes.first ?? 0) % 4]), into: &outcome)
+                let choice = Int(bytes.first ?? 0) % 5
+                let format: InputFormat = choice == 4 ? .text : .csv(delimiter: delimiters[choice])
+                try Self.records(Array(bytes.dropFirst()), format: format, into: &outcome)
             case .decompress: try Self.decompress(bytes)
             case .parquet: try Self.parquet(bytes)
-            case .avro: _ = try AvroContainerReader(bytes, source: "fuzz.avro").records()
+            case .avro:
+                _ = try AvroContainerReader(bytes, source: "fuzz.avro").records()
+                var input = AvroInput(layout: Self.layout, options: ConversionOptions(), source: "fuzz.avro", drift: .rescue)
+                // Its records (manifests, mostly) do not fit the fuzz schema: the conversion is exercised, not judged.
+                try input.read(bytes, batchRows: 1000, onBadRecord: { _ in }) { _ in }
             case .checkpoint: _ = try CheckpointCodec.decode(bytes, location: "fuzz.ckpt")
             case .lineage: _ = try LineageCodec.decode(bytes, location: "fuzz.lineage")
             case .metadata: _ = try TableMetadata(json: bytes, location: "fuzz.metadata.json")
@@ -92,12 +100,16 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         return try! ColumnLayout(schema: schema)
     }()
 
+    /// Text lines go to a schema of one string column.
+    static let textLayout = try! ColumnLayout(schema: try! SchemaText.schema("line string not null"))
+
     /// The record size bound in the targets: small, so that the fuzzer reaches the oversized-record path.
     static let maxRecordBytes = 512
 
     /// Parses `bytes` as the run loop does: in pieces (sized by the input's last byte, so the fuzzer explores
     /// every cut), under the record size bound; every record is a row or a bad record (counted in `outcome`).
     static func records(_ bytes: [UInt8], format: InputFormat, into outcome: inout Outcome) throws {
+        let layout = format == .text ? textLayout : layout
         guard let parser = format.makeRecordParser(layout: layout, options: ConversionOptions(), source: "fuzz", drift: bytes.count % 3 == 0 ? .rescue : .ignore)
         else { return }
         var stream = RecordStream(parser: parser, maxRecordBytes: maxRecordBytes, source: "fuzz")

@@ -14,7 +14,7 @@ struct JobOptions: ParsableArguments {
     var source: String?
     @Option(name: .long, help: "Time layout under the source: firehose, hive, dt, or a pattern such as 'logs/{yyyy}{MM}{dd}/{HH}/'.")
     var layout: String?
-    @Option(name: .long, help: "Input format: json (lines or concatenated), csv, tsv, csv<delimiter>.")
+    @Option(name: .long, help: "Input format: json (lines or concatenated), csv, tsv, csv<delimiter>, text (a line per row), avro, parquet, parquet-rewrite. Compression (gzip, zstd, snappy, ZIP) is detected.")
     var format: String?
     @Option(name: .long, help: "Catalog URI: sqlite:<path>, rest+http(s)://host/path (properties in the config file's catalog.properties), glue:[?region=R&endpoint=URL&catalog-id=ID] (AWS Glue), s3://bucket/prefix or file:<folder> (a catalog kept in the warehouse itself).")
     var catalog: String?

@@ -77,12 +77,15 @@ import TestSupport
         #expect(files.split(separator: " ").count == 3)
     }
 
-    /// An ingestor of the Parquet objects under `input` into `table` (unpartitioned), SQLite catalog in `warehouse`.
-    static func ingestor(warehouse: String, input: String, table: String, schema: String) throws -> Ingestor {
+    /// An ingestor of the `format` objects under `input` into `table` (unpartitioned), SQLite catalog in `warehouse`.
+    static func ingestor(
+        warehouse: String, input: String, table: String, schema: String, format: String = "parquet", badRecords: BadRecordPolicy = .fail
+    ) throws -> Ingestor {
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
         let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
         var configuration = IngestConfiguration(table: try TableIdentifier(parsing: table), schema: try SchemaText.schema(schema))
-        configuration.format = try InputFormat(parsing: "parquet")
+        configuration.format = try InputFormat(parsing: format)
+        configuration.badRecordPolicy = badRecords
         return Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
     }
 

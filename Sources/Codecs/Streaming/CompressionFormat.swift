@@ -16,6 +16,8 @@ package enum CompressionFormat: String, Sendable, CaseIterable, Codable {
     /// Hadoop's snappy block stream: big-endian uncompressed length, then (compressed length, snappy block)
     /// pairs, as Hadoop's SnappyCodec and Firehose's "Hadoop-compatible snappy" write.
     case snappyHadoop = "snappy-hadoop"
+    /// A ZIP archive (Firehose's ZIP option): each entry's bytes, inflated (``ZipStream``).
+    case zip
 
     /// The format whose magic bytes start `prefix` (give at least the first 16 bytes). Hadoop snappy has no
     /// magic: it is recognised when the first block's lengths are plausible and the block decodes as snappy.
@@ -23,6 +25,7 @@ package enum CompressionFormat: String, Sendable, CaseIterable, Codable {
         if prefix.starts(with: [0x1f, 0x8b]) { return .gzip }
         if prefix.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
         if prefix.starts(with: SnappyFramedStream.streamIdentifier) { return .snappyFramed }
+        if ZipStream.looksLikeZip(prefix) { return .zip }
         if HadoopSnappyStream.looksLikeHadoopSnappy(prefix) { return .snappyHadoop }
         return .none
     }
@@ -35,6 +38,7 @@ package enum CompressionFormat: String, Sendable, CaseIterable, Codable {
         case .zstd: try ZstdStream(source: source)
         case .snappyFramed: SnappyFramedStream(source: source)
         case .snappyHadoop: HadoopSnappyStream(source: source)
+        case .zip: ZipStream(source: source)
         }
     }
 }

@@ -41,19 +41,19 @@ package enum CivilTime {
         return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
-    static func dateString(days: Int64) -> String {
+    package static func dateString(days: Int64) -> String {
         let c = civil(days: days)
         return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
     }
 
-    static func timeString(micros: Int64) -> String {
+    package static func timeString(micros: Int64) -> String {
         let seconds = micros / 1_000_000, fraction = micros % 1_000_000
         var text = "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
         if fraction != 0 { text += "." + pad(fraction, 6) }
         return text
     }
 
-    static func timestampString(micros: Int64, zone: Bool) -> String {
+    package static func timestampString(micros: Int64, zone: Bool) -> String {
         let day = floorDiv(micros, microsPerDay)
         return dateString(days: day) + "T" + timeString(micros: micros - day * microsPerDay) + (zone ? "+00:00" : "")
     }

@@ -11,9 +11,14 @@ public enum InputFormat: Sendable, Equatable {
     /// Parquet files: registered in the table as they are when their schema matches the table's (and
     /// `register` is true), rewritten into new data files otherwise.
     case parquet(register: Bool)
+    /// Avro object container files: each record a row, its fields matched to columns by name, Avro's logical
+    /// types (timestamps, dates, times, decimals, UUIDs) converted to the columns' types.
+    case avro
+    /// Plain text lines, for logs: each line a row in the schema's first string column.
+    case text
 
-    /// `json`, `csv`, `csv;` (a delimiter after `csv`), `tsv`, `parquet` (register when the schema matches,
-    /// else rewrite), `parquet-rewrite` (always rewrite).
+    /// `json`, `csv`, `csv;` (a delimiter after `csv`), `tsv`, `text`, `avro`, `parquet` (register when the
+    /// schema matches, else rewrite), `parquet-rewrite` (always rewrite).
     public init(parsing text: String) throws {
         switch text.lowercased() {
         case "json", "jsonl", "json-lines", "ndjson", "firehose": self = .json
@@ -21,11 +26,13 @@ public enum InputFormat: Sendable, Equatable {
         case "tsv": self = .csv(delimiter: 0x09)
         case "parquet": self = .parquet(register: true)
         case "parquet-rewrite": self = .parquet(register: false)
+        case "avro": self = .avro
+        case "text", "lines", "log": self = .text
         default:
             if text.lowercased().hasPrefix("csv"), text.utf8.count == 4, let d = text.utf8.last {
                 self = .csv(delimiter: d)
             } else {
-                throw IngestError(.invalidConfiguration, "unknown input format '\(text)': use json, csv, csv<delimiter>, tsv, parquet or parquet-rewrite")
+                throw IngestError(.invalidConfiguration, "unknown input format '\(text)': use json, csv, csv<delimiter>, tsv, text, avro, parquet or parquet-rewrite")
             }
         }
     }
@@ -35,6 +42,8 @@ public enum InputFormat: Sendable, Equatable {
         case .json: "json"
         case .csv(let d): d == UInt8(ascii: ",") ? "csv" : (d == 0x09 ? "tsv" : "csv" + String(UnicodeScalar(d)))
         case .parquet(let register): register ? "parquet" : "parquet-rewrite"
+        case .avro: "avro"
+        case .text: "text"
         }
     }
 }

@@ -16,7 +16,7 @@ import IcebergCore
 package struct CSVRecordParser: RecordParser {
     package let layout: ColumnLayout
     package let options: ConversionOptions
-    package let source: String
+    package private(set) var source: String
     package let delimiter: UInt8
     package private(set) var position = InputPosition()
     package private(set) var counts = ParseCounts()
@@ -77,6 +77,13 @@ package struct CSVRecordParser: RecordParser {
     package mutating func abandonRecord() throws {
         guard columns != nil else { throw headerTooLong() }
         counts.badRecords += 1
+    }
+
+    package mutating func startInput(source: String) {
+        self.source = source
+        position = InputPosition()
+        columns = nil
+        header = []
     }
 
     package mutating func advance(bytes: Int, lines: Int) {

@@ -15,7 +15,7 @@ import IcebergCore
 package struct JSONRecordParser: RecordParser {
     package let layout: ColumnLayout
     package let options: ConversionOptions
-    package let source: String
+    package private(set) var source: String
     package private(set) var position = InputPosition()
     package private(set) var counts = ParseCounts()
     /// A stamp per top-level field: the record number that last set it.
@@ -50,6 +50,12 @@ package struct JSONRecordParser: RecordParser {
 
     package mutating func abandonRecord() {
         counts.badRecords += 1
+    }
+
+    package mutating func startInput(source: String) {
+        self.source = source
+        position = InputPosition()
+        line = 1
     }
 
     package mutating func advance(bytes: Int, lines: Int) {

@@ -27,15 +27,20 @@ package protocol RecordParser {
     mutating func abandonRecord() throws
     /// Moves ``position`` past `bytes` bytes holding `lines` line ends that the caller skipped.
     mutating func advance(bytes: Int, lines: Int)
+    /// The bytes that follow are another input (the next entry of a ZIP archive), named `source` in
+    /// messages: lines and byte offsets count from its start again, and a CSV header is read again. Counts
+    /// and drift go on adding up.
+    mutating func startInput(source: String)
 }
 
 extension InputFormat {
-    /// The record parser of a text format (nil for Parquet, which is read whole, not parsed record by record).
+    /// The record parser of a text format (nil for Parquet and Avro, which are read whole, not record by record).
     package func makeRecordParser(layout: ColumnLayout, options: ConversionOptions, source: String, drift: DriftPolicy) -> (any RecordParser)? {
         switch self {
         case .json: JSONRecordParser(layout: layout, options: options, source: source, drift: drift)
         case .csv(let delimiter): CSVRecordParser(layout: layout, options: options, source: source, delimiter: delimiter, drift: drift)
-        case .parquet: nil
+        case .text: TextRecordParser(layout: layout, source: source)
+        case .parquet, .avro: nil
         }
     }
 }

@@ -16,7 +16,7 @@ import Foundation
 package struct RecordStream {
     package private(set) var parser: any RecordParser
     package let maxRecordBytes: Int
-    package let source: String
+    package private(set) var source: String
     /// The start of a record not complete yet.
     private var carry: [UInt8] = []
     /// Before the first three bytes (a byte-order mark is looked for there).
@@ -33,6 +33,17 @@ package struct RecordStream {
 
     /// Why a record past the bound is bad.
     static func tooLong(_ limit: Int) -> String { "the record runs past \(limit) bytes (ingest.max_record_bytes)" }
+
+    /// The bytes that follow are another input (a ZIP archive's next entry), named `source`: call it after
+    /// the previous input's final ``consume(_:isFinal:into:onBadRecord:)``. A byte-order mark is looked for
+    /// again, and the parser counts lines from the new input's start.
+    package mutating func startInput(source: String) {
+        self.source = source
+        carry = []
+        skipping = nil
+        atStart = true
+        parser.startInput(source: source)
+    }
 
     /// Bytes held for a record not complete yet.
     package var carriedBytes: Int { carry.count }

@@ -252,7 +252,11 @@ public struct Ingestor: Sendable {
             summary.schemaChanges += update.changes
         }
         // Checked before anything is read: a partition source missing from the schema is a configuration error.
-        _ = try PartitionRouter(spec: table.metadata.defaultSpec, layout: try ColumnLayout(schema: table.metadata.currentSchema))
+        let layout = try ColumnLayout(schema: table.metadata.currentSchema)
+        _ = try PartitionRouter(spec: table.metadata.defaultSpec, layout: layout)
+        if configuration.format == .text, TextRecordParser.lineColumn(in: layout) == nil {
+            throw IngestError(.invalidConfiguration, "format 'text' puts each line in the schema's first string column, and table \(configuration.table) has none")
+        }
         return (table, summary)
     }
 

@@ -17,11 +17,13 @@ final class ObjectParser: @unchecked Sendable {
     let pipeline: EncodingPipeline
     private let layout: ColumnLayout
     private var decompressor: (any StreamingDecompressor)?
-    /// The text format's parser behind the bound on record size; nil for Parquet input, which is gathered
-    /// whole (its footer is at the end), then registered or rewritten.
+    /// The text format's parser behind the bound on record size; nil for Parquet and Avro input, which are
+    /// gathered whole (Parquet's footer is at the end; Avro's blocks are small), then read.
     private var records: RecordStream?
-    private var parquetBytes: [UInt8]?
-    private var parquetRows = 0
+    private var wholeBytes: [UInt8]?
+    private var wholeRows = 0
+    /// Avro input's record reader, once the object is read.
+    private var avro: AvroInput?
     private var batch: RecordBatch
     private(set) var compression: CompressionFormat?
     private var newlines = 0
@@ -46,19 +48,21 @@ final class ObjectParser: @unchecked Sendable {
         {
             records = RecordStream(parser: parser, maxRecordBytes: configuration.maxRecordBytes, source: object.location)
         } else {
-            parquetBytes = []
+            wholeBytes = []
         }
     }
 
+    /// What the parse found of schema drift (nil for Parquet input, which is matched column by column).
+    private var drift: DriftTracker? { records?.parser.drift ?? avro?.drift }
     /// Sample values of fields the schema lacks (add-columns), and values that need wider types.
-    var samples: [String: JSONValue] { records?.parser.drift.samples ?? [:] }
-    var widenings: [String: PrimitiveType] { records?.parser.drift.widenings ?? [:] }
+    var samples: [String: JSONValue] { drift?.samples ?? [:] }
+    var widenings: [String: PrimitiveType] { drift?.widenings ?? [:] }
 
     /// Feeds the next bytes of the object as stored.
     func feed(_ chunk: [UInt8]) throws {
         report.bytesRead += Int64(chunk.count)
-        if parquetBytes != nil {
-            parquetBytes?.append(contentsOf: chunk)
+        if wholeBytes != nil {
+            wholeBytes?.append(contentsOf: chunk)
             return
         }
         try decompressing {
@@ -67,19 +71,45 @@ final class ObjectParser: @unchecked Sendable {
                 compression = format
                 decompressor = try format.makeDecompressor(source: object.location)
             }
-            try decompressor?.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
+            if let zip = decompressor as? ZipStream {
+                try zip.feed(chunk[...], entry: zipEntry) { piece in try consume(piece, isFinal: false) }
+            } else {
+                try decompressor?.feed(chunk[...]) { piece in try consume(piece, isFinal: false) }
+            }
         }
     }
 
     /// Ends the object: flushes the decompressor and the last (possibly unterminated) record.
     func finish() throws {
-        if let bytes = parquetBytes, case .parquet(let register) = configuration.format {
-            try finishParquet(bytes, register: register)
+        if let bytes = wholeBytes {
+            switch configuration.format {
+            case .parquet(let register): try finishParquet(bytes, register: register)
+            default: try finishAvro(bytes)
+            }
             return
         }
-        try decompressing { try decompressor?.finish { piece in try consume(piece, isFinal: false) } }
+        try decompressing {
+            if let zip = decompressor as? ZipStream {
+                try zip.finish(entry: zipEntry) { piece in try consume(piece, isFinal: false) }
+            } else {
+                try decompressor?.finish { piece in try consume(piece, isFinal: false) }
+            }
+        }
         try consume([][...], isFinal: true)
         try flushBatch()
+    }
+
+    /// A ZIP entry begins or ends: each entry is an input of its own (`<object>!<entry>` in messages, lines
+    /// counted from its start, a CSV header of its own).
+    private func zipEntry(_ event: ZipStream.EntryEvent) throws {
+        switch event {
+        case .begin(let name):
+            records?.startInput(source: "\(object.location)!\(name)")
+        case .end:
+            try consume([][...], isFinal: true)
+            if let lastByte, lastByte != 0x0a { newlines += 1 }
+            lastByte = nil
+        }
     }
 
     /// Applies the bad-record policy to the records held back for a widening that did not happen.
@@ -97,14 +127,28 @@ final class ObjectParser: @unchecked Sendable {
         if let records = records?.parser {
             out.counts = records.counts
             out.counts.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
-            out.samples = records.drift.samples
-            out.widenings = records.drift.widenings
-            out.unknownFields = records.drift.unknownFields
-            out.drift = findings.values.sorted { ($0.kind.rawValue, $0.field) < ($1.kind.rawValue, $1.field) } + records.drift.newFieldFindings
+        } else if let avro {
+            out.counts = avro.counts
+            out.counts.lines = avro.counts.rows + avro.counts.badRecords
         } else {
-            out.counts.rows = parquetRows
+            out.counts.rows = wholeRows
+        }
+        if let drift {
+            out.samples = drift.samples
+            out.widenings = drift.widenings
+            out.unknownFields = drift.unknownFields
+            out.drift = findings.values.sorted { ($0.kind.rawValue, $0.field) < ($1.kind.rawValue, $1.field) } + drift.newFieldFindings
         }
         return out
+    }
+
+    private func finishAvro(_ bytes: [UInt8]) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        report.bytesDecompressed = Int64(bytes.count)
+        var input = AvroInput(layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
+        defer { avro = input }
+        try input.read(bytes, batchRows: configuration.batchRows, onBadRecord: handle) { try pipeline.submit($0, source: sourceIndex) }
+        parseNanos += DispatchTime.now().uptimeNanoseconds - started
     }
 
     private func finishParquet(_ bytes: [UInt8], register: Bool) throws {
@@ -113,10 +157,10 @@ final class ObjectParser: @unchecked Sendable {
         switch try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register) {
         case .register(let file):
             report.registered = file
-            parquetRows = Int(file.recordCount)
+            wholeRows = Int(file.recordCount)
         case .rows(let batches):
             for batch in batches {
-                parquetRows += batch.rowCount
+                wholeRows += batch.rowCount
                 try pipeline.submit(batch, source: sourceIndex)
             }
         }
@@ -137,7 +181,7 @@ final class ObjectParser: @unchecked Sendable {
         report.bytesDecompressed += Int64(piece.count)
         piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
         if let last = piece.last { lastByte = last }
-        // Text formats only (Parquet input never gets here): `records` is set whenever `parquetBytes` is not.
+        // Text formats only (Parquet and Avro input never get here): `records` is set whenever `wholeBytes` is not.
         try records?.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
         if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 { try flushBatch() }
