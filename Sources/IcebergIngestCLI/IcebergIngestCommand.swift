@@ -23,7 +23,7 @@ struct IcebergIngestCommand: AsyncParsableCommand {
             before the failure; running again continues from there without reading anything twice.
             """,
         version: IcebergIngestVersion.current,
-        subcommands: [Run.self, Plan.self, Status.self, Backfill.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Config.self, Demo.self],
+        subcommands: [Run.self, Plan.self, Status.self, Infer.self, Backfill.self, Evolve.self, ExpireSnapshotsCommand.self, RemoveOrphansCommand.self, CompactCommand.self, Config.self, Demo.self],
         defaultSubcommand: Demo.self)
 
     /// ArgumentParser's entry point, after making stdout line-buffered and installing the crash tests'

@@ -76,9 +76,15 @@ struct JobOptions: ParsableArguments {
         return environment
     }
 
-    func job() throws -> IngestJob {
+    /// The job the file, environment and flags make. `requiringTable: false` (for `infer`, which reads the
+    /// source only) lets the table name and schema be missing.
+    func job(requiringTable: Bool = true) throws -> IngestJob {
         var job: IngestJob
-        let environment = try environment()
+        var environment = try environment()
+        if !requiringTable, config == nil {
+            if table == nil { environment["ICEBERG_INGEST_TABLE_NAME"] = environment["ICEBERG_INGEST_TABLE_NAME"] ?? "inferred.table" }
+            if schema == nil { environment["ICEBERG_INGEST_TABLE_SCHEMA"] = environment["ICEBERG_INGEST_TABLE_SCHEMA"] ?? "line string" }
+        }
         if let config {
             job = try IngestJob(file: config, environment: environment)
         } else {

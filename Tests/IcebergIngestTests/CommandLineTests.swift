@@ -13,7 +13,7 @@ import TestSupport
     /// description (`DurationText(millis: 259200000)`).
     @Test func helpShowsDefaultsAsTyped() throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
-        let commands = ["run", "plan", "status", "backfill", "evolve", "expire-snapshots", "remove-orphans", "compact", "config", "demo"]
+        let commands = ["run", "plan", "status", "infer", "backfill", "evolve", "expire-snapshots", "remove-orphans", "compact", "config", "demo"]
         for command in commands {
             let help = try TestProcesses.run(executable, arguments: [command, "--help"])
             #expect(help.status == 0 && help.stdout.contains("USAGE: iceberg-ingest \(command)"), "\(command) --help: \(help.stderr)")

@@ -44,6 +44,29 @@ extension JSONValue {
         return try parser.parseDocument()
     }
 
+    /// Parses a sequence of JSON values, one per line or concatenated (`{...}{...}`), up to `limit` values.
+    /// A value that is not valid JSON is skipped up to the next line end and counted in `invalid`.
+    package static func parseSequence(_ bytes: [UInt8], source: String, limit: Int) -> (values: [JSONValue], invalid: Int) {
+        var parser = JSONParser(bytes: bytes, source: source)
+        var values: [JSONValue] = []
+        var invalid = 0
+        while values.count < limit {
+            parser.skipWhitespace()
+            guard parser.index < bytes.count else { break }
+            let start = parser.index
+            do {
+                parser.depth = 0
+                values.append(try parser.parseValue())
+            } catch {
+                invalid += 1
+                var next = start + 1
+                while next < bytes.count, bytes[next] != 0x0a { next += 1 }
+                parser.index = next
+            }
+        }
+        return (values, invalid)
+    }
+
     /// Parses JSON text.
     public static func parse(_ text: String, source: String = "JSON") throws -> JSONValue {
         try parse(Array(text.utf8), source: source)
