@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "IcebergCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "IcebergIngest", "IcebergS3", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IcebergIngestTests", dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "TestSupport", logging, prometheus],
+            name: "IcebergIngestTests", dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "S3Reader", "Checkpoint", "Codecs", "TestSupport", logging, prometheus],
             swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
     ],

@@ -93,7 +93,8 @@ struct JobOptions: ParsableArguments {
             if let source { base["ICEBERG_INGEST_SOURCE_URI"] = source }
             if let table { base["ICEBERG_INGEST_TABLE_NAME"] = table }
             if let schema { base["ICEBERG_INGEST_TABLE_SCHEMA"] = schema }
-            guard ["SOURCE_URI", "TABLE_NAME", "TABLE_SCHEMA"].allSatisfy({ base["ICEBERG_INGEST_" + $0] != nil }) else {
+            let routed = base["ICEBERG_INGEST_TABLE_ROUTE"] != nil
+            guard ["SOURCE_URI", "TABLE_NAME"].allSatisfy({ base["ICEBERG_INGEST_" + $0] != nil }), routed || base["ICEBERG_INGEST_TABLE_SCHEMA"] != nil else {
                 throw IngestError(
                     .invalidConfiguration,
                     "give --config, or --source, --table and --schema (or ICEBERG_INGEST_SOURCE_URI, ICEBERG_INGEST_TABLE_NAME, ICEBERG_INGEST_TABLE_SCHEMA)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IcebergCore
 import IcebergIngest
 
 extension IcebergIngestCommand {
@@ -34,7 +35,12 @@ extension IcebergIngestCommand {
                 // Bootstrapped before the ingestor makes its metrics.
                 if metricsPort != nil || metricsFile != nil { export = try MetricsExport(port: metricsPort, file: metricsFile) }
                 defer { try? export?.writeFile() }
-                let ingestor = try await job.job().ingestor(logger: job.logger())
+                let job = try self.job.job()
+                if job.isRouted {
+                    try await runRouted(try await job.routedIngestor(logger: self.job.logger()), export: export)
+                    return
+                }
+                let ingestor = try await job.ingestor(logger: self.job.logger())
                 if let port = export?.port { ingestor.logger.info("serving metrics on port \(port) at /metrics", metadata: ["metrics_port": "\(port)"]) }
                 let bar = ProgressBar(enabled: !json)
                 var lastUpkeep = ContinuousClock.now
@@ -60,15 +66,36 @@ extension IcebergIngestCommand {
                             print("upkeep of \(upkeep.table): compacted \(upkeep.compaction?.inputFiles.count ?? 0) files into \(upkeep.compaction?.outputFiles.count ?? 0), expired \(upkeep.expiry.expiredSnapshotIDs.count) snapshots, removed \(upkeep.orphans?.orphanFiles.count ?? 0) orphans")
                         }
                     }
-                    if follow {
-                        // Waits in steps, so that a stop request ends the wait at once.
-                        let until = ContinuousClock.now + .milliseconds(Int64(max(0.1, interval) * 1000))
-                        while ContinuousClock.now < until, !StopRequest.process.isRequested { try await Task.sleep(for: .milliseconds(100)) }
-                    }
+                    if follow { try await waitForNextPass() }
                 } while follow && !StopRequest.process.isRequested
             } catch {
                 throw ExitCodes.report(error)
             }
+        }
+
+        /// With --follow, between passes: waits in steps, so that a stop request ends the wait at once.
+        func waitForNextPass() async throws {
+            let until = ContinuousClock.now + .milliseconds(Int64(max(0.1, interval) * 1000))
+            while ContinuousClock.now < until, !StopRequest.process.isRequested { try await Task.sleep(for: .milliseconds(100)) }
+        }
+
+        /// A routed job: every stream into its table, pass after pass with --follow.
+        func runRouted(_ routed: RoutedIngestor, export: MetricsExport?) async throws {
+            guard upkeepEvery == nil else {
+                throw IngestError(.invalidConfiguration, "--upkeep-every is for a job of one table: run upkeep commands per routed table (--table)")
+            }
+            repeat {
+                let summary = try await routed.run(reconcile: reconcile)
+                if json {
+                    print(summary.jsonLine)
+                } else {
+                    for table in summary.tables { Self.describe(table) }
+                    if !summary.created.isEmpty { print("tables created: \(summary.created.joined(separator: ", "))") }
+                    for route in summary.routes { print("stream '\(route.value)' not ingested: \(route.skipped ?? "")") }
+                }
+                try export?.writeFile()
+                if follow, !StopRequest.process.isRequested { try await waitForNextPass() }
+            } while follow && !StopRequest.process.isRequested
         }
 
         static func describe(_ s: RunSummary) {
@@ -109,7 +136,27 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let plan = try await job.job().ingestor(logger: job.logger(), readOnly: true).plan(reconcile: reconcile)
+                let job = try self.job.job()
+                if job.isRouted {
+                    let routed = try await job.routedIngestor(logger: self.job.logger(), readOnly: true)
+                    for (route, plan) in try await routed.plan(reconcile: reconcile) {
+                        if json {
+                            print(JSONValue.object([
+                                ("stream", .string(route.value)), ("table", route.table.map { .string($0) } ?? .null), ("exists", .bool(route.exists)),
+                                ("skipped", route.skipped.map { .string($0) } ?? .null),
+                                ("plan", plan.map { (try? JSONValue.parse($0.jsonLine)) ?? .null } ?? .null),
+                            ]).serialized())
+                        } else if let skipped = route.skipped {
+                            print("stream '\(route.value)': not ingested: \(skipped)")
+                        } else if let plan {
+                            print("stream '\(route.value)' -> \(route.table ?? ""): \(plan.toRead.count) objects to read (\(plan.toRead.reduce(0) { $0 + $1.size }) bytes), \(plan.alreadyIngested) already ingested")
+                        } else {
+                            print("stream '\(route.value)' -> \(route.table ?? ""): new table, created on the first run")
+                        }
+                    }
+                    return
+                }
+                let plan = try await job.ingestor(logger: self.job.logger(), readOnly: true).plan(reconcile: reconcile)
                 if json {
                     print(plan.jsonLine)
                 } else {
@@ -139,22 +186,30 @@ extension IcebergIngestCommand {
 
         func run() async throws {
             do {
-                let status = try await job.job().ingestor(logger: job.logger(), readOnly: true).status()
-                if json {
-                    print(status.jsonLine)
-                } else {
-                    print("""
-                        table \(status.table) at \(status.tableLocation)
-                          metadata: \(status.metadataLocation)
-                          snapshots: \(status.snapshots), current \(status.currentSnapshotID.map(String.init) ?? "none"); \(status.totalRecords) records in \(status.totalDataFiles) data files
-                          source \(status.source) (\(status.shard)): checkpoint v\(status.checkpointVersion), watermark \(status.watermark ?? "none"), \(status.trackedObjects) objects in the open window
-                          pending: \(status.pendingObjects) objects, \(status.pendingBytes) bytes; behind the source by \(String(format: "%.0f", status.lagSeconds)) s (newest ingested \(Self.time(status.newestIngestedMillis)), newest listed \(Self.time(status.newestListedMillis)))
-                          reconciled: \(Self.time(status.lastReconciledMillis))\(status.lateFilesAtLastReconciliation.map { ", \($0) late files found" } ?? "")
-                          lease: \(status.leaseHolder ?? "free")
-                        """)
-                }
+                let job = try self.job.job()
+                let statuses =
+                    job.isRouted
+                    ? try await job.routedIngestor(logger: self.job.logger(), readOnly: true).status()
+                    : [try await job.ingestor(logger: self.job.logger(), readOnly: true).status()]
+                for status in statuses { describe(status) }
             } catch {
                 throw ExitCodes.report(error)
+            }
+        }
+
+        func describe(_ status: IngestStatus) {
+            if json {
+                print(status.jsonLine)
+            } else {
+                print("""
+                    table \(status.table) at \(status.tableLocation)
+                      metadata: \(status.metadataLocation)
+                      snapshots: \(status.snapshots), current \(status.currentSnapshotID.map(String.init) ?? "none"); \(status.totalRecords) records in \(status.totalDataFiles) data files
+                      source \(status.source) (\(status.shard)): checkpoint v\(status.checkpointVersion), watermark \(status.watermark ?? "none"), \(status.trackedObjects) objects in the open window
+                      pending: \(status.pendingObjects) objects, \(status.pendingBytes) bytes; behind the source by \(String(format: "%.0f", status.lagSeconds)) s (newest ingested \(Self.time(status.newestIngestedMillis)), newest listed \(Self.time(status.newestListedMillis)))
+                      reconciled: \(Self.time(status.lastReconciledMillis))\(status.lateFilesAtLastReconciliation.map { ", \($0) late files found" } ?? "")
+                      lease: \(status.leaseHolder ?? "free")
+                    """)
             }
         }
     }

@@ -11,11 +11,12 @@ import S3Reader
 extension IngestJob {
     /// The run configuration this job describes.
     public func configuration() throws -> IngestConfiguration {
-        let identifier = try TableIdentifier(parsing: tableName)
-        let trimmed = schema.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parsedSchema = trimmed.hasPrefix("{") ? try Schema(json: try JSONValue.parse(trimmed, source: "table.schema"), source: "table.schema") : try SchemaText.schema(trimmed)
+        // A routed job's configuration is the template of its tables: the name and schema are placeholders.
+        let identifier = try TableIdentifier(parsing: isRouted ? "routed.template" : tableName)
+        let placeholder = isRouted && (schema.isEmpty || schema == "infer")
+        let parsedSchema = try Self.parseSchema(placeholder ? "line string" : schema, key: "table.schema")
         var configuration = IngestConfiguration(table: identifier, schema: parsedSchema)
-        configuration.partitionSpec = try SchemaText.partitionSpec(partition, schema: parsedSchema)
+        if !placeholder { configuration.partitionSpec = try SchemaText.partitionSpec(partition, schema: parsedSchema) }
         configuration.tableProperties = tableProperties
         configuration.format = try InputFormat(parsing: format)
         configuration.conversion = ConversionOptions(epochUnit: epochUnit, numbersFromStrings: numbersFromStrings)
@@ -44,6 +45,13 @@ extension IngestJob {
         configuration.rescale = rescale
         try configuration.validate()
         return configuration
+    }
+
+    /// A schema as `table.schema` gives it: the short column list of ``SchemaText`` or Iceberg schema JSON.
+    /// `key` names it in errors.
+    public static func parseSchema(_ text: String, key: String) throws -> Schema {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.hasPrefix("{") ? try Schema(json: try JSONValue.parse(trimmed, source: key), source: key) : try SchemaText.schema(trimmed)
     }
 
     /// The S3 client for `s3://` sources and warehouses: endpoint and region from the job, else from
@@ -146,11 +154,46 @@ extension IngestJob {
         return LocalFolderSource(root: root, layout: layout)
     }
 
+    /// The routing of a routed job (nil for a job of one table).
+    public func routing() throws -> TableRouting? {
+        if routeField != nil {
+            throw IngestError(
+                .invalidConfiguration,
+                "'table.route.field' (routing each record by a field) is not available yet: one object feeding several tables needs the multi-table commit; route by 'key_pattern', or run one job per table")
+        }
+        guard let routeKeyPattern else { return nil }
+        var routing = try TableRouting(nameTemplate: tableName, keyPattern: routeKeyPattern)
+        routing.schemaRegistry = schemaRegistry
+        routing.defaultSchema = schema.isEmpty ? nil : schema
+        routing.partition = partition
+        routing.allow = allowTables.map { Set($0.compactMap(TableRouting.sanitize)) }
+        routing.maxTables = maxTables
+        return routing
+    }
+
+    /// The routed ingestor of a routed job (``isRouted``).
+    public func routedIngestor(
+        logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() }), readOnly: Bool = false
+    ) async throws -> RoutedIngestor {
+        guard let routing = try routing() else { throw IngestError(.invalidConfiguration, "the job has no 'table.route'") }
+        guard let source = try source() as? any RoutableSource else {
+            throw IngestError(.invalidConfiguration, "source '\(sourceURI)' cannot be split by stream")
+        }
+        var template = try configuration()
+        template.tableLocation = nil
+        return RoutedIngestor(template: template, routing: routing, catalog: try await catalog(readOnly: readOnly), source: source, logger: logger)
+    }
+
     /// The ingestor for this job.
     /// `readOnly`: see ``catalog(readOnly:)``.
     public func ingestor(
         logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() }), readOnly: Bool = false
     ) async throws -> Ingestor {
-        Ingestor(configuration: try configuration(), catalog: try await catalog(readOnly: readOnly), source: try source(), logger: logger)
+        if isRouted {
+            throw IngestError(
+                .invalidConfiguration,
+                "the job routes to many tables ('table.route'): run, plan and status take it whole; for one table's upkeep or evolution give --table and --schema without the route")
+        }
+        return Ingestor(configuration: try configuration(), catalog: try await catalog(readOnly: readOnly), source: try source(), logger: logger)
     }
 }

@@ -44,6 +44,19 @@ public struct IngestJob: Sendable {
     public var schema: String
     public var partition = ""
     public var tableProperties: [String: String] = [:]
+    /// Routing by the object's key (`table.route.key_pattern`, such as `raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/`):
+    /// `tableName` is then a template (`analytics.{stream}`) and tables are created on first sight.
+    public var routeKeyPattern: String?
+    /// Routing by a field of each record (`table.route.field`): refused for now, see ``routing()``.
+    public var routeField: String?
+    /// The schema registry of routed tables (`table.schemas`): a folder of `<table>.schema` files.
+    public var schemaRegistry: String?
+    /// The route values (sanitised) that may have tables (`table.allow`); nil: any.
+    public var allowTables: [String]?
+    /// The most routed tables the job may have (`table.max_tables`).
+    public var maxTables: Int?
+    /// Whether the job routes records to many tables.
+    public var isRouted: Bool { routeKeyPattern != nil || routeField != nil }
     public var badRecords: BadRecordPolicy = .fail
     public var drift: DriftPolicy = .ignore
     public var deadLetter: String?
@@ -89,7 +102,7 @@ public struct IngestJob: Sendable {
         "": ["source", "catalog", "table", "ingest", "s3"],
         "source": ["uri", "layout", "format", "late_arrival_hours", "reconcile_hours", "reconcile_every", "late_files", "start_at"],
         "catalog": ["uri", "warehouse", "properties"],
-        "table": ["name", "schema", "partition", "properties"],
+        "table": ["name", "schema", "partition", "properties", "route", "schemas", "allow", "max_tables"],
         "ingest": [
             "bad_records", "drift", "changed_objects", "epoch_unit", "dead_letter", "shard", "commit_every_objects", "commit_every_bytes",
             "target_file_size_mb", "max_record_bytes", "numbers_from_strings", "lease_seconds", "lease_wait_seconds",
@@ -140,8 +153,12 @@ public struct IngestJob: Sendable {
             }
             return value
         }
-        self.init(sourceURI: try required("source", "uri"), tableName: try required("table", "name"), schema: try required("table", "schema"))
+        let route = file.value("table", "route")
+        // A routed job's tables may take their schemas from the registry or inference instead.
+        let schema = route != nil && route != .null ? try file.string("table", "schema") ?? "" : try required("table", "schema")
+        self.init(sourceURI: try required("source", "uri"), tableName: try required("table", "name"), schema: schema)
         self.origins = origins
+        try readRouting(file, route: route)
         try readSource(file)
         if let v = try file.string("catalog", "uri") { catalogURI = v }
         if let v = try file.string("catalog", "warehouse") { warehouse = v }
@@ -156,6 +173,43 @@ public struct IngestJob: Sendable {
             throw file.error("'s3.ca_bundle': cannot read \(bundle)")
         }
         if let verify = try file.bool("s3", "verify_tls") { verifyTLS = verify }
+    }
+
+    private mutating func readRouting(_ file: JobFileReader, route: JSONValue?) throws {
+        switch route {
+        case nil, .null?: break
+        case .string(let pattern)?: routeKeyPattern = pattern
+        case .object(let members)?:
+            for (key, value) in members {
+                guard case .string(let text) = value else { throw file.error("'table.route.\(key)' must be a string") }
+                switch key {
+                case "key_pattern": routeKeyPattern = text
+                case "field": routeField = text
+                default:
+                    throw Self.unknownKey(key, in: "table.route", known: ["key_pattern", "field"], path: file.path)
+                }
+            }
+            guard (routeKeyPattern == nil) != (routeField == nil) else {
+                throw file.error("'table.route' takes one of key_pattern and field")
+            }
+        default:
+            throw file.error("'table.route' must be an object such as {\"key_pattern\": \"raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/\"}")
+        }
+        schemaRegistry = try file.string("table", "schemas")
+        switch file.value("table", "allow") {
+        case nil, .null?: break
+        case .string(let list)?: allowTables = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .array(let items)?:
+            allowTables = try items.map { item in
+                guard case .string(let name) = item else { throw file.error("'table.allow' must list strings") }
+                return name
+            }
+        default: throw file.error("'table.allow' must be a list of names (or one comma-separated string)")
+        }
+        if let v = try file.int("table", "max_tables", 1...100_000) { maxTables = Int(v) }
+        if !isRouted, schemaRegistry != nil || allowTables != nil || maxTables != nil {
+            throw file.error("'table.schemas', 'table.allow' and 'table.max_tables' are for routed jobs: set 'table.route' too")
+        }
     }
 
     private mutating func readSource(_ file: JobFileReader) throws {

@@ -1,0 +1,194 @@
+import Checkpoint
+import Foundation
+import IcebergCore
+import Logging
+
+/// One job feeding many tables (``TableRouting``): finds the streams under the source, creates the table of
+/// a stream seen for the first time (its schema from the schema registry, the default schema, or inferred
+/// from the stream's own objects; partitioned by the template), and runs each stream into its table with the
+/// single-table ``Ingestor``: its own checkpoint, lease, exactly-once commit, metrics and summary.
+///
+/// A new table is created with the catalog's atomic create, so two workers that see a new stream at once
+/// create it once (the other loads it). A stream whose lease another runner holds is skipped with that
+/// reason and the other streams go on; a stream that cannot have a table (a name that cannot be made valid,
+/// not in the allow-list, past the cap, no schema) is reported with its reason and its objects stay unread.
+///
+/// ```swift
+/// var routing = try TableRouting(nameTemplate: "analytics.{stream}", keyPattern: "raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/")
+/// routing.defaultSchema = "infer"
+/// let routed = RoutedIngestor(template: configuration, routing: routing, catalog: catalog, source: source)
+/// let summary = try await routed.run()
+/// for table in summary.tables { print(table.table, table.rows) }
+/// ```
+public struct RoutedIngestor: Sendable {
+    /// The policies every routed table runs with (its table and schema are replaced per stream).
+    public let template: IngestConfiguration
+    public let routing: TableRouting
+    public let catalog: any Catalog
+    /// The source above the streams (the key pattern's root).
+    public let source: any RoutableSource
+    public var logger: Logger
+    public var stop: StopRequest = .process
+
+    public init(
+        template: IngestConfiguration, routing: TableRouting, catalog: any Catalog, source: any RoutableSource,
+        logger: Logger = Logger(label: "iceberg-ingest", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.template = template
+        self.routing = routing
+        self.catalog = catalog
+        self.source = source
+        self.logger = logger
+    }
+
+    /// A stream under the source and where it goes.
+    public struct Route: Sendable, Codable, Equatable {
+        /// The folder's name (the route value).
+        public var value: String
+        /// The table it goes to (nil when it cannot have one).
+        public var table: String?
+        /// Whether the table exists already (a run creates it otherwise).
+        public var exists: Bool
+        /// Why the stream has no table, or was skipped (nil: it runs).
+        public var skipped: String?
+    }
+
+    /// What a routed run did: one ``RunSummary`` per table that ran, the tables created, the streams skipped.
+    public struct Summary: Sendable, Codable, Equatable {
+        public var tables: [RunSummary] = []
+        /// Tables created by this run, as `namespace.name`.
+        public var created: [String] = []
+        /// Streams that did not run, with the reason.
+        public var routes: [Route] = []
+        /// Whether a stop request (SIGTERM) ended the run before every stream ran.
+        public var stopped = false
+        public var rows: Int { tables.reduce(0) { $0 + $1.rows } }
+        public var badRecords: Int { tables.reduce(0) { $0 + $1.badRecords } }
+        public var jsonLine: String { JSONLine.encode(self) }
+    }
+
+    /// The streams under the source and their tables, without creating or reading anything.
+    public func routes() async throws -> [Route] {
+        var routes: [Route] = []
+        var existing = 0
+        for value in try await source.folders(under: routing.prefix) {
+            var route = Route(value: value, table: nil, exists: false, skipped: nil)
+            do {
+                let table = try routing.table(for: value)
+                route.table = table.description
+                route.exists = try await catalog.tableExists(table)
+                if route.exists { existing += 1 }
+            } catch let error as IngestError {
+                route.skipped = error.message
+            }
+            routes.append(route)
+        }
+        // The allow-list and the cap apply to tables not created yet; existing ones always run.
+        var count = existing
+        for i in routes.indices where routes[i].skipped == nil && !routes[i].exists {
+            if !routing.allows(routes[i].value) {
+                routes[i].skipped = "not in table.allow"
+            } else if let cap = routing.maxTables, count >= cap {
+                routes[i].skipped = "table.max_tables (\(cap)) reached: the table is not created"
+            } else {
+                count += 1
+            }
+        }
+        return routes
+    }
+
+    /// The ingestor of one stream into its table (the configuration's schema is the new table's).
+    func ingestor(for route: Route, schema: Schema, partition: PartitionSpec) throws -> Ingestor {
+        var configuration = template
+        configuration.table = try TableIdentifier(parsing: route.table ?? "")
+        configuration.schema = schema
+        configuration.partitionSpec = partition
+        let stream = source.narrowed(to: routing.prefix + route.value + "/", layout: routing.layout)
+        var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: stream, logger: logger)
+        ingestor.stop = stop
+        return ingestor
+    }
+
+    /// The schema and partition spec a new stream's table starts with.
+    func startingSchema(for route: Route) async throws -> (Schema, PartitionSpec) {
+        let table = try TableIdentifier(parsing: route.table ?? "")
+        guard let text = try routing.schemaText(for: table) else {
+            throw IngestError(
+                .invalidConfiguration,
+                "no schema for the new table \(table): add \(routing.schemaRegistry.map { "\($0)/\(table).schema" } ?? "a schema file (table.schemas)") or set table.schema (schema text or 'infer')")
+        }
+        var partition = routing.partition
+        let schema: Schema
+        if text == "infer" {
+            let stream = source.narrowed(to: routing.prefix + route.value + "/", layout: routing.layout)
+            let sample = try await SchemaInference.sample(source: stream, format: template.format)
+            guard sample.inference.records > 0 || template.format == .text else {
+                throw IngestError(.invalidConfiguration, "no records to infer the schema of the new table \(table) from (stream '\(route.value)')")
+            }
+            schema = sample.inference.schema
+            if partition.isEmpty { partition = sample.inference.partition(layout: routing.layout) ?? "" }
+            logger.notice("inferred the schema of new table \(table): \(sample.inference.schemaText)", metadata: ["table": "\(table)"])
+        } else {
+            schema = try IngestJob.parseSchema(text, key: "the schema of \(table)")
+        }
+        return (schema, try SchemaText.partitionSpec(partition, schema: schema))
+    }
+
+    /// Runs every stream into its table, creating the tables seen for the first time.
+    public func run(now: Date = Date(), reconcile: Bool = false) async throws -> Summary {
+        var summary = Summary()
+        for route in try await routes() {
+            guard route.skipped == nil else {
+                logger.warning("stream '\(route.value)' not ingested: \(route.skipped ?? "")")
+                summary.routes.append(route)
+                continue
+            }
+            if stop.isRequested {
+                summary.stopped = true
+                break
+            }
+            let (schema, partition) = route.exists ? (template.schema, template.partitionSpec) : try await startingSchema(for: route)
+            let ingestor = try ingestor(for: route, schema: schema, partition: partition)
+            do {
+                let result = try await ingestor.run(now: now, reconcile: reconcile)
+                // Missing when listed, there now: created by this run (or by a worker racing it, whose create
+                // and ours were one: the catalog's create is atomic and the loser loads the table).
+                if !route.exists { summary.created.append(route.table ?? "") }
+                summary.tables.append(result)
+                if result.stopped {
+                    summary.stopped = true
+                    break
+                }
+            } catch let error as CheckpointError where error.code == .leaseHeld {
+                // Another runner has this stream now: the others still run.
+                var skipped = route
+                skipped.skipped = "another runner holds the lease: \(error.message)"
+                summary.routes.append(skipped)
+            }
+        }
+        return summary
+    }
+
+    /// What a run would do: per stream, its table, whether it would be created, and its plan.
+    public func plan(now: Date = Date(), reconcile: Bool = false) async throws -> [(route: Route, plan: IngestPlan?)] {
+        var out: [(Route, IngestPlan?)] = []
+        for route in try await routes() {
+            guard route.skipped == nil, route.exists else {
+                out.append((route, nil))
+                continue
+            }
+            let ingestor = try ingestor(for: route, schema: template.schema, partition: template.partitionSpec)
+            out.append((route, try await ingestor.plan(now: now, reconcile: reconcile)))
+        }
+        return out
+    }
+
+    /// Where each existing routed table stands.
+    public func status(now: Date = Date()) async throws -> [IngestStatus] {
+        var out: [IngestStatus] = []
+        for route in try await routes() where route.exists {
+            out.append(try await ingestor(for: route, schema: template.schema, partition: template.partitionSpec).status(now: now))
+        }
+        return out
+    }
+}
