@@ -37,7 +37,7 @@ import TestSupport
         let settings = Dictionary(uniqueKeysWithValues: job.effectiveSettings().map { ($0.key, ($0.value, $0.origin)) })
         #expect(settings["ingest.drift"]?.1 == "default")
         #expect(settings["catalog.properties"]?.0 == #"{"credential":"***"}"#, "secrets never printed")
-        #expect(IngestJob.settingNames.count == 34 && IngestJob.environmentVariable(section: "ingest", key: "bad_records") == "ICEBERG_INGEST_INGEST_BAD_RECORDS")
+        #expect(IngestJob.settingNames.count == 38 && IngestJob.environmentVariable(section: "ingest", key: "bad_records") == "ICEBERG_INGEST_INGEST_BAD_RECORDS")
     }
 
     @Test func aMisspelledVariableIsAnErrorNamingTheNearestOne() throws {

@@ -124,6 +124,10 @@ extension IngestJob {
             case "table.schema": schema
             case "table.partition": partition.isEmpty ? "(unpartitioned)" : partition
             case "table.properties": Self.redacted(tableProperties)
+            case "table.route": routeKeyPattern.map { "key_pattern \($0)" } ?? routeField.map { "field \($0)" } ?? "(one table)"
+            case "table.schemas": schemaRegistry ?? "(none)"
+            case "table.allow": allowTables?.joined(separator: ",") ?? "(any)"
+            case "table.max_tables": maxTables.map(String.init) ?? "(no cap)"
             case "ingest.bad_records": badRecords.rawValue
             case "ingest.drift": drift.rawValue
             case "ingest.changed_objects": changedObjects.rawValue

@@ -154,9 +154,10 @@ public struct IngestJob: Sendable {
             return value
         }
         let route = file.value("table", "route")
+        let sourceURI = try required("source", "uri"), tableName = try required("table", "name")
         // A routed job's tables may take their schemas from the registry or inference instead.
         let schema = route != nil && route != .null ? try file.string("table", "schema") ?? "" : try required("table", "schema")
-        self.init(sourceURI: try required("source", "uri"), tableName: try required("table", "name"), schema: schema)
+        self.init(sourceURI: sourceURI, tableName: tableName, schema: schema)
         self.origins = origins
         try readRouting(file, route: route)
         try readSource(file)
