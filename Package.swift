@@ -43,13 +43,14 @@ let package = Package(
         .target(name: "CZstd", linkerSettings: [.linkedLibrary("zstd")]),
         .target(name: "CSnappy", linkerSettings: [.linkedLibrary("snappy")]),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CLibdeflate", linkerSettings: [.linkedLibrary("deflate")]),
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         // C's stdout, which Swift 6 cannot name safely (a mutable global): line buffering for the executable.
         .target(name: "CStandardIO"),
 
         // Compression (deflate, zstd, snappy; whole buffers and streams), checksums and FNV-1a: the only
         // target that touches zlib, zstd and snappy.
-        .target(name: "Codecs", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
+        .target(name: "Codecs", dependencies: ["CZlib", "CLibdeflate", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
 
         // File formats.
         .target(name: "Avro", dependencies: ["Codecs"], swiftSettings: swiftSettings),

@@ -94,6 +94,22 @@ import TestSupport
         }
     }
 
+    /// libdeflate's whole-object inflate gives zlib's bytes for every member, and nil (so the caller streams)
+    /// past its limit, on damage, on truncation and on bytes after the last member.
+    @Test func wholeGzipMatchesStreamingOrDeclines() throws {
+        let dir = try Self.makeInputs()
+        defer { TestEnvironment.cleanUp(dir) }
+        let payload = try [UInt8](Data(contentsOf: dir.appendingPathComponent("payload.jsonl")))
+        let twoMembers = try [UInt8](Data(contentsOf: dir.appendingPathComponent("two-members.gz")))
+        #expect(WholeGzip.decompress(twoMembers, limit: 64 << 20) == payload)
+        #expect(WholeGzip.decompress(twoMembers, limit: payload.count - 1) == nil)
+        #expect(WholeGzip.decompress(Array(twoMembers.dropLast(9)), limit: 64 << 20) == nil)
+        #expect(WholeGzip.decompress(twoMembers + Array("trailing".utf8), limit: 64 << 20) == nil)
+        var damaged = twoMembers
+        damaged[damaged.count / 3] ^= 0x5a
+        #expect(WholeGzip.decompress(damaged, limit: 64 << 20) == nil)
+    }
+
     @Test func truncatedAndCorruptInputsFailNamingTheObject() throws {
         let dir = try Self.makeInputs()
         defer { TestEnvironment.cleanUp(dir) }

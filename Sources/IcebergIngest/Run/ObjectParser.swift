@@ -17,6 +17,11 @@ final class ObjectParser: @unchecked Sendable {
     let pipeline: EncodingPipeline
     private let layout: ColumnLayout
     private var decompressor: (any StreamingDecompressor)?
+    /// A small gzip object, gathered to be inflated whole by libdeflate (``WholeGzip``) at its end.
+    private var gzipBytes: [UInt8]?
+    /// Gzip objects up to this size are inflated whole when their text fits in ``wholeGzipOutput``.
+    static let wholeGzipInput: Int64 = 8 << 20
+    static let wholeGzipOutput = 32 << 20
     /// The text format's parser behind the bound on record size; nil for Parquet and Avro input, which are
     /// gathered whole (Parquet's footer is at the end; Avro's blocks are small), then read.
     private var records: RecordStream?
@@ -65,10 +70,18 @@ final class ObjectParser: @unchecked Sendable {
             wholeBytes?.append(contentsOf: chunk)
             return
         }
+        if gzipBytes != nil {
+            gzipBytes?.append(contentsOf: chunk)
+            return
+        }
         try decompressing {
             if decompressor == nil {
                 let format = CompressionFormat.detect(prefix: Array(chunk.prefix(64)))
                 compression = format
+                if format == .gzip, object.size <= Self.wholeGzipInput {
+                    gzipBytes = chunk
+                    return
+                }
                 decompressor = try format.makeDecompressor(source: object.location)
             }
             if let zip = decompressor as? ZipStream {
@@ -87,6 +100,23 @@ final class ObjectParser: @unchecked Sendable {
             default: try finishAvro(bytes)
             }
             return
+        }
+        if let gathered = gzipBytes {
+            gzipBytes = nil
+            if let text = WholeGzip.decompress(gathered, limit: Self.wholeGzipOutput) {
+                var at = 0
+                while at < text.count {
+                    let end = min(text.count, at + (1 << 20))
+                    try consume(text[at..<end], isFinal: false)
+                    at = end
+                }
+            } else {
+                // Larger than thought, or damaged: the streaming inflate bounds memory and says what is wrong.
+                try decompressing {
+                    decompressor = try CompressionFormat.gzip.makeDecompressor(source: object.location)
+                    try decompressor?.feed(gathered[...]) { piece in try consume(piece, isFinal: false) }
+                }
+            }
         }
         try decompressing {
             if let zip = decompressor as? ZipStream {

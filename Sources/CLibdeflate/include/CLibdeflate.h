@@ -1,0 +1,4 @@
+#ifndef ICEBERG_INGEST_CLIBDEFLATE_H
+#define ICEBERG_INGEST_CLIBDEFLATE_H
+#include <libdeflate.h>
+#endif

@@ -1,0 +1,1 @@
+/* Present so that SwiftPM builds this shim as a C target. */
