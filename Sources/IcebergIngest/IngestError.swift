@@ -22,6 +22,8 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         /// A reprocessing cannot replace an object's rows exactly: a data file its lineage names is no
         /// longer in the table (rewritten or removed by another tool).
         public static let lineageBroken = Code(rawValue: "lineage-broken")
+        /// Part of a routed run failed: some streams' runs ended in errors (each named in the summary).
+        public static let ingestFailed = Code(rawValue: "ingest-failed")
     }
 
     public var code: Code

@@ -91,9 +91,14 @@ extension IcebergIngestCommand {
                 } else {
                     for table in summary.tables { Self.describe(table) }
                     if !summary.created.isEmpty { print("tables created: \(summary.created.joined(separator: ", "))") }
-                    for route in summary.routes { print("stream '\(route.value)' not ingested: \(route.skipped ?? "")") }
+                    for route in summary.routes { print("stream '\(route.value)' \(route.failed ? "failed" : "not ingested"): \(route.skipped ?? "")") }
                 }
                 try export?.writeFile()
+                // A stream that failed fails a single pass (after the others ran); --follow goes on to the next.
+                if summary.failed, !follow {
+                    let streams = summary.routes.filter(\.failed).map { "'\($0.value)'" }.joined(separator: ", ")
+                    throw IngestError(.ingestFailed, "streams \(streams) failed (the others ran; see the summary)")
+                }
                 if follow, !StopRequest.process.isRequested { try await waitForNextPass() }
             } while follow && !StopRequest.process.isRequested
         }

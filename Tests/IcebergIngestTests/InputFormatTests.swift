@@ -1,3 +1,4 @@
+import Avro
 import Foundation
 import IcebergCore
 import Testing
@@ -24,6 +25,8 @@ import TestSupport
         z.writestr(zipfile.ZipInfo("dir/"), b"")
         z.writestr("part-1.jsonl", lines(range(1, 101)).rstrip("\n"), compress_type=zipfile.ZIP_DEFLATED)
         z.writestr("part-2.jsonl", lines(range(101, 151)), compress_type=zipfile.ZIP_STORED)
+        # What macOS's Finder adds: metadata, not data (skipped).
+        z.writestr("__MACOSX/._part-1.jsonl", b"\x00\x05\x16\x07 binary resource fork")
     # Written to a stream that cannot seek: sizes in data descriptors after the data, one entry ZIP64.
     class Unseekable(io.RawIOBase):
         def __init__(self, f): self.f = f
@@ -203,6 +206,25 @@ import TestSupport
             Issue.record("avro row differs:\n got \(got)\nwant \(want)")
             break
         }
+    }
+
+    /// Hostile Avro schemas and values: timestamps past year 9999, a decimal scale of a trillion, a union of two
+    /// records (whose decoded values cannot say which record they are) give errors or bad records, never a trap.
+    @Test func hostileAvroValuesAreRefused() throws {
+        let micros = AvroSchema.annotated(.long, properties: ["logicalType": .string("timestamp-micros")])
+        #expect(AvroInput.json(.long(Int64.min), micros) == .string("timestamp-micros -9223372036854775808 (out of range)"))
+        let millis = AvroSchema.annotated(.long, properties: ["logicalType": .string("timestamp-millis")])
+        #expect(AvroInput.json(.long(-9_223_372_036_854_775), millis) == .string("timestamp-millis -9223372036854775 (out of range)"))
+        #expect(AvroInput.json(.long(1_764_000_000_000), millis) == .string("2025-11-24T16:00:00+00:00"))
+        let decimal = AvroSchema.annotated(.bytes, properties: ["logicalType": .string("decimal"), "precision": .int(10), "scale": .int(1_000_000_000_000)])
+        #expect(AvroInput.json(.bytes([1]), decimal) == .string("a decimal of scale 1000000000000 (out of range)"))
+        let a = AvroSchema.record(AvroRecord(name: "A", fields: [AvroField(name: "x", type: .long)]))
+        let b = AvroSchema.record(AvroRecord(name: "B", fields: [AvroField(name: "y", type: .string)]))
+        let top = AvroSchema.record(AvroRecord(name: "T", fields: [AvroField(name: "either", type: .union([.null, a, b]))]))
+        var seen = Set<String>()
+        #expect(AvroInput.ambiguousUnion(in: top, seen: &seen) == "either: a union of null, record, record")
+        seen = []
+        #expect(AvroInput.ambiguousUnion(in: .record(AvroRecord(name: "T", fields: [AvroField(name: "o", type: .union([.null, a]))])), seen: &seen) == nil)
     }
 
     /// Text lines into one string column: CRLF and LF line ends, a blank line skipped, a line that is not

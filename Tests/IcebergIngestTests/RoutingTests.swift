@@ -179,6 +179,27 @@ import TestSupport
         let routes = try await routed.routes()
         #expect(routes.map(\.value) == ["a", "b", "c", "d"])
         #expect(routes.map(\.skipped) == [nil, nil, "table.max_tables (2) reached: the table is not created", "not in table.allow"])
+
+        // Runs: a has a schema file, b none (and no default): b fails and is reported, a still runs; c is past
+        // the cap, d not allowed, and neither is created.
+        let registry = dir.appendingPathComponent("schemas")
+        try FileManager.default.createDirectory(at: registry, withIntermediateDirectories: true)
+        try "id long not null, event_time timestamptz".write(to: registry.appendingPathComponent("a.schema"), atomically: true, encoding: .utf8)
+        for stream in ["a", "b", "c", "d"] {
+            try #"{"id": 1, "event_time": "2026-11-24T10:00:00Z"}"#.write(
+                toFile: dir.path + "/in/raw/\(stream)/2026/11/24/10/x.json", atomically: true, encoding: .utf8)
+        }
+        var strict = routing
+        strict.schemaRegistry = registry.path
+        let summary = try await RoutedIngestor(
+            template: try PipelineSupport.configuration(), routing: strict, catalog: catalog,
+            source: LocalFolderSource(root: dir.path + "/in", layout: .firehose)
+        ).run()
+        #expect(summary.tables.map(\.table) == ["analytics.a"] && summary.rows == 1)
+        #expect(summary.created == ["analytics.a"] && summary.failed)
+        #expect(summary.routes.map(\.value) == ["b", "c", "d"] && summary.routes.map(\.failed) == [true, false, false], "\(summary.routes)")
+        #expect(summary.routes.first?.skipped?.contains("no schema for the new table analytics.b") == true, "\(summary.routes)")
+        #expect(try await catalog.listTables(["analytics"]) == [try TableIdentifier(parsing: "analytics.a")])
     }
 
     /// A crash at each step of a table's commit, in the first table of a run and in a later one, then a run

@@ -102,7 +102,7 @@ import TestSupport
             import sys, zipfile
             rows = "".join('%d,%s,%s,"a, ""quoted""\nnote",%s,%s\n' % (i, "2026-11-24 10:%02d:00" % (i % 60), i * 0.5, "true" if i % 2 else "false", "" if i % 3 else "2026-11-%02d" % (i % 28 + 1)) for i in range(1, 201))
             with zipfile.ZipFile(sys.argv[1], "w", compression=zipfile.ZIP_DEFLATED) as z:
-                z.writestr("a.csv", "id,at,price,note,ok,day\n" + rows)
+                z.writestr("a.csv", "\ufeffid,at,price,note,ok,day\n" + rows)
                 z.writestr("b.csv", "id,at,price,note,ok,day,extra\n1,2026-11-24 11:00:00,3,x,true,,7\n")
             """#, arguments: [folder.appendingPathComponent("part.zip").path])
         let sample = try await SchemaInference.sample(source: LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose), format: .csv(delimiter: UInt8(ascii: ",")))

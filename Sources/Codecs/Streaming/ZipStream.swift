@@ -68,6 +68,12 @@ package final class ZipStream: StreamingDecompressor {
 
     deinit { if inflater != nil { inflateEnd(&inflater!) } }
 
+    /// Whether an entry is an archiver's metadata rather than data: macOS's `__MACOSX/` folder and its `._name`
+    /// resource forks, and folders (names ending in `/`).
+    package static func isMetadataEntry(_ name: String) -> Bool {
+        name.hasPrefix("__MACOSX/") || name.hasSuffix("/") || name.split(separator: "/").last?.hasPrefix("._") == true
+    }
+
     /// Whether `prefix` starts like a ZIP archive: a local file header, or the end record of an empty archive.
     package static func looksLikeZip(_ prefix: [UInt8]) -> Bool {
         prefix.starts(with: [0x50, 0x4b, 0x03, 0x04]) || prefix.starts(with: [0x50, 0x4b, 0x05, 0x06])
@@ -88,9 +94,7 @@ package final class ZipStream: StreamingDecompressor {
                 offset += Int64(rest.count)
                 return
             case .header:
-                pending += rest
-                rest = []
-                try readHeaders(entry: entry, emit: emit, rest: &rest)
+                try readHeader(entry: entry, rest: &rest)
             case .stored(var current):
                 let take = Int(min(UInt64(rest.count), current.size - current.produced))
                 let piece = rest.prefix(take)
@@ -109,8 +113,6 @@ package final class ZipStream: StreamingDecompressor {
                 state = .deflated(current)
                 if ended { try endData(current, entry: entry) }
             case .descriptor:
-                pending += rest
-                rest = []
                 try readDescriptor(entry: entry, rest: &rest)
             }
         }
@@ -131,14 +133,24 @@ package final class ZipStream: StreamingDecompressor {
         }
     }
 
-    /// Parses as many local headers as `pending` holds; moves to an entry's data when one is complete.
-    private func readHeaders(entry: (EntryEvent) throws -> Void, emit: (ArraySlice<UInt8>) throws -> Void, rest: inout ArraySlice<UInt8>) throws {
-        guard pending.count >= 4 else { return }
+    /// Moves bytes from `rest` into `pending` until it holds `count`; whether it does. Only a header's or a
+    /// descriptor's own bytes are ever copied, however many entries a chunk holds.
+    private func gather(_ count: Int, from rest: inout ArraySlice<UInt8>) -> Bool {
+        let take = min(max(0, count - pending.count), rest.count)
+        pending += rest.prefix(take)
+        rest = rest.dropFirst(take)
+        return pending.count >= count
+    }
+
+    /// Reads a local header from `pending` and `rest`; moves to the entry's data once it is complete.
+    private func readHeader(entry: (EntryEvent) throws -> Void, rest: inout ArraySlice<UInt8>) throws {
+        guard gather(4, from: &rest) else { return }
         let signature = Self.u32(pending, 0)
         switch signature {
         case Self.centralHeader, Self.endOfCentralDirectory, Self.zip64EndOfCentralDirectory:
-            offset += Int64(pending.count)
+            offset += Int64(pending.count + rest.count)
             pending = []
+            rest = []
             state = .trailer
             return
         case Self.localHeader:
@@ -147,13 +159,13 @@ package final class ZipStream: StreamingDecompressor {
             throw CodecError(
                 "\(source): expected a ZIP local file header at byte \(offset), found \(String(signature, radix: 16)) (not a ZIP archive, or damaged)")
         }
-        guard pending.count >= 30 else { return }
+        guard gather(30, from: &rest) else { return }
         let flags = Self.u16(pending, 6)
         let method = Self.u16(pending, 8)
         let nameLength = Int(Self.u16(pending, 26))
         let extraLength = Int(Self.u16(pending, 28))
         let headerLength = 30 + nameLength + extraLength
-        guard pending.count >= headerLength else { return }
+        guard gather(headerLength, from: &rest) else { return }
         let name = String(decoding: pending[30..<(30 + nameLength)], as: UTF8.self)
         var current = Entry(
             name: name, method: method, hasDescriptor: flags & 0x08 != 0, zip64: false, crc: Self.u32(pending, 14),
@@ -173,8 +185,8 @@ package final class ZipStream: StreamingDecompressor {
             e += 4 + length
         }
         if flags & 0x01 != 0 { throw CodecError("\(source): ZIP entry '\(name)' is encrypted; encrypted archives are not read") }
-        let rest0 = pending[headerLength...]
         offset += Int64(headerLength)
+        pending = []
         entries += 1
         switch method {
         case 0:
@@ -190,9 +202,7 @@ package final class ZipStream: StreamingDecompressor {
             throw CodecError("\(source): ZIP entry '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read")
         }
         try entry(.begin(name: name))
-        pending = []
         if case .stored = state, current.size == 0 { try endData(current, entry: entry) }
-        rest = rest0
     }
 
     /// The entry's data ended: check it (unless a data descriptor follows, which carries the values).
@@ -207,17 +217,18 @@ package final class ZipStream: StreamingDecompressor {
     }
 
     private func readDescriptor(entry: (EntryEvent) throws -> Void, rest: inout ArraySlice<UInt8>) throws {
-        guard case .descriptor(let current) = state, pending.count >= 4 else { return }
+        guard case .descriptor(let current) = state, gather(4, from: &rest) else { return }
         let signed = Self.u32(pending, 0) == Self.dataDescriptor
         let start = signed ? 4 : 0
-        let length = start + (current.zip64 ? 20 : 12)
-        guard pending.count >= length else { return }
+        // 8-byte sizes after a ZIP64 header, and after 4 GiB even without one (Java's ZipOutputStream).
+        let wide = current.zip64 || current.produced >= 0xFFFF_FFFF || current.consumed >= 0xFFFF_FFFF
+        let length = start + (wide ? 20 : 12)
+        guard gather(length, from: &rest) else { return }
         let crc = Self.u32(pending, start)
-        let compressed = current.zip64 ? Self.u64(pending, start + 4) : UInt64(Self.u32(pending, start + 4))
-        let size = current.zip64 ? Self.u64(pending, start + 12) : UInt64(Self.u32(pending, start + 8))
+        let compressed = wide ? Self.u64(pending, start + 4) : UInt64(Self.u32(pending, start + 4))
+        let size = wide ? Self.u64(pending, start + 12) : UInt64(Self.u32(pending, start + 8))
         try check(current, crc: crc, compressedSize: compressed, size: size)
         offset += Int64(length)
-        rest = pending[length...]
         pending = []
         state = .header
         try entry(.end(name: current.name))

@@ -197,6 +197,9 @@ public struct IngestJob: Sendable {
             throw file.error("'table.route' must be an object such as {\"key_pattern\": \"raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/\"}")
         }
         schemaRegistry = try file.string("table", "schemas")
+        if let registry = schemaRegistry, registry.contains("://") {
+            throw file.error("'table.schemas' must be a local folder (mounted from a ConfigMap, say), not '\(registry)'")
+        }
         switch file.value("table", "allow") {
         case nil, .null?: break
         case .string(let list)?: allowTables = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

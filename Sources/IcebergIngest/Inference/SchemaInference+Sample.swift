@@ -76,25 +76,44 @@ extension SchemaInference {
             }
         }
         var inputs: [[UInt8]] = [[]]
+        // The text kept of one object, whatever its entries: decompression stops there (a bomb stays small).
         let cap = 64 << 20
+        var total = 0
+        var cut = !whole
+        struct Enough: Error {}
+        var skippingEntry = false
         do {
             let compression = CompressionFormat.detect(prefix: Array(bytes.prefix(64)))
             var decompressor = try compression.makeDecompressor(source: location)
             let emit: (ArraySlice<UInt8>) throws -> Void = { piece in
-                if inputs[inputs.count - 1].count < cap { inputs[inputs.count - 1] += piece }
+                if skippingEntry { return }
+                let take = min(piece.count, cap - total)
+                inputs[inputs.count - 1] += piece.prefix(take)
+                total += take
+                if total >= cap { throw Enough() }
             }
             if let zip = decompressor as? ZipStream {
-                try zip.feed(bytes[...], entry: { if case .end = $0 { inputs.append([]) } }, emit: emit)
-                if whole { try zip.finish(entry: { _ in }, emit: emit) }
+                let entry: (ZipStream.EntryEvent) -> Void = { event in
+                    switch event {
+                    case .begin(let name): skippingEntry = ZipStream.isMetadataEntry(name)
+                    case .end: inputs.append([])
+                    }
+                }
+                try zip.feed(bytes[...], entry: entry, emit: emit)
+                if whole { try zip.finish(entry: entry, emit: emit) }
             } else {
                 try decompressor.feed(bytes[...], emit: emit)
                 if whole { try decompressor.finish(emit: emit) }
             }
+        } catch is Enough {
+            cut = true
         } catch let error as CodecError {
             // A sample cut short ends inside the compressed stream; what came out before the damage still counts.
             if whole { throw IngestError(.corruptCompressedInput, error.message, cause: error) }
         }
-        if !whole, let cut = inputs[inputs.count - 1].lastIndex(of: 0x0a) {
+        // A byte-order mark (Windows tools write one) is not part of the first record or header.
+        for i in inputs.indices where inputs[i].starts(with: [0xEF, 0xBB, 0xBF]) { inputs[i].removeFirst(3) }
+        if cut, let cut = inputs[inputs.count - 1].lastIndex(of: 0x0a) {
             // The sample ends inside a record: leave it out rather than count it unparseable.
             inputs[inputs.count - 1].removeSubrange((cut + 1)...)
         }

@@ -24,6 +24,8 @@ package struct AvroInput {
     private var schema: AvroRecord?
     /// For each top-level column, the Avro field holding it (nil: the file has none).
     private var sources: [Int?] = []
+    /// The Avro fields no column takes (drift).
+    private var unmatched: [Int] = []
 
     package init(layout: ColumnLayout, options: ConversionOptions, source: String, drift: DriftPolicy) {
         self.layout = layout
@@ -43,8 +45,14 @@ package struct AvroInput {
         guard case .record(let record) = reader.schema.base else {
             throw IngestError(.badRecord, "\(source): the Avro file's records are not Avro records (schema \(reader.schema.jsonText.prefix(200)))")
         }
+        var seen = Set<String>()
+        if let ambiguous = Self.ambiguousUnion(in: reader.schema, seen: &seen) {
+            throw IngestError(
+                .badRecord, "\(source): the Avro schema has \(ambiguous), whose values cannot be told apart once decoded; such files are not read")
+        }
         schema = record
         sources = layout.topLevel.map { column in record.index(of: column.name) }
+        unmatched = record.fields.indices.filter { !sources.contains($0) }
         let unknown = record.fields.map(\.name).filter { name in !layout.topLevel.contains { $0.name == name } }
         if drift.policy == .fail, let first = unknown.first {
             throw IngestError(
@@ -85,7 +93,8 @@ package struct AvroInput {
                 break
             }
         }
-        for (a, field) in schema.fields.enumerated() where !sources.contains(a) {
+        for a in unmatched {
+            let field = schema.fields[a]
             let json = Self.json(fields[a], field.type)
             drift.unknownField(field.name, at: "\(source) record \(number)")
             drift.sample(field.name, json)
@@ -161,20 +170,19 @@ package struct AvroInput {
         case .long(let l):
             switch logical {
             case "time-micros": return .string(CivilTime.timeString(micros: l))
-            case "timestamp-micros": return .string(CivilTime.timestampString(micros: l, zone: true))
-            case "local-timestamp-micros": return .string(CivilTime.timestampString(micros: l, zone: false))
-            case "timestamp-millis", "local-timestamp-millis":
-                let (micros, overflow) = l.multipliedReportingOverflow(by: 1000)
-                if overflow { return .string("\(logical ?? "") \(l) (out of range)") }
-                return .string(CivilTime.timestampString(micros: micros, zone: logical == "timestamp-millis"))
-            case "timestamp-nanos", "local-timestamp-nanos":
-                return .string(CivilTime.timestampString(micros: CivilTime.floorDiv(l, 1000), zone: logical == "timestamp-nanos"))
+            case "timestamp-micros", "local-timestamp-micros": return timestamp(l, unit: 1, logical: logical)
+            case "timestamp-millis", "local-timestamp-millis": return timestamp(l, unit: 1000, logical: logical)
+            case "timestamp-nanos", "local-timestamp-nanos": return timestamp(l, unit: -1000, logical: logical)
             default: return .int(l)
             }
         case .float(let f): return .double(Double(f))
         case .double(let d): return .double(d)
         case .bytes(let b), .fixed(let b):
-            if logical == "decimal", case .int(let scale) = properties["scale"] ?? .int(0) { return .string(decimalText(b, scale: Int(scale))) }
+            if logical == "decimal", case .int(let scale) = properties["scale"] ?? .int(0) {
+                // A scale from the file's schema: Iceberg's decimals have at most 38 digits.
+                guard (0...38).contains(scale) else { return .string("a decimal of scale \(scale) (out of range)") }
+                return .string(decimalText(b, scale: Int(scale)))
+            }
             return .string(Data(b).base64EncodedString())
         case .string(let s): return .string(s)
         case .record(let values):
@@ -189,6 +197,58 @@ package struct AvroInput {
         case .map(let entries):
             guard case .map(let valueSchema, _) = base else { return .null }
             return .object(entries.map { ($0.0, json($0.1, valueSchema)) })
+        }
+    }
+
+    /// Years 1 to 9999 in microseconds: the timestamps ISO-8601 text (and Iceberg's readers) can say.
+    static let timestampRange: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
+
+    /// A `timestamp-*` value (`unit`: microseconds per value, or negative: values per microsecond) as text;
+    /// a value outside years 1 to 9999 as text that says so, which fails its column's conversion.
+    static func timestamp(_ value: Int64, unit: Int64, logical: String?) -> JSONValue {
+        let (scaled, overflow) = unit > 0 ? value.multipliedReportingOverflow(by: unit) : (CivilTime.floorDiv(value, -unit), false)
+        guard !overflow, timestampRange.contains(scaled) else { return .string("\(logical ?? "timestamp") \(value) (out of range)") }
+        return .string(CivilTime.timestampString(micros: scaled, zone: !(logical ?? "").hasPrefix("local-")))
+    }
+
+    /// A union whose branches a decoded value cannot tell apart (two records, two enums ...): the value does
+    /// not keep which branch it took, so such files are refused rather than read with the wrong field names.
+    static func ambiguousUnion(in schema: AvroSchema, seen: inout Set<String>) -> String? {
+        switch schema {
+        case .annotated(let inner, _): return ambiguousUnion(in: inner, seen: &seen)
+        case .record(let r):
+            let name = r.namespace.map { "\($0).\(r.name)" } ?? r.name
+            guard seen.insert(name).inserted else { return nil }
+            for field in r.fields { if let found = ambiguousUnion(in: field.type, seen: &seen) { return "\(field.name): \(found)" } }
+            return nil
+        case .array(let items, _): return ambiguousUnion(in: items, seen: &seen)
+        case .map(let values, _): return ambiguousUnion(in: values, seen: &seen)
+        case .union(let branches):
+            let kinds = branches.map { kind($0.base) }
+            if Set(kinds).count != kinds.count { return "a union of \(kinds.joined(separator: ", "))" }
+            for branch in branches { if let found = ambiguousUnion(in: branch, seen: &seen) { return found } }
+            return nil
+        default: return nil
+        }
+    }
+
+    private static func kind(_ base: AvroSchema) -> String {
+        switch base {
+        case .null: "null"
+        case .boolean: "boolean"
+        case .int: "int"
+        case .long: "long"
+        case .float: "float"
+        case .double: "double"
+        case .bytes: "bytes"
+        case .string: "string"
+        case .record: "record"
+        case .enumeration: "enum"
+        case .array: "array"
+        case .map: "map"
+        case .union: "union"
+        case .fixed: "fixed"
+        case .annotated: "annotated"
         }
     }
 

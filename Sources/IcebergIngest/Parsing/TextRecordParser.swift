@@ -29,7 +29,7 @@ package struct TextRecordParser: RecordParser {
 
     /// The top-level field text lines fill: the schema's first string column.
     package static func lineColumn(in layout: ColumnLayout) -> Int? {
-        layout.topLevel.firstIndex { $0.field.type == .primitive(.string) }
+        layout.topLevel.firstIndex { $0.field.type == .primitive(.string) && $0.name != RescuedData.column }
     }
 
     package mutating func abandonRecord() { counts.badRecords += 1 }

@@ -11,7 +11,9 @@ import Logging
 /// A new table is created with the catalog's atomic create, so two workers that see a new stream at once
 /// create it once (the other loads it). A stream whose lease another runner holds is skipped with that
 /// reason and the other streams go on; a stream that cannot have a table (a name that cannot be made valid,
-/// not in the allow-list, past the cap, no schema) is reported with its reason and its objects stay unread.
+/// not in the allow-list, past the cap) is reported with its reason and its objects stay unread; a stream
+/// whose run fails (no schema for its new table, a bad record under `fail`) is reported with its error
+/// (``Summary/failed``) after the other streams ran.
 ///
 /// ```swift
 /// var routing = try TableRouting(nameTemplate: "analytics.{stream}", keyPattern: "raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/")
@@ -49,49 +51,56 @@ public struct RoutedIngestor: Sendable {
         public var table: String?
         /// Whether the table exists already (a run creates it otherwise).
         public var exists: Bool
-        /// Why the stream has no table, or was skipped (nil: it runs).
+        /// Why the stream has no table, was skipped or failed (nil: it runs).
         public var skipped: String?
+        /// Whether its run failed (an error, not a policy: the executable exits 1 after the other streams ran).
+        public var failed = false
     }
 
     /// What a routed run did: one ``RunSummary`` per table that ran, the tables created, the streams skipped.
     public struct Summary: Sendable, Codable, Equatable {
         public var tables: [RunSummary] = []
-        /// Tables created by this run, as `namespace.name`.
+        /// Tables missing when the streams were listed that exist now (created by this run, or by a worker
+        /// racing it: the catalog's create is atomic, so it was created once), as `namespace.name`.
         public var created: [String] = []
-        /// Streams that did not run, with the reason.
+        /// Streams that did not run or failed, with the reason.
         public var routes: [Route] = []
         /// Whether a stop request (SIGTERM) ended the run before every stream ran.
         public var stopped = false
         public var rows: Int { tables.reduce(0) { $0 + $1.rows } }
         public var badRecords: Int { tables.reduce(0) { $0 + $1.badRecords } }
+        /// Whether a stream's run failed.
+        public var failed: Bool { routes.contains(where: \.failed) }
         public var jsonLine: String { JSONLine.encode(self) }
     }
 
-    /// The streams under the source and their tables, without creating or reading anything.
+    /// The streams under the source and their tables, without creating or reading anything. The allow-list
+    /// applies to every stream (a folder cannot feed a table it does not name, existing or not); the cap
+    /// counts distinct tables (two folders whose names sanitise alike feed one table).
     public func routes() async throws -> [Route] {
         var routes: [Route] = []
-        var existing = 0
         for value in try await source.folders(under: routing.prefix) {
             var route = Route(value: value, table: nil, exists: false, skipped: nil)
             do {
                 let table = try routing.table(for: value)
                 route.table = table.description
-                route.exists = try await catalog.tableExists(table)
-                if route.exists { existing += 1 }
+                if !routing.allows(value) {
+                    route.skipped = "not in table.allow"
+                } else {
+                    route.exists = try await catalog.tableExists(table)
+                }
             } catch let error as IngestError {
                 route.skipped = error.message
             }
             routes.append(route)
         }
-        // The allow-list and the cap apply to tables not created yet; existing ones always run.
-        var count = existing
+        var tables = Set(routes.filter { $0.skipped == nil && $0.exists }.compactMap(\.table))
         for i in routes.indices where routes[i].skipped == nil && !routes[i].exists {
-            if !routing.allows(routes[i].value) {
-                routes[i].skipped = "not in table.allow"
-            } else if let cap = routing.maxTables, count >= cap {
+            guard let table = routes[i].table, !tables.contains(table) else { continue }
+            if let cap = routing.maxTables, tables.count >= cap {
                 routes[i].skipped = "table.max_tables (\(cap)) reached: the table is not created"
             } else {
-                count += 1
+                tables.insert(table)
             }
         }
         return routes
@@ -103,6 +112,8 @@ public struct RoutedIngestor: Sendable {
         configuration.table = try TableIdentifier(parsing: route.table ?? "")
         configuration.schema = schema
         configuration.partitionSpec = partition
+        // One dead-letter folder per table: the streams' object keys may repeat under a shared location.
+        configuration.deadLetterLocation = template.deadLetterLocation.map { $0 + "/" + configuration.table.description }
         let stream = source.narrowed(to: routing.prefix + route.value + "/", layout: routing.layout)
         var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: stream, logger: logger)
         ingestor.stop = stop
@@ -134,9 +145,12 @@ public struct RoutedIngestor: Sendable {
         return (schema, try SchemaText.partitionSpec(partition, schema: schema))
     }
 
-    /// Runs every stream into its table, creating the tables seen for the first time.
+    /// Runs every stream into its table, creating the tables seen for the first time. A stream that fails (no
+    /// schema for its new table, a bad record under `fail`, an unreadable object) is reported with its error
+    /// and the others still run.
     public func run(now: Date = Date(), reconcile: Bool = false) async throws -> Summary {
         var summary = Summary()
+        var missing: [String] = []
         for route in try await routes() {
             guard route.skipped == nil else {
                 logger.warning("stream '\(route.value)' not ingested: \(route.skipped ?? "")")
@@ -147,13 +161,12 @@ public struct RoutedIngestor: Sendable {
                 summary.stopped = true
                 break
             }
-            let (schema, partition) = route.exists ? (template.schema, template.partitionSpec) : try await startingSchema(for: route)
-            let ingestor = try ingestor(for: route, schema: schema, partition: partition)
+            if !route.exists, let table = route.table, !missing.contains(table) { missing.append(table) }
             do {
+                let (schema, partition) = route.exists ? (template.schema, template.partitionSpec) : try await startingSchema(for: route)
+                var ingestor = try ingestor(for: route, schema: schema, partition: partition)
+                ingestor.createsTable = !route.exists
                 let result = try await ingestor.run(now: now, reconcile: reconcile)
-                // Missing when listed, there now: created by this run (or by a worker racing it, whose create
-                // and ours were one: the catalog's create is atomic and the loser loads the table).
-                if !route.exists { summary.created.append(route.table ?? "") }
                 summary.tables.append(result)
                 if result.stopped {
                     summary.stopped = true
@@ -164,7 +177,17 @@ public struct RoutedIngestor: Sendable {
                 var skipped = route
                 skipped.skipped = "another runner holds the lease: \(error.message)"
                 summary.routes.append(skipped)
+            } catch {
+                if StopRequest.process.isRequested || stop.isRequested { throw error }
+                logger.error("stream '\(route.value)' into \(route.table ?? ""): \(error)")
+                var failed = route
+                failed.skipped = "\(error)"
+                failed.failed = true
+                summary.routes.append(failed)
             }
+        }
+        for table in missing where (try? await catalog.tableExists(try TableIdentifier(parsing: table))) == true {
+            summary.created.append(table)
         }
         return summary
     }

@@ -27,6 +27,9 @@ public struct Ingestor: Sendable {
     public var metrics: IngestMetrics
     /// Observed between objects: once requested, the run commits what it has read and returns.
     public var stop: StopRequest = .process
+    /// Whether a missing table is created from the configuration (false: it is an error; a routed stream whose
+    /// table existed when listed must not be created again from the routed job's placeholder schema).
+    package var createsTable = true
     /// Whether `configuration.shard` carries the source's layout epoch as the table records it
     /// (``resolvingShard(readOnly:)``); every entry point resolves it first.
     var shardResolved = false
@@ -53,6 +56,9 @@ public struct Ingestor: Sendable {
     /// Loads the table, creating it (and its namespace) from the configuration when missing.
     public func loadOrCreateTable() async throws -> Table {
         if try await catalog.tableExists(configuration.table) { return try await catalog.loadTable(configuration.table) }
+        guard createsTable else {
+            throw IngestError(.invalidConfiguration, "table \(configuration.table) is gone (dropped since its stream was listed); the next run creates it again")
+        }
         let namespace = configuration.table.namespace
         if !(try await catalog.listNamespaces()).contains(namespace) {
             for attempt in 1...3 {

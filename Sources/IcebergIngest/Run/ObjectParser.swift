@@ -19,6 +19,8 @@ final class ObjectParser: @unchecked Sendable {
     private var decompressor: (any StreamingDecompressor)?
     /// A small gzip object, gathered to be inflated whole by libdeflate (``WholeGzip``) at its end.
     private var gzipBytes: [UInt8]?
+    /// Inside a ZIP entry that is an archiver's metadata, not data: its bytes are dropped.
+    private var skippingEntry = false
     /// Gzip objects up to this size are inflated whole when their text fits in ``wholeGzipOutput``.
     static let wholeGzipInput: Int64 = 8 << 20
     static let wholeGzipOutput = 32 << 20
@@ -130,12 +132,18 @@ final class ObjectParser: @unchecked Sendable {
     }
 
     /// A ZIP entry begins or ends: each entry is an input of its own (`<object>!<entry>` in messages, lines
-    /// counted from its start, a CSV header of its own).
+    /// counted from its start, a CSV header of its own). An archiver's metadata entries (`__MACOSX/`, `._x`)
+    /// are skipped.
     private func zipEntry(_ event: ZipStream.EntryEvent) throws {
         switch event {
         case .begin(let name):
+            skippingEntry = ZipStream.isMetadataEntry(name)
             records?.startInput(source: "\(object.location)!\(name)")
         case .end:
+            if skippingEntry {
+                skippingEntry = false
+                return
+            }
             try consume([][...], isFinal: true)
             if let lastByte, lastByte != 0x0a { newlines += 1 }
             lastByte = nil
@@ -207,6 +215,7 @@ final class ObjectParser: @unchecked Sendable {
     }
 
     private func consume(_ piece: ArraySlice<UInt8>, isFinal: Bool) throws {
+        if skippingEntry { return }
         let started = DispatchTime.now().uptimeNanoseconds
         report.bytesDecompressed += Int64(piece.count)
         piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
