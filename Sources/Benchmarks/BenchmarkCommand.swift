@@ -15,6 +15,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             ShardScalingBenchmark.self,
             LocalIngestBenchmark.self,
             CompareBenchmark.self,
+            AvroInputBenchmark.self,
             ReconcileBenchmark.self,
             EvolveBenchmark.self,
             ManifestMergeBenchmark.self,
