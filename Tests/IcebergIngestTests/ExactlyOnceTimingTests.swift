@@ -250,15 +250,33 @@ import TestSupport
         _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2", "--lease-seconds", "4"])
-        /// Starts a run and kills it with SIGKILL `milliseconds` later.
-        func runKilled(after milliseconds: Int) async throws {
+        func leaseRecords() -> [String] {
+            (FileManager.default.subpaths(atPath: warehouse) ?? []).filter { $0.contains("/lease/") && $0.hasSuffix(".json") }
+        }
+        /// Starts a run and kills it with SIGKILL `milliseconds` later, or (nil) as soon as it holds a new lease
+        /// record: a fixed delay can outlast a fast run, which then releases its lease before the kill.
+        func runKilled(after milliseconds: Int?) async throws {
+            let before = leaseRecords().max()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            try await Task.sleep(for: .milliseconds(milliseconds))
+            if let milliseconds {
+                try await Task.sleep(for: .milliseconds(milliseconds))
+            } else {
+                let deadline = Date().addingTimeInterval(20)
+                while Date() < deadline, process.isRunning {
+                    if let newest = leaseRecords().max(), newest != before,
+                        let record = try? JSONDecoder().decode(LeaseRecord.self, from: Data(contentsOf: URL(fileURLWithPath: warehouse + "/" + newest))),
+                        !record.released
+                    {
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
@@ -269,12 +287,12 @@ import TestSupport
             try await runKilled(after: after)
             kills.append(after)
         }
-        // One more killed holder, with new objects to read so that it is surely mid-run; its record then
-        // becomes another node's: only its expiry frees the lease.
+        // One more killed holder, with new objects to read, killed as soon as it holds the lease; its record
+        // then becomes another node's: only its expiry frees the lease.
         _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 100, records: 1, firstID: 201)
-        try await runKilled(after: 400)
+        try await runKilled(after: nil)
         var expiresIn: Double?
-        let records = (FileManager.default.subpaths(atPath: warehouse) ?? []).filter { $0.contains("/lease/") && $0.hasSuffix(".json") }
+        let records = leaseRecords()
         if let newest = records.max() {
             let path = warehouse + "/" + newest
             var record = try JSONDecoder().decode(LeaseRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
