@@ -89,19 +89,35 @@ import TestSupport
         return Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose))
     }
 
+    /// A temporary folder with the Parquet files `body` writes (pyarrow, in Python) into the hour folder `d` of
+    /// an hour 3 hours back (`hour`, also given to `body`), under `<folder>/in`.
+    static func written(_ label: String, _ body: String) throws -> (dir: URL, input: String, hour: Int32) {
+        let dir = try TestEnvironment.temporaryDirectory(label)
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        let input = dir.appendingPathComponent("in").path
+        let preamble = #"""
+            import sys, os, datetime, decimal, pyarrow as pa, pyarrow.parquet as pq
+            root, hour = sys.argv[1], int(sys.argv[2])
+            d = os.path.join(root, datetime.datetime.fromtimestamp(hour * 3600, datetime.timezone.utc).strftime("%Y/%m/%d/%H"))
+            os.makedirs(d, exist_ok=True)
+
+            """#
+        do {
+            _ = try PythonTool.run(preamble + body, arguments: [input, String(hour)])
+        } catch {
+            TestEnvironment.cleanUp(dir)
+            throw error
+        }
+        return (dir, input, hour)
+    }
+
     /// What Hive, older Spark and many exporters write: INT96 timestamps (`use_deprecated_int96_timestamps`)
     /// and INT32 TIME(MILLIS) times. They are converted (rewritten, never registered as they are) instead of
     /// refused, and PyIceberg reads every value back, nulls included.
     @Test func int96TimestampsAndMillisecondTimesAreConverted() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("parquet-int96")
-        defer { TestEnvironment.cleanUp(dir) }
-        let hour = PrefixLayout.hour(of: Date()) - 3
-        let input = dir.appendingPathComponent("in").path
-        let writer = #"""
-            import sys, os, datetime, pyarrow as pa, pyarrow.parquet as pq
-            root, hour = sys.argv[1], int(sys.argv[2])
-            d = os.path.join(root, datetime.datetime.fromtimestamp(hour * 3600, datetime.timezone.utc).strftime("%Y/%m/%d/%H"))
-            os.makedirs(d, exist_ok=True)
+        let (dir, input, hour) = try Self.written(
+            "parquet-int96",
+            #"""
             base = hour * 3600 * 1000000
             table = pa.table({
                 "id": pa.array(range(1, 52), pa.int64()),
@@ -111,8 +127,8 @@ import TestSupport
             pq.write_table(table, os.path.join(d, "legacy.parquet"), use_deprecated_int96_timestamps=True)
             meta = pq.ParquetFile(os.path.join(d, "legacy.parquet")).schema
             assert meta.column(1).physical_type == "INT96" and meta.column(2).physical_type == "INT32", meta
-            """#
-        _ = try PythonTool.run(writer, arguments: [input, String(hour)])
+            """#)
+        defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
         let summary = try await Self.ingestor(warehouse: warehouse, input: input, table: "db.legacy", schema: "id long not null, event_time timestamptz, at time").run()
         #expect(summary.rows == 51 && summary.dataFilesRegistered == 0, "\(summary.jsonLine)")
@@ -137,20 +153,14 @@ import TestSupport
     /// A decimal in another physical type than Iceberg's (pyarrow's default: FIXED_LEN_BYTE_ARRAY for every
     /// precision) is refused, naming the file and the column, instead of being misread.
     @Test func decimalsInAnotherPhysicalTypeAreRefusedNotMisread() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("parquet-decimal")
-        defer { TestEnvironment.cleanUp(dir) }
-        let hour = PrefixLayout.hour(of: Date()) - 3
-        let input = dir.appendingPathComponent("in").path
-        let writer = #"""
-            import sys, os, datetime, decimal, pyarrow as pa, pyarrow.parquet as pq
-            root, hour = sys.argv[1], int(sys.argv[2])
-            d = os.path.join(root, datetime.datetime.fromtimestamp(hour * 3600, datetime.timezone.utc).strftime("%Y/%m/%d/%H"))
-            os.makedirs(d, exist_ok=True)
+        let (dir, input, _) = try Self.written(
+            "parquet-decimal",
+            #"""
             table = pa.table({"id": pa.array([1, 2], pa.int64()), "amount": pa.array([decimal.Decimal("1.25"), decimal.Decimal("-3.50")], pa.decimal128(9, 2))})
             pq.write_table(table, os.path.join(d, "amounts.parquet"))
             assert pq.ParquetFile(os.path.join(d, "amounts.parquet")).schema.column(1).physical_type == "FIXED_LEN_BYTE_ARRAY"
-            """#
-        _ = try PythonTool.run(writer, arguments: [input, String(hour)])
+            """#)
+        defer { TestEnvironment.cleanUp(dir) }
         let ingestor = try Self.ingestor(
             warehouse: dir.appendingPathComponent("wh").path, input: input, table: "db.amounts", schema: "id long not null, amount decimal(9,2)")
         let error = await #expect(throws: (any Error).self) { _ = try await ingestor.run() }
