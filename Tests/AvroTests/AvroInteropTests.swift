@@ -60,7 +60,7 @@ import TestSupport
 
     static let count = 300
 
-    @Test(arguments: AvroCodec.allCases) func ourFilesReadByFastavro(_ codec: AvroCodec) throws {
+    @Test(arguments: AvroCodec.allCases) func ourFilesReadByFastavro(_ codec: AvroCodec) async throws {
         var writer = try AvroContainerWriter(schema: Self.schema, codec: codec, metadata: ["iceberg.schema": Array("{}".utf8)], blockSize: 2_000)
         for i in 0..<Self.count { try writer.append(Self.row(i)) }
         let bytes = try writer.finish()
@@ -68,7 +68,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("ours.avro")
         try Data(bytes).write(to: path)
-        let output = try PythonTool.run(Self.pythonExpected + "\n" + #"""
+        let output = try await PythonTool.run(Self.pythonExpected + "\n" + #"""
         import sys, fastavro, json
         with open(sys.argv[1], "rb") as f:
             reader = fastavro.reader(f)
@@ -86,11 +86,11 @@ import TestSupport
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "ok \(Self.count)")
     }
 
-    @Test(arguments: AvroCodec.allCases) func fastavroFilesReadByUs(_ codec: AvroCodec) throws {
+    @Test(arguments: AvroCodec.allCases) func fastavroFilesReadByUs(_ codec: AvroCodec) async throws {
         let dir = try TestEnvironment.temporaryDirectory("avro")
         defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("theirs.avro")
-        try PythonTool.run(Self.pythonExpected + "\n" + #"""
+        try await PythonTool.run(Self.pythonExpected + "\n" + #"""
         import sys, fastavro, json
         schema = fastavro.parse_schema(json.loads(sys.argv[3]))
         rows = [expected(i) for i in range(int(sys.argv[4]))]

@@ -99,9 +99,7 @@ import TestSupport
     static func command(_ arguments: [String], _ setup: Setup, _ what: String) async throws -> JSONValue {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let environment = setup.environment, job = setup.jobPath
-        let result = try await TestProcesses.detached {
-            try TestProcesses.run(executable, arguments: arguments + ["--config", job, "--json"], environment: environment)
-        }
+        let result = try await TestProcesses.run(executable, arguments: arguments + ["--config", job, "--json"], environment: environment)
         #expect(result.status == 0, "\(what) exited \(result.status): \(result.stderr.suffix(2_000))")
         let line = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         return (try? JSONValue.parse(line)) ?? .null
@@ -115,7 +113,7 @@ import TestSupport
             Issue.record("\(what): status has no metadataLocation: \(status.serialized())")
             return
         }
-        let report = try await TestProcesses.detached { try TableValidation.check(metadataLocation: metadata) }
+        let report = try await TableValidation.check(metadataLocation: metadata)
         #expect(report.problems.isEmpty, "\(what): \(report.problems)")
         let ids = report.sortedRows.compactMap { row -> Int? in
             guard case .int(let id)? = try? JSONValue.parse(row)["id"] else { return nil }

@@ -48,7 +48,7 @@ import TestSupport
         """
 
     static func append(ids: Range<Int>, to table: Table, catalog: any Catalog, in dir: URL) async throws -> Table {
-        let file = try GlueParquet.write(in: dir, ids: Array(ids))
+        let file = try await GlueParquet.write(in: dir, ids: Array(ids))
         let location = "\(table.metadata.location)/data/\(UUID().uuidString.prefix(8)).parquet"
         try await table.io.write(location, contentsOfFile: file.path)
         var append = FastAppend(table: table, catalog: catalog)
@@ -90,7 +90,7 @@ import TestSupport
         let ourFirst = table.metadataLocation
 
         // PyIceberg reads our rows, checks the Glue record as boto3 returns it, and appends ten rows.
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             Self.pyCatalog + """
                 import pyarrow as pa
                 name = sys.argv[5]
@@ -141,7 +141,7 @@ import TestSupport
 
         // Our append on top of PyIceberg's, read back by PyIceberg.
         table = try await Self.append(ids: 200..<205, to: table, catalog: catalog, in: dir)
-        let back = try PythonTool.run(
+        let back = try await PythonTool.run(
             Self.pyCatalog + """
                 name = sys.argv[5]
                 rows = catalog.load_table(name).scan().to_arrow()
@@ -350,9 +350,9 @@ final class GlueScriptedTransport: HTTPTransport, @unchecked Sendable {
 /// Parquet files with Iceberg field ids, written by pyarrow for the tests' appends.
 private enum GlueParquet {
     /// Writes `ids` (column `id`, field 1) and `name` = "n<id>" (field 2); returns the path and size.
-    static func write(in dir: URL, ids: [Int]) throws -> (path: String, size: Int64) {
+    static func write(in dir: URL, ids: [Int]) async throws -> (path: String, size: Int64) {
         let path = dir.appendingPathComponent("\(UUID().uuidString.prefix(8)).parquet").path
-        try PythonTool.run(
+        try await PythonTool.run(
             """
             import sys, pyarrow as pa, pyarrow.parquet as pq
             ids = [int(x) for x in sys.argv[2].split(",")]

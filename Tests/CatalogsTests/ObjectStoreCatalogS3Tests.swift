@@ -34,7 +34,7 @@ import TestSupport
 
         // PyIceberg reads the newest version from the bucket: every commit is in it, and its metadata log
         // names the versions before it in order.
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.table import StaticTable

@@ -31,14 +31,14 @@ import TestSupport
                 """
             let configPath = dir.appendingPathComponent("job.json").path
             try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-            let first = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
+            let first = try await TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
             #expect(first.status == 0, "\(first.stderr)")
             let summary = try JSONValue.parse(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(summary["rows"] == .int(30))
-            let second = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
+            let second = try await TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
             let again = try JSONValue.parse(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(again["objectsIngested"] == .int(0) && again["objectsAlreadyIngested"] == .int(1), "\(second.stdout)\(second.stderr)")
-            let output = try PythonTool.run(
+            let output = try await PythonTool.run(
                 """
                 import sys, json
                 from pyiceberg.catalog.rest import RestCatalog

@@ -26,7 +26,7 @@ import TestSupport
             var (table, data) = try await Self.makeTable(catalog)
             for commit in 0..<2 {
                 var append = FastAppend(table: table, catalog: catalog)
-                append.add(contentsOf: try RESTTestData.dataFiles(at: data, files: 2, rows: 20, start: commit * 2) { "file://\($0)" })
+                await append.add(contentsOf: try RESTTestData.dataFiles(at: data, files: 2, rows: 20, start: commit * 2) { "file://\($0)" })
                 append.summaryProperties["iceberg-ingest.test-commit"] = String(commit)
                 table = try await append.commit()
             }
@@ -37,7 +37,7 @@ import TestSupport
             #expect(reloaded.metadataLocation == table.metadataLocation)
             #expect(reloaded.metadata.currentSnapshotID == table.metadata.currentSnapshotID)
 
-            let read = try RESTTestData.readWithPyIceberg(server: server.url, table: "db.events", properties: [:])
+            let read = try await RESTTestData.readWithPyIceberg(server: server.url, table: "db.events", properties: [:])
             #expect(read["rows"] == .int(80))
             #expect(read["id_sum"] == .int(RESTTestData.idSum(files: 4, rows: 20, start: 0)))
             #expect(read["snapshots"] == .int(2))
@@ -52,8 +52,8 @@ import TestSupport
         try await server.run { server in
             let a = try await RESTCatalog(uri: server.url), b = try await RESTCatalog(uri: server.url)
             let (_, data) = try await Self.makeTable(a, properties: ["commit.retry.min-wait-ms": "5", "commit.retry.max-wait-ms": "50"])
-            let filesA = try RESTTestData.dataFiles(at: data, files: 2, rows: 10, start: 0)
-            let filesB = try RESTTestData.dataFiles(at: data, files: 2, rows: 10, start: 2)
+            let filesA = try await RESTTestData.dataFiles(at: data, files: 2, rows: 10, start: 0)
+            let filesB = try await RESTTestData.dataFiles(at: data, files: 2, rows: 10, start: 2)
             // Both load before either commits, so one of them commits on a stale base.
             let tableA = try await a.loadTable(Self.id), tableB = try await b.loadTable(Self.id)
             let retries = RetryCounter()
@@ -86,7 +86,7 @@ import TestSupport
             #expect(error?.code == .commitConflict)
             #expect(error?.isRetryable == true)
 
-            let read = try RESTTestData.readWithPyIceberg(server: server.url, table: "db.events", properties: [:])
+            let read = try await RESTTestData.readWithPyIceberg(server: server.url, table: "db.events", properties: [:])
             #expect(read["rows"] == .int(40))
             #expect(read["id_sum"] == .int(RESTTestData.idSum(files: 4, rows: 10, start: 0)))
         }
@@ -100,7 +100,7 @@ import TestSupport
         try await server.run { server in
             let catalog = try await RESTCatalog(uri: server.url)
             let (table, data) = try await Self.makeTable(catalog)
-            let files = try RESTTestData.dataFiles(at: data, files: 2, rows: 5, start: 0)
+            let files = try await RESTTestData.dataFiles(at: data, files: 2, rows: 5, start: 0)
 
             try await server.failNextCommit(status: 500)
             var append = FastAppend(table: table, catalog: catalog)

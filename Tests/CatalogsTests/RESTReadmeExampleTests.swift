@@ -20,14 +20,14 @@ import TestSupport
             try await catalog.createNamespace(["analytics"])
             var table = try await catalog.createTable(TableIdentifier(namespace: ["analytics"], name: "clicks"), schema: schema)
             let local = String(table.metadata.location.dropFirst("file://".count))
-            var dataFile = try #require(try RESTTestData.dataFiles(at: local + "/data", files: 1, rows: 7, start: 0).first)
+            var dataFile = try await #require(try RESTTestData.dataFiles(at: local + "/data", files: 1, rows: 7, start: 0).first)
             dataFile.partition = []  // the example's table is not partitioned
             var append = FastAppend(table: table, catalog: catalog)
             append.add(dataFile)
             table = try await append.commit()   // a commit the server refuses with 409 is rebuilt and retried
 
             #expect(table.metadata.currentSnapshot?.summary["total-records"] == "7")
-            let read = try RESTTestData.readWithPyIceberg(
+            let read = try await RESTTestData.readWithPyIceberg(
                 server: server.url, table: "analytics.clicks",
                 properties: ["warehouse": "lake", "credential": "\(clientID):\(clientSecret)", "scope": "PRINCIPAL_ROLE:ALL"])
             #expect(read["rows"] == .int(7))

@@ -38,7 +38,7 @@ import TestSupport
             let local = try TestEnvironment.temporaryDirectory("rest-s3-data")
             defer { TestEnvironment.cleanUp(local) }
             let dataRoot = "\(table.metadata.location)/data"
-            let files = try RESTTestData.dataFiles(at: local.path, files: 2, rows: 15, start: 0) { path in
+            let files = try await RESTTestData.dataFiles(at: local.path, files: 2, rows: 15, start: 0) { path in
                 dataRoot + path.dropFirst(local.path.count)
             }
             for file in files {
@@ -53,7 +53,7 @@ import TestSupport
             let keys = try await client.listObjectsV2(bucket: bucket, prefix: metadataPrefix).objects.map(\.key)
             #expect(keys.contains { $0.hasSuffix(".avro") && $0.contains("snap-") }, "the manifest list went to S3: \(keys)")
 
-            let read = try RESTTestData.readWithPyIceberg(server: server.url, table: "db.events", properties: [:])
+            let read = try await RESTTestData.readWithPyIceberg(server: server.url, table: "db.events", properties: [:])
             #expect(read["rows"] == .int(30))
             #expect(read["id_sum"] == .int(RESTTestData.idSum(files: 2, rows: 15, start: 0)))
             #expect(read["metadata"] == .string(table.metadataLocation))

@@ -9,7 +9,7 @@ import TestSupport
 /// Our JSON for every update and requirement against the REST spec's schemas, and the test server's
 /// validator shown to reject what the spec does not allow (so its silence in the other tests means something).
 @Suite(.serialized) struct RESTSpecConformanceTests {
-    @Test func everyUpdateAndRequirementFollowsTheSpec() throws {
+    @Test func everyUpdateAndRequirementFollowsTheSpec() async throws {
         let schema = RESTTestData.schema
         let snapshot = Snapshot(
             id: 42, parentID: 41, sequenceNumber: 3, timestampMillis: 1_764_000_000_000, manifestList: "s3://b/t/metadata/snap-42.avro",
@@ -36,7 +36,7 @@ import TestSupport
                 ("requirements", .array(requirements.map(\.json))), ("updates", .array(updates.map(\.json))),
             ])
         ))
-        let results = try RESTTestServer.validate(checks)
+        let results = try await RESTTestServer.validate(checks)
         #expect(results.count == checks.count)
         for (check, problems) in zip(checks, results) {
             #expect(problems.isEmpty, "\(check.instance.serialized()) is not a valid \(check.schema): \(problems)")
@@ -50,7 +50,7 @@ import TestSupport
             ("TableRequirement", .object([("type", .string("assert-ref-snapshot-id")), ("ref", .string("main"))])),
             ("CreateNamespaceRequest", .object([("namespace", .string("db"))])),
         ]
-        for (check, problems) in zip(bad, try RESTTestServer.validate(bad)) {
+        for (check, problems) in await zip(bad, try RESTTestServer.validate(bad)) {
             #expect(!problems.isEmpty, "\(check.instance.serialized()) should not be a valid \(check.schema)")
         }
     }

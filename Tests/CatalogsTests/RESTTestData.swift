@@ -8,8 +8,8 @@ enum RESTTestData {
     static let spec = SampleTable.spec
 
     /// Data files written locally under `root` by pyarrow (see ``SampleTable``).
-    static func dataFiles(at root: String, files: Int, rows: Int, start: Int, location: (String) -> String = { $0 }) throws -> [DataFile] {
-        try SampleTable.dataFiles(at: root, files: files, rows: rows, start: start, location: location)
+    static func dataFiles(at root: String, files: Int, rows: Int, start: Int, location: (String) -> String = { $0 }) async throws -> [DataFile] {
+        try await SampleTable.dataFiles(at: root, files: files, rows: rows, start: start, location: location)
     }
 
     /// The sum of the ids of files `start..<start+files` of `rows` rows each.
@@ -19,9 +19,9 @@ enum RESTTestData {
 
     /// Reads the table through PyIceberg's own RestCatalog against `server`; returns rows, id sum, snapshot
     /// count and the metadata location PyIceberg saw.
-    static func readWithPyIceberg(server: String, table: String, properties: [String: String]) throws -> JSONValue {
+    static func readWithPyIceberg(server: String, table: String, properties: [String: String]) async throws -> JSONValue {
         let props = JSONValue.object(properties.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).serialized()
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.catalog.rest import RestCatalog

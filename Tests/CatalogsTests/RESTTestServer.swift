@@ -128,13 +128,13 @@ final class RESTTestServer: @unchecked Sendable {
     }
 
     /// Runs the spec's validator on `instance` against the component schema `schema`; returns its violations.
-    static func validate(_ checks: [(schema: String, instance: JSONValue)]) throws -> [[String]] {
+    static func validate(_ checks: [(schema: String, instance: JSONValue)]) async throws -> [[String]] {
         let dir = try TestEnvironment.temporaryDirectory("rest-validate")
         defer { TestEnvironment.cleanUp(dir) }
         let scriptFile = dir.appendingPathComponent("rest_server.py")
         try script.write(to: scriptFile, atomically: true, encoding: .utf8)
         let input = JSONValue.array(checks.map { .object([("schema", .string($0.schema)), ("instance", $0.instance)]) })
-        let output = try TestProcesses.run(
+        let output = try await TestProcesses.run(
             try TestEnvironment.python(), arguments: [scriptFile.path, "--validate", specPath], stdin: Data(input.serialized().utf8))
         guard output.status == 0, case .array(let lists) = try JSONValue.parse(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         else { throw TestEnvironmentError("the spec validator failed: \(output.stderr)") }

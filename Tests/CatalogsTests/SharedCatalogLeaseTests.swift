@@ -32,9 +32,7 @@ import TestSupport
         let plan = try await FaultyNetworkTests.command(["plan"], setup, "\(kind.rawValue): plan")
         if case .array(let toRead)? = plan["toRead"] { #expect(toRead.count == 24) } else { Issue.record("plan: \(plan.serialized())") }
         let readOnlyEnvironment = setup.environment, jobPath = setup.jobPath
-        let status = try await TestProcesses.detached {
-            try TestProcesses.run(executable, arguments: ["status", "--config", jobPath], environment: readOnlyEnvironment)
-        }
+        let status = try await TestProcesses.run(executable, arguments: ["status", "--config", jobPath], environment: readOnlyEnvironment)
         #expect(status.status != 0 && status.stderr.contains("not-found"), "status of a table not made yet: \(status.stderr)")
         var written: [String] = []
         for try await page in client.listAllPages(bucket: lake) { written += page.objects.map(\.key) }
@@ -54,7 +52,7 @@ import TestSupport
                 let wait = start
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                    return try await TestProcesses.detached { try TestProcesses.run(executable, arguments: arguments, environment: environment) }
+                    return try await TestProcesses.run(executable, arguments: arguments, environment: environment)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

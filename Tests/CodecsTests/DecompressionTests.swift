@@ -60,9 +60,9 @@ import TestSupport
         ("hadoop.snappy", .snappyHadoop), ("payload.jsonl", .none),
     ]
 
-    static func makeInputs() throws -> URL {
+    static func makeInputs() async throws -> URL {
         let dir = try TestEnvironment.temporaryDirectory("decompress")
-        try PythonTool.run(generator, arguments: [dir.path])
+        try await PythonTool.run(generator, arguments: [dir.path])
         return dir
     }
 
@@ -79,8 +79,8 @@ import TestSupport
         return out
     }
 
-    @Test func detectsAndDecompressesEveryFormatInAnyFeedSize() throws {
-        let dir = try Self.makeInputs()
+    @Test func detectsAndDecompressesEveryFormatInAnyFeedSize() async throws {
+        let dir = try await Self.makeInputs()
         defer { TestEnvironment.cleanUp(dir) }
         let payload = try [UInt8](Data(contentsOf: dir.appendingPathComponent("payload.jsonl")))
         #expect(payload.count > 400_000)
@@ -96,8 +96,8 @@ import TestSupport
 
     /// libdeflate's whole-object inflate gives zlib's bytes for every member, and nil (so the caller streams)
     /// past its limit, on damage, on truncation and on bytes after the last member.
-    @Test func wholeGzipMatchesStreamingOrDeclines() throws {
-        let dir = try Self.makeInputs()
+    @Test func wholeGzipMatchesStreamingOrDeclines() async throws {
+        let dir = try await Self.makeInputs()
         defer { TestEnvironment.cleanUp(dir) }
         let payload = try [UInt8](Data(contentsOf: dir.appendingPathComponent("payload.jsonl")))
         let twoMembers = try [UInt8](Data(contentsOf: dir.appendingPathComponent("two-members.gz")))
@@ -110,8 +110,8 @@ import TestSupport
         #expect(WholeGzip.decompress(damaged, limit: 64 << 20) == nil)
     }
 
-    @Test func truncatedAndCorruptInputsFailNamingTheObject() throws {
-        let dir = try Self.makeInputs()
+    @Test func truncatedAndCorruptInputsFailNamingTheObject() async throws {
+        let dir = try await Self.makeInputs()
         defer { TestEnvironment.cleanUp(dir) }
         for (name, format) in Self.files where format != .none {
             let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
@@ -136,8 +136,8 @@ import TestSupport
 
     /// Bytes after the last gzip member that are not a member: the error gives the object's offset where
     /// they start (zlib's own count restarts with each member, so it once named a byte inside member 2).
-    @Test(arguments: [7, 1_000, 100_000]) func gzipTrailingGarbageIsNamedAtItsOffset(feedSize: Int) throws {
-        let dir = try Self.makeInputs()
+    @Test(arguments: [7, 1_000, 100_000]) func gzipTrailingGarbageIsNamedAtItsOffset(feedSize: Int) async throws {
+        let dir = try await Self.makeInputs()
         defer { TestEnvironment.cleanUp(dir) }
         let gz = try [UInt8](Data(contentsOf: dir.appendingPathComponent("two-members.gz")))
         let error = #expect(throws: CodecError.self) {

@@ -13,8 +13,8 @@ import TestSupport
     static let firstHour = SampleTable.firstHour
 
     /// pyarrow's Parquet files under `<root>/data/`, hour i in file i (see ``SampleTable``).
-    static func dataFiles(at root: String, files: Int, rows: Int, start: Int) throws -> [DataFile] {
-        try SampleTable.dataFiles(at: root + "/data", files: files, rows: rows, start: start)
+    static func dataFiles(at root: String, files: Int, rows: Int, start: Int) async throws -> [DataFile] {
+        try await SampleTable.dataFiles(at: root + "/data", files: files, rows: rows, start: start)
     }
 
     @Test func appendsAreReadByPyIcebergAndDuckDB() async throws {
@@ -27,7 +27,7 @@ import TestSupport
         // Three commits of two files (hours 0-5), 50 rows each.
         for commit in 0..<3 {
             var append = FastAppend(table: table, catalog: catalog)
-            append.add(contentsOf: try Self.dataFiles(at: root, files: 2, rows: 50, start: commit * 2))
+            await append.add(contentsOf: try Self.dataFiles(at: root, files: 2, rows: 50, start: commit * 2))
             append.summaryProperties["iceberg-ingest.test-commit"] = String(commit)
             table = try await append.commit()
         }
@@ -50,7 +50,7 @@ import TestSupport
 
         // PyIceberg: every row, a filtered scan that prunes partitions, and the snapshot history.
         let cutoff = (Self.firstHour + 4) * 3_600_000_000  // hours 4 and 5 only
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.catalog.sql import SqlCatalog
@@ -76,7 +76,7 @@ import TestSupport
         #expect(result["snapshots"] == .int(3))
 
         // DuckDB's iceberg extension on the metadata file.
-        let duck = try PythonTool.run(
+        let duck = try await PythonTool.run(
             """
             import sys, duckdb
             from duckdb_extensions import import_extension
@@ -99,8 +99,8 @@ import TestSupport
         let b = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await a.createNamespace(["db"])
         let created = try await a.createTable(Self.table, schema: Self.schema, spec: Self.spec, properties: ["commit.retry.min-wait-ms": "5", "commit.retry.max-wait-ms": "50"])
-        let filesA = try Self.dataFiles(at: created.metadata.location, files: 3, rows: 10, start: 0)
-        let filesB = try Self.dataFiles(at: created.metadata.location, files: 3, rows: 10, start: 3)
+        let filesA = try await Self.dataFiles(at: created.metadata.location, files: 3, rows: 10, start: 0)
+        let filesB = try await Self.dataFiles(at: created.metadata.location, files: 3, rows: 10, start: 3)
         let retries = Counter()
         let tableA = try await a.loadTable(Self.table), tableB = try await b.loadTable(Self.table)
         async let first: Table = {
@@ -121,7 +121,7 @@ import TestSupport
         #expect(final.metadata.ancestors().count == 2)
         #expect(final.metadata.currentSnapshot?.summary["total-records"] == "60")
         #expect(final.metadata.currentSnapshot?.summary["total-data-files"] == "6")
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys
             from pyiceberg.catalog.sql import SqlCatalog

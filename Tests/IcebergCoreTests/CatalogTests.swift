@@ -69,7 +69,7 @@ import TestSupport
         #expect(stale?.code == .commitConflict)
         #expect(try await catalog.loadTable(Self.events).metadataLocation == final.metadataLocation)
 
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.catalog.sql import SqlCatalog
@@ -92,7 +92,7 @@ import TestSupport
     @Test func pyIcebergTablesLoadInOurSQLiteCatalog() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sqlcat2")
         defer { TestEnvironment.cleanUp(dir) }
-        try PythonTool.run(
+        try await PythonTool.run(
             """
             import sys, pyarrow as pa
             from pyiceberg.catalog.sql import SqlCatalog
@@ -144,7 +144,7 @@ import TestSupport
         let appended = try await append.commit()
         #expect(appended.metadata.currentSnapshot?.summary["total-records"] == "6")
         #expect(appended.metadata.snapshots.count == 3)
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys
             from pyiceberg.catalog.sql import SqlCatalog

@@ -15,13 +15,13 @@ import TestSupport
         let catalog = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await catalog.createNamespace(["db"])
         var table = try await catalog.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        let files = try AppendInteropTests.dataFiles(at: table.metadata.location, files: 5, rows: 10, start: 0)
+        let files = try await AppendInteropTests.dataFiles(at: table.metadata.location, files: 5, rows: 10, start: 0)
         for (day, file) in files.enumerated() {
             var append = FastAppend(table: table, catalog: catalog, clock: { Int64(day) * Self.day })
             append.add(file)
             table = try await append.commit()
         }
-        let replacement = try AppendInteropTests.dataFiles(at: table.metadata.location + "/data/r", files: 1, rows: 4, start: 0)
+        let replacement = try await AppendInteropTests.dataFiles(at: table.metadata.location + "/data/r", files: 1, rows: 4, start: 0)
         var overwrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite, clock: { 5 * Self.day })
         overwrite.delete(paths: [files[0].filePath])
         overwrite.add(contentsOf: replacement)
@@ -54,7 +54,7 @@ import TestSupport
         #expect(Set(tagged.metadata.snapshots.map(\.id)) == [snapshots[1].id, snapshots[4].id, snapshots[5].id])
         #expect(tagged.metadata.snapshotLog.allSatisfy { tagged.metadata.snapshot(id: $0.snapshotID) != nil })
         #expect(Self.exists(files[0].filePath))
-        var report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        var report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.snapshots == 3 && report.rows == 44)
 
         // Without the tag: retainLast wins over age (the newest 2 of main stay however old)...
@@ -71,7 +71,7 @@ import TestSupport
         #expect(second.deletedDataFiles == [files[0].filePath] && !Self.exists(files[0].filePath))
         #expect(second.deletedManifests.count == 1 && !second.deletedManifests.contains(where: Self.exists))
         #expect(files[1...].allSatisfy { Self.exists($0.filePath) })
-        report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.snapshots == 1 && report.rows == 44)
         #expect(Set(report.files) == Set(files[1...].map { ($0.filePath as NSString).lastPathComponent }).union(["part-490000.parquet"]))
         #expect(TableUpdate.removeSnapshots([7, 9]).json.serialized() == #"{"action":"remove-snapshots","snapshot-ids":[7,9]}"#)
@@ -87,7 +87,7 @@ import TestSupport
             AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec,
             properties: ["write.metadata.previous-versions-max": "2"])
         let root = table.metadata.location
-        let files = try AppendInteropTests.dataFiles(at: root, files: 3, rows: 5, start: 0)
+        let files = try await AppendInteropTests.dataFiles(at: root, files: 3, rows: 5, start: 0)
         for (i, file) in files.enumerated() {
             var f = file
             if i == 2 { f.filePath = "file://" + file.filePath }  // another form of location, the same file
@@ -125,7 +125,7 @@ import TestSupport
         #expect(result.orphanFiles.sorted() == expected && result.failedDeletes == 0 && result.scannedFiles > expected.count)
         #expect(!expected.contains(where: Self.exists) && Self.exists(checkpoint) && Self.exists(hint) && Self.exists(lease))
         #expect(try await cleanup.run(dryRun: true).orphanFiles == [])
-        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        let report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.rows == 15 && report.files.count == 3)
     }
 
@@ -141,7 +141,7 @@ import TestSupport
             try await catalog.createNamespace(["db"])
             let table = try await catalog.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
             var append = FastAppend(table: table, catalog: catalog)
-            append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location + "/data/\(name)", files: 1, rows: 5, start: 0))
+            await append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location + "/data/\(name)", files: 1, rows: 5, start: 0))
             tables.append(try await append.commit())
         }
         #expect(tables[0].metadata.location == tables[1].metadata.location)

@@ -21,7 +21,7 @@ import TestSupport
         var table = try await catalog.createTable(
             AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec,
             properties: ["write.metadata.previous-versions-max": "5"])
-        let files = try AppendInteropTests.dataFiles(at: table.metadata.location, files: 1000, rows: 1, start: 0)
+        let files = try await AppendInteropTests.dataFiles(at: table.metadata.location, files: 1000, rows: 1, start: 0)
         var mostManifests = 0
         var sequenceOf: [String: Int64] = [:]
         for file in files {
@@ -59,7 +59,7 @@ import TestSupport
         #expect(added + existing == 1000 && existing >= 900, "\(added) added, \(existing) existing")
 
         // Summaries of the newest snapshots (the merges are checked snapshot by snapshot in the next test).
-        let report = try TableValidation.check(metadataLocation: table.metadataLocation, newestSnapshots: 3)
+        let report = try await TableValidation.check(metadataLocation: table.metadataLocation, newestSnapshots: 3)
         #expect(report.problems == [], "\(report.problems.prefix(5))")
         #expect(report.snapshots == 1000 && report.rows == 1000 && report.manifests == manifests.count)
         #expect(report.files == files.map { ($0.filePath as NSString).lastPathComponent }.sorted())
@@ -72,7 +72,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let catalog = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await catalog.createNamespace(["db"])
-        let files = try AppendInteropTests.dataFiles(at: dir.path + "/files", files: 12, rows: 2, start: 0)
+        let files = try await AppendInteropTests.dataFiles(at: dir.path + "/files", files: 12, rows: 2, start: 0)
         func manifestCount(properties: [String: String], option: Bool = true, name: String) async throws -> Int {
             let id = TableIdentifier(namespace: ["db"], name: name)
             var table = try await catalog.createTable(id, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec, properties: properties)
@@ -82,7 +82,7 @@ import TestSupport
                 append.mergeManifests = option
                 table = try await append.commit()
             }
-            let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.\(name)", readRows: false)
+            let report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.\(name)", readRows: false)
             #expect(report.problems == [] && report.rows == 24 && report.files.count == 12, "\(name): \(report.problems)")
             // Merging leaves no manifest behind that nothing references (each merge used to leave the new one).
             var orphans = RemoveOrphanFiles(table: table)

@@ -22,7 +22,7 @@ import TestSupport
         #expect(created == nil)
         for commit in 0..<2 {
             var append = FastAppend(table: table, catalog: catalog)
-            append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 2, rows: 10, start: commit * 2))
+            await append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 2, rows: 10, start: commit * 2))
             table = try await append.commit()
         }
         #expect(table.metadataLocation.hasSuffix("/metadata/v3.metadata.json"))
@@ -46,7 +46,7 @@ import TestSupport
             #expect(error.code == .commitConflict)
         }
 
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.table import StaticTable

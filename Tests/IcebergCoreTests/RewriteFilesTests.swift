@@ -15,7 +15,7 @@ import TestSupport
         // Two appends of two files each (hours 0-3, 20 rows per file).
         var files: [DataFile] = []
         for commit in 0..<2 {
-            let batch = try AppendInteropTests.dataFiles(at: table.metadata.location, files: 2, rows: 20, start: commit * 2)
+            let batch = try await AppendInteropTests.dataFiles(at: table.metadata.location, files: 2, rows: 20, start: commit * 2)
             var append = FastAppend(table: table, catalog: catalog)
             append.add(contentsOf: batch)
             table = try await append.commit()
@@ -44,7 +44,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         // Hour 1's file is replaced by another file of hour 1 with fewer rows (written under another root).
         let other = dir.appendingPathComponent("other").path
-        let replacement = try AppendInteropTests.dataFiles(at: other, files: 1, rows: 5, start: 1)
+        let replacement = try await AppendInteropTests.dataFiles(at: other, files: 1, rows: 5, start: 1)
         var rewrite = RewriteFiles(table: table, catalog: catalog, operation: .overwrite)
         rewrite.delete(paths: [files[1].filePath])
         rewrite.add(contentsOf: replacement)
@@ -55,7 +55,7 @@ import TestSupport
         let live = try await committed.liveDataFiles()
         #expect(Set(live.map(\.filePath)) == Set([files[0], files[2], files[3]].map(\.filePath) + replacement.map(\.filePath)))
 
-        let output = try PythonTool.run(Self.reader, arguments: [dir.path])
+        let output = try await PythonTool.run(Self.reader, arguments: [dir.path])
         let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(json["rows"] == .int(65))
         #expect(json["operation"] == .string("overwrite"))
@@ -63,7 +63,7 @@ import TestSupport
         // Entries of the current snapshot: the rewritten manifest has one DELETED (2) and one EXISTING (0)
         // entry; the untouched manifest's two and the new manifest's one are ADDED (1).
         #expect(json["statuses"] == .array([.int(0), .int(1), .int(1), .int(1), .int(2)]), "\(output)")
-        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        let report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.snapshots == 3 && report.rows == 65)
     }
 
@@ -73,7 +73,7 @@ import TestSupport
         let (dir, catalog, table, files) = try await Self.setUp("rewrite-concurrent")
         defer { TestEnvironment.cleanUp(dir) }
         var append = FastAppend(table: table, catalog: catalog)
-        append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 1, rows: 20, start: 4))
+        await append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 1, rows: 20, start: 4))
         _ = try await append.commit()
         // `table` is stale now: the first attempt conflicts, the retry rebuilds on the append.
         let retries = Counter()
@@ -84,7 +84,7 @@ import TestSupport
         let afterCompaction = try await compact.commit()
         #expect(retries.value == 1)
         #expect(afterCompaction.metadata.currentSnapshot?.summary["total-records"] == "100")
-        let json = try JSONValue.parse(try PythonTool.run(Self.reader, arguments: [dir.path]).trimmingCharacters(in: .whitespacesAndNewlines))
+        let json = try JSONValue.parse(try await PythonTool.run(Self.reader, arguments: [dir.path]).trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(json["rows"] == .int(100) && json["operation"] == .string("replace"))
 
         // Someone removes files[2]; a rewrite planned before that must not commit.
@@ -101,7 +101,7 @@ import TestSupport
         }
         let current = try await catalog.loadTable(AppendInteropTests.table)
         #expect(current.metadata.currentSnapshot?.summary["total-records"] == "80")
-        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        let report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.rows == 80)
     }
 
@@ -113,7 +113,7 @@ import TestSupport
         let hour0 = RewriteFiles.Partition(specID: 0, values: files[0].partition)
         // An append of hour 4 (not validated) lands first: the replace of hour 0 rebuilds on it.
         var append = FastAppend(table: table, catalog: catalog)
-        append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 1, rows: 20, start: 4))
+        await append.add(contentsOf: try AppendInteropTests.dataFiles(at: table.metadata.location, files: 1, rows: 20, start: 4))
         let appended = try await append.commit()
         var compact = RewriteFiles(table: table, catalog: catalog, operation: .replace)
         compact.delete(paths: [files[0].filePath])
@@ -125,7 +125,7 @@ import TestSupport
         // An append of hour 0 itself (another file in it) lands before the next replace of hour 0.
         let other = dir.appendingPathComponent("other").path
         var sameHour = FastAppend(table: compacted, catalog: catalog)
-        sameHour.add(contentsOf: try AppendInteropTests.dataFiles(at: other, files: 1, rows: 3, start: 0))
+        await sameHour.add(contentsOf: try AppendInteropTests.dataFiles(at: other, files: 1, rows: 3, start: 0))
         let afterSameHour = try await sameHour.commit()
         var second = RewriteFiles(table: compacted, catalog: catalog, operation: .replace)
         second.delete(paths: [files[0].filePath])
@@ -139,7 +139,7 @@ import TestSupport
         }
         let current = try await catalog.loadTable(AppendInteropTests.table)
         #expect(current.metadata.currentSnapshotID == afterSameHour.metadata.currentSnapshotID)
-        let report = try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+        let report = try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
         #expect(report.problems == [] && report.rows == 103)
     }
 }

@@ -60,7 +60,7 @@ import TestSupport
     @Test func pyIcebergReadsOldDataUnderTheEvolvedSchema() async throws {
         let dir = try TestEnvironment.temporaryDirectory("evolve")
         defer { TestEnvironment.cleanUp(dir) }
-        try PythonTool.run(
+        try await PythonTool.run(
             """
             import sys, pyarrow as pa
             from pyiceberg.catalog.sql import SqlCatalog
@@ -88,7 +88,7 @@ import TestSupport
         try stale.addColumn("other", .primitive(.int))
         let conflict = await #expect(throws: IcebergError.self) { try await stale.commit(table, catalog: catalog) }
         #expect(conflict?.code == .commitConflict)
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.catalog.sql import SqlCatalog

@@ -45,13 +45,13 @@ import TestSupport
     }
 
     /// PyIceberg reads the metadata we write: same schema, spec, snapshots and properties.
-    @Test func pyIcebergLoadsMetadataWeWrite() throws {
+    @Test func pyIcebergLoadsMetadataWeWrite() async throws {
         let metadata = try TableMetadata(json: Self.fixture("pyiceberg-v2-partitioned.metadata.json"), location: "v2")
         let dir = try TestEnvironment.temporaryDirectory("metadata")
         defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("00009-ours.metadata.json")
         try metadata.jsonText().write(to: path, atomically: true, encoding: .utf8)
-        let output = try PythonTool.run(
+        let output = try await PythonTool.run(
             """
             import sys, json
             from pyiceberg.table import StaticTable

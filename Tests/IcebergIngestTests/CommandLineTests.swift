@@ -11,15 +11,15 @@ import TestSupport
 @Suite struct CommandLineTests {
     /// Every subcommand's `--help` shows defaults as a user types them (`3d`), never a Swift value's
     /// description (`DurationText(millis: 259200000)`).
-    @Test func helpShowsDefaultsAsTyped() throws {
+    @Test func helpShowsDefaultsAsTyped() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let commands = ["run", "plan", "status", "infer", "backfill", "evolve", "expire-snapshots", "remove-orphans", "compact", "config", "demo"]
         for command in commands {
-            let help = try TestProcesses.run(executable, arguments: [command, "--help"])
+            let help = try await TestProcesses.run(executable, arguments: [command, "--help"])
             #expect(help.status == 0 && help.stdout.contains("USAGE: iceberg-ingest \(command)"), "\(command) --help: \(help.stderr)")
             #expect(!help.stdout.contains("(millis:") && !help.stdout.contains("Text("), "\(command) --help: \(help.stdout)")
         }
-        let orphans = try TestProcesses.run(executable, arguments: ["remove-orphans", "--help"]).stdout
+        let orphans = try await TestProcesses.run(executable, arguments: ["remove-orphans", "--help"]).stdout
         #expect(orphans.contains("(default: 3d)"), "\(orphans)")
     }
 
@@ -28,7 +28,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("cli")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 2, files: 2, records: 400, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 2, files: 2, records: 400, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         // The schema as Iceberg schema JSON; tiny files so that they roll.
         let schema = #"{"type": "struct", "schema-id": 0, "fields": [{"id": 1, "name": "id", "required": true, "type": "long"}, {"id": 2, "name": "event_time", "required": false, "type": "timestamptz"}, {"id": 3, "name": "score", "required": false, "type": "double"}]}"#
@@ -44,16 +44,16 @@ import TestSupport
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
 
         // A zero target size is refused with exit code 2 and a message naming the setting.
-        let invalid = try TestProcesses.run(executable, arguments: ["run", "--config", configPath])
+        let invalid = try await TestProcesses.run(executable, arguments: ["run", "--config", configPath])
         #expect(invalid.status == 2 && invalid.stderr.contains("target file size"))
         try config.replacingOccurrences(of: "\"target_file_size_mb\": 0", with: "\"target_file_size_mb\": 1").write(toFile: configPath, atomically: true, encoding: .utf8)
 
-        let plan = try TestProcesses.run(executable, arguments: ["plan", "--config", configPath, "--json"])
+        let plan = try await TestProcesses.run(executable, arguments: ["plan", "--config", configPath, "--json"])
         #expect(plan.status == 0, "\(plan.stderr)")
         let planned = try JSONValue.parse(plan.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         if case .array(let objects)? = planned["toRead"] { #expect(objects.count == 4) } else { Issue.record("plan printed \(plan.stdout)") }
 
-        let run = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
+        let run = try await TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let summary = try JSONValue.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(summary["rows"] == .int(1600))
@@ -62,7 +62,7 @@ import TestSupport
         // the hours cross midnight.
         if case .int(let files)? = summary["dataFiles"] { #expect(files >= 2 && files <= 4) }
 
-        let status = try TestProcesses.run(executable, arguments: ["status", "--config", configPath, "--json"])
+        let status = try await TestProcesses.run(executable, arguments: ["status", "--config", configPath, "--json"])
         #expect(status.status == 0)
         let state = try JSONValue.parse(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(state["checkpointVersion"] == .int(2) && state["totalRecords"] == .int(1600) && state["lagHours"] == .int(6))
@@ -78,9 +78,9 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: hourFolder, withIntermediateDirectories: true)
         try "{\"id\": 1}\n{\"id\": \"x\"}\n".write(toFile: hourFolder + "/bad.json", atomically: true, encoding: .utf8)
         // status sees the new object waiting, with its bytes, from a listing alone.
-        let waiting = try JSONValue.parse(try TestProcesses.run(executable, arguments: ["status", "--config", configPath, "--json"]).stdout)
+        let waiting = try JSONValue.parse(try await TestProcesses.run(executable, arguments: ["status", "--config", configPath, "--json"]).stdout)
         #expect(waiting["pendingObjects"] == .int(1) && waiting["pendingBytes"] == .int(22), "\(waiting)")
-        let failed = try TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--bad-records", "fail"])
+        let failed = try await TestProcesses.run(executable, arguments: ["run", "--config", configPath, "--bad-records", "fail"])
         #expect(failed.status == 3)
         #expect(failed.stderr.contains("bad.json line 2, byte 17, field 'id'"))
     }
@@ -89,7 +89,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("roll")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 4, records: 5000, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 4, records: 5000, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
         let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
@@ -134,23 +134,23 @@ extension CommandLineTests {
         let dir = try TestEnvironment.temporaryDirectory("cli-objectstore")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        let expected = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 2, files: 2, records: 50, firstID: 1)
+        let expected = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 2, files: 2, records: 50, firstID: 1)
         let bucket = TestEnvironment.uniqueBucketName("cli-catalog")
         try await s3.client().createBucket(bucket)
         let arguments = [
             "run", "--json", "--source", input, "--layout", "firehose", "--table", "db.events", "--schema", PipelineSupport.schemaText,
             "--partition", "hour(event_time)", "--catalog", "s3://\(bucket)/lake", "--s3-endpoint", s3.endpoint, "--commit-every-objects", "2",
         ]
-        let first = try TestProcesses.run(executable, arguments: arguments)
+        let first = try await TestProcesses.run(executable, arguments: arguments)
         #expect(first.status == 0, "\(first.stderr)")
-        let second = try TestProcesses.run(executable, arguments: arguments)
+        let second = try await TestProcesses.run(executable, arguments: arguments)
         let summary = try JSONValue.parse(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(summary["objectsIngested"] == .int(0) && summary["objectsAlreadyIngested"] == .int(4), "\(second.stdout)\(second.stderr)")
         // Two commits after the create: v3 is the newest version.
         let catalog = ObjectStoreCatalog(warehouse: "s3://\(bucket)/lake", io: S3FileIO(client: s3.client()))
         let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
         #expect(table.metadataLocation == "s3://\(bucket)/lake/db/events/metadata/v3.metadata.json")
-        let output = try PipelineSupport.check(
+        let output = try await PipelineSupport.check(
             catalogPath: "metadata:" + table.metadataLocation, warehouse: "", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
         #expect(output.hasPrefix("OK 200"), "\(output)")
     }
@@ -164,7 +164,7 @@ extension CommandLineTests {
         let dir = try TestEnvironment.temporaryDirectory("follow-pipe")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 1, records: 10, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 1, records: 10, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -203,12 +203,12 @@ extension CommandLineTests {
 /// `iceberg-ingest demo` prints a PyIceberg command to read the table; it must work as printed, from any
 /// folder (it once gave `sqlite:///` a path without its leading slash: a relative path).
 @Suite struct DemoCommandTests {
-    @Test func thePrintedPyIcebergCommandWorksFromAnyFolder() throws {
+    @Test func thePrintedPyIcebergCommandWorksFromAnyFolder() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("demo")
         defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
-        let demo = try TestProcesses.run(
+        let demo = try await TestProcesses.run(
             executable, arguments: ["demo", "--input", TestEnvironment.fixtures.appendingPathComponent("demo/events").path, "--warehouse", warehouse])
         #expect(demo.status == 0, "\(demo.stderr)")
         guard let line = demo.stdout.split(separator: "\n").first(where: { $0.contains("python3 -c ") }) else {

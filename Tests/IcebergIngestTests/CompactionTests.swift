@@ -45,8 +45,8 @@ import TestSupport
     print(json.dumps(out))
     """#
 
-    static func dataFiles(at root: String, files: Int, rows: Int, start: Int) throws -> [DataFile] {
-        let output = try PythonTool.run(writer, arguments: [root, String(files), String(rows), String(firstHour), String(start)])
+    static func dataFiles(at root: String, files: Int, rows: Int, start: Int) async throws -> [DataFile] {
+        let output = try await PythonTool.run(writer, arguments: [root, String(files), String(rows), String(firstHour), String(start)])
         guard case .array(let items) = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestEnvironmentError("writer printed no list: \(output)")
         }
@@ -63,7 +63,7 @@ import TestSupport
         let catalog = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await catalog.createNamespace(["db"])
         var table = try await catalog.createTable(identifier, schema: schema, spec: spec)
-        let files = try dataFiles(at: table.metadata.location, files: 8, rows: 30, start: 0)
+        let files = try await dataFiles(at: table.metadata.location, files: 8, rows: 30, start: 0)
         for file in files {
             var append = FastAppend(table: table, catalog: catalog)
             append.add(file)
@@ -72,8 +72,8 @@ import TestSupport
         return (dir, catalog, table, files)
     }
 
-    static func validate(_ dir: URL) throws -> TableValidation.Report {
-        try TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
+    static func validate(_ dir: URL) async throws -> TableValidation.Report {
+        try await TableValidation.check(catalogPath: dir.path + "/catalog.db", warehouse: dir.path + "/wh", table: "db.events")
     }
 
     static func compactedFiles(_ dir: URL) -> [String] {
@@ -84,18 +84,18 @@ import TestSupport
     @Test func binPackKeepsEveryRowInFewerFiles() async throws {
         let (dir, catalog, table, files) = try await Self.setUp("compact")
         defer { TestEnvironment.cleanUp(dir) }
-        let before = try Self.validate(dir)
+        let before = try await Self.validate(dir)
         #expect(before.problems == [] && before.rows == 240 && before.files.count == 8)
 
         var compaction = Compaction(table: table, catalog: catalog)
         compaction.targetFileSizeBytes = 1 << 20
         let plan = try await compaction.run(dryRun: true)
         #expect(plan.groups == 2 && Set(plan.inputFiles) == Set(files.map(\.filePath)) && plan.rows == 240 && plan.snapshotID == nil)
-        #expect(try Self.validate(dir).files.count == 8)
+        await #expect(try Self.validate(dir).files.count == 8)
 
         let result = try await compaction.run()
         #expect(result.outputFiles.count == 2 && result.rows == 240 && result.snapshotID != nil)
-        let after = try Self.validate(dir)
+        let after = try await Self.validate(dir)
         #expect(after.problems == [], "\(after.problems)")
         #expect(after.rows == 240 && after.files.count == 2)
         #expect(after.sortedRows == before.sortedRows && after.sortedRows.count == 240)
@@ -113,7 +113,7 @@ import TestSupport
             #expect(file.nullValueCounts[3] == 4 * 6 && file.nanValueCounts[4] == 4 * 3 && file.valueCounts[1] == 120)
         }
         // PyIceberg prunes by those bounds: a filter on id reads the right rows.
-        let count = try PythonTool.run(#"""
+        let count = try await PythonTool.run(#"""
             import sys
             from pyiceberg.catalog.sql import SqlCatalog
             t = SqlCatalog("ingest", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}/wh").load_table("db.events")
@@ -127,9 +127,9 @@ import TestSupport
     @Test func concurrentAppendIsKeptAndConcurrentRemovalFailsCleanly() async throws {
         let (dir, catalog, table, files) = try await Self.setUp("compact-conflict")
         defer { TestEnvironment.cleanUp(dir) }
-        let before = try Self.validate(dir)
+        let before = try await Self.validate(dir)
         // An append lands after the compaction planned and wrote its files: the replace is rebuilt on it.
-        let extra = try Self.dataFiles(at: dir.path + "/extra", files: 1, rows: 7, start: 8)
+        let extra = try await Self.dataFiles(at: dir.path + "/extra", files: 1, rows: 7, start: 8)
         var compaction = Compaction(table: table, catalog: catalog)
         compaction.targetFileSizeBytes = 1 << 20
         compaction.beforeCommit = {
@@ -139,13 +139,13 @@ import TestSupport
         }
         let result = try await compaction.run()
         #expect(result.inputFiles.count == 8 && result.outputFiles.count == 2)
-        let after = try Self.validate(dir)
+        let after = try await Self.validate(dir)
         #expect(after.problems == [] && after.rows == 247 && after.files.count == 3)
         #expect(Set(before.sortedRows).isSubset(of: Set(after.sortedRows)))
 
         // Next: four more small files; a reprocessing removes one of them while the compaction runs.
         var current = try await catalog.loadTable(Self.identifier)
-        let more = try Self.dataFiles(at: current.metadata.location, files: 4, rows: 5, start: 20)
+        let more = try await Self.dataFiles(at: current.metadata.location, files: 4, rows: 5, start: 20)
         var append = FastAppend(table: current, catalog: catalog)
         append.add(contentsOf: more)
         current = try await append.commit()
@@ -165,7 +165,7 @@ import TestSupport
             #expect(error.code == .validationFailed && error.message.contains(victim), "\(error.message)")
         }
         #expect(Self.compactedFiles(dir).sorted() == outputsBefore.sorted(), "the failed compaction's files are deleted")
-        let final = try Self.validate(dir)
+        let final = try await Self.validate(dir)
         #expect(final.problems == [] && final.rows == 247 + 15)
         #expect(try await catalog.loadTable(Self.identifier).metadata.currentSnapshot?.operation == "overwrite")
         _ = files

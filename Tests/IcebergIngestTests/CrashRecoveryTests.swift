@@ -41,14 +41,14 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("crash-\(point.rawValue)")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
-        let expected = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 4, hours: 3, files: 2, records: 40, firstID: 1)
+        let expected = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 4, hours: 3, files: 2, records: 40, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         // Two objects per commit; the process dies at the fail point of the first commit.
         let arguments = Self.arguments(input: input, warehouse: warehouse, extra: ["--commit-every-objects", "2"])
-        let crashed = try TestProcesses.run(executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": point.rawValue])
+        let crashed = try await TestProcesses.run(executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": point.rawValue])
         #expect(crashed.status == 86, "expected the fail point to stop the process: \(crashed.stderr)")
         #expect(crashed.stderr.contains("fail point '\(point.rawValue)' reached"))
-        let resumed = try TestProcesses.run(executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": ""])
+        let resumed = try await TestProcesses.run(executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": ""])
         #expect(resumed.status == 0, "second run failed: \(resumed.stderr)")
         let summary = try JSONValue.parse(resumed.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         // The crashed commit's objects are read again unless its swap had happened.
@@ -58,7 +58,7 @@ import TestSupport
         if [.afterUpload, .afterManifest].contains(point) {
             #expect(summary["orphanFilesDeleted"] != .int(0), "the crashed run's uploaded files must be deleted: \(resumed.stdout)")
         }
-        let output = try PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
+        let output = try await PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
         #expect(output.hasPrefix("OK 240"))
 
         // Every Parquet file in the table's folder is referenced by the table: no orphan survived.
@@ -100,7 +100,7 @@ import TestSupport
         let raw = TestEnvironment.uniqueBucketName("raw"), lake = TestEnvironment.uniqueBucketName("lake")
         try await client.createBucket(raw)
         try await client.createBucket(lake)
-        let expected = try PipelineSupport.generate(
+        let expected = try await PipelineSupport.generate(
             into: "s3://\(raw)/events/", firstHour: PrefixLayout.hour(of: Date()) - 6, hours: 6, files: 2, records: 30, firstID: 1, endpoint: s3.endpoint)
         let catalogPath = dir.appendingPathComponent("catalog.db").path
         let outputs = try await withThrowingTaskGroup(of: PythonTool.Output.self) { group in
@@ -110,7 +110,7 @@ import TestSupport
                     "--partition", "hour(event_time)", "--warehouse", "s3://\(lake)/wh", "--catalog", "sqlite:\(catalogPath)",
                     "--late-arrival-hours", "6", "--shard", "\(shard)/3", "--commit-every-objects", "1", "--s3-endpoint", s3.endpoint, "--verbose",
                 ]
-                group.addTask { try await Task.detached { try TestProcesses.run(executable, arguments: arguments) }.value }
+                group.addTask { try await TestProcesses.run(executable, arguments: arguments) }
             }
             var all: [PythonTool.Output] = []
             for try await output in group { all.append(output) }
@@ -129,7 +129,7 @@ import TestSupport
         let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
         #expect(table.metadata.snapshots.count == commits)
         print("three shards: \(commits) commits, \(retries) conflict retries")
-        let output = try PipelineSupport.check(
+        let output = try await PipelineSupport.check(
             catalogPath: catalogPath, warehouse: "s3://\(lake)/wh", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
         #expect(output.hasPrefix("OK 360"))
     }

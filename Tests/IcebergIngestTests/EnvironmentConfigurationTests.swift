@@ -81,7 +81,7 @@ import TestSupport
     }
 
     /// The executable: `config --show` with a job file, an `--env-file`, the process's environment and a flag.
-    @Test func configShowPrintsEachSettingAndItsOrigin() throws {
+    @Test func configShowPrintsEachSettingAndItsOrigin() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("config-show")
         defer { TestEnvironment.cleanUp(dir) }
@@ -91,7 +91,7 @@ import TestSupport
             ".env", in: dir)
         var environment = ProcessInfo.processInfo.environment
         environment["ICEBERG_INGEST_TABLE_NAME"] = "db.process"  // the process's own wins over the .env file
-        let result = try TestProcesses.run(
+        let result = try await TestProcesses.run(
             executable, arguments: ["config", "--show", "--json", "--config", job, "--env-file", env, "--drift", "rescue"], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let printed = try JSONValue.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -112,7 +112,7 @@ import TestSupport
         #expect(settings["ingest.commit_every_objects"]?.0 == "100" && settings["ingest.bad_records"]?.1 == "default")
         #expect(!result.stdout.contains("pw@") && !result.stdout.contains("from-file\"") && result.stdout.contains("***"))
         // Without --show it says what it needs.
-        let bare = try TestProcesses.run(executable, arguments: ["config", "--config", job])
+        let bare = try await TestProcesses.run(executable, arguments: ["config", "--config", job])
         #expect(bare.status != 0 && bare.stderr.contains("--show"))
     }
 }

@@ -29,7 +29,7 @@ import TestSupport
             catalog == .sqlite
             ? try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse) : ObjectStoreCatalog(warehouse: warehouse, io: LocalFileIO())
         let table = try await opened.loadTable(try TableIdentifier(parsing: "db.events"))
-        let report = try TableValidation.check(metadataLocation: table.metadataLocation)
+        let report = try await TableValidation.check(metadataLocation: table.metadataLocation)
         let ids = try report.sortedRows.map { row -> Int in
             guard case .int(let id)? = try JSONValue.parse(row)["id"] else { throw TestEnvironmentError("row without id: \(row)") }
             return Int(id)
@@ -73,7 +73,7 @@ import TestSupport
             let dir = try TestEnvironment.temporaryDirectory("overlap-\(catalog.rawValue)-\(round)")
             defer { TestEnvironment.cleanUp(dir) }
             let input = dir.appendingPathComponent("input").path
-            _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
+            _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
             let warehouse = dir.appendingPathComponent("wh").path
             let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: catalog, extra: ["--commit-every-objects", "2"])
             let delays = (0..<3).map { _ in 0.1 + Double(random.next() % 1_900) / 1_000 }
@@ -84,7 +84,7 @@ import TestSupport
                     let wait = start
                     group.addTask {
                         try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                        return try await Task.detached { try TestProcesses.run(executable, arguments: arguments) }.value
+                        return try await TestProcesses.run(executable, arguments: arguments)
                     }
                 }
                 var all: [PythonTool.Output] = []
@@ -101,7 +101,7 @@ import TestSupport
             }
             #expect(outputs.contains { $0.status == 0 }, "round \(round): no run got the lease")
             // Whatever the interleaving, the objects were read once in all; a last run finds nothing new.
-            let last = try TestProcesses.run(executable, arguments: arguments)
+            let last = try await TestProcesses.run(executable, arguments: arguments)
             #expect(last.status == 0, "\(last.stderr)")
             let lastSummary = try JSONValue.parse(last.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             if case .int(let n)? = lastSummary["objectsIngested"] { ingested += n }
@@ -119,7 +119,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("sigterm")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2"])
         let process = Process()
@@ -153,7 +153,7 @@ import TestSupport
         let record = try JSONDecoder().decode(
             LeaseRecord.self, from: Data(contentsOf: URL(fileURLWithPath: warehouse + "/db.db/events/metadata/ingest-checkpoints/" + newest)))
         #expect(record.released, "the stopped run let go of its lease")
-        let rest = try TestProcesses.run(executable, arguments: arguments)
+        let rest = try await TestProcesses.run(executable, arguments: arguments)
         #expect(rest.status == 0, "\(rest.stderr)")
         guard case .int(let read)? = try JSONValue.parse(rest.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["objectsIngested"] else {
             Issue.record("no summary: \(rest.stdout)")
@@ -180,7 +180,7 @@ import TestSupport
             let dir = try TestEnvironment.temporaryDirectory("sigterm-batch")
             defer { TestEnvironment.cleanUp(dir) }
             let input = dir.appendingPathComponent("input").path
-            _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 300, records: 5, firstID: 1)
+            _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 300, records: 5, firstID: 1)
             let total = 1_200
             let warehouse = dir.appendingPathComponent("wh").path
             let spoolParent = dir.appendingPathComponent("tmp")
@@ -225,7 +225,7 @@ import TestSupport
                 #expect(process.terminationStatus == 0 && committed == Int64(total), "\(message)")
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: spoolParent.path).isEmpty, "the spool is removed")
-            let rest = try await TestProcesses.detached { try TestProcesses.run(executable, arguments: arguments) }
+            let rest = try await TestProcesses.run(executable, arguments: arguments)
             #expect(rest.status == 0, "\(rest.stderr)")
             let second = try JSONValue.parse(rest.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(second["objectsIngested"] == .int(Int64(total) - committed), "first run committed \(committed): \(rest.stdout)")
@@ -247,7 +247,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("kill9")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 50, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: ["--commit-every-objects", "2", "--lease-seconds", "4"])
         func leaseRecords() -> [String] {
@@ -289,7 +289,7 @@ import TestSupport
         }
         // One more killed holder, with new objects to read, killed as soon as it holds the lease; its record
         // then becomes another node's: only its expiry frees the lease.
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 100, records: 1, firstID: 201)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 100, records: 1, firstID: 201)
         try await runKilled(after: nil)
         var expiresIn: Double?
         let records = leaseRecords()
@@ -303,7 +303,7 @@ import TestSupport
             }
         }
         let started = Date()
-        let last = try TestProcesses.run(executable, arguments: arguments + ["--wait", "30"])
+        let last = try await TestProcesses.run(executable, arguments: arguments + ["--wait", "30"])
         #expect(last.status == 0, "after kills at \(kills) ms: \(last.stderr)")
         if let expiresIn {
             #expect(Date().timeIntervalSince(started) >= expiresIn - 0.5, "took over \(Date().timeIntervalSince(started)) s after start, the lease expired in \(expiresIn) s")
@@ -324,7 +324,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("paused")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 100, records: 1, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 100, records: 1, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .objectStore, extra: ["--commit-every-objects", "2", "--lease-seconds", "3", "--verbose"])
         let paused = Process()
@@ -349,7 +349,7 @@ import TestSupport
         #expect(pausedMidway, "the runner must be paused before it finishes")
         // The lease expires (3 s); the same host sees its holder alive (stopped), so the takeover waits for expiry.
         try await Task.sleep(for: .seconds(4))
-        let other = try TestProcesses.run(executable, arguments: arguments)
+        let other = try await TestProcesses.run(executable, arguments: arguments)
         #expect(other.status == 0, "the runner that took over: \(other.stderr)")
         #expect(other.stderr.isEmpty || !other.stderr.contains("another runner holds"), "\(other.stderr)")
         kill(paused.processIdentifier, SIGCONT)
@@ -445,13 +445,13 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
         let nowHour = PrefixLayout.hour(of: Date())
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 30, hours: 30, files: 1, records: 4, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 30, hours: 30, files: 1, records: 4, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
-        func run(_ window: Int, plan: Bool = false) throws -> JSONValue {
+        func run(_ window: Int, plan: Bool = false) async throws -> JSONValue {
             var arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite)
             if plan { arguments[0] = "plan" }
             if let i = arguments.firstIndex(of: "--late-arrival-hours") { arguments[i + 1] = String(window) }
-            let output = try TestProcesses.run(executable, arguments: arguments)
+            let output = try await TestProcesses.run(executable, arguments: arguments)
             #expect(output.status == 0, "\(output.stderr)")
             return try JSONValue.parse(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -459,24 +459,24 @@ import TestSupport
             if case .array(let objects)? = plan["toRead"] { return Int64(objects.count) }
             return -1
         }
-        #expect(toRead(try run(2, plan: true)) == 30, "plan creates nothing and sees everything new")
+        await #expect(toRead(try run(2, plan: true)) == 30, "plan creates nothing and sees everything new")
         #expect(!FileManager.default.fileExists(atPath: warehouse), "plan created the warehouse or its catalog file")
         var status = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite)
         status[0] = "status"
         status.removeAll { $0 == "--json" }
-        let noTable = try TestProcesses.run(executable, arguments: status)
+        let noTable = try await TestProcesses.run(executable, arguments: status)
         #expect(noTable.status != 0 && !FileManager.default.fileExists(atPath: warehouse), "status created something: \(noTable.stderr)")
-        #expect(try run(2)["objectsIngested"] == .int(30))
+        await #expect(try run(2)["objectsIngested"] == .int(30))
         for window in [240, 12, 1, 48] {
-            let plan = try run(window, plan: true)
-            let summary = try run(window)
+            let plan = try await run(window, plan: true)
+            let summary = try await run(window)
             #expect(toRead(plan) == 0, "window \(window): plan wants \(toRead(plan)) objects")
             #expect(summary["objectsIngested"] == .int(toRead(plan)), "window \(window): plan and run disagree")
         }
         // New objects in an hour still open are read once, whatever the window was.
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 1, hours: 1, files: 1, records: 4, firstID: 121)
-        #expect(toRead(try run(6, plan: true)) >= 1)
-        #expect(try run(6)["objectsIngested"] == .int(1))
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 1, hours: 1, files: 1, records: 4, firstID: 121)
+        await #expect(toRead(try run(6, plan: true)) >= 1)
+        await #expect(try run(6)["objectsIngested"] == .int(1))
         let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
         #expect(problems.isEmpty)
         #expect(ids == Array(1...124))
@@ -492,25 +492,25 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
         let nowHour = PrefixLayout.hour(of: Date())
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 30, hours: 10, files: 1, records: 4, firstID: 1)
-        func run(_ warehouse: String, _ extra: [String], command: String = "run") throws -> JSONValue {
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 30, hours: 10, files: 1, records: 4, firstID: 1)
+        func run(_ warehouse: String, _ extra: [String], command: String = "run") async throws -> JSONValue {
             var arguments = Self.arguments(input: input, warehouse: warehouse, catalog: .sqlite, extra: extra)
             arguments[0] = command
             if let i = arguments.firstIndex(of: "--late-arrival-hours") { arguments[i + 1] = "2" }
-            let output = try TestProcesses.run(executable, arguments: arguments)
+            let output = try await TestProcesses.run(executable, arguments: arguments)
             #expect(output.status == 0, "\(command) \(extra): \(output.stderr)")
             return try JSONValue.parse(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let warehouse = dir.appendingPathComponent("wh").path
-        #expect(try run(warehouse, [])["objectsIngested"] == .int(10))
+        await #expect(try run(warehouse, [])["objectsIngested"] == .int(10))
         // A file lands in an hour closed long ago.
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 25, hours: 1, files: 1, records: 4, firstID: 41)
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 25, hours: 1, files: 1, records: 4, firstID: 41)
         // plan says what the run will do: a reconciliation is due (none was done yet), and finds the file.
-        let reconcilePlan = try run(warehouse, ["--late-files", "report"], command: "plan")
+        let reconcilePlan = try await run(warehouse, ["--late-files", "report"], command: "plan")
         if case .array(let late)? = reconcilePlan["lateFiles"] { #expect(late.count == 1) } else { Issue.record("\(reconcilePlan)") }
         #expect(reconcilePlan["toRead"] == .array([]), "policy report reads nothing")
         // The second run reconciles on its own (none was done yet): policy report names the file, reads nothing.
-        let reported = try run(warehouse, ["--late-files", "report"])
+        let reported = try await run(warehouse, ["--late-files", "report"])
         #expect(reported["lateFiles"] == .int(1) && reported["objectsIngested"] == .int(0), "\(reported)")
         #expect(reported["closedHoursListed"] == .int(168))
         if case .array(let keys)? = reported["lateFileKeys"] {
@@ -518,10 +518,10 @@ import TestSupport
             #expect(keys.count == 1 && first?.contains(PrefixLayout.firehose.prefix(forHour: nowHour - 25)) == true, "\(keys)")
         }
         // The next runs are not due for a reconciliation; --reconcile forces one and reads the file, once.
-        #expect(try run(warehouse, [])["closedHoursListed"] == .int(0))
-        let ingested = try run(warehouse, ["--reconcile"])
+        await #expect(try run(warehouse, [])["closedHoursListed"] == .int(0))
+        let ingested = try await run(warehouse, ["--reconcile"])
         #expect(ingested["lateFiles"] == .int(1) && ingested["objectsIngested"] == .int(1), "\(ingested)")
-        let again = try run(warehouse, ["--reconcile"])
+        let again = try await run(warehouse, ["--reconcile"])
         #expect(again["lateFiles"] == .int(0) && again["objectsIngested"] == .int(0), "\(again)")
         let (ids, problems) = try await Self.tableIDs(warehouse: warehouse, catalog: .sqlite)
         #expect(problems.isEmpty)
@@ -530,12 +530,12 @@ import TestSupport
         // A new table that starts at now-24 reads only those hours; a backfill reads the older ones once.
         let fresh = dir.appendingPathComponent("wh2").path
         let startAt = IngestStatus.hourText(nowHour - 24).replacingOccurrences(of: ":00:00Z", with: "")
-        let started = try run(fresh, ["--start-at", startAt])
+        let started = try await run(fresh, ["--start-at", startAt])
         #expect(started["objectsIngested"] == .int(4) && started["lateFiles"] == .int(0), "\(started)")
         let backfill = ["--from", IngestStatus.hourText(nowHour - 30), "--to", IngestStatus.hourText(nowHour - 22)]
-        #expect(try run(fresh, ["--start-at", startAt] + backfill, command: "backfill")["objectsIngested"] == .int(7))
-        #expect(try run(fresh, ["--start-at", startAt] + backfill, command: "backfill")["objectsIngested"] == .int(0))
-        #expect(try run(fresh, ["--start-at", startAt, "--reconcile"])["lateFiles"] == .int(0))
+        await #expect(try run(fresh, ["--start-at", startAt] + backfill, command: "backfill")["objectsIngested"] == .int(7))
+        await #expect(try run(fresh, ["--start-at", startAt] + backfill, command: "backfill")["objectsIngested"] == .int(0))
+        await #expect(try run(fresh, ["--start-at", startAt, "--reconcile"])["lateFiles"] == .int(0))
         let (freshIDs, freshProblems) = try await Self.tableIDs(warehouse: fresh, catalog: .sqlite)
         #expect(freshProblems.isEmpty)
         #expect(freshIDs == Array(1...44))
@@ -550,7 +550,7 @@ import TestSupport
         let (catalog, configuration) = (setup.catalog, setup.configuration)
         let start = Date()
         let startHour = PrefixLayout.hour(of: start)
-        _ = try PipelineSupport.generate(into: setup.input, firstHour: startHour - 3, hours: 2, files: 1, records: 4, firstID: 1)
+        _ = try await PipelineSupport.generate(into: setup.input, firstHour: startHour - 3, hours: 2, files: 1, records: 4, firstID: 1)
         let ingestor = setup.ingestor()
         let first = try await ingestor.run(now: start)
         #expect(first.objectsIngested == 2 && first.watermarkHour == startHour - 2)
@@ -563,7 +563,7 @@ import TestSupport
         #expect(again.snapshotIDs.isEmpty, "at most one idle commit an hour")
         #expect(again.prefixesListed < idle.prefixesListed, "\(again.prefixesListed) vs \(idle.prefixesListed)")
         let table = try await catalog.loadTable(configuration.table)
-        let report = try TableValidation.check(metadataLocation: table.metadataLocation)
+        let report = try await TableValidation.check(metadataLocation: table.metadataLocation)
         #expect(report.problems.isEmpty && report.rows == 8 && report.snapshots == 2)
     }
 
@@ -578,7 +578,7 @@ import TestSupport
         let (catalog, configuration, input) = (setup.catalog, setup.configuration, setup.input)
         let now = Date()
         let nowHour = PrefixLayout.hour(of: now)
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 2, files: 3, records: 2, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 2, files: 3, records: 2, firstID: 1)
         let ingestor = setup.ingestor()
 
         func recorded(by summary: RunSummary) async throws -> Set<String> {
@@ -593,7 +593,7 @@ import TestSupport
 
         // New objects: one late in an hour already read, one in a new hour, both two minutes "later".
         let before = Set(FileManager.default.subpaths(atPath: input) ?? [])
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 2, hours: 2, files: 1, records: 2, firstID: 1001)
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 2, hours: 2, files: 1, records: 2, firstID: 1001)
         let later = Date().addingTimeInterval(120)
         for path in FileManager.default.subpaths(atPath: input) ?? [] where !before.contains(path) && path.hasSuffix(".gz") {
             try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: input + "/" + path)
@@ -621,7 +621,7 @@ import TestSupport
         let (catalog, configuration, input, warehouse) = (setup.catalog, setup.configuration, setup.input, setup.warehouse)
         let start = Date()
         let nowHour = PrefixLayout.hour(of: start)
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 20, hours: 4, files: 2, records: 3, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 20, hours: 4, files: 2, records: 3, firstID: 1)
         let ingestor = setup.ingestor()
         #expect(try await ingestor.run(now: start).objectsIngested == 8)
 
@@ -647,7 +647,7 @@ import TestSupport
         #expect(refused?.message.contains("kept no archive") == true, "\(refused?.message ?? "")")
 
         // A file landing late in an hour folded after the upgrade is found and read once.
-        _ = try PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 1, files: 1, records: 3, firstID: 1001)
+        _ = try await PipelineSupport.generate(into: input, firstHour: nowHour - 3, hours: 1, files: 1, records: 3, firstID: 1001)
         let late = try await ingestor.run(now: start.addingTimeInterval(3660), reconcile: true)
         #expect(late.lateFiles == 1 && late.objectsIngested == 1, "\(late.lateFileKeys)")
         #expect(try await ingestor.backfill(from: nowHour - 3, to: nowHour - 3).objectsIngested == 0)

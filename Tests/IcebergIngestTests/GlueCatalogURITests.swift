@@ -47,7 +47,7 @@ import TestSupport
         try await s3.client().createBucket(bucket)
         let input = dir.appendingPathComponent("in").path
         let first = PrefixLayout.hour(of: Date()) - 3
-        let part1 = try PipelineSupport.generate(into: input, firstHour: first, hours: 2, files: 2, records: 40, firstID: 1)
+        let part1 = try await PipelineSupport.generate(into: input, firstHour: first, hours: 2, files: 2, records: 40, firstID: 1)
         // moto keeps Glue databases for the server's life: a database of this run's own.
         let table = "db_\(UUID().uuidString.prefix(8).lowercased()).events"
         var job = IngestJob(sourceURI: input, tableName: table, schema: PipelineSupport.schemaText)
@@ -61,11 +61,11 @@ import TestSupport
         let summary = try await job.ingestor().run()
         #expect(summary.rows == 160)
 
-        let part2 = try PipelineSupport.generate(into: input, firstHour: first + 2, hours: 1, files: 1, records: 30, firstID: 10_000)
+        let part2 = try await PipelineSupport.generate(into: input, firstHour: first + 2, hours: 1, files: 1, records: 30, firstID: 10_000)
         let second = try await job.ingestor().run()
         #expect(second.rows == 30, "the second run should read only the new object")
 
-        let check = try PipelineSupport.check(
+        let check = try await PipelineSupport.check(
             catalogPath: "glue:", warehouse: "", table: table, expected: try PipelineSupport.merge([part1, part2]), endpoint: s3.endpoint, in: dir)
         #expect(check.hasPrefix("OK 190"), "\(check)")
     }

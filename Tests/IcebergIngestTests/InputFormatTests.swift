@@ -82,16 +82,16 @@ import TestSupport
         f.write(b"first line\r\n\nsecond\tline \xc3\xa9 with tab\n\xff\xfe not text\n" + b"".join(b"line %d\n" % i for i in range(1000)) + b"last line")
     """#
 
-    static func setUp(_ name: String) throws -> (dir: URL, input: String, hour: Int32) {
+    static func setUp(_ name: String) async throws -> (dir: URL, input: String, hour: Int32) {
         let dir = try TestEnvironment.temporaryDirectory(name)
         let hour = PrefixLayout.hour(of: Date()) - 3
         let input = dir.appendingPathComponent("in").path
-        _ = try PythonTool.run(Self.writer, arguments: [input, String(hour)])
+        _ = try await PythonTool.run(Self.writer, arguments: [input, String(hour)])
         return (dir, input, hour)
     }
 
     /// Rows of `table` as JSON lines sorted by their first column, as PyIceberg reads them.
-    static func rows(_ warehouse: String, _ table: String) throws -> [String] {
+    static func rows(_ warehouse: String, _ table: String) async throws -> [String] {
         let reader = #"""
             import sys, json, datetime, decimal, uuid
             from pyiceberg.catalog.sql import SqlCatalog
@@ -109,26 +109,26 @@ import TestSupport
             for r in sorted(rows, key=lambda r: r[first]):
                 print(json.dumps({k: plain(v) for k, v in r.items()}, sort_keys=True))
             """#
-        return try PythonTool.run(reader, arguments: [warehouse + "/catalog.db", warehouse, table]).split(separator: "\n").map(String.init)
+        return try await PythonTool.run(reader, arguments: [warehouse + "/catalog.db", warehouse, table]).split(separator: "\n").map(String.init)
     }
 
     /// ZIP archives: entries deflated and stored, a directory, sizes in data descriptors (an archive written to
     /// a stream), ZIP64, an empty archive; CSV entries each with their own header. Every row comes back once.
     @Test func zipArchivesAreReadEntryByEntry() async throws {
-        let (dir, input, _) = try Self.setUp("zip-input")
+        let (dir, input, _) = try await Self.setUp("zip-input")
         defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
         let json = try await ParquetInputTests.ingestor(
             warehouse: warehouse, input: input + "/zip", table: "db.zipped", schema: "id long not null, name string", format: "json"
         ).run()
         #expect(json.rows == 1200 && json.badRecords == 0 && json.objectsIngested == 3, "\(json.jsonLine)")
-        #expect(try Self.rows(warehouse, "db.zipped") == (1...1200).map { #"{"id": \#($0), "name": "n\#($0)"}"# })
+        await #expect(try Self.rows(warehouse, "db.zipped") == (1...1200).map { #"{"id": \#($0), "name": "n\#($0)"}"# })
 
         let csv = try await ParquetInputTests.ingestor(
             warehouse: warehouse, input: input + "/zipcsv", table: "db.zippedcsv", schema: "id long not null, name string", format: "csv"
         ).run()
         #expect(csv.rows == 20 && csv.badRecords == 0, "\(csv.jsonLine)")
-        #expect(try Self.rows(warehouse, "db.zippedcsv") == (1...20).map { #"{"id": \#($0), "name": "c\#($0)"}"# })
+        await #expect(try Self.rows(warehouse, "db.zippedcsv") == (1...20).map { #"{"id": \#($0), "name": "c\#($0)"}"# })
     }
 
     /// A damaged archive stops the run with an error naming the object and the entry; nothing is committed.
@@ -138,7 +138,7 @@ import TestSupport
         let hour = PrefixLayout.hour(of: Date()) - 3
         let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        _ = try PythonTool.run(
+        _ = try await PythonTool.run(
             #"""
             import sys, zipfile, io
             b = io.BytesIO()
@@ -167,7 +167,7 @@ import TestSupport
     /// Avro container files: logical types to Iceberg types, nested records, arrays, maps, enums, unions; a
     /// value too wide for its column is a bad record naming the record; a field the table lacks is drift.
     @Test func avroRecordsBecomeRows() async throws {
-        let (dir, input, hour) = try Self.setUp("avro-input")
+        let (dir, input, hour) = try await Self.setUp("avro-input")
         defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
         let schema =
@@ -179,10 +179,10 @@ import TestSupport
         #expect(summary.rows == 199 && summary.badRecords == 1, "\(summary.jsonLine)")
         #expect(summary.badRecordExamples.first?.contains("record 77") == true, "\(summary.badRecordExamples)")
         #expect(summary.drift.contains { $0.kind == .newField && $0.field == "extra" && $0.count == 200 }, "\(summary.drift)")
-        let rows = try Self.rows(warehouse, "db.avro")
+        let rows = try await Self.rows(warehouse, "db.avro")
         #expect(rows.count == 199)
         // The same values, computed in Python from what fastavro was given.
-        let expected = try PythonTool.run(
+        let expected = try await PythonTool.run(
             #"""
             import sys, json, datetime, decimal, uuid
             hour = int(sys.argv[1])
@@ -230,7 +230,7 @@ import TestSupport
     /// Text lines into one string column: CRLF and LF line ends, a blank line skipped, a line that is not
     /// UTF-8 a bad record naming its line, the last line without a newline kept.
     @Test func textLinesBecomeRows() async throws {
-        let (dir, input, _) = try Self.setUp("text-input")
+        let (dir, input, _) = try await Self.setUp("text-input")
         defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
         let summary = try await ParquetInputTests.ingestor(
@@ -238,7 +238,7 @@ import TestSupport
         ).run()
         #expect(summary.rows == 1003 && summary.badRecords == 1, "\(summary.jsonLine)")
         #expect(summary.badRecordExamples.first?.contains("line 4, byte 37") == true, "\(summary.badRecordExamples)")
-        let rows = try Self.rows(warehouse, "db.logs").map { row in
+        let rows = try await Self.rows(warehouse, "db.logs").map { row in
             (try JSONSerialization.jsonObject(with: Data(row.utf8)) as? [String: String])?["line"] ?? "(not a line: \(row))"
         }
         let lines = ["first line", "second\tline é with tab", "last line"] + (0..<1000).map { "line \($0)" }

@@ -68,17 +68,17 @@ import TestSupport
 
     /// Through the executable: broken JSON and a source folder that does not exist exit with 2, as the
     /// README promises, and name what is wrong.
-    @Test func theExecutableExitsWith2() throws {
+    @Test func theExecutableExitsWith2() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("job")
         defer { TestEnvironment.cleanUp(dir) }
         let broken = try Self.write(#"{"source": {"uri": "x"},"#, in: dir)
-        let first = try TestProcesses.run(executable, arguments: ["run", "--config", broken])
+        let first = try await TestProcesses.run(executable, arguments: ["run", "--config", broken])
         #expect(first.status == 2 && first.stderr.contains("is not valid JSON"), "\(first.stderr)")
         let missing = try Self.write(
             Self.base.replacingOccurrences(of: "SOURCE", with: dir.appendingPathComponent("nowhere").path)
                 .replacingOccurrences(of: "}}", with: "}, \"catalog\": {\"uri\": \"sqlite:\(dir.path)/c.db\", \"warehouse\": \"\(dir.path)/wh\"}}"), in: dir)
-        let second = try TestProcesses.run(executable, arguments: ["run", "--config", missing])
+        let second = try await TestProcesses.run(executable, arguments: ["run", "--config", missing])
         #expect(second.status == 2 && second.stderr.contains("source folder"), "\(second.stderr)")
     }
 

@@ -124,7 +124,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("metrics-follow")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 2, records: 10, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 2, hours: 1, files: 2, records: 10, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let metricsFile = dir.appendingPathComponent("iceberg.prom").path
         let logFile = dir.appendingPathComponent("stderr.log")
@@ -216,15 +216,15 @@ import TestSupport
             "--catalog", "sqlite:\(warehouse)/catalog.db", "--warehouse", warehouse, "--table", "demo.clicks", "--bad-records", "skip",
             "--schema", "id long not null, event_time timestamptz",
         ]
-        let run = try await TestProcesses.detached { try TestProcesses.run(executable, arguments: arguments + ["--json"]) }
+        let run = try await TestProcesses.run(executable, arguments: arguments + ["--json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("info iceberg-ingest"), "\(run.stderr)")
         #expect(run.stderr.contains("committed snapshot") && run.stderr.contains("with 900 rows"), "\(run.stderr)")
         #expect(run.stderr.contains("run finished: 9 objects, 900 rows, 2 bad records"), "\(run.stderr)")
         #expect(run.stderr.contains("table=demo.clicks"), "\(run.stderr)")
-        let typo = try await TestProcesses.detached { try TestProcesses.run(executable, arguments: arguments + ["--log-format", "jsn"]) }
+        let typo = try await TestProcesses.run(executable, arguments: arguments + ["--log-format", "jsn"])
         #expect(typo.status != 0 && typo.stderr.contains("--log-format must be text or json, not 'jsn'"), "\(typo.stderr)")
-        let quiet = try await TestProcesses.detached { try TestProcesses.run(executable, arguments: arguments + ["--log-level", "warning"]) }
+        let quiet = try await TestProcesses.run(executable, arguments: arguments + ["--log-level", "warning"])
         #expect(quiet.status == 0 && !quiet.stderr.contains("run finished"), "\(quiet.stderr)")
     }
 }

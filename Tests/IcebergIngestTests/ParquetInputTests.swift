@@ -60,7 +60,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let hour = PrefixLayout.hour(of: Date()) - 3
         let input = dir.appendingPathComponent("in").path
-        _ = try PythonTool.run(Self.writer, arguments: [input, String(hour)])
+        _ = try await PythonTool.run(Self.writer, arguments: [input, String(hour)])
         let warehouse = dir.appendingPathComponent("wh").path
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
         let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
@@ -72,7 +72,7 @@ import TestSupport
         #expect(summary.rows == 250)
         #expect(summary.dataFilesRegistered == 1)
         #expect(summary.dataFiles == 2)  // the rewritten file's two hours
-        let files = try PythonTool.run(Self.reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
+        let files = try await PythonTool.run(Self.reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
         #expect(files.contains("match.parquet"))
         #expect(files.split(separator: " ").count == 3)
     }
@@ -91,7 +91,7 @@ import TestSupport
 
     /// A temporary folder with the Parquet files `body` writes (pyarrow, in Python) into the hour folder `d` of
     /// an hour 3 hours back (`hour`, also given to `body`), under `<folder>/in`.
-    static func written(_ label: String, _ body: String) throws -> (dir: URL, input: String, hour: Int32) {
+    static func written(_ label: String, _ body: String) async throws -> (dir: URL, input: String, hour: Int32) {
         let dir = try TestEnvironment.temporaryDirectory(label)
         let hour = PrefixLayout.hour(of: Date()) - 3
         let input = dir.appendingPathComponent("in").path
@@ -103,7 +103,7 @@ import TestSupport
 
             """#
         do {
-            _ = try PythonTool.run(preamble + body, arguments: [input, String(hour)])
+            _ = try await PythonTool.run(preamble + body, arguments: [input, String(hour)])
         } catch {
             TestEnvironment.cleanUp(dir)
             throw error
@@ -115,7 +115,7 @@ import TestSupport
     /// and INT32 TIME(MILLIS) times. They are converted (rewritten, never registered as they are) instead of
     /// refused, and PyIceberg reads every value back, nulls included.
     @Test func int96TimestampsAndMillisecondTimesAreConverted() async throws {
-        let (dir, input, hour) = try Self.written(
+        let (dir, input, hour) = try await Self.written(
             "parquet-int96",
             #"""
             base = hour * 3600 * 1000000
@@ -146,14 +146,14 @@ import TestSupport
             assert rows[50]["event_time"] is None and rows[50]["at"] is None, rows[50]
             print("OK", len(rows))
             """#
-        let output = try PythonTool.run(reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
+        let output = try await PythonTool.run(reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
         #expect(output.hasPrefix("OK 51"), "\(output)")
     }
 
     /// A decimal in another physical type than Iceberg's (pyarrow's default: FIXED_LEN_BYTE_ARRAY for every
     /// precision) is refused, naming the file and the column, instead of being misread.
     @Test func decimalsInAnotherPhysicalTypeAreRefusedNotMisread() async throws {
-        let (dir, input, _) = try Self.written(
+        let (dir, input, _) = try await Self.written(
             "parquet-decimal",
             #"""
             table = pa.table({"id": pa.array([1, 2], pa.int64()), "amount": pa.array([decimal.Decimal("1.25"), decimal.Decimal("-3.50")], pa.decimal128(9, 2))})

@@ -149,8 +149,8 @@ enum PipelineSupport {
     """#
 
     /// Runs the generator; returns the expected rows' JSON text.
-    static func generate(into destination: String, firstHour: Int32, hours: Int, files: Int, records: Int, firstID: Int, endpoint: String = "") throws -> String {
-        try PythonTool.run(generator, arguments: [destination, String(firstHour), String(hours), String(files), String(records), String(firstID), endpoint])
+    static func generate(into destination: String, firstHour: Int32, hours: Int, files: Int, records: Int, firstID: Int, endpoint: String = "") async throws -> String {
+        try await PythonTool.run(generator, arguments: [destination, String(firstHour), String(hours), String(files), String(records), String(firstID), endpoint])
     }
 
     /// Merges JSON arrays of expected rows.
@@ -163,10 +163,10 @@ enum PipelineSupport {
         return JSONValue.array(all).serialized()
     }
 
-    static func check(catalogPath: String, warehouse: String, table: String, expected: String, endpoint: String = "", in directory: URL) throws -> String {
+    static func check(catalogPath: String, warehouse: String, table: String, expected: String, endpoint: String = "", in directory: URL) async throws -> String {
         let file = directory.appendingPathComponent("expected-\(UUID().uuidString.prefix(6)).json")
         try Data(expected.utf8).write(to: file)
-        return try PythonTool.run(checker, arguments: [catalogPath, warehouse, table, file.path, endpoint])
+        return try await PythonTool.run(checker, arguments: [catalogPath, warehouse, table, file.path, endpoint])
     }
 
     static func configuration(table: String = "db.events", partition: String = "hour(event_time)") throws -> IngestConfiguration {

@@ -19,7 +19,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
         let first = Self.nowHour - 4
-        let expected = try PipelineSupport.generate(into: input, firstHour: first, hours: 3, files: 2, records: 150, firstID: 1)
+        let expected = try await PipelineSupport.generate(into: input, firstHour: first, hours: 3, files: 2, records: 150, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
         let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
@@ -33,7 +33,7 @@ import TestSupport
         #expect(summary.unknownFields == ["unknown_field": 900 / 11])
         #expect(summary.dataFiles == 3)  // one per hour partition
         #expect(summary.snapshotIDs.count == 1)
-        let output = try PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
+        let output = try await PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
         #expect(output.hasPrefix("OK 900 1 3"))
 
         // Nothing new: nothing read, nothing committed.
@@ -56,7 +56,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("pipeline-namespace")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
-        _ = try PipelineSupport.generate(into: input, firstHour: Self.nowHour - 2, hours: 1, files: 1, records: 5, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: Self.nowHour - 2, hours: 1, files: 1, records: 5, firstID: 1)
         let failures = Mutex(0)
         var catalog = ForwardingCatalog(inner: InMemoryCatalog(warehouse: dir.appendingPathComponent("wh").path))
         catalog.beforeCreateNamespace = { _ in
@@ -130,7 +130,7 @@ import TestSupport
         try await client.createBucket(sourceBucket)
         try await client.createBucket(lakeBucket)
         let first = Self.nowHour - 5
-        let part1 = try PipelineSupport.generate(
+        let part1 = try await PipelineSupport.generate(
             into: "s3://\(sourceBucket)/events/", firstHour: first, hours: 4, files: 3, records: 100, firstID: 1, endpoint: s3.endpoint)
 
         let catalogPath = dir.appendingPathComponent("catalog.db").path
@@ -163,7 +163,7 @@ import TestSupport
         #expect(transport.objectGets(bucket: sourceBucket).isEmpty)
 
         // A late file lands in an hour that is already partly ingested, inside the window.
-        let part2 = try PipelineSupport.generate(
+        let part2 = try await PipelineSupport.generate(
             into: "s3://\(sourceBucket)/events/", firstHour: first + 1, hours: 1, files: 1, records: 50, firstID: 100_000, endpoint: s3.endpoint)
         transport.reset()
         let three = try await ingestor.run()
@@ -171,7 +171,7 @@ import TestSupport
         #expect(Set(transport.objectGets(bucket: sourceBucket).map { $0.components(separatedBy: "?").first! }).count == 1)
 
         let expected = try PipelineSupport.merge([part1, part2])
-        let output = try PipelineSupport.check(
+        let output = try await PipelineSupport.check(
             catalogPath: catalogPath, warehouse: "s3://\(lakeBucket)/wh", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
         #expect(output.hasPrefix("OK 1250"))
     }

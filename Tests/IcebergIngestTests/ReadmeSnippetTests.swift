@@ -81,10 +81,8 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("consumer")
         defer { TestEnvironment.cleanUp(dir) }
         let remote = dir.appendingPathComponent("remote/\(name).git").path
-        try await TestProcesses.detached {
-            _ = try TestProcesses.run("/usr/bin/env", arguments: ["git", "clone", "-q", "--bare", root.path, remote])
-            _ = try TestProcesses.run("/usr/bin/env", arguments: ["git", "-C", remote, "tag", "0.1.0", "HEAD"])
-        }
+        _ = try await TestProcesses.run("/usr/bin/env", arguments: ["git", "clone", "-q", "--bare", root.path, remote])
+        _ = try await TestProcesses.run("/usr/bin/env", arguments: ["git", "-C", remote, "tag", "0.1.0", "HEAD"])
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path, withDestinationPath: root.path)
         let consumer = dir.appendingPathComponent("consumer")
         try FileManager.default.createDirectory(at: consumer.appendingPathComponent("Sources/Consumer"), withIntermediateDirectories: true)
@@ -101,9 +99,7 @@ import TestSupport
                 )
                 """
             try Data(manifest.utf8).write(to: consumer.appendingPathComponent("Package.swift"))
-            return try await TestProcesses.detached {
-                try TestProcesses.run("/usr/bin/env", arguments: ["swift", "package", "--package-path", consumer.path, "show-dependencies"])
-            }
+            return try await TestProcesses.run("/usr/bin/env", arguments: ["swift", "package", "--package-path", consumer.path, "show-dependencies"])
         }
         let asURL = try await resolve(packageLine.replacingOccurrences(of: url, with: "file://" + remote).trimmingCharacters(in: CharacterSet(charactersIn: ",")), productLine)
         #expect(asURL.status == 0, "\(asURL.stderr)")

@@ -27,8 +27,8 @@ import TestSupport
     }
 
     /// `(table, count, min id, max id, distinct ids)` of each table, as PyIceberg reads them.
-    static func read(_ tables: [String], catalog database: String, warehouse: String, s3: S3TestEndpoint) throws -> [String] {
-        let output = try PythonTool.run(
+    static func read(_ tables: [String], catalog database: String, warehouse: String, s3: S3TestEndpoint) async throws -> [String] {
+        let output = try await PythonTool.run(
             #"""
             import sys, os
             from pyiceberg.catalog.sql import SqlCatalog
@@ -75,11 +75,11 @@ import TestSupport
                        "schemas": "\#(registry.path)", "schema": "infer", "partition": ""},
              "s3": {"endpoint": "\#(s3.endpoint)"}}
             """#.write(to: job, atomically: true, encoding: .utf8)
-        let plan = try TestProcesses.run(executable, arguments: ["plan", "--config", job.path])
+        let plan = try await TestProcesses.run(executable, arguments: ["plan", "--config", job.path])
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("stream 'clicks' -> analytics.clicks: new table") && plan.stdout.contains("stream '---': not ingested"), "\(plan.stdout)")
 
-        let first = try TestProcesses.run(executable, arguments: ["run", "--config", job.path, "--json"])
+        let first = try await TestProcesses.run(executable, arguments: ["run", "--config", job.path, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         let summary = try JSONValue.parse(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(summary["created"] == .array(["analytics.orders_eu", "analytics.clicks", "analytics.views"].map { .string($0) }), "\(first.stdout)")
@@ -93,17 +93,17 @@ import TestSupport
         // A fourth stream appears; the others get more objects. Each table reads only what is new.
         try await Self.put(client, bucket: bucket, stream: "signups", hour: hour + 1, part: 1, first: 1, count: 60)
         try await Self.put(client, bucket: bucket, stream: "views", hour: hour + 1, part: 2, first: 251, count: 50)
-        let second = try TestProcesses.run(executable, arguments: ["run", "--config", job.path, "--json"])
+        let second = try await TestProcesses.run(executable, arguments: ["run", "--config", job.path, "--json"])
         #expect(second.status == 0, "\(second.stderr)")
         let again = try JSONValue.parse(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(again["created"] == .array([.string("analytics.signups")]), "\(second.stdout)")
         if case .array(let tables)? = again["tables"] {
             #expect(tables.compactMap { $0["rows"] } == [.int(0), .int(0), .int(60), .int(50)], "\(second.stdout)")
         }
-        let status = try TestProcesses.run(executable, arguments: ["status", "--config", job.path, "--json"])
+        let status = try await TestProcesses.run(executable, arguments: ["status", "--config", job.path, "--json"])
         #expect(status.status == 0 && status.stdout.split(separator: "\n").count == 4, "\(status.stdout)\(status.stderr)")
 
-        let read = try Self.read(
+        let read = try await Self.read(
             ["analytics.clicks", "analytics.views", "analytics.orders_eu", "analytics.signups"], catalog: local + "/catalog.db", warehouse: "s3://\(bucket)/lake", s3: s3)
         #expect(read == [
             "analytics.clicks 500 1 500 500 id:long,event_time:timestamptz,page:string unpartitioned",
@@ -145,7 +145,7 @@ import TestSupport
         }
         let rows = summaries.flatMap(\.tables).reduce(into: [String: Int]()) { $0[$1.table, default: 0] += $1.rows }
         #expect(rows == ["race.alpha": 100, "race.beta": 200, "race.gamma": 300], "\(summaries.map(\.jsonLine))")
-        let read = try Self.read(["race.alpha", "race.beta", "race.gamma"], catalog: local + "/catalog.db", warehouse: "s3://\(bucket)/lake", s3: s3)
+        let read = try await Self.read(["race.alpha", "race.beta", "race.gamma"], catalog: local + "/catalog.db", warehouse: "s3://\(bucket)/lake", s3: s3)
         #expect(read.map { $0.split(separator: " ").prefix(5).joined(separator: " ") } == ["race.alpha 100 1 100 100", "race.beta 200 1 200 200", "race.gamma 300 1 300 300"])
         let catalog = try SQLiteCatalog(path: local + "/catalog.db", warehouse: "s3://\(bucket)/lake", io: S3FileIO(client: client))
         #expect(try await catalog.listTables(["race"]).count == 3)
@@ -226,17 +226,17 @@ import TestSupport
             ]
             let environment = ["ICEBERG_INGEST_TABLE_ROUTE": "raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/"]
             // The crash cuts table a's commit; b is not reached.
-            let crashed = try TestProcesses.run(executable, arguments: arguments, environment: environment.merging([FailPoint.environmentVariable: point]) { $1 })
+            let crashed = try await TestProcesses.run(executable, arguments: arguments, environment: environment.merging([FailPoint.environmentVariable: point]) { $1 })
             #expect(crashed.status == FailPoint.exitCode, "\(point): \(crashed.stderr)")
-            let recovered = try TestProcesses.run(executable, arguments: arguments, environment: environment)
+            let recovered = try await TestProcesses.run(executable, arguments: arguments, environment: environment)
             #expect(recovered.status == 0, "\(point): \(recovered.stderr)")
             // New objects for b only: the crash cuts b's commit, a (committed) has nothing new.
             try write("b", part: 2, ids: 51...80)
-            let second = try TestProcesses.run(executable, arguments: arguments, environment: environment.merging([FailPoint.environmentVariable: point]) { $1 })
+            let second = try await TestProcesses.run(executable, arguments: arguments, environment: environment.merging([FailPoint.environmentVariable: point]) { $1 })
             #expect(second.status == FailPoint.exitCode, "\(point): \(second.stderr)")
-            let last = try TestProcesses.run(executable, arguments: arguments, environment: environment)
+            let last = try await TestProcesses.run(executable, arguments: arguments, environment: environment)
             #expect(last.status == 0, "\(point): \(last.stderr)")
-            let counts = try PythonTool.run(
+            let counts = try await PythonTool.run(
                 #"""
                 import sys
                 from pyiceberg.catalog.sql import SqlCatalog

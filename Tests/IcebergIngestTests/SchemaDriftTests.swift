@@ -88,7 +88,7 @@ import TestSupport
         let summary = try await ingestor.run()
         #expect(summary.rows == 4 && summary.badRecords == 0)
         #expect(summary.schemaChanges.first?.hasPrefix("added _rescued_data") == true)
-        let output = try PythonTool.run(Self.reader, arguments: [dir.appendingPathComponent("wh").path])
+        let output = try await PythonTool.run(Self.reader, arguments: [dir.appendingPathComponent("wh").path])
         let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let rows)? = json["rows"] else { Issue.record("no rows: \(output)"); return }
         #expect(rows[0]["_rescued_data"] == .null)
@@ -110,7 +110,7 @@ import TestSupport
         // One commit: the table was created with schema 0, and the append carries schema 1.
         #expect(table.metadata.currentSnapshot?.schemaID == table.metadata.currentSchemaID)
         #expect(table.metadata.currentSchemaID == 1 && table.metadata.snapshots.count == 1, "schemas \(table.metadata.schemas.map(\.fields.count)), \(summary.schemaChanges)")
-        let output = try PythonTool.run(Self.reader, arguments: [dir.appendingPathComponent("wh").path])
+        let output = try await PythonTool.run(Self.reader, arguments: [dir.appendingPathComponent("wh").path])
         let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let fields)? = json["schema"], case .array(let rows)? = json["rows"] else { Issue.record("unexpected: \(output)"); return }
         let names = fields.compactMap { field -> String? in
@@ -132,7 +132,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         _ = try await ingestor.run()
         let warehouse = dir.appendingPathComponent("wh").path
-        _ = try PythonTool.run(#"""
+        _ = try await PythonTool.run(#"""
         import sys
         from pyiceberg.catalog.sql import SqlCatalog
         c = SqlCatalog("default", uri="sqlite:///" + sys.argv[1] + "/catalog.db", warehouse="file://" + sys.argv[1])
@@ -149,7 +149,7 @@ import TestSupport
         #expect(second.rows == 1 && second.schemaChanges == ["added country: string"])
         let table = try await catalog.loadTable(ingestor.configuration.table)
         #expect(table.metadata.currentSchema.field(named: "user_agent") != nil)
-        let output = try PythonTool.run(Self.reader, arguments: [warehouse])
+        let output = try await PythonTool.run(Self.reader, arguments: [warehouse])
         let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let rows)? = json["rows"] else { Issue.record("unexpected: \(output)"); return }
         #expect(rows.count == 5)
@@ -240,7 +240,7 @@ extension SchemaDriftTests {
             let browser = summary.drift.first { $0.kind == .newField && $0.field == "browser" }
             #expect(browser?.count == 2 && browser?.examples.first?.hasSuffix("a.csv line 1") == true, "\(summary.drift)")
         }
-        let output = try PythonTool.run(Self.reader, arguments: [warehouse])
+        let output = try await PythonTool.run(Self.reader, arguments: [warehouse])
         let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let rows)? = json["rows"], case .array(let fields)? = json["schema"] else { Issue.record("unexpected: \(output)"); return }
         let names = fields.compactMap { field -> String? in
@@ -284,7 +284,7 @@ extension SchemaDriftTests {
         configuration.driftPolicy = .addColumns
         let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose)).run()
         #expect(summary.rows == 2 && summary.schemaChanges == ["widened r: float to double"], "\(summary.schemaChanges)")
-        let output = try PythonTool.run(Self.reader, arguments: [warehouse])
+        let output = try await PythonTool.run(Self.reader, arguments: [warehouse])
         let json = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let rows)? = json["rows"] else { Issue.record("unexpected: \(output)"); return }
         #expect(rows[1]["r"] == .double(1e39) && rows[0]["r"] == .double(0.5))

@@ -76,8 +76,8 @@ import TestSupport
         "duckdb": [count, int(ids)]}))
     """#
 
-    static func read(_ dir: URL) throws -> JSONValue {
-        let output = try PythonTool.run(reader, arguments: [dir.appendingPathComponent("wh").path])
+    static func read(_ dir: URL) async throws -> JSONValue {
+        let output = try await PythonTool.run(reader, arguments: [dir.appendingPathComponent("wh").path])
         return try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
@@ -112,7 +112,7 @@ import TestSupport
         #expect(done.applied && done.schemaID == 1)
         #expect(done.run?.objectsIngested == 2 && done.run?.rows == 4 && done.run?.dataFilesReplaced == 1 && done.run?.snapshotIDs.count == 1)
 
-        let json = try Self.read(dir)
+        let json = try await Self.read(dir)
         let rows = Self.rows(json)
         #expect(rows.map { $0["id"] } == (1...6).map { .int(Int64($0)) }, "every row once, the skipped one recovered: \(rows)")
         #expect(rows[2]["n"] == .int(3_000_000_000) && rows[2]["browser"] == .string("firefox"))
@@ -138,7 +138,7 @@ import TestSupport
         #expect(first.rows == 6 && first.badRecords == 0)
         let done = try await ingestor.evolve(apply: true)
         #expect(done.applied && done.plan.objectsToReprocess.count == 2)
-        let rows = Self.rows(try Self.read(dir))
+        let rows = await Self.rows(try Self.read(dir))
         #expect(rows.count == 6)
         #expect(rows[2]["n"] == .int(3_000_000_000) && rows[2]["browser"] == .string("firefox") && rows[2]["_rescued_data"] == .null, "\(rows[2])")
         #expect(rows[3]["browser"] == .string("curl") && rows[3]["_rescued_data"] == .null)
@@ -180,7 +180,7 @@ import TestSupport
         #expect(plan.dataFilesToReplace == first.outputFiles && plan.rowsToReplace == 3, "\(plan)")
         let done = try await ingestor.evolve(apply: true)
         #expect(done.applied && done.run?.dataFilesReplaced == 1)
-        var rows = Self.rows(try Self.read(dir))
+        var rows = await Self.rows(try Self.read(dir))
         #expect(rows.map { $0["id"] } == [1, 2, 3, 4, 5, 6, 7].map { .int(Int64($0)) }, "every row once: \(rows)")
         #expect(rows[2]["n"] == .int(3_000_000_000) && rows[2]["browser"] == .string("firefox"))
 
@@ -193,7 +193,7 @@ import TestSupport
         let again = try await ingestor.evolve(apply: true)
         #expect(again.plan.changes == ["added os: string"], "\(again.plan.changes)")
         #expect(again.plan.objectsToReprocess.map { ($0 as NSString).lastPathComponent } == ["a.json", "b.json", "d.json", "e.json"], "\(again.plan.objectsToReprocess)")
-        rows = Self.rows(try Self.read(dir))
+        rows = await Self.rows(try Self.read(dir))
         #expect(rows.map { $0["id"] } == (1...8).map { .int(Int64($0)) }, "every row once: \(rows)")
         #expect(rows[7]["os"] == .string("linux") && rows[2]["browser"] == .string("firefox"))
     }
@@ -286,7 +286,7 @@ import TestSupport
         #expect(between.metadata.currentSnapshot?.summary["total-records"] == "5")
         let done = try await plain.evolve(apply: true)
         #expect(done.applied && done.run?.orphanFilesDeleted ?? 0 > 0)
-        let json = try Self.read(dir)
+        let json = try await Self.read(dir)
         #expect(Self.rows(json).count == 6)
         guard case .array(let fields)? = json["schema"] else { Issue.record("no schema"); return }
         #expect(fields.contains(.string("added_by_other_tool string")) && fields.contains(.string("browser string")))
@@ -305,16 +305,16 @@ import TestSupport
             "--partition", "hour(event_time)", "--warehouse", warehouse, "--catalog", "sqlite:\(warehouse)/catalog.db",
             "--bad-records", "skip",
         ]
-        let plan = try TestProcesses.run(executable, arguments: ["evolve"] + common)
+        let plan = try await TestProcesses.run(executable, arguments: ["evolve"] + common)
         #expect(plan.status == 0 && plan.stdout.contains("schema: added browser: string") && plan.stdout.contains("objects to read again: 2"), "\(plan.stdout)\(plan.stderr)")
-        let crashed = try TestProcesses.run(executable, arguments: ["evolve", "--apply", "--json"] + common, environment: ["ICEBERG_INGEST_FAIL_POINT": "after-manifest"])
+        let crashed = try await TestProcesses.run(executable, arguments: ["evolve", "--apply", "--json"] + common, environment: ["ICEBERG_INGEST_FAIL_POINT": "after-manifest"])
         #expect(crashed.status == 86, "\(crashed.stderr)")
-        #expect(Self.rows(try Self.read(dir)).count == 5)
-        let applied = try TestProcesses.run(executable, arguments: ["evolve", "--apply", "--json"] + common, environment: ["ICEBERG_INGEST_FAIL_POINT": ""])
+        await #expect(Self.rows(try Self.read(dir)).count == 5)
+        let applied = try await TestProcesses.run(executable, arguments: ["evolve", "--apply", "--json"] + common, environment: ["ICEBERG_INGEST_FAIL_POINT": ""])
         #expect(applied.status == 0, "\(applied.stderr)")
         let summary = try JSONValue.parse(applied.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(summary["applied"] == .bool(true) && summary["run"]?["orphanFilesDeleted"] != .int(0), "\(applied.stdout)")
-        let rows = Self.rows(try Self.read(dir))
+        let rows = await Self.rows(try Self.read(dir))
         #expect(rows.map { $0["id"] } == (1...6).map { .int(Int64($0)) })
         // Every Parquet file under the table is live: the crashed attempt's files were deleted, the replaced
         // file is no longer referenced by the current snapshot (it stays for time travel until expiry).

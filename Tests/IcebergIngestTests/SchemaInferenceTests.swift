@@ -57,7 +57,7 @@ import TestSupport
     @Test func demoFixtureProposalIngests() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let demo = TestEnvironment.fixtures.appendingPathComponent("demo/events").path
-        let inferred = try TestProcesses.run(executable, arguments: ["infer", "--source", demo, "--json"])
+        let inferred = try await TestProcesses.run(executable, arguments: ["infer", "--source", demo, "--json"])
         #expect(inferred.status == 0, "\(inferred.stderr)")
         let proposal = try JSONValue.parse(inferred.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .string(let schema)? = proposal["schema"], case .string(let partition)? = proposal["partition"] else {
@@ -70,7 +70,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("infer-demo")
         defer { TestEnvironment.cleanUp(dir) }
         let warehouse = dir.appendingPathComponent("wh").path
-        let run = try TestProcesses.run(
+        let run = try await TestProcesses.run(
             executable,
             arguments: [
                 "run", "--source", demo, "--table", "db.inferred", "--schema", schema, "--partition", partition, "--catalog", "sqlite:\(warehouse)/catalog.db",
@@ -79,7 +79,7 @@ import TestSupport
         #expect(run.status == 0, "\(run.stderr)")
         let summary = try JSONValue.parse(run.stdout.split(separator: "\n").last.map(String.init) ?? "")
         #expect(summary["rows"] == .int(900) && summary["badRecords"] == .int(2), "\(run.stdout)")
-        let check = try PythonTool.run(
+        let check = try await PythonTool.run(
             #"""
             import sys
             from pyiceberg.catalog.sql import SqlCatalog
@@ -97,7 +97,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let folder = dir.appendingPathComponent("in/2026/11/24/10")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        _ = try PythonTool.run(
+        _ = try await PythonTool.run(
             #"""
             import sys, zipfile
             rows = "".join('%d,%s,%s,"a, ""quoted""\nnote",%s,%s\n' % (i, "2026-11-24 10:%02d:00" % (i % 60), i * 0.5, "true" if i % 2 else "false", "" if i % 3 else "2026-11-%02d" % (i % 28 + 1)) for i in range(1, 201))

@@ -44,13 +44,13 @@ import TestSupport
             return ingestor
         }
 
-        mutating func generate(firstHour: Int32, hours: Int, files: Int, records: Int, firstID: Int) throws {
-            expected.append(try PipelineSupport.generate(into: input, firstHour: firstHour, hours: hours, files: files, records: records, firstID: firstID))
+        mutating func generate(firstHour: Int32, hours: Int, files: Int, records: Int, firstID: Int) async throws {
+            await expected.append(try PipelineSupport.generate(into: input, firstHour: firstHour, hours: hours, files: files, records: records, firstID: firstID))
         }
 
         /// PyIceberg reads the table: every expected row once, values equal.
-        func check() throws {
-            let output = try PipelineSupport.check(
+        func check() async throws {
+            let output = try await PipelineSupport.check(
                 catalogPath: warehouse + "/catalog.db", warehouse: warehouse, table: "db.events", expected: try PipelineSupport.merge(expected), in: dir)
             #expect(output.hasPrefix("OK"), "\(output)")
         }
@@ -76,14 +76,14 @@ import TestSupport
         var setup = try Setup("busy-hour")
         defer { TestEnvironment.cleanUp(setup.dir) }
         setup.commitEveryObjects = 100
-        try setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 900, records: 1, firstID: 1)
+        try await setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 900, records: 1, firstID: 1)
         let summaries = try await setup.runAll(3)
         #expect(summaries.reduce(0) { $0 + $1.objectsIngested } == 900)
         #expect(summaries.reduce(0) { $0 + $1.objectsListed } == 900, "each object listed by exactly one shard")
         let bytes = summaries.map { Double($0.bytesRead) }
         let mean = bytes.reduce(0, +) / 3
         #expect(bytes.allSatisfy { abs($0 - mean) / mean <= 0.20 }, "bytes per shard \(bytes), mean \(mean)")
-        try setup.check()
+        try await setup.check()
         // A second pass of every shard reads nothing.
         #expect(try await setup.runAll(3).allSatisfy { $0.objectsIngested == 0 })
     }
@@ -94,11 +94,11 @@ import TestSupport
         var setup = try Setup("rescale")
         defer { TestEnvironment.cleanUp(setup.dir) }
         let hour = PrefixLayout.hour(of: Date()) - 3
-        try setup.generate(firstHour: hour, hours: 2, files: 12, records: 5, firstID: 1)
+        try await setup.generate(firstHour: hour, hours: 2, files: 12, records: 5, firstID: 1)
         #expect(try await setup.runAll(3).reduce(0) { $0 + $1.objectsIngested } == 24)
 
         // New files in the open hours (late ones in an hour already read, and a new hour), then 5 shards.
-        try setup.generate(firstHour: hour + 1, hours: 2, files: 10, records: 5, firstID: 10_001)
+        try await setup.generate(firstHour: hour + 1, hours: 2, files: 10, records: 5, firstID: 10_001)
         let catalog = try setup.catalog()
         let refused = await #expect(throws: IngestError.self) { _ = try await setup.ingestor(0, of: 5, catalog: catalog).run() }
         #expect(refused?.message.contains("sharded 3 ways") == true && refused?.message.contains("--rescale") == true, "\(refused?.message ?? "")")
@@ -111,11 +111,11 @@ import TestSupport
         #expect(old?.message.contains("sharded 5 ways (layout epoch 1)") == true, "\(old?.message ?? "")")
 
         // More of the stream, then down to 2 shards.
-        try setup.generate(firstHour: hour + 2, hours: 2, files: 8, records: 5, firstID: 20_001)
+        try await setup.generate(firstHour: hour + 2, hours: 2, files: 8, records: 5, firstID: 20_001)
         let two = try await setup.runAll(2, rescale: true)
         #expect(two.reduce(0) { $0 + $1.objectsIngested } == 16)
         #expect(try await setup.runAll(2).allSatisfy { $0.objectsIngested == 0 })
-        try setup.check()
+        try await setup.check()
         let status = try await setup.ingestor(1, of: 2, catalog: catalog).status()
         #expect(status.shard == "shard-1-of-2-e2" && status.pendingObjects == 0)
     }
@@ -129,8 +129,8 @@ import TestSupport
         var setup = try Setup("legacy-shards")
         defer { TestEnvironment.cleanUp(setup.dir) }
         let hour = PrefixLayout.hour(of: Date()) - 3
-        try setup.generate(firstHour: hour - 12, hours: 2, files: 6, records: 3, firstID: 1)
-        try setup.generate(firstHour: hour, hours: 2, files: 6, records: 3, firstID: 1_001)
+        try await setup.generate(firstHour: hour - 12, hours: 2, files: 6, records: 3, firstID: 1)
+        try await setup.generate(firstHour: hour, hours: 2, files: 6, records: 3, firstID: 1_001)
         #expect(try await setup.runAll(3).reduce(0) { $0 + $1.objectsIngested } == 24)
 
         // What the previous release left: each shard's checkpoint in its format and no archive, and a last
@@ -148,13 +148,13 @@ import TestSupport
         let source = try setup.ingestor(0, of: 3, catalog: catalog).source.identity
         #expect(ShardLayout.recorded(in: table.metadata.ancestors().lazy.map(\.summary), source: source) == .legacy(count: 3))
 
-        try setup.generate(firstHour: hour + 1, hours: 2, files: 5, records: 3, firstID: 2_001)
+        try await setup.generate(firstHour: hour + 1, hours: 2, files: 5, records: 3, firstID: 2_001)
         let refused = await #expect(throws: IngestError.self) { _ = try await setup.ingestor(0, of: 2, catalog: catalog).run() }
         #expect(refused?.message.contains("by hour prefix") == true, "\(refused?.message ?? "")")
         let two = try await setup.runAll(2, rescale: true)
         #expect(two.reduce(0) { $0 + $1.objectsIngested } == 10, "the 10 new objects, none of the 24 old: \(two.map(\.objectsIngested))")
         #expect(try await setup.runAll(2).allSatisfy { $0.objectsIngested == 0 })
-        try setup.check()
+        try await setup.check()
     }
 
     /// Two counts starting on a source no commit has sharded yet both pass the start-up check: the first
@@ -163,7 +163,7 @@ import TestSupport
     @Test func twoCountsOnAFreshSourceLetTheFirstCommitDecide() async throws {
         var setup = try Setup("fresh-counts")
         defer { TestEnvironment.cleanUp(setup.dir) }
-        try setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 15, records: 2, firstID: 1)
+        try await setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 15, records: 2, firstID: 1)
         let catalog = try setup.catalog()
         let three = setup
         let late = try setup.ingestor(0, of: 5, catalog: catalog) { folder in
@@ -174,7 +174,7 @@ import TestSupport
         }
         let refused = await #expect(throws: IngestError.self) { _ = try await late.run() }
         #expect(refused?.code == .invalidConfiguration && refused?.message.contains("sharded 3 ways") == true, "\(refused?.message ?? "")")
-        try setup.check()
+        try await setup.check()
         let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
         #expect(table.metadata.snapshots.allSatisfy { !$0.summary.keys.contains { $0.contains("shard-0-of-5") } })
     }
@@ -187,10 +187,10 @@ import TestSupport
         let now = PrefixLayout.hour(of: Date())
         // Hours below the horizon (the watermark, now - 6 h, minus the 6 h window) fold into the archives on
         // the first pass.
-        try setup.generate(firstHour: now - 16, hours: 3, files: 6, records: 3, firstID: 1)
+        try await setup.generate(firstHour: now - 16, hours: 3, files: 6, records: 3, firstID: 1)
         #expect(try await setup.runAll(2).reduce(0) { $0 + $1.objectsIngested } == 18)
         #expect(try await setup.runAll(3, rescale: true).allSatisfy { $0.objectsIngested == 0 })
-        try setup.generate(firstHour: now - 15, hours: 1, files: 2, records: 3, firstID: 50_001)
+        try await setup.generate(firstHour: now - 15, hours: 1, files: 2, records: 3, firstID: 50_001)
         let catalog = try setup.catalog()
         var late = 0
         for index in 0..<3 {
@@ -201,7 +201,7 @@ import TestSupport
             #expect(summary.objectsIngested == summary.lateFiles, "only late files are read: \(summary.lateFileKeys)")
         }
         #expect(late == 2)
-        try setup.check()
+        try await setup.check()
     }
 
     /// An Indexed Job: 3 processes started together, each finding its shard in the environment Kubernetes
@@ -210,7 +210,7 @@ import TestSupport
         let executable = try TestEnvironment.executable("iceberg-ingest")
         var setup = try Setup("indexed-job")
         defer { TestEnvironment.cleanUp(setup.dir) }
-        try setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 30, records: 4, firstID: 1)
+        try await setup.generate(firstHour: PrefixLayout.hour(of: Date()) - 1, hours: 1, files: 30, records: 4, firstID: 1)
         let arguments = [
             "run", "--source", setup.input, "--layout", "firehose", "--catalog", "sqlite:\(setup.warehouse)/catalog.db", "--warehouse", setup.warehouse,
             "--table", "db.events", "--schema", PipelineSupport.schemaText, "--partition", "hour(event_time)", "--late-arrival-hours", "6",
@@ -219,10 +219,8 @@ import TestSupport
         let outputs = try await withThrowingTaskGroup(of: PythonTool.Output.self) { group in
             for index in 0..<3 {
                 group.addTask {
-                    try await TestProcesses.detached {
-                        try TestProcesses.run(
+                    try await TestProcesses.run(
                             executable, arguments: arguments, environment: ["JOB_COMPLETION_INDEX": "\(index)", "ICEBERG_INGEST_SHARD_COUNT": "3"])
-                    }
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -236,11 +234,9 @@ import TestSupport
             if case .int(let n)? = summary["objectsIngested"] { objects += Int(n) }
         }
         #expect(shards == ["shard-0-of-3", "shard-1-of-3", "shard-2-of-3"] && objects == 30)
-        try setup.check()
+        try await setup.check()
         // Without the count, the flag says what is missing.
-        let missing = try await TestProcesses.detached {
-            try TestProcesses.run(executable, arguments: arguments, environment: ["JOB_COMPLETION_INDEX": "0", "ICEBERG_INGEST_SHARD_COUNT": ""])
-        }
+        let missing = try await TestProcesses.run(executable, arguments: arguments, environment: ["JOB_COMPLETION_INDEX": "0", "ICEBERG_INGEST_SHARD_COUNT": ""])
         #expect(missing.status == 2 && missing.stderr.contains("ICEBERG_INGEST_SHARD_COUNT"), "\(missing.stderr)")
     }
 }

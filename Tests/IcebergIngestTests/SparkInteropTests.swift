@@ -99,8 +99,8 @@ import TestSupport
     }
 
     @discardableResult
-    static func cli(_ arguments: [String], expect status: Int32 = 0) throws -> PythonTool.Output {
-        let output = try TestProcesses.run(try TestEnvironment.executable("iceberg-ingest"), arguments: arguments)
+    static func cli(_ arguments: [String], expect status: Int32 = 0) async throws -> PythonTool.Output {
+        let output = try await TestProcesses.run(try TestEnvironment.executable("iceberg-ingest"), arguments: arguments)
         #expect(output.status == status, "iceberg-ingest \(arguments.prefix(1)): \(output.stderr)")
         return output
     }
@@ -130,7 +130,7 @@ import TestSupport
             "hours": "hour(tstz)", "truncated": "truncate(2, s), truncate(1000, l), truncate(10, dec), bucket(3, u)",
         ]
         for (table, spec) in specs.sorted(by: { $0.key < $1.key }) {
-            try Self.cli(Self.arguments("run", input: input, warehouse: warehouse, table: table, partition: spec))
+            try await Self.cli(Self.arguments("run", input: input, warehouse: warehouse, table: table, partition: spec))
         }
         let expected = (0..<24).map { Self.row($0).expected }
         let spark = SparkSession.shared
@@ -159,18 +159,18 @@ import TestSupport
         try Self.writeInput(input, count: 40, perFile: 4)
         var run = Self.arguments("run", input: input, warehouse: warehouse, table: "events", partition: "bucket(2, id)")
         run += ["--commit-every-objects", "3"]
-        try Self.cli(run)
+        try await Self.cli(run)
         let before = try await Self.objectStore(warehouse).loadTable(try TableIdentifier(parsing: "db.events"))
         #expect(before.metadata.snapshots.count == 4)
         let common = Self.arguments("compact", input: input, warehouse: warehouse, table: "events", partition: "bucket(2, id)")
-        let compacted = try Self.cli(common + ["--json"])
+        let compacted = try await Self.cli(common + ["--json"])
         #expect(compacted.stdout.contains("\"snapshotID\""), "\(compacted.stdout)")
         var expire = common
         expire[0] = "expire-snapshots"
-        try Self.cli(expire + ["--older-than", "0s", "--retain-last", "2"])
+        try await Self.cli(expire + ["--older-than", "0s", "--retain-last", "2"])
         var orphans = common
         orphans[0] = "remove-orphans"
-        try Self.cli(orphans + ["--older-than", "0s"])
+        try await Self.cli(orphans + ["--older-than", "0s"])
 
         let table = try await Self.objectStore(warehouse).loadTable(try TableIdentifier(parsing: "db.events"))
         let files = try await table.liveDataFiles()
@@ -226,8 +226,8 @@ import TestSupport
             Self.arguments(command, input: input, warehouse: warehouse, table: table, schema: schema, partition: "day(ts)")
                 + ["--drift", drift, "--commit-every-objects", "1"]
         }
-        try Self.cli(arguments("run", table: "ev", drift: "ignore"))
-        try Self.cli(arguments("run", table: "rescued", drift: "rescue"))
+        try await Self.cli(arguments("run", table: "ev", drift: "ignore"))
+        try await Self.cli(arguments("run", table: "rescued", drift: "rescue"))
         let rewrite = try await spark.sql(
             [
                 "CALL \(h).system.rewrite_data_files(table => 'db.ev', options => map('min-input-files', '2'))",
@@ -245,7 +245,7 @@ import TestSupport
             }
         }
 
-        let evolved = try Self.cli(arguments("evolve", table: "ev", drift: "ignore") + ["--apply", "--json"])
+        let evolved = try await Self.cli(arguments("evolve", table: "ev", drift: "ignore") + ["--apply", "--json"])
         let summary = try JSONValue.parse(evolved.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         guard case .array(let objects)? = summary["plan"]?["objectsToReprocess"] else { throw TestEnvironmentError("no plan: \(evolved.stdout)") }
         #expect(objects.count == 3 && summary["applied"] == .bool(true), "every object compacted with b is read again: \(evolved.stdout)")
@@ -261,7 +261,7 @@ import TestSupport
 
         // Our next run writes under Spark's renamed and widened columns (matched by name, typed by the table).
         try write("d.json", [#"{"id":6,"ts":"2026-11-29T10:05:00Z","n":6000000000,"agent":"wget"}"#])
-        try Self.cli(arguments("run", table: "ev", drift: "fail"))
+        try await Self.cli(arguments("run", table: "ev", drift: "fail"))
         let final = try await spark.sql("SELECT id, n, agent FROM \(h).db.ev ORDER BY id", warehouse: warehouse)
         let sixth: [JSONValue] = [.int(6), .int(6_000_000_000), .string("wget")]
         let third: [JSONValue] = [.int(3), .int(3), .string("firefox")]
@@ -269,7 +269,7 @@ import TestSupport
 
         // Spark deletes a row of the rescued table; reprocessing its object would bring it back.
         _ = try await spark.sql("DELETE FROM \(h).db.rescued WHERE id = 3", warehouse: warehouse)
-        let refused = try Self.cli(arguments("evolve", table: "rescued", drift: "rescue") + ["--apply"], expect: 1)
+        let refused = try await Self.cli(arguments("evolve", table: "rescued", drift: "rescue") + ["--apply"], expect: 1)
         #expect(refused.stderr.contains("lineage-broken") && refused.stderr.contains("changed them"), "\(refused.stderr)")
         let kept = try await spark.sql("SELECT id FROM \(h).db.rescued ORDER BY id", warehouse: warehouse)
         #expect(kept.rows == [[.int(1)], [.int(2)], [.int(4)], [.int(5)]])
@@ -312,7 +312,7 @@ import TestSupport
         let schema = "id long not null, name string, ts timestamp, extra string"
         var run = Self.arguments("run", input: input, warehouse: warehouse, table: "mixed", schema: schema, partition: "day(ts)")
         run += ["--commit-every-objects", "1"]
-        try Self.cli(run)
+        try await Self.cli(run)
         var expected = Set(1...30).union(1001...1004)
         func sparkIDs() async throws -> Set<Int> {
             let answer = try await spark.sql("SELECT id FROM \(h).db.mixed", warehouse: warehouse)
@@ -335,12 +335,12 @@ import TestSupport
 
         // Our next append (a new object) keeps the delete files; our compaction leaves their partition alone.
         try Data(#"{"id":31,"name":"ours-31","ts":"2026-11-29T10:59:00","extra":"e31"}"#.utf8).write(to: URL(fileURLWithPath: "\(folder)/part-3.json"))
-        try Self.cli(run)
+        try await Self.cli(run)
         expected.insert(31)
         let appended = try await Self.objectStore(warehouse).loadTable(try TableIdentifier(parsing: "db.mixed"))
         #expect(try await appended.liveDeleteFiles().map(\.filePath).sorted() == deletes.map(\.filePath).sorted(), "the append keeps the delete files")
         var compact = Self.arguments("compact", input: input, warehouse: warehouse, table: "mixed", schema: schema, partition: "day(ts)")
-        let result = try Self.cli(compact + ["--json"])
+        let result = try await Self.cli(compact + ["--json"])
         let summary = try JSONValue.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         // The 29th: our first object and the 31st id, and Spark's three files there, under position deletes.
         #expect(summary["skippedForDeletes"] == .int(5), "the files of the day with position deletes are left alone: \(result.stdout)")
@@ -348,15 +348,15 @@ import TestSupport
         #expect(compacted.count == 2 && summary["groups"] == .int(1), "the 27th's two files are compacted: \(result.stdout)")
         #expect(try await sparkIDs() == expected, "after our compaction")
         compact[0] = "expire-snapshots"
-        try Self.cli(compact + ["--older-than", "0s", "--retain-last", "1"])
+        try await Self.cli(compact + ["--older-than", "0s", "--retain-last", "1"])
         compact[0] = "remove-orphans"
-        try Self.cli(compact + ["--older-than", "0s"])
+        try await Self.cli(compact + ["--older-than", "0s"])
         #expect(try await sparkIDs() == expected, "after our expiry and orphan removal")
         let final = try await Self.objectStore(warehouse).loadTable(try TableIdentifier(parsing: "db.mixed"))
         for file in try await final.liveDeleteFiles() {
             #expect(FileManager.default.fileExists(atPath: file.filePath.replacingOccurrences(of: "file:", with: "")), "delete file kept: \(file.filePath)")
         }
-        let report = try TableValidation.check(metadataLocation: final.metadataLocation)
+        let report = try await TableValidation.check(metadataLocation: final.metadataLocation)
         #expect(report.rows == expected.count, "PyIceberg applies the deletes too: \(report.rows) rows")
         #expect(report.problems.isEmpty, "summaries and counts consistent across both writers: \(report.problems)")
 
@@ -379,7 +379,7 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for n in 1...20 { try Data(#"{"id":\#(n),"s":"ours"}"#.utf8).write(to: URL(fileURLWithPath: "\(folder)/o-\(String(format: "%02d", n)).json")) }
         let run = Self.arguments("run", input: input, warehouse: warehouse, table: "shared", schema: schema) + ["--commit-every-objects", "1", "--json"]
-        async let ours = TestProcesses.detached { try Self.cli(run) }
+        async let ours = Self.cli(run)
         let inserts = (1...20).map { "INSERT INTO \(h).db.shared VALUES (\(1000 + $0), 'spark')" }
         _ = try await spark.sql(inserts, warehouse: warehouse)
         let output = try await ours
@@ -405,7 +405,7 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try Data(#"{"id":3,"s":"c"}"#.utf8).write(to: URL(fileURLWithPath: "\(folder)/o.json"))
         let versions = try FileManager.default.contentsOfDirectory(atPath: warehouse + "/db/v3/metadata").filter { $0.hasSuffix(".metadata.json") }
-        let refused = try Self.cli(Self.arguments("run", input: input, warehouse: warehouse, table: "v3", schema: "id long not null, s string"), expect: 1)
+        let refused = try await Self.cli(Self.arguments("run", input: input, warehouse: warehouse, table: "v3", schema: "id long not null, s string"), expect: 1)
         #expect(refused.stderr.contains("format-version 3 is not supported"), "\(refused.stderr)")
         #expect(refused.stderr.contains("v\(versions.count).metadata.json"), "the error names the metadata file: \(refused.stderr)")
         let after = try FileManager.default.contentsOfDirectory(atPath: warehouse + "/db/v3/metadata").filter { $0.hasSuffix(".metadata.json") }

@@ -25,17 +25,17 @@ import TestSupport
     """#
 
     /// A CA, and a certificate for 127.0.0.1 signed by it.
-    static func makeCertificates(in dir: URL) throws {
+    static func makeCertificates(in dir: URL) async throws {
         let d = dir.path
         for arguments in [
             ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.pem", "-days", "2", "-subj", "/CN=ingest test CA"],
             ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=127.0.0.1"],
         ] {
-            let result = try TestProcesses.run("/usr/bin/openssl", arguments: arguments)
+            let result = try await TestProcesses.run("/usr/bin/openssl", arguments: arguments)
             #expect(result.status == 0, "\(result.stderr)")
         }
         try "subjectAltName=IP:127.0.0.1\n".write(toFile: "\(d)/san.ext", atomically: true, encoding: .utf8)
-        let sign = try TestProcesses.run(
+        let sign = try await TestProcesses.run(
             "/usr/bin/openssl",
             arguments: ["x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey", "\(d)/ca.key", "-CAcreateserial",
                         "-out", "\(d)/server.pem", "-days", "2", "-extfile", "\(d)/san.ext"])
@@ -45,7 +45,7 @@ import TestSupport
     @Test func theJobFileChoosesTheCABundleAndVerification() async throws {
         let dir = try TestEnvironment.temporaryDirectory("tls")
         defer { TestEnvironment.cleanUp(dir) }
-        try Self.makeCertificates(in: dir)
+        try await Self.makeCertificates(in: dir)
         let script = dir.appendingPathComponent("server.py")
         try Self.server.write(to: script, atomically: true, encoding: .utf8)
         let process = Process()

@@ -14,7 +14,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("cli-upkeep")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 1, files: 4, records: 100, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 1, files: 4, records: 100, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         let schema = #"{"type": "struct", "schema-id": 0, "fields": [{"id": 1, "name": "id", "required": true, "type": "long"}, {"id": 2, "name": "event_time", "required": false, "type": "timestamptz"}, {"id": 3, "name": "score", "required": false, "type": "double"}]}"#
         let config = """
@@ -27,29 +27,29 @@ import TestSupport
             """
         let configPath = dir.appendingPathComponent("job.json").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        func json(_ arguments: [String]) throws -> JSONValue {
-            let result = try TestProcesses.run(executable, arguments: arguments + ["--config", configPath, "--json"])
+        func json(_ arguments: [String]) async throws -> JSONValue {
+            let result = try await TestProcesses.run(executable, arguments: arguments + ["--config", configPath, "--json"])
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
             return try JSONValue.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        #expect(try json(["run"])["rows"] == .int(400))
+        await #expect(try json(["run"])["rows"] == .int(400))
 
-        let plan = try json(["compact", "--dry-run"])
+        let plan = try await json(["compact", "--dry-run"])
         guard case .array(let inputs)? = plan["inputFiles"] else { Issue.record("compact printed \(plan)"); return }
         #expect(inputs.count == 4 && plan["dryRun"] == .bool(true))
-        let compacted = try json(["compact", "--target-size-mb", "8"])
+        let compacted = try await json(["compact", "--target-size-mb", "8"])
         if case .array(let outputs)? = compacted["outputFiles"] { #expect(outputs.count == 1) } else { Issue.record("\(compacted)") }
 
-        let preview = try json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1", "--dry-run"])
+        let preview = try await json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1", "--dry-run"])
         if case .array(let ids)? = preview["expiredSnapshotIDs"] { #expect(ids.count == 4) } else { Issue.record("\(preview)") }
-        let expired = try json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1"])
+        let expired = try await json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1"])
         if case .array(let files)? = expired["deletedDataFiles"] { #expect(files.count == 4) } else { Issue.record("\(expired)") }
-        let orphans = try json(["remove-orphans", "--older-than", "0s", "--dry-run"])
+        let orphans = try await json(["remove-orphans", "--older-than", "0s", "--dry-run"])
         #expect(orphans["orphanFiles"] == .array([]) && orphans["dryRun"] == .bool(true))
         // The text form, and the table as PyIceberg reads it: the same 400 rows in one file.
-        let text = try TestProcesses.run(executable, arguments: ["remove-orphans", "--config", configPath, "--older-than", "0s"])
+        let text = try await TestProcesses.run(executable, arguments: ["remove-orphans", "--config", configPath, "--older-than", "0s"])
         #expect(text.status == 0 && text.stdout.contains("0 orphans"), "\(text.stdout)\(text.stderr)")
-        let count = try PythonTool.run(#"""
+        let count = try await PythonTool.run(#"""
             import sys
             from pyiceberg.catalog.sql import SqlCatalog
             t = SqlCatalog("default", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}").load_table("db.cli")
@@ -65,7 +65,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("upkeep-snippet")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("in").path
-        _ = try PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 1, files: 3, records: 50, firstID: 1)
+        _ = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 3, hours: 1, files: 3, records: 50, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         try """
             {"source": {"uri": "\(input)", "layout": "firehose"},

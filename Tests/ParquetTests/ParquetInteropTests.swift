@@ -25,7 +25,7 @@ extension ParquetCompression: CustomTestStringConvertible {
     }
 
     /// pyarrow reads every value and the field ids of files we write, for every codec.
-    @Test(arguments: ParquetCompression.allCases) func pyarrowReadsOurFiles(_ codec: ParquetCompression) throws {
+    @Test(arguments: ParquetCompression.allCases) func pyarrowReadsOurFiles(_ codec: ParquetCompression) async throws {
         let (bytes, metrics) = try Self.write(codec: codec, rows: Self.rows) { $0.pageRowLimit = 1_500; $0.rowGroupSizeBytes = 200_000 }
         #expect(metrics.recordCount == Int64(Self.rows))
         #expect(metrics.fileSize == Int64(bytes.count))
@@ -34,7 +34,7 @@ extension ParquetCompression: CustomTestStringConvertible {
         defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("ours.parquet")
         try Data(bytes).write(to: path)
-        let output = try PythonTool.run(ParquetSamples.pythonExpected + "\n" + #"""
+        let output = try await PythonTool.run(ParquetSamples.pythonExpected + "\n" + #"""
         import sys, json, pyarrow.parquet as pq
         f = pq.ParquetFile(sys.argv[1])
         table = f.read()

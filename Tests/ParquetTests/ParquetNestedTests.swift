@@ -47,7 +47,7 @@ import TestSupport
     ]
     """#
 
-    @Test(arguments: ParquetCompression.allCases) func pyarrowReadsNestedColumns(_ codec: ParquetCompression) throws {
+    @Test(arguments: ParquetCompression.allCases) func pyarrowReadsNestedColumns(_ codec: ParquetCompression) async throws {
         var options = ParquetWriterOptions()
         options.compression = codec
         let writer = ParquetFileWriter(schema: Self.schema, options: options, output: MemoryParquetOutput())
@@ -62,7 +62,7 @@ import TestSupport
         defer { TestEnvironment.cleanUp(dir) }
         let path = dir.appendingPathComponent("nested.parquet")
         try Data(writer.output.bytes).write(to: path)
-        let output = try PythonTool.run(Self.pythonRows + "\n" + #"""
+        let output = try await PythonTool.run(Self.pythonRows + "\n" + #"""
         import sys, json, pyarrow.parquet as pq
         t = pq.read_table(sys.argv[1])
         rows = t.to_pylist()
@@ -86,14 +86,14 @@ import TestSupport
     }
 
     /// Our reader gives back the levels and values we wrote, and the same for pyarrow's file of the same rows.
-    @Test func nestedFilesReadBackToTheSameLevels() throws {
+    @Test func nestedFilesReadBackToTheSameLevels() async throws {
         let writer = ParquetFileWriter(schema: Self.schema, output: MemoryParquetOutput())
         try writer.write(Self.columns)
         let written = try writer.close()
         let dir = try TestEnvironment.temporaryDirectory("nested-read")
         defer { TestEnvironment.cleanUp(dir) }
         let theirs = dir.appendingPathComponent("pyarrow.parquet")
-        try PythonTool.run(Self.pythonRows + "\n" + #"""
+        try await PythonTool.run(Self.pythonRows + "\n" + #"""
         import sys, pyarrow as pa, pyarrow.parquet as pq
         def f(name, typ, fid, nullable=True):
             return pa.field(name, typ, nullable=nullable, metadata={"PARQUET:field_id": str(fid)})

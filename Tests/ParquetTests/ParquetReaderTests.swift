@@ -91,10 +91,10 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
 
     /// Files written by pyarrow (data page v1 and v2, dictionary on and off, every codec) read back to the
     /// values pyarrow was given.
-    @Test(arguments: ParquetCompression.allCases) func pyarrowFilesReadByUs(_ codec: ParquetCompression) throws {
+    @Test(arguments: ParquetCompression.allCases) func pyarrowFilesReadByUs(_ codec: ParquetCompression) async throws {
         let dir = try TestEnvironment.temporaryDirectory("pq-read")
         defer { TestEnvironment.cleanUp(dir) }
-        try PythonTool.run(ParquetSamples.pythonExpected + "\n" + #"""
+        try await PythonTool.run(ParquetSamples.pythonExpected + "\n" + #"""
         import sys, decimal, pyarrow as pa, pyarrow.parquet as pq
         rows, codec, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         cols = [("b", pa.bool_()), ("i", pa.int32()), ("l", pa.int64()), ("f", pa.float32()), ("d", pa.float64()),

@@ -91,7 +91,7 @@ import TestSupport
         }
         #expect(try await s3.getObject(bucket: other, key: "secret.json") == Array("secret".utf8))
         let s3Endpoint = try TestEnvironment.s3()
-        let listed = try PythonTool.run(
+        let listed = try await PythonTool.run(
             """
             import sys, json, boto3
             s3 = boto3.client("s3", endpoint_url=sys.argv[1])

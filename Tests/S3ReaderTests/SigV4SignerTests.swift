@@ -71,14 +71,14 @@ import TestSupport
         host.contains("eu-west-1") ? "eu-west-1" : "us-east-1"
     }
 
-    @Test func signaturesMatchBotocore() throws {
+    @Test func signaturesMatchBotocore() async throws {
         let input: [[String: Any]] = Self.cases.map { c in
             ["method": c.method, "host": c.host, "key": c.key, "query": c.query.map { [$0.0, $0.1] },
              "headers": c.headers.map { [$0.0, $0.1] }, "body": c.body.map { $0.map(Int.init) } as Any, "token": c.token as Any,
              "region": Self.region(c.host)]
         }
         let stdin = try JSONSerialization.data(withJSONObject: input)
-        let output = try PythonTool.run(Self.oracle, stdin: stdin)
+        let output = try await PythonTool.run(Self.oracle, stdin: stdin)
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
         #expect(expected.count == Self.cases.count)
         for (c, want) in zip(Self.cases, expected) {

@@ -12,7 +12,7 @@ import TestSupport
         let python = try TestEnvironment.python()
         let moto = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("moto_server").path
         guard FileManager.default.isExecutableFile(atPath: moto) else { throw TestEnvironmentError("moto_server missing at \(moto)") }
-        let port = try PythonTool.run("import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+        let port = try await PythonTool.run("import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: moto)
@@ -26,7 +26,7 @@ import TestSupport
         defer { TestProcesses.stop(server) }
         let endpoint = "http://127.0.0.1:\(port)"
         // Wait for it, then create a user with an access key and an S3 policy (the three free calls).
-        let keyText = try PythonTool.run(
+        let keyText = try await PythonTool.run(
             """
             import sys, time, json, boto3, urllib.request
             for _ in range(150):

@@ -14,8 +14,8 @@ public enum PythonTool {
     @discardableResult
     public static func run(
         _ code: String, arguments: [String] = [], environment: [String: String] = [:], stdin: Data? = nil
-    ) throws -> String {
-        let output = try runAllowingFailure(code, arguments: arguments, environment: environment, stdin: stdin)
+    ) async throws -> String {
+        let output = try await runAllowingFailure(code, arguments: arguments, environment: environment, stdin: stdin)
         guard output.status == 0 else {
             throw TestEnvironmentError("python exited \(output.status)\nstderr:\n\(output.stderr)\nstdout:\n\(output.stdout)")
         }
@@ -25,22 +25,30 @@ public enum PythonTool {
     /// Runs `code` and returns its output whatever its exit status.
     public static func runAllowingFailure(
         _ code: String, arguments: [String] = [], environment: [String: String] = [:], stdin: Data? = nil
-    ) throws -> Output {
+    ) async throws -> Output {
         let python = try TestEnvironment.python()
         let dir = try TestEnvironment.temporaryDirectory("py")
         defer { TestEnvironment.cleanUp(dir) }
         let script = dir.appendingPathComponent("script.py")
         try code.write(to: script, atomically: true, encoding: .utf8)
-        return try TestProcesses.run(python, arguments: [script.path] + arguments, environment: environment, stdin: stdin)
+        return try await TestProcesses.run(python, arguments: [script.path] + arguments, environment: environment, stdin: stdin)
     }
 }
 
 /// Running the project's executables and Python, and stopping servers that tests start themselves.
 public enum TestProcesses {
     /// Runs `executable` to the end; returns its output and exit status. `environment` adds to (or, with an
-    /// empty value, removes from) the test's own environment.
+    /// empty value, removes from) the test's own environment. The wait happens on a thread of its own (see
+    /// ``detached(_:)``): a Spark or PyIceberg check can take a minute, and two of them blocking the two
+    /// threads of the cooperative pool once stalled every other test's lease renewals past their margin.
     public static func run(
         _ executable: String, arguments: [String], environment: [String: String] = [:], stdin: Data? = nil
+    ) async throws -> PythonTool.Output {
+        try await detached { try runBlocking(executable, arguments: arguments, environment: environment, stdin: stdin) }
+    }
+
+    private static func runBlocking(
+        _ executable: String, arguments: [String], environment: [String: String], stdin: Data?
     ) throws -> PythonTool.Output {
         let dir = try TestEnvironment.temporaryDirectory("proc")
         defer { TestEnvironment.cleanUp(dir) }

@@ -41,8 +41,8 @@ public enum SampleTable {
 
     /// Data files written locally under `root`; `location` maps each local path to the location recorded
     /// in the table (the same path by default).
-    public static func dataFiles(at root: String, files: Int, rows: Int, start: Int, location: (String) -> String = { $0 }) throws -> [DataFile] {
-        let output = try PythonTool.run(writer, arguments: [root, String(files), String(rows), String(firstHour), String(start)])
+    public static func dataFiles(at root: String, files: Int, rows: Int, start: Int, location: (String) -> String = { $0 }) async throws -> [DataFile] {
+        let output = try await PythonTool.run(writer, arguments: [root, String(files), String(rows), String(firstHour), String(start)])
         guard case .array(let items) = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestEnvironmentError("writer printed no list: \(output)")
         }

@@ -86,19 +86,19 @@ public enum TableValidation {
     /// `newestSnapshots` snapshots are checked (each check plans a scan of that snapshot).
     public static func check(
         catalogPath: String, warehouse: String, table name: String, readRows: Bool = true, newestSnapshots: Int = 10_000
-    ) throws -> Report {
-        try run([catalogPath, warehouse, name, readRows ? "1" : "0", String(newestSnapshots)])
+    ) async throws -> Report {
+        try await run([catalogPath, warehouse, name, readRows ? "1" : "0", String(newestSnapshots)])
     }
 
     /// Validates the table whose metadata file is at `metadataLocation` (PyIceberg's `StaticTable`), for
     /// tables of catalogs PyIceberg cannot open (the in-memory one), or of any catalog; `s3://` locations are
     /// read from `S3_ENDPOINT`.
-    public static func check(metadataLocation: String, readRows: Bool = true, newestSnapshots: Int = 10_000) throws -> Report {
-        try run(["--metadata", metadataLocation, "-", readRows ? "1" : "0", String(newestSnapshots)])
+    public static func check(metadataLocation: String, readRows: Bool = true, newestSnapshots: Int = 10_000) async throws -> Report {
+        try await run(["--metadata", metadataLocation, "-", readRows ? "1" : "0", String(newestSnapshots)])
     }
 
-    static func run(_ arguments: [String]) throws -> Report {
-        let output = try PythonTool.run(script, arguments: arguments)
+    static func run(_ arguments: [String]) async throws -> Report {
+        let output = try await PythonTool.run(script, arguments: arguments)
         guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
             let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { throw TestEnvironmentError("table validation printed no JSON: \(output)") }
