@@ -92,6 +92,10 @@ extension IcebergIngestCommand {
                     for table in summary.tables { Self.describe(table) }
                     if !summary.created.isEmpty { print("tables created: \(summary.created.joined(separator: ", "))") }
                     for route in summary.routes { print("stream '\(route.value)' \(route.failed ? "failed" : "not ingested"): \(route.skipped ?? "")") }
+                    if summary.unroutable > 0 {
+                        print("unroutable records (no table may have them, left out): \(summary.unroutable)")
+                        for example in summary.unroutableExamples.prefix(3) { print("  \(example)") }
+                    }
                 }
                 try export?.writeFile()
                 // A stream that failed fails a single pass (after the others ran); --follow goes on to the next.
@@ -153,6 +157,9 @@ extension IcebergIngestCommand {
                             ]).serialized())
                         } else if let skipped = route.skipped {
                             print("stream '\(route.value)': not ingested: \(skipped)")
+                        } else if let plan, route.value == route.table {
+                            // Routing by a field: each table reads the whole source for its records.
+                            print("table \(route.value): \(plan.toRead.count) objects to read (\(plan.toRead.reduce(0) { $0 + $1.size }) bytes), \(plan.alreadyIngested) already ingested")
                         } else if let plan {
                             print("stream '\(route.value)' -> \(route.table ?? ""): \(plan.toRead.count) objects to read (\(plan.toRead.reduce(0) { $0 + $1.size }) bytes), \(plan.alreadyIngested) already ingested")
                         } else {

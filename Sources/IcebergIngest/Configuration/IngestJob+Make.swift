@@ -129,15 +129,19 @@ extension IngestJob {
         }
     }
 
+    /// The time layout of the source's keys (`source.layout`).
+    func prefixLayout() throws -> PrefixLayout {
+        switch layout {
+        case "firehose": .firehose
+        case "hive": .hive
+        case "dt", "daily": .daily
+        default: try PrefixLayout(pattern: layout)
+        }
+    }
+
     /// The source the job names: `s3://bucket/prefix/` or a local folder.
     public func source() throws -> any IngestSource {
-        let layout: PrefixLayout
-        switch self.layout {
-        case "firehose": layout = .firehose
-        case "hive": layout = .hive
-        case "dt", "daily": layout = .daily
-        default: layout = try PrefixLayout(pattern: self.layout)
-        }
+        let layout = try prefixLayout()
         if sourceURI.hasPrefix("s3://") {
             let rest = sourceURI.dropFirst(5)
             let bucket = String(rest.prefix { $0 != "/" })
@@ -156,13 +160,19 @@ extension IngestJob {
 
     /// The routing of a routed job (nil for a job of one table).
     public func routing() throws -> TableRouting? {
-        if routeField != nil {
-            throw IngestError(
-                .invalidConfiguration,
-                "'table.route.field' (routing each record by a field) is not available yet: one object feeding several tables needs the multi-table commit; route by 'key_pattern', or run one job per table")
+        var routing: TableRouting
+        if let routeField {
+            guard format == "json" else {
+                throw IngestError(
+                    .invalidConfiguration,
+                    "'table.route.field' routes JSON records (format 'json'), not '\(format)': route by 'key_pattern', or run one job per table")
+            }
+            routing = try TableRouting(nameTemplate: tableName, field: routeField, layout: try prefixLayout())
+        } else if let routeKeyPattern {
+            routing = try TableRouting(nameTemplate: tableName, keyPattern: routeKeyPattern)
+        } else {
+            return nil
         }
-        guard let routeKeyPattern else { return nil }
-        var routing = try TableRouting(nameTemplate: tableName, keyPattern: routeKeyPattern)
         routing.schemaRegistry = schemaRegistry
         routing.defaultSchema = schema.isEmpty ? nil : schema
         routing.partition = partition

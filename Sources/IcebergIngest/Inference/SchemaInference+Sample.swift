@@ -75,6 +75,36 @@ extension SchemaInference {
                 throw IngestError(.badRecord, "\(location) is not a readable Avro object container file: \(error.message)", cause: error)
             }
         }
+        let inputs = try texts(of: bytes, whole: whole, location: location)
+        var unparseable = 0
+        for text in inputs where !text.isEmpty && inference.records < total {
+            let limit = total - inference.records
+            switch format {
+            case .json:
+                let (values, invalid) = JSONValue.parseSequence(text, source: location, limit: limit)
+                for value in values { inference.add(json: value) }
+                unparseable += invalid
+            case .csv(let delimiter):
+                let rows = CSVSplitter.rows(text, delimiter: delimiter, limit: limit + 1)
+                guard let header = rows.first else { continue }
+                for row in rows.dropFirst() where !(row.count == 1 && row[0].isEmpty) {
+                    guard row.count == header.count else {
+                        unparseable += 1
+                        continue
+                    }
+                    inference.add(text: zip(header, row).map { (name: $0, text: $1) })
+                }
+            case .text, .avro, .parquet:
+                break
+            }
+        }
+        return unparseable
+    }
+
+    /// The decompressed text of an object read whole or in part (`whole` false: a prefix; a record cut at its
+    /// end is left out), one text per ZIP entry (macOS metadata entries skipped), byte-order marks removed;
+    /// at most 64 MiB of it, so that a decompression bomb stays small.
+    static func texts(of bytes: [UInt8], whole: Bool, location: String) throws -> [[UInt8]] {
         var inputs: [[UInt8]] = [[]]
         // The text kept of one object, whatever its entries: decompression stops there (a bomb stays small).
         let cap = 64 << 20
@@ -117,29 +147,7 @@ extension SchemaInference {
             // The sample ends inside a record: leave it out rather than count it unparseable.
             inputs[inputs.count - 1].removeSubrange((cut + 1)...)
         }
-        var unparseable = 0
-        for text in inputs where !text.isEmpty && inference.records < total {
-            let limit = total - inference.records
-            switch format {
-            case .json:
-                let (values, invalid) = JSONValue.parseSequence(text, source: location, limit: limit)
-                for value in values { inference.add(json: value) }
-                unparseable += invalid
-            case .csv(let delimiter):
-                let rows = CSVSplitter.rows(text, delimiter: delimiter, limit: limit + 1)
-                guard let header = rows.first else { continue }
-                for row in rows.dropFirst() where !(row.count == 1 && row[0].isEmpty) {
-                    guard row.count == header.count else {
-                        unparseable += 1
-                        continue
-                    }
-                    inference.add(text: zip(header, row).map { (name: $0, text: $1) })
-                }
-            case .text, .avro, .parquet:
-                break
-            }
-        }
-        return unparseable
+        return inputs
     }
 }
 

@@ -92,6 +92,54 @@ package struct JSONRecordParser: RecordParser {
             let start = i
             line += Self.newlines(buffer, from: lineCountedTo, to: start)
             lineCountedTo = start
+            if let route = options.route {
+                // Routing by a field: another table's record is skipped unparsed; an unroutable one is reported.
+                var reason: String?
+                do throws(Stop) {
+                    let (value, end) = try Self.routeValue(buffer, from: start, path: route.path)
+                    i = end
+                    if let value {
+                        switch route.decide(value, UnsafeBufferPointer(rebasing: buffer[start..<end])) {
+                        case .keep: i = start
+                        case .elsewhere: continue
+                        case .unroutable(let why): reason = why
+                        }
+                    } else {
+                        reason = "the record has no value at the route field '\(route.pathText)' (missing, null, an object or an array)"
+                    }
+                } catch {
+                    switch error {
+                    case .needMore:
+                        guard isFinal else {
+                            i = start
+                            return start
+                        }
+                        reason = "the input ends inside this record"
+                        i = n
+                    case .syntax(let why, _):
+                        guard let next = Self.resync(buffer, from: start + 1) else {
+                            guard isFinal else {
+                                i = start
+                                return start
+                            }
+                            reason = "not valid JSON: \(why)"
+                            i = n
+                            break
+                        }
+                        reason = "not valid JSON: \(why)"
+                        i = next
+                    }
+                }
+                if let reason {
+                    let bad = BadRecord(
+                        kind: .malformed, source: source, line: line, byteOffset: position.byteOffset + Int64(start), field: route.pathText,
+                        reason: "unroutable: \(reason)", raw: Array(buffer[start..<min(i, start + 1 << 20)]))
+                    if route.unroutable(bad) {
+                        throw IngestError(.badRecord, "\(bad.description) (bad-record policy 'fail')")
+                    }
+                    continue
+                }
+            }
             let mark = batch.beginRecord()
             record += 1
             self.line = line

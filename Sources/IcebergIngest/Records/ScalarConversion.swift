@@ -37,6 +37,8 @@ public struct ConversionOptions: Sendable, Equatable {
     public var epochUnit: EpochUnit
     /// Whether JSON strings convert to numeric, boolean and date/time columns (`"42"` into a long).
     public var numbersFromStrings: Bool
+    /// Routing by a field: which records this pass keeps (set by ``RoutedIngestor`` per table; JSON only).
+    package var route: RouteFilter?
 
     public init(epochUnit: EpochUnit = .auto, numbersFromStrings: Bool = true) {
         self.epochUnit = epochUnit

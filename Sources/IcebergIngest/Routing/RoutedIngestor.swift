@@ -67,6 +67,11 @@ public struct RoutedIngestor: Sendable {
         public var routes: [Route] = []
         /// Whether a stop request (SIGTERM) ended the run before every stream ran.
         public var stopped = false
+        /// Routing by a field: records no table may have (no route value, a value that cannot be a table's
+        /// name, not allowed, past the cap), left out of every table; counted once per run.
+        public var unroutable = 0
+        /// The first unroutable records: object, line, byte and reason.
+        public var unroutableExamples: [String] = []
         public var rows: Int { tables.reduce(0) { $0 + $1.rows } }
         public var badRecords: Int { tables.reduce(0) { $0 + $1.badRecords } }
         /// Whether a stream's run failed.
@@ -78,6 +83,10 @@ public struct RoutedIngestor: Sendable {
     /// applies to every stream (a folder cannot feed a table it does not name, existing or not); the cap
     /// counts distinct tables (two folders whose names sanitise alike feed one table).
     public func routes() async throws -> [Route] {
+        if routing.field != nil {
+            // Routing by a field: the tables this job made (the records name the new ones as they are read).
+            return try await fieldRoutedTables().sorted().map { Route(value: $0, table: $0, exists: true, skipped: nil) }
+        }
         var routes: [Route] = []
         for value in try await source.folders(under: routing.prefix) {
             var route = Route(value: value, table: nil, exists: false, skipped: nil)
@@ -149,6 +158,7 @@ public struct RoutedIngestor: Sendable {
     /// schema for its new table, a bad record under `fail`, an unreadable object) is reported with its error
     /// and the others still run.
     public func run(now: Date = Date(), reconcile: Bool = false) async throws -> Summary {
+        if routing.field != nil { return try await runByField(now: now, reconcile: reconcile) }
         var summary = Summary()
         var missing: [String] = []
         for route in try await routes() {
@@ -200,17 +210,25 @@ public struct RoutedIngestor: Sendable {
                 out.append((route, nil))
                 continue
             }
-            let ingestor = try ingestor(for: route, schema: template.schema, partition: template.partitionSpec)
-            out.append((route, try await ingestor.plan(now: now, reconcile: reconcile)))
+            out.append((route, try await existing(route).plan(now: now, reconcile: reconcile)))
         }
         return out
+    }
+
+    /// The ingestor of a routed table that exists: its stream's, or, routing by a field, the whole source's.
+    func existing(_ route: Route) throws -> Ingestor {
+        guard routing.field != nil else { return try ingestor(for: route, schema: template.schema, partition: template.partitionSpec) }
+        let table = route.table ?? ""
+        return try fieldIngestor(
+            for: table, book: RouteBook(routing: routing, known: [table], failsOnUnroutable: false), schema: template.schema,
+            partition: template.partitionSpec)
     }
 
     /// Where each existing routed table stands.
     public func status(now: Date = Date()) async throws -> [IngestStatus] {
         var out: [IngestStatus] = []
         for route in try await routes() where route.exists {
-            out.append(try await ingestor(for: route, schema: template.schema, partition: template.partitionSpec).status(now: now))
+            out.append(try await existing(route).status(now: now))
         }
         return out
     }

@@ -18,12 +18,17 @@ import IcebergCore
 public struct TableRouting: Sendable {
     /// `namespace.name` with the route's placeholder, such as `analytics.{stream}`.
     public var nameTemplate: String
-    /// The placeholder's name in the key pattern and the template (`stream`).
+    /// The placeholder's name in the key pattern and the template (`stream`; the field's path, `event_type`,
+    /// when routing by a field).
     public let placeholder: String
-    /// The part of the key pattern before the placeholder: fixed folders under the source (`raw/`).
+    /// The part of the key pattern before the placeholder: fixed folders under the source (`raw/`; empty when
+    /// routing by a field).
     public let prefix: String
-    /// The time layout under each stream's folder.
+    /// The time layout under each stream's folder (the source's own when routing by a field).
     public let layout: PrefixLayout
+    /// Routing by a field of each record: the field's path (`["event_type"]`, `["meta", "type"]`); nil when
+    /// routing by the key.
+    public let field: [String]?
     /// The only route values (as sanitised) that may have tables; nil: any.
     public var allow: Set<String>?
     /// The most routed tables this job may have; a new stream past it is reported, not created.
@@ -58,6 +63,39 @@ public struct TableRouting: Sendable {
         prefix = before
         layout = try PrefixLayout(pattern: String(after.dropFirst()))
         self.nameTemplate = nameTemplate
+        field = nil
+    }
+
+    /// Routes each record by its field at `field` (a dotted path into nested objects: `meta.type`), whose
+    /// value takes the place of `{<field>}` in the template (`analytics.{event_type}`). The namespace must be
+    /// fixed: the job finds the tables it made there. `layout` is the source's.
+    public init(nameTemplate: String, field: String, layout: PrefixLayout) throws {
+        let path = field.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard !path.contains(where: \.isEmpty) else {
+            throw IngestError(.invalidConfiguration, "route field '\(field)' is not a field path (names joined by '.', as event_type or meta.type)")
+        }
+        guard nameTemplate.contains("{\(field)}") else {
+            throw IngestError(.invalidConfiguration, "table name '\(nameTemplate)' does not use {\(field)}: every record would go to one table")
+        }
+        let marked = try? TableIdentifier(parsing: nameTemplate.replacingOccurrences(of: "{\(field)}", with: "\u{1}"))
+        guard let marked, !marked.namespace.isEmpty, !marked.namespace.contains(where: { $0.contains("\u{1}") }), marked.name.contains("\u{1}") else {
+            throw IngestError(
+                .invalidConfiguration, "table name '\(nameTemplate)': routing by a field takes a fixed namespace and {\(field)} in the table's name, as analytics.{\(field)}")
+        }
+        placeholder = field
+        prefix = ""
+        self.layout = layout
+        self.nameTemplate = nameTemplate
+        self.field = path
+    }
+
+    /// The namespace of the routed tables (fixed when routing by a field).
+    var fixedNamespace: [String]? {
+        let marker = "\u{1}"
+        guard let identifier = try? TableIdentifier(parsing: nameTemplate.replacingOccurrences(of: "{\(placeholder)}", with: marker)),
+            !identifier.namespace.contains(where: { $0.contains(marker) })
+        else { return nil }
+        return identifier.namespace
     }
 
     /// The longest table name made from a route value.

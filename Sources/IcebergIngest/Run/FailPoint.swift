@@ -5,14 +5,19 @@ import Synchronization
 /// `ICEBERG_INGEST_FAIL_POINT` set to one of ``names``, reaching that point calls the handler the
 /// executable installed (``install(_:)``; `iceberg-ingest` exits with ``exitCode``). Library code never
 /// ends the process itself: with no handler installed, a fail point does nothing. Used by the crash tests to
-/// check that a run after any crash neither loses nor repeats a row.
+/// check that a run after any crash neither loses nor repeats a row. `name@n` stops at the `n`th time the point
+/// is reached (the second table's commit of a routed run, say).
 package enum FailPoint {
     /// The points, in the order a commit passes them.
     package static let names = ["after-checkpoint", "before-upload", "after-upload", "after-manifest", "after-swap"]
     package static let environmentVariable = "ICEBERG_INGEST_FAIL_POINT"
     /// The exit code `iceberg-ingest` uses when a fail point stops it.
     package static let exitCode: Int32 = 86
-    private static let armed = ProcessInfo.processInfo.environment[environmentVariable]
+    private static let armed: (name: String, nth: Int)? = ProcessInfo.processInfo.environment[environmentVariable].map { value in
+        let parts = value.split(separator: "@", maxSplits: 1)
+        return (String(parts.first ?? ""), parts.count == 2 ? Int(parts[1]) ?? 1 : 1)
+    }
+    private static let reached = Mutex(0)
     private static let handler = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     /// Installs what reaching the armed fail point does (an executable's choice: typically, exit at once).
@@ -21,7 +26,11 @@ package enum FailPoint {
     }
 
     package static func check(_ name: String) {
-        guard let armed, armed == name, let onReached = handler.withLock({ $0 }) else { return }
+        guard let armed, armed.name == name, let onReached = handler.withLock({ $0 }) else { return }
+        guard reached.withLock({ count in
+            count += 1
+            return count == armed.nth
+        }) else { return }
         onReached(name)
     }
 }

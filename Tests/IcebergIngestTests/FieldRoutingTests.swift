@@ -1,0 +1,215 @@
+import Codecs
+import Foundation
+import IcebergCore
+import S3Reader
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// Routing each record by a field of its own: one mixed stream of event types into tables made on first
+/// sight, a new type appearing later, records no table may have, and a crash at each step of each table's
+/// commit. PyIceberg reads every table back value by value.
+@Suite(.serialized) struct FieldRoutingTests {
+    /// One JSON line of event type `type` with id `id`.
+    static func line(_ type: String, _ id: Int, hour: Int32) -> String {
+        #"{"id": \#(id), "event_type": "\#(type)", "event_time": \#((Int64(hour) * 3600 + Int64(id % 3600)) * 1000), "page": "/\#(type)/\#(id)", "meta": {"app": "web"}}"#
+    }
+
+    /// The records of `types` interleaved (each type's ids in its range), as JSON lines.
+    static func mixed(_ types: [(String, ClosedRange<Int>)], hour: Int32) -> [String] {
+        var lines: [String] = []
+        var position = types.map(\.1.lowerBound)
+        while true {
+            var any = false
+            for (k, (type, range)) in types.enumerated() where position[k] <= range.upperBound {
+                lines.append(line(type, position[k], hour: hour))
+                position[k] += 1
+                any = true
+            }
+            if !any { return lines }
+        }
+    }
+
+    /// `table count distinct min max ok`: `ok` when every row's page and event type are the ones its id was written with.
+    static func read(_ tables: [String], catalog: String, warehouse: String, s3: S3TestEndpoint?) async throws -> [String] {
+        let output = try await PythonTool.run(
+            #"""
+            import sys, os
+            from pyiceberg.catalog.sql import SqlCatalog
+            props = {}
+            if sys.argv[3]:
+                props = {"s3.endpoint": sys.argv[3], "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
+                         "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID", "testing"), "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing")}
+            c = SqlCatalog("default", uri="sqlite:///" + sys.argv[1], warehouse=sys.argv[2], **props)
+            for name in sys.argv[4:]:
+                t = c.load_table(name)
+                rows = t.scan().to_arrow().to_pylist()
+                ids = [r["id"] for r in rows]
+                types = set(r["event_type"] for r in rows)
+                ok = len(types) == 1 and all(r["page"] == "/%s/%d" % (r["event_type"], r["id"]) for r in rows)
+                print(name, len(ids), len(set(ids)), min(ids), max(ids), "ok" if ok else "WRONG %s" % sorted(types))
+            """#, arguments: [catalog, warehouse, s3?.endpoint ?? ""] + tables)
+        return output.split(separator: "\n").map(String.init)
+    }
+
+    @Test func routeValuesAreFoundInEachRecord() throws {
+        func value(_ json: String, _ path: [String]) throws -> String? {
+            let bytes = Array(json.utf8)
+            return try bytes.withUnsafeBufferPointer { b in
+                do throws(JSONRecordParser.Stop) {
+                    let (value, end) = try JSONRecordParser.routeValue(b, from: 0, path: path)
+                    #expect(end == bytes.count)
+                    return value
+                } catch {
+                    throw TestEnvironmentError("\(error)")
+                }
+            }
+        }
+        #expect(try value(#"{"a": 1, "event_type": "click"}"#, ["event_type"]) == "click")
+        #expect(try value(#"{"meta": {"x": [1, {"type": "no"}], "type": "Order-EU"}, "type": "top"}"#, ["meta", "type"]) == "Order-EU")
+        #expect(try value(#"{"t": "caf\u00e9\n"}"#, ["t"]) == "café\n")
+        #expect(try value(#"{"t": 42, "u": true}"#, ["t"]) == "42")
+        #expect(try value(#"{"t": null}"#, ["t"]) == nil)
+        #expect(try value(#"{"t": {"x": 1}}"#, ["t"]) == nil)
+        #expect(try value(#"{"u": 1}"#, ["t"]) == nil)
+        #expect(try value(#"{}"#, ["t"]) == nil)
+        #expect(throws: (any Error).self) { try value(#"{"t": oops}"#, ["t"]) }
+        #expect(throws: (any Error).self) { try value(#"["t"]"#, ["t"]) }
+    }
+
+    /// The job files of the README's routing section are valid routed jobs (by key pattern, then by field).
+    @Test func theReadmeRoutingJobsAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Many tables from one job"))
+        let text = readme[section.upperBound...].components(separatedBy: "\n## ").first ?? ""
+        let blocks = text.components(separatedBy: "```json\n").dropFirst().map { $0.components(separatedBy: "```").first ?? "" }
+        #expect(blocks.count == 2)
+        let dir = try TestEnvironment.temporaryDirectory("readme-routing")
+        defer { TestEnvironment.cleanUp(dir) }
+        var fields: [[String]?] = []
+        for (n, block) in blocks.enumerated() {
+            let path = dir.appendingPathComponent("job-\(n).json").path
+            try block.write(toFile: path, atomically: true, encoding: .utf8)
+            let routing = try #require(try IngestJob(file: path, environment: [:]).routing())
+            fields.append(routing.field)
+        }
+        #expect(fields == [nil, ["event_type"]])
+    }
+
+    /// Three event types in one stream make three tables; a fourth type appears in a later object; records
+    /// without a usable route value are left out and counted once.
+    @Test func recordsRouteByFieldToTablesMadeOnFirstSight() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let s3 = try TestEnvironment.s3()
+        let client = s3.client()
+        let bucket = TestEnvironment.uniqueBucketName("fieldroute")
+        try await client.createBucket(bucket)
+        let dir = try TestEnvironment.temporaryDirectory("fieldroute")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        func put(_ lines: [String], hour: Int32, part: Int) async throws {
+            let body = try Deflate.compress(Array((lines.joined(separator: "\n") + "\n").utf8), framing: .gzip)
+            _ = try await client.putObject(bucket: bucket, key: "events/\(PrefixLayout.firehose.prefix(forHour: hour))part-\(part).json.gz", body: body)
+        }
+        try await put(Self.mixed([("click", 1...200), ("view", 1...100), ("Order-EU", 1...30)], hour: hour), hour: hour, part: 1)
+        var second = Self.mixed([("click", 201...300), ("view", 101...150)], hour: hour + 1)
+        second.insert(#"{"id": 9001, "page": "/none"}"#, at: 10)  // no event_type
+        second.insert(#"{"id": 9002, "event_type": "---"}"#, at: 20)  // cannot be a table's name
+        second.insert(#"{"id": oops}"#, at: 30)  // not JSON
+        try await put(second, hour: hour + 1, part: 2)
+        let registry = dir.appendingPathComponent("schemas")
+        try FileManager.default.createDirectory(at: registry, withIntermediateDirectories: true)
+        try "id long not null, event_type string, event_time timestamptz, page string".write(
+            to: registry.appendingPathComponent("analytics.click.schema"), atomically: true, encoding: .utf8)
+        let local = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        let job = dir.appendingPathComponent("job.json")
+        try #"""
+            {"source": {"uri": "s3://\#(bucket)/events/", "format": "json"},
+             "catalog": {"uri": "sqlite:\#(local)/catalog.db", "warehouse": "s3://\#(bucket)/lake"},
+             "table": {"name": "analytics.{event_type}", "route": {"field": "event_type"},
+                       "schemas": "\#(registry.path)", "schema": "infer", "partition": ""},
+             "ingest": {"bad_records": "skip"},
+             "s3": {"endpoint": "\#(s3.endpoint)"}}
+            """#.write(to: job, atomically: true, encoding: .utf8)
+
+        let first = try await TestProcesses.run(executable, arguments: ["run", "--config", job.path, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let summary = try JSONValue.parse(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(summary["created"] == .array(["analytics.click", "analytics.order_eu", "analytics.view"].map { .string($0) }), "\(first.stdout)")
+        #expect(summary["unroutable"] == .int(3), "\(first.stdout)")
+        if case .array(let tables)? = summary["tables"] {
+            #expect(tables.compactMap { $0["table"] } == ["analytics.click", "analytics.order_eu", "analytics.view"].map { .string($0) }, "\(first.stdout)")
+            #expect(tables.compactMap { $0["rows"] } == [.int(300), .int(30), .int(150)], "\(first.stdout)")
+            #expect(tables.compactMap { $0["badRecords"] } == [.int(0), .int(0), .int(0)], "\(first.stdout)")
+        } else {
+            Issue.record("no tables in \(first.stdout)")
+        }
+
+        // A fourth type appears among new clicks: its table is made (and read in the same run, in name order),
+        // the others read only the new object.
+        try await put(Self.mixed([("click", 301...350), ("signup", 1...20)], hour: hour + 1), hour: hour + 1, part: 3)
+        let plan = try await TestProcesses.run(executable, arguments: ["plan", "--config", job.path])
+        #expect(plan.status == 0 && plan.stdout.contains("table analytics.view: 1 objects to read"), "\(plan.stdout)\(plan.stderr)")
+        let again = try await TestProcesses.run(executable, arguments: ["run", "--config", job.path, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let next = try JSONValue.parse(again.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(next["created"] == .array([.string("analytics.signup")]), "\(again.stdout)")
+        if case .array(let tables)? = next["tables"] {
+            #expect(tables.compactMap { $0["rows"] } == [.int(50), .int(0), .int(20), .int(0)], "\(again.stdout)")
+            #expect(tables.compactMap { $0["objectsIngested"] } == [.int(1), .int(1), .int(3), .int(1)], "\(again.stdout)")
+        }
+        let status = try await TestProcesses.run(executable, arguments: ["status", "--config", job.path, "--json"])
+        #expect(status.status == 0 && status.stdout.split(separator: "\n").count == 4, "\(status.stdout)\(status.stderr)")
+
+        let read = try await Self.read(
+            ["analytics.click", "analytics.view", "analytics.order_eu", "analytics.signup"], catalog: local + "/catalog.db", warehouse: "s3://\(bucket)/lake", s3: s3)
+        #expect(read == [
+            "analytics.click 350 350 1 350 ok", "analytics.view 150 150 1 150 ok", "analytics.order_eu 30 30 1 30 ok", "analytics.signup 20 20 1 20 ok",
+        ], "\(read)")
+    }
+
+    /// A crash at each step of a table's commit, in the first table of a run (`point`) and in the second
+    /// (`point@2`), then a run without it: every table holds each of its records once. An object feeds both
+    /// tables; each table's checkpoint says which objects it has, so the table the crash cut reads them again
+    /// and the other does not.
+    @Test func crashAtEachCommitStepOfAFieldRoutedRun() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        for point in FailPoint.names {
+            let dir = try TestEnvironment.temporaryDirectory("fieldroute-crash")
+            defer { TestEnvironment.cleanUp(dir) }
+            func write(part: Int, _ types: [(String, ClosedRange<Int>)]) throws {
+                let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try Self.mixed(types, hour: hour).joined(separator: "\n").write(to: folder.appendingPathComponent("part-\(part).json"), atomically: true, encoding: .utf8)
+            }
+            let warehouse = dir.appendingPathComponent("wh").path
+            try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+            let job = dir.appendingPathComponent("job.json")
+            try #"""
+                {"source": {"uri": "\#(dir.appendingPathComponent("in").path)", "format": "json"},
+                 "catalog": {"uri": "sqlite:\#(warehouse)/catalog.db", "warehouse": "\#(warehouse)"},
+                 "table": {"name": "crash.{event_type}", "route": {"field": "event_type"},
+                           "schema": "id long not null, event_type string, page string"}}
+                """#.write(to: job, atomically: true, encoding: .utf8)
+            let arguments = ["run", "--config", job.path, "--json"]
+            try write(part: 1, [("a", 1...100), ("b", 1...50)])
+            // The first run makes both tables; the crash cuts a's commit (b is not reached).
+            let crashed = try await TestProcesses.run(executable, arguments: arguments, environment: [FailPoint.environmentVariable: point])
+            #expect(crashed.status == FailPoint.exitCode, "\(point): \(crashed.stderr)")
+            let recovered = try await TestProcesses.run(executable, arguments: arguments)
+            #expect(recovered.status == 0, "\(point): \(recovered.stderr)")
+            // A new object feeds both: the crash cuts b's commit, after a committed it.
+            try write(part: 2, [("a", 101...130), ("b", 51...80)])
+            let second = try await TestProcesses.run(executable, arguments: arguments, environment: [FailPoint.environmentVariable: point + "@2"])
+            #expect(second.status == FailPoint.exitCode, "\(point)@2: \(second.stderr)")
+            let last = try await TestProcesses.run(executable, arguments: arguments)
+            #expect(last.status == 0, "\(point)@2: \(last.stderr)")
+            let read = try await Self.read(["crash.a", "crash.b"], catalog: warehouse + "/catalog.db", warehouse: "file://" + warehouse, s3: nil)
+            #expect(read == ["crash.a 130 130 1 130 ok", "crash.b 80 80 1 80 ok"], "\(point): \(read)")
+        }
+    }
+}
