@@ -16,6 +16,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             LocalIngestBenchmark.self,
             CompareBenchmark.self,
             AvroInputBenchmark.self,
+            FieldRoutingBenchmark.self,
             ReconcileBenchmark.self,
             EvolveBenchmark.self,
             ManifestMergeBenchmark.self,

@@ -110,7 +110,23 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// every cut), under the record size bound; every record is a row or a bad record (counted in `outcome`).
     static func records(_ bytes: [UInt8], format: InputFormat, into outcome: inout Outcome) throws {
         let layout = format == .text ? textLayout : layout
-        guard let parser = format.makeRecordParser(layout: layout, options: ConversionOptions(), source: "fuzz", drift: bytes.count % 3 == 0 ? .rescue : .ignore)
+        var options = ConversionOptions()
+        if format == .json, (bytes.first ?? 0) % 4 == 1 {
+            // Routing by a field: the route scan runs before each record (nested path for some inputs); a value
+            // keeps, skips or refuses its record by its first byte.
+            let path = bytes.count % 2 == 0 ? ["name"] : ["user", "name"]
+            options.route = RouteFilter(
+                path: path,
+                decide: { value, record in
+                    precondition(record.first == UInt8(ascii: "{") && record.last == UInt8(ascii: "}"), "a routed record is a whole object")
+                    switch value.utf8.first.map({ $0 % 3 }) {
+                    case 0?: return (.keep, value.count % 2 == 0)
+                    case 1?: return (.elsewhere, value.count % 2 == 0)
+                    default: return (.unroutable("fuzz"), value.count % 2 == 0)
+                    }
+                }, unroutable: { _ in false })
+        }
+        guard let parser = format.makeRecordParser(layout: layout, options: options, source: "fuzz", drift: bytes.count % 3 == 0 ? .rescue : .ignore)
         else { return }
         var stream = RecordStream(parser: parser, maxRecordBytes: maxRecordBytes, source: "fuzz")
         var batch = RecordBatch(layout: layout)

@@ -76,6 +76,78 @@ import TestSupport
         #expect(try value(#"{}"#, ["t"]) == nil)
         #expect(throws: (any Error).self) { try value(#"{"t": oops}"#, ["t"]) }
         #expect(throws: (any Error).self) { try value(#"["t"]"#, ["t"]) }
+        // Brackets that do not match, a missing colon or comma in the record's own object: not JSON, whatever
+        // the field says. (Inside another field's value only the brackets are followed, as the parser skips a
+        // field the schema lacks: the pass that keeps the record finds the rest.)
+        for broken in [#"{"t": "a", "x": [1}]"#, #"{"t": "a", "x" 1}"#, #"{"t": "a" "x": 1}"#, #"{"t": "a", 1: 2}"#] {
+            #expect(throws: (any Error).self, "\(broken)") { try value(broken, ["t"]) }
+        }
+        #expect(try value(#"{"t": "a", "x": {1: 2}}"#, ["t"]) == "a")
+    }
+
+    /// Where each route value goes: its table, another (known or new) one, or none, with the reason.
+    @Test func theRouteBookDecidesEachValue() throws {
+        var routing = try TableRouting(nameTemplate: "analytics.{event_type}", field: "event_type", layout: .firehose)
+        routing.allow = ["click", "view", "order_eu", "signup"]
+        routing.maxTables = 3
+        let book = RouteBook(routing: routing, known: ["analytics.click"], failsOnUnroutable: false)
+        func decide(_ value: String, _ pass: String = "analytics.click") -> RouteFilter.Decision {
+            Array(#"{"x": 1}"#.utf8).withUnsafeBufferPointer { book.decide(value, record: $0, pass: pass).0 }
+        }
+        #expect(decide("click") == .keep && decide("CLICK") == .keep)
+        #expect(decide("click", "analytics.view") == .elsewhere)
+        #expect(decide("view") == .elsewhere && decide("view") == .elsewhere)
+        #expect(decide("Order-EU") == .elsewhere)
+        #expect(book.newTables.map(\.table) == ["analytics.order_eu", "analytics.view"])
+        #expect(book.newTables.map(\.new.samples.count) == [1, 2])
+        #expect(decide("signup") == .unroutable("table.max_tables (3) reached: table analytics.signup is not created"))
+        #expect(decide("refund") == .unroutable("route value 'refund' is not in table.allow"))
+        guard case .unroutable(let why) = decide("---") else { Issue.record("'---' routed"); return }
+        #expect(why.contains("cannot become a table name"))
+        book.made("analytics.view")
+        #expect(book.known == ["analytics.click", "analytics.view"] && book.newTables.map(\.table) == ["analytics.order_eu"])
+        #expect(try TableRouting(nameTemplate: "analytics.{meta.type}", field: "meta.type", layout: .firehose).field == ["meta", "type"])
+        for (template, field) in [("analytics.events", "event_type"), ("{event_type}.events", "event_type"), ("a.{t}", "t..u"), ("t_{t}", "t")] {
+            #expect(throws: IngestError.self, "\(template) \(field)") { try TableRouting(nameTemplate: template, field: field, layout: .firehose) }
+        }
+    }
+
+    /// A pass keeps its table's records, skips the others unparsed, and reports an unroutable record once
+    /// however many passes read it; under the policy `fail` the first one stops the pass, naming its line.
+    @Test func aPassKeepsItsRecordsAndReportsUnroutableOnce() throws {
+        let routing = try TableRouting(nameTemplate: "analytics.{event_type}", field: "event_type", layout: .firehose)
+        let layout = try ColumnLayout(schema: try SchemaText.schema("id long not null, event_type string, tags list<long>"))
+        let input = Array(
+            """
+            {"id": 1, "event_type": "click"}
+            {"id": 2, "event_type": "view", "unknown": {"deep": [1, 2]}}
+            {"id": 3}
+            {"id": "not a long", "event_type": "click"}{"id": 5, "event_type": "click"}
+            {"id": oops, "event_type": "click"}
+            {"id": 7, "event_type": "click", "tags": [1 2]}{"id": 8, "event_type": "view"}
+
+            """.utf8)
+        func pass(_ table: String, _ book: RouteBook, drift: DriftPolicy = .fail) throws -> (rows: Int, bad: Int) {
+            var options = ConversionOptions()
+            options.route = book.filter(for: table)
+            var parser = JSONRecordParser(layout: layout, options: options, source: "s3://raw/e/part-1.json", drift: drift)
+            var batch = RecordBatch(layout: layout)
+            var bad = 0
+            _ = try input.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch, onBadRecord: { _ in bad += 1 }) }
+            #expect(parser.counts.rows == batch.rowCount)
+            return (batch.rowCount, bad)
+        }
+        let book = RouteBook(routing: routing, known: ["analytics.click", "analytics.view"], failsOnUnroutable: false)
+        // The unknown field of the view record is not drift for clicks (drift 'fail' would stop the pass).
+        // Record 7 is not JSON inside its list (the route scan follows only its brackets): the click pass finds
+        // it bad; both passes go on at record 8, on the same line.
+        #expect(try pass("analytics.click", book) == (2, 2))
+        #expect(try pass("analytics.view", book, drift: .ignore) == (2, 0))
+        #expect(book.unroutableCount == 2)
+        #expect(book.unroutableExamples.map(\.line) == [3, 5] && book.unroutableExamples.allSatisfy { $0.reason.hasPrefix("unroutable: ") })
+        let failing = RouteBook(routing: routing, known: ["analytics.click"], failsOnUnroutable: true)
+        let error = try #require(throws: IngestError.self) { try pass("analytics.click", failing) }
+        #expect(error.message.contains("s3://raw/e/part-1.json line 3") && error.message.contains("route field 'event_type'"), "\(error.message)")
     }
 
     /// The job files of the README's routing section are valid routed jobs (by key pattern, then by field).

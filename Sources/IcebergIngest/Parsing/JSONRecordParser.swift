@@ -35,6 +35,9 @@ package struct JSONRecordParser: RecordParser {
     /// Whether a value of the current record needs a wider column type.
     private var recordNeedsWidening = false
     private var line = 1
+    /// Routing by a field: the decisions that hold for the pass, by the route value's text as in the input (a
+    /// handful of values in practice; unbounded values are asked each time past 32).
+    private var routeDecisions: [(value: [UInt8], decision: RouteFilter.Decision)] = []
 
     package init(layout: ColumnLayout, options: ConversionOptions, source: String, drift: DriftPolicy = .ignore) {
         self.layout = layout
@@ -92,15 +95,19 @@ package struct JSONRecordParser: RecordParser {
             let start = i
             line += Self.newlines(buffer, from: lineCountedTo, to: start)
             lineCountedTo = start
+            /// Routing by a field: where the route scan ended the record this pass keeps.
+            var routedEnd: Int?
             if let route = options.route {
                 // Routing by a field: another table's record is skipped unparsed; an unroutable one is reported.
                 var reason: String?
                 do throws(Stop) {
-                    let (value, end) = try Self.routeValue(buffer, from: start, path: route.path)
+                    let (value, end) = try Self.routeValueText(buffer, from: start, path: route.pathBytes)
                     i = end
                     if let value {
-                        switch route.decide(value, UnsafeBufferPointer(rebasing: buffer[start..<end])) {
-                        case .keep: i = start
+                        switch routeDecision(route, buffer, value, record: start..<end) {
+                        case .keep:
+                            routedEnd = end
+                            i = start
                         case .elsewhere: continue
                         case .unroutable(let why): reason = why
                         }
@@ -150,6 +157,14 @@ package struct JSONRecordParser: RecordParser {
                 try parseRecord(buffer, &i, batch: &batch, problem: &problem)
             } catch {
                 batch.rollBack(to: mark)
+                if let routedEnd {
+                    // The route scan ended the record: every table's pass goes on from the same place.
+                    switch error {
+                    case .needMore: problem = RecordProblem(.malformed, field: nil, "not valid JSON: the record ends inside a value", at: routedEnd)
+                    case .syntax(let why, let at): problem = RecordProblem(.malformed, field: nil, "not valid JSON: \(why)", at: at)
+                    }
+                    i = routedEnd
+                } else {
                 switch error {
                 case .needMore:
                     if !isFinal {
@@ -173,6 +188,13 @@ package struct JSONRecordParser: RecordParser {
                     problem = RecordProblem(.malformed, field: nil, "not valid JSON: \(why)", at: at)
                     i = next
                 }
+                }
+            }
+            if let routedEnd, i != routedEnd {
+                if problem == nil {
+                    problem = RecordProblem(.malformed, field: nil, "not valid JSON: the record does not end where its brackets do", at: i)
+                }
+                i = routedEnd
             }
             if problem == nil, i - start > maxRecordBytes {
                 problem = RecordProblem(.malformed, field: nil, RecordStream.tooLong(maxRecordBytes), at: start)
@@ -199,6 +221,19 @@ package struct JSONRecordParser: RecordParser {
     }
 
 
+
+    /// Where the record with this route value goes: from the decisions kept, else asked of the filter.
+    private mutating func routeDecision(
+        _ route: RouteFilter, _ b: UnsafeBufferPointer<UInt8>, _ value: RouteValueText, record: Range<Int>
+    ) -> RouteFilter.Decision {
+        let text = UnsafeBufferPointer(rebasing: b[value.range])
+        for known in routeDecisions where known.value.count == text.count {
+            if known.value.withUnsafeBufferPointer({ memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }) { return known.decision }
+        }
+        let (decision, cacheable) = route.decide(Self.text(b, value), UnsafeBufferPointer(rebasing: b[record]))
+        if cacheable, routeDecisions.count < 32, !text.isEmpty { routeDecisions.append((Array(text), decision)) }
+        return decision
+    }
 
     @inline(__always)
     private static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) {

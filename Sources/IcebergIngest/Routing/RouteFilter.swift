@@ -21,17 +21,21 @@ package final class RouteFilter: Sendable, Equatable {
 
     /// The route field's path (`["event_type"]`, `["meta", "type"]` for `meta.type`).
     package let path: [String]
-    /// Where a route value goes; `record` is the whole record's JSON text (a new table's first records are
-    /// kept to infer its schema from).
-    package let decide: @Sendable (_ value: String, _ record: UnsafeBufferPointer<UInt8>) -> Decision
+    /// The path's names as UTF-8, compared with the keys as they are in the input.
+    let pathBytes: [[UInt8]]
+    /// Where a route value goes, and whether the answer holds for the rest of the pass (a parser keeps those
+    /// per value, and asks again for the others); `record` is the whole record's JSON text (a new table's
+    /// first records are kept to infer its schema from).
+    package let decide: @Sendable (_ value: String, _ record: UnsafeBufferPointer<UInt8>) -> (Decision, cacheable: Bool)
     /// Called with each unroutable record (its place, reason and text); true stops the run (bad-record policy `fail`).
     package let unroutable: @Sendable (BadRecord) -> Bool
 
     package init(
-        path: [String], decide: @escaping @Sendable (String, UnsafeBufferPointer<UInt8>) -> Decision,
+        path: [String], decide: @escaping @Sendable (String, UnsafeBufferPointer<UInt8>) -> (Decision, cacheable: Bool),
         unroutable: @escaping @Sendable (BadRecord) -> Bool
     ) {
         self.path = path
+        pathBytes = path.map { Array($0.utf8) }
         self.decide = decide
         self.unroutable = unroutable
     }
@@ -47,51 +51,90 @@ extension JSONRecordParser {
     /// string's characters; a number's or boolean's literal); nil when the field is missing, null, an object
     /// or an array. Throws ``Stop/needMore`` when the buffer ends inside the record, ``Stop/syntax`` when it
     /// is not a JSON object.
+    ///
+    /// One walk over the record: the keys, colons and commas of the objects on the path are checked; other
+    /// values are skipped by their brackets (as the parser skips a field the schema lacks). Every table's pass
+    /// finds the same records in the same places: the pass that keeps a record ends it here too, whatever its
+    /// parse finds.
     static func routeValue(_ b: UnsafeBufferPointer<UInt8>, from start: Int, path: [String]) throws(Stop) -> (value: String?, end: Int) {
-        guard b[start] == UInt8(ascii: "{") else { throw .syntax("a record must be a JSON object", at: start) }
-        var end = start
-        _ = try skipValue(b, &end)
-        return (try lookUp(UnsafeBufferPointer(rebasing: b[..<end]), start, path[...]), end)
+        let (value, end) = try routeValueText(b, from: start, path: path.map { Array($0.utf8) })
+        return (value.map { text(b, $0) }, end)
     }
 
-    /// The scalar at `path` inside the object at `start`; `b` ends with the record, whose brackets balance.
-    private static func lookUp(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ path: ArraySlice<String>) throws(Stop) -> String? {
-        guard let key = path.first, b[start] == UInt8(ascii: "{") else { return nil }
-        var i = start + 1
+    /// Where the route value's text is, and where the record ends; see ``routeValue(_:from:path:)``.
+    static func routeValueText(_ b: UnsafeBufferPointer<UInt8>, from start: Int, path: [[UInt8]]) throws(Stop) -> (value: RouteValueText?, end: Int) {
+        guard b[start] == UInt8(ascii: "{") else { throw .syntax("a record must be a JSON object", at: start) }
+        var i = start
+        let value = try scanObject(b, &i, path[...])
+        return (value, i)
+    }
+
+    /// The place of a route value in the input: a string's characters without its quotes (`escaped` when
+    /// they hold escapes), or a number's or boolean's literal.
+    struct RouteValueText {
+        var range: Range<Int>
+        var escaped: Bool
+    }
+
+    /// The route value as text.
+    static func text(_ b: UnsafeBufferPointer<UInt8>, _ value: RouteValueText) -> String {
+        value.escaped ? unescapedString(b, value.range.lowerBound, value.range.upperBound) : String(decoding: UnsafeBufferPointer(rebasing: b[value.range]), as: UTF8.self)
+    }
+
+    /// Consumes the object at `i` (`i` ends past its `}`) and returns the scalar at `path` in it.
+    private static func scanObject(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ path: ArraySlice<[UInt8]>) throws(Stop) -> RouteValueText? {
+        let n = b.count
+        i += 1
         skipBlank(b, &i)
-        guard i < b.count, b[i] != UInt8(ascii: "}") else { return nil }
+        guard i < n else { throw .needMore }
+        if b[i] == UInt8(ascii: "}") {
+            i += 1
+            return nil
+        }
+        var found: RouteValueText?
         while true {
-            guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw .syntax("expected a key in double quotes", at: i) }
+            guard b[i] == UInt8(ascii: "\"") else { throw .syntax("expected a key in double quotes", at: i) }
             let keyStart = i + 1
             let (keyEnd, escaped) = try scanString(b, from: keyStart)
-            let name = escaped ? unescapedString(b, keyStart, keyEnd) : String(decoding: UnsafeBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
+            var matches = false
+            if found == nil, let key = path.first {
+                matches = escaped
+                    ? Array(unescapedString(b, keyStart, keyEnd).utf8) == key
+                    : keyEnd - keyStart == key.count && key.withUnsafeBufferPointer { memcmp(b.baseAddress! + keyStart, $0.baseAddress!, $0.count) == 0 }
+            }
             i = keyEnd + 1
             skipBlank(b, &i)
-            guard i < b.count, b[i] == UInt8(ascii: ":") else { throw .syntax("expected ':' after a key", at: i) }
+            guard i < n else { throw .needMore }
+            guard b[i] == UInt8(ascii: ":") else { throw .syntax("expected ':' after a key", at: i) }
             i += 1
             skipBlank(b, &i)
+            guard i < n else { throw .needMore }
             let valueStart = i
-            do { _ = try skipValue(b, &i) } catch .needMore where i >= b.count - 1 {
-                // A number ending the buffer (the record's last byte is its '}', so this is a bad record).
-                throw .syntax("the record ends inside a value", at: i)
-            }
-            if name == key {
-                return path.count > 1 ? try lookUp(UnsafeBufferPointer(rebasing: b[..<i]), valueStart, path.dropFirst()) : scalar(b, valueStart, i)
+            if matches, path.count > 1, b[i] == UInt8(ascii: "{") {
+                found = try scanObject(b, &i, path.dropFirst())
+            } else {
+                _ = try skipValue(b, &i)
+                if matches, path.count == 1 {
+                    switch b[valueStart] {
+                    case UInt8(ascii: "\""):
+                        let inner = (valueStart + 1)..<(i - 1)
+                        found = RouteValueText(range: inner, escaped: UnsafeBufferPointer(rebasing: b[inner]).contains(UInt8(ascii: "\\")))
+                    case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): break
+                    default: found = RouteValueText(range: valueStart..<i, escaped: false)
+                    }
+                }
             }
             skipBlank(b, &i)
-            guard i < b.count, b[i] == UInt8(ascii: ",") else { return nil }
+            guard i < n else { throw .needMore }
+            if b[i] == UInt8(ascii: ",") {
+                i += 1
+                skipBlank(b, &i)
+                guard i < n else { throw .needMore }
+                continue
+            }
+            guard b[i] == UInt8(ascii: "}") else { throw .syntax("expected ',' or '}' in an object", at: i) }
             i += 1
-            skipBlank(b, &i)
-        }
-    }
-
-    private static func scalar(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String? {
-        switch b[start] {
-        case UInt8(ascii: "\""):
-            let text = UnsafeBufferPointer(rebasing: b[(start + 1)..<(end - 1)])
-            return text.contains(UInt8(ascii: "\\")) ? unescapedString(b, start + 1, end - 1) : String(decoding: text, as: UTF8.self)
-        case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): return nil
-        default: return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+            return found
         }
     }
 

@@ -52,7 +52,8 @@ final class RouteBook: Sendable {
     }
 
     /// Where a record with route value `value` goes, seen by the pass of `pass` ("" for the first look).
-    func decide(_ value: String, record: UnsafeBufferPointer<UInt8>, pass: String) -> RouteFilter.Decision {
+    /// Cacheable: every answer but "a new table", whose records are kept as samples until it is made.
+    func decide(_ value: String, record: UnsafeBufferPointer<UInt8>, pass: String) -> (RouteFilter.Decision, cacheable: Bool) {
         state.withLock { state in
             let target: Result<String, Reason>
             if let known = state.targets[value] {
@@ -69,19 +70,20 @@ final class RouteBook: Sendable {
                 if state.targets.count < 100_000 { state.targets[value] = target }
             }
             switch target {
-            case .failure(let reason): return .unroutable(reason.text)
+            case .failure(let reason): return (.unroutable(reason.text), true)
             case .success(let table):
-                if table == pass { return .keep }
-                if state.known.contains(table) { return .elsewhere }
+                if table == pass { return (.keep, true) }
+                if state.known.contains(table) { return (.elsewhere, true) }
                 if state.new[table] != nil {
                     if state.new[table]!.samples.count < Self.samplesPerTable { state.new[table]!.samples.append(Array(record)) }
-                    return .elsewhere
+                    return (.elsewhere, false)
                 }
                 if let cap = routing.maxTables, state.known.count + state.new.count >= cap {
-                    return .unroutable("table.max_tables (\(cap)) reached: table \(table) is not created")
+                    // Not kept: a table being made frees no place, but the answer names the cap of this moment.
+                    return (.unroutable("table.max_tables (\(cap)) reached: table \(table) is not created"), false)
                 }
                 state.new[table] = NewTable(value: value, samples: [Array(record)])
-                return .elsewhere
+                return (.elsewhere, false)
             }
         }
     }
