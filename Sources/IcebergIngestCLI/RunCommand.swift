@@ -148,7 +148,11 @@ extension IcebergIngestCommand {
                 let job = try self.job.job()
                 if job.isRouted {
                     let routed = try await job.routedIngestor(logger: self.job.logger(), readOnly: true)
-                    for (route, plan) in try await routed.plan(reconcile: reconcile) {
+                    let plans = try await routed.plan(reconcile: reconcile)
+                    if plans.isEmpty, !json, let field = job.routeField {
+                        print("no table routed by '\(field)' yet: a run reads records until one names a table, makes it, and goes on from there")
+                    }
+                    for (route, plan) in plans {
                         if json {
                             print(JSONValue.object([
                                 ("stream", .string(route.value)), ("table", route.table.map { .string($0) } ?? .null), ("exists", .bool(route.exists)),

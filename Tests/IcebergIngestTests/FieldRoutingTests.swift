@@ -243,6 +243,42 @@ import TestSupport
         ], "\(read)")
     }
 
+    /// Two workers route the same new records at once: each table is made once (the catalog's atomic create),
+    /// and each record is in its table once (each table's lease lets one worker read it at a time).
+    @Test func twoWorkersRaceToMakeTheSameTables() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("fieldroute-race")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for part in 0..<3 {
+            let lines = Self.mixed([("alpha", (part * 100 + 1)...(part * 100 + 100)), ("beta", (part * 200 + 1)...(part * 200 + 200)), ("gamma", (part * 300 + 1)...(part * 300 + 300))], hour: hour)
+            try lines.joined(separator: "\n").write(to: folder.appendingPathComponent("part-\(part).json"), atomically: true, encoding: .utf8)
+        }
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        var routing = try TableRouting(nameTemplate: "race.{event_type}", field: "event_type", layout: .firehose)
+        routing.defaultSchema = "id long not null, event_type string, page string"
+        var template = try PipelineSupport.configuration(table: "race.template", partition: "")
+        template.leaseWaitSeconds = 30
+        let source = LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose)
+        let shared = routing, base = template
+        let summaries = try await withThrowingTaskGroup(of: RoutedIngestor.Summary.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+                    return try await RoutedIngestor(template: base, routing: shared, catalog: catalog, source: source).run()
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let rows = summaries.flatMap(\.tables).reduce(into: [String: Int]()) { $0[$1.table, default: 0] += $1.rows }
+        #expect(rows == ["race.alpha": 300, "race.beta": 600, "race.gamma": 900], "\(summaries.map(\.jsonLine))")
+        #expect(Set(summaries.flatMap(\.created)) == ["race.alpha", "race.beta", "race.gamma"], "\(summaries.map(\.jsonLine))")
+        let read = try await Self.read(["race.alpha", "race.beta", "race.gamma"], catalog: warehouse + "/catalog.db", warehouse: "file://" + warehouse, s3: nil)
+        #expect(read == ["race.alpha 300 300 1 300 ok", "race.beta 600 600 1 600 ok", "race.gamma 900 900 1 900 ok"], "\(read)")
+    }
+
     /// A crash at each step of a table's commit, in the first table of a run (`point`) and in the second
     /// (`point@2`), then a run without it: every table holds each of its records once. An object feeds both
     /// tables; each table's checkpoint says which objects it has, so the table the crash cut reads them again

@@ -123,10 +123,14 @@ public struct RoutedIngestor: Sendable {
         configuration.partitionSpec = partition
         // One dead-letter folder per table: the streams' object keys may repeat under a shared location.
         configuration.deadLetterLocation = template.deadLetterLocation.map { $0 + "/" + configuration.table.description }
-        let stream = source.narrowed(to: routing.prefix + route.value + "/", layout: routing.layout)
-        var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: stream, logger: logger)
+        var ingestor = Ingestor(configuration: configuration, catalog: catalog, source: stream(route), logger: logger)
         ingestor.stop = stop
         return ingestor
+    }
+
+    /// A stream's objects: the source narrowed to its folder, with the time layout under it.
+    func stream(_ route: Route) -> any IngestSource {
+        source.narrowed(to: routing.prefix + route.value + "/", layout: routing.layout)
     }
 
     /// The schema and partition spec a new stream's table starts with.
@@ -140,8 +144,7 @@ public struct RoutedIngestor: Sendable {
         var partition = routing.partition
         let schema: Schema
         if text == "infer" {
-            let stream = source.narrowed(to: routing.prefix + route.value + "/", layout: routing.layout)
-            let sample = try await SchemaInference.sample(source: stream, format: template.format)
+            let sample = try await SchemaInference.sample(source: stream(route), format: template.format)
             guard sample.inference.records > 0 || template.format == .text else {
                 throw IngestError(.invalidConfiguration, "no records to infer the schema of the new table \(table) from (stream '\(route.value)')")
             }
