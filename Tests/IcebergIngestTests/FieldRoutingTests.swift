@@ -90,7 +90,7 @@ import TestSupport
         var routing = try TableRouting(nameTemplate: "analytics.{event_type}", field: "event_type", layout: .firehose)
         routing.allow = ["click", "view", "order_eu", "signup"]
         routing.maxTables = 3
-        let book = RouteBook(routing: routing, known: ["analytics.click"], failsOnUnroutable: false)
+        let book = RouteBook(routing: routing, known: ["analytics.click"], policy: .skip)
         func decide(_ value: String, _ pass: String = "analytics.click") -> RouteFilter.Decision {
             Array(#"{"x": 1}"#.utf8).withUnsafeBufferPointer { book.decide(value, record: $0, pass: pass).0 }
         }
@@ -137,7 +137,7 @@ import TestSupport
             #expect(parser.counts.rows == batch.rowCount)
             return (batch.rowCount, bad)
         }
-        let book = RouteBook(routing: routing, known: ["analytics.click", "analytics.view"], failsOnUnroutable: false)
+        let book = RouteBook(routing: routing, known: ["analytics.click", "analytics.view"], policy: .skip)
         // The unknown field of the view record is not drift for clicks (drift 'fail' would stop the pass).
         // Record 7 is not JSON inside its list (the route scan follows only its brackets): the click pass finds
         // it bad; both passes go on at record 8, on the same line.
@@ -145,7 +145,7 @@ import TestSupport
         #expect(try pass("analytics.view", book, drift: .ignore) == (2, 0))
         #expect(book.unroutableCount == 2)
         #expect(book.unroutableExamples.map(\.line) == [3, 5] && book.unroutableExamples.allSatisfy { $0.reason.hasPrefix("unroutable: ") })
-        let failing = RouteBook(routing: routing, known: ["analytics.click"], failsOnUnroutable: true)
+        let failing = RouteBook(routing: routing, known: ["analytics.click"], policy: .fail)
         let error = try #require(throws: IngestError.self) { try pass("analytics.click", failing) }
         #expect(error.message.contains("s3://raw/e/part-1.json line 3") && error.message.contains("route field 'event_type'"), "\(error.message)")
     }
@@ -203,7 +203,7 @@ import TestSupport
              "catalog": {"uri": "sqlite:\#(local)/catalog.db", "warehouse": "s3://\#(bucket)/lake"},
              "table": {"name": "analytics.{event_type}", "route": {"field": "event_type"},
                        "schemas": "\#(registry.path)", "schema": "infer", "partition": ""},
-             "ingest": {"bad_records": "skip"},
+             "ingest": {"bad_records": "dead-letter", "dead_letter": "s3://\#(bucket)/dead"},
              "s3": {"endpoint": "\#(s3.endpoint)"}}
             """#.write(to: job, atomically: true, encoding: .utf8)
 
@@ -218,6 +218,17 @@ import TestSupport
             #expect(tables.compactMap { $0["badRecords"] } == [.int(0), .int(0), .int(0)], "\(first.stdout)")
         } else {
             Issue.record("no tables in \(first.stdout)")
+        }
+
+        // The unroutable records are dead letters, once, in the file of their object.
+        var letters: [String] = []
+        for try await page in client.listAllPages(bucket: bucket, prefix: "dead/_unroutable/") { letters += page.objects.map(\.key) }
+        #expect(letters.count == 1 && letters.first?.hasSuffix("part-2.json.gz.bad.jsonl") == true, "\(letters)")
+        if let key = letters.first {
+            let text = String(decoding: try await client.getObject(bucket: bucket, key: key), as: UTF8.self)
+            let reasons = try text.split(separator: "\n").map { try JSONValue.parse(String($0))["reason"] }
+            #expect(reasons.count == 3, "\(text)")
+            #expect(reasons.allSatisfy { if case .string(let r)? = $0 { r.hasPrefix("unroutable: ") } else { false } }, "\(text)")
         }
 
         // A fourth type appears among new clicks: its table is made (and read in the same run, in name order),

@@ -23,6 +23,8 @@ final class RouteBook: Sendable {
         var unroutableSeen: Set<String> = []
         var unroutable: [BadRecord] = []
         var unroutableCount = 0
+        /// Under the policy `dead-letter`: the unroutable records found since the last commit, by input.
+        var deadLetters: [String: [BadRecord]] = [:]
     }
 
     struct Reason: Error { var text: String }
@@ -30,13 +32,16 @@ final class RouteBook: Sendable {
     let routing: TableRouting
     /// Bad-record policy `fail`: an unroutable record stops the run.
     let failsOnUnroutable: Bool
+    /// Bad-record policy `dead-letter`: unroutable records are written to the dead-letter location.
+    let deadLettersUnroutable: Bool
     private let state: Mutex<State>
     /// How many records of a new table are kept for inference.
     static let samplesPerTable = 1_000
 
-    init(routing: TableRouting, known: Set<String>, failsOnUnroutable: Bool) {
+    init(routing: TableRouting, known: Set<String>, policy: BadRecordPolicy) {
         self.routing = routing
-        self.failsOnUnroutable = failsOnUnroutable
+        failsOnUnroutable = policy == .fail
+        deadLettersUnroutable = policy == .deadLetter
         state = Mutex(State(known: known))
     }
 
@@ -94,9 +99,18 @@ final class RouteBook: Sendable {
             if state.unroutableSeen.insert("\(bad.source) \(bad.line) \(bad.byteOffset)").inserted {
                 state.unroutableCount += 1
                 if state.unroutable.count < 10 { state.unroutable.append(bad) }
+                if deadLettersUnroutable { state.deadLetters[bad.source, default: []].append(bad) }
             }
         }
         return failsOnUnroutable
+    }
+
+    /// The dead letters of the unroutable records found since the last call, by input.
+    func takeDeadLetters() -> [String: [BadRecord]] {
+        state.withLock { state in
+            defer { state.deadLetters = [:] }
+            return state.deadLetters
+        }
     }
 
     /// The new tables named so far and not yet made.
@@ -144,8 +158,22 @@ extension RoutedIngestor {
         ingestor.stop = stop
         ingestor.createsTable = false
         let routed = self
-        ingestor.beforeCommit = { try await routed.makeNewTables(book) }
+        ingestor.beforeCommit = { table in
+            try await routed.makeNewTables(book)
+            try await routed.writeUnroutable(book, table: table)
+        }
         return ingestor
+    }
+
+    /// Writes the unroutable records found so far (policy `dead-letter`) before the batch holding them commits,
+    /// one file per input under `<dead-letter location>/_unroutable/` (else the committing table's
+    /// `dead-letter/_unroutable/`). An input's unroutable records are the same whichever pass reads it, so a
+    /// pass reading it again after a crash writes the same file.
+    func writeUnroutable(_ book: RouteBook, table: Table) async throws {
+        let base = template.deadLetterLocation.map { $0 + "/_unroutable" } ?? table.metadata.location + "/dead-letter/_unroutable"
+        for (source, records) in book.takeDeadLetters() {
+            try await table.io.write(base + "/" + DeadLetters.safeRelativePath(forKey: source) + ".bad.jsonl", bytes: DeadLetters.lines(records))
+        }
     }
 
     /// Creates the tables the records read so far named (schema from the registry, the default, or inferred
@@ -215,7 +243,7 @@ extension RoutedIngestor {
     /// first time are made before the batch holding those records commits, and read in the same run.
     func runByField(now: Date, reconcile: Bool) async throws -> Summary {
         var summary = Summary()
-        let book = RouteBook(routing: routing, known: try await fieldRoutedTables(), failsOnUnroutable: template.badRecordPolicy == .fail)
+        let book = RouteBook(routing: routing, known: try await fieldRoutedTables(), policy: template.badRecordPolicy)
         let before = book.known
         if before.isEmpty { try await firstFieldTable(book, now: now) }
         var done: Set<String> = []

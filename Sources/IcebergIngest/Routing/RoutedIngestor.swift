@@ -223,7 +223,7 @@ public struct RoutedIngestor: Sendable {
         guard routing.field != nil else { return try ingestor(for: route, schema: template.schema, partition: template.partitionSpec) }
         let table = route.table ?? ""
         return try fieldIngestor(
-            for: table, book: RouteBook(routing: routing, known: [table], failsOnUnroutable: false), schema: template.schema,
+            for: table, book: RouteBook(routing: routing, known: [table], policy: .skip), schema: template.schema,
             partition: template.partitionSpec)
     }
 

@@ -15,17 +15,22 @@ struct DeadLetters {
 
     func write(_ objects: [PendingObject]) async throws {
         for item in objects where !item.report.deadLetters.isEmpty {
-            var lines = ""
-            for record in item.report.deadLetters {
-                let fields: [(String, JSONValue)] = [
-                    ("source", .string(record.source)), ("line", .int(Int64(record.line))), ("byte_offset", .int(record.byteOffset)),
-                    ("field", record.field.map(JSONValue.string) ?? .null), ("kind", .string(record.kind.name)),
-                    ("reason", .string(record.reason)), ("record", .string(String(decoding: record.raw, as: UTF8.self))),
-                ]
-                lines += JSONValue.object(fields).serialized() + "\n"
-            }
-            try await table.io.write(location(forKey: item.object.key), bytes: Array(lines.utf8))
+            try await table.io.write(location(forKey: item.object.key), bytes: Self.lines(item.report.deadLetters))
         }
+    }
+
+    /// One JSON object per record: source, line, byte offset, field, kind, reason and the record as read.
+    static func lines(_ records: [BadRecord]) -> [UInt8] {
+        var lines = ""
+        for record in records {
+            let fields: [(String, JSONValue)] = [
+                ("source", .string(record.source)), ("line", .int(Int64(record.line))), ("byte_offset", .int(record.byteOffset)),
+                ("field", record.field.map(JSONValue.string) ?? .null), ("kind", .string(record.kind.name)),
+                ("reason", .string(record.reason)), ("record", .string(String(decoding: record.raw, as: UTF8.self))),
+            ]
+            lines += JSONValue.object(fields).serialized() + "\n"
+        }
+        return Array(lines.utf8)
     }
 
     func location(forKey key: String) -> String { base + "/" + Self.safeRelativePath(forKey: key) + ".bad.jsonl" }

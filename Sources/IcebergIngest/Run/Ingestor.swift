@@ -30,9 +30,10 @@ public struct Ingestor: Sendable {
     /// Whether a missing table is created from the configuration (false: it is an error; a routed stream whose
     /// table existed when listed must not be created again from the routed job's placeholder schema).
     package var createsTable = true
-    /// Runs before each batch's commit (routing by a field creates the tables its records named first, so
-    /// that no object is committed anywhere before every table it feeds exists).
-    package var beforeCommit: (@Sendable () async throws -> Void)?
+    /// Runs before each batch's commit, with the table as it stands (routing by a field makes the tables its
+    /// records named first, so that no object is committed anywhere before every table it feeds exists, and
+    /// writes the unroutable records' dead letters).
+    package var beforeCommit: (@Sendable (Table) async throws -> Void)?
     /// Whether `configuration.shard` carries the source's layout epoch as the table records it
     /// (``resolvingShard(readOnly:)``); every entry point resolves it first.
     var shardResolved = false
@@ -337,7 +338,7 @@ public struct Ingestor: Sendable {
         do {
             while let batch = try await reader.nextBatch(onObject: { report(.reading, $0) }) {
                 report(.committing, reader)
-                try await beforeCommit?()
+                try await beforeCommit?(table)
                 let commit = CheckpointedCommit(
                     ingestor: self, store: store, lease: lease, snapshot: pass.snapshot, now: pass.now,
                     closesRun: batch.isLast && pass.snapshot == .append && pass.advancesWatermark)
