@@ -290,6 +290,32 @@ import TestSupport
         #expect(read == ["race.alpha 300 300 1 300 ok", "race.beta 600 600 1 600 ok", "race.gamma 900 900 1 900 ok"], "\(read)")
     }
 
+    /// A source none of whose records names a table makes none: the run says so, and under the policy `fail`
+    /// stops naming the first such record.
+    @Test func aSourceNamingNoTableMakesNone() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("fieldroute-none")
+        defer { TestEnvironment.cleanUp(dir) }
+        let folder = dir.appendingPathComponent("in/2026/11/24/10")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try #"{"id": 1, "kind": "x"}\#n{"id": 2, "event_type": "---"}\#n"#.write(to: folder.appendingPathComponent("a.json"), atomically: true, encoding: .utf8)
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        var routing = try TableRouting(nameTemplate: "none.{event_type}", field: "event_type", layout: .firehose)
+        routing.defaultSchema = "id long"
+        var template = try PipelineSupport.configuration(table: "none.template", partition: "")
+        template.badRecordPolicy = .skip
+        let source = LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose)
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        let summary = try await RoutedIngestor(template: template, routing: routing, catalog: catalog, source: source).run()
+        #expect(summary.tables.isEmpty && summary.created.isEmpty)
+        template.badRecordPolicy = .fail
+        let error = try await #require(throws: IngestError.self) {
+            try await RoutedIngestor(template: template, routing: routing, catalog: catalog, source: source).run()
+        }
+        #expect(error.code == .badRecord && error.message.contains("a.json") && error.message.contains("route field 'event_type'"), "\(error.message)")
+        #expect(try await catalog.listNamespaces().isEmpty)
+    }
+
     /// A crash at each step of a table's commit, in the first table of a run (`point`) and in the second
     /// (`point@2`), then a run without it: every table holds each of its records once. An object feeds both
     /// tables; each table's checkpoint says which objects it has, so the table the crash cut reads them again

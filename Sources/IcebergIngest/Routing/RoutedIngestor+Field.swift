@@ -210,23 +210,34 @@ extension RoutedIngestor {
     /// Before any table exists: reads the source's objects, oldest first, until a record names a table, and
     /// makes it (its pass then finds the others).
     func firstFieldTable(_ book: RouteBook, now: Date) async throws {
-        let listing = try await source.list(firstOpenHour: nil, now: now)
+        let listing = try await source.list(firstOpenHour: template.startAtHour, now: now)
         let path = routing.field ?? []
+        var objects = 0, records = 0
+        var firstReason: String?
         for object in listing.objects where object.size > 0 && template.shard.owns(key: object.key) {
             let whole = object.size <= 16 << 20
             let bytes = try await source.read(object, range: 0..<min(object.size, 16 << 20))
             let texts = try await BlockingExecutor.run { try SchemaInference.texts(of: bytes, whole: whole, location: object.location) }
+            objects += 1
             for text in texts {
                 text.withUnsafeBufferPointer { b in
                     var i = 0
                     while i < b.count {
                         while i < b.count, b[i] <= 0x20 { i += 1 }
                         guard i < b.count else { break }
+                        records += 1
                         do throws(JSONRecordParser.Stop) {
                             let (value, end) = try JSONRecordParser.routeValue(b, from: i, path: path)
-                            if let value { _ = book.decide(value, record: UnsafeBufferPointer(rebasing: b[i..<end]), pass: "") }
+                            if let value {
+                                if case .unroutable(let why) = book.decide(value, record: UnsafeBufferPointer(rebasing: b[i..<end]), pass: "").0 {
+                                    firstReason = firstReason ?? "\(object.location): \(why)"
+                                }
+                            } else {
+                                firstReason = firstReason ?? "\(object.location): a record has no value at the route field '\(path.joined(separator: "."))'"
+                            }
                             i = end
                         } catch {
+                            firstReason = firstReason ?? "\(object.location): a record is not valid JSON"
                             guard let next = JSONRecordParser.resync(b, from: i + 1) else { return }
                             i = next
                         }
@@ -234,6 +245,13 @@ extension RoutedIngestor {
                 }
             }
             if !book.newTables.isEmpty { break }
+        }
+        if book.newTables.isEmpty, book.failsOnUnroutable, let firstReason {
+            throw IngestError(.badRecord, "unroutable record: \(firstReason) (bad-record policy 'fail')")
+        }
+        if book.newTables.isEmpty, records > 0 {
+            logger.warning(
+                "no table made: none of the \(records) records in \(objects) objects names a table by '\(path.joined(separator: "."))'\(firstReason.map { " (first: \($0))" } ?? "")")
         }
         try await makeNewTables(book)
     }
