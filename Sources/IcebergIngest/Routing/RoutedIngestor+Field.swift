@@ -180,26 +180,14 @@ extension RoutedIngestor {
     /// from their first records), with the catalog's atomic create: a racing worker's table is loaded instead.
     func makeNewTables(_ book: RouteBook) async throws {
         for (table, new) in book.newTables {
-            let identifier = try TableIdentifier(parsing: table)
-            guard let text = try routing.schemaText(for: identifier) else {
-                throw IngestError(
-                    .invalidConfiguration,
-                    "no schema for the new table \(table) (route value '\(new.value)'): add \(routing.schemaRegistry.map { "\($0)/\(table).schema" } ?? "a schema file (table.schemas)") or set table.schema (schema text or 'infer')")
-            }
-            var partition = routing.partition
-            let schema: Schema
-            if text == "infer" {
+            let (schema, partition) = try await startingSchema(for: try TableIdentifier(parsing: table), what: "route value '\(new.value)'") {
                 var inference = SchemaInference()
                 for record in new.samples {
                     if let value = try? JSONValue.parse(record, source: table) { inference.add(json: value) }
                 }
-                schema = inference.schema
-                if partition.isEmpty { partition = inference.partition(layout: routing.layout) ?? "" }
-                logger.notice("inferred the schema of new table \(table) from its first \(new.samples.count) records: \(inference.schemaText)", metadata: ["table": "\(table)"])
-            } else {
-                schema = try IngestJob.parseSchema(text, key: "the schema of \(table)")
+                return (inference, "its first \(new.samples.count) records")
             }
-            var maker = try fieldIngestor(for: table, book: book, schema: schema, partition: try SchemaText.partitionSpec(partition, schema: schema))
+            var maker = try fieldIngestor(for: table, book: book, schema: schema, partition: partition)
             maker.createsTable = true
             _ = try await maker.loadOrCreateTable()
             logger.notice("table \(table) made for route value '\(new.value)'", metadata: ["table": "\(table)"])

@@ -135,22 +135,33 @@ public struct RoutedIngestor: Sendable {
 
     /// The schema and partition spec a new stream's table starts with.
     func startingSchema(for route: Route) async throws -> (Schema, PartitionSpec) {
-        let table = try TableIdentifier(parsing: route.table ?? "")
+        try await startingSchema(for: try TableIdentifier(parsing: route.table ?? ""), what: "stream '\(route.value)'") {
+            let sample = try await SchemaInference.sample(source: stream(route), format: template.format)
+            return (sample.inference, "its newest objects")
+        }
+    }
+
+    /// The schema and partition spec a new table starts with: its file in the schema registry, else the
+    /// default schema, which may be `infer`: then `inferred` gives the inference (and says from what), and its
+    /// partition proposal stands in for a missing template. `what` names the records (for messages).
+    func startingSchema(
+        for table: TableIdentifier, what: String, inferred: () async throws -> (SchemaInference, from: String)
+    ) async throws -> (Schema, PartitionSpec) {
         guard let text = try routing.schemaText(for: table) else {
             throw IngestError(
                 .invalidConfiguration,
-                "no schema for the new table \(table): add \(routing.schemaRegistry.map { "\($0)/\(table).schema" } ?? "a schema file (table.schemas)") or set table.schema (schema text or 'infer')")
+                "no schema for the new table \(table) (\(what)): add \(routing.schemaRegistry.map { "\($0)/\(table).schema" } ?? "a schema file (table.schemas)") or set table.schema (schema text or 'infer')")
         }
         var partition = routing.partition
         let schema: Schema
         if text == "infer" {
-            let sample = try await SchemaInference.sample(source: stream(route), format: template.format)
-            guard sample.inference.records > 0 || template.format == .text else {
-                throw IngestError(.invalidConfiguration, "no records to infer the schema of the new table \(table) from (stream '\(route.value)')")
+            let (inference, from) = try await inferred()
+            guard inference.records > 0 || template.format == .text else {
+                throw IngestError(.invalidConfiguration, "no records to infer the schema of the new table \(table) from (\(what))")
             }
-            schema = sample.inference.schema
-            if partition.isEmpty { partition = sample.inference.partition(layout: routing.layout) ?? "" }
-            logger.notice("inferred the schema of new table \(table): \(sample.inference.schemaText)", metadata: ["table": "\(table)"])
+            schema = inference.schema
+            if partition.isEmpty { partition = inference.partition(layout: routing.layout) ?? "" }
+            logger.notice("inferred the schema of new table \(table) from \(from): \(inference.schemaText)", metadata: ["table": "\(table)"])
         } else {
             schema = try IngestJob.parseSchema(text, key: "the schema of \(table)")
         }
