@@ -150,6 +150,20 @@ import TestSupport
         #expect(error.message.contains("s3://raw/e/part-1.json line 3") && error.message.contains("route field 'event_type'"), "\(error.message)")
     }
 
+    /// The route from the environment: a key pattern as text, a field as a route object.
+    @Test func theRouteComesFromTheEnvironmentToo() throws {
+        let dir = try TestEnvironment.temporaryDirectory("route-env")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = dir.appendingPathComponent("job.json").path
+        try #"{"source": {"uri": "/tmp/in"}, "catalog": {"uri": "sqlite:/tmp/wh/catalog.db", "warehouse": "/tmp/wh"}, "table": {"name": "analytics.{event_type}", "schema": "infer"}}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let byField = try IngestJob(file: path, environment: ["ICEBERG_INGEST_TABLE_ROUTE": #"{"field": "event_type"}"#])
+        #expect(try byField.routing()?.field == ["event_type"])
+        let byKey = try IngestJob(file: path, environment: ["ICEBERG_INGEST_TABLE_ROUTE": "raw/{event_type}/{yyyy}/{MM}/{dd}/{HH}/"])
+        #expect(try byKey.routing()?.placeholder == "event_type" && byKey.routing()?.field == nil)
+        #expect(throws: IngestError.self) { try IngestJob(file: path, environment: ["ICEBERG_INGEST_TABLE_ROUTE": #"{"feild": "event_type"}"#]) }
+    }
+
     /// The job files of the README's routing section are valid routed jobs (by key pattern, then by field).
     @Test func theReadmeRoutingJobsAreValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

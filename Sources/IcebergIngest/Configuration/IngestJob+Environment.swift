@@ -87,7 +87,10 @@ extension IngestJob {
             let parts = setting.split(separator: ".", maxSplits: 1).map(String.init)
             let (section, key) = (parts[0], parts[1])
             var member: JSONValue = .string(value)
-            if key == "properties" {
+            if key == "route", value.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+                // A route object (`{"field": "event_type"}`); a plain value is the key pattern.
+                member = try JSONValue.parse(Array(value.utf8), source: variable)
+            } else if key == "properties" {
                 guard case .object? = try? JSONValue.parse(Array(value.utf8), source: variable) else {
                     throw IngestError(.invalidConfiguration, "\(variable) must be a JSON object of strings, such as {\"credential\": \"id:secret\"}")
                 }

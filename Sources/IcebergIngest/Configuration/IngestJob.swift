@@ -47,7 +47,8 @@ public struct IngestJob: Sendable {
     /// Routing by the object's key (`table.route.key_pattern`, such as `raw/{stream}/{yyyy}/{MM}/{dd}/{HH}/`):
     /// `tableName` is then a template (`analytics.{stream}`) and tables are created on first sight.
     public var routeKeyPattern: String?
-    /// Routing by a field of each record (`table.route.field`): refused for now, see ``routing()``.
+    /// Routing by a field of each record (`table.route.field`, a dotted path such as `event_type` or
+    /// `meta.type`; JSON input): see ``TableRouting/init(nameTemplate:field:layout:)``.
     public var routeField: String?
     /// The schema registry of routed tables (`table.schemas`): a folder of `<table>.schema` files.
     public var schemaRegistry: String?
