@@ -77,7 +77,8 @@ package struct ParseCounts: Sendable, Equatable {
     /// Records that were bad (failed, skipped or dead-lettered).
     package var badRecords = 0
     /// Lines in the decompressed input (a last line without a newline counts), so that every input line
-    /// is accounted for: for line-delimited input, lines = rows + bad records + header + blank lines.
+    /// is accounted for: for line-delimited input, lines = rows + bad records + header + blank lines (routing
+    /// by a field: plus the records of other tables and the unroutable ones, which a pass skips).
     package var lines = 0
     /// Header lines (CSV).
     package var headerLines = 0

@@ -95,7 +95,7 @@ package struct JSONRecordParser: RecordParser {
             let start = i
             line += Self.newlines(buffer, from: lineCountedTo, to: start)
             lineCountedTo = start
-            /// Routing by a field: where the route scan ended the record this pass keeps.
+            // Routing by a field: where the route scan ended the record this pass keeps.
             var routedEnd: Int?
             if let route = options.route {
                 // Routing by a field: another table's record is skipped unparsed; an unroutable one is reported.
