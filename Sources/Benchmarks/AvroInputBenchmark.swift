@@ -63,16 +63,10 @@ struct AvroInputBenchmark: AsyncParsableCommand {
         var peer: [CompareBenchmark.Measurement] = []
         for run in 0..<runs {
             let warehouse = root + "/ours-\(run)"
-            let started = ContinuousClock.now
-            let (output, usage) = try CompareBenchmark.spawn(executable, [
+            ours.append(try CompareBenchmark.measureOurs(executable, [
                 "run", "--source", input, "--layout", "firehose", "--format", "avro", "--catalog", "file:\(warehouse)", "--table", "bench.events",
                 "--schema", IngestBenchmark.schema, "--partition", "hour(event_time)", "--json", "--log-level", "warning",
-            ])
-            let wall = started.seconds
-            guard (try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines)))["rows"] == .int(Int64(total)) else {
-                throw ValidationError("ours: \(output)")
-            }
-            ours.append(.init(wall: wall, cpu: usage.cpu, peakMB: usage.peakMB))
+            ], records: total, what: "ours"))
             let peerWarehouse = root + "/peer-\(run)"
             try FileManager.default.createDirectory(atPath: peerWarehouse, withIntermediateDirectories: true)
             let (printed, peerUsage) = try CompareBenchmark.spawn(python, ["-c", Self.peerCode, input, peerWarehouse])

@@ -148,11 +148,19 @@ struct CompareBenchmark: AsyncParsableCommand {
             IngestBenchmark.schema, "--partition", "hour(event_time)", "--late-arrival-hours", "24", "--json", "--log-level", "warning",
         ]
         if input == "csv" { arguments += ["--format", "csv"] }
+        return try Self.measureOurs(executable, arguments, records: records, what: "ours on \(input)")
+    }
+
+    /// Runs `iceberg-ingest` with `arguments` (a `--json` run) to its end and measures it; the row count that
+    /// `rows` reads from its summary must be `records`.
+    static func measureOurs(
+        _ executable: String, _ arguments: [String], records: Int, what: String,
+        rows: (JSONValue) -> Int? = { if case .int(let n)? = $0["rows"] { Int(n) } else { nil } }
+    ) throws -> Measurement {
         let started = ContinuousClock.now
-        let (output, usage) = try Self.spawn(executable, arguments)
+        let (output, usage) = try spawn(executable, arguments)
         let wall = started.seconds
-        let summary = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard summary["rows"] == .int(Int64(records)) else { throw ValidationError("ours on \(input): \(output)") }
+        guard rows(try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))) == records else { throw ValidationError("\(what): \(output)") }
         return Measurement(wall: wall, cpu: usage.cpu, peakMB: usage.peakMB)
     }
 

@@ -79,25 +79,15 @@ struct FieldRoutingBenchmark: AsyncParsableCommand {
                 {"source": {"uri": "\#(input)", "format": "json"}, "catalog": {"uri": "sqlite:\#(warehouse)/catalog.db", "warehouse": "\#(warehouse)"},
                  "table": {"name": "bench.{event_type}", "route": {"field": "event_type"}, "schema": "\#(Self.schema)"}}
                 """#.write(toFile: job, atomically: true, encoding: .utf8)
-            var started = ContinuousClock.now
-            let (output, usage) = try CompareBenchmark.spawn(executable, ["run", "--config", job, "--json", "--log-level", "warning"])
-            var wall = started.seconds
-            let summary = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
-            guard case .array(let tables)? = summary["tables"], tables.count == types,
-                tables.reduce(0, { if case .int(let n)? = $1["rows"] { $0 + Int(n) } else { $0 } }) == total
-            else { throw ValidationError("ours, routed: \(output)") }
-            routed.append(.init(wall: wall, cpu: usage.cpu, peakMB: usage.peakMB))
+            routed.append(try CompareBenchmark.measureOurs(executable, ["run", "--config", job, "--json", "--log-level", "warning"], records: total, what: "ours, routed") { summary in
+                guard case .array(let tables)? = summary["tables"], tables.count == types else { return nil }
+                return tables.reduce(0) { if case .int(let n)? = $1["rows"] { $0 + Int(n) } else { $0 } }
+            })
             // Ours, every record into one table.
             let one = root + "/single-\(run)"
-            started = ContinuousClock.now
-            let (oneOutput, oneUsage) = try CompareBenchmark.spawn(executable, [
+            single.append(try CompareBenchmark.measureOurs(executable, [
                 "run", "--source", input, "--catalog", "file:\(one)", "--table", "bench.events", "--schema", Self.schema, "--json", "--log-level", "warning",
-            ])
-            wall = started.seconds
-            guard (try JSONValue.parse(oneOutput.trimmingCharacters(in: .whitespacesAndNewlines)))["rows"] == .int(Int64(total)) else {
-                throw ValidationError("ours, one table: \(oneOutput)")
-            }
-            single.append(.init(wall: wall, cpu: oneUsage.cpu, peakMB: oneUsage.peakMB))
+            ], records: total, what: "ours, one table"))
             // pyarrow splits by type, PyIceberg appends each part.
             let peerWarehouse = root + "/peer-\(run)"
             try FileManager.default.createDirectory(atPath: peerWarehouse, withIntermediateDirectories: true)
