@@ -166,12 +166,15 @@ import TestSupport
         let setup = try Self.setUp(.objectStore, s3: s3, proxy: proxy, raw: raw, lake: lake, dir: dir)
         let executable = try TestEnvironment.executable("iceberg-ingest")
         var random = SplitMix64(seed: 4_242)
-        let now = PrefixLayout.hour(of: Date())
         var landed = 0
         var killed = 0
         var completed = 0
         let passes = 12
         for pass in 0..<passes {
+            // The hours are taken from the clock at each pass: the soak can cross an hour, and a run after it
+            // folds what is then older than the window, so files landed there later would be late files (for
+            // reconciliation, not for the next pass).
+            let now = PrefixLayout.hour(of: Date())
             landed += try await Self.land(client, bucket: raw, hours: (now - 3)...(now - 2), files: 2, records: 50, firstID: landed + 1)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
