@@ -15,6 +15,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             ShardScalingBenchmark.self,
             LocalIngestBenchmark.self,
             CompareBenchmark.self,
+            JSONParseBenchmark.self,
             AvroInputBenchmark.self,
             FieldRoutingBenchmark.self,
             ReconcileBenchmark.self,

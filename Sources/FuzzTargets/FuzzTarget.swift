@@ -126,8 +126,25 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                     }
                 }, unroutable: { _ in false })
         }
-        guard let parser = format.makeRecordParser(layout: layout, options: options, source: "fuzz", drift: bytes.count % 3 == 0 ? .rescue : .ignore)
-        else { return }
+        let drift: DriftPolicy = bytes.count % 3 == 0 ? .rescue : .ignore
+        guard let parser = format.makeRecordParser(layout: layout, options: options, source: "fuzz", drift: drift) else { return }
+        let batch = try records(bytes, parser: parser, layout: layout, into: &outcome)
+        if format == .json {
+            // The direct walk of struct and list values must give what the tree path gives, byte for byte.
+            var tree = JSONRecordParser(layout: layout, options: options, source: "fuzz", drift: drift)
+            tree.walksNestedValues = false
+            var again = Outcome()
+            let treeBatch = try records(bytes, parser: tree, layout: layout, into: &again)
+            precondition(again.badRecords == outcome.badRecords && again.examples == outcome.examples, "the direct walk's bad records differ: \(outcome.examples) vs \(again.examples)")
+            precondition(batch.rowCount == treeBatch.rowCount, "the direct walk made \(batch.rowCount) rows, the tree path \(treeBatch.rowCount)")
+            for (leaf, (a, b)) in zip(batch.leaves, treeBatch.leaves).enumerated() {
+                precondition(a.sameContents(as: b), "leaf \(layout.leaves[leaf].path) differs between the direct walk and the tree path")
+            }
+        }
+    }
+
+    /// Feeds `bytes` to `parser` as the run loop does; the rows it made.
+    private static func records(_ bytes: [UInt8], parser: any RecordParser, layout: ColumnLayout, into outcome: inout Outcome) throws -> RecordBatch {
         var stream = RecordStream(parser: parser, maxRecordBytes: maxRecordBytes, source: "fuzz")
         var batch = RecordBatch(layout: layout)
         var bad = 0
@@ -148,6 +165,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         precondition(stream.parser.counts.rows == batch.rowCount, "counted \(stream.parser.counts.rows) rows, the batch has \(batch.rowCount)")
         precondition(stream.parser.counts.badRecords == bad, "counted \(stream.parser.counts.badRecords) bad records, reported \(bad)")
         outcome.badRecords = bad
+        return batch
     }
 
     /// Detects the compression and decompresses in pieces, stopping at 64 MiB of output (a bomb is not a

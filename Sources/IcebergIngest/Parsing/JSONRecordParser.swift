@@ -28,6 +28,15 @@ package struct JSONRecordParser: RecordParser {
     private let firstLeaves: [Int]
     private let required: [Bool]
     private let names: [[UInt8]]
+    /// Per top-level field, the shape of a struct or list value for the direct walk (nil: primitive).
+    private let nestedShapes: [NestedShape?]
+    /// The field's leaf sizes before a direct walk, to cut back to when it gives up.
+    var savedSlots: [Int] = []
+    /// Whether struct and list values take the direct walk (off: always the tree path; tests and the fuzzer
+    /// compare the two).
+    package var walksNestedValues = true
+    /// Struct and list values the direct walk took whole.
+    package internal(set) var directNestedValues = 0
     /// Fields the schema lacks, values needing wider types, rescued values.
     package private(set) var drift: DriftTracker
     /// Records longer than this are bad records (``RecordStream`` sets it).
@@ -49,6 +58,7 @@ package struct JSONRecordParser: RecordParser {
         firstLeaves = layout.topLevel.map { $0.leaves.lowerBound }
         required = layout.topLevel.map { $0.field.isRequired }
         names = layout.topLevel.map(\.nameBytes)
+        nestedShapes = layout.topLevel.map { $0.isPrimitive ? nil : NestedShape($0.field.type) }
     }
 
     package mutating func abandonRecord() {
@@ -376,6 +386,7 @@ package struct JSONRecordParser: RecordParser {
     private mutating func parseNested(
         _ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch, problem: inout RecordProblem?
     ) throws(Stop) {
+        if walksNestedValues, problem == nil, let shape = nestedShapes[field], !shape.isTree, shredDirectly(b, &i, field: field, shape: shape, batch: &batch) { return }
         let top = layout.topLevel[field]
         let valueStart = i
         let end = try Self.skipValue(b, &i)

@@ -33,6 +33,14 @@ package struct LeafBuilder: Sendable {
         self.maxRepetition = UInt16(maxRepetition)
     }
 
+    /// Whether `other` holds the same slots: values (floating point by bit pattern), levels and row starts.
+    package func sameContents(as other: LeafBuilder) -> Bool {
+        kind == other.kind && slotCount == other.slotCount && definedCount == other.definedCount && booleans == other.booleans
+            && int32s == other.int32s && int64s == other.int64s && floats.map(\.bitPattern) == other.floats.map(\.bitPattern)
+            && doubles.map(\.bitPattern) == other.doubles.map(\.bitPattern) && bytes == other.bytes && offsets == other.offsets
+            && definition == other.definition && repetition == other.repetition && rowStarts == other.rowStarts
+    }
+
     var isRepeated: Bool { maxRepetition > 0 }
     var tracksDefinition: Bool { maxDefinition > 0 }
 

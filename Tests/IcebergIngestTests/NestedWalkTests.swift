@@ -1,0 +1,108 @@
+import Foundation
+import IcebergCore
+import Testing
+
+@testable import IcebergIngest
+
+/// Struct and list values go from the bytes into the leaves in one walk; anything unusual is left to the
+/// tree path. The two must agree on every record: rows, levels, values, bad records and drift.
+@Suite struct NestedWalkTests {
+    static let schema = try! SchemaText.schema(
+        "id long not null, tags list<string>, user struct<name string, age int, ok boolean>, attrs map<string, long>, "
+            + "deep list<struct<k string, v list<double>>>, req struct<a long not null, t timestamptz>, price decimal(10,2)")
+
+    /// Records the walk takes whole (no fallback), and ones it must leave to the tree path.
+    static let plain = [
+        #"{"id": 1, "tags": ["a", "b"], "user": {"name": "ann", "age": 31, "ok": true}, "deep": [{"k": "x", "v": [1.5, 2]}], "req": {"a": 7, "t": "2026-11-24T10:15:30.123456Z"}}"#,
+        #"{"id": 2, "tags": [], "user": {}, "deep": [], "req": {"a": -1}}"#,
+        #"{"id": 3, "tags": null, "user": null, "deep": null, "req": null}"#,
+        #"{"id": 4, "tags": [null, "c"], "user": {"age": null, "name": "bo"}, "deep": [null, {"v": []}, {"k": null, "v": [null, 3e2]}]}"#,
+        "{\"id\": 5,\t\"tags\" :[ \"d\" ,\"e\" ] ,\r\n\"user\":{ \"ok\" : false , \"name\":\"\" } }",
+        #"{"id": 6, "user": {"name": "x", "age": 0, "ok": false}, "req": {"t": 1764000000, "a": 9223372036854775807}}"#,
+    ]
+    static let unusual = [
+        #"{"id": 10, "user": {"name": "a", "nick": "b"}}"#,  // a key the struct lacks: drift
+        #"{"id": 11, "user": {"name": "a", "name": "b"}}"#,  // a key twice
+        #"{"id": 12, "tags": [1, 2.50, -0]}"#,  // numbers into a string list
+        #"{"id": 13, "tags": ["caf\u00e9", "tab\t"]}"#,  // escapes
+        #"{"id": 14, "user": {"age": 01}}"#,  // not a JSON number
+        #"{"id": 15, "user": {"age": "many"}}"#,  // does not fit
+        #"{"id": 16, "tags": ["a",]}"#,  // trailing comma
+        #"{"id": 17, "req": {"t": "2026-11-24"}}"#,  // a required child missing
+        #"{"id": 18, "deep": [{"k": "x", "v": [1, [2]]}]}"#,  // an array where a double should be
+        #"{"id": 19, "user": {"age": 99999999999}}"#,  // too big for an int
+        #"{"id": 20, "user": [1]}"#,  // an array where an object should be
+        #"{"id": 21, "tags": "a"}"#,  // a string where a list should be
+        "{\"id\": 22, \"user\": {\"name\": \"\u{01}\"}}",  // a control byte in a string
+        "{\"id\": 23, \"user\": {\u{01}\"name\": \"a\"}}",  // a control byte between tokens
+        #"{"id": 24, "attrs": {"a": 1, "b": null}}"#,  // maps take the tree path
+        #"{"id": 25, "user": {"age": 1.5e1}}"#,
+        #"{"id": 26, "user": {"ok": tru}}"#,
+        #"{"id": 27, "req": {"a": null}}"#,
+        #"{"id": 28, "tags": ["a" "b"]}"#,
+        #"{"id": 29, "user": {"name": "a" , }}"#,
+        #"{"id": 30, "deep": [{"k": "x"}, {"k": "y", "k": "z"}]}"#,
+    ]
+
+    struct Result {
+        var batch: RecordBatch
+        var bad: [String]
+        var counts: ParseCounts
+        var walks: Int
+        var drift: [String]
+    }
+
+    static func parse(_ text: String, walk: Bool, drift: DriftPolicy, chunk: Int = Int.max) throws -> Result {
+        let layout = try ColumnLayout(schema: schema)
+        var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json", drift: drift)
+        parser.walksNestedValues = walk
+        var batch = RecordBatch(layout: layout)
+        var bad: [String] = []
+        try RecordParserTests.feed(text, chunk: chunk) { buffer, isFinal in
+            try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0.description) }
+        }
+        let found = parser.drift.unknownFields.map { "\($0.key) \($0.value)" }.sorted() + parser.drift.samples.map { "\($0.key) \($0.value)" }.sorted()
+            + parser.drift.widenings.map { "\($0.key) \($0.value)" }.sorted()
+        return Result(batch: batch, bad: bad, counts: parser.counts, walks: parser.directNestedValues, drift: found)
+    }
+
+    static func expectSame(_ a: Result, _ b: Result, _ what: String) {
+        #expect(a.bad == b.bad, "\(what): bad records")
+        #expect(a.counts.rows == b.counts.rows && a.counts.badRecords == b.counts.badRecords, "\(what): counts")
+        #expect(a.drift == b.drift, "\(what): drift")
+        #expect(a.batch.rowCount == b.batch.rowCount, "\(what): rows")
+        for (leaf, (x, y)) in zip(a.batch.leaves, b.batch.leaves).enumerated() {
+            #expect(x.sameContents(as: y), "\(what): leaf \(a.batch.layout.leaves[leaf].path)")
+        }
+    }
+
+    @Test(arguments: [DriftPolicy.ignore, .rescue, .addColumns])
+    func theWalkAgreesWithTheTreePath(_ drift: DriftPolicy) throws {
+        let text = (Self.plain + Self.unusual).joined(separator: "\n")
+        for chunk in [Int.max, 7, 64] {
+            let walked = try Self.parse(text, walk: true, drift: drift, chunk: chunk)
+            let tree = try Self.parse(text, walk: false, drift: drift, chunk: chunk)
+            Self.expectSame(walked, tree, "drift \(drift), chunks of \(chunk)")
+            #expect(tree.walks == 0)
+        }
+        // The plain records take the walk for every struct and list field they have (4, 4, 4, 3, 2 and 2),
+        // present or null, and give the rows.
+        let plain = try Self.parse(Self.plain.joined(separator: "\n"), walk: true, drift: drift)
+        #expect(plain.walks == 19, "the plain records left the walk: \(plain.walks)")
+        #expect(plain.bad.isEmpty && plain.batch.rowCount == Self.plain.count)
+        #expect(RecordParserTests.column(plain.batch, 0) == ["1", "2", "3", "4", "5", "6"])
+        // The unusual ones each leave it at least once (the map always), and still agree.
+        for line in Self.unusual {
+            let walked = try Self.parse(line, walk: true, drift: drift)
+            Self.expectSame(walked, try Self.parse(line, walk: false, drift: drift), line)
+        }
+    }
+
+    @Test func theWalkIsUsedUnderTheFailPolicyToo() throws {
+        let plain = Self.plain.joined(separator: "\n")
+        let walked = try Self.parse(plain, walk: true, drift: .fail)
+        Self.expectSame(walked, try Self.parse(plain, walk: false, drift: .fail), "drift fail")
+        #expect(walked.walks == 19)
+        #expect(throws: IngestError.self) { try Self.parse(Self.unusual[0], walk: true, drift: .fail) }
+    }
+}
