@@ -14,6 +14,14 @@ extension JSONRecordParser {
     static func newlines(_ buffer: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
         var count = 0
         var k = from
+        if let base = buffer.baseAddress {
+            // Eight bytes at a time: a byte is a newline exactly when the word XOR newlines has a zero there.
+            while k + 8 <= to {
+                let word = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self) ^ SWAR.newline
+                count += SWAR.zeroBytes(word).nonzeroBitCount
+                k += 8
+            }
+        }
         while k < to {
             if buffer[k] == 0x0a { count += 1 }
             k += 1
@@ -46,6 +54,16 @@ extension JSONRecordParser {
         var escaped = false
         let n = b.count
         while k < n {
+            if k + 8 <= n {
+                // Eight bytes at a time to the first quote, backslash or control byte.
+                let word = UnsafeRawPointer(b.baseAddress! + k).loadUnaligned(as: UInt64.self)
+                let hits = SWAR.firstStringStop(word)
+                if hits == 0 {
+                    k += 8
+                    continue
+                }
+                k += hits.trailingZeroBitCount >> 3
+            }
             let c = b[k]
             if c == UInt8(ascii: "\"") { return (k, escaped) }
             if c == UInt8(ascii: "\\") {
@@ -155,5 +173,31 @@ extension JSONRecordParser {
             default: out.append(e)  // \" \\ \/
             }
         }
+    }
+}
+
+/// Byte-parallel tests on eight bytes in a 64-bit word (little endian: the first byte is the lowest).
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+    static let newline: UInt64 = 0x0a0a_0a0a_0a0a_0a0a
+
+    /// The high bit of every byte of `word` that is zero, and of no other byte (exact: no borrow crosses
+    /// bytes, since the low seven bits are added apart from the high bit).
+    @inline(__always)
+    static func zeroBytes(_ word: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+        return ~(((word & low7) &+ low7) | word | low7)
+    }
+
+    /// A high bit at each byte that is `"`, `\\` or below 0x20; exact at the lowest flagged byte (bytes
+    /// above a true hit may be flagged too, so only the lowest is to be used).
+    @inline(__always)
+    static func firstStringStop(_ word: UInt64) -> UInt64 {
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5c)
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- ones &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control) & highs
     }
 }

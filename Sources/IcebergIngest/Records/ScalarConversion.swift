@@ -142,6 +142,11 @@ extension LeafBuilder {
             guard kind != .number, convertible, let micros = ScalarText.time(text) else { throw mismatch() }
             append(micros, repetition: rep)
         case .timestamp, .timestamptz:
+            // ISO-8601 text first when it starts like a date (no epoch number has a '-' after four digits).
+            if kind != .number, text.count >= 10, text[4] == UInt8(ascii: "-"), convertible || kind == .string, let micros = ScalarText.timestamp(text) {
+                append(micros, repetition: rep)
+                return
+            }
             // Epoch numbers, also given as strings when numbers may come as strings (`"1764000000"`).
             if kind == .number || kind == .text || (kind == .string && options.numbersFromStrings),
                 let micros = ScalarText.epochMicros(text, unit: options.epochUnit)

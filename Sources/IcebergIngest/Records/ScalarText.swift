@@ -88,6 +88,10 @@ package enum ScalarText {
             let v = Double(mantissa) / powersOf10[fraction]
             return negative ? -v : v
         }
+        // What the full conversion can take starts (after a sign) with a digit, a point, `n` (nan) or `i` (inf):
+        // anything else is no number, without making a string of it.
+        let first = t[negative || t[0] == UInt8(ascii: "+") ? min(1, n - 1) : 0]
+        guard first &- 48 < 10 || first == UInt8(ascii: ".") || first | 0x20 == UInt8(ascii: "n") || first | 0x20 == UInt8(ascii: "i") else { return nil }
         return Double(String(decoding: t, as: UTF8.self))
     }
 
