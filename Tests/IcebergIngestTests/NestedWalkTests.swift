@@ -106,3 +106,37 @@ import Testing
         #expect(throws: IngestError.self) { try Self.parse(Self.unusual[0], walk: true, drift: .fail) }
     }
 }
+
+/// The string scan and the newline count read eight bytes at a time: every stop byte at every offset of a
+/// word, bytes past 0x7f that must not stop it, and counts against a byte-by-byte loop.
+@Suite struct JSONScanningTests {
+    @Test func theStringScanStopsAtTheFirstQuoteBackslashOrControlByte() throws {
+        for length in 0..<20 {
+            for stop in [UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0a, 0x00, 0x1f] {
+                // Filler of bytes near the stops (0x21, 0x5b, 0x5d, 0x20, 0xe9, 0xa2, 0xff) never stops it.
+                let filler: [UInt8] = (0..<length).map { [0x21, 0x5b, 0x5d, 0x20, 0xe9, 0xa2, 0xff, 0x23][$0 % 8] }
+                let bytes = filler + [stop] + Array(#"x" tail "#.utf8)
+                let result: (end: Int, escaped: Bool)? = bytes.withUnsafeBufferPointer { b in
+                    do throws(JSONRecordParser.Stop) { return try JSONRecordParser.scanString(b, from: 0) } catch { return nil }
+                }
+                switch stop {
+                case UInt8(ascii: "\""): #expect(result?.end == length && result?.escaped == false, "length \(length)")
+                case UInt8(ascii: "\\"): #expect(result?.end == length + 2 && result?.escaped == true, "length \(length): \(String(describing: result))")
+                default: #expect(result == nil, "a control byte after \(length) bytes must stop the scan")
+                }
+            }
+        }
+    }
+
+    @Test func newlinesAreCountedExactly() {
+        var random = SplitMix64(seed: 5)
+        for _ in 0..<200 {
+            let count = Int(random.next() % 70)
+            let bytes = (0..<count).map { _ in [0x0a, 0x0b, 0x09, 0x8a, 0x61, 0x0a, 0x00, 0xff][Int(random.next() % 8)] as UInt8 }
+            let from = count == 0 ? 0 : Int(random.next() % UInt64(count))
+            let expected = bytes[from...].filter { $0 == 0x0a }.count
+            let counted = bytes.withUnsafeBufferPointer { JSONRecordParser.newlines($0, from: from, to: count) }
+            #expect(counted == expected)
+        }
+    }
+}
