@@ -19,6 +19,7 @@ PY_REQUIREMENTS=(
   "duckdb-extension-avro==1.5.5" "duckdb-extension-httpfs==1.5.5"
   numpy fastavro cramjam backports.zstd  # the last two: fastavro's snappy and zstandard codecs
   matplotlib  # the chart of iceberg-bench compare
+  isal  # ISA-L's inflate, the peer of iceberg-bench inflate
   # Spark with Java Iceberg (scripts/spark-server.py): 1.0.1 carries iceberg-spark-runtime-3.5_2.12-1.9.2;
   # the jar of 1.0.3 lacks its shaded Jackson classes and fails at the first query.
   "pyspark==3.5.*" "snowpark-connect-deps-iceberg==1.0.1"

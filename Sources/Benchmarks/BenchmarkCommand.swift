@@ -16,6 +16,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             LocalIngestBenchmark.self,
             CompareBenchmark.self,
             JSONParseBenchmark.self,
+            InflateBenchmark.self,
             AvroInputBenchmark.self,
             FieldRoutingBenchmark.self,
             ReconcileBenchmark.self,
