@@ -3,8 +3,8 @@ import Foundation
 /// Calendar arithmetic on the proleptic Gregorian calendar in UTC, as the spec's date and time
 /// transforms define it (no time zones, no leap seconds).
 package enum CivilTime {
-    static let microsPerDay: Int64 = 86_400_000_000
-    static let microsPerHour: Int64 = 3_600_000_000
+    package static let microsPerDay: Int64 = 86_400_000_000
+    package static let microsPerHour: Int64 = 3_600_000_000
 
     /// Floor division (towards negative infinity), as the transforms require for pre-1970 values.
     package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

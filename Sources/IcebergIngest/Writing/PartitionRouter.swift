@@ -35,6 +35,67 @@ package struct PartitionRouter: Sendable {
     /// The batch's rows grouped by partition, groups in order of first appearance, rows in input order.
     package func split(_ batch: RecordBatch) -> [(partition: [Literal?], rows: [Int])] {
         guard !sources.isEmpty else { return [([], Array(0..<batch.rowCount))] }
+        if let key = integerKey { return split(batch, key: key) }
+        return splitByLiterals(batch)
+    }
+
+    /// The common single-field specs whose partition is a function of one integer column: `hour` and `day` of a
+    /// timestamp, `identity` of an int, long, date, time or timestamp. Rows are grouped by an integer key that
+    /// maps one to one to the partition value, and the value is made once per group.
+    private var integerKey: ((Int64) -> Int64)? {
+        guard sources.count == 1 else { return nil }
+        return switch sources[0].transform {
+        case .hour: { CivilTime.floorDiv($0, CivilTime.microsPerHour) }
+        case .day: { CivilTime.floorDiv($0, CivilTime.microsPerDay) }
+        case .identity: { $0 }
+        default: nil
+        }
+    }
+
+    private func split(_ batch: RecordBatch, key: (Int64) -> Int64) -> [(partition: [Literal?], rows: [Int])] {
+        let (leaf, transform) = sources[0]
+        let builder = batch.leaves[leaf]
+        let type = batch.layout.leaves[leaf].type
+        switch (transform, type) {
+        case (.hour, .timestamp), (.hour, .timestamptz), (.day, .timestamp), (.day, .timestamptz), (.identity, .long), (.identity, .timestamp),
+            (.identity, .timestamptz), (.identity, .time):
+            guard builder.kind == .int64 else { return splitByLiterals(batch) }
+        case (.identity, .int), (.identity, .date):
+            guard builder.kind == .int32 else { return splitByLiterals(batch) }
+        default:
+            return splitByLiterals(batch)
+        }
+        let wide = builder.kind == .int64
+        var groups: [(partition: [Literal?], rows: [Int])] = []
+        // nil: a null source value.
+        var index: [Int64?: Int] = [:]
+        var current = -1
+        var currentKey: Int64?
+        for row in 0..<batch.rowCount {
+            let rowKey: Int64? =
+                builder.tracksDefinition && builder.definition[row] != builder.maxDefinition
+                ? nil : key(wide ? builder.int64s[row] : Int64(builder.int32s[row]))
+            // Rows usually come in runs of one partition.
+            if current >= 0, rowKey == currentKey {
+                groups[current].rows.append(row)
+                continue
+            }
+            currentKey = rowKey
+            if let found = index[rowKey] {
+                current = found
+            } else {
+                current = groups.count
+                index[rowKey] = current
+                groups.append(([transform.apply(batch.literal(leaf: leaf, row: row))], []))
+            }
+            groups[current].rows.append(row)
+        }
+        return groups
+    }
+
+    /// The general split: each row's partition value made from its literals.
+    package func splitByLiterals(_ batch: RecordBatch) -> [(partition: [Literal?], rows: [Int])] {
+        guard !sources.isEmpty else { return [([], Array(0..<batch.rowCount))] }
         var groups: [(partition: [Literal?], rows: [Int])] = []
         var index: [[Literal?]: Int] = [:]
         var current = -1
