@@ -140,6 +140,35 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             for (leaf, (a, b)) in zip(batch.leaves, treeBatch.leaves).enumerated() {
                 precondition(a.sameContents(as: b), "leaf \(layout.leaves[leaf].path) differs between the direct walk and the tree path")
             }
+            if options.route == nil { try splitAgrees(bytes, drift: drift) }
+        }
+    }
+
+    /// The text parsed in parts at its record boundaries (``SplitParse``) must give the rows and bad records of
+    /// one parser reading it whole, or give the split up. (Both read their text in one piece: how a record
+    /// past the size bound is skipped depends on where pieces end, by design.)
+    private static func splitAgrees(_ bytes: [UInt8], drift: DriftPolicy) throws {
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "fuzz.t"), schema: layout.schema)
+        configuration.maxRecordBytes = maxRecordBytes
+        configuration.driftPolicy = drift
+        let cuts = SplitParse.cuts(in: bytes, parts: 3, minimumPart: 16)
+        guard cuts.count > 2, let parts = SplitParse.parse(bytes, cuts: cuts, layout: layout, configuration: configuration, source: "fuzz"),
+            !parts.contains(where: { $0.error != nil })
+        else { return }
+        var stream = RecordStream(
+            parser: JSONRecordParser(layout: layout, options: configuration.conversion, source: "fuzz", drift: drift), maxRecordBytes: maxRecordBytes,
+            source: "fuzz")
+        var rows = RecordBatch(layout: layout)
+        var bad = 0
+        try stream.consume(bytes[...], isFinal: false, into: &rows) { _ in bad += 1 }
+        try stream.consume([][...], isFinal: true, into: &rows) { _ in bad += 1 }
+        var merged = RecordBatch(layout: layout)
+        for part in parts { for batch in part.batches { merged.append(contentsOf: batch) } }
+        let badInParts = parts.reduce(0) { $0 + $1.bad.count }
+        precondition(badInParts == bad, "the parts found \(badInParts) bad records, one parser \(bad)")
+        precondition(merged.rowCount == rows.rowCount, "the parts made \(merged.rowCount) rows, one parser \(rows.rowCount)")
+        for (leaf, (a, b)) in zip(merged.leaves, rows.leaves).enumerated() {
+            precondition(a.sameContents(as: b), "leaf \(layout.leaves[leaf].path) differs between the parts and one parser")
         }
     }
 

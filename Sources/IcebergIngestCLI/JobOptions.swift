@@ -46,7 +46,7 @@ struct JobOptions: ParsableArguments {
     var rescale = false
     @Option(name: .long, help: "Unit of numeric timestamps: auto, seconds, milliseconds, microseconds, nanoseconds.")
     var epochUnit: String?
-    @Option(name: .long, help: "Objects read and parsed at once (default: the machine's cores).")
+    @Option(name: .long, help: "Objects read and parsed at once, and parts of a JSON object held whole (default: the machine's cores).")
     var threads: Int?
     @Option(name: .long, help: "Commit after this many input objects (default 1000).")
     var commitEveryObjects: Int?

@@ -61,6 +61,16 @@ package struct JSONRecordParser: RecordParser {
         nestedShapes = layout.topLevel.map { $0.isPrimitive ? nil : NestedShape($0.field.type) }
     }
 
+    /// Takes over the counts, drift and end position of a parser that read the next part of the same input.
+    package mutating func absorb(_ part: JSONRecordParser) {
+        counts.rows += part.counts.rows
+        counts.badRecords += part.counts.badRecords
+        drift.absorb(part.drift)
+        directNestedValues += part.directNestedValues
+        position = part.position
+        line = part.line
+    }
+
     package mutating func abandonRecord() {
         counts.badRecords += 1
     }
@@ -178,6 +188,8 @@ package struct JSONRecordParser: RecordParser {
                 switch error {
                 case .needMore:
                     if !isFinal {
+                        // The record is read again with more bytes: what it counted so far counts then.
+                        drift.forgetRecord()
                         i = start
                         return start
                     }
@@ -188,6 +200,7 @@ package struct JSONRecordParser: RecordParser {
                     // (Firehose's records on one line), whichever comes first after the record's start.
                     guard let next = Self.resync(buffer, from: start + 1) else {
                         if !isFinal {
+                            drift.forgetRecord()
                             i = start
                             return start
                         }

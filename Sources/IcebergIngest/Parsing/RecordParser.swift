@@ -63,6 +63,8 @@ package struct DriftTracker {
     package let rescueField: Int?
     /// The current record's rescued members, as the inside of a JSON object.
     private var rescued: [UInt8] = []
+    /// The unknown fields counted in the current record (uncounted if the record is read again).
+    private var countedInRecord: [String] = []
 
     package init(policy: DriftPolicy, layout: ColumnLayout) {
         self.policy = policy
@@ -77,7 +79,18 @@ package struct DriftTracker {
     /// Counts a field the schema lacks, seen at `place` (`file line N`).
     package mutating func unknownField(_ path: String, at place: @autoclosure () -> String) {
         unknownFields[path, default: 0] += 1
+        countedInRecord.append(path)
         if unknownFieldExamples[path] == nil { unknownFieldExamples[path] = place() }
+    }
+
+    /// The current record will be read again from its start (the bytes so far ended inside it): its unknown
+    /// fields are uncounted, so that each record counts once however the input was cut into pieces.
+    package mutating func forgetRecord() {
+        for path in countedInRecord {
+            unknownFields[path, default: 1] -= 1
+            if unknownFields[path] == 0 { unknownFields[path] = nil }
+        }
+        countedInRecord.removeAll(keepingCapacity: true)
     }
 
     /// Notes where an unknown field was first seen, without counting it (a CSV header names a column once).
@@ -100,8 +113,20 @@ package struct DriftTracker {
         widenings[column] = wider
     }
 
+    /// Takes over what a tracker of the same policy found in the input that follows: counts add up, and the
+    /// first place, first sample and widest type seen stay as one tracker reading both in order would keep them.
+    package mutating func absorb(_ later: DriftTracker) {
+        for (path, count) in later.unknownFields { unknownFields[path, default: 0] += count }
+        for (path, place) in later.unknownFieldExamples where unknownFieldExamples[path] == nil { unknownFieldExamples[path] = place }
+        for (path, value) in later.samples where samples[path] == nil { samples[path] = value }
+        for (column, wider) in later.widenings { widen(column, to: wider) }
+    }
+
     /// Starts a record: no rescued members yet.
-    package mutating func beginRecord() { rescued.removeAll(keepingCapacity: true) }
+    package mutating func beginRecord() {
+        rescued.removeAll(keepingCapacity: true)
+        countedInRecord.removeAll(keepingCapacity: true)
+    }
 
     /// Adds a member to the current record's rescued data: `value` is JSON text as it was in the input.
     package mutating func rescue(key: String, json value: UnsafeBufferPointer<UInt8>) {

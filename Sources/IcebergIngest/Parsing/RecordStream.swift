@@ -48,6 +48,18 @@ package struct RecordStream {
     /// Bytes held for a record not complete yet.
     package var carriedBytes: Int { carry.count }
 
+    /// Whether the bytes so far ended between records: nothing carried, no oversized record being skipped.
+    package var isBetweenRecords: Bool { carry.isEmpty && skipping == nil }
+
+    /// Takes over what a JSON parser that read the following part of this input found (see ``SplitParse``):
+    /// its counts, drift and position; this stream then stands where that part ended.
+    package mutating func absorb(_ part: JSONRecordParser) {
+        guard var mine = parser as? JSONRecordParser else { return }
+        mine.absorb(part)
+        parser = mine
+        atStart = false
+    }
+
     /// Parses the complete records of `carry + piece`; with `isFinal` the input ends here.
     package mutating func consume(
         _ piece: ArraySlice<UInt8>, isFinal: Bool, into batch: inout RecordBatch, onBadRecord: (BadRecord) throws -> Void

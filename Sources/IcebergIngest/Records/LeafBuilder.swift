@@ -41,6 +41,23 @@ package struct LeafBuilder: Sendable {
             && definition == other.definition && repetition == other.repetition && rowStarts == other.rowStarts
     }
 
+    /// Appends `other`'s slots (a later batch of the same column) after these.
+    package mutating func append(contentsOf other: LeafBuilder) {
+        let byteBase = Int32(bytes.count), slotBase = Int32(slotCount)
+        booleans += other.booleans
+        int32s += other.int32s
+        int64s += other.int64s
+        floats += other.floats
+        doubles += other.doubles
+        bytes += other.bytes
+        offsets += other.offsets.dropFirst().map { $0 + byteBase }
+        definition += other.definition
+        repetition += other.repetition
+        rowStarts += other.rowStarts.map { $0 + slotBase }
+        slotCount += other.slotCount
+        definedCount += other.definedCount
+    }
+
     var isRepeated: Bool { maxRepetition > 0 }
     var tracksDefinition: Bool { maxDefinition > 0 }
 

@@ -65,6 +65,12 @@ package struct RecordBatch: Sendable {
         for leaf in layout.topLevel[index].leaves { leaves[leaf].appendUndefined(definition: 0) }
     }
 
+    /// Appends the rows of `other` (a batch of the same layout) after these.
+    package mutating func append(contentsOf other: RecordBatch) {
+        for i in leaves.indices { leaves[i].append(contentsOf: other.leaves[i]) }
+        rowCount += other.rowCount
+    }
+
     /// Rows `rows` of this batch, in that order (for splitting by partition).
     package func taking(rows: [Int]) -> RecordBatch {
         var out = RecordBatch(layout: layout)

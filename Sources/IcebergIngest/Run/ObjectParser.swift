@@ -19,6 +19,10 @@ final class ObjectParser: @unchecked Sendable {
     private var decompressor: (any StreamingDecompressor)?
     /// A small gzip object, gathered to be inflated whole by libdeflate (``WholeGzip``) at its end.
     private var gzipBytes: [UInt8]?
+    /// A plain JSON object large enough to be parsed in parts (``SplitParse``), gathered to its end.
+    private var plainBytes: [UInt8]?
+    /// Text held whole is parsed in parts on several threads when each part gets at least this much.
+    static let splitMinimumPart = 2 << 20
     /// Inside a ZIP entry that is an archiver's metadata, not data: its bytes are dropped.
     private var skippingEntry = false
     /// Gzip objects up to this size are inflated whole when their text fits in ``wholeGzipOutput``.
@@ -76,12 +80,20 @@ final class ObjectParser: @unchecked Sendable {
             gzipBytes?.append(contentsOf: chunk)
             return
         }
+        if plainBytes != nil {
+            plainBytes?.append(contentsOf: chunk)
+            return
+        }
         try decompressing {
             if decompressor == nil {
                 let format = CompressionFormat.detect(prefix: Array(chunk.prefix(64)))
                 compression = format
                 if format == .gzip, object.size <= Self.wholeGzipInput {
                     gzipBytes = chunk
+                    return
+                }
+                if format == .none, splitsText, object.size >= Int64(2 * Self.splitMinimumPart), object.size <= Int64(Self.wholeGzipOutput) {
+                    plainBytes = chunk
                     return
                 }
                 decompressor = try format.makeDecompressor(source: object.location)
@@ -103,15 +115,14 @@ final class ObjectParser: @unchecked Sendable {
             }
             return
         }
+        if let gathered = plainBytes {
+            plainBytes = nil
+            try consumeWhole(gathered)
+        }
         if let gathered = gzipBytes {
             gzipBytes = nil
             if let text = WholeGzip.decompress(gathered, limit: Self.wholeGzipOutput) {
-                var at = 0
-                while at < text.count {
-                    let end = min(text.count, at + (1 << 20))
-                    try consume(text[at..<end], isFinal: false)
-                    at = end
-                }
+                try consumeWhole(text)
             } else {
                 // Larger than thought, or damaged: the streaming inflate bounds memory and says what is wrong.
                 try decompressing {
@@ -211,6 +222,42 @@ final class ObjectParser: @unchecked Sendable {
             try body()
         } catch let error as CodecError {
             throw IngestError(.corruptCompressedInput, error.message, cause: error)
+        }
+    }
+
+    /// Whether text held whole may be parsed in parts: JSON, not routed by a field, more than one thread.
+    private var splitsText: Bool {
+        configuration.format == .json && configuration.conversion.route == nil && configuration.threads > 1
+    }
+
+    /// Parses text held whole that ends the input (the final `consume` follows): in parts on several threads
+    /// when it is large enough (``SplitParse``), otherwise in 1 MiB pieces.
+    private func consumeWhole(_ text: [UInt8]) throws {
+        if splitsText, text.count >= 2 * Self.splitMinimumPart {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let cuts = SplitParse.cuts(in: text, parts: configuration.threads, minimumPart: Self.splitMinimumPart)
+            if cuts.count > 2, let parts = SplitParse.parse(text, cuts: cuts, layout: layout, configuration: configuration, source: object.location) {
+                report.bytesDecompressed += Int64(text.count)
+                report.parsedInParts = true
+                text.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
+                if let last = text.last { lastByte = last }
+                parseNanos += DispatchTime.now().uptimeNanoseconds - started
+                try flushBatch()
+                // In input order, as one parser would have: each part's bad records, then its rows.
+                for part in parts {
+                    records?.absorb(part.parser)
+                    for bad in part.bad { try handle(bad) }
+                    if let error = part.error { throw error }
+                    for batch in part.batches { try pipeline.submit(batch, source: sourceIndex) }
+                }
+                return
+            }
+        }
+        var at = 0
+        while at < text.count {
+            let end = min(text.count, at + (1 << 20))
+            try consume(text[at..<end], isFinal: false)
+            at = end
         }
     }
 

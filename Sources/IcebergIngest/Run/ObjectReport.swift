@@ -20,6 +20,8 @@ struct ObjectReport {
     var registered: DataFile?
     var bytesRead: Int64 = 0
     var bytesDecompressed: Int64 = 0
+    /// Whether the text was parsed in parts (``SplitParse``).
+    var parsedInParts = false
     var readSeconds = 0.0
     var parseSeconds = 0.0
 }
@@ -30,6 +32,7 @@ extension RunSummary {
         objectsIngested += 1
         bytesRead += report.bytesRead
         bytesDecompressed += report.bytesDecompressed
+        if report.parsedInParts { objectsParsedInParts += 1 }
         readSeconds += report.readSeconds
         parseSeconds += report.parseSeconds
         lines += report.counts.lines
