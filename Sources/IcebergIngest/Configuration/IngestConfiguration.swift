@@ -124,8 +124,9 @@ public struct IngestConfiguration: Sendable {
     /// Input objects read at the same time (each is parsed in turn; the next ones are fetched meanwhile).
     public var prefetchObjects = 2
     /// Objects read and parsed at once (decompression and parsing run on that many threads; encoding runs on
-    /// one more): the machine's active cores by default (`ingest.threads`). JSON text held whole (a gzip
-    /// object up to 8 MiB, a plain one of 4 to 32 MiB) is also parsed in up to this many parts at once. Memory
+    /// one more): the machine's active cores by default (`ingest.threads`). When fewer objects are left than
+    /// threads, JSON text held whole (a gzip object up to 8 MiB, a plain one of 4 to 32 MiB) is parsed in up to
+    /// this many parts at once. Memory
     /// grows with it: each parse holds a read chunk, its decompressor's window and a batch of rows, or a
     /// text held whole and its rows.
     public var threads = ProcessInfo.processInfo.activeProcessorCount

@@ -195,7 +195,11 @@ struct PassReader {
                 else { return }
             }
             let object = objects[launched]
-            let parser = ObjectParser(object: object, sourceIndex: launched, layout: layout, configuration: pass.configuration, pipeline: pipeline)
+            // Objects are parsed one per thread; the last few of a pass (or of every commit, when commits
+            // take fewer objects than threads) leave threads idle, so those may be parsed in parts.
+            let fewLeft = objects.count - launched < threads || commitEveryObjects < threads
+            let parser = ObjectParser(
+                object: object, sourceIndex: launched, layout: layout, configuration: pass.configuration, pipeline: pipeline, mayParseInParts: fewLeft)
             let clock = ContinuousClock()
             let started = clock.now
             let stream = try await reader.next()

@@ -47,7 +47,14 @@ final class ObjectParser: @unchecked Sendable {
     /// object is parsed again. If it does not (``applyDeferred()``), the bad-record policy applies to them.
     private var deferred: [BadRecord] = []
 
-    init(object: SourceObject, sourceIndex: Int, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline) {
+    /// Whether text held whole may be parsed in parts (the pass has fewer objects left than threads).
+    let mayParseInParts: Bool
+
+    init(
+        object: SourceObject, sourceIndex: Int, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline,
+        mayParseInParts: Bool = false
+    ) {
+        self.mayParseInParts = mayParseInParts
         self.object = object
         self.sourceIndex = sourceIndex
         self.layout = layout
@@ -93,7 +100,10 @@ final class ObjectParser: @unchecked Sendable {
                     return
                 }
                 if format == .none, splitsText, object.size >= Int64(2 * Self.splitMinimumPart), object.size <= Int64(Self.wholeGzipOutput) {
-                    plainBytes = chunk
+                    var whole: [UInt8] = []
+                    whole.reserveCapacity(Int(object.size))
+                    whole += chunk
+                    plainBytes = whole
                     return
                 }
                 decompressor = try format.makeDecompressor(source: object.location)
@@ -225,9 +235,11 @@ final class ObjectParser: @unchecked Sendable {
         }
     }
 
-    /// Whether text held whole may be parsed in parts: JSON, not routed by a field, more than one thread.
+    /// Whether text held whole may be parsed in parts: JSON, not routed by a field, more than one thread, and
+    /// threads to spare (otherwise other objects keep them busy, and holding a plain object whole would only
+    /// stop its parse from overlapping its download).
     private var splitsText: Bool {
-        configuration.format == .json && configuration.conversion.route == nil && configuration.threads > 1
+        mayParseInParts && configuration.format == .json && configuration.conversion.route == nil && configuration.threads > 1
     }
 
     /// Parses text held whole that ends the input (the final `consume` follows): in parts on several threads

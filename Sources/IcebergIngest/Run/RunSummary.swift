@@ -21,7 +21,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var bytesRead: Int64 = 0
     public var bytesDecompressed: Int64 = 0
     /// Objects whose text was parsed in parts on several threads (JSON held whole: a gzip object up to 8 MiB,
-    /// a plain one up to 32 MiB, at least 4 MiB of text, with `ingest.threads` above 1).
+    /// a plain one up to 32 MiB, at least 4 MiB of text, with `ingest.threads` above 1, among a pass's last
+    /// objects).
     public var objectsParsedInParts = 0
     /// Lines of decompressed input (for line-delimited input: rows + bad records + header and blank lines).
     public var lines = 0

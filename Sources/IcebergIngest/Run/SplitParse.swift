@@ -4,7 +4,7 @@ import IcebergCore
 import Synchronization
 
 /// JSON text held whole (a small gzip object inflated at once, a plain object up to 32 MiB) parsed in parts on
-/// several threads, each part with a parser of its own started at the part's byte offset and line, so rows,
+/// several threads when a pass has threads to spare (its last objects), each part with a parser of its own started at the part's byte offset and line, so rows,
 /// bad records and their places are those of one parser reading it all.
 ///
 /// Parts end where a record ends: a newline with `}` before it and `{` after it (whitespace aside), which
