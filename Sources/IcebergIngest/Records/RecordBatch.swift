@@ -79,6 +79,9 @@ package struct RecordBatch: Sendable {
         return out
     }
 
+    /// Whether the batch is due to go to the encoder: `batchRows` rows, or 64 MiB held.
+    package func isFull(batchRows: Int) -> Bool { rowCount >= batchRows || estimatedBytes >= 64 << 20 }
+
     /// Approximate memory held, in bytes.
     package var estimatedBytes: Int { leaves.reduce(0) { $0 + $1.estimatedBytes } }
 

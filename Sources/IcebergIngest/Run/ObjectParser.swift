@@ -282,7 +282,7 @@ final class ObjectParser: @unchecked Sendable {
         // Text formats only (Parquet and Avro input never get here): `records` is set whenever `wholeBytes` is not.
         try records?.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
-        if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 { try flushBatch() }
+        if batch.isFull(batchRows: configuration.batchRows) { try flushBatch() }
     }
 
     private func handle(_ bad: BadRecord) throws {

@@ -90,7 +90,7 @@ package enum SplitParse {
                 while at < cuts[k + 1] {
                     let end = min(cuts[k + 1], at + (1 << 20))
                     try stream.consume(text[at..<end], isFinal: false, into: &batch) { part.bad.append($0) }
-                    if batch.rowCount >= configuration.batchRows || batch.estimatedBytes >= 64 << 20 {
+                    if batch.isFull(batchRows: configuration.batchRows) {
                         part.batches.append(batch)
                         batch = RecordBatch(layout: layout)
                     }
