@@ -48,6 +48,10 @@ let package = Package(
         // C's stdout, which Swift 6 cannot name safely (a mutable global): line buffering for the executable.
         .target(name: "CStandardIO"),
 
+        // Threads for blocking work (transfers, file I/O, parses), started as work arrives: S3Reader's and
+        // IcebergCore's blocking calls run there, never on Swift's cooperative pool.
+        .target(name: "BlockingThreads", swiftSettings: swiftSettings),
+
         // Compression (deflate, zstd, snappy; whole buffers and streams), checksums and FNV-1a: the only
         // target that touches zlib, zstd and snappy.
         .target(name: "Codecs", dependencies: ["CZlib", "CLibdeflate", "CSnappy", "CZstd"], swiftSettings: swiftSettings),
@@ -57,11 +61,11 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["Codecs"], swiftSettings: swiftSettings),
 
         // AWS: SigV4, the credential chain, the libcurl transport with retries, the S3 client.
-        .target(name: "S3Reader", dependencies: ["CCurl", "COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "S3Reader", dependencies: ["CCurl", "COpenSSL", "BlockingThreads"], swiftSettings: swiftSettings),
 
         // The table format: spec types, metadata, manifests, transactions, the SQLite, in-memory and
         // object-store catalogs, local FileIO, upkeep.
-        .target(name: "IcebergCore", dependencies: ["Avro", "CSQLite", logging], swiftSettings: swiftSettings),
+        .target(name: "IcebergCore", dependencies: ["Avro", "CSQLite", "BlockingThreads", logging], swiftSettings: swiftSettings),
         // IcebergCore's FileIO over S3: the adapter between the table format and the S3 client.
         .target(name: "IcebergS3", dependencies: ["IcebergCore", "S3Reader"], swiftSettings: swiftSettings),
         // What a run has read, versioned beside the table and committed in its snapshots.
@@ -95,7 +99,7 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "Parquet", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IcebergCoreTests", dependencies: ["IcebergCore", "Parquet", "BlockingThreads", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "S3ReaderTests", dependencies: ["S3Reader", "IcebergS3", "IcebergCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "IcebergCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogsTests", dependencies: ["Catalogs", "IcebergCore", "IcebergIngest", "IcebergS3", "S3Reader", "TestSupport"], swiftSettings: swiftSettings),

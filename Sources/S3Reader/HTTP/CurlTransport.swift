@@ -1,9 +1,11 @@
+import BlockingThreads
 import CCurl
 import Dispatch
 import Foundation
 
-/// HTTP over libcurl. Each request runs `curl_easy_perform` on a Dispatch thread (never on Swift's
-/// cooperative pool) and resumes the awaiting task when done. Easy handles are pooled and reset, not
+/// HTTP over libcurl. Each request runs `curl_easy_perform` on a thread of the transport's own pool (never
+/// on Swift's cooperative pool, nor on Dispatch's, which on Linux adds a thread about once a second while
+/// its threads block) and resumes the awaiting task when done. Easy handles are pooled and reset, not
 /// freed, so their connections stay open for the next request (keep-alive). At most
 /// `maxConcurrentRequests` run at once; the rest wait their turn. Bodies stream when asked: a request body
 /// read from a file as it is sent (`HTTPRequest.bodyFile`), a response body written to a file as it
@@ -30,28 +32,21 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     public let configuration: Configuration
     private let lock = NSLock()
     private var idle: [UnsafeMutableRawPointer] = []
-    private let queue = DispatchQueue(label: "iceberg-ingest.curl", attributes: .concurrent)
-    private let slots: DispatchSemaphore
+    private let threads: BlockingThreadPool
 
     /// One transport for the process is enough; it pools connections.
     public static let shared = CurlTransport()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        slots = DispatchSemaphore(value: configuration.maxConcurrentRequests)
+        threads = BlockingThreadPool(name: "iceberg-ingest.curl", limit: configuration.maxConcurrentRequests)
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }
 
     deinit { for handle in idle { curl_easy_cleanup(handle) } }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { [self] in
-                slots.wait()
-                defer { slots.signal() }
-                continuation.resume(with: Result { try perform(request) })
-            }
-        }
+        try await threads.run { [self] in try perform(request) }
     }
 
     private func takeHandle() -> UnsafeMutableRawPointer? {
