@@ -121,8 +121,13 @@ public struct IngestConfiguration: Sendable {
     public var maxRecordBytes = defaultMaxRecordBytes
     /// 4 MiB: four times the largest record Kinesis Data Firehose accepts.
     public static let defaultMaxRecordBytes = 4 << 20
-    /// Input objects read at the same time (each is parsed in turn; the next ones are fetched meanwhile).
-    public var prefetchObjects = 2
+    /// Input objects fetched ahead of their parse, at most (their first ``readChunkBytes``; the objects being
+    /// parsed read their next chunk ahead too). Past the first, only while those first chunks together stay
+    /// within ``prefetchBytes``: objects of a read chunk or more keep 2 fetched ahead, small ones up to this
+    /// many, so that an endpoint's latency per request (tens of milliseconds on S3) overlaps across objects.
+    public var prefetchObjects = 32
+    /// The bytes of first chunks fetched ahead, at most (see ``prefetchObjects``): 16 MiB by default.
+    public var prefetchBytes: Int64 = 16 << 20
     /// Objects read and parsed at once (decompression and parsing run on that many threads; encoding runs on
     /// one more): the machine's active cores by default (`ingest.threads`). When fewer objects are left than
     /// threads, JSON text held whole (a gzip object up to 8 MiB, a plain one of 4 to 32 MiB) is parsed in up to
@@ -165,6 +170,9 @@ public struct IngestConfiguration: Sendable {
         guard (1...256).contains(threads) else { throw IngestError(.invalidConfiguration, "threads must be between 1 and 256, not \(threads)") }
         guard commitEveryObjects > 0, commitEveryBytes > 0, targetFileSizeBytes > 0, readChunkBytes >= 1024, batchRows > 0, maxRecordBytes > 0 else {
             throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size, batch rows and the record size limit must be positive")
+        }
+        guard prefetchObjects >= 1, prefetchBytes >= 1 else {
+            throw IngestError(.invalidConfiguration, "prefetchObjects and prefetchBytes must be positive, not \(prefetchObjects) and \(prefetchBytes)")
         }
         guard lateArrivalHours >= 0 else { throw IngestError(.invalidConfiguration, "late-arrival window must not be negative") }
         guard (0...87_600).contains(reconcileHours) else {

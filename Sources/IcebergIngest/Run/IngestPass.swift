@@ -113,7 +113,8 @@ struct PassReader {
         layout = try ColumnLayout(schema: evolution.schema)
         pipeline = try Self.pipeline(layout: layout, spec: spec, options: options, spool: spool)
         reader = PrefetchingReader(
-            source: ingestor.source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects)
+            source: ingestor.source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects,
+            budget: configuration.prefetchBytes)
         bytesTotal = objects.reduce(0) { $0 + $1.size }
     }
 
@@ -270,7 +271,7 @@ struct PassReader {
         pendingBytes = 0
         reader = PrefetchingReader(
             source: ingestor.source, objects: Array(objects[index...]), chunkBytes: pass.configuration.readChunkBytes,
-            depth: pass.configuration.prefetchObjects)
+            depth: pass.configuration.prefetchObjects, budget: pass.configuration.prefetchBytes)
     }
 
     /// Stops reading and throws away what was written since the last commit.

@@ -1,12 +1,20 @@
 /// Reads input objects in chunks, keeping the next chunks (of this object and the next ones) in flight
 /// while the current one is parsed.
+///
+/// The next objects' first chunks are fetched ahead: at least one, at most `depth`, and past the first
+/// only while their bytes together stay within `budget`. Large objects (a chunk each) keep few requests in
+/// flight, small ones many: an endpoint's latency per request (tens of milliseconds on S3) is paid once per
+/// batch of small objects, not once per object, and memory stays bounded either way.
 struct PrefetchingReader {
     let source: any IngestSource
     let objects: [SourceObject]
     let chunkBytes: Int
     let depth: Int
+    let budget: Int64
     private var started = 0
     private var firstChunks: [Task<[UInt8], any Error>] = []
+    /// Bytes of the first chunks in `firstChunks` (expected sizes).
+    private var bytesAhead: Int64 = 0
 
     /// One object's position in its chunks.
     struct Stream {
@@ -16,11 +24,25 @@ struct PrefetchingReader {
         var ahead: Task<[UInt8], any Error>?
     }
 
-    init(source: any IngestSource, objects: [SourceObject], chunkBytes: Int, depth: Int) {
+    init(source: any IngestSource, objects: [SourceObject], chunkBytes: Int, depth: Int, budget: Int64) {
         self.source = source
         self.objects = objects
         self.chunkBytes = chunkBytes
         self.depth = max(1, depth)
+        self.budget = budget
+    }
+
+    private func firstChunkSize(_ object: SourceObject) -> Int64 { min(object.size, Int64(chunkBytes)) }
+
+    /// Starts fetching the next objects' first chunks while `depth` and `budget` allow (always one when none is ahead).
+    private mutating func fill() {
+        while started < objects.count, firstChunks.count < depth {
+            let size = firstChunkSize(objects[started])
+            guard firstChunks.isEmpty || bytesAhead + size <= budget else { return }
+            firstChunks.append(fetch(objects[started], from: 0) ?? Task { [] })
+            bytesAhead += size
+            started += 1
+        }
     }
 
     private func fetch(_ object: SourceObject, from offset: Int64) -> Task<[UInt8], any Error>? {
@@ -32,18 +54,13 @@ struct PrefetchingReader {
 
     /// The next object's first chunk (the object at the same index as the caller's loop).
     mutating func next() async throws -> Stream {
-        while firstChunks.count < depth, started < objects.count {
-            firstChunks.append(fetch(objects[started], from: 0) ?? Task { [] })
-            started += 1
-        }
+        fill()
         let index = started - firstChunks.count
         let object = objects[index]
         let first = try await firstChunks.removeFirst().value
+        bytesAhead -= firstChunkSize(object)
         // Keep the pipeline full.
-        if started < objects.count {
-            firstChunks.append(fetch(objects[started], from: 0) ?? Task { [] })
-            started += 1
-        }
+        fill()
         var stream = Stream(object: object, chunk: object.size == 0 ? nil : first, offset: Int64(first.count), ahead: nil)
         stream.ahead = fetch(object, from: stream.offset)
         if !first.isEmpty, Int64(first.count) < min(object.size, Int64(chunkBytes)) {
