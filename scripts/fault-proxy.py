@@ -160,6 +160,9 @@ def main():
     parser.add_argument("--port-file", help="write the port here once listening")
     args = parser.parse_args()
     Handler.state = State(args)
+    # socketserver listens with a backlog of 5: a client opening dozens of connections at once would see
+    # SYNs dropped and retried a second later, a stall the proxy did not mean to add.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     port = server.server_address[1]

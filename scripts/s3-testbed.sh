@@ -47,6 +47,7 @@ from moto.server import main
 main(sys.argv[1:])
 ' -H 127.0.0.1 -p "$port" >"$S3_TESTBED_LOG" 2>&1 &
   S3_TESTBED_PID=$!
+  export S3_TESTBED_PID  # benchmarks read the server's CPU time from /proc
   trap s3_testbed_stop EXIT
   local i
   for i in $(seq 1 150); do

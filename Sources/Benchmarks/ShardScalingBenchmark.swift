@@ -61,18 +61,21 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
             python, code: Self.peerCode,
             arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey, String(counts.max() ?? 1)])
         print("  boto3 GET of the busy hour, \(counts.max() ?? 1) threads: \(peer.trimmingCharacters(in: .whitespacesAndNewlines))")
-        print("  input    shards  wall s   MiB/s  speed-up  MiB read per shard (largest deviation from the mean)")
+        print("  input    shards  wall s   MiB/s  speed-up  cpu s (shards+server)  cores busy  MiB read per shard (largest deviation from the mean)")
         for input in ["busy/", "spread/"] {
             var baseline: Double?
             for count in counts {
-                let (seconds, bytes) = try await measure(prefix: input, bucket: bucket, endpoint: endpoint, shards: count)
+                let run = try await measure(prefix: input, bucket: bucket, endpoint: endpoint, shards: count)
+                let (seconds, bytes) = (run.seconds, run.bytes)
+                let cpu = String(format: "%.2f+%@", run.shardCPU, run.serverCPU.map { String(format: "%.2f", $0) } ?? "?")
                 baseline = baseline ?? seconds
                 let mean = bytes.reduce(0, +) / Double(max(1, bytes.count))
                 let deviation = bytes.map { abs($0 - mean) / max(1, mean) }.max() ?? 0
                 print(
                     "  " + input.padding(toLength: 7, withPad: " ", startingAt: 0)
                         + String(
-                            format: "  %6d  %6.2f  %6.1f  %7.2fx  %@ (±%.0f%%)", count, seconds, mib / seconds, (baseline ?? seconds) / seconds,
+                            format: "  %6d  %6.2f  %6.1f  %7.2fx  %21@  %10.2f  %@ (±%.0f%%)", count, seconds, mib / seconds, (baseline ?? seconds) / seconds,
+                            cpu.padding(toLength: 21, withPad: " ", startingAt: 0) as NSString, run.coresBusy,
                             bytes.map { String(format: "%.1f", $0 / 1_048_576) }.joined(separator: "/") as NSString, deviation * 100))
             }
         }
@@ -103,9 +106,10 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
     }
 
     /// Runs `shards` processes at once on a fresh table; returns the wall time and each shard's bytes read.
-    func measure(prefix: String, bucket: String, endpoint: String, shards: Int) async throws -> (Double, [Double]) {
+    func measure(prefix: String, bucket: String, endpoint: String, shards: Int) async throws -> Measurement {
         let warehouse = FileManager.default.temporaryDirectory.appendingPathComponent("bench-shards-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: warehouse) }
+        let cpuBefore = Self.childrenCPUSeconds(), serverBefore = Self.serverCPUSeconds()
         let started = ContinuousClock.now
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<shards {
@@ -132,6 +136,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let cpu = (shards: Self.childrenCPUSeconds() - cpuBefore, server: serverBefore.map { Self.serverCPUSeconds()! - $0 })
         var bytes: [Double] = []
         var total = 0
         for output in outputs {
@@ -140,7 +145,40 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
             if case .int(let n)? = summary["objectsIngested"] { total += Int(n) }
         }
         guard total == objects else { throw ValidationError("\(shards) shards read \(total) of \(objects) objects") }
-        return (seconds, bytes)
+        return Measurement(seconds: seconds, bytes: bytes, shardCPU: cpu.shards, serverCPU: cpu.server)
+    }
+
+    /// One run of `shards` processes: wall time, each shard's bytes read, and the CPU seconds the shard processes
+    /// and the S3 server (when it runs on this machine) used meanwhile.
+    struct Measurement {
+        let seconds: Double
+        let bytes: [Double]
+        let shardCPU: Double
+        let serverCPU: Double?
+
+        /// Cores kept busy on average: (shards' CPU + the server's) / wall.
+        var coresBusy: Double { (shardCPU + (serverCPU ?? 0)) / max(seconds, 1e-9) }
+    }
+
+    /// CPU seconds of this process's waited-for children (the shard processes once they have exited).
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// CPU seconds the local S3 server has used so far (`S3_TESTBED_PID`, which `scripts/s3-testbed.sh` exports,
+    /// read from /proc), or nil for an external endpoint.
+    static func serverCPUSeconds() -> Double? {
+        guard let pid = ProcessInfo.processInfo.environment["S3_TESTBED_PID"],
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user + system) / ticks
     }
 
     static let peerCode = #"""
