@@ -15,7 +15,9 @@ probability --rate one fault, chosen by a random source seeded with --seed, happ
   truncate      forward, then send the headers and half the body, and close
 
 --faults picks some of them (comma-separated; all by default). GET /_proxy/stats answers the counts as JSON
-(requests, forwarded, and one count per fault) and is never faulted. Standard library only.
+(requests, forwarded, and one count per fault) and is never faulted. --bandwidth-mib N makes the proxy one link
+of N MiB/s that every response body it sends shares (a pod's network, to simulate many machines on one:
+one proxy per process). Standard library only.
 """
 import argparse
 import http.client
@@ -50,6 +52,8 @@ class State:
         unknown = [f for f in self.faults if f not in FAULTS]
         if unknown:
             sys.exit(f"unknown faults {unknown}; choose from {FAULTS}")
+        # The simulated link (--bandwidth-mib): when it is free again.
+        self.link_free = 0.0
         upstream = urllib.parse.urlsplit(args.upstream)
         self.upstream_host = upstream.hostname
         self.upstream_port = upstream.port or 80
@@ -62,6 +66,17 @@ class State:
                 self.counts[fault] += 1
                 return fault
             return None
+
+    def transmit(self, size):
+        """Waits until the link, shared by every connection, has carried `size` more bytes."""
+        rate = self.args.bandwidth_mib * 1048576
+        if rate <= 0 or size == 0:
+            return
+        with self.lock:
+            start = max(time.monotonic(), self.link_free)
+            self.link_free = start + size / rate
+            done = self.link_free
+        time.sleep(max(0.0, done - time.monotonic()))
 
     def count(self, key):
         with self.lock:
@@ -115,6 +130,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
+            self.state.transmit(len(data) // 2 if truncate else len(data))
             self.wfile.write(data[: len(data) // 2] if truncate else data)
         if truncate:
             self.wfile.flush()
@@ -156,6 +172,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of the random source choosing faults")
     parser.add_argument("--faults", default=",".join(FAULTS), help="comma-separated faults to inject (default: all)")
     parser.add_argument("--stall-seconds", type=float, default=2.0, help="how long a stall waits (default 2)")
+    parser.add_argument("--bandwidth-mib", type=float, default=0, help="MiB/s shared by all responses (default 0: unlimited)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--port-file", help="write the port here once listening")
     args = parser.parse_args()

@@ -9,7 +9,9 @@ import S3Reader
 /// busy hour of many objects and for a spread of hours: wall time, throughput, and balance (bytes read per
 /// shard, max/min). The peer is boto3 reading the same objects with as many threads as the largest shard
 /// count (the endpoint's own ceiling). `--latency-ms` puts `scripts/fault-proxy.py` in front of the
-/// endpoint, stalling every request, to show how I/O-bound work scales beyond this machine's cores.
+/// endpoint, stalling every request; `--bandwidth-mi-b` gives each shard process a proxy of its own whose
+/// responses share that bandwidth (a pod's network): both show how I/O-bound work scales beyond this
+/// machine's cores, the second where a shard's own link, not the endpoint, is the limit.
 struct ShardScalingBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shards", abstract: "Throughput and balance of 1, 2, 4 shard processes on one busy hour and on a spread of hours.")
@@ -19,6 +21,8 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
     @Option(help: "Hours of the spread input.") var hours = 8
     @Option(help: "Shard counts, comma-separated.") var shards = "1,2,4"
     @Option(help: "Added latency per S3 request, milliseconds (0: none; otherwise through scripts/fault-proxy.py).") var latencyMs = 0
+    @Option(help: "Bandwidth of each shard's link, MiB/s (0: none; otherwise each shard process gets a fault-proxy.py of its own, a pod's network).")
+    var bandwidthMiB = 0.0
     @Option(help: "The iceberg-ingest executable.") var executable = ".build/release/iceberg-ingest"
     @Option(help: "Python with boto3 for the peer and the proxy.") var python = ".venv/bin/python"
 
@@ -34,29 +38,48 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
         let spread = (0..<objects).map { ("spread/", now - 1 - Int32($0 % hours), $0) }
         try await upload(busy + spread, client: client, bucket: bucket)
 
-        var proxy: Process?
-        var endpoint = upstream
-        if latencyMs > 0 {
-            let port = 20_000 + Int.random(in: 0..<20_000)
-            let started = Process()
-            started.executableURL = URL(fileURLWithPath: python)
-            started.arguments = [
-                "scripts/fault-proxy.py", "--upstream", upstream, "--port", "\(port)", "--rate", "1", "--faults", "stall",
-                "--stall-seconds", String(Double(latencyMs) / 1000),
-            ]
-            started.standardOutput = FileHandle.nullDevice
-            started.standardError = FileHandle.nullDevice
-            try started.run()
-            proxy = started
-            endpoint = "http://127.0.0.1:\(port)"
-            try await Task.sleep(for: .seconds(1.5))
+        // With added latency, every shard goes through one proxy; with a bandwidth per shard, each shard has
+        // a proxy of its own (its pod's link), with the latency too when asked.
+        let proxies = bandwidthMiB > 0 ? (counts.max() ?? 1) : (latencyMs > 0 ? 1 : 0)
+        var started: [Process] = []
+        defer { for proxy in started { proxy.terminate() } }
+        var endpoints: [String] = []
+        let portFolder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-shards-ports-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: portFolder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: portFolder) }
+        for index in 0..<proxies {
+            let proxy = Process()
+            proxy.executableURL = URL(fileURLWithPath: python)
+            proxy.arguments =
+                ["scripts/fault-proxy.py", "--upstream", upstream, "--port-file", "\(portFolder)/\(index)", "--bandwidth-mib", String(bandwidthMiB)]
+                + (latencyMs > 0 ? ["--rate", "1", "--faults", "stall", "--stall-seconds", String(Double(latencyMs) / 1000)] : ["--rate", "0"])
+            proxy.standardOutput = FileHandle.nullDevice
+            proxy.standardError = FileHandle.nullDevice
+            try proxy.run()
+            started.append(proxy)
         }
-        defer { proxy?.terminate() }
+        // Each proxy writes its port once it listens.
+        let deadline = ContinuousClock.now + .seconds(60)
+        for index in 0..<proxies {
+            while true {
+                if let port = try? String(contentsOfFile: "\(portFolder)/\(index)", encoding: .utf8), !port.isEmpty {
+                    endpoints.append("http://127.0.0.1:\(port.trimmingCharacters(in: .whitespacesAndNewlines))")
+                    break
+                }
+                guard ContinuousClock.now < deadline, started[index].isRunning else {
+                    throw ValidationError("fault-proxy.py \(index) did not start listening")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        if endpoints.isEmpty { endpoints = [upstream] }
+        let endpoint = endpoints[0]
 
         let mib = Double(objects * objectKiB) / 1024
         print(String(
             format: "shards: %d objects of %d KiB (%.0f MiB) per input, S3 at %@%@", objects, objectKiB, mib, upstream,
-            latencyMs > 0 ? " through fault-proxy.py adding \(latencyMs) ms per request" : ""))
+            (latencyMs > 0 ? " through fault-proxy.py adding \(latencyMs) ms per request" : "")
+                + (bandwidthMiB > 0 ? ", each shard through a link of \(bandwidthMiB) MiB/s of its own" : "")))
         let peer = try PythonPeer.run(
             python, code: Self.peerCode,
             arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey, String(counts.max() ?? 1)])
@@ -65,7 +88,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
         for input in ["busy/", "spread/"] {
             var baseline: Double?
             for count in counts {
-                let run = try await measure(prefix: input, bucket: bucket, endpoint: endpoint, shards: count)
+                let run = try await measure(prefix: input, bucket: bucket, endpoints: endpoints, shards: count)
                 let (seconds, bytes) = (run.seconds, run.bytes)
                 let cpu = String(format: "%.2f+%@", run.shardCPU, run.serverCPU.map { String(format: "%.2f", $0) } ?? "?")
                 baseline = baseline ?? seconds
@@ -106,7 +129,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
     }
 
     /// Runs `shards` processes at once on a fresh table; returns the wall time and each shard's bytes read.
-    func measure(prefix: String, bucket: String, endpoint: String, shards: Int) async throws -> Measurement {
+    func measure(prefix: String, bucket: String, endpoints: [String], shards: Int) async throws -> Measurement {
         let warehouse = FileManager.default.temporaryDirectory.appendingPathComponent("bench-shards-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: warehouse) }
         let cpuBefore = Self.childrenCPUSeconds(), serverBefore = Self.serverCPUSeconds()
@@ -117,7 +140,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
                     "run", "--source", "s3://\(bucket)/raw/\(prefix)", "--layout", "firehose", "--catalog", "file:\(warehouse)", "--table", "db.events",
                     "--schema", "id long not null, event_time timestamptz, user string, amount double, tags list<string>",
                     "--partition", "hour(event_time)", "--epoch-unit", "microseconds", "--late-arrival-hours", "24", "--shard", "\(index)/\(shards)",
-                    "--s3-endpoint", endpoint, "--json", "--log-level", "warning", "--wait", "600",
+                    "--s3-endpoint", endpoints[index % endpoints.count], "--json", "--log-level", "warning", "--wait", "600",
                 ]
                 let executable = self.executable
                 group.addTask {
