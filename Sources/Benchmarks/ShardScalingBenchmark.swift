@@ -9,7 +9,7 @@ import S3Reader
 /// busy hour of many objects and for a spread of hours: wall time, throughput, and balance (bytes read per
 /// shard, max/min). The peer is boto3 reading the same objects with as many threads as the largest shard
 /// count (the endpoint's own ceiling). `--latency-ms` puts `scripts/fault-proxy.py` in front of the
-/// endpoint, stalling every request; `--bandwidth-mi-b` gives each shard process a proxy of its own whose
+/// endpoint, stalling every request; `--bandwidth-mib` gives each shard process a proxy of its own whose
 /// responses share that bandwidth (a pod's network): both show how I/O-bound work scales beyond this
 /// machine's cores, the second where a shard's own link, not the endpoint, is the limit.
 struct ShardScalingBenchmark: AsyncParsableCommand {
@@ -21,7 +21,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
     @Option(help: "Hours of the spread input.") var hours = 8
     @Option(help: "Shard counts, comma-separated.") var shards = "1,2,4"
     @Option(help: "Added latency per S3 request, milliseconds (0: none; otherwise through scripts/fault-proxy.py).") var latencyMs = 0
-    @Option(help: "Bandwidth of each shard's link, MiB/s (0: none; otherwise each shard process gets a fault-proxy.py of its own, a pod's network).")
+    @Option(name: .customLong("bandwidth-mib"), help: "Bandwidth of each shard's link, MiB/s (0: none; otherwise each shard process gets a fault-proxy.py of its own, a pod's network).")
     var bandwidthMiB = 0.0
     @Option(help: "The iceberg-ingest executable.") var executable = ".build/release/iceberg-ingest"
     @Option(help: "Python with boto3 for the peer and the proxy.") var python = ".venv/bin/python"
