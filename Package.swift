@@ -47,10 +47,12 @@ let package = Package(
         .target(name: "CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         // C's stdout, which Swift 6 cannot name safely (a mutable global): line buffering for the executable.
         .target(name: "CStandardIO"),
+        // glibc's mallopt (<malloc.h> is not in Swift's Glibc module): the malloc arena cap of the executables.
+        .target(name: "CMalloc"),
 
         // Threads for blocking work (transfers, file I/O, parses), started as work arrives: S3Reader's and
         // IcebergCore's blocking calls run there, never on Swift's cooperative pool.
-        .target(name: "BlockingThreads", swiftSettings: swiftSettings),
+        .target(name: "BlockingThreads", dependencies: ["CMalloc"], swiftSettings: swiftSettings),
 
         // Compression (deflate, zstd, snappy; whole buffers and streams), checksums and FNV-1a: the only
         // target that touches zlib, zstd and snappy.
@@ -80,10 +82,10 @@ let package = Package(
 
         // The example executable and the benchmarks.
         .executableTarget(
-            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", argumentParser, logging, coreMetrics, prometheus], swiftSettings: swiftSettings),
+            name: "IcebergIngestCLI", dependencies: ["IcebergIngest", "IcebergCore", "Checkpoint", "CStandardIO", "BlockingThreads", argumentParser, logging, coreMetrics, prometheus], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Codecs", "S3Reader", "Checkpoint", argumentParser],
+            dependencies: ["IcebergIngest", "IcebergCore", "IcebergS3", "Parquet", "Codecs", "S3Reader", "Checkpoint", "BlockingThreads", argumentParser],
             swiftSettings: swiftSettings),
 
         // The parsers of untrusted bytes as fuzz targets; the executable is libFuzzer's driver when built by

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockingThreads
 import Foundation
 import IcebergCore
 import IcebergIngest
@@ -13,9 +14,12 @@ struct IngestMemoryBenchmark: AsyncParsableCommand {
 
     @Option(help: "Input size in MB.") var megabytes = 2048
     @Option(help: "Input files.") var files = 8
+    @Option(help: "Objects parsed at once (ingest.threads; default: the cores).") var threads: Int?
     @Option(help: "Folder for the input and the warehouse (deleted after).") var directory = FileManager.default.temporaryDirectory.path
 
     func run() async throws {
+        // As the executable does (the run below is in this process).
+        MallocArenas.limit()
         let root = URL(fileURLWithPath: directory).appendingPathComponent("iceberg-bench-memory-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
         let input = root.appendingPathComponent("input")
@@ -54,12 +58,13 @@ struct IngestMemoryBenchmark: AsyncParsableCommand {
         let schema = try SchemaText.schema(IngestBenchmark.schema)
         var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "bench.memory"), schema: schema)
         configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: schema)
+        if let threads { configuration.threads = threads }
         let start = ContinuousClock.now
         let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input.path, layout: .firehose)).run()
         let seconds = start.seconds
         guard summary.rows == records else { throw ValidationError("ingested \(summary.rows) of \(records) rows") }
         print(String(
-            format: "  run: %.1f s (%.0f MB/s), %d data files, %.0f MB of Parquet; peak RSS %d MB", seconds, Double(written) / 1e6 / seconds,
+            format: "  run, %d threads: %.1f s (%.0f MB/s), %d data files, %.0f MB of Parquet; peak RSS %d MB", configuration.threads, seconds, Double(written) / 1e6 / seconds,
             summary.dataFiles, Double(summary.dataBytes) / 1e6, ProcessMemory.peakResidentMB))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockingThreads
 import Checkpoint
 import Dispatch
 import Foundation
@@ -33,6 +34,8 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         // One line is one event: flushed at its end whatever stdout is (Kubernetes gives a pipe, where C's
         // default is a 4 KiB block that `run --follow --json` filled only every few minutes).
         cstdio_line_buffer_stdout()
+        // Before any thread starts: glibc's per-thread malloc arenas would hold far more memory than the run uses.
+        MallocArenas.limit()
         FailPoint.install { name in
             ProcessLog.write(.critical, "fail point '\(name)' reached, exiting")
             Foundation.exit(FailPoint.exitCode)

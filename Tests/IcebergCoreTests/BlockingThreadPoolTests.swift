@@ -82,4 +82,11 @@ import Testing
         await #expect(throws: Boom.self) { try await pool.run { throw Boom() } }
         #expect(try await pool.run { "again" } == "again")
     }
+
+    @Test func mallocArenasAreCappedUnlessTheEnvironmentSaysHowMany() {
+        #if os(Linux)
+        #expect(MallocArenas.limit(to: 2, environment: [:]))
+        #endif
+        #expect(!MallocArenas.limit(to: 2, environment: ["MALLOC_ARENA_MAX": "8"]))
+    }
 }
