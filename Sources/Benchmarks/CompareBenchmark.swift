@@ -201,7 +201,7 @@ struct CompareBenchmark: AsyncParsableCommand {
         while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else { throw ValidationError("\(executable) \(arguments.prefix(3)) failed (status \(status)): \(output)") }
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let cpu = ProcessMemory.cpuSeconds(usage)
         return (output, (cpu, Double(usage.ru_maxrss) / 1024))
     }
 

@@ -132,7 +132,8 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
     func measure(prefix: String, bucket: String, endpoints: [String], shards: Int) async throws -> Measurement {
         let warehouse = FileManager.default.temporaryDirectory.appendingPathComponent("bench-shards-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: warehouse) }
-        let cpuBefore = Self.childrenCPUSeconds(), serverBefore = Self.serverCPUSeconds()
+        // The shard processes' CPU: what the children that ended meanwhile used.
+        let cpuBefore = ProcessMemory.childrenCPUSeconds(), serverBefore = Self.serverCPUSeconds()
         let started = ContinuousClock.now
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<shards {
@@ -159,7 +160,10 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let cpu = (shards: Self.childrenCPUSeconds() - cpuBefore, server: serverBefore.map { Self.serverCPUSeconds()! - $0 })
+        let cpu = (
+            shards: ProcessMemory.childrenCPUSeconds() - cpuBefore,
+            server: serverBefore.flatMap { before in Self.serverCPUSeconds().map { $0 - before } }
+        )
         var bytes: [Double] = []
         var total = 0
         for output in outputs {
@@ -181,13 +185,6 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
 
         /// Cores kept busy on average: (shards' CPU + the server's) / wall.
         var coresBusy: Double { (shardCPU + (serverCPU ?? 0)) / max(seconds, 1e-9) }
-    }
-
-    /// CPU seconds of this process's waited-for children (the shard processes once they have exited).
-    static func childrenCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// CPU seconds the local S3 server has used so far (`S3_TESTBED_PID`, which `scripts/s3-testbed.sh` exports,

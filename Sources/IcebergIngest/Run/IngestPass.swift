@@ -112,9 +112,7 @@ struct PassReader {
         if let update = pass.schemaUpdate { try evolution.apply(update) }
         layout = try ColumnLayout(schema: evolution.schema)
         pipeline = try Self.pipeline(layout: layout, spec: spec, options: options, spool: spool)
-        reader = PrefetchingReader(
-            source: ingestor.source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects,
-            budget: configuration.prefetchBytes)
+        reader = PrefetchingReader(source: ingestor.source, objects: objects, configuration: configuration)
         bytesTotal = objects.reduce(0) { $0 + $1.size }
     }
 
@@ -269,9 +267,7 @@ struct PassReader {
         bytesDone -= pendingBytes
         pending = []
         pendingBytes = 0
-        reader = PrefetchingReader(
-            source: ingestor.source, objects: Array(objects[index...]), chunkBytes: pass.configuration.readChunkBytes,
-            depth: pass.configuration.prefetchObjects, budget: pass.configuration.prefetchBytes)
+        reader = PrefetchingReader(source: ingestor.source, objects: Array(objects[index...]), configuration: pass.configuration)
     }
 
     /// Stops reading and throws away what was written since the last commit.

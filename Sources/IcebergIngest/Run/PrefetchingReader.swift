@@ -32,6 +32,14 @@ struct PrefetchingReader {
         self.budget = budget
     }
 
+    /// A reader with the run's read chunk and prefetch limits (``IngestConfiguration/readChunkBytes``,
+    /// ``IngestConfiguration/prefetchObjects``, ``IngestConfiguration/prefetchBytes``).
+    init(source: any IngestSource, objects: [SourceObject], configuration: IngestConfiguration) {
+        self.init(
+            source: source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects,
+            budget: configuration.prefetchBytes)
+    }
+
     private func firstChunkSize(_ object: SourceObject) -> Int64 { min(object.size, Int64(chunkBytes)) }
 
     /// Starts fetching the next objects' first chunks while `depth` and `budget` allow (always one when none is ahead).
@@ -63,8 +71,8 @@ struct PrefetchingReader {
         fill()
         var stream = Stream(object: object, chunk: object.size == 0 ? nil : first, offset: Int64(first.count), ahead: nil)
         stream.ahead = fetch(object, from: stream.offset)
-        if !first.isEmpty, Int64(first.count) < min(object.size, Int64(chunkBytes)) {
-            throw IngestError(.inputChanged, "\(object.location): read \(first.count) bytes, expected \(min(object.size, Int64(chunkBytes))) (changed while reading?)", isRetryable: true)
+        if !first.isEmpty, Int64(first.count) < firstChunkSize(object) {
+            throw IngestError(.inputChanged, "\(object.location): read \(first.count) bytes, expected \(firstChunkSize(object)) (changed while reading?)", isRetryable: true)
         }
         return stream
     }

@@ -35,8 +35,9 @@ package enum SplitParse {
         text.withUnsafeBufferPointer { b in
             for k in 1..<count {
                 let target = k * b.count / count
+                // A boundary has a `{` after it, so it is inside the text, never its end.
                 guard target > cuts.last! + minimumPart / 2, let cut = boundary(b, from: target, limit: min(b.count, target + (1 << 20))) else { continue }
-                if cut < b.count { cuts.append(cut) }
+                cuts.append(cut)
             }
         }
         cuts.append(text.count)
