@@ -77,6 +77,20 @@ struct BenchmarkS3 {
         credentials = AWSCredentials(accessKeyID: env["AWS_ACCESS_KEY_ID"] ?? "testing", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "testing")
     }
 
+    /// CPU seconds the local S3 server has used so far (`S3_TESTBED_PID`, which `scripts/s3-testbed.sh` exports,
+    /// read from /proc), or nil for an external endpoint.
+    static func serverCPUSeconds() -> Double? {
+        guard let pid = ProcessInfo.processInfo.environment["S3_TESTBED_PID"],
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user + system) / ticks
+    }
+
     func client(transport: any HTTPTransport = CurlTransport.shared) -> S3Client {
         S3Client(configuration: S3Configuration(region: region, endpoint: endpoint), credentials: StaticCredentialsProvider(credentials), transport: transport)
     }

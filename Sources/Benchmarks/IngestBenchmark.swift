@@ -19,6 +19,7 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Input objects (spread over 4 hours).") var objects = 8
     @Option(help: "Runs of each side (the median is reported).") var runs = 3
     @Option(help: "Python with PyIceberg, pyarrow and boto3 for the peer.") var python = ".venv/bin/python"
+    @Flag(help: "Run our side only (to profile it, e.g. under perf).") var skipPeer = false
 
     static let schema = "id long not null, event_time timestamptz, user_id string, country string, amount double, ok boolean"
 
@@ -80,19 +81,23 @@ struct IngestBenchmark: AsyncParsableCommand {
             var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "bench.events"), schema: schema)
             configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: schema)
             let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: S3Source(client: client, bucket: raw, root: "events/", layout: .firehose))
+            let (cpuBefore, serverBefore) = (ProcessMemory.cpuSeconds(), BenchmarkS3.serverCPUSeconds())
             let start = ContinuousClock.now
             let summary = try await ingestor.run()
             ours.append(start.seconds)
+            let cpu = ProcessMemory.cpuSeconds() - cpuBefore, server = Self.since(serverBefore)
             parse.append(summary.parseSeconds)
             encode.append(summary.encodeSeconds)
             guard summary.rows == perObject * objects else { throw ValidationError("ingested \(summary.rows) rows") }
             print(String(
-                format: "  ours run %d: %.2f s (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f), %d data files, %.1f MB",
-                run + 1, ours.last!, summary.readSeconds, summary.parseSeconds, summary.encodeSeconds, summary.uploadSeconds, summary.commitSeconds,
+                format: "  ours run %d: %.2f s, cpu %.2f s + S3 server %@ (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f), %d data files, %.1f MB",
+                run + 1, ours.last!, cpu, server, summary.readSeconds, summary.parseSeconds, summary.encodeSeconds, summary.uploadSeconds, summary.commitSeconds,
                 summary.dataFiles, Double(summary.dataBytes) / 1e6))
 
+            if skipPeer { continue }
             let peerLake = "bench-peer-\(suffix)-\(run)"
             try await client.createBucket(peerLake)
+            let (peerCPUBefore, peerServerBefore) = (ProcessMemory.childrenCPUSeconds(), BenchmarkS3.serverCPUSeconds())
             let output = try PythonPeer.run(
                 python, code: Self.peerCode,
                 arguments: [endpoint, region, credentials.accessKeyID, credentials.secretAccessKey, raw, "s3://\(peerLake)/wh", dir.appendingPathComponent("peer.db").path])
@@ -100,11 +105,21 @@ struct IngestBenchmark: AsyncParsableCommand {
             guard fields.count == 3, Int(fields[2]) == perObject * objects else { throw ValidationError("peer printed: \(output)") }
             peers.append(fields[0])
             peerParse.append(fields[1])
-            print(String(format: "  PyIceberg run %d: %.2f s (read_json %.2f)", run + 1, fields[0], fields[1]))
+            print(String(
+                format: "  PyIceberg run %d: %.2f s, cpu %.2f s + S3 server %@ (read_json %.2f)", run + 1, fields[0],
+                ProcessMemory.childrenCPUSeconds() - peerCPUBefore, Self.since(peerServerBefore), fields[1]))
         }
-        let o = ours.median, p = peers.median
+        let o = ours.median
+        guard !skipPeer else { return print(String(format: "  median: ours %.2f s (parse %.2f s, encode %.2f s)", o, parse.median, encode.median)) }
+        let p = peers.median
         print(String(format: "  median: ours %.2f s, PyIceberg %.2f s: %.2fx faster end to end", o, p, p / o))
         print(String(format: "  stages, median: our parse %.2f s vs pyarrow read_json %.2f s; our Parquet encode %.2f s", parse.median, peerParse.median, encode.median))
+    }
+
+    /// The local S3 server's CPU seconds since `before`, as text ("?" for an external endpoint).
+    static func since(_ before: Double?) -> String {
+        guard let before, let now = BenchmarkS3.serverCPUSeconds() else { return "?" }
+        return String(format: "%.2f s", now - before)
     }
 
     /// PyIceberg's side of the benchmarks' table: the events' Arrow schema (`arrow_schema`) and `create(catalog)`,

@@ -133,7 +133,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
         let warehouse = FileManager.default.temporaryDirectory.appendingPathComponent("bench-shards-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: warehouse) }
         // The shard processes' CPU: what the children that ended meanwhile used.
-        let cpuBefore = ProcessMemory.childrenCPUSeconds(), serverBefore = Self.serverCPUSeconds()
+        let cpuBefore = ProcessMemory.childrenCPUSeconds(), serverBefore = BenchmarkS3.serverCPUSeconds()
         let started = ContinuousClock.now
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<shards {
@@ -162,7 +162,7 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let cpu = (
             shards: ProcessMemory.childrenCPUSeconds() - cpuBefore,
-            server: serverBefore.flatMap { before in Self.serverCPUSeconds().map { $0 - before } }
+            server: serverBefore.flatMap { before in BenchmarkS3.serverCPUSeconds().map { $0 - before } }
         )
         var bytes: [Double] = []
         var total = 0
@@ -185,20 +185,6 @@ struct ShardScalingBenchmark: AsyncParsableCommand {
 
         /// Cores kept busy on average: (shards' CPU + the server's) / wall.
         var coresBusy: Double { (shardCPU + (serverCPU ?? 0)) / max(seconds, 1e-9) }
-    }
-
-    /// CPU seconds the local S3 server has used so far (`S3_TESTBED_PID`, which `scripts/s3-testbed.sh` exports,
-    /// read from /proc), or nil for an external endpoint.
-    static func serverCPUSeconds() -> Double? {
-        guard let pid = ProcessInfo.processInfo.environment["S3_TESTBED_PID"],
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        // Fields after the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return (user + system) / ticks
     }
 
     static let peerCode = #"""

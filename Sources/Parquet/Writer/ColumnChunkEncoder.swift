@@ -242,6 +242,9 @@ struct ColumnChunkEncoder {
             let ok: Bool = array.withUnsafeBufferPointer { a in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<a.count {
+                        if i == DictionarySample.size, DictionarySample.givesUp(distinct: unique.count, bytes: unique.count * width, of: a.count, limit: limit) {
+                            return false
+                        }
                         let k = key(a[i])
                         var slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
                         while slots[slot] != .max, keys[slot] != k { slot = (slot + 1) & (capacity - 1) }

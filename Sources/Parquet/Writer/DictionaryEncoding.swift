@@ -9,6 +9,24 @@ struct DictionaryEncoding {
     var firsts: [Int32]?
 }
 
+/// When a dictionary attempt stops early: a column whose first `size` values are nearly all distinct, and whose
+/// dictionary would at that rate pass the size limit by half again, is written PLAIN without hashing the
+/// rest (ids, timestamps, amounts: without this, each row group hashed values until the dictionary passed
+/// 1 MiB, some 131,000 of them for longs, only to throw the table away). Values drawn at random from any set
+/// that the limit could hold show more repeats than that in the sample, so only data whose first values are
+/// distinct and whose later ones repeat them (a short cycle longer than the sample) loses a dictionary it
+/// would have had: a larger file, never a different value.
+enum DictionarySample {
+    static let size = 16_384
+
+    /// Whether to give up after `size` of `count` values showed `distinct` values taking `bytes` in the page.
+    static func givesUp(distinct: Int, bytes: Int, of count: Int, limit: Int) -> Bool {
+        guard count >= 4 * size, distinct * 100 >= size * 99 else { return false }
+        // The page at the sample's rate of new bytes per value, against 1.5 times the limit.
+        return bytes * (count / size) > limit + limit / 2
+    }
+}
+
 /// A hash table over byte strings held in one buffer, for dictionary encoding without allocating a key
 /// per value.
 enum ByteArrayDictionary {
@@ -46,6 +64,10 @@ enum ByteArrayDictionary {
             offsets.withUnsafeBufferPointer { o in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<count {
+                        if i == DictionarySample.size, DictionarySample.givesUp(distinct: hashes.count, bytes: page.count, of: count, limit: limit) {
+                            ok = false
+                            return
+                        }
                         let s = Int(o[i]), e = Int(o[i + 1])
                         let h = e > s ? hash(data.baseAddress! + s, e - s) : 0
                         var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
