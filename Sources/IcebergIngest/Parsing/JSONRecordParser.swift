@@ -28,6 +28,11 @@ package struct JSONRecordParser: RecordParser {
     private let firstLeaves: [Int]
     private let required: [Bool]
     private let names: [[UInt8]]
+    /// Per top-level field, the key as up to two little-endian words and their masks, for matching the
+    /// expected next key in place (nil: longer than 16 bytes, or holding a quote or backslash).
+    private let keyWords: [(words: SIMD2<UInt64>, masks: SIMD2<UInt64>, count: Int)?]
+    /// Per top-level field, the value forms parsed before the general conversion.
+    private let fastPaths: [FastPath]
     /// Per top-level field, the shape of a struct or list value for the direct walk (nil: primitive).
     private let nestedShapes: [NestedShape?]
     /// The field's leaf sizes before a direct walk, to cut back to when it gives up.
@@ -35,6 +40,10 @@ package struct JSONRecordParser: RecordParser {
     /// Whether struct and list values take the direct walk (off: always the tree path; tests and the fuzzer
     /// compare the two).
     package var walksNestedValues = true
+    /// Whether keys are matched in place against the expected next key and common scalar forms parsed in
+    /// place (off: every key scanned and looked up, every value through the general conversion; tests and
+    /// the fuzzer compare the two).
+    package var takesFastPaths = true
     /// Struct and list values the direct walk took whole.
     package internal(set) var directNestedValues = 0
     /// Fields the schema lacks, values needing wider types, rescued values.
@@ -59,6 +68,29 @@ package struct JSONRecordParser: RecordParser {
         required = layout.topLevel.map { $0.field.isRequired }
         names = layout.topLevel.map(\.nameBytes)
         nestedShapes = layout.topLevel.map { $0.isPrimitive ? nil : NestedShape($0.field.type) }
+        keyWords = names.map { name in
+            guard name.count <= 16, !name.contains(UInt8(ascii: "\"")), !name.contains(UInt8(ascii: "\\")) else { return nil }
+            var words = SIMD2<UInt64>(), masks = SIMD2<UInt64>()
+            for (k, byte) in name.enumerated() {
+                words[k / 8] |= UInt64(byte) << (UInt64(k % 8) * 8)
+                masks[k / 8] |= 0xff << (UInt64(k % 8) * 8)
+            }
+            return (words, masks, name.count)
+        }
+        fastPaths = primitiveTypes.map { type in
+            switch type {
+            case .long: .long
+            case .double: .double
+            case .string: .string
+            case .timestamp, .timestamptz: .timestamp
+            default: .none
+            }
+        }
+    }
+
+    /// A primitive field whose common value forms are parsed in place (see ``fastValue(_:_:field:batch:)``).
+    enum FastPath {
+        case none, long, double, string, timestamp
     }
 
     /// Takes over the counts, drift and end position of a parser that read the next part of the same input.
@@ -281,7 +313,15 @@ package struct JSONRecordParser: RecordParser {
                 guard i < n else { throw .needMore }
                 guard b[i] == UInt8(ascii: "\"") else { throw .syntax("expected a key in double quotes", at: i) }
                 let keyStart = i + 1
-                let (keyEnd, keyEscaped) = try Self.scanString(b, from: keyStart)
+                let predicted: Int?
+                let keyEnd: Int, keyEscaped: Bool
+                if let expected = expectedKey(b, at: keyStart) {
+                    // The key the previous record had next, matched in place.
+                    (predicted, keyEnd, keyEscaped) = (expected, keyStart + keyWords[expected]!.count, false)
+                } else {
+                    (keyEnd, keyEscaped) = try Self.scanString(b, from: keyStart)
+                    predicted = nil
+                }
                 i = keyEnd + 1
                 Self.skipSpace(b, &i)
                 guard i < n else { throw .needMore }
@@ -289,7 +329,7 @@ package struct JSONRecordParser: RecordParser {
                 i += 1
                 Self.skipSpace(b, &i)
                 guard i < n else { throw .needMore }
-                let field = fieldIndex(b, keyStart, keyEnd, escaped: keyEscaped)
+                let field = predicted ?? fieldIndex(b, keyStart, keyEnd, escaped: keyEscaped)
                 if let field {
                     if seen[field] == record {
                         _ = try Self.skipValue(b, &i)
@@ -339,6 +379,18 @@ package struct JSONRecordParser: RecordParser {
         }
     }
 
+    /// The field after the previous key (records usually keep their key order) when its name and a closing
+    /// quote are at `start`, compared as two words; nil otherwise (then the key is scanned and looked up).
+    @inline(__always)
+    private mutating func expectedKey(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        guard takesFastPaths, hint < keyWords.count, start + 17 <= b.count, let key = keyWords[hint] else { return nil }
+        let base = UnsafeRawPointer(b.baseAddress! + start)
+        let text = SIMD2(base.loadUnaligned(as: UInt64.self), base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        guard text & key.masks == key.words, b[start + key.count] == UInt8(ascii: "\"") else { return nil }
+        hint += 1
+        return hint - 1
+    }
+
     /// The schema field a key names; tries the field after the previous key first (records usually keep
     /// their key order).
     @inline(__always)
@@ -376,6 +428,7 @@ package struct JSONRecordParser: RecordParser {
             try parseNested(b, &i, field: field, batch: &batch, problem: &problem)
             return
         }
+        if takesFastPaths, try fastValue(b, &i, field: field, batch: &batch) { return }
         let valueStart = i
         let failure = try parseScalar(b, &i, field: field, type: type, batch: &batch)
         guard let failure else { return }
@@ -435,6 +488,73 @@ package struct JSONRecordParser: RecordParser {
         } catch {
             problem = RecordProblem(.malformed, field: top.name, "not valid JSON: \(error)", at: valueStart)
         }
+    }
+
+    /// The common forms of a long, double, string or timestamp value, appended in place: an integer of up
+    /// to 18 digits, a decimal of up to 15 significant digits, a string without escapes, an ISO timestamp.
+    /// Each appends exactly what ``parseScalar(_:_:field:type:batch:)`` would; anything else (and anything
+    /// that does not fit) returns false with `i` untouched, for that to take.
+    @inline(__always)
+    private func fastValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch) throws(Stop) -> Bool {
+        let c = b[i], n = b.count
+        switch fastPaths[field] {
+        case .none:
+            return false
+        case .long:
+            guard c == UInt8(ascii: "-") || c &- 48 < 10 else { return false }
+            var k = c == UInt8(ascii: "-") ? i + 1 : i
+            let digits = k
+            var v: Int64 = 0
+            while k < n, k - digits < 19, b[k] &- 48 < 10 {
+                v = v &* 10 &+ Int64(b[k] &- 48)
+                k += 1
+            }
+            guard k > digits, k - digits <= 18, k < n, !Self.isNumberByte(b[k]) else { return false }
+            batch.leaves[firstLeaves[field]].append(c == UInt8(ascii: "-") ? -v : v)
+            i = k
+        case .double:
+            guard c == UInt8(ascii: "-") || c &- 48 < 10 else { return false }
+            var k = c == UInt8(ascii: "-") ? i + 1 : i
+            let digits = k
+            var mantissa: Int64 = 0
+            while k < n, k - digits < 16, b[k] &- 48 < 10 {
+                mantissa = mantissa &* 10 &+ Int64(b[k] &- 48)
+                k += 1
+            }
+            var count = k - digits, fraction = 0
+            guard count > 0 else { return false }
+            if k < n, b[k] == UInt8(ascii: ".") {
+                k += 1
+                let fractionStart = k
+                while k < n, count + (k - fractionStart) < 16, b[k] &- 48 < 10 {
+                    mantissa = mantissa &* 10 &+ Int64(b[k] &- 48)
+                    k += 1
+                }
+                fraction = k - fractionStart
+                guard fraction > 0 else { return false }
+                count += fraction
+            }
+            guard count <= 15, k < n, !Self.isNumberByte(b[k]) else { return false }
+            // As `ScalarText.double`'s exact path computes it.
+            let v = Double(mantissa) / ScalarText.powersOf10[fraction]
+            batch.leaves[firstLeaves[field]].append(c == UInt8(ascii: "-") ? -v : v)
+            i = k
+        case .string:
+            guard c == UInt8(ascii: "\"") else { return false }
+            let (end, escaped) = try Self.scanString(b, from: i + 1)
+            let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
+            guard !escaped, ScalarText.isValidUTF8(text) else { return false }
+            batch.leaves[firstLeaves[field]].append(bytes: text)
+            i = end + 1
+        case .timestamp:
+            guard c == UInt8(ascii: "\"") else { return false }
+            let (end, escaped) = try Self.scanString(b, from: i + 1)
+            let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
+            guard !escaped, text.count >= 10, text[4] == UInt8(ascii: "-"), let micros = ScalarText.timestamp(text) else { return false }
+            batch.leaves[firstLeaves[field]].append(micros)
+            i = end + 1
+        }
+        return true
     }
 
     /// A primitive column's value: appended to its leaf, or why it does not fit (the leaf is untouched then).

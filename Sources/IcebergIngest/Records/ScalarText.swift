@@ -57,7 +57,7 @@ package enum ScalarText {
         return v
     }
 
-    private static let powersOf10: [Double] = (0...22).map { (0..<$0).reduce(1.0) { r, _ in r * 10 } }
+    static let powersOf10: [Double] = (0...22).map { (0..<$0).reduce(1.0) { r, _ in r * 10 } }
 
     /// A JSON-style number (also `NaN`, `Infinity`); exact: the fast path only when the result is exact.
     @inline(__always)
@@ -199,6 +199,7 @@ package enum ScalarText {
     /// ISO-8601 `YYYY-MM-DD[(T| )HH:MM[:SS[.f]]][Z|±HH[:]MM]` as microseconds since the epoch (an offset is
     /// applied, giving UTC); a date alone is its midnight.
     static func timestamp(_ t: UnsafeBufferPointer<UInt8>) -> Int64? {
+        if let micros = utcTimestamp(t) { return micros }
         guard let days = civilDays(t) else { return nil }
         var micros = days * 86_400_000_000
         if t.count == 10 { return micros }
@@ -223,6 +224,36 @@ package enum ScalarText {
         default:
             return nil
         }
+    }
+
+    /// The form machines write, `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, with fixed positions and no calls per
+    /// part; nil for anything else, which ``timestamp(_:)`` then reads in full (to the same value when this
+    /// reads it too).
+    @inline(__always)
+    private static func utcTimestamp(_ t: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let n = t.count
+        guard n >= 20, n <= 30, t[n - 1] == UInt8(ascii: "Z"), t[4] == UInt8(ascii: "-"), t[7] == UInt8(ascii: "-"), t[10] == UInt8(ascii: "T"),
+            t[13] == UInt8(ascii: ":"), t[16] == UInt8(ascii: ":")
+        else { return nil }
+        @inline(__always) func d(_ k: Int) -> Int64 { Int64(t[k] &- 48) }
+        @inline(__always) func two(_ k: Int) -> Bool { t[k] &- 48 < 10 && t[k + 1] &- 48 < 10 }
+        guard two(0), two(2), two(5), two(8), two(11), two(14), two(17) else { return nil }
+        let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), month = d(5) * 10 + d(6), day = d(8) * 10 + d(9)
+        let hour = d(11) * 10 + d(12), minute = d(14) * 10 + d(15), second = d(17) * 10 + d(18)
+        guard month >= 1, month <= 12, day >= 1, day <= 31, hour < 24, minute < 60, second < 61 else { return nil }
+        var fraction: Int64 = 0
+        if n > 20 {
+            // `.` and 1 to 9 digits before the `Z`: the first six are the microseconds.
+            guard t[19] == UInt8(ascii: "."), n > 21 else { return nil }
+            var scale: Int64 = 100_000
+            for k in 20..<(n - 1) {
+                let digit = t[k] &- 48
+                guard digit < 10 else { return nil }
+                fraction += Int64(digit) * scale
+                scale /= 10
+            }
+        }
+        return CivilTime.days(year: year, month: month, day: day) * 86_400_000_000 + ((hour * 60 + minute) * 60 + second) * 1_000_000 + fraction
     }
 
     /// An epoch number (integer or with a fraction) in `unit`, as microseconds.

@@ -1,0 +1,78 @@
+import Foundation
+import IcebergCore
+import Testing
+
+@testable import IcebergIngest
+
+/// The JSON parser matches the expected next key in place and parses the common forms of long, double,
+/// string and timestamp values in place; everything else goes through the key lookup and the general
+/// conversion. Both must agree on every record: values, bad records and their messages, drift.
+@Suite struct ScalarFastPathTests {
+    static let schema = try! SchemaText.schema("id long not null, t timestamptz, ts timestamp, name string, score double, n long, ok boolean")
+
+    /// Values at and past each fast path's edges, in and out of key order.
+    static let records = [
+        #"{"id": 1, "t": "2026-11-24T10:15:30.123456Z", "ts": "2026-11-24T10:15:30Z", "name": "ann", "score": 1.5, "n": -7, "ok": true}"#,
+        #"{"id":2,"t":"2026-11-24T10:15:30.123456789Z","ts":"2026-11-24T10:15:30.1Z","name":"","score":-0,"n":0}"#,
+        #"{"id": 999999999999999999, "n": -999999999999999999, "score": 123456789012345, "t": "2026-02-29T23:59:60Z"}"#,
+        #"{"id": 9223372036854775807, "n": -9223372036854775808, "score": 1234567890123456}"#,  // 19 digits, 16 digits
+        #"{"id": 9223372036854775808}"#,  // out of range for a long
+        #"{"id": 12e3, "score": 1e3, "n": 1.0}"#,  // exponents; a fraction for a long
+        #"{"id": 13, "score": 0.000000000000001, "n": 007, "name": "caf\u00e9"}"#,  // escapes take the general path
+        #"{"id": 14, "score": 1., "n": -}"#,
+        #"{"id": 15, "t": "2026-13-01T00:00:00Z"}"#,  // month 13
+        #"{"id": 16, "t": "2026-11-24T24:00:00Z"}"#,  // hour 24
+        #"{"id": 17, "t": "2026-11-24T10:15:30.Z"}"#,  // a point without digits
+        #"{"id": 18, "t": "2026-11-24 10:15:30+02:00", "ts": "2026-11-24t10:15:30z"}"#,  // other ISO forms
+        #"{"id": 19, "t": "2026-11-24T10:15:30.1234567890Z"}"#,  // ten fraction digits
+        #"{"id": 20, "t": "1764000000", "ts": 1764000000123}"#,  // epochs
+        #"{"id": 21, "t": "20261124T101530Z"}"#,
+        #"{"id": 22, "name": "\u00ff", "score": "2.5", "n": "42"}"#,  // numbers as strings
+        "{\"id\": 23, \"name\": \"\u{e9}t\u{e9}\"}",  // UTF-8 in place
+        #"{"i\u0064": 25, "na": "short key", "name": "x"}"#,  // an escaped key; a key that is a prefix
+        #"{"name": "y", "id": 26, "id": 27}"#,  // out of order; a key twice
+        #"{"id": 28, "extra_field_name_longer_than_16": 1, "score": 2}"#,
+        #"{"id": 29, "t": null, "name": null, "score": null}"#,
+        #"{"id": 30, "score": -.5, "n": +1}"#,
+    ]
+
+    static func parse(_ text: String, fast: Bool, chunk: Int) throws -> NestedWalkTests.Result {
+        let layout = try ColumnLayout(schema: schema)
+        var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json", drift: .rescue)
+        parser.takesFastPaths = fast
+        var batch = RecordBatch(layout: layout)
+        var bad: [String] = []
+        try RecordParserTests.feed(text, chunk: chunk) { buffer, isFinal in
+            try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0.description) }
+        }
+        let found = parser.drift.unknownFields.map { "\($0.key) \($0.value)" }.sorted() + parser.drift.samples.map { "\($0.key) \($0.value)" }.sorted()
+        return NestedWalkTests.Result(batch: batch, bad: bad, counts: parser.counts, walks: 0, drift: found)
+    }
+
+    @Test(arguments: [1, 7, 64, Int.max])
+    func fastPathsAgreeWithTheGeneralConversion(_ chunk: Int) throws {
+        let text = Self.records.joined(separator: "\n") + "\n"
+        let fast = try Self.parse(text, fast: true, chunk: chunk)
+        let general = try Self.parse(text, fast: false, chunk: chunk)
+        NestedWalkTests.expectSame(fast, general, "chunk \(chunk)")
+        #expect(fast.counts.rows + fast.counts.badRecords == Self.records.count)
+        #expect(fast.counts.badRecords > 5, "the edge cases include bad records: \(fast.bad)")
+    }
+
+    /// The values the fast paths give, checked against what they mean.
+    @Test func fastPathValues() throws {
+        let result = try Self.parse(Self.records.prefix(3).joined(separator: "\n"), fast: true, chunk: Int.max)
+        #expect(result.bad.isEmpty)
+        let leaves = result.batch.leaves
+        let day = Int64(CivilTime.days(year: 2026, month: 11, day: 24)) * 86_400_000_000
+        let tenFifteen = Int64((10 * 60 + 15) * 60 + 30) * 1_000_000
+        #expect(leaves[0].int64s == [1, 2, 999_999_999_999_999_999])
+        #expect(leaves[1].int64s[0] == day + tenFifteen + 123_456)
+        #expect(leaves[1].int64s[1] == day + tenFifteen + 123_456, "digits past the sixth are cut")
+        #expect(leaves[1].int64s[2] == Int64(CivilTime.days(year: 2026, month: 2, day: 29)) * 86_400_000_000 + Int64(24 * 3600) * 1_000_000)
+        #expect(leaves[2].int64s[0] == day + tenFifteen && leaves[2].int64s[1] == day + tenFifteen + 100_000)
+        #expect(leaves[4].doubles[0] == 1.5 && leaves[4].doubles[1].sign == .minus && leaves[4].doubles[2] == 123_456_789_012_345)
+        #expect(leaves[5].int64s == [-7, 0, -999_999_999_999_999_999])
+        #expect(String(decoding: leaves[3].bytes, as: UTF8.self) == "ann")
+    }
+}
