@@ -251,7 +251,7 @@ final class ObjectParser: @unchecked Sendable {
             if cuts.count > 2, let parts = SplitParse.parse(text, cuts: cuts, layout: layout, configuration: configuration, source: object.location) {
                 report.bytesDecompressed += Int64(text.count)
                 report.parsedInParts = true
-                text.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
+                text.withUnsafeBufferPointer { newlines += JSONRecordParser.newlines($0, from: 0, to: $0.count) }
                 if let last = text.last { lastByte = last }
                 parseNanos += DispatchTime.now().uptimeNanoseconds - started
                 try flushBatch()
@@ -277,7 +277,7 @@ final class ObjectParser: @unchecked Sendable {
         if skippingEntry { return }
         let started = DispatchTime.now().uptimeNanoseconds
         report.bytesDecompressed += Int64(piece.count)
-        piece.withUnsafeBufferPointer { newlines += Self.countNewlines($0) }
+        piece.withUnsafeBufferPointer { newlines += JSONRecordParser.newlines($0, from: 0, to: $0.count) }
         if let last = piece.last { lastByte = last }
         // Text formats only (Parquet and Avro input never get here): `records` is set whenever `wholeBytes` is not.
         try records?.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
@@ -323,17 +323,5 @@ final class ObjectParser: @unchecked Sendable {
         guard batch.rowCount > 0 else { return }
         try pipeline.submit(batch, source: sourceIndex)
         batch = RecordBatch(layout: layout)
-    }
-
-    private static func countNewlines(_ b: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = b.baseAddress else { return 0 }
-        var count = 0
-        var p = base
-        let end = base + b.count
-        while p < end, let hit = memchr(p, 0x0a, end - p) {
-            count += 1
-            p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
-        }
-        return count
     }
 }
