@@ -59,7 +59,8 @@ import TestSupport
                         case .double: "\(leaf.doubles[slot].bitPattern)"
                         case .bytes: String(decoding: leaf.bytes[Int(leaf.offsets[slot])..<Int(leaf.offsets[slot + 1])], as: UTF8.self)
                         }
-                    let definition = leaf.definition.isEmpty ? "-" : "\(leaf.definition[slot])"
+                    let levels = leaf.definitionLevels()
+                    let definition = levels.isEmpty ? "-" : "\(levels[slot])"
                     let repetition = leaf.repetition.isEmpty ? "-" : "\(leaf.repetition[slot])"
                     out[k].append("\(definition)/\(repetition)/\(value)")
                 }

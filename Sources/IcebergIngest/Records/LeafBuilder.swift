@@ -16,7 +16,9 @@ package struct LeafBuilder: Sendable {
     package var bytes: [UInt8] = []
     /// Slot `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
     package var offsets: [Int32] = [0]
-    /// Definition level per slot; empty for required flat columns (always defined).
+    /// Definition level per slot; empty for required flat columns (always defined), and for optional ones
+    /// outside lists and maps while every slot is defined (see ``definitionLevels()``): the common case of
+    /// an optional column with no nulls appends no level per value.
     package var definition: [UInt16] = []
     /// Repetition level per slot; empty for columns outside lists and maps.
     package var repetition: [UInt16] = []
@@ -38,7 +40,29 @@ package struct LeafBuilder: Sendable {
         kind == other.kind && slotCount == other.slotCount && definedCount == other.definedCount && booleans == other.booleans
             && int32s == other.int32s && int64s == other.int64s && floats.map(\.bitPattern) == other.floats.map(\.bitPattern)
             && doubles.map(\.bitPattern) == other.doubles.map(\.bitPattern) && bytes == other.bytes && offsets == other.offsets
-            && definition == other.definition && repetition == other.repetition && rowStarts == other.rowStarts
+            && definitionLevels() == other.definitionLevels() && repetition == other.repetition && rowStarts == other.rowStarts
+    }
+
+    /// Whether every slot is defined without a level held per slot (a flat optional column with no nulls so
+    /// far). With no slots both forms are the same: the first slot decides.
+    @inline(__always)
+    var levelsImplicit: Bool { definition.count != slotCount }
+
+    /// The definition level of every slot (empty for a column that tracks none).
+    package func definitionLevels() -> [UInt16] {
+        guard tracksDefinition, levelsImplicit else { return definition }
+        return [UInt16](repeating: maxDefinition, count: slotCount)
+    }
+
+    /// Whether `slot` holds a value (not a null or an empty list).
+    @inline(__always)
+    package func isDefined(slot: Int) -> Bool {
+        !tracksDefinition || levelsImplicit || definition[slot] == maxDefinition
+    }
+
+    /// Holds a level per slot from here on (the first slot below the maximum is coming).
+    private mutating func materializeLevels() {
+        definition = [UInt16](repeating: maxDefinition, count: slotCount)
     }
 
     /// Appends `other`'s slots (a later batch of the same column) after these.
@@ -51,7 +75,10 @@ package struct LeafBuilder: Sendable {
         doubles += other.doubles
         bytes += other.bytes
         offsets += other.offsets.dropFirst().map { $0 + byteBase }
-        definition += other.definition
+        if tracksDefinition, !((levelsImplicit || slotCount == 0) && (other.levelsImplicit || other.slotCount == 0)) {
+            if levelsImplicit { materializeLevels() }
+            definition += other.definitionLevels()
+        }
         repetition += other.repetition
         rowStarts += other.rowStarts.map { $0 + slotBase }
         slotCount += other.slotCount
@@ -67,7 +94,15 @@ package struct LeafBuilder: Sendable {
 
     @inline(__always)
     private mutating func levels(definition level: UInt16, repetition rep: UInt16) {
-        if tracksDefinition { definition.append(level) }
+        if tracksDefinition {
+            if slotCount > 0, definition.count == slotCount {
+                definition.append(level)
+            } else if level != maxDefinition || isRepeated {
+                // The first slot below the maximum (or any slot of a list's leaf): a level per slot from here.
+                materializeLevels()
+                definition.append(level)
+            }
+        }
         if isRepeated { repetition.append(rep) }
         slotCount += 1
     }
@@ -112,7 +147,7 @@ package struct LeafBuilder: Sendable {
     package mutating func truncate(slots slot: Int, rows: Int) {
         guard slot < slotCount || (isRepeated && rowStarts.count > rows) else { return }
         var dropped = 0
-        if tracksDefinition {
+        if tracksDefinition, !levelsImplicit {
             for level in definition[slot...] where level == maxDefinition { dropped += 1 }
             definition.removeSubrange(slot...)
         } else {
@@ -162,9 +197,9 @@ package struct LeafBuilder: Sendable {
                     out.offsets.append(Int32(out.bytes.count))
                 }
             }
-            if tracksDefinition { out.definition = rows.map { definition[$0] } }
+            if tracksDefinition, !levelsImplicit { out.definition = rows.map { definition[$0] } }
             out.slotCount = rows.count
-            out.definedCount = tracksDefinition ? out.definition.reduce(0) { $0 + ($1 == maxDefinition ? 1 : 0) } : rows.count
+            out.definedCount = out.levelsImplicit || !tracksDefinition ? rows.count : out.definition.reduce(0) { $0 + ($1 == maxDefinition ? 1 : 0) }
             return out
         }
         for row in rows {
@@ -234,7 +269,7 @@ package struct LeafBuilder: Sendable {
             }
         }
         if isRepeated || maxDefinition > 1 {
-            return ColumnData(values: values, levels: ColumnData.Levels(definition: definition, repetition: repetition))
+            return ColumnData(values: values, levels: ColumnData.Levels(definition: definitionLevels(), repetition: repetition))
         }
         if maxDefinition == 1 && !allDefined {
             return ColumnData(values: values, validity: definition.map { $0 == 1 })

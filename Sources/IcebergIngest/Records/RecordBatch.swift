@@ -92,7 +92,7 @@ package struct RecordBatch: Sendable {
     package func literal(leaf index: Int, row: Int) -> Literal? {
         let builder = leaves[index]
         let leaf = layout.leaves[index]
-        if builder.tracksDefinition && builder.definition[row] != builder.maxDefinition { return nil }
+        if !builder.isDefined(slot: row) { return nil }
         switch leaf.type {
         case .boolean: return .boolean(builder.booleans[row])
         case .int: return .int(builder.int32s[row])

@@ -73,7 +73,7 @@ package struct PartitionRouter: Sendable {
         var currentKey: Int64?
         for row in 0..<batch.rowCount {
             let rowKey: Int64? =
-                builder.tracksDefinition && builder.definition[row] != builder.maxDefinition
+                !builder.isDefined(slot: row)
                 ? nil : key(wide ? builder.int64s[row] : Int64(builder.int32s[row]))
             // Rows usually come in runs of one partition.
             if current >= 0, rowKey == currentKey {

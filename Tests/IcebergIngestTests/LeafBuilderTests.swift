@@ -1,0 +1,60 @@
+import Foundation
+import Parquet
+import Testing
+
+@testable import IcebergIngest
+
+/// An optional flat column holds no definition level per slot while every slot has a value, and a level per
+/// slot from its first null on; every operation gives what the same slots held as levels give.
+@Suite struct LeafBuilderTests {
+    /// The same appends into a builder, as levels: 1 for a value, 0 for a null.
+    static func build(_ values: [Int64?]) -> LeafBuilder {
+        var leaf = LeafBuilder(kind: .int64, maxDefinition: 1, maxRepetition: 0)
+        for value in values {
+            if let value { leaf.append(value) } else { leaf.appendUndefined(definition: 0) }
+        }
+        return leaf
+    }
+
+    static func levels(_ values: [Int64?]) -> [UInt16] { values.map { $0 == nil ? 0 : 1 } }
+
+    @Test func levelsAreHeldFromTheFirstNull() {
+        let full = Self.build([1, 2, 3])
+        #expect(full.definition.isEmpty, "no level per value while all are defined")
+        #expect(full.definitionLevels() == [1, 1, 1] && full.isDefined(slot: 2) && full.definedCount == 3)
+        let withNull: [Int64?] = [1, 2, nil, 4]
+        let mixed = Self.build(withNull)
+        #expect(mixed.definition == Self.levels(withNull) && !mixed.isDefined(slot: 2) && mixed.definedCount == 3)
+        let first = Self.build([nil, 5])
+        #expect(first.definition == [0, 1])
+        // The Parquet column: no validity without nulls, a validity with them.
+        #expect(full.columnData().validity == nil)
+        #expect(mixed.columnData().validity == [true, true, false, true])
+    }
+
+    @Test func truncateTakeAndAppendAgreeWithLevels() {
+        let cases: [[Int64?]] = [[1, 2, 3, 4], [1, nil, 3, 4], [nil, nil], [], [7]]
+        for a in cases {
+            for b in cases {
+                var joined = Self.build(a)
+                joined.append(contentsOf: Self.build(b))
+                let expected = Self.build(a + b)
+                #expect(joined.sameContents(as: expected), "\(a) + \(b)")
+                #expect(joined.definitionLevels() == Self.levels(a + b), "\(a) + \(b)")
+                #expect(joined.definedCount == (a + b).compactMap { $0 }.count)
+            }
+            for cut in 0...a.count {
+                var cutBack = Self.build(a)
+                cutBack.truncate(slots: cut, rows: cut)
+                #expect(cutBack.sameContents(as: Self.build(Array(a.prefix(cut)))), "\(a) cut at \(cut)")
+                // The builder goes on correctly after a cut (a null after an implicit prefix, a value after nulls).
+                cutBack.appendUndefined(definition: 0)
+                cutBack.append(Int64(9))
+                #expect(cutBack.definitionLevels() == Self.levels(Array(a.prefix(cut)) + [nil, 9]))
+            }
+            let rows = Array((0..<a.count).reversed())
+            let taken = Self.build(a).taking(rows: rows, rowCount: a.count)
+            #expect(taken.sameContents(as: Self.build(rows.map { a[$0] })), "\(a) taken in reverse")
+        }
+    }
+}
