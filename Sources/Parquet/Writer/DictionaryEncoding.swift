@@ -51,12 +51,44 @@ enum ByteArrayDictionary {
         return h ^ (h >> 32)
     }
 
+    /// A slot of the table: an entry's hash, length and (for values of up to eight bytes) the value itself as
+    /// a word, so that a lookup of a short value compares words and never goes back to the bytes; `entry` is
+    /// -1 in an empty slot.
+    struct Slot {
+        var hash: UInt64 = 0
+        var word: UInt64 = 0
+        var entry: Int32 = -1
+        var length: Int32 = 0
+    }
+
+    /// The first `count` (at most 8) bytes at `start` as a little-endian word, the rest zero.
+    @inline(__always)
+    static func word(_ data: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> UInt64 {
+        guard count > 0 else { return 0 }
+        if start + 8 <= data.count {
+            let word = UnsafeRawPointer(data.baseAddress! + start).loadUnaligned(as: UInt64.self)
+            return count == 8 ? word : word & ((1 << (UInt64(count) * 8)) - 1)
+        }
+        var word: UInt64 = 0
+        for k in 0..<count { word |= UInt64(data[start + k]) << (UInt64(k) * 8) }
+        return word
+    }
+
+    /// ``hash(_:_:)`` of a value of up to eight bytes given as its word.
+    @inline(__always)
+    static func hash(word: UInt64, count: Int) -> UInt64 {
+        guard count > 0 else { return 0 }
+        var h = (0x243F_6A88_85A3_08D3 ^ UInt64(count) ^ word) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return h ^ (h >> 32)
+    }
+
     static func build(bytes: [UInt8], offsets: [Int32], fixed: Bool, limit: Int) -> DictionaryEncoding? {
         let count = offsets.count - 1
         var indices = [UInt32](repeating: 0, count: count)
         var capacity = 1024
-        var slots = [Int32](repeating: -1, count: capacity)  // value index of the first occurrence
-        var hashes: [UInt64] = []
+        var table = [Slot](repeating: Slot(), count: capacity)
         var firstOccurrence: [Int32] = []
         var page: [UInt8] = []
         var ok = true
@@ -64,22 +96,30 @@ enum ByteArrayDictionary {
             offsets.withUnsafeBufferPointer { o in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<count {
-                        if i == DictionarySample.size, DictionarySample.givesUp(distinct: hashes.count, bytes: page.count, of: count, limit: limit) {
+                        if i == DictionarySample.size, DictionarySample.givesUp(distinct: firstOccurrence.count, bytes: page.count, of: count, limit: limit) {
                             ok = false
                             return
                         }
-                        let s = Int(o[i]), e = Int(o[i + 1])
-                        let h = e > s ? hash(data.baseAddress! + s, e - s) : 0
+                        let s = Int(o[i]), e = Int(o[i + 1]), length = e - s
+                        let short = length <= 8
+                        let word = short ? word(data, s, length) : 0
+                        let h = short ? hash(word: word, count: length) : hash(data.baseAddress! + s, length)
                         var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
                         var found: UInt32?
-                        while slots[slot] >= 0 {
-                            let entry = Int(slots[slot])
-                            if hashes[entry] == h {
-                                let first = Int(firstOccurrence[entry])
-                                let fs = Int(o[first]), fe = Int(o[first + 1])
-                                if fe - fs == e - s && (e == s || memcmp(data.baseAddress! + fs, data.baseAddress! + s, e - s) == 0) {
-                                    found = UInt32(entry)
-                                    break
+                        while table[slot].entry >= 0 {
+                            let candidate = table[slot]
+                            if candidate.hash == h, Int(candidate.length) == length {
+                                if short {
+                                    if candidate.word == word {
+                                        found = UInt32(candidate.entry)
+                                        break
+                                    }
+                                } else {
+                                    let fs = Int(o[Int(firstOccurrence[Int(candidate.entry)])])
+                                    if memcmp(data.baseAddress! + fs, data.baseAddress! + s, length) == 0 {
+                                        found = UInt32(candidate.entry)
+                                        break
+                                    }
                                 }
                             }
                             slot = (slot + 1) & (capacity - 1)
@@ -88,13 +128,12 @@ enum ByteArrayDictionary {
                             out[i] = found
                             continue
                         }
-                        let entry = hashes.count
-                        hashes.append(h)
+                        let entry = firstOccurrence.count
                         firstOccurrence.append(Int32(i))
-                        slots[slot] = Int32(entry)
+                        table[slot] = Slot(hash: h, word: word, entry: Int32(entry), length: Int32(length))
                         out[i] = UInt32(entry)
                         if !fixed {
-                            let length = UInt32(e - s)
+                            let length = UInt32(length)
                             page.append(UInt8(truncatingIfNeeded: length))
                             page.append(UInt8(truncatingIfNeeded: length >> 8))
                             page.append(UInt8(truncatingIfNeeded: length >> 16))
@@ -102,19 +141,20 @@ enum ByteArrayDictionary {
                         }
                         page.append(contentsOf: UnsafeBufferPointer(rebasing: data[s..<e]))
                         if page.count > limit { ok = false; return }
-                        if hashes.count * 2 > capacity {
+                        if firstOccurrence.count * 2 > capacity {
                             capacity *= 2
-                            slots = [Int32](repeating: -1, count: capacity)
-                            for (k, kh) in hashes.enumerated() {
-                                var t = Int(truncatingIfNeeded: kh) & (capacity - 1)
-                                while slots[t] >= 0 { t = (t + 1) & (capacity - 1) }
-                                slots[t] = Int32(k)
+                            var grown = [Slot](repeating: Slot(), count: capacity)
+                            for old in table where old.entry >= 0 {
+                                var t = Int(truncatingIfNeeded: old.hash) & (capacity - 1)
+                                while grown[t].entry >= 0 { t = (t + 1) & (capacity - 1) }
+                                grown[t] = old
                             }
+                            table = grown
                         }
                     }
                 }
             }
         }
-        return ok ? DictionaryEncoding(page: page, count: hashes.count, indices: indices, firsts: firstOccurrence) : nil
+        return ok ? DictionaryEncoding(page: page, count: firstOccurrence.count, indices: indices, firsts: firstOccurrence) : nil
     }
 }
