@@ -83,6 +83,7 @@ package struct JSONRecordParser: RecordParser {
             case .double: .double
             case .string: .string
             case .timestamp, .timestamptz: .timestamp
+            case .boolean: .boolean
             default: .none
             }
         }
@@ -90,7 +91,7 @@ package struct JSONRecordParser: RecordParser {
 
     /// A primitive field whose common value forms are parsed in place (see ``fastValue(_:_:field:batch:)``).
     enum FastPath {
-        case none, long, double, string, timestamp
+        case none, long, double, string, timestamp, boolean
     }
 
     /// Takes over the counts, drift and end position of a parser that read the next part of the same input.
@@ -490,8 +491,9 @@ package struct JSONRecordParser: RecordParser {
         }
     }
 
-    /// The common forms of a long, double, string or timestamp value, appended in place: an integer of up
-    /// to 18 digits, a decimal of up to 15 significant digits, a string without escapes, an ISO timestamp.
+    /// The common forms of a long, double, string, timestamp or boolean value, appended in place: an integer
+    /// of up to 18 digits, a decimal of up to 15 significant digits, a string without escapes, an ISO
+    /// timestamp, `true` and `false`.
     /// Each appends exactly what ``parseScalar(_:_:field:type:batch:)`` would; anything else (and anything
     /// that does not fit) returns false with `i` untouched, for that to take.
     @inline(__always)
@@ -553,6 +555,11 @@ package struct JSONRecordParser: RecordParser {
             guard !escaped, text.count >= 10, text[4] == UInt8(ascii: "-"), let micros = ScalarText.timestamp(text) else { return false }
             batch.leaves[firstLeaves[field]].append(micros)
             i = end + 1
+        case .boolean:
+            let value = c == UInt8(ascii: "t")
+            guard value || c == UInt8(ascii: "f") else { return false }
+            try Self.expectLiteral(b, &i, value ? "true" : "false")
+            batch.leaves[firstLeaves[field]].append(value)
         }
         return true
     }
