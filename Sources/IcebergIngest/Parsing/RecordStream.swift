@@ -95,6 +95,13 @@ package struct RecordStream {
                 return
             }
         }
+        if !carry.isEmpty, let lineEnd = Self.firstLineEnd(piece), lineEnd < piece.endIndex {
+            // The carried record usually ends at the piece's first line end: complete it with the bytes up to
+            // there and parse the rest of the piece in place, rather than copying the whole piece after it.
+            carry += piece[..<lineEnd]
+            try parseCarry(isFinal: false, into: &batch, onBadRecord: onBadRecord)
+            piece = piece[lineEnd...]
+        }
         if carry.isEmpty {
             let used = try piece.withUnsafeBufferPointer { try parser.parse($0, isFinal: isFinal, into: &batch, onBadRecord: onBadRecord) }
             carry = Array(piece[(piece.startIndex + used)...])
@@ -118,6 +125,14 @@ package struct RecordStream {
             parser.advance(bytes: end + 1, lines: 1)
             carry.removeFirst(end + 1)
             try parseCarry(isFinal: isFinal, into: &batch, onBadRecord: onBadRecord)
+        }
+    }
+
+    /// The index just past the first newline of `piece`, if any.
+    private static func firstLineEnd(_ piece: ArraySlice<UInt8>) -> Int? {
+        piece.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress, let hit = memchr(base, 0x0a, b.count) else { return nil }
+            return piece.startIndex + (UnsafeRawPointer(hit) - UnsafeRawPointer(base)) + 1
         }
     }
 
