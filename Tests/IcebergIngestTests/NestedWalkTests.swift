@@ -53,9 +53,14 @@ import Testing
     }
 
     static func parse(_ text: String, walk: Bool, drift: DriftPolicy, chunk: Int = Int.max) throws -> Result {
+        try parse(text, schema: schema, drift: drift, chunk: chunk) { $0.walksNestedValues = walk }
+    }
+
+    /// `text` through a JSON parser of `schema` set up by `configure`, fed `chunk` bytes at a time.
+    static func parse(_ text: String, schema: Schema, drift: DriftPolicy, chunk: Int, configure: (inout JSONRecordParser) -> Void) throws -> Result {
         let layout = try ColumnLayout(schema: schema)
         var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json", drift: drift)
-        parser.walksNestedValues = walk
+        configure(&parser)
         var batch = RecordBatch(layout: layout)
         var bad: [String] = []
         try RecordParserTests.feed(text, chunk: chunk) { buffer, isFinal in

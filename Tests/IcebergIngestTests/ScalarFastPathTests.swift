@@ -37,16 +37,7 @@ import Testing
     ]
 
     static func parse(_ text: String, fast: Bool, chunk: Int) throws -> NestedWalkTests.Result {
-        let layout = try ColumnLayout(schema: schema)
-        var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json", drift: .rescue)
-        parser.takesFastPaths = fast
-        var batch = RecordBatch(layout: layout)
-        var bad: [String] = []
-        try RecordParserTests.feed(text, chunk: chunk) { buffer, isFinal in
-            try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0.description) }
-        }
-        let found = parser.drift.unknownFields.map { "\($0.key) \($0.value)" }.sorted() + parser.drift.samples.map { "\($0.key) \($0.value)" }.sorted()
-        return NestedWalkTests.Result(batch: batch, bad: bad, counts: parser.counts, walks: 0, drift: found)
+        try NestedWalkTests.parse(text, schema: schema, drift: .rescue, chunk: chunk) { $0.takesFastPaths = fast }
     }
 
     @Test(arguments: [1, 7, 64, Int.max])

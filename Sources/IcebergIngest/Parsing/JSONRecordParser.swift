@@ -504,34 +504,22 @@ package struct JSONRecordParser: RecordParser {
             return false
         case .long:
             guard c == UInt8(ascii: "-") || c &- 48 < 10 else { return false }
-            var k = c == UInt8(ascii: "-") ? i + 1 : i
-            let digits = k
+            let digits = c == UInt8(ascii: "-") ? i + 1 : i
             var v: Int64 = 0
-            while k < n, k - digits < 19, b[k] &- 48 < 10 {
-                v = v &* 10 &+ Int64(b[k] &- 48)
-                k += 1
-            }
+            let k = Self.digitRun(b, from: digits, upTo: 19, into: &v)
             guard k > digits, k - digits <= 18, k < n, !Self.isNumberByte(b[k]) else { return false }
             batch.leaves[firstLeaves[field]].append(c == UInt8(ascii: "-") ? -v : v)
             i = k
         case .double:
             guard c == UInt8(ascii: "-") || c &- 48 < 10 else { return false }
-            var k = c == UInt8(ascii: "-") ? i + 1 : i
-            let digits = k
+            let digits = c == UInt8(ascii: "-") ? i + 1 : i
             var mantissa: Int64 = 0
-            while k < n, k - digits < 16, b[k] &- 48 < 10 {
-                mantissa = mantissa &* 10 &+ Int64(b[k] &- 48)
-                k += 1
-            }
+            var k = Self.digitRun(b, from: digits, upTo: 16, into: &mantissa)
             var count = k - digits, fraction = 0
             guard count > 0 else { return false }
             if k < n, b[k] == UInt8(ascii: ".") {
-                k += 1
-                let fractionStart = k
-                while k < n, count + (k - fractionStart) < 16, b[k] &- 48 < 10 {
-                    mantissa = mantissa &* 10 &+ Int64(b[k] &- 48)
-                    k += 1
-                }
+                let fractionStart = k + 1
+                k = Self.digitRun(b, from: fractionStart, upTo: 16 - count, into: &mantissa)
                 fraction = k - fractionStart
                 guard fraction > 0 else { return false }
                 count += fraction
@@ -562,6 +550,19 @@ package struct JSONRecordParser: RecordParser {
             batch.leaves[firstLeaves[field]].append(value)
         }
         return true
+    }
+
+    /// Reads decimal digits from `start`, at most `limit` of them, into `value` (times ten per digit, no
+    /// overflow check: callers bound `limit`); returns the index after the last one read.
+    @inline(__always)
+    private static func digitRun(_ b: UnsafeBufferPointer<UInt8>, from start: Int, upTo limit: Int, into value: inout Int64) -> Int {
+        var k = start
+        let end = min(b.count, start + max(0, limit))
+        while k < end, b[k] &- 48 < 10 {
+            value = value &* 10 &+ Int64(b[k] &- 48)
+            k += 1
+        }
+        return k
     }
 
     /// A primitive column's value: appended to its leaf, or why it does not fit (the leaf is untouched then).
