@@ -318,7 +318,7 @@ package struct JSONRecordParser: RecordParser {
                 let keyEnd: Int, keyEscaped: Bool
                 if let expected = expectedKey(b, at: keyStart) {
                     // The key the previous record had next, matched in place.
-                    (predicted, keyEnd, keyEscaped) = (expected, keyStart + keyWords[expected]!.count, false)
+                    (predicted, keyEnd, keyEscaped) = (expected.field, expected.end, false)
                 } else {
                     (keyEnd, keyEscaped) = try Self.scanString(b, from: keyStart)
                     predicted = nil
@@ -381,15 +381,16 @@ package struct JSONRecordParser: RecordParser {
     }
 
     /// The field after the previous key (records usually keep their key order) when its name and a closing
-    /// quote are at `start`, compared as two words; nil otherwise (then the key is scanned and looked up).
+    /// quote are at `start`, compared as two words, with the index of that quote; nil otherwise (then the key
+    /// is scanned and looked up).
     @inline(__always)
-    private mutating func expectedKey(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+    private mutating func expectedKey(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (field: Int, end: Int)? {
         guard takesFastPaths, hint < keyWords.count, start + 17 <= b.count, let key = keyWords[hint] else { return nil }
         let base = UnsafeRawPointer(b.baseAddress! + start)
         let text = SIMD2(base.loadUnaligned(as: UInt64.self), base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard text & key.masks == key.words, b[start + key.count] == UInt8(ascii: "\"") else { return nil }
         hint += 1
-        return hint - 1
+        return (hint - 1, start + key.count)
     }
 
     /// The schema field a key names; tries the field after the previous key first (records usually keep
