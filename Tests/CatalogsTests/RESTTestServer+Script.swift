@@ -194,7 +194,10 @@ extension RESTTestServer {
     from pyiceberg.table import CommitTableRequest
     from pyiceberg.table.sorting import SortOrder
 
+    # The server's own S3 client (pyarrow's) gives up on a 3 s stall by default; the local S3 server stalls that
+    # long when the whole suite keeps it busy.
     CATALOG = SqlCatalog("rest-backend", **{"uri": f"sqlite:///{CONFIG['dir']}/catalog.db", "warehouse": CONFIG["warehouse"],
+                                             "s3.request-timeout": "60", "s3.connect-timeout": "10",
                                              **CONFIG.get("catalog_properties", {})})
     LOCK = threading.Lock()  # one SQLite writer at a time; commits still race on their requirements
     PREFIX = CONFIG.get("prefix")

@@ -93,7 +93,8 @@ enum PipelineSupport {
     if endpoint:
         props = {"s3.endpoint": endpoint, "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
                  "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-                 "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing")}
+                 "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+                 "s3.request-timeout": "60", "s3.connect-timeout": "10"}  # not pyarrow's 3 s: the suite keeps moto busy
     if db == "glue:":
         # The Glue catalog on the test server (moto serves Glue beside S3).
         from pyiceberg.catalog.glue import GlueCatalog

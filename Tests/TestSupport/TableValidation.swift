@@ -30,7 +30,10 @@ public enum TableValidation {
         properties = {}
         if wh.startswith("s3://") and os.environ.get("S3_ENDPOINT"):
             properties = {"s3.endpoint": os.environ["S3_ENDPOINT"], "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
-                          "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID"), "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY")}
+                          "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID"), "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY"),
+                          # pyarrow's S3 client gives up on a 3 s stall by default; the local server stalls that long
+                          # when the whole suite keeps it busy.
+                          "s3.request-timeout": "60", "s3.connect-timeout": "10"}
         t = StaticTable.from_metadata(wh, properties=properties)
     else:
         t = SqlCatalog("ingest", uri=f"sqlite:///{db}", warehouse=f"file://{wh}").load_table(name)
