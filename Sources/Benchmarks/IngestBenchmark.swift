@@ -106,7 +106,7 @@ struct IngestBenchmark: AsyncParsableCommand {
             peers.append(fields[0])
             peerParse.append(fields[1])
             print(String(
-                format: "  PyIceberg run %d: %.2f s, cpu %.2f s + S3 server %@ (read_json %.2f)", run + 1, fields[0],
+                format: "  PyIceberg run %d: %.2f s, process cpu %.2f s (Python's start and imports included) + S3 server %@ (read_json %.2f)", run + 1, fields[0],
                 ProcessMemory.childrenCPUSeconds() - peerCPUBefore, Self.since(peerServerBefore), fields[1]))
         }
         let o = ours.median
