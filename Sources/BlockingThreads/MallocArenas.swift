@@ -3,8 +3,8 @@ import Foundation
 
 /// glibc's malloc gives threads that allocate at the same time arenas of their own, up to eight per core, and
 /// memory freed in one arena is not reused by another: with parses, the encoder and transfers on threads of
-/// their own, a 2 GB ingest peaked at 399 MB resident with 2 threads and 640 MB with 4, against 265 and 402 MB
-/// with two arenas, at the same speed. The executables cap the arenas at the cores (at least 2) before any
+/// their own, a 2 GB ingest (`iceberg-bench ingest-memory --threads N`) peaked at 406, 429 and 590 MB resident
+/// with 1, 2 and 4 threads, against 335, 293 and 423 MB with the cap, at the same speed. The executables cap the arenas at the cores (at least 2) before any
 /// thread starts; a library user's executable may do the same, or set `MALLOC_ARENA_MAX`.
 package enum MallocArenas {
     /// Caps glibc's malloc arenas at `count`, unless `MALLOC_ARENA_MAX` already says how many (then glibc

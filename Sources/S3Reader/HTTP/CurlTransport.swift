@@ -1,6 +1,5 @@
 import BlockingThreads
 import CCurl
-import Dispatch
 import Foundation
 
 /// HTTP over libcurl. Each request runs `curl_easy_perform` on a thread of the transport's own pool (never
