@@ -555,7 +555,9 @@ import TestSupport
         let first = try await ingestor.run(now: start)
         #expect(first.objectsIngested == 2 && first.watermarkHour == startHour - 2)
         // Nothing new for five hours: one empty commit moves the watermark; the runs after it list less.
-        let later = start.addingTimeInterval(5 * 3600)
+        // Half past the hour, so the run a minute later stays in the same hour whenever the suite runs (from
+        // start + 5 h, a start at XX:59 put it in the next hour, which may commit again).
+        let later = Date(timeIntervalSince1970: Double(startHour + 5) * 3600 + 1800)
         let idle = try await ingestor.run(now: later)
         #expect(idle.objectsIngested == 0 && idle.snapshotIDs.count == 1 && idle.dataFiles == 0)
         #expect(idle.watermarkHour == startHour + 3)
