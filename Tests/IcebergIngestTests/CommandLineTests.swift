@@ -24,6 +24,7 @@ import TestSupport
     }
 
     @Test func configFilePlanRunStatusAndExitCodes() async throws {
+        try await TestEnvironment.awayFromHourTurn()  // the lag in hours and the idle runs' commits
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("cli")
         defer { TestEnvironment.cleanUp(dir) }

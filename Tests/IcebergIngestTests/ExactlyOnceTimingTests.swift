@@ -487,6 +487,7 @@ import TestSupport
     /// finds the late file the archive lacks, reports it (policy `report`) or reads it once (`ingest`), and
     /// never again; `start_at` skips old hours and `backfill` reads them later, once.
     @Test func lateFilesAreReconciledAndBackfilled() async throws {
+        try await TestEnvironment.awayFromHourTurn(120)  // which hours are closed, run after run
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("late")
         defer { TestEnvironment.cleanUp(dir) }
