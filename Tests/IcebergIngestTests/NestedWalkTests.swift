@@ -103,6 +103,38 @@ import Testing
         }
     }
 
+    /// Struct keys are matched as two words when they have at most 16 bytes and 16 bytes can be read, else
+    /// byte by byte: names of every length around those bounds, each a prefix of the next, keys that differ
+    /// from a name only in their last byte (drift, left to the tree path), and a key that ends the input.
+    @Test func structKeysOfEveryLengthAreMatched() throws {
+        let names = ["a", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwx"]
+        let schema = try SchemaText.schema("id long not null, s struct<" + names.map { "\($0) string" }.joined(separator: ", ") + ">")
+        func record(_ id: Int, _ keys: [String]) -> String {
+            "{\"id\": \(id), \"s\": {" + keys.enumerated().map { "\"\($1)\": \"v\($0)\"" }.joined(separator: ", ") + "}}"
+        }
+        let plain = [record(1, names), record(2, names.reversed()), record(3, ["abcdefghi", "a"]), record(4, [])]
+        let unknown = [
+            record(10, ["abcdefgX"]), record(16, ["abcdefghX"]), record(17, ["abcdefghijklmnX"]), record(11, ["abcdefghijklmnoX"]), record(12, ["abcdefghijklmnopX"]), record(13, ["abcdefghijklmnoq"]),
+            record(14, ["abcdefghijklmnopqrstuvwX"]), record(15, ["b"]),
+        ]
+        for drift in [DriftPolicy.ignore, .rescue] {
+            for chunk in [Int.max, 7, 64] {
+                // The last record's last key ends within 16 bytes of the input's end.
+                let text = (plain + unknown + [record(5, ["abcdefgh"])]).joined(separator: "\n")
+                let walked = try Self.parse(text, schema: schema, drift: drift, chunk: chunk) { _ in }
+                let tree = try Self.parse(text, schema: schema, drift: drift, chunk: chunk) { $0.walksNestedValues = false }
+                Self.expectSame(walked, tree, "drift \(drift), chunks of \(chunk)")
+                #expect(walked.batch.rowCount == plain.count + unknown.count + 1)
+                // (A record cut by a chunk's end is walked again with the next chunk: counted whole only.)
+                if chunk == Int.max { #expect(walked.walks == plain.count + 1, "only the records with known keys take the walk: \(walked.walks)") }
+                for line in unknown {
+                    #expect(try Self.parse(line, schema: schema, drift: drift, chunk: chunk) { _ in }.walks == 0, "\(line)")
+                }
+                #expect(walked.drift.filter { $0.hasPrefix("s.") }.count == 2 * unknown.count, "\(walked.drift)")
+            }
+        }
+    }
+
     @Test func theWalkIsUsedUnderTheFailPolicyToo() throws {
         let plain = Self.plain.joined(separator: "\n")
         let walked = try Self.parse(plain, walk: true, drift: .fail)

@@ -18,11 +18,27 @@ extension JSONRecordParser {
 
         struct StructChild: Sendable {
             var name: [UInt8]
+            /// The name's first sixteen bytes as two little-endian words (zero past its end), compared with a
+            /// key's without touching `name` (an array: its retain and release cost more than the compare).
+            var nameWords: (UInt64, UInt64)
             var shape: NestedShape
             var required: Bool
             /// The child's first leaf, counted from the struct's first leaf.
             var leafOffset: Int
             var leafCount: Int
+
+            init(name: [UInt8], shape: NestedShape, required: Bool, leafOffset: Int, leafCount: Int) {
+                self.name = name
+                var words: (UInt64, UInt64) = (0, 0)
+                for (k, byte) in name.prefix(16).enumerated() {
+                    if k < 8 { words.0 |= UInt64(byte) << (UInt64(k) * 8) } else { words.1 |= UInt64(byte) << (UInt64(k - 8) * 8) }
+                }
+                nameWords = words
+                self.shape = shape
+                self.required = required
+                self.leafOffset = leafOffset
+                self.leafCount = leafCount
+            }
         }
 
         init(_ type: IcebergType) {
@@ -62,12 +78,13 @@ extension JSONRecordParser {
     /// Tries the direct walk for the value at `i` of top-level `field`; on success `i` is past the value.
     /// On failure the field's leaves are as they were and `i` is unchanged.
     mutating func shredDirectly(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, shape: NestedShape, batch: inout RecordBatch) -> Bool {
-        let top = layout.topLevel[field]
-        let leaves = top.leaves
+        // The field's parts, not a copy of it (whose references would be retained and released per value).
+        let leaves = layout.topLevel[field].leaves
+        let required = layout.topLevel[field].field.isRequired
         if savedSlots.count < leaves.count { savedSlots = Array(repeating: 0, count: leaves.count) }
         for (k, leaf) in leaves.enumerated() { savedSlots[k] = batch.leaves[leaf].slotCount }
         var j = i
-        if shred(b, &j, shape: shape, required: top.field.isRequired, firstLeaf: leaves.lowerBound, definition: 0, repetition: 0, depth: 0, batch: &batch) {
+        if shred(b, &j, shape: shape, required: required, firstLeaf: leaves.lowerBound, definition: 0, repetition: 0, depth: 0, batch: &batch) {
             i = j
             directNestedValues += 1
             return true
@@ -147,12 +164,29 @@ extension JSONRecordParser {
                 while true {
                     guard b[i] == UInt8(ascii: "\""), let (keyEnd, escaped) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
                     let keyStart = i + 1, length = keyEnd - keyStart
+                    // A key of up to 16 bytes as two masked words (when 16 bytes can be read), for a compare
+                    // with each child's name words.
+                    var keyWords: (UInt64, UInt64)?
+                    if length <= 16, keyStart + 16 <= b.count {
+                        let raw = UnsafeRawPointer(b.baseAddress! + keyStart)
+                        let low = raw.loadUnaligned(as: UInt64.self), high = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                        keyWords = (
+                            length >= 8 ? low : low & ((1 << (UInt64(length) * 8)) - 1),
+                            length >= 16 ? high : length <= 8 ? 0 : high & ((1 << (UInt64(length - 8) * 8)) - 1)
+                        )
+                    }
                     // Keys usually come in the schema's order: try the child after the last one first.
                     var found = -1
                     for step in 0..<children.count {
                         let k = (hint + step) % children.count
-                        let name = children[k].name
-                        if name.count == length, name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress! + keyStart, length) == 0 }) {
+                        guard children[k].name.count == length else { continue }
+                        let same =
+                            if let keyWords {
+                                children[k].nameWords == keyWords
+                            } else {
+                                children[k].name.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress! + keyStart, length) == 0 }
+                            }
+                        if same {
                             found = k
                             break
                         }
@@ -165,10 +199,9 @@ extension JSONRecordParser {
                     guard Self.skipSpaceChecked(b, &i), b[i] == UInt8(ascii: ":") else { return false }
                     i += 1
                     guard Self.skipSpaceChecked(b, &i) else { return false }
-                    let child = children[found]
                     guard shred(
-                        b, &i, shape: child.shape, required: child.required, firstLeaf: firstLeaf + child.leafOffset, definition: defined,
-                        repetition: repetition, depth: depth, batch: &batch)
+                        b, &i, shape: children[found].shape, required: children[found].required, firstLeaf: firstLeaf + children[found].leafOffset,
+                        definition: defined, repetition: repetition, depth: depth, batch: &batch)
                     else { return false }
                     guard Self.skipSpaceChecked(b, &i) else { return false }
                     if b[i] == UInt8(ascii: ",") {
@@ -246,7 +279,12 @@ extension JSONRecordParser {
             guard let (end, escaped) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
             i = end + 1
             text = UnsafeBufferPointer(rebasing: b[(start + 1)..<end])
-            guard type != .string || ScalarText.isValidUTF8(text) else { return false }
+            if type == .string {
+                // What appendScalar does with a string for a string column, without its dispatch.
+                guard ScalarText.isValidUTF8(text) else { return false }
+                batch.leaves[leaf].append(bytes: text, repetition: repetition)
+                return true
+            }
             kind = .string
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             var end = i + 1
