@@ -3,13 +3,13 @@
 struct RLEHybridEncoder {
     let bitWidth: Int
     private(set) var bytes: [UInt8] = []
-    /// Values waiting to be bit-packed (a multiple of 8 before any RLE run is written).
+    /// Values left to bit-pack by an earlier ``encode(_:)`` (fewer than a group's worth, or a stretch not yet
+    /// flushed): packed with the next call's first values, or padded by ``finish()``.
     private var pending: [UInt32] = []
 
     init(bitWidth: Int, capacity: Int = 0) {
         self.bitWidth = bitWidth
         bytes.reserveCapacity(capacity)
-        pending.reserveCapacity(64)
     }
 
     private mutating func varint(_ value: Int) {
@@ -21,63 +21,80 @@ struct RLEHybridEncoder {
         bytes.append(UInt8(v))
     }
 
-    /// Encodes all of `values`.
+    /// Encodes all of `values`. The values to bit-pack are a stretch of the input between runs, packed from
+    /// where they are (no copy per value); only what is left at the end waits in `pending`.
     mutating func encode(_ values: UnsafeBufferPointer<UInt32>) {
+        guard pending.isEmpty else {
+            // Values carried from an earlier call come first: one buffer for both (callers encode once).
+            let joined = pending + Array(values)
+            pending = []
+            joined.withUnsafeBufferPointer { encode($0) }
+            return
+        }
         let n = values.count
         var i = 0
+        var start = 0  // values[start..<i] wait to be bit-packed
         while i < n {
             let v = values[i]
             var run = 1
             while i + run < n && values[i + run] == v { run += 1 }
             if run >= 8 {
-                // Top the pending values up to a multiple of 8 from the run, then RLE the rest.
-                var take = (8 - pending.count % 8) % 8
-                take = min(take, run)
-                for _ in 0..<take { pending.append(v) }
+                // The values waiting are topped up to a multiple of 8 from the run, then the rest is an RLE run.
+                let take = min((8 - (i - start) % 8) % 8, run)
                 let rest = run - take
                 if rest >= 8 {
-                    flushPending()
+                    pack(UnsafeBufferPointer(rebasing: values[start..<(i + take)]))
                     varint(rest << 1)
                     let byteWidth = (bitWidth + 7) / 8
                     for b in 0..<byteWidth { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * b))) }
-                } else {
-                    for _ in 0..<rest { pending.append(v) }
+                    start = i + run
                 }
                 i += run
             } else {
-                for k in 0..<run { pending.append(values[i + k]) }
                 i += run
-                if pending.count >= 504 * 8 / 8 && pending.count % 8 == 0 { flushPending() }
+                if i - start >= 504 && (i - start) % 8 == 0 {
+                    pack(UnsafeBufferPointer(rebasing: values[start..<i]))
+                    start = i
+                }
             }
         }
+        pending.append(contentsOf: UnsafeBufferPointer(rebasing: values[start..<n]))
     }
 
     mutating func encode(_ values: [UInt32]) { values.withUnsafeBufferPointer { encode($0) } }
 
-    /// Bit-packs pending values (padding the last group with zeros).
-    private mutating func flushPending() {
-        guard !pending.isEmpty else { return }
-        while pending.count % 8 != 0 { pending.append(0) }
-        let groups = pending.count / 8
+    /// Bit-packs `values` as one run of groups of 8, the last group padded with zeros (nothing for none).
+    private mutating func pack(_ values: UnsafeBufferPointer<UInt32>) {
+        guard !values.isEmpty else { return }
+        let groups = (values.count + 7) / 8
         varint(groups << 1 | 1)
-        var buffer: UInt64 = 0
-        var bits = 0
-        for value in pending {
-            buffer |= UInt64(value) << UInt64(bits)
-            bits += bitWidth
-            while bits >= 8 {
-                bytes.append(UInt8(truncatingIfNeeded: buffer))
-                buffer >>= 8
-                bits -= 8
+        let first = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: groups * bitWidth))
+        guard bitWidth > 0 else { return }
+        let width = UInt64(bitWidth)
+        bytes.withUnsafeMutableBufferPointer { out in
+            var p = first
+            var buffer: UInt64 = 0
+            var bits: UInt64 = 0
+            for value in values {
+                buffer |= UInt64(value) << bits
+                bits += width
+                while bits >= 8 {
+                    out[p] = UInt8(truncatingIfNeeded: buffer)
+                    p += 1
+                    buffer >>= 8
+                    bits -= 8
+                }
             }
+            // The padding values are zeros: the last partial byte, then zero bytes already in place.
+            if bits > 0 { out[p] = UInt8(truncatingIfNeeded: buffer) }
         }
-        if bits > 0 { bytes.append(UInt8(truncatingIfNeeded: buffer)) }
-        pending.removeAll(keepingCapacity: true)
     }
 
     /// The encoded bytes, with any pending values packed.
     mutating func finish() -> [UInt8] {
-        flushPending()
+        pending.withUnsafeBufferPointer { pack($0) }
+        pending = []
         return bytes
     }
 
