@@ -274,8 +274,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("fieldroute-race")
         defer { TestEnvironment.cleanUp(dir) }
         let hour = PrefixLayout.hour(of: Date()) - 2
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         for part in 0..<3 {
             let lines = Self.mixed([("alpha", (part * 100 + 1)...(part * 100 + 100)), ("beta", (part * 200 + 1)...(part * 200 + 200)), ("gamma", (part * 300 + 1)...(part * 300 + 300))], hour: hour)
             try lines.joined(separator: "\n").write(to: folder.appendingPathComponent("part-\(part).json"), atomically: true, encoding: .utf8)
@@ -341,8 +340,7 @@ import TestSupport
             let dir = try TestEnvironment.temporaryDirectory("fieldroute-crash")
             defer { TestEnvironment.cleanUp(dir) }
             func write(part: Int, _ types: [(String, ClosedRange<Int>)]) throws {
-                let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
                 try Self.mixed(types, hour: hour).joined(separator: "\n").write(to: folder.appendingPathComponent("part-\(part).json"), atomically: true, encoding: .utf8)
             }
             let warehouse = dir.appendingPathComponent("wh").path

@@ -136,8 +136,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("zip-damaged")
         defer { TestEnvironment.cleanUp(dir) }
         let hour = PrefixLayout.hour(of: Date()) - 3
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         _ = try await PythonTool.run(
             #"""
             import sys, zipfile, io

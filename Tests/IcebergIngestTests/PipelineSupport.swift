@@ -8,6 +8,14 @@ import TestSupport
 /// Source data made by Python (so the expected values are computed independently of our parser) and the
 /// checks that read our tables back with PyIceberg and DuckDB.
 enum PipelineSupport {
+    /// `<dir>/in/YYYY/MM/DD/HH/` for `hour` (Firehose's layout, under the folder the local source reads),
+    /// created.
+    static func hourFolder(in dir: URL, hour: Int32) throws -> URL {
+        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     static let schemaText = """
         id long not null, event_time timestamptz, user struct<name string, country string>, amount decimal(10,2), \
         tags list<string>, attrs map<string, int>, ok boolean, score double

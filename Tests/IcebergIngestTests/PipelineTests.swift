@@ -73,8 +73,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("pipeline-bad")
         defer { TestEnvironment.cleanUp(dir) }
         let hour = Self.nowHour - 1
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         let t = "\"event_time\": \(Int64(hour) * 3600)"
         let lines = [
             "{\"id\": 1, \(t)}", "{\"id\": \"two\", \(t)}", "", "{\"id\": 3, \(t), \"amount\": \"1.005\"}", "{\"id\": 4, \(t)", "{\"id\": 5, \(t)}",

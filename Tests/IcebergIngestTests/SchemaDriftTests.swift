@@ -15,8 +15,7 @@ import TestSupport
     /// and a price with more digits.
     static func input(in dir: URL) throws -> (String, Int32) {
         let hour = PrefixLayout.hour(of: Date()) - 2
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         let t = Int64(hour) * 3600
         try """
             {"id": 1, "event_time": \(t), "n": 5, "price": "1.50", "user": {"name": "ann"}}
@@ -141,8 +140,7 @@ import TestSupport
             u.rename_column("browser", "user_agent")
         """#, arguments: [warehouse])
         let hour = PrefixLayout.hour(of: Date()) - 1
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         try "{\"id\": 5, \"event_time\": \(Int64(hour) * 3600), \"user_agent\": \"wget\", \"country\": \"DE\"}\n"
             .write(to: folder.appendingPathComponent("c.json"), atomically: true, encoding: .utf8)
         let second = try await ingestor.run()
@@ -209,8 +207,7 @@ extension SchemaDriftTests {
         let dir = try TestEnvironment.temporaryDirectory("drift-csv-\(policy.rawValue)")
         defer { TestEnvironment.cleanUp(dir) }
         let hour = PrefixLayout.hour(of: Date()) - 2
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         let t = Int64(hour) * 3600
         try "id,event_time,n,browser\n1,\(t),5,firefox\n2,\(t + 1),3000000000,\"curl, 8\"\n3,\(t + 2),7,\n"
             .write(to: folder.appendingPathComponent("a.csv"), atomically: true, encoding: .utf8)
@@ -274,8 +271,7 @@ extension SchemaDriftTests {
         let dir = try TestEnvironment.temporaryDirectory("drift-float")
         defer { TestEnvironment.cleanUp(dir) }
         let hour = PrefixLayout.hour(of: Date()) - 2
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         try "{\"id\": 1, \"r\": 0.5}\n{\"id\": 2, \"r\": 1e39}\n".write(to: folder.appendingPathComponent("a.json"), atomically: true, encoding: .utf8)
         let warehouse = dir.appendingPathComponent("wh").path
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)

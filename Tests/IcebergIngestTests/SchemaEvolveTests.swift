@@ -18,8 +18,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory(label)
         let hour = PrefixLayout.hour(of: Date()) - 3
         func write(_ name: String, hour: Int32, _ text: String) throws {
-            let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
             try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
         let t = Int64(hour) * 3600

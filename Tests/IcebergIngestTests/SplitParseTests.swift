@@ -166,8 +166,7 @@ import TestSupport
         let dir = try TestEnvironment.temporaryDirectory("split-run")
         defer { TestEnvironment.cleanUp(dir) }
         let hour = PrefixLayout.hour(of: Date()) - 1
-        let folder = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
         for (o, gzip) in [false, true].enumerated() {
             var text = ""
             for id in 0..<60_000 {
