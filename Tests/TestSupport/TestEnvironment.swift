@@ -71,8 +71,8 @@ public enum TestEnvironment {
 
     /// Waits past the turn of the hour when it is less than `seconds` away. For a test whose expectations
     /// depend on the hour the wall clock is in from its start to its end (the late-arrival window, a
-    /// watermark or lag in hours, at most one idle commit an hour) and that cannot pass its own clock (it
-    /// runs the executable): such a test then starts and ends in the same hour.
+    /// watermark or lag in hours, at most one idle commit an hour) and that runs on the wall clock (the
+    /// executable's, or the library's default `now`): such a test then starts and ends in the same hour.
     public static func awayFromHourTurn(_ seconds: Double = 60) async throws {
         let left = 3600 - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 3600)
         if left < seconds { try await Task.sleep(for: .seconds(left + 1)) }

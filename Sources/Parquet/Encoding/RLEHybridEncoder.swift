@@ -93,8 +93,9 @@ struct RLEHybridEncoder {
 
     /// The encoded bytes, with any pending values packed.
     mutating func finish() -> [UInt8] {
-        pending.withUnsafeBufferPointer { pack($0) }
+        let rest = pending
         pending = []
+        rest.withUnsafeBufferPointer { pack($0) }
         return bytes
     }
 
