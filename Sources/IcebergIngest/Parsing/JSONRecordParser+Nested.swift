@@ -18,9 +18,9 @@ extension JSONRecordParser {
 
         struct StructChild: Sendable {
             var name: [UInt8]
-            /// The name's first sixteen bytes as two little-endian words (zero past its end), compared with a
-            /// key's without touching `name` (an array: its retain and release cost more than the compare).
-            var nameWords: (UInt64, UInt64)
+            /// The name as two masked words (nil past 16 bytes), compared with a key without touching `name`
+            /// (an array: its retain and release cost more than the compare).
+            var nameWords: KeyWords?
             var shape: NestedShape
             var required: Bool
             /// The child's first leaf, counted from the struct's first leaf.
@@ -28,16 +28,8 @@ extension JSONRecordParser {
             var leafCount: Int
 
             init(name: [UInt8], shape: NestedShape, required: Bool, leafOffset: Int, leafCount: Int) {
-                self.name = name
-                var words: (UInt64, UInt64) = (0, 0)
-                for (k, byte) in name.prefix(16).enumerated() {
-                    if k < 8 { words.0 |= UInt64(byte) << (UInt64(k) * 8) } else { words.1 |= UInt64(byte) << (UInt64(k - 8) * 8) }
-                }
-                nameWords = words
-                self.shape = shape
-                self.required = required
-                self.leafOffset = leafOffset
-                self.leafCount = leafCount
+                (self.name, nameWords, self.shape, self.required) = (name, KeyWords(name), shape, required)
+                (self.leafOffset, self.leafCount) = (leafOffset, leafCount)
             }
         }
 
@@ -164,25 +156,16 @@ extension JSONRecordParser {
                 while true {
                     guard b[i] == UInt8(ascii: "\""), let (keyEnd, escaped) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
                     let keyStart = i + 1, length = keyEnd - keyStart
-                    // A key of up to 16 bytes as two masked words (when 16 bytes can be read), for a compare
-                    // with each child's name words.
-                    var keyWords: (UInt64, UInt64)?
-                    if length <= 16, keyStart + 16 <= b.count {
-                        let raw = UnsafeRawPointer(b.baseAddress! + keyStart)
-                        let low = raw.loadUnaligned(as: UInt64.self), high = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-                        keyWords = (
-                            length >= 8 ? low : low & ((1 << (UInt64(length) * 8)) - 1),
-                            length >= 16 ? high : length <= 8 ? 0 : high & ((1 << (UInt64(length - 8) * 8)) - 1)
-                        )
-                    }
+                    // Names of up to 16 bytes are compared as two masked words when 16 bytes can be read.
+                    let wordsReadable = keyStart + 16 <= b.count
                     // Keys usually come in the schema's order: try the child after the last one first.
                     var found = -1
                     for step in 0..<children.count {
                         let k = (hint + step) % children.count
                         guard children[k].name.count == length else { continue }
                         let same =
-                            if let keyWords {
-                                children[k].nameWords == keyWords
+                            if wordsReadable, let words = children[k].nameWords {
+                                words.isPrefix(of: b, at: keyStart)
                             } else {
                                 children[k].name.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress! + keyStart, length) == 0 }
                             }

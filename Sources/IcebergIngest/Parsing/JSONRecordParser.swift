@@ -28,9 +28,8 @@ package struct JSONRecordParser: RecordParser {
     private let firstLeaves: [Int]
     private let required: [Bool]
     private let names: [[UInt8]]
-    /// Per top-level field, the key as up to two little-endian words and their masks, for matching the
-    /// expected next key in place (nil: longer than 16 bytes, or holding a quote or backslash).
-    private let keyWords: [(words: SIMD2<UInt64>, masks: SIMD2<UInt64>, count: Int)?]
+    /// Per top-level field, the key as two masked words, for matching the expected next key in place.
+    private let keyWords: [KeyWords?]
     /// Per top-level field, the value forms parsed before the general conversion.
     private let fastPaths: [FastPath]
     /// Per top-level field, the shape of a struct or list value for the direct walk (nil: primitive).
@@ -68,15 +67,7 @@ package struct JSONRecordParser: RecordParser {
         required = layout.topLevel.map { $0.field.isRequired }
         names = layout.topLevel.map(\.nameBytes)
         nestedShapes = layout.topLevel.map { $0.isPrimitive ? nil : NestedShape($0.field.type) }
-        keyWords = names.map { name in
-            guard name.count <= 16, !name.contains(UInt8(ascii: "\"")), !name.contains(UInt8(ascii: "\\")) else { return nil }
-            var words = SIMD2<UInt64>(), masks = SIMD2<UInt64>()
-            for (k, byte) in name.enumerated() {
-                words[k / 8] |= UInt64(byte) << (UInt64(k % 8) * 8)
-                masks[k / 8] |= 0xff << (UInt64(k % 8) * 8)
-            }
-            return (words, masks, name.count)
-        }
+        keyWords = names.map(KeyWords.init)
         fastPaths = primitiveTypes.map { type in
             switch type {
             case .long: .long
@@ -86,6 +77,33 @@ package struct JSONRecordParser: RecordParser {
             case .boolean: .boolean
             default: .none
             }
+        }
+    }
+
+    /// A key of up to 16 bytes as two little-endian words and their masks: whether the bytes at a position
+    /// start with it is two loads, an and and a compare, with no scan and no call.
+    struct KeyWords: Sendable {
+        let words: SIMD2<UInt64>
+        let masks: SIMD2<UInt64>
+        let count: Int
+
+        /// nil for a name longer than 16 bytes or holding a quote or backslash (in JSON text it would be
+        /// escaped, so its bytes never appear as they are).
+        init?(_ name: [UInt8]) {
+            guard name.count <= 16, !name.contains(UInt8(ascii: "\"")), !name.contains(UInt8(ascii: "\\")) else { return nil }
+            var words = SIMD2<UInt64>(), masks = SIMD2<UInt64>()
+            for (k, byte) in name.enumerated() {
+                words[k / 8] |= UInt64(byte) << (UInt64(k % 8) * 8)
+                masks[k / 8] |= 0xff << (UInt64(k % 8) * 8)
+            }
+            (self.words, self.masks, count) = (words, masks, name.count)
+        }
+
+        /// Whether the bytes at `start` begin with the name; the caller makes sure 16 bytes can be read there.
+        @inline(__always)
+        func isPrefix(of b: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+            let base = UnsafeRawPointer(b.baseAddress! + start)
+            return SIMD2(base.loadUnaligned(as: UInt64.self), base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & masks == words
         }
     }
 
@@ -386,9 +404,7 @@ package struct JSONRecordParser: RecordParser {
     @inline(__always)
     private mutating func expectedKey(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (field: Int, end: Int)? {
         guard takesFastPaths, hint < keyWords.count, start + 17 <= b.count, let key = keyWords[hint] else { return nil }
-        let base = UnsafeRawPointer(b.baseAddress! + start)
-        let text = SIMD2(base.loadUnaligned(as: UInt64.self), base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        guard text & key.masks == key.words, b[start + key.count] == UInt8(ascii: "\"") else { return nil }
+        guard key.isPrefix(of: b, at: start), b[start + key.count] == UInt8(ascii: "\"") else { return nil }
         hint += 1
         return (hint - 1, start + key.count)
     }
