@@ -80,6 +80,45 @@ import Testing
         #expect(source.most <= 2)
     }
 
+    /// A source that records the ranges asked of it, per object.
+    final class RangeRecordingSource: IngestSource, @unchecked Sendable {
+        let identity = "test://ranges"
+        let layout = PrefixLayout.firehose
+        let lock = NSLock()
+        var ranges: [String: [Range<Int64>]] = [:]
+
+        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+            SourceListing(objects: [], listedPrefixes: [], unmatchedKeys: [])
+        }
+
+        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+            lock.withLock { ranges[object.key, default: []].append(range) }
+            return [UInt8](repeating: UInt8(Int(object.key)! % 256), count: Int(range.count))
+        }
+    }
+
+    @Test func anObjectOfUpToTwoChunksIsOneRequestAndALargerOnesLastReadTakesTheRest() async throws {
+        let chunk = 1_024
+        let sizes: [Int64] = [1, 1_023, 1_024, 1_536, 2_048, 2_049, 5_632, 10_240]
+        let objects = sizes.enumerated().map { index, size in
+            SourceObject(key: "\(index)", location: "test://\(index)", size: size, etag: "e", lastModifiedMillis: 0, hour: 0, partitionPrefix: "")
+        }
+        let source = RangeRecordingSource()
+        var reader = PrefetchingReader(source: source, objects: objects, chunkBytes: chunk, depth: 4, budget: 4_096)
+        try await Self.readAll(&reader, objects: objects)
+        func reads(_ index: Int) -> [Range<Int64>] { source.lock.withLock { source.ranges["\(index)"] ?? [] } }
+        #expect(reads(0) == [0..<1])
+        #expect(reads(1) == [0..<1_023])
+        #expect(reads(2) == [0..<1_024])
+        #expect(reads(3) == [0..<1_536])
+        #expect(reads(4) == [0..<2_048])
+        // Past two chunks: a chunk, then the rest (1,025 bytes) in one.
+        #expect(reads(5) == [0..<1_024, 1_024..<2_049])
+        // 5.5 chunks: four chunks, then the last 1.5 in one read; never a read over two chunks.
+        #expect(reads(6) == [0..<1_024, 1_024..<2_048, 2_048..<3_072, 3_072..<4_096, 4_096..<5_632])
+        #expect(reads(7) == [0..<1_024, 1_024..<2_048, 2_048..<3_072, 3_072..<4_096, 4_096..<5_120, 5_120..<6_144, 6_144..<7_168, 7_168..<8_192, 8_192..<10_240])
+    }
+
     @Test func oneObjectLargerThanTheBudgetIsStillRead() async throws {
         let objects = Self.objects(3, size: 3_000)
         let source = CountingSource(target: .max, holdSeconds: 0)

@@ -111,7 +111,8 @@ public struct IngestConfiguration: Sendable {
     public var targetFileSizeBytes = 128 << 20
     /// Zstandard level of the data files.
     public var zstdLevel: Int32 = 1
-    /// Input is read in ranges of this size.
+    /// Input is read in ranges of this size; an object of up to twice this, or the rest of a larger one when
+    /// that is at most twice this, is one range (one request per object up to 16 MiB by default).
     public var readChunkBytes = 8 << 20
     /// Rows parsed before they are handed to the writers.
     public var batchRows = 65_536

@@ -1,5 +1,6 @@
 /// Reads input objects in chunks, keeping the next chunks (of this object and the next ones) in flight
-/// while the current one is parsed.
+/// while the current one is parsed. A chunk is `chunkBytes`, or the rest of the object when that is at most
+/// twice as much (``readEnd(of:from:chunkBytes:)``).
 ///
 /// The next objects' first chunks are fetched ahead: at least one, at most `depth`, and past the first
 /// only while their bytes together stay within `budget`. Large objects (a chunk each) keep few requests in
@@ -40,7 +41,16 @@ struct PrefetchingReader {
             budget: configuration.prefetchBytes)
     }
 
-    private func firstChunkSize(_ object: SourceObject) -> Int64 { min(object.size, Int64(chunkBytes)) }
+    /// Where a read from `offset` ends: a chunk further on, or the object's end when that is at most two
+    /// chunks away. An object of up to two chunks (a 14 MiB Firehose object with 8 MiB chunks) is one request
+    /// instead of two, and a larger one's last read takes the rest: fewer requests per object, no read over
+    /// two chunks.
+    static func readEnd(of object: SourceObject, from offset: Int64, chunkBytes: Int) -> Int64 {
+        let chunk = Int64(chunkBytes)
+        return object.size - offset <= 2 * chunk ? object.size : offset + chunk
+    }
+
+    private func firstChunkSize(_ object: SourceObject) -> Int64 { Self.readEnd(of: object, from: 0, chunkBytes: chunkBytes) }
 
     /// Starts fetching the next objects' first chunks while `depth` and `budget` allow (always one when none is ahead).
     private mutating func fill() {
@@ -55,7 +65,7 @@ struct PrefetchingReader {
 
     private func fetch(_ object: SourceObject, from offset: Int64) -> Task<[UInt8], any Error>? {
         guard offset < object.size else { return nil }
-        let end = min(object.size, offset + Int64(chunkBytes))
+        let end = Self.readEnd(of: object, from: offset, chunkBytes: chunkBytes)
         let source = self.source
         return Task { try await source.read(object, range: offset..<end) }
     }
