@@ -40,11 +40,10 @@ public struct LocalFolderSource: IngestSource {
                         unmatched.append(key)
                         continue
                     }
-                    let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-                    let modified = Int64(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)
+                    let (size, modified) = Self.sizeAndModified(attributes)
                     objects.append(SourceObject(
-                        key: key, location: path, size: size, etag: "\(modified)-\(size)", lastModifiedMillis: modified, hour: hour,
-                        partitionPrefix: layout.prefix(forHour: hour)))
+                        key: key, location: path, size: size, etag: Self.tag(size: size, modified: modified), lastModifiedMillis: modified,
+                        hour: hour, partitionPrefix: layout.prefix(forHour: hour)))
                 }
             }
             objects.sort { $0.hour == $1.hour ? $0.key < $1.key : $0.hour < $1.hour }
@@ -52,7 +51,29 @@ public struct LocalFolderSource: IngestSource {
         }
     }
 
+    /// `range` of the file as it was listed: after each read the file's tag (modification time and size) is
+    /// compared with the listed one, so a file rewritten or replaced after it was listed (or between two
+    /// ranges) is never read as a mix of versions; that throws a retryable ``IngestError`` `.inputChanged`
+    /// naming it, and the next run reads the new version.
     public func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
-        try await LocalFileIO().read(object.location, range: range)
+        let bytes = try await LocalFileIO().read(object.location, range: range)
+        let tag: String? = try await BlockingExecutor.run {
+            (try? FileManager.default.attributesOfItem(atPath: object.location)).map(Self.sizeAndModified).map { Self.tag(size: $0.size, modified: $0.modified) }
+        }
+        guard tag == object.etag else {
+            throw IngestError(
+                .inputChanged,
+                "\(object.location): \(tag == nil ? "gone" : "rewritten") since it was listed (modification time and size \(tag ?? "none"), listed \(object.etag)), read at byte \(range.lowerBound); the next run reads it again",
+                isRetryable: true)
+        }
+        return bytes
     }
+
+    /// A file's size and modification time in milliseconds, from its attributes.
+    static func sizeAndModified(_ attributes: [FileAttributeKey: Any]) -> (size: Int64, modified: Int64) {
+        ((attributes[.size] as? NSNumber)?.int64Value ?? 0, Int64(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000))
+    }
+
+    /// The "ETag" of a local file: its modification time (milliseconds) and size.
+    static func tag(size: Int64, modified: Int64) -> String { "\(modified)-\(size)" }
 }

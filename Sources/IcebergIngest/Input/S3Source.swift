@@ -29,8 +29,18 @@ public struct S3Source: IngestSource {
         return SourceListing(objects: objects, listedPrefixes: plan.prefixes, unmatchedKeys: plan.unmatchedKeys)
     }
 
+    /// `range` of the object as it was listed: every read asks for the listed ETag (`If-Match`), so an
+    /// object replaced after it was listed (or between two ranges) is never read as a mix of versions; that
+    /// throws a retryable ``IngestError`` `.inputChanged` naming it, and the next run reads the new version.
     public func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
         guard !range.isEmpty else { return [] }
-        return try await planner.client.getObject(bucket: planner.bucket, key: object.key, range: range)
+        do {
+            return try await planner.client.getObject(bucket: planner.bucket, key: object.key, range: range, ifMatch: object.etag)
+        } catch let error as S3Error where error.isPreconditionFailure {
+            throw IngestError(
+                .inputChanged,
+                "\(object.location): replaced since it was listed (its ETag is no longer \"\(object.etag)\"), read at byte \(range.lowerBound); the next run reads its new version",
+                cause: error, isRetryable: true)
+        }
     }
 }

@@ -124,13 +124,20 @@ public struct S3Client: Sendable {
         return response.headers["etag"] ?? ""
     }
 
-    /// The object's bytes, or `range` of them (`Range: bytes=a-(b-1)`).
-    public func getObject(bucket: String, key: String, range: Range<Int64>? = nil) async throws -> [UInt8] {
+    /// The object's bytes, or `range` of them (`Range: bytes=a-(b-1)`). With `ifMatch` (an ETag, quoted or
+    /// not), only while the object still has that ETag: once it was replaced the read throws an ``S3Error``
+    /// whose ``S3Error/isPreconditionFailure`` is true, so the ranges of one object never mix two versions.
+    ///
+    /// ```swift
+    /// let head = try await s3.getObject(bucket: "raw", key: listed.key, range: 0..<(8 << 20), ifMatch: listed.etag)
+    /// ```
+    public func getObject(bucket: String, key: String, range: Range<Int64>? = nil, ifMatch: String? = nil) async throws -> [UInt8] {
         var headers: [(String, String)] = []
         if let range {
             guard !range.isEmpty else { return [] }
             headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"))
         }
+        if let ifMatch, !ifMatch.isEmpty { headers.append(("If-Match", ifMatch.hasPrefix("\"") ? ifMatch : "\"\(ifMatch)\"")) }
         return try await send("GET", bucket: bucket, key: key, headers: headers).body
     }
 

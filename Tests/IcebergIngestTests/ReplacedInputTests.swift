@@ -1,0 +1,137 @@
+import Foundation
+import IcebergCore
+import IcebergS3
+import S3Reader
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import IcebergIngest
+
+/// An input object replaced by its producer after the run listed it, before or between its reads: the run
+/// never reads a mix of two versions; it stops with a retryable `input-changed` naming the object and commits
+/// nothing of it, and the next run ingests the new version exactly (read back by PyIceberg and DuckDB).
+@Suite(.serialized) struct ReplacedInputTests {
+    /// A source that runs `replace` (another producer rewriting the object) just before its `trigger`-th read.
+    final class ReplacingSource: IngestSource, @unchecked Sendable {
+        let inner: any IngestSource
+        let trigger: Int
+        let replace: @Sendable () async throws -> Void
+        let reads = Mutex(0)
+
+        init(_ inner: any IngestSource, beforeRead trigger: Int, replace: @escaping @Sendable () async throws -> Void) {
+            self.inner = inner
+            self.trigger = trigger
+            self.replace = replace
+        }
+
+        var identity: String { inner.identity }
+        var layout: PrefixLayout { inner.layout }
+
+        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+            try await inner.list(firstOpenHour: firstOpenHour, now: now)
+        }
+
+        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+            let count = reads.withLock { count in
+                count += 1
+                return count
+            }
+            if count == trigger { try await replace() }
+            return try await inner.read(object, range: range)
+        }
+    }
+
+    /// Runs `first` (which replaces the one input object at its `trigger`-th read) and expects it to stop
+    /// with `input-changed` naming the object at `byte`; then a run of `second` ingests exactly the new version.
+    static func expectReplacementCaught(
+        first: any IngestSource, second: any IngestSource, byte: Int64, location: String, catalog: SQLiteCatalog, catalogPath: String,
+        warehouse: String, newRows: String, endpoint: String, dir: URL
+    ) async throws {
+        var configuration = try PipelineSupport.configuration()
+        configuration.readChunkBytes = 1_024  // the object is several reads
+        do {
+            _ = try await Ingestor(configuration: configuration, catalog: catalog, source: first).run()
+            Issue.record("a run that read a replaced object succeeded")
+        } catch let error as IngestError {
+            #expect(error.code == .inputChanged && error.isRetryable, "\(error)")
+            #expect(error.message.contains(location) && error.message.contains("since it was listed") && error.message.contains("read at byte \(byte)"), "\(error.message)")
+        }
+        #expect(try await catalog.loadTable(configuration.table).metadata.currentSnapshot == nil, "nothing of the replaced object is committed")
+
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: second).run()
+        #expect(summary.objectsIngested == 1)
+        let output = try await PipelineSupport.check(
+            catalogPath: catalogPath, warehouse: warehouse, table: "db.events", expected: newRows, endpoint: endpoint, in: dir)
+        #expect(output.hasPrefix("OK 200"), "\(output)")
+    }
+
+    @Test(arguments: [1, 2]) func anS3ObjectReplacedAfterItWasListedIsNeverReadAsAMix(trigger: Int) async throws {
+        let s3 = try TestEnvironment.s3()
+        let dir = try TestEnvironment.temporaryDirectory("replaced-s3")
+        defer { TestEnvironment.cleanUp(dir) }
+        let client = s3.client()
+        let raw = TestEnvironment.uniqueBucketName("raw"), lake = TestEnvironment.uniqueBucketName("lake")
+        try await client.createBucket(raw)
+        try await client.createBucket(lake)
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        // The version listed, and the one that replaces it (in another prefix until then): 200 records each,
+        // gzip, several read chunks of 1 KiB.
+        _ = try await PipelineSupport.generate(into: "s3://\(raw)/events/", firstHour: hour, hours: 1, files: 1, records: 200, firstID: 1, endpoint: s3.endpoint)
+        let newRows = try await PipelineSupport.generate(
+            into: "s3://\(raw)/next/", firstHour: hour, hours: 1, files: 1, records: 200, firstID: 10_000, endpoint: s3.endpoint)
+        let listed = try await client.listObjectsV2(bucket: raw, prefix: "events/").objects
+        let replacement = try await client.listObjectsV2(bucket: raw, prefix: "next/").objects
+        try #require(listed.count == 1 && replacement.count == 1)
+        let key = listed[0].key
+        let newBytes = try await client.getObject(bucket: raw, key: replacement[0].key)
+        #expect(newBytes.count > 2_048, "the object takes more than two reads")
+
+        // The client's conditional read: the listed ETag (quoted or not) reads, another fails with a 412.
+        let head = try await client.getObject(bucket: raw, key: key, range: 0..<10, ifMatch: listed[0].etag)
+        #expect(head.count == 10)
+        #expect(try await client.getObject(bucket: raw, key: key, range: 0..<10, ifMatch: "\"\(listed[0].etag)\"") == head)
+        do {
+            _ = try await client.getObject(bucket: raw, key: key, range: 0..<10, ifMatch: "0123456789abcdef0123456789abcdef")
+            Issue.record("a read with another ETag succeeded")
+        } catch let error as S3Error {
+            #expect(error.isPreconditionFailure, "\(error)")
+        }
+
+        let plain = S3Source(client: client, bucket: raw, root: "events/", layout: .firehose)
+        // Replaced before the first read (trigger 1) or after the first 1 KiB (trigger 2).
+        let replacing = ReplacingSource(plain, beforeRead: trigger) {
+            _ = try await client.putObject(bucket: raw, key: key, body: newBytes)
+        }
+        let catalogPath = dir.appendingPathComponent("catalog.db").path
+        let warehouse = "s3://\(lake)/wh"
+        let catalog = try SQLiteCatalog(path: catalogPath, warehouse: warehouse, io: S3FileIO(client: client))
+        try await Self.expectReplacementCaught(
+            first: replacing, second: plain, byte: Int64(trigger - 1) * 1_024, location: "s3://\(raw)/\(key)", catalog: catalog,
+            catalogPath: catalogPath, warehouse: warehouse, newRows: newRows, endpoint: s3.endpoint, dir: dir)
+    }
+
+    @Test(arguments: [1, 2]) func aLocalFileRewrittenAfterItWasListedIsNeverReadAsAMix(trigger: Int) async throws {
+        let dir = try TestEnvironment.temporaryDirectory("replaced-local")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        let input = dir.appendingPathComponent("in").path, next = dir.appendingPathComponent("next").path
+        _ = try await PipelineSupport.generate(into: input, firstHour: hour, hours: 1, files: 1, records: 200, firstID: 1)
+        let newRows = try await PipelineSupport.generate(into: next, firstHour: hour, hours: 1, files: 1, records: 200, firstID: 10_000)
+        let folder = PrefixLayout.firehose.prefix(forHour: hour)
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: input + "/" + folder).first)
+        let replacementName = try #require(try FileManager.default.contentsOfDirectory(atPath: next + "/" + folder).first)
+        let path = input + "/" + folder + name
+        let newBytes = try Data(contentsOf: URL(fileURLWithPath: next + "/" + folder + replacementName))
+        #expect(newBytes.count > 2_048, "the file takes more than two reads")
+
+        let plain = LocalFolderSource(root: input, layout: .firehose)
+        let replacing = ReplacingSource(plain, beforeRead: trigger) { try newBytes.write(to: URL(fileURLWithPath: path)) }
+        let catalogPath = dir.appendingPathComponent("catalog.db").path
+        let warehouse = dir.appendingPathComponent("warehouse").path
+        let catalog = try SQLiteCatalog(path: catalogPath, warehouse: warehouse)
+        try await Self.expectReplacementCaught(
+            first: replacing, second: plain, byte: Int64(trigger - 1) * 1_024, location: path, catalog: catalog, catalogPath: catalogPath,
+            warehouse: "file://" + warehouse, newRows: newRows, endpoint: "", dir: dir)
+    }
+}
