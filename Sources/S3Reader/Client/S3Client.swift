@@ -17,6 +17,9 @@ public struct S3Client: Sendable {
 
     public let retryPolicy: RetryPolicy
     let budget: RetryBudget
+    /// How far S3's clock is from `clock`, learned from a `RequestTimeTooSkewed` answer; shared by the
+    /// client's copies.
+    let skew = ClockSkew()
 
     public init(
         configuration: S3Configuration, credentials: any CredentialsProvider, transport: any HTTPTransport = CurlTransport.shared,
@@ -68,7 +71,8 @@ public struct S3Client: Sendable {
         // A streamed body is not read twice to hash it: UNSIGNED-PAYLOAD, as the AWS SDKs stream.
         let payload: SigV4Signer.Payload = bodyFile != nil ? .unsigned : (body.map { SigV4Signer.Payload.hashing($0) } ?? .empty)
         let request = SignableRequest(method: method, host: host, path: path, query: query, headers: headers, payload: payload)
-        let signed = SigV4Signer(region: configuration.region).sign(request, credentials: try await credentials.credentials(), date: clock())
+        let signed = SigV4Signer(region: configuration.region).sign(
+            request, credentials: try await credentials.credentials(), date: clock().addingTimeInterval(skew.seconds))
         let queryText = SigV4Signer.canonicalQuery(query)
         let url = "\(scheme)://\(host)\(path)" + (queryText.isEmpty ? "" : "?\(queryText)")
         var outgoing = HTTPRequest(method: method, url: url, headers: headers + signed, body: body)
@@ -76,15 +80,32 @@ public struct S3Client: Sendable {
         outgoing.responseFile = responseFile
         let response = try await transport.send(outgoing)
         guard response.status < 300 || accept.contains(response.status) else {
-            throw Self.error(response, bucket: bucket, key: key.isEmpty ? nil : key)
+            let error = Self.error(response, bucket: bucket, key: key.isEmpty ? nil : key)
+            if error.code == Self.clockSkewCode, let serverTime = Self.serverTime(response) {
+                // This machine's clock is off by more than S3 accepts (15 minutes): every request would be
+                // refused until it is fixed. Sign with S3's time from now on, as the AWS SDKs do; the retry
+                // this error allows then goes through.
+                skew.seconds = serverTime.timeIntervalSince(clock())
+            }
+            throw error
         }
         return response
+    }
+
+    /// S3's answer to a request signed at a time too far from its own.
+    static let clockSkewCode = "RequestTimeTooSkewed"
+
+    /// S3's time when it answered: the `Date` header, else the error's `ServerTime`.
+    static func serverTime(_ response: HTTPResponse) -> Date? {
+        if let date = response.headers["date"].flatMap(httpDate) { return date }
+        return XMLTree.parse(response.body)?.value("ServerTime").flatMap(isoDate)
     }
 
     static func error(_ response: HTTPResponse, bucket: String?, key: String?) -> S3Error {
         let xml = XMLTree.parse(response.body)
         let code = xml?.value("Code") ?? Self.codeForStatus(response.status)
-        let retryable = [500, 502, 503, 504].contains(response.status) || ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError"].contains(code)
+        let retryable = [500, 502, 503, 504].contains(response.status)
+            || ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError", clockSkewCode].contains(code)
         return S3Error(
             code: code, message: xml?.value("Message") ?? "HTTP \(response.status)",
             requestID: xml?.value("RequestId") ?? response.headers["x-amz-request-id"], bucket: bucket, key: key,
@@ -258,6 +279,17 @@ public struct S3Client: Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text)
+    }
+}
+
+/// The seconds to add to a client's clock to get S3's (zero until S3 refuses a request as too skewed).
+final class ClockSkew: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: TimeInterval = 0
+
+    var seconds: TimeInterval {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
 

@@ -6,10 +6,11 @@ import Foundation
 /// retry mode does the same).
 ///
 /// Retried: HTTP 500, 502, 503, 504; `SlowDown`, `RequestTimeout`, `InternalError` and throttling codes;
+/// `RequestTimeTooSkewed` (this machine's clock is off: the client signs with S3's time from then on);
 /// connection failures and timeouts. Never retried: a conditional write (If-None-Match / If-Match) whose
 /// outcome is unknown (a connection error or a 5xx other than 503), because if the first try took effect a
-/// repeat would report a false conflict; such a write is retried here only after 503 (the request was refused
-/// before it was applied). `S3FileIO.writeIfAbsent` (module IcebergS3) retries the others itself and settles
+/// repeat would report a false conflict; such a write is retried here only after 503 or
+/// `RequestTimeTooSkewed` (the request was refused before it was applied). `S3FileIO.writeIfAbsent` (module IcebergS3) retries the others itself and settles
 /// a 412 on a retry by reading the object back.
 ///
 /// ```swift
@@ -49,7 +50,8 @@ public struct RetryPolicy: Sendable {
     /// Whether an error may be retried, for a request that is (or is not) safe to repeat.
     static func isRetryable(_ error: S3Error, conditional: Bool) -> Bool {
         guard error.isRetryable else { return false }
-        if conditional { return error.status == 503 }
+        // 503 and a clock-skew refusal are answered before the request is applied: safe to repeat.
+        if conditional { return error.status == 503 || error.code == S3Client.clockSkewCode }
         return true
     }
 }
