@@ -167,6 +167,25 @@ import TestSupport
 
     /// UpdateTable answered ConcurrentModificationException although it took effect (Glue applied it, the
     /// answer said otherwise): the catalog reads the table again, finds its own metadata, and succeeds.
+    /// This machine's clock an hour off Glue's: Glue refuses the first call ("Signature expired"); the client
+    /// takes Glue's time from the answer and every later call goes through (the gate in front of moto plays
+    /// Glue's clock). A wrong secret key still fails: its refusal comes with the right time.
+    @Test func aSkewedClockCostsOneRefusedCall() async throws {
+        let setup = try await Self.setup("glueskew")
+        let gate = SkewedClockGate(offset: 3_600, service: .json)
+        let catalog = setup.catalog(transport: gate)
+        let identifier = TableIdentifier(namespace: [setup.database], name: "events")
+        try await catalog.createNamespace([setup.database])
+        #expect(gate.refused == 1)
+        _ = try await catalog.createTable(identifier, schema: Self.schema)
+        #expect(gate.refused == 1)
+        #expect(try await setup.catalog().tableExists(identifier))
+
+        let honest = SkewedClockGate(offset: 0, service: .json, inner: ScriptedGlueRefusal())
+        await #expect(throws: IcebergError.self) { _ = try await setup.catalog(transport: honest).listNamespaces() }
+        #expect(honest.passed == 1, "a signature refusal answered at the client's own time is not retried")
+    }
+
     @Test func aConflictAnswerForOurOwnUpdateIsASuccess() async throws {
         let setup = try await Self.setup("glue-ours")
         let transport = GlueConflictTransport(mode: .applyThenConflict)
@@ -362,5 +381,17 @@ private enum GlueParquet {
             """, arguments: [path, ids.map(String.init).joined(separator: ",")])
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return (path, size)
+    }
+}
+
+/// Glue refusing a call for a wrong key (`InvalidSignatureException`), with its time in the `Date` header.
+final class ScriptedGlueRefusal: HTTPTransport, @unchecked Sendable {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let body = #"{"__type":"InvalidSignatureException","message":"The request signature we calculated does not match the signature you provided."}"#
+        return HTTPResponse(status: 400, headers: ["date": formatter.string(from: Date())], body: Array(body.utf8))
     }
 }

@@ -6,7 +6,8 @@ import S3Reader
 /// SigV4-signed for service `glue`, sent through S3Reader's ``HTTPTransport`` with its credential providers.
 ///
 /// Throttling, 5xx answers and dropped connections are retried with S3Reader's ``RetryPolicy`` (backoff with
-/// full jitter). Glue's error `__type` becomes an ``IcebergError`` code: `EntityNotFoundException` is
+/// full jitter), and so is a request refused because this machine's clock is off (then signed with Glue's
+/// time, ``ClockSkew``). Glue's error `__type` becomes an ``IcebergError`` code: `EntityNotFoundException` is
 /// `.notFound`, `AlreadyExistsException` `.alreadyExists`, `ConcurrentModificationException`
 /// `.commitConflict`, `InvalidInputException` `.invalidArgument`, anything else `.catalog`. Messages name the
 /// operation, the database or table, Glue's type and message and the request id; never credentials.
@@ -20,6 +21,8 @@ package struct GlueClient: Sendable {
     let transport: any HTTPTransport
     let retryPolicy: RetryPolicy
     let clock: @Sendable () -> Date
+    /// How far Glue's clock is from `clock`, learned from a refusal of a request signed at the wrong time.
+    let skew = ClockSkew()
 
     package init(
         region: String, endpoint: String?, catalogID: String?, credentials: any CredentialsProvider, transport: any HTTPTransport,
@@ -83,7 +86,8 @@ package struct GlueClient: Sendable {
         }
         let headers = [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "AWSGlue.\(operation)")]
         let request = SignableRequest(method: "POST", host: host, path: path, headers: headers, payload: .hashing(body))
-        let signed = SigV4Signer(region: region, service: "glue").sign(request, credentials: try await credentials.credentials(), date: clock())
+        let signed = SigV4Signer(region: region, service: "glue").sign(
+            request, credentials: try await credentials.credentials(), date: clock().addingTimeInterval(skew.seconds))
         let response = try await transport.send(HTTPRequest(method: "POST", url: "\(scheme)://\(host)\(path)", headers: headers + signed, body: body))
         let json = response.body.isEmpty ? JSONValue.object([]) : (try? JSONValue.parse(response.body, source: "Glue \(operation) response"))
         guard (200..<300).contains(response.status) else {
@@ -92,7 +96,10 @@ package struct GlueClient: Sendable {
             if let hash = type.lastIndex(of: "#") { type = String(type[type.index(after: hash)...]) }
             if let colon = type.firstIndex(of: ":") { type = String(type[..<colon]) }
             let message = json?["message"].flatMap(\.glueString) ?? json?["Message"].flatMap(\.glueString) ?? "HTTP \(response.status)"
-            let retryable = response.status >= 500
+            // A request signed more than 15 minutes from Glue's clock is refused ("Signature expired"): with
+            // Glue's time from the answer, a retry goes through (it was refused before it was applied).
+            let skewed = Self.clockSkewTypes.contains(type) && skew.learn(serverTime: response.headers["date"].flatMap(ClockSkew.httpDate), localNow: clock())
+            let retryable = response.status >= 500 || skewed
                 || ["ThrottlingException", "InternalServiceException", "OperationTimeoutException", "ServiceUnavailableException"].contains(type)
             throw Failure(type: type, message: message, status: response.status, requestID: response.headers["x-amzn-requestid"], isRetryable: retryable)
         }
@@ -101,6 +108,11 @@ package struct GlueClient: Sendable {
         }
         return json
     }
+
+    /// The error types AWS answers a request signed at the wrong time with (the Java SDK's list).
+    static let clockSkewTypes: Set<String> = [
+        "InvalidSignatureException", "SignatureDoesNotMatch", "RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture", "AuthFailure",
+    ]
 
     static func error(_ failure: Failure, operation: String, object: String) -> IcebergError {
         let code: IcebergError.Code =

@@ -81,11 +81,10 @@ public struct S3Client: Sendable {
         let response = try await transport.send(outgoing)
         guard response.status < 300 || accept.contains(response.status) else {
             let error = Self.error(response, bucket: bucket, key: key.isEmpty ? nil : key)
-            if error.code == Self.clockSkewCode, let serverTime = Self.serverTime(response) {
-                // This machine's clock is off by more than S3 accepts (15 minutes): every request would be
-                // refused until it is fixed. Sign with S3's time from now on, as the AWS SDKs do; the retry
-                // this error allows then goes through.
-                skew.seconds = serverTime.timeIntervalSince(clock())
+            if error.code == Self.clockSkewCode {
+                // This machine's clock is off by more than S3 accepts (15 minutes): sign with S3's time from
+                // now on; the retry this error allows then goes through.
+                _ = skew.learn(serverTime: Self.serverTime(response), localNow: clock())
             }
             throw error
         }
@@ -282,15 +281,36 @@ public struct S3Client: Sendable {
     }
 }
 
-/// The seconds to add to a client's clock to get S3's (zero until S3 refuses a request as too skewed).
-final class ClockSkew: @unchecked Sendable {
+/// The seconds to add to a client's clock to get its service's (zero until the service refuses a request
+/// as signed at the wrong time): AWS refuses SigV4 requests more than 15 minutes from its own clock, so a
+/// machine whose clock drifted would fail every request until it is fixed. Like the AWS SDKs, a client
+/// learns the service's time from the refusal (its `Date` header) and signs with it from then on.
+package final class ClockSkew: @unchecked Sendable {
     private let lock = NSLock()
     private var value: TimeInterval = 0
 
-    var seconds: TimeInterval {
+    package init() {}
+
+    package var seconds: TimeInterval {
         get { lock.withLock { value } }
         set { lock.withLock { value = newValue } }
     }
+
+    /// Learns the offset from a refusal answered at `serverTime` (the `Date` header) when that is more than
+    /// four minutes from `localNow` (the machine's clock) plus the offset known so far: a refusal for another
+    /// reason (a wrong secret key) leaves it alone. Returns whether it changed.
+    package func learn(serverTime: Date?, localNow: Date) -> Bool {
+        guard let serverTime else { return false }
+        let offset = serverTime.timeIntervalSince(localNow)
+        return lock.withLock {
+            guard abs(offset - value) > 240 else { return false }
+            value = offset
+            return true
+        }
+    }
+
+    /// An HTTP `Date` header (`Tue, 01 Dec 2026 03:30:00 GMT`).
+    package static func httpDate(_ text: String) -> Date? { S3Client.httpDate(text) }
 }
 
 /// An object as a listing or HEAD describes it.

@@ -10,8 +10,8 @@ import Foundation
 /// connection failures and timeouts. Never retried: a conditional write (If-None-Match / If-Match) whose
 /// outcome is unknown (a connection error or a 5xx other than 503), because if the first try took effect a
 /// repeat would report a false conflict; such a write is retried here only after 503 or
-/// `RequestTimeTooSkewed` (the request was refused before it was applied). `S3FileIO.writeIfAbsent` (module IcebergS3) retries the others itself and settles
-/// a 412 on a retry by reading the object back.
+/// `RequestTimeTooSkewed` (the request was refused before it was applied). `S3FileIO.writeIfAbsent` (module
+/// IcebergS3) retries the others itself and settles a 412 on a retry by reading the object back.
 ///
 /// ```swift
 /// var policy = RetryPolicy()
