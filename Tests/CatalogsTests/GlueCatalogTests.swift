@@ -165,8 +165,6 @@ import TestSupport
         #expect(try await !catalog.listNamespaces().contains([setup.database]))
     }
 
-    /// UpdateTable answered ConcurrentModificationException although it took effect (Glue applied it, the
-    /// answer said otherwise): the catalog reads the table again, finds its own metadata, and succeeds.
     /// This machine's clock an hour off Glue's: Glue refuses the first call ("Signature expired"); the client
     /// takes Glue's time from the answer and every later call goes through (the gate in front of moto plays
     /// Glue's clock). A wrong secret key still fails: its refusal comes with the right time.
@@ -186,6 +184,8 @@ import TestSupport
         #expect(honest.passed == 1, "a signature refusal answered at the client's own time is not retried")
     }
 
+    /// UpdateTable answered ConcurrentModificationException although it took effect (Glue applied it, the
+    /// answer said otherwise): the catalog reads the table again, finds its own metadata, and succeeds.
     @Test func aConflictAnswerForOurOwnUpdateIsASuccess() async throws {
         let setup = try await Self.setup("glue-ours")
         let transport = GlueConflictTransport(mode: .applyThenConflict)
@@ -387,11 +387,7 @@ private enum GlueParquet {
 /// Glue refusing a call for a wrong key (`InvalidSignatureException`), with its time in the `Date` header.
 final class ScriptedGlueRefusal: HTTPTransport, @unchecked Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
         let body = #"{"__type":"InvalidSignatureException","message":"The request signature we calculated does not match the signature you provided."}"#
-        return HTTPResponse(status: 400, headers: ["date": formatter.string(from: Date())], body: Array(body.utf8))
+        return HTTPResponse(status: 400, headers: ["date": SkewedClockGate.httpDate(Date())], body: Array(body.utf8))
     }
 }

@@ -37,6 +37,9 @@ public final class SkewedClockGate: HTTPTransport, @unchecked Sendable {
         return formatter
     }
 
+    /// `date` as an HTTP `Date` header.
+    public static func httpDate(_ date: Date) -> String { formatter("EEE, dd MMM yyyy HH:mm:ss 'GMT'", "GMT").string(from: date) }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let now = Date().addingTimeInterval(offset)
         let signedText = request.headers.first { $0.0.lowercased() == "x-amz-date" }?.1 ?? ""
@@ -47,7 +50,7 @@ public final class SkewedClockGate: HTTPTransport, @unchecked Sendable {
         }
         lock.withLock { refusedCount += 1 }
         var headers = ["x-amzn-requestid": UUID().uuidString]
-        if dateHeader { headers["date"] = Self.formatter("EEE, dd MMM yyyy HH:mm:ss 'GMT'", "GMT").string(from: now) }
+        if dateHeader { headers["date"] = Self.httpDate(now) }
         switch service {
         case .s3:
             let body = "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><RequestTime>\(signedText)</RequestTime><ServerTime>\(ISO8601DateFormatter().string(from: now))</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds><RequestId>r1</RequestId></Error>"
