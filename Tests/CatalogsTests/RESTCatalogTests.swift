@@ -1,5 +1,6 @@
 import Foundation
 import IcebergCore
+import S3Reader
 import Testing
 import TestSupport
 
@@ -90,5 +91,27 @@ import TestSupport
             #expect(checks.map(\.status) == [404, 200])
         }
         #expect(await icebergError { _ = try await RESTCatalog(uri: "ftp://example.com") }?.code == .invalidArgument)
+    }
+
+    /// Every catalog request asks for the REST idle timeout (60 s), not S3's 15 s: a server that creates or
+    /// commits a table writes to its object store before it answers, and a loaded one took 20 s in a suite run.
+    @Test func catalogRequestsWaitLongerThanS3Requests() async throws {
+        final class Recording: HTTPTransport, @unchecked Sendable {
+            let lock = NSLock()
+            var timeouts: [Int?] = []
+            func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+                lock.withLock { timeouts.append(request.idleTimeout) }
+                return try await CurlTransport.shared.send(request)
+            }
+        }
+        let server = try RESTTestServer()
+        try await server.run { server in
+            let recording = Recording()
+            let catalog = try await RESTCatalog(uri: server.url, transport: recording)
+            try await catalog.createNamespace(["timeouts"])
+            _ = try await catalog.createTable(TableIdentifier(namespace: ["timeouts"], name: "t"), schema: RESTTestData.schema)
+            let timeouts = recording.lock.withLock { recording.timeouts }
+            #expect(timeouts.count >= 3 && timeouts.allSatisfy { $0 == RESTClient.idleTimeoutSeconds } && RESTClient.idleTimeoutSeconds == 60, "\(timeouts)")
+        }
     }
 }

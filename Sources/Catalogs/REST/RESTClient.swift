@@ -22,6 +22,10 @@ struct RESTClient: Sendable {
     let extraHeaders: [(String, String)]
     let maxAttempts: Int
     let logger: Logger
+    /// How long a catalog server may stay silent before a request fails: longer than S3's 15 s, because a
+    /// server that creates or commits a table writes its metadata to an object store first (a loaded one
+    /// took 20 s in a test run), and a write that times out is a commit of unknown outcome.
+    static let idleTimeoutSeconds = 60
 
     /// A request body.
     enum Body {
@@ -109,7 +113,9 @@ struct RESTClient: Sendable {
             allHeaders = try await signer.sign(method: method, url: url, query: query, headers: allHeaders, body: bytes)
         }
         let queryText = S3URIEncoding.canonicalQuery(query)
-        return (HTTPRequest(method: method, url: queryText.isEmpty ? url : "\(url)?\(queryText)", headers: allHeaders, body: bytes), sentToken)
+        var request = HTTPRequest(method: method, url: queryText.isEmpty ? url : "\(url)?\(queryText)", headers: allHeaders, body: bytes)
+        request.idleTimeout = Self.idleTimeoutSeconds
+        return (request, sentToken)
     }
 
     private func backoff(_ attempt: Int) async throws {

@@ -82,7 +82,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         defer { box.release() }
         let userdata = box.toOpaque()
 
-        setConnectionOptions(handle, url: request.url)
+        setConnectionOptions(handle, url: request.url, idleTimeout: request.idleTimeout)
         // Closed when the request is done (not at the end of the call that opens it).
         defer { try? sink.uploadFile?.close() }
         try setMethodAndBody(handle, request, sink: sink, userdata: userdata)
@@ -106,8 +106,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
     }
 
-    /// The URL, timeouts and TLS settings of a request.
-    private func setConnectionOptions(_ handle: UnsafeMutableRawPointer, url: String) {
+    /// The URL, timeouts (the request's idle timeout, else the transport's) and TLS settings of a request.
+    private func setConnectionOptions(_ handle: UnsafeMutableRawPointer, url: String, idleTimeout: Int?) {
         _ = ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
         // Object keys are data: a key with `..` or `.` segments names that exact object. libcurl would
         // otherwise collapse dot segments and send the request for another key (or another bucket).
@@ -115,7 +115,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeout)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, configuration.idleTimeout)
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, idleTimeout ?? configuration.idleTimeout)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
         _ = ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
         if let bundle = configuration.caBundle { _ = ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, bundle) }

@@ -8,6 +8,9 @@ public struct HTTPRequest: Sendable {
     public var bodyFile: (path: String, range: Range<Int64>)?
     /// Stream a successful (2xx) response body into this local file as it arrives, instead of memory.
     public var responseFile: String?
+    /// Seconds without a byte after which the transfer fails, instead of the transport's own idle timeout
+    /// (for a server that may work a while before it answers, such as a catalog writing to its object store).
+    public var idleTimeout: Int?
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method
