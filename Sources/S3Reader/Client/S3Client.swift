@@ -291,10 +291,8 @@ package final class ClockSkew: @unchecked Sendable {
 
     package init() {}
 
-    package var seconds: TimeInterval {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
-    }
+    /// The offset learned so far (set only by ``learn(serverTime:localNow:)``).
+    package var seconds: TimeInterval { lock.withLock { value } }
 
     /// Learns the offset from a refusal answered at `serverTime` (the `Date` header) when that is more than
     /// four minutes from `localNow` (the machine's clock) plus the offset known so far: a refusal for another
