@@ -127,8 +127,10 @@ public struct IngestConfiguration: Sendable {
     /// within ``prefetchBytes``: objects of a read chunk or more keep 2 fetched ahead, small ones up to this
     /// many, so that an endpoint's latency per request (tens of milliseconds on S3) overlaps across objects.
     public var prefetchObjects = 32
-    /// The bytes of first chunks fetched ahead, at most (see ``prefetchObjects``): 16 MiB by default.
-    public var prefetchBytes: Int64 = 16 << 20
+    /// The bytes of first chunks fetched ahead, at most (see ``prefetchObjects``): 32 MiB by default, two
+    /// objects of up to two read chunks (read in one request each), so that each of two parses finds its
+    /// next object already here.
+    public var prefetchBytes: Int64 = 32 << 20
     /// Objects read and parsed at once (decompression and parsing run on that many threads; encoding runs on
     /// one more): the machine's active cores by default (`ingest.threads`). When fewer objects are left than
     /// threads, JSON text held whole (a gzip object up to 8 MiB, a plain one of 4 to 32 MiB) is parsed in up to
