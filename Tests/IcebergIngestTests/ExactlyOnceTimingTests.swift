@@ -436,6 +436,40 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/lease").count <= 2)
     }
 
+    /// What a run's lease costs in requests (each one a round trip on S3): taking a free lease lists and
+    /// creates; the check before a commit is one listing while the newest record is this holder's; letting
+    /// go is one create. Trims delete from a listing already made, and the released record is trimmed by the
+    /// next runner's acquire.
+    @Test func aLeaseCostsFewRequests() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("lease-requests")
+        defer { TestEnvironment.cleanUp(dir) }
+        let io = CountingFileIO()
+        let root = dir.path + "/lease/"
+        let store = LeaseStore(io: io, directory: root, ttlMillis: 60_000, owner: "first")
+        let name = { (n: Int) in String(repeating: "0", count: 19) + "\(n).json" }
+        var held = try await store.acquire()
+        #expect(io.operations(under: root) == ["list ", "create \(name(1))"])
+        io.reset()
+        try await store.verify(held, marginMillis: 20_000)
+        #expect(io.operations(under: root) == ["list "])
+        io.reset()
+        held = try await store.renew(held)
+        held = try await store.renew(held)
+        #expect(io.operations(under: root) == ["create \(name(2))", "list ", "read \(name(2))", "create \(name(3))", "list ", "read \(name(3))", "delete \(name(1))"])
+        io.reset()
+        try await store.release(held)
+        #expect(io.operations(under: root) == ["create \(name(4))"])
+        io.reset()
+        let next = LeaseStore(io: io, directory: root, ttlMillis: 60_000, owner: "second")
+        let taken = try await next.acquire()
+        #expect(taken.takenOverFrom == nil, "a released lease is free")
+        #expect(io.operations(under: root) == ["list ", "read \(name(4))", "create \(name(5))", "delete \(name(2))", "delete \(name(3))"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == [name(4), name(5)])
+        // A holder whose newest record is no longer the newest finds out in its check.
+        let lost = await #expect(throws: CheckpointError.self) { try await store.verify(held, marginMillis: 0) }
+        #expect(lost?.code == .leaseLost)
+    }
+
     /// Widening the late-arrival window after a run folded hours never reads those hours again, narrowing
     /// it reads nothing twice either, and plan says exactly what run then does. (A 12 h run followed by a
     /// 240 h run used to read every folded object again: 30,043 duplicated rows.)

@@ -97,19 +97,37 @@ public struct LeaseStore: Sendable {
 
     /// The newest record, if any.
     public func current() async throws -> (sequence: Int64, record: LeaseRecord)? {
-        let numbers = try await io.list(prefix: directory).compactMap { file -> Int64? in
+        try await newest().map { ($0.sequence, $0.record) }
+    }
+
+    /// The newest record, and every record number its listing showed (what a trim after it deletes from,
+    /// without listing again).
+    private func newest() async throws -> (sequence: Int64, record: LeaseRecord, listed: [Int64])? {
+        while true {
+            let numbers = try await listed()
+            guard let newest = numbers.max() else { return nil }
+            do {
+                return (newest, try await record(newest), numbers)
+            } catch let error as IcebergError where error.code == .notFound {
+                continue  // trimmed between the listing and the read: a newer one exists; look again
+            }
+        }
+    }
+
+    /// The record numbers in the directory.
+    private func listed() async throws -> [Int64] {
+        try await io.list(prefix: directory).compactMap { file -> Int64? in
             guard file.location.hasSuffix(".json") else { return nil }
             return Int64(file.location.dropFirst(directory.count).dropLast(5))
         }
-        guard let newest = numbers.max() else { return nil }
+    }
+
+    /// Record number `sequence`, read.
+    private func record(_ sequence: Int64) async throws -> LeaseRecord {
         do {
-            let record = try JSONDecoder().decode(LeaseRecord.self, from: Data(try await io.read(location(newest))))
-            return (newest, record)
-        } catch let error as IcebergError where error.code == .notFound {
-            // Trimmed between the listing and the read: a newer one exists; look again.
-            return try await current()
+            return try JSONDecoder().decode(LeaseRecord.self, from: Data(try await io.read(location(sequence))))
         } catch let error as DecodingError {
-            throw CheckpointError(.corrupt, "lease record \(location(newest)) does not decode: \(error)")
+            throw CheckpointError(.corrupt, "lease record \(location(sequence)) does not decode: \(error)")
         }
     }
 
@@ -128,13 +146,13 @@ public struct LeaseStore: Sendable {
     /// Takes the lease, or throws ``CheckpointError/Code/leaseHeld`` naming the live holder.
     public func acquire() async throws -> HeldLease {
         while true {
-            let newest = try await current()
-            if let newest, newest.record.owner != identity.owner, isLive(newest.record) {
+            let found = try await newest()
+            if let newest = found, newest.record.owner != identity.owner, isLive(newest.record) {
                 throw CheckpointError(
                     .leaseHeld,
                     "another runner holds this shard: \(newest.record.describe(nowMillis: clock())); lease \(location(newest.sequence))")
             }
-            let sequence = (newest?.sequence ?? 0) + 1
+            let sequence = (found?.sequence ?? 0) + 1
             let now = clock()
             var record = identity
             record.startedMillis = now
@@ -144,9 +162,9 @@ public struct LeaseStore: Sendable {
             } catch let error as IcebergError where error.code == .alreadyExists {
                 continue  // another runner wrote that number first: look again
             }
-            let previous = newest.map(\.record)
+            let previous = found.map(\.record)
             let takenOver = previous.flatMap { $0.released ? nil : $0 }
-            await trim(below: sequence)
+            await trim(found?.listed ?? [], below: sequence)
             return HeldLease(sequence: sequence, record: record, takenOverFrom: takenOver)
         }
     }
@@ -167,11 +185,11 @@ public struct LeaseStore: Sendable {
         }
         // The number may have been free only because a runner that took over has trimmed it since: the
         // renewal holds only if nothing newer exists.
-        guard let newest = try await current(), newest.sequence == next, newest.record.owner == record.owner else {
+        guard let found = try await newest(), found.sequence == next, found.record.owner == record.owner else {
             try? await io.delete(location(next))
             throw await lost()
         }
-        await trim(below: next)
+        await trim(found.listed, below: next)
         return HeldLease(sequence: next, record: record, takenOverFrom: held.takenOverFrom)
     }
 
@@ -182,6 +200,10 @@ public struct LeaseStore: Sendable {
         guard held.record.expiresMillis - marginMillis > now else {
             throw CheckpointError(.leaseLost, "the lease of this shard expires in \(held.record.expiresMillis - now) ms: too close to commit safely")
         }
+        // One listing: when the newest number is the one this holder wrote, nobody took over (a runner takes
+        // over by writing a higher number, and a trim never deletes the newest two). Otherwise the newest record
+        // is read: a renewal of ours may have landed there since.
+        if try await listed().max() == held.sequence { return }
         guard let newest = try await current(), newest.record.owner == held.record.owner, !newest.record.released else {
             let holder = (try? await current())?.record.describe(nowMillis: now) ?? "nobody"
             throw CheckpointError(.leaseLost, "the lease of this shard is no longer ours: held by \(holder)")
@@ -196,8 +218,8 @@ public struct LeaseStore: Sendable {
         var sequence = held.sequence + 1
         while true {
             do {
+                // No trim here: the next runner's acquire trims, from the listing it makes anyway.
                 try await write(record, sequence: sequence)
-                await trim(below: sequence)
                 return
             } catch let error as IcebergError where error.code == .alreadyExists {
                 // A renewal of ours landed there first; anyone else's record means the lease is no longer ours.
@@ -213,13 +235,11 @@ public struct LeaseStore: Sendable {
         try await io.writeIfAbsent(location(sequence), bytes: Array(try encoder.encode(record)))
     }
 
-    /// Deletes records older than the previous one (the newest two stay, for inspection).
-    private func trim(below sequence: Int64) async {
-        guard let files = try? await io.list(prefix: directory) else { return }
-        for file in files where file.location.hasSuffix(".json") {
-            if let number = Int64(file.location.dropFirst(directory.count).dropLast(5)), number < sequence - 1 {
-                try? await io.delete(file.location)
-            }
+    /// Deletes the `listed` records older than the one before `sequence` (the newest two stay, for
+    /// inspection; a third, the released record, until the next runner acquires).
+    private func trim(_ listed: [Int64], below sequence: Int64) async {
+        for number in listed where number < sequence - 1 {
+            try? await io.delete(location(number))
         }
     }
 
