@@ -192,6 +192,36 @@ import TestSupport
         #expect(table.metadata.metadataLog.count == landed.count)
     }
 
+    /// A metadata file never changes once written, so the SQLite catalog reads each one at most once: not
+    /// after creating or committing it, not to load a table whose pointer has not moved, and not for a
+    /// commit's check against it. A pointer another catalog moved is read, once; what is remembered
+    /// is what the file holds.
+    @Test func sqliteCatalogReadsEachMetadataFileOnce() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sqlcat-cache")
+        defer { TestEnvironment.cleanUp(dir) }
+        let io = CountingFileIO()
+        let a = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh", io: io)
+        let b = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await a.createNamespace(["db"])
+        let created = try await a.createTable(Self.events, schema: Self.schema, spec: Self.spec)
+        let loaded = try await a.loadTable(Self.events)
+        let committed = try await a.commit(Self.events, requirements: [.assertCurrentSchemaID(0)], updates: [.setProperties(["k": "v"])])
+        let reloaded = try await a.loadTable(Self.events)
+        #expect(io.operations().filter { $0.hasPrefix("read") }.isEmpty, "\(io.operations())")
+        #expect(loaded.metadata == created.metadata && reloaded.metadata == committed.metadata)
+        // What the catalog remembered equals what the files hold.
+        #expect(try await MetadataFiles.read(created.metadataLocation, io: LocalFileIO()) == created.metadata)
+        #expect(try await MetadataFiles.read(committed.metadataLocation, io: LocalFileIO()) == committed.metadata)
+
+        // Another catalog (another process) moves the pointer: the next load reads the new file, once.
+        let moved = try await b.commit(Self.events, requirements: [], updates: [.setProperties(["k": "w"])])
+        io.reset()
+        let seen = try await a.loadTable(Self.events)
+        _ = try await a.commit(Self.events, requirements: [.assertCurrentSchemaID(0)], updates: [.setProperties(["k": "x"])])
+        #expect(seen.metadataLocation == moved.metadataLocation && seen.metadata.properties["k"] == "w")
+        #expect(io.operations().filter { $0.hasPrefix("read") } == ["read \(moved.metadataLocation)"])
+    }
+
     @Test func inMemoryCatalogLifecycle() async throws {
         let dir = try TestEnvironment.temporaryDirectory("memcat")
         defer { TestEnvironment.cleanUp(dir) }

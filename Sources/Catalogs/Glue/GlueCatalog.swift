@@ -31,6 +31,8 @@ public struct GlueCatalog: Catalog {
     let client: GlueClient
     private let clock: MillisecondClock
     private let logger: Logger
+    /// Metadata files this catalog wrote or read (a metadata file never changes once written).
+    private let metadataCache = MetadataCache()
 
     /// - Parameters:
     ///   - region: the Glue region (`us-east-1`); the endpoint is `https://glue.<region>.amazonaws.com`
@@ -151,12 +153,13 @@ public struct GlueCatalog: Catalog {
             try? await io.delete(metadataLocation)
             throw error
         }
+        metadataCache.remember(metadata, at: metadataLocation)
         return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
     }
 
     public func loadTable(_ identifier: TableIdentifier) async throws -> Table {
         let location = try await glueTable(identifier).metadataLocation
-        return Table(identifier: identifier, metadata: try await MetadataFiles.read(location, io: io), metadataLocation: location, io: io)
+        return Table(identifier: identifier, metadata: try await metadataCache.metadata(at: location, io: io), metadataLocation: location, io: io)
     }
 
     public func tableExists(_ identifier: TableIdentifier) async throws -> Bool {
@@ -202,7 +205,8 @@ public struct GlueCatalog: Catalog {
             throw IcebergError(.catalog, "Glue table \(identifier) has no VersionId: cannot commit with a compare-and-swap")
         }
         let base = Table(
-            identifier: identifier, metadata: try await MetadataFiles.read(current.metadataLocation, io: io), metadataLocation: current.metadataLocation, io: io)
+            identifier: identifier, metadata: try await metadataCache.metadata(at: current.metadataLocation, io: io), metadataLocation: current.metadataLocation,
+            io: io)
         let staged = try MetadataFiles.stage(identifier: identifier, current: base, requirements: requirements, updates: updates, nowMillis: clock())
         try await MetadataFiles.write(staged.metadata, to: staged.location, io: io)
         let input = Self.tableInput(
@@ -216,6 +220,7 @@ public struct GlueCatalog: Catalog {
         } catch let failure {
             try await settle(identifier, written: staged.location, failure: failure)
         }
+        metadataCache.remember(staged.metadata, at: staged.location)
         return Table(identifier: identifier, metadata: staged.metadata, metadataLocation: staged.location, io: io)
     }
 

@@ -13,6 +13,8 @@ public struct SQLiteCatalog: Catalog {
     public let warehouse: String
     private let connection: SQLiteConnection
     private let clock: MillisecondClock
+    /// Metadata files this catalog wrote or read (a metadata file never changes once written).
+    private let metadataCache = MetadataCache()
 
     public init(
         name: String = "default", path: String, warehouse: String, io: any FileIO = LocalFileIO(),
@@ -112,6 +114,7 @@ public struct SQLiteCatalog: Catalog {
             try? await io.delete(metadataLocation)
             throw IcebergError(.alreadyExists, "table \(identifier) already exists")
         }
+        metadataCache.remember(metadata, at: metadataLocation)
         return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
     }
 
@@ -128,7 +131,7 @@ public struct SQLiteCatalog: Catalog {
         guard let location = try await pointer(identifier) else {
             throw IcebergError(.notFound, "table \(identifier) does not exist in catalog '\(name)'")
         }
-        return Table(identifier: identifier, metadata: try await MetadataFiles.read(location, io: io), metadataLocation: location, io: io)
+        return Table(identifier: identifier, metadata: try await metadataCache.metadata(at: location, io: io), metadataLocation: location, io: io)
     }
 
     public func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await pointer(identifier) != nil }
@@ -167,6 +170,7 @@ public struct SQLiteCatalog: Catalog {
             try? await io.delete(staged.location)
             throw IcebergError(.commitConflict, "commit to \(identifier) conflicts: its metadata moved past \(current.metadataLocation)")
         }
+        metadataCache.remember(staged.metadata, at: staged.location)
         return Table(identifier: identifier, metadata: staged.metadata, metadataLocation: staged.location, io: io)
     }
 }
