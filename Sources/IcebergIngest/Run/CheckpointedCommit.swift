@@ -5,18 +5,25 @@ import IcebergCore
 /// The exactly-once commit of one batch: the protocol ``CheckpointStore`` describes, step by step.
 ///
 /// ```text
-///  1. close the batch's data files (spooled locally)          a crash here: nothing was written
-///  2. name their locations; save checkpoint version v+1
-///     listing them as pending, and its lineage             -- after-checkpoint
-///  3. upload the data files and dead letters               -- before-upload / after-upload
+///  1. name the batch's data files and start closing them      a crash before 2: nothing was written
+///     (their last row groups encode while 2 runs)
+///  2. save checkpoint version v+1 listing them as pending,
+///     and its lineage                                      -- after-checkpoint
+///  3. upload each data file as it closes, then the dead
+///     letters                                              -- before-upload / after-upload
 ///  4. commit one snapshot (append, or overwrite replacing
 ///     files) whose summary names checkpoint v+1            -- after-manifest (before the catalog swap)
 ///  5. trim checkpoint versions older than v+1              -- after-swap
 /// ```
 ///
 /// Until step 4's catalog swap the table still names version v: a crash anywhere before it leaves v+1
-/// ahead of the table, and the next run's recovery discards it and deletes exactly its pending files. After
+/// ahead of the table, and the next run's recovery discards it and deletes exactly its pending files (those
+/// not uploaded yet are simply not there). A file that fails to close fails the commit the same way. After
 /// the swap, v+1 is the truth. The fail points let the crash tests stop the process at each step.
+///
+/// Steps 1 to 3 overlap: the encoding is CPU work on this machine, the checkpoint and the uploads wait on
+/// the object store, so a batch of several files commits in about the time of its encoding plus its last
+/// upload rather than the sum of all three.
 ///
 /// All of it happens under the shard's lease (``LeaseKeeper``): checked with the store before step 2, and
 /// again, with a third of its time to spare, just before each catalog swap, so a runner that lost its lease
@@ -45,82 +52,101 @@ struct CheckpointedCommit {
 
     func run(_ batch: PendingBatch, table: Table, checkpoint: SourceCheckpoint) async throws -> Outcome {
         let clock = ContinuousClock()
-        // 1. Close the data files (their last row groups are encoding too).
-        let (spooled, closeSeconds) = try await closeDataFiles(batch.pipeline)
-
-        // 2. Name the data files, then save the checkpoint that lists them as pending: from here on a crash
-        //    leaves a version ahead of the table, and the next run deletes exactly these files.
         let commitStarted = clock.now
-        try await lease.verify()
-        let spec = table.metadata.defaultSpec
-        let locations = dataFileLocations(spooled, table: table)
-        let snapshotID = FastAppend.newSnapshotID()
-        let (next, folded) = nextCheckpoint(after: checkpoint, objects: batch.objects, pending: locations, snapshotID: snapshotID)
-        let checkpointLocation: String
-        do {
-            checkpointLocation = try await store.save(next)
-        } catch let error as CheckpointError where error.code == .versionTaken {
-            // Another runner wrote this version: it took the lease over while this one was paused.
-            try lease.check()
-            throw error
-        }
-        try await store.saveArchive(version: next.version, folded: folded)
-        try await store.saveLineage(
-            Self.lineage(
-                of: batch.objects, spooled: spooled, locations: locations, version: next.version, snapshotID: snapshotID,
-                replacing: snapshot.replacedFiles))
-        FailPoint.check("after-checkpoint")
-
-        // 3. Upload.
-        FailPoint.check("before-upload")
-        let uploadStarted = clock.now
-        let dataFiles = try await upload(spooled, to: locations, io: table.io, spec: spec)
-        try await DeadLetters(configuration: ingestor.configuration, table: table).write(batch.objects)
-        let uploadSeconds = (clock.now - uploadStarted).seconds
-        FailPoint.check("after-upload")
-
-        // 4. One snapshot with the checkpoint in its summary.
-        let registered = batch.objects.compactMap(\.report.registered)
-        let committed = try await commitSnapshot(
-            dataFiles + registered, table: table, evolution: batch.evolution, snapshotID: snapshotID,
-            checkpoint: CheckpointCommit(
-                source: ingestor.source.identity, shard: ingestor.configuration.shard, version: next.version,
-                watermarkHour: next.watermarkHour, location: checkpointLocation),
-            objectCount: batch.objects.count)
-        FailPoint.check("after-swap")
-
-        // 5. The table names v+1 now: older versions are history.
-        var done = next
-        done.pendingDataFiles = []
-        done.pendingSnapshotID = nil
-        try? await store.deleteVersions(before: next.version)
-        let rows = batch.objects.reduce(0) { $0 + $1.report.counts.rows }
-        ingestor.logger.info(
-            "committed snapshot \(snapshotID) with \(rows) rows: \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)",
-            metadata: [
-                "snapshot": "\(snapshotID)", "rows": "\(rows)", "objects": "\(batch.objects.count)", "data_files": "\(dataFiles.count)",
-                "checkpoint_version": "\(next.version)",
-            ])
-        return Outcome(
-            table: committed, checkpoint: done, snapshotID: snapshotID, dataFiles: dataFiles, encodeSeconds: closeSeconds,
-            uploadSeconds: uploadSeconds, commitSeconds: (clock.now - commitStarted).seconds)
-    }
-
-    private func closeDataFiles(_ pipeline: EncodingPipeline) async throws -> ([SpooledDataFile], Double) {
-        try await BlockingExecutor.run {
+        // 1. Name the data files, and start closing them: their encoding runs while step 2 waits on the store.
+        let pipeline = batch.pipeline
+        let planned = try await BlockingExecutor.run {
             try pipeline.drain()
-            let started = DispatchTime.now().uptimeNanoseconds
-            let files = try pipeline.writer.finish()
-            return (files, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            return pipeline.writer.finishing()
+        }
+        let (closed, report) = AsyncThrowingStream.makeStream(of: (Int, SpooledDataFile).self)
+        let closing = Task<([SpooledDataFile], Double), any Error> {
+            do {
+                let outcome = try await BlockingExecutor.run {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    let files = try pipeline.writer.finish { index, file in report.yield((index, file)) }
+                    return (files, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                }
+                report.finish()
+                return outcome
+            } catch {
+                report.finish(throwing: error)
+                throw error
+            }
+        }
+        do {
+            // 2. Save the checkpoint that lists the files as pending: from here on a crash leaves a version
+            //    ahead of the table, and the next run deletes exactly these files.
+            try await lease.verify()
+            let spec = table.metadata.defaultSpec
+            let locations = dataFileLocations(planned.map(\.partition), table: table)
+            let snapshotID = FastAppend.newSnapshotID()
+            let (next, folded) = nextCheckpoint(after: checkpoint, objects: batch.objects, pending: locations, snapshotID: snapshotID)
+            let checkpointLocation: String
+            do {
+                checkpointLocation = try await store.save(next)
+            } catch let error as CheckpointError where error.code == .versionTaken {
+                // Another runner wrote this version: it took the lease over while this one was paused.
+                try lease.check()
+                throw error
+            }
+            try await store.saveArchive(version: next.version, folded: folded)
+            try await store.saveLineage(
+                Self.lineage(
+                    of: batch.objects, sources: planned.map(\.sources), locations: locations, version: next.version, snapshotID: snapshotID,
+                    replacing: snapshot.replacedFiles))
+            FailPoint.check("after-checkpoint")
+
+            // 3. Upload each file as it closes.
+            FailPoint.check("before-upload")
+            let uploadStarted = clock.now
+            let dataFiles = try await upload(closed, to: locations, io: table.io, spec: spec)
+            let (_, closeSeconds) = try await closing.value
+            try await DeadLetters(configuration: ingestor.configuration, table: table).write(batch.objects)
+            let uploadSeconds = (clock.now - uploadStarted).seconds
+            FailPoint.check("after-upload")
+
+            // 4. One snapshot with the checkpoint in its summary.
+            let registered = batch.objects.compactMap(\.report.registered)
+            let committed = try await commitSnapshot(
+                dataFiles + registered, table: table, evolution: batch.evolution, snapshotID: snapshotID,
+                checkpoint: CheckpointCommit(
+                    source: ingestor.source.identity, shard: ingestor.configuration.shard, version: next.version,
+                    watermarkHour: next.watermarkHour, location: checkpointLocation),
+                objectCount: batch.objects.count)
+            FailPoint.check("after-swap")
+
+            // 5. The table names v+1 now: older versions are history.
+            var done = next
+            done.pendingDataFiles = []
+            done.pendingSnapshotID = nil
+            try? await store.deleteVersions(before: next.version)
+            let rows = batch.objects.reduce(0) { $0 + $1.report.counts.rows }
+            ingestor.logger.info(
+                "committed snapshot \(snapshotID) with \(rows) rows: \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)",
+                metadata: [
+                    "snapshot": "\(snapshotID)", "rows": "\(rows)", "objects": "\(batch.objects.count)", "data_files": "\(dataFiles.count)",
+                    "checkpoint_version": "\(next.version)",
+                ])
+            return Outcome(
+                table: committed, checkpoint: done, snapshotID: snapshotID, dataFiles: dataFiles, encodeSeconds: closeSeconds,
+                uploadSeconds: uploadSeconds, commitSeconds: (clock.now - commitStarted).seconds)
+        } catch {
+            // The closing ends before the failure goes up (nothing may write the spool once the caller cleans
+            // up), and the files it closed that were not uploaded leave the spool.
+            if let (files, _) = try? await closing.value {
+                try? await BlockingExecutor.run { for file in files { try? FileManager.default.removeItem(atPath: file.localPath) } }
+            }
+            throw error
         }
     }
 
     /// `<table>/data/<partition path>/<uuid>-<n>.parquet` (or under `write.data.path`).
-    private func dataFileLocations(_ spooled: [SpooledDataFile], table: Table) -> [String] {
+    private func dataFileLocations(_ partitions: [[Literal?]], table: Table) -> [String] {
         let spec = table.metadata.defaultSpec
         let base = table.metadata.properties["write.data.path"] ?? table.metadata.location + "/data"
-        return spooled.enumerated().map { index, file in
-            let partitionPath = spec.isUnpartitioned ? "" : spec.partitionPath(file.partition) + "/"
+        return partitions.enumerated().map { index, partition in
+            let partitionPath = spec.isUnpartitioned ? "" : spec.partitionPath(partition) + "/"
             return "\(base)/\(partitionPath)\(UUID().uuidString.lowercased())-\(index).parquet"
         }
     }
@@ -186,44 +212,44 @@ struct CheckpointedCommit {
         return try await commit.commit()
     }
 
-    /// Uploads spooled files to their locations, a few at a time.
-    private func upload(_ files: [SpooledDataFile], to locations: [String], io: any FileIO, spec: PartitionSpec) async throws -> [DataFile] {
+    /// Uploads each spooled file to its location as it closes, a few at a time; the data files in the
+    /// order of `locations`.
+    private func upload(
+        _ closed: AsyncThrowingStream<(Int, SpooledDataFile), any Error>, to locations: [String], io: any FileIO, spec: PartitionSpec
+    ) async throws -> [DataFile] {
         let limit = max(1, ingestor.configuration.uploadConcurrency)
         return try await withThrowingTaskGroup(of: (Int, DataFile).self) { group in
-            var results = [DataFile?](repeating: nil, count: files.count)
-            var next = 0
-            func start(_ index: Int) {
-                let file = files[index]
+            var results = [DataFile?](repeating: nil, count: locations.count)
+            var running = 0
+            for try await (index, file) in closed {
+                if running == limit, let (done, uploaded) = try await group.next() {
+                    results[done] = uploaded
+                    running -= 1
+                }
                 let location = locations[index]
                 group.addTask {
                     try await io.write(location, contentsOfFile: file.localPath)
                     _ = try? await BlockingExecutor.run { try FileManager.default.removeItem(atPath: file.localPath) }
                     return (index, file.dataFile(at: location, spec: spec))
                 }
+                running += 1
             }
-            while next < min(limit, files.count) {
-                start(next)
-                next += 1
+            for try await (index, uploaded) in group { results[index] = uploaded }
+            return try results.enumerated().map { index, uploaded in
+                guard let uploaded else { throw IcebergError(.io, "data file \(locations[index]) was never closed") }
+                return uploaded
             }
-            for try await (index, file) in group {
-                results[index] = file
-                if next < files.count {
-                    start(next)
-                    next += 1
-                }
-            }
-            return results.compactMap { $0 }
         }
     }
 
     /// Which objects produced which data files in a commit, with the drift each object showed.
     static func lineage(
-        of objects: [PendingObject], spooled: [SpooledDataFile], locations: [String], version: Int64, snapshotID: Int64, replacing: [String]?
+        of objects: [PendingObject], sources: [[Int]], locations: [String], version: Int64, snapshotID: Int64, replacing: [String]?
     ) -> CommitLineage {
         var files = locations
         var filesBySource: [Int: [Int]] = [:]
-        for (i, file) in spooled.enumerated() {
-            for source in file.sources { filesBySource[source, default: []].append(i) }
+        for (i, fileSources) in sources.enumerated() {
+            for source in fileSources { filesBySource[source, default: []].append(i) }
         }
         let entries = objects.map { item in
             var indexes = filesBySource[item.index] ?? []

@@ -101,17 +101,33 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         return done
     }
 
-    /// Closes every open file; returns all completed files not yet taken. The files are closed in parallel,
-    /// one per core: each still holds its last row group (often the whole file), whose encoding and
-    /// compression are most of a commit's work. Files come back in a fixed order (by spool path).
-    package func finish() throws -> [SpooledDataFile] {
-        let closing = open.sorted { $0.value.path < $1.value.path }
+    /// The files ``finish(onClosed:)`` hands back, in its order, before any is closed: each one's partition
+    /// and sources. A commit names and records them while their last row groups encode.
+    package func finishing() -> [(partition: [Literal?], sources: [Int])] {
+        done.map { ($0.partition, $0.sources) } + closingOrder().map { ($0.partition, $0.file.sources.sorted()) }
+    }
+
+    /// The open files in the order ``finish(onClosed:)`` closes and returns them (by spool path).
+    private func closingOrder() -> [(partition: [Literal?], file: OpenFile)] {
+        open.sorted { $0.value.path < $1.value.path }.map { ($0.key, $0.value) }
+    }
+
+    /// Closes every open file; returns all completed files not yet taken, in the order of ``finishing()``.
+    /// The files are closed in parallel, one per core: each still holds its last row group (often the whole
+    /// file), whose encoding and compression are most of a commit's work. `onClosed` hears of each file, with
+    /// its index in that order, as soon as it is complete (the already completed ones first), on the thread
+    /// that closed it: a commit uploads it while the others still encode.
+    package func finish(onClosed: @Sendable (Int, SpooledDataFile) -> Void = { _, _ in }) throws -> [SpooledDataFile] {
+        let closing = closingOrder()
         open = [:]
+        for (index, file) in done.enumerated() { onClosed(index, file) }
+        let first = done.count
         let results = Mutex<[Result<SpooledDataFile, any Error>?]>(Array(repeating: nil, count: closing.count))
         DispatchQueue.concurrentPerform(iterations: closing.count) { index in
             let (partition, file) = closing[index]
             let result = Result { try Self.close(file, partition: partition) }
             results.withLock { $0[index] = result }
+            if case .success(let spooled) = result { onClosed(first + index, spooled) }
         }
         var failure: (any Error)?
         for (index, result) in results.withLock({ $0 }).enumerated() {
@@ -119,7 +135,7 @@ package final class PartitionedDataWriter: @unchecked Sendable {
             case .success(let spooled)?: done.append(spooled)
             case .failure(let error)?:
                 failure = failure ?? error
-                try? FileManager.default.removeItem(atPath: closing[index].value.path)
+                try? FileManager.default.removeItem(atPath: closing[index].file.path)
             case nil: break
             }
         }
