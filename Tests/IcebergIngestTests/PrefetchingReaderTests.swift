@@ -1,4 +1,5 @@
 import Foundation
+import IcebergCore
 import Testing
 
 @testable import IcebergIngest
@@ -78,6 +79,17 @@ import Testing
         var reader = PrefetchingReader(source: source, objects: objects, chunkBytes: chunk, depth: 32, budget: 2 << 20)
         try await Self.readAll(&reader, objects: objects)
         #expect(source.most <= 2)
+    }
+
+    /// With the default settings, two Firehose-sized objects (14.7 MB, one read each) are fetched ahead: each
+    /// of two parses finds its next object already fetched.
+    @Test func twoFirehoseObjectsAreFetchedAheadByDefault() async throws {
+        let objects = Self.objects(5, size: 14_700_000)
+        let source = CountingSource(target: 2, holdSeconds: 1)
+        let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.events"), schema: try SchemaText.schema("id long"))
+        var reader = PrefetchingReader(source: source, objects: objects, configuration: configuration)
+        try await Self.readAll(&reader, objects: objects)
+        #expect(source.most == 2)
     }
 
     /// A source that records the ranges asked of it, per object.
