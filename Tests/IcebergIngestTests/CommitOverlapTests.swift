@@ -72,4 +72,35 @@ import TestSupport
             catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
         #expect(output.hasPrefix("OK 2000"), "\(output)")
     }
+
+    /// A run lists its checkpoint versions once, in its recovery, which also trims the old ones: its last
+    /// commit leaves the trim to the next run. Versions kept: the committed one and the three before it.
+    @Test func aRunListsItsCheckpointVersionsOnce() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("ckpt-trim")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let warehouse = dir.appendingPathComponent("wh").path
+        try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
+        let io = CountingFileIO()
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse, io: io)
+        let configuration = try PipelineSupport.configuration()
+        let firstHour = PrefixLayout.hour(of: Date()) - 5
+        var expected: [String] = []
+        for run in 0..<5 {
+            expected.append(try await PipelineSupport.generate(into: input, firstHour: firstHour + Int32(run), hours: 1, files: 1, records: 10, firstID: 1 + run * 10))
+            io.reset()
+            let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose)).run()
+            #expect(summary.objectsIngested == 1)
+            let listings = io.operations().filter { $0.hasPrefix("list ") && $0.hasSuffix("/0") }
+            #expect(listings.count == 1, "run \(run + 1): \(listings)")
+        }
+        let table = try await catalog.loadTable(configuration.table)
+        let checkpoints = try FileManager.default.subpathsOfDirectory(atPath: table.metadata.location + "/metadata/ingest-checkpoints")
+            .filter { $0.hasSuffix(".ckpt") && !$0.contains("/lineage/") && !$0.contains("/archive/") }
+            .map { ($0 as NSString).lastPathComponent }.sorted()
+        #expect(checkpoints == (2...5).map { String(repeating: "0", count: 19) + "\($0).ckpt" })
+        let output = try await PipelineSupport.check(
+            catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: try PipelineSupport.merge(expected), in: dir)
+        #expect(output.hasPrefix("OK 50"), "\(output)")
+    }
 }

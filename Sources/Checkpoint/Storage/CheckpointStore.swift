@@ -20,6 +20,10 @@ import IcebergCore
 ///                      (on conflict: rebuild on the new base and retry; the saved V+1 stays valid)
 /// ```
 ///
+/// The data files' names are fixed before their last row groups are encoded, so saving V+1 may overlap
+/// that encoding; every upload comes after the save. Loading also deletes versions older than V-2 (the two
+/// before V are kept for inspection), and so does each commit but a run's last.
+///
 /// A crash anywhere leaves a consistent state:
 /// - before the save: nothing left behind but the local spool;
 /// - after the save, before the swap (during or after the upload, after the manifests): the table still
@@ -125,7 +129,9 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Makes the stored checkpoints agree with the table: loads the version the table committed (or starts
-    /// empty) and discards every version ahead of it, returning their data files as orphans.
+    /// empty) and discards every version ahead of it, returning their data files as orphans. Versions older
+    /// than the ones ``deleteVersions(before:keep:)`` keeps are deleted from the same listing, so the last
+    /// commit of a run can leave its trim to the next run.
     public func recover(committed: CheckpointCommit?, lateArrivalHours: Int32) async throws -> Recovery {
         let committedVersion = committed?.version ?? 0
         var checkpoint =
@@ -141,9 +147,12 @@ public struct CheckpointStore: Sendable {
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
         for file in try await io.list(prefix: directory + "0") {
-            guard file.location.hasSuffix(".ckpt"),
-                let version = Int64(file.location.dropFirst(directory.count).dropLast(5)), version > committedVersion
-            else { continue }
+            guard file.location.hasSuffix(".ckpt"), let version = Int64(file.location.dropFirst(directory.count).dropLast(5)) else { continue }
+            if version < committedVersion - Self.versionsKept {
+                try? await io.delete(file.location)
+                continue
+            }
+            guard version > committedVersion else { continue }
             if let ahead = try? CheckpointCodec.decode(try await io.read(file.location), location: file.location) {
                 orphans += ahead.pendingDataFiles
                 if let id = ahead.pendingSnapshotID { snapshots.append(id) }
@@ -159,9 +168,12 @@ public struct CheckpointStore: Sendable {
         return Recovery(checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans, orphanSnapshotIDs: snapshots)
     }
 
+    /// Versions kept below the committed one, for inspection.
+    public static let versionsKept: Int64 = 2
+
     /// Deletes versions older than `version` minus `keep` (old versions are never needed again once a newer
     /// one is committed; a few are kept for inspection).
-    public func deleteVersions(before version: Int64, keep: Int64 = 2) async throws {
+    public func deleteVersions(before version: Int64, keep: Int64 = versionsKept) async throws {
         for file in try await io.list(prefix: directory + "0") {
             guard file.location.hasSuffix(".ckpt"),
                 let old = Int64(file.location.dropFirst(directory.count).dropLast(5)), old < version - keep

@@ -13,7 +13,8 @@ import IcebergCore
 ///     letters                                              -- before-upload / after-upload
 ///  4. commit one snapshot (append, or overwrite replacing
 ///     files) whose summary names checkpoint v+1            -- after-manifest (before the catalog swap)
-///  5. trim checkpoint versions older than v+1              -- after-swap
+///  5. trim checkpoint versions older than v+1 (the next    -- after-swap
+///     run's recovery does it after a run's last commit)
 /// ```
 ///
 /// Until step 4's catalog swap the table still names version v: a crash anywhere before it leaves v+1
@@ -120,7 +121,8 @@ struct CheckpointedCommit {
             var done = next
             done.pendingDataFiles = []
             done.pendingSnapshotID = nil
-            try? await store.deleteVersions(before: next.version)
+            // A run's last commit leaves the trim to the next run's recovery, which lists the versions anyway.
+            if !closesRun { try? await store.deleteVersions(before: next.version) }
             let rows = batch.objects.reduce(0) { $0 + $1.report.counts.rows }
             ingestor.logger.info(
                 "committed snapshot \(snapshotID) with \(rows) rows: \(batch.objects.count) objects, \(dataFiles.count) data files, checkpoint v\(next.version)",
