@@ -57,7 +57,9 @@ public struct RunSummary: Sendable, Codable, Equatable {
     /// Data files of a crashed earlier run found and deleted.
     public var orphanFilesDeleted = 0
     /// Seconds spent: reading (network or disk), parsing (with decompression), encoding Parquet, uploading,
-    /// committing, and in all.
+    /// committing, and in all. They overlap: a commit's seconds run from its start (its data files' last row
+    /// groups encoding, the checkpoint saved meanwhile) to its end, and its upload seconds from the
+    /// checkpoint's save to the last file's upload.
     public var readSeconds = 0.0
     public var parseSeconds = 0.0
     public var encodeSeconds = 0.0
