@@ -124,8 +124,9 @@ public struct IngestConfiguration: Sendable {
     public static let defaultMaxRecordBytes = 4 << 20
     /// Input objects fetched ahead of their parse, at most (their first ``readChunkBytes``; the objects being
     /// parsed read their next chunk ahead too). Past the first, only while those first chunks together stay
-    /// within ``prefetchBytes``: objects of a read chunk or more keep 2 fetched ahead, small ones up to this
-    /// many, so that an endpoint's latency per request (tens of milliseconds on S3) overlaps across objects.
+    /// within ``prefetchBytes``: objects of up to two read chunks (read whole) keep 2 or more fetched ahead,
+    /// larger ones (first read one chunk) 4, small ones up to this many, so that an endpoint's latency per
+    /// request (tens of milliseconds on S3) overlaps across objects.
     public var prefetchObjects = 32
     /// The bytes of first chunks fetched ahead, at most (see ``prefetchObjects``): 32 MiB by default, two
     /// objects of up to two read chunks (read in one request each), so that each of two parses finds its
