@@ -222,6 +222,37 @@ import TestSupport
         #expect(io.operations().filter { $0.hasPrefix("read") } == ["read \(moved.metadataLocation)"])
     }
 
+    /// The cache keeps one metadata file per table (a long run of commits holds its table's newest, not one
+    /// per commit), and evicts the table used least recently.
+    @Test func metadataCacheKeepsOneVersionPerTableAndTheRecentTables() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("metadata-cache")
+        defer { TestEnvironment.cleanUp(dir) }
+        let catalog = try SQLiteCatalog(name: "c", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await catalog.createNamespace(["db"])
+        var tables: [Table] = []
+        for name in ["a", "b", "c"] { tables.append(try await catalog.createTable(TableIdentifier(namespace: ["db"], name: name), schema: Self.schema)) }
+        let committed = try await catalog.commit(tables[0].identifier, requirements: [], updates: [.setProperties(["k": "v"])])
+        let io = CountingFileIO()
+        // One version per table: a's newest replaces its first.
+        let perTable = MetadataCache()
+        perTable.remember(tables[0].metadata, at: tables[0].metadataLocation)
+        perTable.remember(committed.metadata, at: committed.metadataLocation)
+        #expect(try await perTable.metadata(at: committed.metadataLocation, io: io) == committed.metadata)
+        #expect(io.operations().isEmpty)
+        #expect(try await perTable.metadata(at: tables[0].metadataLocation, io: io) == tables[0].metadata)
+        #expect(io.operations() == ["read \(tables[0].metadataLocation)"])
+        // Two tables kept: b, used after c, stays when a comes; c goes.
+        io.reset()
+        let recent = MetadataCache(capacity: 2)
+        recent.remember(tables[1].metadata, at: tables[1].metadataLocation)
+        recent.remember(tables[2].metadata, at: tables[2].metadataLocation)
+        _ = try await recent.metadata(at: tables[1].metadataLocation, io: io)
+        recent.remember(committed.metadata, at: committed.metadataLocation)
+        _ = try await recent.metadata(at: tables[1].metadataLocation, io: io)
+        #expect(try await recent.metadata(at: tables[2].metadataLocation, io: io) == tables[2].metadata)
+        #expect(io.operations() == ["read \(tables[2].metadataLocation)"])
+    }
+
     @Test func inMemoryCatalogLifecycle() async throws {
         let dir = try TestEnvironment.temporaryDirectory("memcat")
         defer { TestEnvironment.cleanUp(dir) }

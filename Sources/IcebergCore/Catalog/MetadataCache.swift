@@ -14,23 +14,30 @@ import Synchronization
 /// ```
 package final class MetadataCache: Sendable {
     private let entries = Mutex<[(location: String, metadata: TableMetadata)]>([])
-    /// Locations kept (the most recent); one per table a run works on is enough.
+    /// Tables kept, the most recently used; one metadata file each (the newest one written or read), so a
+    /// long run of commits holds one version of its table, not one per commit.
     package let capacity: Int
 
     package init(capacity: Int = 16) { self.capacity = max(1, capacity) }
 
     /// The metadata at `location`: remembered, or read and parsed (then remembered).
     package func metadata(at location: String, io: any FileIO) async throws -> TableMetadata {
-        if let hit = entries.withLock({ $0.last { $0.location == location }?.metadata }) { return hit }
+        let hit = entries.withLock { entries -> TableMetadata? in
+            guard let index = entries.lastIndex(where: { $0.location == location }) else { return nil }
+            entries.append(entries.remove(at: index))
+            return entries[entries.count - 1].metadata
+        }
+        if let hit { return hit }
         let metadata = try await MetadataFiles.read(location, io: io)
         remember(metadata, at: location)
         return metadata
     }
 
-    /// Keeps `metadata` as the content of `location` (written or read by this catalog).
+    /// Keeps `metadata` as the content of `location` (written or read by this catalog), in place of what was
+    /// kept for its table.
     package func remember(_ metadata: TableMetadata, at location: String) {
         entries.withLock { entries in
-            entries.removeAll { $0.location == location }
+            entries.removeAll { $0.location == location || $0.metadata.location == metadata.location }
             entries.append((location, metadata))
             if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
         }
