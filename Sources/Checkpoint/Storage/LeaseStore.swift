@@ -204,8 +204,9 @@ public struct LeaseStore: Sendable {
         // over by writing a higher number, and a trim never deletes the newest two). Otherwise the newest record
         // is read: a renewal of ours may have landed there since.
         if try await listed().max() == held.sequence { return }
-        guard let newest = try await current(), newest.record.owner == held.record.owner, !newest.record.released else {
-            let holder = (try? await current())?.record.describe(nowMillis: now) ?? "nobody"
+        let newest = try await current()
+        guard let newest, newest.record.owner == held.record.owner, !newest.record.released else {
+            let holder = newest?.record.describe(nowMillis: now) ?? "nobody"
             throw CheckpointError(.leaseLost, "the lease of this shard is no longer ours: held by \(holder)")
         }
     }
