@@ -66,4 +66,33 @@ import Testing
         #expect(leaves[5].int64s == [-7, 0, -999_999_999_999_999_999])
         #expect(String(decoding: leaves[3].bytes, as: UTF8.self) == "ann")
     }
+
+    /// Keys are matched in place against the order the records showed, each record's first key included:
+    /// schema order from the start, another order from its second record on, and again after the order
+    /// changes; the values are the same as with every key looked up.
+    @Test func keysAreMatchedInTheOrderTheRecordsKeep() throws {
+        let names = ["id", "t", "ts", "name", "score", "n", "ok"]
+        let values = ["1", #""2026-11-24T10:15:30Z""#, #""2026-11-24T10:15:30Z""#, #""ann""#, "1.5", "-7", "true"]
+        func records(_ order: [Int], _ count: Int) -> String {
+            String(repeating: "{" + order.map { "\"\(names[$0])\":\(values[$0])" }.joined(separator: ",") + "}\n", count: count)
+        }
+        func predicted(_ records: String) throws -> (keys: Int, rows: Int) {
+            // The match in place reads 16 bytes past a key's start: trailing blanks keep the last keys in reach.
+            let text = records + String(repeating: " ", count: 16)
+            let layout = try ColumnLayout(schema: Self.schema)
+            var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json")
+            var batch = RecordBatch(layout: layout)
+            _ = try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { Issue.record("bad: \($0)") } }
+            let general = try Self.parse(text, fast: false, chunk: Int.max)
+            #expect(batch.leaves.indices.allSatisfy { batch.leaves[$0].sameContents(as: general.batch.leaves[$0]) })
+            return (parser.predictedKeys, parser.counts.rows)
+        }
+        let schemaOrder = try predicted(records(Array(0..<7), 10))
+        #expect(schemaOrder.rows == 10 && schemaOrder.keys == 70, "every key of every record, the first ones included")
+        let reversed = try predicted(records(Array((0..<7).reversed()), 10))
+        #expect(reversed.rows == 10 && reversed.keys == 9 * 7, "all but the first record's keys")
+        let changed = try predicted(records(Array(0..<7), 5) + records([3, 0, 6, 1, 2, 5, 4], 5))
+        // In the new order's first record only "ts" after "t" is where schema order put it.
+        #expect(changed.rows == 10 && changed.keys == 5 * 7 + 1 + 4 * 7, "the new order is learned from its first record")
+    }
 }

@@ -21,7 +21,15 @@ package struct JSONRecordParser: RecordParser {
     /// A stamp per top-level field: the record number that last set it.
     private var seen: [Int]
     private var record = 0
-    private var hint = 0
+    /// The key order learned from the records: `following[k]` is the field whose key came after field `k`'s
+    /// the last time, and `following[count]` the field whose key came first in a record (schema order to
+    /// begin with). Records of one kind keep their key order, so the next key is matched in place against
+    /// this guess, the first one of a record included.
+    private var following: [Int]
+    /// The field whose key came last in the record being parsed (the field count at a record's start).
+    private var previous: Int
+    /// Keys found where ``following`` said they would be (tests check the guess is taken).
+    package private(set) var predictedKeys = 0
     private var scratch: [UInt8] = []
     /// Per top-level field, looked up per value without copying the field's description.
     private let primitiveTypes: [PrimitiveType?]
@@ -62,6 +70,9 @@ package struct JSONRecordParser: RecordParser {
         self.options = options
         self.source = source
         seen = Array(repeating: -1, count: layout.topLevel.count)
+        following = Array(1...(layout.topLevel.count + 1))
+        following[layout.topLevel.count] = 0
+        previous = layout.topLevel.count
         primitiveTypes = layout.topLevel.map { $0.field.type.primitive }
         firstLeaves = layout.topLevel.map { $0.leaves.lowerBound }
         required = layout.topLevel.map { $0.field.isRequired }
@@ -118,6 +129,8 @@ package struct JSONRecordParser: RecordParser {
         counts.badRecords += part.counts.badRecords
         drift.absorb(part.drift)
         directNestedValues += part.directNestedValues
+        predictedKeys += part.predictedKeys
+        following = part.following
         position = part.position
         line = part.line
     }
@@ -323,6 +336,7 @@ package struct JSONRecordParser: RecordParser {
         let n = b.count
         guard b[i] == UInt8(ascii: "{") else { throw .syntax("a record must be a JSON object, found '\(Character(Unicode.Scalar(b[i])))'", at: i) }
         i += 1
+        previous = seen.count
         Self.skipSpace(b, &i)
         guard i < n else { throw .needMore }
         if b[i] == UInt8(ascii: "}") {
@@ -398,43 +412,43 @@ package struct JSONRecordParser: RecordParser {
         }
     }
 
-    /// The field after the previous key (records usually keep their key order) when its name and a closing
-    /// quote are at `start`, compared as two words, with the index of that quote; nil otherwise (then the key
-    /// is scanned and looked up).
+    /// The field whose key came after the previous key the last time (``following``), when its name and a
+    /// closing quote are at `start`, compared as two words, with the index of that quote; nil otherwise (then
+    /// the key is scanned and looked up).
     @inline(__always)
     private mutating func expectedKey(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (field: Int, end: Int)? {
-        guard takesFastPaths, hint < keyWords.count, start + 17 <= b.count, let key = keyWords[hint] else { return nil }
+        let guess = following[previous]
+        guard takesFastPaths, guess < keyWords.count, start + 17 <= b.count, let key = keyWords[guess] else { return nil }
         guard key.isPrefix(of: b, at: start), b[start + key.count] == UInt8(ascii: "\"") else { return nil }
-        hint += 1
-        return (hint - 1, start + key.count)
+        previous = guess
+        predictedKeys += 1
+        return (guess, start + key.count)
     }
 
-    /// The schema field a key names; tries the field after the previous key first (records usually keep
-    /// their key order).
+    /// The schema field a key names; tries the guess from the learned key order first, and learns the key's
+    /// place when the guess was wrong.
     @inline(__always)
     private mutating func fieldIndex(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, escaped: Bool) -> Int? {
+        let found: Int?
         if escaped {
             let key = Self.unescapedString(b, start, end)
-            return layout.topLevel.firstIndex { $0.name == key }
-        }
-        let length = end - start
-        let count = names.count
-        func matches(_ k: Int) -> Bool {
-            let name = names[k]
-            guard name.count == length else { return false }
-            return name.withUnsafeBufferPointer { nb in
-                memcmp(nb.baseAddress!, b.baseAddress! + start, length) == 0
+            found = layout.topLevel.firstIndex { $0.name == key }
+        } else {
+            let length = end - start
+            func matches(_ k: Int) -> Bool {
+                let name = names[k]
+                guard name.count == length else { return false }
+                return name.withUnsafeBufferPointer { nb in
+                    memcmp(nb.baseAddress!, b.baseAddress! + start, length) == 0
+                }
             }
+            let guess = following[previous]
+            found = guess < names.count && matches(guess) ? guess : names.indices.first(where: matches)
         }
-        if hint < count, matches(hint) {
-            hint += 1
-            return hint - 1
-        }
-        for k in 0..<count where matches(k) {
-            hint = k + 1
-            return k
-        }
-        return nil
+        guard let found else { return nil }
+        following[previous] = found
+        previous = found
+        return found
     }
 
     /// Parses one field's value into its column. A value that does not fit is noted in `problem` (or kept in
