@@ -120,7 +120,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
         if let bundle = configuration.caBundle { _ = ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, bundle) }
         _ = ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        // Receive up to 256 KiB per read instead of curl's 16 KiB: an object GET of 16 MiB takes about 64
+        // reads and callbacks, not 1,000. Each pooled handle holds one such buffer.
+        _ = ccurl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, Self.receiveBufferBytes)
     }
+
+    /// Bytes curl receives per read (``CURLOPT_BUFFERSIZE``).
+    static let receiveBufferBytes = 256 << 10
 
     /// The method, and the body from memory or streamed from a file range. No seek function is given on
     /// purpose: libcurl would then resend a request by itself when a reused connection dies mid-request,
