@@ -72,7 +72,7 @@ struct JSONParseBenchmark: AsyncParsableCommand {
             try stream.consume(bytes[at..<end], isFinal: false, into: &batch) { _ in bad += 1 }
             if batch.rowCount >= defaults.batchRows {
                 rows += batch.rowCount
-                batch = RecordBatch(layout: layout)
+                batch = batch.emptyWithRoom()
             }
             at = end
         }

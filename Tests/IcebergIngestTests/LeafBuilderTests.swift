@@ -57,4 +57,31 @@ import Testing
             #expect(taken.sameContents(as: Self.build(rows.map { a[$0] })), "\(a) taken in reverse")
         }
     }
+
+    /// The next batch of a stream gets room for what the last one held, so filling it as far grows no array:
+    /// the storage it was given is the storage it ends with.
+    @Test func anEmptyBatchWithRoomFillsWithoutGrowing() throws {
+        let schema = try SchemaText.schema("id long not null, name string, score double, tags list<string>")
+        let layout = try ColumnLayout(schema: schema)
+        let text = (0..<1000).map { #"{"id": \#($0), "name": "user-\#($0)", "score": \#(Double($0) / 4), "tags": ["a", "bc"]}"# }.joined(separator: "\n")
+        func parse(into batch: inout RecordBatch) throws {
+            var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json")
+            _ = try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { Issue.record("bad: \($0)") } }
+        }
+        var first = RecordBatch(layout: layout)
+        try parse(into: &first)
+        var next = first.emptyWithRoom()
+        #expect(next.rowCount == 0 && next.leaves.allSatisfy { $0.slotCount == 0 })
+        func storage(_ batch: RecordBatch) -> [[UnsafeRawPointer?]] {
+            batch.leaves.map { leaf in
+                [leaf.int64s.withUnsafeBytes(\.baseAddress), leaf.doubles.withUnsafeBytes(\.baseAddress), leaf.bytes.withUnsafeBytes(\.baseAddress),
+                    leaf.offsets.withUnsafeBytes(\.baseAddress), leaf.definition.withUnsafeBytes(\.baseAddress),
+                    leaf.repetition.withUnsafeBytes(\.baseAddress), leaf.rowStarts.withUnsafeBytes(\.baseAddress)]
+            }
+        }
+        let given = storage(next)
+        try parse(into: &next)
+        #expect(storage(next) == given, "no array of the batch moved while it filled")
+        #expect(next.rowCount == 1000 && next.leaves.indices.allSatisfy { next.leaves[$0].sameContents(as: first.leaves[$0]) })
+    }
 }

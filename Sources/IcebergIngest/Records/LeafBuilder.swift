@@ -62,7 +62,9 @@ package struct LeafBuilder: Sendable {
 
     /// Holds a level per slot from here on (the first slot below the maximum is coming).
     private mutating func materializeLevels() {
-        definition = [UInt16](repeating: maxDefinition, count: slotCount)
+        // In the storage the builder has (``emptyWithRoom()`` may have given it room).
+        definition.removeAll(keepingCapacity: true)
+        definition.append(contentsOf: repeatElement(maxDefinition, count: slotCount))
     }
 
     /// Appends `other`'s slots (a later batch of the same column) after these.
@@ -83,6 +85,22 @@ package struct LeafBuilder: Sendable {
         rowStarts += other.rowStarts.map { $0 + slotBase }
         slotCount += other.slotCount
         definedCount += other.definedCount
+    }
+
+    /// An empty builder of the same column with room for as many values, bytes and levels as this one holds.
+    package func emptyWithRoom() -> LeafBuilder {
+        var out = LeafBuilder(kind: kind, maxDefinition: Int(maxDefinition), maxRepetition: Int(maxRepetition))
+        out.booleans.reserveCapacity(booleans.count)
+        out.int32s.reserveCapacity(int32s.count)
+        out.int64s.reserveCapacity(int64s.count)
+        out.floats.reserveCapacity(floats.count)
+        out.doubles.reserveCapacity(doubles.count)
+        out.bytes.reserveCapacity(bytes.count)
+        out.offsets.reserveCapacity(offsets.count)
+        out.definition.reserveCapacity(definition.count)
+        out.repetition.reserveCapacity(repetition.count)
+        out.rowStarts.reserveCapacity(rowStarts.count)
+        return out
     }
 
     var isRepeated: Bool { maxRepetition > 0 }

@@ -79,6 +79,15 @@ package struct RecordBatch: Sendable {
         return out
     }
 
+    /// An empty batch of the same layout with room for what this one holds: the next batch of a stream of
+    /// like records then fills without growing its arrays (each doubling copies what was appended so far
+    /// and touches fresh memory). Room not used is never touched, so it costs address space, not memory.
+    package func emptyWithRoom() -> RecordBatch {
+        var out = RecordBatch(layout: layout)
+        out.leaves = leaves.map { $0.emptyWithRoom() }
+        return out
+    }
+
     /// Whether the batch is due to go to the encoder: `batchRows` rows, or 64 MiB held.
     package func isFull(batchRows: Int) -> Bool { rowCount >= batchRows || estimatedBytes >= 64 << 20 }
 

@@ -93,7 +93,7 @@ package enum SplitParse {
                     try stream.consume(text[at..<end], isFinal: false, into: &batch) { part.bad.append($0) }
                     if batch.isFull(batchRows: configuration.batchRows) {
                         part.batches.append(batch)
-                        batch = RecordBatch(layout: layout)
+                        batch = batch.emptyWithRoom()
                     }
                     at = end
                 }
