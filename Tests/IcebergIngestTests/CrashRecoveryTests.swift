@@ -61,19 +61,7 @@ import TestSupport
         let output = try await PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
         #expect(output.hasPrefix("OK 240"))
 
-        // Every Parquet file in the table's folder is referenced by the table: no orphan survived.
-        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
-        let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
-        var referenced = Set<String>()
-        for manifest in try ManifestCodec.readManifestList(try await table.io.read(table.metadata.currentSnapshot!.manifestList), location: "list") {
-            let bytes = try await table.io.read(manifest.path)
-            let entries = try ManifestCodec.readManifest(
-                bytes, manifest: manifest, schema: table.metadata.currentSchema, specs: table.metadata.partitionSpecs, location: manifest.path)
-            for entry in entries {
-                referenced.insert(entry.dataFile.filePath)
-            }
-        }
-        #expect(Self.parquetFiles(under: table.metadata.location + "/data") == referenced)
+        let table = try await Self.expectEveryDataFileReferenced(warehouse: warehouse)
 
         // And every manifest and manifest list in the metadata folder belongs to a snapshot: the dead
         // commit's (written before its swap, named with its snapshot id) were deleted by the next run.
@@ -87,6 +75,54 @@ import TestSupport
         let avro = Set(try FileManager.default.contentsOfDirectory(atPath: table.metadata.location + "/metadata")
             .filter { $0.hasSuffix(".avro") }.map { table.metadata.location + "/metadata/" + $0 })
         #expect(avro == referencedMetadata, "left behind: \(avro.subtracting(referencedMetadata))")
+    }
+
+    /// Every Parquet file in the table's folder is referenced by the table's current snapshot: no orphan
+    /// survived. Returns the table.
+    static func expectEveryDataFileReferenced(warehouse: String) async throws -> Table {
+        let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse)
+        let table = try await catalog.loadTable(try TableIdentifier(parsing: "db.events"))
+        var referenced = Set<String>()
+        for manifest in try ManifestCodec.readManifestList(try await table.io.read(table.metadata.currentSnapshot!.manifestList), location: "list") {
+            let bytes = try await table.io.read(manifest.path)
+            let entries = try ManifestCodec.readManifest(
+                bytes, manifest: manifest, schema: table.metadata.currentSchema, specs: table.metadata.partitionSpecs, location: manifest.path)
+            for entry in entries {
+                referenced.insert(entry.dataFile.filePath)
+            }
+        }
+        #expect(Self.parquetFiles(under: table.metadata.location + "/data") == referenced)
+        return table
+    }
+
+    /// A data file fails to close after the commit saved its checkpoint (as a full disk would make it): the
+    /// run fails naming the failure, leaves no spool behind, and the next run commits every row exactly
+    /// once, with no file of the failed commit left in the table's folder.
+    @Test func aDataFileThatFailsToCloseFailsTheCommitAndTheNextRunRecovers() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("close-fails")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("input").path
+        let expected = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 4, hours: 3, files: 2, records: 40, firstID: 1)
+        let warehouse = dir.appendingPathComponent("wh").path
+        let spoolParent = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: spoolParent, withIntermediateDirectories: true)
+        // One commit of all six objects, into three hourly files: the second file to close fails.
+        let arguments = Self.arguments(input: input, warehouse: warehouse, extra: ["--commit-every-objects", "6"])
+        let failed = try await TestProcesses.run(
+            executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": "close-data-file@2", "TMPDIR": spoolParent.path])
+        #expect(failed.status != 0 && failed.status != FailPoint.exitCode, "the run must fail with the error: \(failed.status) \(failed.stderr)")
+        #expect(failed.stderr.contains("injected fault at 'close-data-file'"), "\(failed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spoolParent.path).isEmpty, "the failed run's spool is removed")
+
+        let resumed = try await TestProcesses.run(executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": "", "TMPDIR": spoolParent.path])
+        #expect(resumed.status == 0, "second run failed: \(resumed.stderr)")
+        let summary = try JSONValue.parse(resumed.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(summary["objectsIngested"] == .int(6) && summary["objectsAlreadyIngested"] == .int(0), "\(resumed.stdout)")
+        let output = try await PipelineSupport.check(catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
+        #expect(output.hasPrefix("OK 240"))
+        let table = try await Self.expectEveryDataFileReferenced(warehouse: warehouse)
+        #expect(table.metadata.snapshots.count == 1, "the failed commit made no snapshot")
     }
 
     /// Three processes, each a shard of the same S3 source, commit into one table at the same time: their

@@ -173,6 +173,7 @@ package final class PartitionedDataWriter: @unchecked Sendable {
 
     /// Writes a file's last row group and footer (touches nothing but the file: safe on any thread).
     private static func close(_ file: OpenFile, partition: [Literal?]) throws -> SpooledDataFile {
+        try FailPoint.fault("close-data-file")
         let metrics = try file.writer.close()
         try file.writer.output.close()
         return SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics, sources: file.sources.sorted())

@@ -30,5 +30,7 @@ package final class FileParquetOutput: ParquetOutput {
         do { try handle.write(contentsOf: bytes) } catch { throw ParquetError(.io, "\(path): write failed: \(error)") }
     }
 
-    package func close() throws { try handle.close() }
+    package func close() throws {
+        do { try handle.close() } catch { throw ParquetError(.io, "\(path): close failed: \(error)") }
+    }
 }
