@@ -95,4 +95,25 @@ import Testing
         // In the new order's first record only "ts" after "t" is where schema order put it.
         #expect(changed.rows == 10 && changed.keys == 5 * 7 + 1 + 4 * 7, "the new order is learned from its first record")
     }
+
+    /// A timestamp whose date is the last one read takes that date's day number without reading it again:
+    /// every value is what reading each on its own gives, through runs of one date, changes of date, and
+    /// dates and times that are not valid after a valid one.
+    @Test func timestampsSharingADateReadAsEachAlone() {
+        let texts = [
+            "2026-11-24T10:15:30Z", "2026-11-24T10:15:31.5Z", "2026-11-24T23:59:60Z", "2026-11-24T24:00:00Z", "2026-11-24T10:61:00Z",
+            "2026-11-25T00:00:00.000001Z", "2026-11-24T10:15:30Z", "2026-13-24T10:15:30Z", "2026-11-32T10:15:30Z", "2026-11-2xT10:15:30Z",
+            "2026-11-24T10:15:30Z", "2026-11-24 10:15:30Z", "2026-11-24T10:15:30+02:00", "2026-02-29T00:00:00Z", "2026-02-29T00:00:01Z",
+            "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.999999Z", "2026-11-24T10:15:30Z",
+        ]
+        var cache = ScalarText.DayCache()
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let cached = bytes.withUnsafeBufferPointer { ScalarText.timestamp($0, dayCache: &cache) }
+            let alone = bytes.withUnsafeBufferPointer { ScalarText.timestamp($0) }
+            #expect(cached == alone, "\(text)")
+        }
+        let tenFifteen = Array("2026-11-24T10:15:30Z".utf8).withUnsafeBufferPointer { ScalarText.timestamp($0) }
+        #expect(tenFifteen == Int64(CivilTime.days(year: 2026, month: 11, day: 24)) * 86_400_000_000 + Int64((10 * 60 + 15) * 60 + 30) * 1_000_000)
+    }
 }

@@ -31,6 +31,8 @@ package struct JSONRecordParser: RecordParser {
     /// Keys found where ``following`` said they would be (tests check the guess is taken).
     package private(set) var predictedKeys = 0
     private var scratch: [UInt8] = []
+    /// The last date a timestamp in place had (records of an hour share it).
+    private var dayCache = ScalarText.DayCache()
     /// Per top-level field, looked up per value without copying the field's description.
     private let primitiveTypes: [PrimitiveType?]
     private let firstLeaves: [Int]
@@ -528,7 +530,7 @@ package struct JSONRecordParser: RecordParser {
     /// Each appends exactly what ``parseScalar(_:_:field:type:batch:)`` would; anything else (and anything
     /// that does not fit) returns false with `i` untouched, for that to take.
     @inline(__always)
-    private func fastValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch) throws(Stop) -> Bool {
+    private mutating func fastValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch) throws(Stop) -> Bool {
         let c = b[i], n = b.count
         switch fastPaths[field] {
         case .none:
@@ -571,7 +573,7 @@ package struct JSONRecordParser: RecordParser {
             guard c == UInt8(ascii: "\"") else { return false }
             let (end, escaped) = try Self.scanString(b, from: i + 1)
             let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
-            guard !escaped, text.count >= 10, text[4] == UInt8(ascii: "-"), let micros = ScalarText.timestamp(text) else { return false }
+            guard !escaped, text.count >= 10, text[4] == UInt8(ascii: "-"), let micros = ScalarText.timestamp(text, dayCache: &dayCache) else { return false }
             batch.leaves[firstLeaves[field]].append(micros)
             i = end + 1
         case .boolean:

@@ -199,7 +199,22 @@ package enum ScalarText {
     /// ISO-8601 `YYYY-MM-DD[(T| )HH:MM[:SS[.f]]][Z|±HH[:]MM]` as microseconds since the epoch (an offset is
     /// applied, giving UTC); a date alone is its midnight.
     static func timestamp(_ t: UnsafeBufferPointer<UInt8>) -> Int64? {
-        if let micros = utcTimestamp(t) { return micros }
+        var dayCache = DayCache()
+        return timestamp(t, dayCache: &dayCache)
+    }
+
+    /// The date of the last timestamp read in the machines' form: its first ten bytes and their day number.
+    /// Records written in the same hour share a date, so most timestamps skip reading it again.
+    struct DayCache {
+        fileprivate var head: UInt64 = 0
+        fileprivate var tail: UInt16 = 0
+        fileprivate var days: Int64 = 0
+        fileprivate var isSet = false
+    }
+
+    /// ``timestamp(_:)``, taking the date from `dayCache` when it is the last one read (the same value).
+    static func timestamp(_ t: UnsafeBufferPointer<UInt8>, dayCache: inout DayCache) -> Int64? {
+        if let micros = utcTimestamp(t, dayCache: &dayCache) { return micros }
         guard let days = civilDays(t) else { return nil }
         var micros = days * 86_400_000_000
         if t.count == 10 { return micros }
@@ -230,17 +245,29 @@ package enum ScalarText {
     /// part; nil for anything else, which ``timestamp(_:)`` then reads in full (to the same value when this
     /// reads it too).
     @inline(__always)
-    private static func utcTimestamp(_ t: UnsafeBufferPointer<UInt8>) -> Int64? {
+    private static func utcTimestamp(_ t: UnsafeBufferPointer<UInt8>, dayCache: inout DayCache) -> Int64? {
         let n = t.count
         guard n >= 20, n <= 30, t[n - 1] == UInt8(ascii: "Z"), t[4] == UInt8(ascii: "-"), t[7] == UInt8(ascii: "-"), t[10] == UInt8(ascii: "T"),
             t[13] == UInt8(ascii: ":"), t[16] == UInt8(ascii: ":")
         else { return nil }
         @inline(__always) func d(_ k: Int) -> Int64 { Int64(t[k] &- 48) }
         @inline(__always) func two(_ k: Int) -> Bool { t[k] &- 48 < 10 && t[k + 1] &- 48 < 10 }
-        guard two(0), two(2), two(5), two(8), two(11), two(14), two(17) else { return nil }
-        let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), month = d(5) * 10 + d(6), day = d(8) * 10 + d(9)
+        let days: Int64
+        let base = UnsafeRawPointer(t.baseAddress!)
+        let head = base.loadUnaligned(as: UInt64.self), tail = base.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        if dayCache.isSet, head == dayCache.head, tail == dayCache.tail {
+            // The same ten bytes as the last date read, which were checked then.
+            days = dayCache.days
+        } else {
+            guard two(0), two(2), two(5), two(8) else { return nil }
+            let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), month = d(5) * 10 + d(6), day = d(8) * 10 + d(9)
+            guard month >= 1, month <= 12, day >= 1, day <= 31 else { return nil }
+            days = CivilTime.days(year: year, month: month, day: day)
+            dayCache = DayCache(head: head, tail: tail, days: days, isSet: true)
+        }
+        guard two(11), two(14), two(17) else { return nil }
         let hour = d(11) * 10 + d(12), minute = d(14) * 10 + d(15), second = d(17) * 10 + d(18)
-        guard month >= 1, month <= 12, day >= 1, day <= 31, hour < 24, minute < 60, second < 61 else { return nil }
+        guard hour < 24, minute < 60, second < 61 else { return nil }
         var fraction: Int64 = 0
         if n > 20 {
             // `.` and 1 to 9 digits before the `Z`: the first six are the microseconds.
@@ -253,7 +280,7 @@ package enum ScalarText {
                 scale /= 10
             }
         }
-        return CivilTime.days(year: year, month: month, day: day) * 86_400_000_000 + ((hour * 60 + minute) * 60 + second) * 1_000_000 + fraction
+        return days * 86_400_000_000 + ((hour * 60 + minute) * 60 + second) * 1_000_000 + fraction
     }
 
     /// An epoch number (integer or with a fraction) in `unit`, as microseconds.
