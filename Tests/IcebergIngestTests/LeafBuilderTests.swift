@@ -58,8 +58,9 @@ import Testing
         }
     }
 
-    /// The next batch of a stream gets room for what the last one held, so filling it as far grows no array:
-    /// the storage it was given is the storage it ends with.
+    /// The next batch of a stream gets room for what the last one held (the next batch of an object, and
+    /// through the pass's ``BatchRoom`` the first batch of the next object), so filling it as far grows no
+    /// array: the storage it was given is the storage it ends with. Room for another layout is ignored.
     @Test func anEmptyBatchWithRoomFillsWithoutGrowing() throws {
         let schema = try SchemaText.schema("id long not null, name string, score double, tags list<string>")
         let layout = try ColumnLayout(schema: schema)
@@ -68,10 +69,6 @@ import Testing
             var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json")
             _ = try Array(text.utf8).withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { Issue.record("bad: \($0)") } }
         }
-        var first = RecordBatch(layout: layout)
-        try parse(into: &first)
-        var next = first.emptyWithRoom()
-        #expect(next.rowCount == 0 && next.leaves.allSatisfy { $0.slotCount == 0 })
         func storage(_ batch: RecordBatch) -> [[UnsafeRawPointer?]] {
             batch.leaves.map { leaf in
                 [leaf.int64s.withUnsafeBytes(\.baseAddress), leaf.doubles.withUnsafeBytes(\.baseAddress), leaf.bytes.withUnsafeBytes(\.baseAddress),
@@ -79,9 +76,23 @@ import Testing
                     leaf.repetition.withUnsafeBytes(\.baseAddress), leaf.rowStarts.withUnsafeBytes(\.baseAddress)]
             }
         }
-        let given = storage(next)
-        try parse(into: &next)
-        #expect(storage(next) == given, "no array of the batch moved while it filled")
-        #expect(next.rowCount == 1000 && next.leaves.indices.allSatisfy { next.leaves[$0].sameContents(as: first.leaves[$0]) })
+        var first = RecordBatch(layout: layout)
+        try parse(into: &first)
+        let passRoom = BatchRoom()
+        passRoom.remember(first)
+        // Made inside the loop: a copy held elsewhere would share the arrays, and the first append would copy them.
+        let makers: [(String, () -> RecordBatch)] = [
+            ("next in the object", { first.emptyWithRoom() }), ("first of the next object", { RecordBatch(layout: layout, room: passRoom.current) }),
+        ]
+        for (how, make) in makers {
+            var next = make()
+            #expect(next.rowCount == 0 && next.leaves.allSatisfy { $0.slotCount == 0 }, "\(how)")
+            let given = storage(next)
+            try parse(into: &next)
+            #expect(storage(next) == given, "\(how): no array of the batch moved while it filled")
+            #expect(next.rowCount == 1000 && next.leaves.indices.allSatisfy { next.leaves[$0].sameContents(as: first.leaves[$0]) }, "\(how)")
+        }
+        let other = try ColumnLayout(schema: try SchemaText.schema("id long"))
+        #expect(RecordBatch(layout: other, room: passRoom.current).leaves[0].int64s.capacity == 0, "another layout's room is not taken")
     }
 }

@@ -62,7 +62,7 @@ package struct LeafBuilder: Sendable {
 
     /// Holds a level per slot from here on (the first slot below the maximum is coming).
     private mutating func materializeLevels() {
-        // In the storage the builder has (``emptyWithRoom()`` may have given it room).
+        // In the storage the builder has (``reserve(_:)`` may have given it room).
         definition.removeAll(keepingCapacity: true)
         definition.append(contentsOf: repeatElement(maxDefinition, count: slotCount))
     }
@@ -87,20 +87,31 @@ package struct LeafBuilder: Sendable {
         definedCount += other.definedCount
     }
 
-    /// An empty builder of the same column with room for as many values, bytes and levels as this one holds.
-    package func emptyWithRoom() -> LeafBuilder {
-        var out = LeafBuilder(kind: kind, maxDefinition: Int(maxDefinition), maxRepetition: Int(maxRepetition))
-        out.booleans.reserveCapacity(booleans.count)
-        out.int32s.reserveCapacity(int32s.count)
-        out.int64s.reserveCapacity(int64s.count)
-        out.floats.reserveCapacity(floats.count)
-        out.doubles.reserveCapacity(doubles.count)
-        out.bytes.reserveCapacity(bytes.count)
-        out.offsets.reserveCapacity(offsets.count)
-        out.definition.reserveCapacity(definition.count)
-        out.repetition.reserveCapacity(repetition.count)
-        out.rowStarts.reserveCapacity(rowStarts.count)
-        return out
+    /// How many values, bytes and levels a builder holds, array by array: the room to give the next one.
+    package struct Room: Sendable, Equatable {
+        var booleans = 0, int32s = 0, int64s = 0, floats = 0, doubles = 0, bytes = 0, offsets = 0
+        var definition = 0, repetition = 0, rowStarts = 0
+    }
+
+    /// What this builder holds, as room for the next.
+    package var room: Room {
+        Room(
+            booleans: booleans.count, int32s: int32s.count, int64s: int64s.count, floats: floats.count, doubles: doubles.count,
+            bytes: bytes.count, offsets: offsets.count, definition: definition.count, repetition: repetition.count, rowStarts: rowStarts.count)
+    }
+
+    /// Makes room in each array for `room` entries in all.
+    package mutating func reserve(_ room: Room) {
+        booleans.reserveCapacity(room.booleans)
+        int32s.reserveCapacity(room.int32s)
+        int64s.reserveCapacity(room.int64s)
+        floats.reserveCapacity(room.floats)
+        doubles.reserveCapacity(room.doubles)
+        bytes.reserveCapacity(room.bytes)
+        offsets.reserveCapacity(room.offsets)
+        definition.reserveCapacity(room.definition)
+        repetition.reserveCapacity(room.repetition)
+        rowStarts.reserveCapacity(room.rowStarts)
     }
 
     var isRepeated: Bool { maxRepetition > 0 }

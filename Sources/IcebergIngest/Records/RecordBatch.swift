@@ -79,14 +79,21 @@ package struct RecordBatch: Sendable {
         return out
     }
 
-    /// An empty batch of the same layout with room for what this one holds: the next batch of a stream of
-    /// like records then fills without growing its arrays (each doubling copies what was appended so far
-    /// and touches fresh memory). Room not used is never touched, so it costs address space, not memory.
-    package func emptyWithRoom() -> RecordBatch {
-        var out = RecordBatch(layout: layout)
-        out.leaves = leaves.map { $0.emptyWithRoom() }
-        return out
+    /// An empty batch with room for what a batch like it held (``room``, one entry per leaf; ignored when
+    /// it does not fit the layout): a stream of like records then fills it without growing its arrays (each
+    /// doubling copies what was appended so far and touches fresh memory). Room not used is never touched,
+    /// so it costs address space, not memory.
+    package init(layout: ColumnLayout, room: [LeafBuilder.Room]) {
+        self.init(layout: layout)
+        guard room.count == leaves.count else { return }
+        for i in leaves.indices { leaves[i].reserve(room[i]) }
     }
+
+    /// What the batch holds, leaf by leaf, as room for the next batch.
+    package var room: [LeafBuilder.Room] { leaves.map(\.room) }
+
+    /// An empty batch of the same layout with room for what this one holds.
+    package func emptyWithRoom() -> RecordBatch { RecordBatch(layout: layout, room: room) }
 
     /// Whether the batch is due to go to the encoder: `batchRows` rows, or 64 MiB held.
     package func isFull(batchRows: Int) -> Bool { rowCount >= batchRows || estimatedBytes >= 64 << 20 }

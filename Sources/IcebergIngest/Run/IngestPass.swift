@@ -68,6 +68,8 @@ struct PassReader {
     private(set) var evolution: SchemaEvolution
     private var layout: ColumnLayout
     private(set) var pipeline: EncodingPipeline
+    /// The last full batch's room, for the next objects' first batches.
+    private let batchRoom = BatchRoom()
     private var reader: PrefetchingReader
     private var index = 0
     /// Objects being read and parsed ahead of `index`, in order (at most ``IngestConfiguration/threads``):
@@ -198,7 +200,8 @@ struct PassReader {
             // take fewer objects than threads) leave threads idle, so those may be parsed in parts.
             let fewLeft = objects.count - launched < threads || commitEveryObjects < threads
             let parser = ObjectParser(
-                object: object, sourceIndex: launched, layout: layout, configuration: pass.configuration, pipeline: pipeline, mayParseInParts: fewLeft)
+                object: object, sourceIndex: launched, layout: layout, configuration: pass.configuration, pipeline: pipeline, mayParseInParts: fewLeft,
+                room: batchRoom)
             let clock = ContinuousClock()
             let started = clock.now
             let stream = try await reader.next()

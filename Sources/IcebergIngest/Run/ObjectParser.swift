@@ -1,6 +1,7 @@
 import Codecs
 import Foundation
 import IcebergCore
+import Synchronization
 
 /// Turns one input object, fed in chunks as it is read, into rows in the writers: detects the compression
 /// from the first bytes, decompresses, parses records with the format's ``RecordParser`` into a batch and
@@ -49,18 +50,21 @@ final class ObjectParser: @unchecked Sendable {
 
     /// Whether text held whole may be parsed in parts (the pass has fewer objects left than threads).
     let mayParseInParts: Bool
+    /// The pass's last full batch's room, for this object's first batch and from this object's full ones.
+    private let room: BatchRoom
 
     init(
         object: SourceObject, sourceIndex: Int, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline,
-        mayParseInParts: Bool = false
+        mayParseInParts: Bool = false, room: BatchRoom = BatchRoom()
     ) {
         self.mayParseInParts = mayParseInParts
+        self.room = room
         self.object = object
         self.sourceIndex = sourceIndex
         self.layout = layout
         self.configuration = configuration
         self.pipeline = pipeline
-        batch = RecordBatch(layout: layout)
+        batch = RecordBatch(layout: layout, room: room.current)
         if let parser = configuration.format.makeRecordParser(
             layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
         {
@@ -287,7 +291,11 @@ final class ObjectParser: @unchecked Sendable {
         // Text formats only (Parquet and Avro input never get here): `records` is set whenever `wholeBytes` is not.
         try records?.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
-        if batch.isFull(batchRows: configuration.batchRows) { try flushBatch() }
+        if batch.isFull(batchRows: configuration.batchRows) {
+            // Objects of a source are alike: the next batch, and the next objects' first ones, get this one's room.
+            room.remember(batch)
+            try flushBatch(next: batch.emptyWithRoom())
+        }
     }
 
     private func handle(_ bad: BadRecord) throws {
@@ -324,10 +332,25 @@ final class ObjectParser: @unchecked Sendable {
         if report.badExamples.count < 20 { report.badExamples.append(bad.description) }
     }
 
-    private func flushBatch() throws {
+    /// Hands the batch to the encoder and starts `next` (an empty batch when not given).
+    private func flushBatch(next: RecordBatch? = nil) throws {
         guard batch.rowCount > 0 else { return }
-        let next = batch.emptyWithRoom()
+        let next = next ?? RecordBatch(layout: layout)
         try pipeline.submit(batch, source: sourceIndex)
         batch = next
     }
+}
+
+/// The room of the last full batch parsed in a pass, which each object's first batch starts with (objects
+/// of one source are alike, so their batches fill without growing their arrays). Shared by the objects
+/// parsed at once.
+final class BatchRoom: Sendable {
+    private let last = Mutex<[LeafBuilder.Room]>([])
+
+    func remember(_ batch: RecordBatch) {
+        let room = batch.room
+        last.withLock { $0 = room }
+    }
+
+    var current: [LeafBuilder.Room] { last.withLock { $0 } }
 }
