@@ -23,6 +23,22 @@ import TestSupport
         ] + extra
     }
 
+    /// The executable, and a folder (the caller cleans it up) with the input the tests run on, 240 rows in six
+    /// objects over the three hours from four hours ago, its expected rows, and where the warehouse goes.
+    static func setUp(_ name: String) async throws -> (executable: String, dir: URL, input: String, expected: String, warehouse: String) {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory(name)
+        let input = dir.appendingPathComponent("input").path
+        do {
+            let expected = try await PipelineSupport.generate(
+                into: input, firstHour: PrefixLayout.hour(of: Date()) - 4, hours: 3, files: 2, records: 40, firstID: 1)
+            return (executable, dir, input, expected, dir.appendingPathComponent("wh").path)
+        } catch {
+            TestEnvironment.cleanUp(dir)
+            throw error
+        }
+    }
+
     /// Parquet files on disk under the table's data folder.
     static func parquetFiles(under directory: String) -> Set<String> {
         let walker = FileManager.default.enumerator(atPath: directory)
@@ -37,12 +53,8 @@ import TestSupport
     /// exactly once and no data file is left unreferenced.
     @Test(arguments: Point.allCases)
     func crashThenRunAgain(_ point: Point) async throws {
-        let executable = try TestEnvironment.executable("iceberg-ingest")
-        let dir = try TestEnvironment.temporaryDirectory("crash-\(point.rawValue)")
+        let (executable, dir, input, expected, warehouse) = try await Self.setUp("crash-\(point.rawValue)")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.appendingPathComponent("input").path
-        let expected = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 4, hours: 3, files: 2, records: 40, firstID: 1)
-        let warehouse = dir.appendingPathComponent("wh").path
         // Two objects per commit; the process dies at the fail point of the first commit.
         let arguments = Self.arguments(input: input, warehouse: warehouse, extra: ["--commit-every-objects", "2"])
         let crashed = try await TestProcesses.run(executable, arguments: arguments, environment: ["ICEBERG_INGEST_FAIL_POINT": point.rawValue])
@@ -99,12 +111,8 @@ import TestSupport
     /// run fails naming the failure, leaves no spool behind, and the next run commits every row exactly
     /// once, with no file of the failed commit left in the table's folder.
     @Test func aDataFileThatFailsToCloseFailsTheCommitAndTheNextRunRecovers() async throws {
-        let executable = try TestEnvironment.executable("iceberg-ingest")
-        let dir = try TestEnvironment.temporaryDirectory("close-fails")
+        let (executable, dir, input, expected, warehouse) = try await Self.setUp("close-fails")
         defer { TestEnvironment.cleanUp(dir) }
-        let input = dir.appendingPathComponent("input").path
-        let expected = try await PipelineSupport.generate(into: input, firstHour: PrefixLayout.hour(of: Date()) - 4, hours: 3, files: 2, records: 40, firstID: 1)
-        let warehouse = dir.appendingPathComponent("wh").path
         let spoolParent = dir.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: spoolParent, withIntermediateDirectories: true)
         // One commit of all six objects, into three hourly files: the second file to close fails.
