@@ -59,8 +59,9 @@ import Testing
     }
 
     /// The next batch of a stream gets room for what the last one held (the next batch of an object, and
-    /// through the pass's ``BatchRoom`` the first batch of the next object), so filling it as far grows no
-    /// array: the storage it was given is the storage it ends with. Room for another layout is ignored.
+    /// through the pass's ``BatchRoom`` the first batch of the next object, in proportion to its size), so
+    /// filling it as far grows no array: the storage it was given is the storage it ends with. Room for
+    /// another layout is ignored.
     @Test func anEmptyBatchWithRoomFillsWithoutGrowing() throws {
         let schema = try SchemaText.schema("id long not null, name string, score double, tags list<string>")
         let layout = try ColumnLayout(schema: schema)
@@ -79,10 +80,11 @@ import Testing
         var first = RecordBatch(layout: layout)
         try parse(into: &first)
         let passRoom = BatchRoom()
-        passRoom.remember(first)
+        let bytes = Int64(text.utf8.count)
+        passRoom.remember(first, fromBytes: bytes)
         // Made inside the loop: a copy held elsewhere would share the arrays, and the first append would copy them.
         let makers: [(String, () -> RecordBatch)] = [
-            ("next in the object", { first.emptyWithRoom() }), ("first of the next object", { RecordBatch(layout: layout, room: passRoom.current) }),
+            ("next in the object", { first.emptyWithRoom() }), ("first of the next object", { RecordBatch(layout: layout, room: passRoom.room(forObjectOf: bytes)) }),
         ]
         for (how, make) in makers {
             var next = make()
@@ -92,7 +94,10 @@ import Testing
             #expect(storage(next) == given, "\(how): no array of the batch moved while it filled")
             #expect(next.rowCount == 1000 && next.leaves.indices.allSatisfy { next.leaves[$0].sameContents(as: first.leaves[$0]) }, "\(how)")
         }
+        // A smaller object gets room in proportion (a quarter of the bytes: a quarter of the values).
+        let quarter = RecordBatch(layout: layout, room: passRoom.room(forObjectOf: bytes / 4)).leaves[0].int64s.capacity
+        #expect(quarter >= 250 && quarter < 500, "\(quarter)")
         let other = try ColumnLayout(schema: try SchemaText.schema("id long"))
-        #expect(RecordBatch(layout: other, room: passRoom.current).leaves[0].int64s.capacity == 0, "another layout's room is not taken")
+        #expect(RecordBatch(layout: other, room: passRoom.room(forObjectOf: bytes)).leaves[0].int64s.capacity == 0, "another layout's room is not taken")
     }
 }

@@ -91,6 +91,15 @@ package struct LeafBuilder: Sendable {
     package struct Room: Sendable, Equatable {
         var booleans = 0, int32s = 0, int64s = 0, floats = 0, doubles = 0, bytes = 0, offsets = 0
         var definition = 0, repetition = 0, rowStarts = 0
+
+        /// This room times `fraction` (at most 1), rounded up.
+        package func scaled(by fraction: Double) -> Room {
+            guard fraction < 1 else { return self }
+            func part(_ n: Int) -> Int { Int((Double(n) * max(0, fraction)).rounded(.up)) }
+            return Room(
+                booleans: part(booleans), int32s: part(int32s), int64s: part(int64s), floats: part(floats), doubles: part(doubles),
+                bytes: part(bytes), offsets: part(offsets), definition: part(definition), repetition: part(repetition), rowStarts: part(rowStarts))
+        }
     }
 
     /// What this builder holds, as room for the next.
@@ -100,18 +109,21 @@ package struct LeafBuilder: Sendable {
             bytes: bytes.count, offsets: offsets.count, definition: definition.count, repetition: repetition.count, rowStarts: rowStarts.count)
     }
 
-    /// Makes room in each array for `room` entries in all.
+    /// Makes room in each array for `room` entries and an eighth more: a batch a little larger than the one
+    /// measured (an object with a few more records, longer strings) still fits, where an exact fit would
+    /// double the array for its last few values.
     package mutating func reserve(_ room: Room) {
-        booleans.reserveCapacity(room.booleans)
-        int32s.reserveCapacity(room.int32s)
-        int64s.reserveCapacity(room.int64s)
-        floats.reserveCapacity(room.floats)
-        doubles.reserveCapacity(room.doubles)
-        bytes.reserveCapacity(room.bytes)
-        offsets.reserveCapacity(room.offsets)
-        definition.reserveCapacity(room.definition)
-        repetition.reserveCapacity(room.repetition)
-        rowStarts.reserveCapacity(room.rowStarts)
+        func roomy(_ n: Int) -> Int { n + n / 8 }
+        booleans.reserveCapacity(roomy(room.booleans))
+        int32s.reserveCapacity(roomy(room.int32s))
+        int64s.reserveCapacity(roomy(room.int64s))
+        floats.reserveCapacity(roomy(room.floats))
+        doubles.reserveCapacity(roomy(room.doubles))
+        bytes.reserveCapacity(roomy(room.bytes))
+        offsets.reserveCapacity(roomy(room.offsets))
+        definition.reserveCapacity(roomy(room.definition))
+        repetition.reserveCapacity(roomy(room.repetition))
+        rowStarts.reserveCapacity(roomy(room.rowStarts))
     }
 
     var isRepeated: Bool { maxRepetition > 0 }

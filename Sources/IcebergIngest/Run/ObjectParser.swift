@@ -52,6 +52,8 @@ final class ObjectParser: @unchecked Sendable {
     let mayParseInParts: Bool
     /// The pass's last full batch's room, for this object's first batch and from this object's full ones.
     private let room: BatchRoom
+    /// Text bytes parsed before the current batch began.
+    private var batchStartBytes: Int64 = 0
 
     init(
         object: SourceObject, sourceIndex: Int, layout: ColumnLayout, configuration: IngestConfiguration, pipeline: EncodingPipeline,
@@ -64,7 +66,7 @@ final class ObjectParser: @unchecked Sendable {
         self.layout = layout
         self.configuration = configuration
         self.pipeline = pipeline
-        batch = RecordBatch(layout: layout, room: room.current)
+        batch = RecordBatch(layout: layout, room: room.room(forObjectOf: object.size))
         if let parser = configuration.format.makeRecordParser(
             layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
         {
@@ -293,7 +295,7 @@ final class ObjectParser: @unchecked Sendable {
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
         if batch.isFull(batchRows: configuration.batchRows) {
             // Objects of a source are alike: the next batch, and the next objects' first ones, get this one's room.
-            room.remember(batch)
+            room.remember(batch, fromBytes: report.bytesDecompressed - batchStartBytes)
             try flushBatch(next: batch.emptyWithRoom())
         }
     }
@@ -338,6 +340,7 @@ final class ObjectParser: @unchecked Sendable {
         let next = next ?? RecordBatch(layout: layout)
         try pipeline.submit(batch, source: sourceIndex)
         batch = next
+        batchStartBytes = report.bytesDecompressed
     }
 }
 
@@ -345,12 +348,20 @@ final class ObjectParser: @unchecked Sendable {
 /// of one source are alike, so their batches fill without growing their arrays). Shared by the objects
 /// parsed at once.
 final class BatchRoom: Sendable {
-    private let last = Mutex<[LeafBuilder.Room]>([])
+    /// The room, and the bytes of text that filled it.
+    private let last = Mutex<(room: [LeafBuilder.Room], bytes: Int64)>(([], 0))
 
-    func remember(_ batch: RecordBatch) {
+    func remember(_ batch: RecordBatch, fromBytes bytes: Int64) {
         let room = batch.room
-        last.withLock { $0 = room }
+        last.withLock { $0 = (room, bytes) }
     }
 
-    var current: [LeafBuilder.Room] { last.withLock { $0 } }
+    /// The room for an object of `bytes` as stored: in proportion when it is smaller than the text that
+    /// filled the batch remembered (a small object's batch is small; a compressed object gets less room
+    /// than its text needs, and grows from there).
+    func room(forObjectOf bytes: Int64) -> [LeafBuilder.Room] {
+        let (room, filled) = last.withLock { $0 }
+        guard filled > bytes else { return room }
+        return room.map { $0.scaled(by: Double(bytes) / Double(filled)) }
+    }
 }
