@@ -114,7 +114,9 @@ public struct IngestConfiguration: Sendable {
     /// Input is read in ranges of this size; an object of up to twice this, or the rest of a larger one when
     /// that is at most twice this, is one range (one request per object up to 16 MiB by default).
     public var readChunkBytes = 8 << 20
-    /// Rows parsed before they are handed to the writers.
+    /// Rows parsed before they are handed to the writers: a batch goes once it holds this many rows (or 64
+    /// MiB), checked after each piece of text, so a plain object read in one request (up to 16 MiB by
+    /// default) is one batch however many rows it holds.
     public var batchRows = 65_536
     /// The longest record accepted (decompressed bytes; job file `ingest.max_record_bytes`). A record
     /// still unfinished past it is a bad record (under the bad-record policy, like any other), and the input
