@@ -65,8 +65,13 @@ public struct CheckpointStore: Sendable {
 
     /// Where version `version` is stored.
     public func location(of version: Int64) -> String {
-        let digits = String(version)
-        return directory + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".ckpt"
+        directory + Self.versionName(version) + ".ckpt"
+    }
+
+    /// The version a listed file stores (the inverse of ``location(of:)``); nil for any other file.
+    func version(at location: String) -> Int64? {
+        guard location.hasSuffix(".ckpt") else { return nil }
+        return Int64(location.dropFirst(directory.count).dropLast(5))
     }
 
     /// A file-name-safe, collision-resistant name for a source: its letters and digits (at most 40) and a hash.
@@ -147,7 +152,7 @@ public struct CheckpointStore: Sendable {
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
         for file in try await io.list(prefix: directory + "0") {
-            guard file.location.hasSuffix(".ckpt"), let version = Int64(file.location.dropFirst(directory.count).dropLast(5)) else { continue }
+            guard let version = self.version(at: file.location) else { continue }
             if version < committedVersion - Self.versionsKept {
                 try? await io.delete(file.location)
                 continue
@@ -175,9 +180,7 @@ public struct CheckpointStore: Sendable {
     /// one is committed; a few are kept for inspection).
     public func deleteVersions(before version: Int64, keep: Int64 = versionsKept) async throws {
         for file in try await io.list(prefix: directory + "0") {
-            guard file.location.hasSuffix(".ckpt"),
-                let old = Int64(file.location.dropFirst(directory.count).dropLast(5)), old < version - keep
-            else { continue }
+            guard let old = self.version(at: file.location), old < version - keep else { continue }
             try await io.delete(file.location)
         }
     }
