@@ -11,6 +11,26 @@ import TestSupport
         return s3.client(transport: transport)
     }
 
+    /// A transport whose transfers are held to a receive rate delivers every byte, at about the rate: 8 MiB
+    /// at 8 MB/s take about a second (1.1 s here; with 256 KiB reads, libcurl let them through in 0.13 s).
+    /// A lower bound on a throttle, which a slower machine only makes safer; not a timing assertion on our
+    /// speed.
+    @Test func aReceiveRateCapHoldsTransfersToIt() async throws {
+        var capped = CurlTransport.Configuration()
+        capped.maxReceiveBytesPerSecond = 8_000_000
+        let client = try Self.client(transport: CurlTransport(configuration: capped))
+        let bucket = TestEnvironment.uniqueBucketName("rate")
+        try await client.createBucket(bucket)
+        var bytes = [UInt8](repeating: 0, count: 8 << 20)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 11) }
+        try await client.putObject(bucket: bucket, key: "eight-mib", body: bytes)
+        let started = ContinuousClock.now
+        let read = try await client.getObject(bucket: bucket, key: "eight-mib")
+        let elapsed = ContinuousClock.now - started
+        #expect(read == bytes)
+        #expect(elapsed >= .milliseconds(300), "8 MiB at 8 MB/s arrived in \(elapsed)")
+    }
+
     @Test func multipartUploadAndStreamedRead() async throws {
         let client = try Self.client()
         let bucket = TestEnvironment.uniqueBucketName("mpu")

@@ -25,6 +25,18 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         /// A CA bundle file instead of the system's; by default `AWS_CA_BUNDLE`, the AWS SDKs' convention.
         public var caBundle: String? = ProcessInfo.processInfo.environment["AWS_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
         public var maxConcurrentRequests = 64
+        /// Each transfer receives about this many bytes per second at most (nil: as fast as the network goes).
+        /// libcurl's `CURLOPT_MAX_RECV_SPEED_LARGE`, checked after up to 100 reads: a capped transfer reads
+        /// 16 KiB at a time (not 256 KiB), so that a burst stays under 2 MB, and 8 MiB capped at 8 MB/s take
+        /// about a second. What `iceberg-bench ingest --connection-mbps` uses to give each connection about
+        /// the throughput S3 gives one (some 100 MB/s); also a way to keep a job from filling a shared link.
+        ///
+        /// ```swift
+        /// var settings = CurlTransport.Configuration()
+        /// settings.maxReceiveBytesPerSecond = 80_000_000
+        /// let s3 = S3Client(configuration: configuration, credentials: credentials, transport: CurlTransport(configuration: settings))
+        /// ```
+        public var maxReceiveBytesPerSecond: Int64?
         public init() {}
     }
 
@@ -122,7 +134,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         // Receive up to 256 KiB per read instead of curl's 16 KiB: an object GET of 16 MiB takes about 64
         // reads and callbacks, not 1,000. Each pooled handle holds one such buffer.
-        _ = ccurl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, Self.receiveBufferBytes)
+        if let rate = configuration.maxReceiveBytesPerSecond {
+            // libcurl checks the rate after up to 100 reads: 16 KiB reads keep a burst to 1.6 MB.
+            _ = ccurl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, 16 << 10)
+            _ = ccurl_easy_setopt_int64(handle, CURLOPT_MAX_RECV_SPEED_LARGE, curl_off_t(rate))
+        } else {
+            _ = ccurl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, Self.receiveBufferBytes)
+        }
     }
 
     /// Bytes curl receives per read (``CURLOPT_BUFFERSIZE``).
