@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import IcebergCore
 import IcebergS3
+import Logging
 import S3Reader
 import Testing
 import TestSupport
@@ -176,6 +177,73 @@ import TestSupport
         let output = try await PipelineSupport.check(
             catalogPath: catalogPath, warehouse: "s3://\(lakeBucket)/wh", table: "db.events", expected: expected, endpoint: s3.endpoint, in: dir)
         #expect(output.hasPrefix("OK 1250"))
+    }
+}
+
+/// Keeps the messages logged at info and above, for a test to look for one.
+final class CapturedLog: @unchecked Sendable {
+    // Safe: `messages` is only touched under `lock`.
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    var all: [String] { lock.withLock { messages } }
+    func append(_ message: String) { lock.withLock { messages.append(message) } }
+
+    var logger: Logger { Logger(label: "test", factory: { _ in Handler(log: self) }) }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { log.append(event.message.description) }
+    }
+}
+
+extension PipelineTests {
+    /// Objects read over connections slower than the parse (S3 gives one some 100 MB/s; here each is held
+    /// to 60 MB/s): once a parse has waited for an object fetched ahead, the run fetches more at once, says
+    /// so, and still ingests every record once.
+    @Test func aSlowConnectionGetsMoreObjectsFetchedAhead() async throws {
+        try await TestEnvironment.awayFromHourTurn(120)
+        let s3 = try TestEnvironment.s3()
+        let dir = try TestEnvironment.temporaryDirectory("prefetch-grows")
+        defer { TestEnvironment.cleanUp(dir) }
+        var capped = CurlTransport.Configuration()
+        capped.maxReceiveBytesPerSecond = 60_000_000
+        let client = s3.client(transport: CurlTransport(configuration: capped))
+        let sourceBucket = TestEnvironment.uniqueBucketName("raw"), lakeBucket = TestEnvironment.uniqueBucketName("lake")
+        try await client.createBucket(sourceBucket)
+        try await client.createBucket(lakeBucket)
+        // Six objects of 12 MB: two fit the 32 MiB a pass starts with.
+        let hour = Self.nowHour - 1
+        let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(hour) * 3600 + 60))
+        let note = String(repeating: "n", count: 200)
+        let perObject = 12_000_000 / 250
+        for o in 0..<6 {
+            var text = ""
+            text.reserveCapacity(perObject * 260)
+            for i in 0..<perObject { text += "{\"id\":\(o * perObject + i),\"event_time\":\"\(time)\",\"note\":\"\(note)\"}\n" }
+            try await client.putObject(bucket: sourceBucket, key: "events/" + PrefixLayout.firehose.prefix(forHour: hour) + "part-\(o).json", body: Array(text.utf8))
+        }
+        let schema = try SchemaText.schema("id long not null, event_time timestamptz, note string")
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.events"), schema: schema)
+        configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: schema)
+        configuration.threads = 2
+        let catalog = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path, warehouse: "s3://\(lakeBucket)/wh", io: S3FileIO(client: client))
+        let log = CapturedLog()
+        let ingestor = Ingestor(
+            configuration: configuration, catalog: catalog, source: S3Source(client: client, bucket: sourceBucket, root: "events/", layout: .firehose),
+            logger: log.logger)
+        let summary = try await ingestor.run()
+        #expect(summary.objectsIngested == 6 && summary.rows == 6 * perObject && summary.badRecords == 0)
+        let grew = log.all.filter { $0.hasPrefix("reading up to 128 MiB ahead: waited") }
+        #expect(grew.count == 1, "\(log.all)")
+        let table = try await catalog.loadTable(configuration.table)
+        #expect(table.metadata.currentSnapshot?.summary["total-records"] == "\(6 * perObject)")
     }
 }
 

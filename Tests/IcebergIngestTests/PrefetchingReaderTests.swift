@@ -81,15 +81,58 @@ import Testing
         #expect(source.most <= 2)
     }
 
-    /// With the default settings, two Firehose-sized objects (14.7 MB, one read each) are fetched ahead: each
-    /// of two parses finds its next object already fetched.
-    @Test func twoFirehoseObjectsAreFetchedAheadByDefault() async throws {
-        let objects = Self.objects(5, size: 14_700_000)
+    /// With the default settings and a source that keeps up, two Firehose-sized objects (14.7 MB, one read
+    /// each) are fetched ahead: each of two parses finds its next object already fetched.
+    @Test func twoFirehoseObjectsAreFetchedAheadWhileTheSourceKeepsUp() async throws {
+        let objects = Self.objects(6, size: 14_700_000)
         let source = CountingSource(target: 2, holdSeconds: 1)
         let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.events"), schema: try SchemaText.schema("id long"))
-        var reader = PrefetchingReader(source: source, objects: objects, configuration: configuration)
+        var reader = PrefetchingReader(
+            source: source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects,
+            budget: configuration.prefetchBytes, warmup: 2, starvedAfter: .seconds(30))
         try await Self.readAll(&reader, objects: objects)
         #expect(source.most == 2)
+        #expect(reader.allowance == PrefetchingReader.startingAllowance)
+    }
+
+    /// A source whose every read takes `delay`, counting the most reads at once.
+    final class SlowSource: IngestSource, @unchecked Sendable {
+        let identity = "test://slow"
+        let layout = PrefixLayout.firehose
+        let delay: Duration
+        let lock = NSLock()
+        var running = 0
+        var most = 0
+
+        init(delay: Duration) { self.delay = delay }
+
+        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+            SourceListing(objects: [], listedPrefixes: [], unmatchedKeys: [])
+        }
+
+        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+            lock.withLock {
+                running += 1
+                most = max(most, running)
+            }
+            try await Task.sleep(for: delay)
+            lock.withLock { running -= 1 }
+            return [UInt8](repeating: UInt8(Int(object.key)! % 256), count: Int(range.count))
+        }
+    }
+
+    /// Once a parse has waited for an object fetched ahead (here each read takes 300 ms), the reader fetches
+    /// up to the whole budget ahead at once (nine Firehose objects in 128 MiB), never more: S3 gives one
+    /// connection some 100 MB/s, several times less than two threads parse.
+    @Test func aSourceThatFallsBehindGetsTheWholeBudgetAhead() async throws {
+        let objects = Self.objects(14, size: 14_700_000)
+        let source = SlowSource(delay: .milliseconds(300))
+        let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.events"), schema: try SchemaText.schema("id long"))
+        var reader = PrefetchingReader(source: source, objects: objects, configuration: configuration, warmup: 2)
+        try await Self.readAll(&reader, objects: objects)
+        #expect(reader.allowance == configuration.prefetchBytes)
+        #expect(source.most > 2)
+        #expect(source.most <= 9)
     }
 
     /// A source that records the ranges asked of it, per object.

@@ -126,14 +126,20 @@ public struct IngestConfiguration: Sendable {
     public static let defaultMaxRecordBytes = 4 << 20
     /// Input objects fetched ahead of their parse, at most (their first ``readChunkBytes``; the objects being
     /// parsed read their next chunk ahead too). Past the first, only while those first chunks together stay
-    /// within ``prefetchBytes``: objects of up to two read chunks (read whole) keep 2 or more fetched ahead,
-    /// larger ones (first read one chunk) 4, small ones up to this many, so that an endpoint's latency per
-    /// request (tens of milliseconds on S3) overlaps across objects.
+    /// within ``prefetchBytes`` (at first 32 MiB of it): objects of up to two read chunks (read whole) keep 2
+    /// or more fetched ahead (8 once the source falls behind), larger ones (first read one chunk) 4 (16),
+    /// small ones up to this many, so that an endpoint's latency per request (tens of milliseconds on S3)
+    /// overlaps across objects.
     public var prefetchObjects = 32
-    /// The bytes of first chunks fetched ahead, at most (see ``prefetchObjects``): 32 MiB by default, two
-    /// objects of up to two read chunks (read in one request each), so that each of two parses finds its
-    /// next object already here.
-    public var prefetchBytes: Int64 = 32 << 20
+    /// The bytes of first chunks fetched ahead, at most (see ``prefetchObjects``): 128 MiB by default, eight
+    /// objects of up to two read chunks (read in one request each; nine 14.7 MB Firehose objects), or the
+    /// first chunks of sixteen larger ones. A pass starts with 32 MiB ahead (or this, if less): two such
+    /// objects, so that each of two parses finds its next object already here. Once a parse has waited
+    /// (over 20 ms) for an object fetched ahead, the source delivers slower than the threads parse (S3 gives
+    /// one connection some 100 MB/s), and up to this much is fetched ahead, for more requests at once
+    /// (`iceberg-bench ingest --connection-mbps 80` measures it). A source that keeps up never has more
+    /// than the 32 MiB ahead; one that does not, this much more memory.
+    public var prefetchBytes: Int64 = 128 << 20
     /// Objects read and parsed at once (decompression and parsing run on that many threads; encoding runs on
     /// one more): the machine's active cores by default (`ingest.threads`). When fewer objects are left than
     /// threads, JSON text held whole (a gzip object up to 8 MiB, a plain one of 4 to 32 MiB) is parsed in up to

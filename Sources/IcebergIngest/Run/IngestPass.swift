@@ -114,7 +114,7 @@ struct PassReader {
         if let update = pass.schemaUpdate { try evolution.apply(update) }
         layout = try ColumnLayout(schema: evolution.schema)
         pipeline = try Self.pipeline(layout: layout, spec: spec, options: options, spool: spool)
-        reader = PrefetchingReader(source: ingestor.source, objects: objects, configuration: configuration)
+        reader = PrefetchingReader(source: ingestor.source, objects: objects, configuration: configuration, warmup: threads)
         bytesTotal = objects.reduce(0) { $0 + $1.size }
     }
 
@@ -204,8 +204,14 @@ struct PassReader {
                 room: batchRoom)
             let clock = ContinuousClock()
             let started = clock.now
+            let allowance = reader.allowance
             let stream = try await reader.next()
             let firstWait = clock.now - started
+            if reader.allowance > allowance {
+                ingestor.logger.info(
+                    "reading up to \(reader.allowance >> 20) MiB ahead: waited \(Int((firstWait.seconds * 1000).rounded())) ms for \(object.location), fetched ahead (the source delivers slower than the parse reads)",
+                    metadata: ["object": "\(object.location)", "prefetch_bytes": "\(reader.allowance)"])
+            }
             let reader = self.reader
             inFlight.append(InFlight(size: object.size, task: Task { try await Self.parse(stream, of: reader, into: parser, waited: firstWait) }))
             launched += 1
@@ -270,7 +276,7 @@ struct PassReader {
         bytesDone -= pendingBytes
         pending = []
         pendingBytes = 0
-        reader = PrefetchingReader(source: ingestor.source, objects: Array(objects[index...]), configuration: pass.configuration)
+        reader = PrefetchingReader(source: ingestor.source, objects: Array(objects[index...]), configuration: pass.configuration, warmup: threads)
     }
 
     /// Stops reading and throws away what was written since the last commit.

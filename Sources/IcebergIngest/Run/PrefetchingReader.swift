@@ -3,19 +3,45 @@
 /// twice as much (``readEnd(of:from:chunkBytes:)``).
 ///
 /// The next objects' first chunks are fetched ahead: at least one, at most `depth`, and past the first
-/// only while their bytes together stay within `budget`. Large objects (a chunk each) keep few requests in
-/// flight, small ones many: an endpoint's latency per request (tens of milliseconds on S3) is paid once per
-/// batch of small objects, not once per object, and memory stays bounded either way.
+/// only while their bytes together stay within the allowance. Large objects (a chunk each) keep few requests
+/// in flight, small ones many: an endpoint's latency per request (tens of milliseconds on S3) is paid once
+/// per batch of small objects, not once per object, and memory stays bounded either way.
+///
+/// The allowance starts at ``startingAllowance`` (or `budget`, if less) and becomes `budget` once the
+/// caller has waited longer than `starvedAfter` for an object whose first chunk was fetched ahead: the
+/// source delivers slower than the parses read, and more requests at once are what keeps them busy (S3
+/// gives each connection some 100 MB/s, several times less than two threads parse). A source that keeps up
+/// never grows it: memory stays at the starting allowance, and a server on the same cores is not asked for
+/// more at once than it can serve. The first `warmup` objects (requested together when a pass starts,
+/// with nothing to overlap them) never count.
 struct PrefetchingReader {
     let source: any IngestSource
     let objects: [SourceObject]
     let chunkBytes: Int
     let depth: Int
     let budget: Int64
+    let warmup: Int
+    let starvedAfter: Duration
+    /// The bytes of first chunks that may be ahead now (see the type's documentation).
+    private(set) var allowance: Int64
     private var started = 0
-    private var firstChunks: [Task<[UInt8], any Error>] = []
+    private var firstChunks: [Ahead] = []
     /// Bytes of the first chunks in `firstChunks` (expected sizes).
     private var bytesAhead: Int64 = 0
+    /// Calls of ``next()`` so far: a first chunk started during an earlier call was fetched ahead.
+    private var calls = 0
+
+    /// Where the allowance starts: two objects of up to two default read chunks (a 14.7 MB Firehose object
+    /// is one), so that each of two parses finds its next object already here.
+    static let startingAllowance: Int64 = 32 << 20
+    /// A wait for a chunk fetched ahead longer than this is the source falling behind, not a hiccup.
+    static let defaultStarvedAfter = Duration.milliseconds(20)
+
+    /// A first chunk in flight and the call of ``next()`` that started it.
+    private struct Ahead {
+        let task: Task<[UInt8], any Error>
+        let call: Int
+    }
 
     /// One object's position in its chunks.
     struct Stream {
@@ -25,20 +51,27 @@ struct PrefetchingReader {
         var ahead: Task<[UInt8], any Error>?
     }
 
-    init(source: any IngestSource, objects: [SourceObject], chunkBytes: Int, depth: Int, budget: Int64) {
+    init(
+        source: any IngestSource, objects: [SourceObject], chunkBytes: Int, depth: Int, budget: Int64, warmup: Int = 1,
+        starvedAfter: Duration = defaultStarvedAfter
+    ) {
         self.source = source
         self.objects = objects
         self.chunkBytes = chunkBytes
         self.depth = max(1, depth)
         self.budget = budget
+        self.warmup = warmup
+        self.starvedAfter = starvedAfter
+        allowance = min(budget, Self.startingAllowance)
     }
 
     /// A reader with the run's read chunk and prefetch limits (``IngestConfiguration/readChunkBytes``,
-    /// ``IngestConfiguration/prefetchObjects``, ``IngestConfiguration/prefetchBytes``).
-    init(source: any IngestSource, objects: [SourceObject], configuration: IngestConfiguration) {
+    /// ``IngestConfiguration/prefetchObjects``, ``IngestConfiguration/prefetchBytes``); the first `warmup`
+    /// objects (one per thread) start together.
+    init(source: any IngestSource, objects: [SourceObject], configuration: IngestConfiguration, warmup: Int = 1) {
         self.init(
             source: source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects,
-            budget: configuration.prefetchBytes)
+            budget: configuration.prefetchBytes, warmup: warmup)
     }
 
     /// Where a read from `offset` ends: a chunk further on, or the object's end when that is at most two
@@ -52,12 +85,13 @@ struct PrefetchingReader {
 
     private func firstChunkSize(_ object: SourceObject) -> Int64 { Self.readEnd(of: object, from: 0, chunkBytes: chunkBytes) }
 
-    /// Starts fetching the next objects' first chunks while `depth` and `budget` allow (always one when none is ahead).
+    /// Starts fetching the next objects' first chunks while `depth` and the allowance allow (always one when
+    /// none is ahead).
     private mutating func fill() {
         while started < objects.count, firstChunks.count < depth {
             let size = firstChunkSize(objects[started])
-            guard firstChunks.isEmpty || bytesAhead + size <= budget else { return }
-            firstChunks.append(fetch(objects[started], from: 0) ?? Task { [] })
+            guard firstChunks.isEmpty || bytesAhead + size <= allowance else { return }
+            firstChunks.append(Ahead(task: fetch(objects[started], from: 0) ?? Task { [] }, call: calls))
             bytesAhead += size
             started += 1
         }
@@ -73,9 +107,16 @@ struct PrefetchingReader {
     /// The next object's first chunk (the object at the same index as the caller's loop).
     mutating func next() async throws -> Stream {
         fill()
+        defer { calls += 1 }
         let index = started - firstChunks.count
         let object = objects[index]
-        let first = try await firstChunks.removeFirst().value
+        let ahead = firstChunks.removeFirst()
+        let waitStarted = ContinuousClock.now
+        let first = try await ahead.task.value
+        if index >= warmup, ahead.call < calls, allowance < budget, ContinuousClock.now - waitStarted > starvedAfter {
+            // Fetched ahead and still a long wait: the source is what the parses wait for, more reads at once.
+            allowance = budget
+        }
         bytesAhead -= firstChunkSize(object)
         // Keep the pipeline full.
         fill()
@@ -105,5 +146,5 @@ struct PrefetchingReader {
     }
 
     /// Cancels reads still in flight.
-    func cancel() { for task in firstChunks { task.cancel() } }
+    func cancel() { for ahead in firstChunks { ahead.task.cancel() } }
 }
