@@ -10,7 +10,14 @@ import S3Reader
 /// into an `hour(event_time)`-partitioned table with the warehouse on S3. Ours: list, read, parse, write
 /// Parquet (zstd), upload, commit. PyIceberg: boto3 list and get, `pyarrow.json.read_json`, `table.append`.
 ///
+/// With `--connection-mbps N`, each of our connections receives at most N MB/s, as S3 gives one connection
+/// some 100 MB/s (the local server gives it several GB/s): each run is then ours twice, with the default
+/// prefetch (32 MiB of objects ahead, up to 128 MiB once parses wait for their objects) and held at
+/// 32 MiB (two Firehose objects, the default before), and PyIceberg (whose connections are not held back)
+/// is left out.
+///
 ///     scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest
+///     scripts/s3-testbed.sh -- .build/release/iceberg-bench ingest --connection-mbps 80
 struct IngestBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest", abstract: "End-to-end ingest of JSON lines on the local S3 server, against PyIceberg in the same run.")
@@ -20,6 +27,8 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Runs of each side (the median is reported).") var runs = 3
     @Option(help: "Python with PyIceberg, pyarrow and boto3 for the peer.") var python = ".venv/bin/python"
     @Flag(help: "Run our side only (to profile it, e.g. under perf).") var skipPeer = false
+    @Option(help: "MB/s each of our connections may receive (0: no limit); compares our default prefetch with one held at 32 MiB instead of running PyIceberg.")
+    var connectionMbps = 0.0
 
     static let schema = "id long not null, event_time timestamptz, user_id string, country string, amount double, ok boolean"
 
@@ -68,42 +77,64 @@ struct IngestBenchmark: AsyncParsableCommand {
         }
         print(String(format: "ingest: %d records, %d objects, %.1f MB of JSON lines on %@", perObject * objects, objects, Double(inputBytes) / 1e6, endpoint))
 
-        var ours: [Double] = [], parse: [Double] = [], encode: [Double] = [], peers: [Double] = [], peerParse: [Double] = []
+        var ours: [Double] = [], parse: [Double] = [], encode: [Double] = [], peers: [Double] = [], peerParse: [Double] = [], held: [Double] = []
         // Our CPU seconds plus the S3 server's, per run: on a machine where both share the cores, no schedule
         // finishes faster than their sum over the cores.
         var floors: [Double] = []
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        for run in 0..<runs {
-            // Ours: a fresh table each run.
-            let lake = "bench-lake-\(suffix)-\(run)"
+        // Our reads, held to S3's throughput per connection when asked.
+        var limited = CurlTransport.Configuration()
+        if connectionMbps > 0 { limited.maxReceiveBytesPerSecond = Int64(connectionMbps * 1e6) }
+        let ourClient = connectionMbps > 0 ? s3.client(transport: CurlTransport(configuration: limited)) : client
+        /// One run of ours into a fresh table; `prefetchBytes` nil keeps the default.
+        func runOurs(_ label: String, run: Int, prefetchBytes: Int64?) async throws -> (seconds: Double, summary: RunSummary) {
+            let tag = prefetchBytes.map { "p\($0)" } ?? "d"
+            let lake = "bench-lake-\(suffix)-\(run)-\(tag)"
             try await client.createBucket(lake)
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ingest-\(suffix)-\(run)")
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ingest-\(suffix)-\(run)-\(tag)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
-            let catalog = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path, warehouse: "s3://\(lake)/wh", io: S3FileIO(client: client))
+            let catalog = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path, warehouse: "s3://\(lake)/wh", io: S3FileIO(client: ourClient))
             let schema = try SchemaText.schema(Self.schema)
             var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "bench.events"), schema: schema)
             configuration.partitionSpec = try SchemaText.partitionSpec("hour(event_time)", schema: schema)
-            let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: S3Source(client: client, bucket: raw, root: "events/", layout: .firehose))
+            if let prefetchBytes { configuration.prefetchBytes = prefetchBytes }
+            let ingestor = Ingestor(configuration: configuration, catalog: catalog, source: S3Source(client: ourClient, bucket: raw, root: "events/", layout: .firehose))
             let (cpuBefore, serverBefore) = (ProcessMemory.cpuSeconds(), BenchmarkS3.serverCPUSeconds())
             let start = ContinuousClock.now
             let summary = try await ingestor.run()
-            ours.append(start.seconds)
+            let seconds = start.seconds
             let cpu = ProcessMemory.cpuSeconds() - cpuBefore
             let serverSeconds = serverBefore.flatMap { before in BenchmarkS3.serverCPUSeconds().map { $0 - before } }
             let server = serverSeconds.map { String(format: "%.2f s", $0) } ?? "?"
-            if let serverSeconds { floors.append((cpu + serverSeconds) / Double(cores)) }
-            parse.append(summary.parseSeconds)
-            encode.append(summary.encodeSeconds)
+            if let serverSeconds, prefetchBytes == nil { floors.append((cpu + serverSeconds) / Double(cores)) }
             guard summary.rows == perObject * objects else { throw ValidationError("ingested \(summary.rows) rows") }
             print(String(
-                format: "  ours run %d: %.2f s, cpu %.2f s + S3 server %@ (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f), %d data files, %.1f MB",
-                run + 1, ours.last!, cpu, server, summary.readSeconds, summary.parseSeconds, summary.encodeSeconds, summary.uploadSeconds, summary.commitSeconds,
+                format: "  %@ run %d: %.2f s, cpu %.2f s + S3 server %@ (read %.2f, parse %.2f, encode %.2f, upload %.2f, commit %.2f), %d data files, %.1f MB",
+                label, run + 1, seconds, cpu, server, summary.readSeconds, summary.parseSeconds, summary.encodeSeconds, summary.uploadSeconds, summary.commitSeconds,
                 summary.dataFiles, Double(summary.dataBytes) / 1e6))
-
+            return (seconds, summary)
+        }
+        let defaultAhead = Int(IngestConfiguration(table: try TableIdentifier(parsing: "bench.events"), schema: try SchemaText.schema(Self.schema)).prefetchBytes >> 20)
+        if connectionMbps > 0 {
+            print(String(format: "  each of our connections receives at most %.0f MB/s; PyIceberg is left out (its connections are not held back)", connectionMbps))
+        }
+        for run in 0..<runs {
+            let (seconds, summary) = try await runOurs("ours", run: run, prefetchBytes: nil)
+            ours.append(seconds)
+            parse.append(summary.parseSeconds)
+            encode.append(summary.encodeSeconds)
+            if connectionMbps > 0 {
+                // The same held at 32 MiB ahead (two objects): the default before.
+                held.append(try await runOurs("ours held at 32 MiB ahead", run: run, prefetchBytes: 32 << 20).seconds)
+                continue
+            }
             if skipPeer { continue }
             let peerLake = "bench-peer-\(suffix)-\(run)"
             try await client.createBucket(peerLake)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ingest-\(suffix)-\(run)-peer")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
             let (peerCPUBefore, peerServerBefore) = (ProcessMemory.childrenCPUSeconds(), BenchmarkS3.serverCPUSeconds())
             let output = try PythonPeer.run(
                 python, code: Self.peerCode,
@@ -119,6 +150,10 @@ struct IngestBenchmark: AsyncParsableCommand {
         let o = ours.median
         if !floors.isEmpty {
             print(String(format: "  CPU floor, median: (our CPU + the S3 server's) / %d cores = %.2f s (our wall %.2f s)", cores, floors.median, o))
+        }
+        if connectionMbps > 0 {
+            return print(String(
+                format: "  median: ours %.2f s with the default prefetch (up to %d MiB ahead), %.2f s held at 32 MiB: %.2fx faster", o, defaultAhead, held.median, held.median / o))
         }
         guard !skipPeer else { return print(String(format: "  median: ours %.2f s (parse %.2f s, encode %.2f s)", o, parse.median, encode.median)) }
         let p = peers.median
