@@ -7,20 +7,22 @@ import Testing
 /// How far the reader fetches ahead: many small objects at once (an endpoint's latency per request
 /// overlaps), few large ones (memory stays bounded), every byte in order either way.
 @Suite struct PrefetchingReaderTests {
-    /// A source whose reads each wait until `target` reads have run at once (or a deadline passes), counting the
-    /// most that ran at once. Bytes are the object's number, so order can be checked.
+    /// A source whose reads each wait until `target` reads have run at once (or a deadline passes), then
+    /// `delay` more, counting the most that ran at once. Bytes are the object's number, so order can be checked.
     final class CountingSource: IngestSource, @unchecked Sendable {
         let identity = "test://counting"
         let layout = PrefixLayout.firehose
         let target: Int
         let holdSeconds: Double
+        let delay: Duration
         let lock = NSCondition()
         var running = 0
         var most = 0
 
-        init(target: Int, holdSeconds: Double) {
+        init(target: Int, holdSeconds: Double, delay: Duration = .zero) {
             self.target = target
             self.holdSeconds = holdSeconds
+            self.delay = delay
         }
 
         func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
@@ -37,6 +39,7 @@ import Testing
             while lock.withLock({ most < target }), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
+            if delay > .zero { try await Task.sleep(for: delay) }
             lock.withLock { running -= 1 }
             return [UInt8](repeating: UInt8(Int(object.key)! % 256), count: Int(range.count))
         }
@@ -95,38 +98,12 @@ import Testing
         #expect(reader.allowance == PrefetchingReader.startingAllowance)
     }
 
-    /// A source whose every read takes `delay`, counting the most reads at once.
-    final class SlowSource: IngestSource, @unchecked Sendable {
-        let identity = "test://slow"
-        let layout = PrefixLayout.firehose
-        let delay: Duration
-        let lock = NSLock()
-        var running = 0
-        var most = 0
-
-        init(delay: Duration) { self.delay = delay }
-
-        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
-            SourceListing(objects: [], listedPrefixes: [], unmatchedKeys: [])
-        }
-
-        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
-            lock.withLock {
-                running += 1
-                most = max(most, running)
-            }
-            try await Task.sleep(for: delay)
-            lock.withLock { running -= 1 }
-            return [UInt8](repeating: UInt8(Int(object.key)! % 256), count: Int(range.count))
-        }
-    }
-
     /// Once a parse has waited for an object fetched ahead (here each read takes 300 ms), the reader fetches
     /// up to the whole budget ahead at once (nine Firehose objects in 128 MiB), never more: S3 gives one
     /// connection some 100 MB/s, several times less than two threads parse.
     @Test func aSourceThatFallsBehindGetsTheWholeBudgetAhead() async throws {
         let objects = Self.objects(14, size: 14_700_000)
-        let source = SlowSource(delay: .milliseconds(300))
+        let source = CountingSource(target: .max, holdSeconds: 0, delay: .milliseconds(300))
         let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.events"), schema: try SchemaText.schema("id long"))
         var reader = PrefetchingReader(source: source, objects: objects, configuration: configuration, warmup: 2)
         try await Self.readAll(&reader, objects: objects)
