@@ -39,20 +39,22 @@ package enum FailPoint {
 
     /// Throws ``InjectedFault`` when `name` is the armed fault point, reached for the armed time.
     package static func fault(_ name: String) throws {
-        guard let armed, armed.name == name, handler.withLock({ $0 }) != nil else { return }
-        guard reached.withLock({ count in
-            count += 1
-            return count == armed.nth
-        }) else { return }
-        throw InjectedFault(name: name)
+        if due(name) != nil { throw InjectedFault(name: name) }
     }
 
+    /// Runs the installed handler when `name` is the armed fail point, reached for the armed time.
     package static func check(_ name: String) {
-        guard let armed, armed.name == name, let onReached = handler.withLock({ $0 }) else { return }
-        guard reached.withLock({ count in
+        due(name)?(name)
+    }
+
+    /// The installed handler when `name` is the armed point and this is the armed time it is reached (each
+    /// call for the armed point counts); nil otherwise, and always when no handler is installed.
+    private static func due(_ name: String) -> (@Sendable (String) -> Void)? {
+        guard let armed, armed.name == name, let onReached = handler.withLock({ $0 }) else { return nil }
+        let isDue = reached.withLock { count in
             count += 1
             return count == armed.nth
-        }) else { return }
-        onReached(name)
+        }
+        return isDue ? onReached : nil
     }
 }
