@@ -129,6 +129,8 @@ extension IcebergIngestCommand {
             }
             for change in s.schemaChanges { lines.append("  schema: \(change)") }
             for example in s.badRecordExamples.prefix(5) { lines.append("  bad: \(example)") }
+            if s.damagedObjects > 0 { lines.append("  damaged objects left out whole: \(s.damagedObjects)") }
+            for example in s.damagedObjectExamples.prefix(5) { lines.append("  damaged: \(example)") }
             print(lines.joined(separator: "\n"))
         }
     }

@@ -166,7 +166,7 @@ import TestSupport
         #expect(Self.value("iceberg_ingest_objects_read_total", in: metrics) == 2)
         // Every documented series is served once a pass has ended (the S3 retries appear with the first retry).
         for name in [
-            "bytes_read_total", "bad_records_total", "commit_conflicts_total", "run_duration_seconds_count", "pending_objects", "pending_bytes",
+            "bytes_read_total", "bad_records_total", "damaged_objects_total", "commit_conflicts_total", "run_duration_seconds_count", "pending_objects", "pending_bytes",
             "lag_seconds", "last_commit_timestamp_seconds",
         ] {
             #expect(Self.value("iceberg_ingest_" + name, in: metrics) != nil, "iceberg_ingest_\(name) is not served: \(metrics)")

@@ -13,6 +13,7 @@ import Foundation
 /// | `iceberg_ingest_bytes_read_total` | counter | their bytes, as stored |
 /// | `iceberg_ingest_rows_total` | counter | rows committed |
 /// | `iceberg_ingest_bad_records_total` | counter | bad records (skipped or dead-lettered) |
+/// | `iceberg_ingest_damaged_objects_total` | counter | damaged objects left out whole (bad-record policies `skip`, `dead-letter`) |
 /// | `iceberg_ingest_commits_total` | counter | snapshots committed |
 /// | `iceberg_ingest_commit_conflicts_total` | counter | commits retried after another writer's commit |
 /// | `iceberg_ingest_run_duration_seconds` | histogram | one pass (list, read, write, commit) |
@@ -33,7 +34,7 @@ import Foundation
 public struct IngestMetrics: Sendable {
     public static let prefix = "iceberg_ingest_"
 
-    let objectsRead, bytesRead, rows, badRecords, commits, commitConflicts: Counter
+    let objectsRead, bytesRead, rows, badRecords, damagedObjects, commits, commitConflicts: Counter
     let runDuration: CoreMetrics.Timer
     let pendingObjects, pendingBytes, lagSeconds, lastCommit: Gauge
 
@@ -46,6 +47,7 @@ public struct IngestMetrics: Sendable {
         bytesRead = counter("bytes_read_total")
         rows = counter("rows_total")
         badRecords = counter("bad_records_total")
+        damagedObjects = counter("damaged_objects_total")
         commits = counter("commits_total")
         commitConflicts = counter("commit_conflicts_total")
         runDuration = CoreMetrics.Timer(label: Self.prefix + "run_duration_seconds", dimensions: labels, factory: factory)
@@ -54,16 +56,17 @@ public struct IngestMetrics: Sendable {
         lagSeconds = gauge("lag_seconds")
         lastCommit = gauge("last_commit_timestamp_seconds")
         // Every series exists from the start, so that a scrape before the first commit sees zeros, not gaps.
-        for counter in [objectsRead, bytesRead, rows, badRecords, commits, commitConflicts] { counter.increment(by: 0) }
+        for counter in [objectsRead, bytesRead, rows, badRecords, damagedObjects, commits, commitConflicts] { counter.increment(by: 0) }
     }
 
-    /// A landed commit: its objects, bytes, rows and bad records.
-    func committed(objects: Int, bytes: Int64, rows: Int, badRecords: Int, at date: Date = Date()) {
+    /// A landed commit: its objects, bytes, rows, bad records and damaged objects left out.
+    func committed(objects: Int, bytes: Int64, rows: Int, badRecords: Int, damagedObjects: Int = 0, at date: Date = Date()) {
         commits.increment()
         objectsRead.increment(by: Int64(objects))
         bytesRead.increment(by: bytes)
         self.rows.increment(by: Int64(rows))
         self.badRecords.increment(by: Int64(badRecords))
+        self.damagedObjects.increment(by: Int64(damagedObjects))
         lastCommit.record(date.timeIntervalSince1970)
     }
 

@@ -14,13 +14,17 @@ public struct BadRecord: Sendable, Equatable {
         case missingRequired
         /// A field the table's schema lacks (a bad record only under the drift policy `fail`, which stops the run).
         case unknownField
+        /// An object that cannot be read as its format at all (damaged compression, not a readable Parquet or
+        /// Avro file): under `dead-letter` one entry of this kind, with line 0 and no record, stands for the
+        /// whole object, which was left out.
+        case damagedObject
     }
 
     /// What was wrong.
     public var kind: Kind
     /// The object or file it came from.
     public var source: String
-    /// 1-based line where the record starts (in the decompressed input).
+    /// 1-based line where the record starts (in the decompressed input); 0 for a damaged object.
     public var line: Int
     /// Byte offset, in the decompressed input, of the problem (the field's value, or the record's start).
     public var byteOffset: Int64
@@ -51,13 +55,20 @@ public struct BadRecord: Sendable, Equatable {
 }
 
 /// What a run does with a bad record.
+///
+/// The policy also decides what becomes of an object that cannot be read as its format at all (damaged
+/// compression, not a readable Parquet or Avro file): `fail` stops the run naming it; `skip` and
+/// `dead-letter` leave it out whole, count and name it (``RunSummary/damagedObjects``) and record it as done,
+/// so that one damaged object does not stop every run after it.
 public enum BadRecordPolicy: String, Sendable, CaseIterable, Codable {
     /// Stop the run with an error naming the file, line, byte offset, field and what was found; nothing of
-    /// the run is committed.
+    /// the batch is committed.
     case fail
-    /// Leave the record out; it is counted and the first ones are listed in the run summary.
+    /// Leave the record out; it is counted and the first ones are listed in the run summary. A damaged
+    /// object is left out whole.
     case skip
-    /// Write the record as it was, with the reason, to the dead-letter location; counted in the summary.
+    /// Write the record as it was, with the reason, to the dead-letter location; counted in the summary. A
+    /// damaged object is left out whole, and one entry of kind `damaged-object` stands for it.
     case deadLetter = "dead-letter"
 }
 

@@ -68,13 +68,15 @@ struct DeadLetters {
 }
 
 extension BadRecord.Kind {
-    /// `malformed`, `type-mismatch`, `missing-required` or `unknown-field`, as dead-letter files and JSON output name it.
+    /// `malformed`, `type-mismatch`, `missing-required`, `unknown-field` or `damaged-object`, as dead-letter
+    /// files and JSON output name it.
     public var name: String {
         switch self {
         case .malformed: "malformed"
         case .typeMismatch: "type-mismatch"
         case .missingRequired: "missing-required"
         case .unknownField: "unknown-field"
+        case .damagedObject: "damaged-object"
         }
     }
 }

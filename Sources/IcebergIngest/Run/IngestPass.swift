@@ -51,7 +51,9 @@ struct PendingBatch {
 /// Reads a pass's objects in order and cuts them into batches at the commit thresholds. It owns the
 /// writers and the schema the rows are written under: when an object shows fields the schema lacks under
 /// `add-columns`, the schema evolves and the batch so far is read again under it (the rewind), so that
-/// every row of a commit has the schema that commit declares.
+/// every row of a commit has the schema that commit declares. A damaged object (``DamagedObject``) under
+/// the bad-record policies `skip` and `dead-letter` starts the batch over the same way, with that object
+/// left out whole: its rows parsed before the damage showed are thrown away with the batch's pipeline.
 ///
 /// Not Sendable state of its own beyond the run's task; file system work goes through the blocking executor.
 struct PassReader {
@@ -85,6 +87,10 @@ struct PassReader {
         let task: Task<(ObjectParser, Double), any Error>
     }
     private var idleCommitted = false
+    /// Objects of this pass found damaged, by index, with the error: left out whole when their turn comes again.
+    private var damaged: [Int: IngestError] = [:]
+    /// The last damaged object found, until the batch that ends with it is cut.
+    private var cutAfter: Int?
     private var pending: [PendingObject] = []
     private var pendingBytes: Int64 = 0
     /// Bytes of the objects read so far (a rewind takes them back).
@@ -116,6 +122,12 @@ struct PassReader {
         pipeline = try Self.pipeline(layout: layout, spec: spec, options: options, spool: spool)
         reader = PrefetchingReader(source: ingestor.source, objects: objects, configuration: configuration, warmup: threads)
         bytesTotal = objects.reduce(0) { $0 + $1.size }
+    }
+
+    /// A reader of the objects from `index` on, but for those found damaged (never read again).
+    private func reader(from index: Int) -> PrefetchingReader {
+        let rest = objects.indices[index...].filter { damaged[$0] == nil }.map { objects[$0] }
+        return PrefetchingReader(source: ingestor.source, objects: rest, configuration: pass.configuration, warmup: threads)
     }
 
     private static func pipeline(layout: ColumnLayout, spec: PartitionSpec, options: PartitionedDataWriter.Options, spool: String) throws -> EncodingPipeline {
@@ -152,7 +164,13 @@ struct PassReader {
             try Task.checkCancellation()
             try await lease.renewIfDue()
             try await launchParses()
-            let (parser, readSeconds) = try await nextParsed()
+            let parser: ObjectParser, readSeconds: Double
+            do {
+                (parser, readSeconds) = try await nextParsed()
+            } catch let damage as DamagedObject {
+                try await leaveOut(damage.error)
+                continue
+            }
             // add-columns: fields the schema lacks evolve it, and the batch is read again under it.
             if pass.configuration.driftPolicy == .addColumns,
                 let update = try evolution.update(samples: parser.samples, widenings: parser.widenings)
@@ -169,7 +187,11 @@ struct PassReader {
             index += 1
             onObject(self)
             let isLast = index == objects.count
-            if isLast || (inFlight.isEmpty && (pending.count >= commitEveryObjects || pendingBytes >= commitEveryBytes)) {
+            // Right after a damaged object the batch is cut (nothing past it was started): each object is read
+            // again at most once however many damaged objects a batch holds.
+            let afterDamage = cutAfter.map { index > $0 } ?? false
+            if isLast || afterDamage || (inFlight.isEmpty && (pending.count >= commitEveryObjects || pendingBytes >= commitEveryBytes)) {
+                cutAfter = nil
                 let batch = PendingBatch(objects: pending, pipeline: pipeline, evolution: evolution, isLast: isLast)
                 pending = []
                 pendingBytes = 0
@@ -189,6 +211,7 @@ struct PassReader {
     /// when nothing is in flight, so that the pass moves.
     private mutating func launchParses() async throws {
         while launched < objects.count {
+            if let cut = cutAfter, launched > cut { return }
             let inFlightBytes = inFlight.reduce(0) { $0 + $1.size }
             if !inFlight.isEmpty {
                 guard inFlight.count < threads, !(ingestor.stop.isRequested && pass.snapshot == .append),
@@ -196,6 +219,14 @@ struct PassReader {
                 else { return }
             }
             let object = objects[launched]
+            if let error = damaged[launched] {
+                // Found damaged before the batch started over: not read again, recorded as left out.
+                let parser = ObjectParser(object: object, sourceIndex: launched, layout: layout, configuration: pass.configuration, pipeline: pipeline)
+                parser.leaveOut(error)
+                inFlight.append(InFlight(size: 0, task: Task { () throws -> (ObjectParser, Double) in (parser, 0) }))
+                launched += 1
+                continue
+            }
             // Objects are parsed one per thread; the last few of a pass (or of every commit, when commits
             // take fewer objects than threads) leave threads idle, so those may be parsed in parts.
             let fewLeft = objects.count - launched < threads || commitEveryObjects < threads
@@ -259,6 +290,36 @@ struct PassReader {
     /// Applies a schema change found while reading, and starts the batch over: the rows written so far are
     /// thrown away with their pipeline, and the objects since the last commit are read again.
     private mutating func rewind(applying update: SchemaUpdate) async throws {
+        try await discardBatch()
+        try evolution.apply(update)
+        ingestor.logger.notice("schema evolves (add-columns): \(update.changes.joined(separator: "; ")); parsing \(pending.count + 1) objects again")
+        layout = try ColumnLayout(schema: evolution.schema)
+        try startBatchOver()
+    }
+
+    /// The object at `index` is damaged: under the bad-record policy `fail` the run stops with `error`;
+    /// under `skip` and `dead-letter` the batch starts over with the object left out whole (the other objects
+    /// since the last commit are read again; the damaged one's rows parsed so far go with the pipeline), and
+    /// is cut right after it.
+    private mutating func leaveOut(_ error: IngestError) async throws {
+        let policy = pass.configuration.badRecordPolicy
+        guard policy != .fail else {
+            var error = error
+            error.message += " (bad-record policy 'fail'; under 'skip' or 'dead-letter' a damaged object is left out whole and the run goes on)"
+            throw error
+        }
+        let object = objects[index]
+        damaged[index] = error
+        cutAfter = index
+        try await discardBatch()
+        ingestor.logger.error(
+            "\(object.location) is damaged, left out whole (bad-record policy '\(policy.rawValue)'): \(error.message); parsing the \(pending.count) objects read since the last commit again",
+            metadata: ["object": "\(object.location)"])
+        try startBatchOver()
+    }
+
+    /// Stops the parses in flight and the reads ahead, and throws away the rows written since the last commit.
+    private mutating func discardBatch() async throws {
         await stopInFlight()
         reader.cancel()
         let old = pipeline
@@ -267,16 +328,17 @@ struct PassReader {
             old.writer.discard()
             return old.encodeSeconds
         }
-        try evolution.apply(update)
-        ingestor.logger.notice("schema evolves (add-columns): \(update.changes.joined(separator: "; ")); parsing \(pending.count + 1) objects again")
-        layout = try ColumnLayout(schema: evolution.schema)
+    }
+
+    /// A new pipeline under the current layout, and the objects since the last commit to read again.
+    private mutating func startBatchOver() throws {
         pipeline = try Self.pipeline(layout: layout, spec: spec, options: writerOptions, spool: spool)
         index -= pending.count
         launched = index
         bytesDone -= pendingBytes
         pending = []
         pendingBytes = 0
-        reader = PrefetchingReader(source: ingestor.source, objects: Array(objects[index...]), configuration: pass.configuration, warmup: threads)
+        reader = reader(from: index)
     }
 
     /// Stops reading and throws away what was written since the last commit.

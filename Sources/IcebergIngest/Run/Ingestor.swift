@@ -348,8 +348,8 @@ public struct Ingestor: Sendable {
                 summary.add(outcome, batch: batch, snapshot: pass.snapshot)
                 let reports = batch.objects.map(\.report)
                 metrics.committed(
-                    objects: reports.count, bytes: reports.reduce(0) { $0 + $1.bytesRead }, rows: reports.reduce(0) { $0 + $1.counts.rows },
-                    badRecords: reports.reduce(0) { $0 + $1.counts.badRecords })
+                    objects: reports.filter { $0.damage == nil }.count, bytes: reports.reduce(0) { $0 + $1.bytesRead }, rows: reports.reduce(0) { $0 + $1.counts.rows },
+                    badRecords: reports.reduce(0) { $0 + $1.counts.badRecords }, damagedObjects: reports.filter { $0.damage != nil }.count)
                 rowsCommitted = summary.rows - rowsBefore
                 badCommitted = summary.badRecords - badBefore
                 reader.committed(table)

@@ -217,14 +217,34 @@ final class ObjectParser: @unchecked Sendable {
         report.bytesDecompressed = Int64(bytes.count)
         var input = AvroInput(layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
         defer { avro = input }
-        try input.read(bytes, batchRows: configuration.batchRows, onBadRecord: handle) { try pipeline.submit($0, source: sourceIndex) }
+        // The container's own failures (not a container, damaged blocks, records unlike its schema) damage the
+        // object; a bad record under `fail` and the pipeline's errors pass through as they are.
+        struct Passing: Error { let error: any Error }
+        do {
+            try input.read(bytes, batchRows: configuration.batchRows, onBadRecord: { bad in
+                do { try self.handle(bad) } catch { throw Passing(error: error) }
+            }) { batch in
+                do { try self.pipeline.submit(batch, source: self.sourceIndex) } catch { throw Passing(error: error) }
+            }
+        } catch let passing as Passing {
+            throw passing.error
+        } catch {
+            throw DamagedObject(error as? IngestError ?? IngestError(.badRecord, "\(object.location): \(error)", cause: error))
+        }
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
     }
 
     private func finishParquet(_ bytes: [UInt8], register: Bool) throws {
         let started = DispatchTime.now().uptimeNanoseconds
         report.bytesDecompressed = Int64(bytes.count)
-        switch try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register) {
+        let outcome: ParquetInput.Outcome
+        do {
+            outcome = try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register)
+        } catch {
+            // Not a readable Parquet file, or one whose columns do not fit the table: the object as a whole.
+            throw DamagedObject(error as? IngestError ?? IngestError(.badRecord, "\(object.location): \(error)", cause: error))
+        }
+        switch outcome {
         case .register(let file):
             report.registered = file
             wholeRows = Int(file.recordCount)
@@ -237,12 +257,25 @@ final class ObjectParser: @unchecked Sendable {
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
     }
 
-    /// Runs `body`, reporting damaged compressed input as ``IngestError/Code/corruptCompressedInput``.
+    /// Runs `body`, reporting damaged compressed input as a ``DamagedObject`` with the code
+    /// ``IngestError/Code/corruptCompressedInput``.
     private func decompressing(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch let error as CodecError {
-            throw IngestError(.corruptCompressedInput, error.message, cause: error)
+            throw DamagedObject(IngestError(.corruptCompressedInput, error.message, cause: error))
+        }
+    }
+
+    /// Marks the object left out whole, as damaged (``PassReader`` does, under the bad-record policies `skip`
+    /// and `dead-letter`, for an object whose earlier parse threw ``DamagedObject``): it holds no rows, its
+    /// report says why, and under `dead-letter` one entry of kind `damaged-object` stands for it.
+    func leaveOut(_ error: IngestError) {
+        report.damage = error.message
+        if configuration.badRecordPolicy == .deadLetter {
+            report.deadLetters.append(BadRecord(
+                kind: .damagedObject, source: object.location, line: 0, byteOffset: 0, field: nil,
+                reason: "the object is damaged and was left out whole: \(error.message)", raw: []))
         }
     }
 
@@ -314,7 +347,7 @@ final class ObjectParser: @unchecked Sendable {
             switch bad.kind {
             case .typeMismatch: .typeMismatch
             case .missingRequired: .missingRequired
-            case .malformed, .unknownField: nil
+            case .malformed, .unknownField, .damagedObject: nil
             }
         if let kind, let field = bad.field {
             let key = kind.rawValue + ":" + field
@@ -342,6 +375,16 @@ final class ObjectParser: @unchecked Sendable {
         batch = next
         batchStartBytes = report.bytesDecompressed
     }
+}
+
+/// An object that cannot be read as its format at all: its compressed stream is damaged (a bad CRC, cut
+/// short, bytes after the last gzip member that are not one), or it is not a readable Parquet or Avro
+/// container file (or its columns do not fit the table). `error` names the object and where. Under the
+/// bad-record policy `fail` the run stops with `error`; under `skip` and `dead-letter` the pass leaves the
+/// object out whole (``PassReader``): none of its rows is committed, and it is recorded as done.
+struct DamagedObject: Error {
+    let error: IngestError
+    init(_ error: IngestError) { self.error = error }
 }
 
 /// The room of the last full batch parsed in a pass, which each object's first batch starts with (objects

@@ -20,6 +20,8 @@ struct ObjectReport {
     var registered: DataFile?
     var bytesRead: Int64 = 0
     var bytesDecompressed: Int64 = 0
+    /// Why the object was left out whole, damaged (``DamagedObject``); nil for an object that was read.
+    var damage: String?
     /// Whether the text was parsed in parts (``SplitParse``).
     var parsedInParts = false
     var readSeconds = 0.0
@@ -29,8 +31,14 @@ struct ObjectReport {
 extension RunSummary {
     /// Adds one ingested object's report.
     mutating func add(_ report: ObjectReport) {
-        objectsIngested += 1
         bytesRead += report.bytesRead
+        deadLettered += report.deadLetters.count
+        if let damage = report.damage {
+            damagedObjects += 1
+            if damagedObjectExamples.count < 10 { damagedObjectExamples.append(damage) }
+            return
+        }
+        objectsIngested += 1
         bytesDecompressed += report.bytesDecompressed
         if report.parsedInParts { objectsParsedInParts += 1 }
         readSeconds += report.readSeconds
@@ -39,7 +47,6 @@ extension RunSummary {
         headerLines += report.counts.headerLines
         rows += report.counts.rows
         badRecords += report.counts.badRecords
-        deadLettered += report.deadLetters.count
         if report.registered != nil { dataFilesRegistered += 1 }
         for (k, v) in report.unknownFields { unknownFields[k, default: 0] += v }
         for example in report.badExamples where badRecordExamples.count < 20 { badRecordExamples.append(example) }

@@ -8,6 +8,12 @@ public struct RunSummary: Sendable, Codable, Equatable {
     /// Objects the listing found for this shard, and what became of them.
     public var objectsListed = 0
     public var objectsIngested = 0
+    /// Objects that could not be read as their format at all (damaged compression, not a readable Parquet or
+    /// Avro file), left out whole under the bad-record policies `skip` and `dead-letter` and recorded as done:
+    /// none of their rows is in the table. A replaced version is read again under the changed-object policy.
+    public var damagedObjects = 0
+    /// Why, for the first ten: the object and what is wrong with it.
+    public var damagedObjectExamples: [String] = []
     /// Whether a ``StopRequest`` (SIGTERM) ended the run early: it committed what it had read, and the
     /// objects not read yet are left for the next run.
     public var stopped = false
