@@ -26,7 +26,7 @@ package enum Deflate {
     package static func compress(_ data: [UInt8], framing: Framing, level: Int32 = Z_DEFAULT_COMPRESSION) throws(CodecError) -> [UInt8] {
         var stream = z_stream()
         guard czlib_deflate_init2(&stream, level, Z_DEFLATED, framing.windowBits, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw CodecError("deflate: cannot initialise zlib")
+            throw CodecError("deflate: cannot initialise zlib", kind: .resources)
         }
         defer { deflateEnd(&stream) }
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 32)
@@ -52,7 +52,7 @@ package enum Deflate {
         _ data: ArraySlice<UInt8>, framing: Framing, limit: Int, exactSize: Int? = nil
     ) throws(CodecError) -> [UInt8] {
         var stream = z_stream()
-        guard czlib_inflate_init2(&stream, framing.windowBits) == Z_OK else { throw CodecError("cannot initialise zlib") }
+        guard czlib_inflate_init2(&stream, framing.windowBits) == Z_OK else { throw CodecError("cannot initialise zlib", kind: .resources) }
         defer { inflateEnd(&stream) }
         var input = Array(data)
         var out: [UInt8] = []

@@ -22,7 +22,7 @@ package enum Zstd {
         private let context: OpaquePointer
 
         package init(level: Int32, checksum: Bool) throws(CodecError) {
-            guard let context = ZSTD_createCCtx() else { throw CodecError("cannot allocate a zstd context") }
+            guard let context = ZSTD_createCCtx() else { throw CodecError("cannot allocate a zstd context", kind: .resources) }
             self.context = context
             ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
             ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0)

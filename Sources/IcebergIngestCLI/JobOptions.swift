@@ -26,7 +26,7 @@ struct JobOptions: ParsableArguments {
     var schema: String?
     @Option(name: .long, help: "Partition spec for a new table, e.g. 'hour(event_time)'.")
     var partition: String?
-    @Option(name: .long, help: "Bad records: fail, skip or dead-letter (skip and dead-letter also leave a damaged object out whole).")
+    @Option(name: .long, help: "Bad records: fail, skip or dead-letter (skip and dead-letter also leave an object with damaged bytes out whole).")
     var badRecords: String?
     @Option(name: .long, help: "Fields the table lacks: fail, ignore, rescue (into _rescued_data) or add-columns (evolve the table).")
     var drift: String?

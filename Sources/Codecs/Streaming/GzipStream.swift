@@ -22,7 +22,7 @@ package final class GzipStream: StreamingDecompressor {
         // 15 + 16: gzip framing only (zlib-wrapped or raw deflate is not what .gz objects hold).
         let rc = czlib_inflate_init2(&stream, 15 + 16)
         guard rc == Z_OK else {
-            throw CodecError("\(source): zlib inflateInit2 failed (\(rc))")
+            throw CodecError("\(source): zlib inflateInit2 failed (\(rc))", kind: .resources)
         }
     }
 

@@ -184,7 +184,7 @@ package final class ZipStream: StreamingDecompressor {
             }
             e += 4 + length
         }
-        if flags & 0x01 != 0 { throw CodecError("\(source): ZIP entry '\(name)' is encrypted; encrypted archives are not read") }
+        if flags & 0x01 != 0 { throw CodecError("\(source): ZIP entry '\(name)' is encrypted; encrypted archives are not read", kind: .unsupported) }
         offset += Int64(headerLength)
         pending = []
         entries += 1
@@ -192,14 +192,15 @@ package final class ZipStream: StreamingDecompressor {
         case 0:
             if current.hasDescriptor {
                 throw CodecError(
-                    "\(source): ZIP entry '\(name)' is stored with its size after its data, which cannot be read as a stream; write it deflated")
+                    "\(source): ZIP entry '\(name)' is stored with its size after its data, which cannot be read as a stream; write it deflated",
+                    kind: .unsupported)
             }
             state = .stored(current)
         case 8:
             try startInflater()
             state = .deflated(current)
         default:
-            throw CodecError("\(source): ZIP entry '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read")
+            throw CodecError("\(source): ZIP entry '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read", kind: .unsupported)
         }
         try entry(.begin(name: name))
         if case .stored = state, current.size == 0 { try endData(current, entry: entry) }
@@ -249,7 +250,7 @@ package final class ZipStream: StreamingDecompressor {
             inflater = z_stream()
             // Negative window bits: raw deflate, as ZIP entries hold it (no zlib or gzip framing).
             let rc = czlib_inflate_init2(&inflater!, -15)
-            guard rc == Z_OK else { throw CodecError("\(source): zlib inflateInit2 failed (\(rc))") }
+            guard rc == Z_OK else { throw CodecError("\(source): zlib inflateInit2 failed (\(rc))", kind: .resources) }
         } else {
             inflateReset(&inflater!)
         }

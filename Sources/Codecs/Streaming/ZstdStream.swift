@@ -12,7 +12,7 @@ package final class ZstdStream: StreamingDecompressor {
     package init(source: String) throws(CodecError) {
         self.source = source
         guard let stream = ZSTD_createDStream() else {
-            throw CodecError("\(source): cannot allocate a zstd stream")
+            throw CodecError("\(source): cannot allocate a zstd stream", kind: .resources)
         }
         self.stream = stream
         ZSTD_initDStream(stream)
@@ -34,11 +34,23 @@ package final class ZstdStream: StreamingDecompressor {
                 produced = out.pos
                 if ZSTD_isError(hint) != 0 {
                     throw CodecError(
-                        "\(source): zstd stream is corrupt: \(String(cString: ZSTD_getErrorName(hint)))")
+                        "\(source): zstd stream is corrupt: \(String(cString: ZSTD_getErrorName(hint)))", kind: Self.kind(ofError: hint))
                 }
                 lastHint = hint
                 if produced > 0 { try emit(output[0..<produced]) }
             } while input.pos < input.size || produced == output.count
+        }
+    }
+
+    /// What a zstd error says of the input: a frame needing more memory than the decoder allows, or a
+    /// dictionary, is well formed but not read here; a failed allocation says nothing of it; the rest is damage.
+    static func kind(ofError code: Int) -> CodecError.Kind {
+        switch ZSTD_getErrorCode(code) {
+        case ZSTD_error_frameParameter_windowTooLarge, ZSTD_error_dictionary_wrong, ZSTD_error_dictionary_corrupted,
+            ZSTD_error_frameParameter_unsupported:
+            .unsupported
+        case ZSTD_error_memory_allocation: .resources
+        default: .damaged
         }
     }
 

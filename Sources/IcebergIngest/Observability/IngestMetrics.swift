@@ -13,7 +13,7 @@ import Foundation
 /// | `iceberg_ingest_bytes_read_total` | counter | their bytes, as stored |
 /// | `iceberg_ingest_rows_total` | counter | rows committed |
 /// | `iceberg_ingest_bad_records_total` | counter | bad records (skipped or dead-lettered) |
-/// | `iceberg_ingest_damaged_objects_total` | counter | damaged objects left out whole (bad-record policies `skip`, `dead-letter`) |
+/// | `iceberg_ingest_damaged_objects_total` | counter | objects with damaged bytes left out whole (bad-record policies `skip`, `dead-letter`) |
 /// | `iceberg_ingest_commits_total` | counter | snapshots committed |
 /// | `iceberg_ingest_commit_conflicts_total` | counter | commits retried after another writer's commit |
 /// | `iceberg_ingest_run_duration_seconds` | histogram | one pass (list, read, write, commit) |

@@ -14,9 +14,9 @@ public struct BadRecord: Sendable, Equatable {
         case missingRequired
         /// A field the table's schema lacks (a bad record only under the drift policy `fail`, which stops the run).
         case unknownField
-        /// An object that cannot be read as its format at all (damaged compression, not a readable Parquet or
-        /// Avro file): under `dead-letter` one entry of this kind, with line 0 and no record, stands for the
-        /// whole object, which was left out.
+        /// An object whose bytes are damaged (its compression, or its Parquet or Avro container): under
+        /// `dead-letter` one entry of this kind, with line 0 and no record, stands for the whole object, which
+        /// was left out.
         case damagedObject
     }
 
@@ -56,10 +56,10 @@ public struct BadRecord: Sendable, Equatable {
 
 /// What a run does with a bad record.
 ///
-/// The policy also decides what becomes of an object that cannot be read as its format at all (damaged
-/// compression, not a readable Parquet or Avro file): `fail` stops the run naming it; `skip` and
-/// `dead-letter` leave it out whole, count and name it (``RunSummary/damagedObjects``) and record it as done,
-/// so that one damaged object does not stop every run after it.
+/// The policy also decides what becomes of an object whose bytes are damaged (its compression, or its Parquet
+/// or Avro container): `fail` stops the run naming it; `skip` and `dead-letter` leave it out whole, count
+/// and name it (``RunSummary/damagedObjects``) and record it as done, so that one damaged object does not
+/// stop every run after it.
 public enum BadRecordPolicy: String, Sendable, CaseIterable, Codable {
     /// Stop the run with an error naming the file, line, byte offset, field and what was found; nothing of
     /// the batch is committed.

@@ -89,7 +89,7 @@ struct PassReader {
     private var idleCommitted = false
     /// Objects of this pass found damaged, by index, with the error: left out whole when their turn comes again.
     private var damaged: [Int: IngestError] = [:]
-    /// The last damaged object found, until the batch that ends with it is cut.
+    /// The last damaged object found: no object past it is started, and the batch is cut right after it.
     private var cutAfter: Int?
     private var pending: [PendingObject] = []
     private var pendingBytes: Int64 = 0
@@ -252,6 +252,7 @@ struct PassReader {
     /// The next object's parse, in order; on a failure the others in flight are stopped first (they write
     /// into the pipeline the caller then throws away).
     private mutating func nextParsed() async throws -> (ObjectParser, Double) {
+        precondition(!inFlight.isEmpty, "launchParses starts an object whenever none is in flight")
         let next = inFlight.removeFirst()
         do {
             return try await next.task.value
@@ -300,7 +301,8 @@ struct PassReader {
     /// The object at `index` is damaged: under the bad-record policy `fail` the run stops with `error`;
     /// under `skip` and `dead-letter` the batch starts over with the object left out whole (the other objects
     /// since the last commit are read again; the damaged one's rows parsed so far go with the pipeline), and
-    /// is cut right after it.
+    /// is cut right after it. A reprocessing (an overwrite) stops: it replaces its objects' rows in one
+    /// commit, and leaving one out would drop rows the table has.
     private mutating func leaveOut(_ error: IngestError) async throws {
         let policy = pass.configuration.badRecordPolicy
         guard policy != .fail else {
@@ -308,6 +310,7 @@ struct PassReader {
             error.message += " (bad-record policy 'fail'; under 'skip' or 'dead-letter' a damaged object is left out whole and the run goes on)"
             throw error
         }
+        guard pass.snapshot == .append else { throw error }
         let object = objects[index]
         damaged[index] = error
         cutAfter = index

@@ -216,10 +216,12 @@ public struct Ingestor: Sendable {
         let left = summary.stopped ? plan.toRead.filter { checkpoint.recorded($0.key)?.version != $0.version } : []
         metrics.backlog(left, newestIngestedMillis: checkpoint.newestIngestedMillis)
         let stopped = summary.stopped ? " (stopped on request; \(left.count) objects left for the next run)" : ""
+        let damaged = summary.damagedObjects > 0 ? ", \(summary.damagedObjects) damaged objects left out" : ""
         logger.info(
-            "run finished: \(summary.objectsIngested) objects, \(summary.rows) rows, \(summary.badRecords) bad records, \(summary.snapshotIDs.count) commits in \(String(format: "%.1f", summary.totalSeconds)) s\(stopped)",
+            "run finished: \(summary.objectsIngested) objects, \(summary.rows) rows, \(summary.badRecords) bad records\(damaged), \(summary.snapshotIDs.count) commits in \(String(format: "%.1f", summary.totalSeconds)) s\(stopped)",
             metadata: [
                 "objects": "\(summary.objectsIngested)", "rows": "\(summary.rows)", "bad_records": "\(summary.badRecords)",
+                "damaged_objects": "\(summary.damagedObjects)",
                 "commits": "\(summary.snapshotIDs.count)", "seconds": "\(String(format: "%.3f", summary.totalSeconds))",
                 "stopped": "\(summary.stopped)",
             ])

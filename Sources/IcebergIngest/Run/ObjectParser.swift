@@ -1,6 +1,8 @@
+import Avro
 import Codecs
 import Foundation
 import IcebergCore
+import Parquet
 import Synchronization
 
 /// Turns one input object, fed in chunks as it is read, into rows in the writers: detects the compression
@@ -217,8 +219,9 @@ final class ObjectParser: @unchecked Sendable {
         report.bytesDecompressed = Int64(bytes.count)
         var input = AvroInput(layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
         defer { avro = input }
-        // The container's own failures (not a container, damaged blocks, records unlike its schema) damage the
-        // object; a bad record under `fail` and the pipeline's errors pass through as they are.
+        // Damaged bytes (not a container, a block that does not decode) damage the object; the rest (a schema
+        // this reader refuses, a new field under drift `fail`, a bad record under `fail`, the pipeline's
+        // errors) pass through as they are.
         struct Passing: Error { let error: any Error }
         do {
             try input.read(bytes, batchRows: configuration.batchRows, onBadRecord: { bad in
@@ -228,8 +231,8 @@ final class ObjectParser: @unchecked Sendable {
             }
         } catch let passing as Passing {
             throw passing.error
-        } catch {
-            throw DamagedObject(error as? IngestError ?? IngestError(.badRecord, "\(object.location): \(error)", cause: error))
+        } catch let error as IngestError where Self.isDamage(error.cause) {
+            throw DamagedObject(error)
         }
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
     }
@@ -240,9 +243,11 @@ final class ObjectParser: @unchecked Sendable {
         let outcome: ParquetInput.Outcome
         do {
             outcome = try ParquetInput.read(bytes, object: object, layout: layout, spec: pipeline.writer.router.spec, allowRegister: register)
-        } catch {
-            // Not a readable Parquet file, or one whose columns do not fit the table: the object as a whole.
-            throw DamagedObject(error as? IngestError ?? IngestError(.badRecord, "\(object.location): \(error)", cause: error))
+        } catch let error as IngestError where Self.isDamage(error.cause) {
+            // Damaged bytes; a file that does not fit the table, or uses what is not read here, stops the run.
+            throw DamagedObject(error)
+        } catch let error as ParquetError where error.code == .corruptFile {
+            throw DamagedObject(IngestError(.badRecord, "\(object.location) is damaged: \(error.message)", cause: error))
         }
         switch outcome {
         case .register(let file):
@@ -257,14 +262,25 @@ final class ObjectParser: @unchecked Sendable {
         parseNanos += DispatchTime.now().uptimeNanoseconds - started
     }
 
-    /// Runs `body`, reporting damaged compressed input as a ``DamagedObject`` with the code
-    /// ``IngestError/Code/corruptCompressedInput``.
+    /// Runs `body`, reporting compressed input that cannot be read with the code
+    /// ``IngestError/Code/corruptCompressedInput``: as a ``DamagedObject`` when its bytes are damaged.
     private func decompressing(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch let error as CodecError {
-            throw DamagedObject(IngestError(.corruptCompressedInput, error.message, cause: error))
+            let failure = IngestError(.corruptCompressedInput, error.message, cause: error)
+            // Only damaged bytes leave the object out; what is not read here, or a codec without memory, stops the run.
+            guard error.kind == .damaged else { throw failure }
+            throw DamagedObject(failure)
         }
+    }
+
+    /// Whether an input reader's error says the object's bytes are damaged (not a readable file, a page or
+    /// block that does not decode), not that the file uses what is not read here or does not fit the table.
+    static func isDamage(_ cause: (any Error)?) -> Bool {
+        if let parquet = cause as? ParquetError { return parquet.code == .corruptFile }
+        if let avro = cause as? AvroError { return avro.code == .corruptData }
+        return false
     }
 
     /// Marks the object left out whole, as damaged (``PassReader`` does, under the bad-record policies `skip`
@@ -377,11 +393,13 @@ final class ObjectParser: @unchecked Sendable {
     }
 }
 
-/// An object that cannot be read as its format at all: its compressed stream is damaged (a bad CRC, cut
-/// short, bytes after the last gzip member that are not one), or it is not a readable Parquet or Avro
-/// container file (or its columns do not fit the table). `error` names the object and where. Under the
-/// bad-record policy `fail` the run stops with `error`; under `skip` and `dead-letter` the pass leaves the
-/// object out whole (``PassReader``): none of its rows is committed, and it is recorded as done.
+/// An object whose bytes are damaged: its compressed stream (a bad CRC, cut short, bytes after the last gzip
+/// member that are not one, a corrupt block), or its Parquet or Avro container (not such a file at all, a
+/// page or block that does not decode). `error` names the object and where. Under the bad-record policy
+/// `fail` the run stops with `error`; under `skip` and `dead-letter` an appending pass leaves the object out
+/// whole (``PassReader``): none of its rows is committed, and it is recorded as done. Input that is well
+/// formed but not read here (an encrypted ZIP entry, a Parquet encoding, an Avro union), a file that does not
+/// fit the table, and a codec without memory are not damage: they stop the run under every policy.
 struct DamagedObject: Error {
     let error: IngestError
     init(_ error: IngestError) { self.error = error }

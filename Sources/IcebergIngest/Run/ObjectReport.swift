@@ -32,7 +32,6 @@ extension RunSummary {
     /// Adds one ingested object's report.
     mutating func add(_ report: ObjectReport) {
         bytesRead += report.bytesRead
-        deadLettered += report.deadLetters.count
         if let damage = report.damage {
             damagedObjects += 1
             if damagedObjectExamples.count < 10 { damagedObjectExamples.append(damage) }
@@ -47,6 +46,7 @@ extension RunSummary {
         headerLines += report.counts.headerLines
         rows += report.counts.rows
         badRecords += report.counts.badRecords
+        deadLettered += report.deadLetters.count
         if report.registered != nil { dataFilesRegistered += 1 }
         for (k, v) in report.unknownFields { unknownFields[k, default: 0] += v }
         for example in report.badExamples where badRecordExamples.count < 20 { badRecordExamples.append(example) }

@@ -8,9 +8,11 @@ public struct RunSummary: Sendable, Codable, Equatable {
     /// Objects the listing found for this shard, and what became of them.
     public var objectsListed = 0
     public var objectsIngested = 0
-    /// Objects that could not be read as their format at all (damaged compression, not a readable Parquet or
-    /// Avro file), left out whole under the bad-record policies `skip` and `dead-letter` and recorded as done:
-    /// none of their rows is in the table. A replaced version is read again under the changed-object policy.
+    /// Objects whose bytes are damaged (their compression, or their Parquet or Avro container), left out whole
+    /// under the bad-record policies `skip` and `dead-letter` and recorded as done: none of their rows is in
+    /// the table (under `dead-letter` each has one entry of kind `damaged-object`, not counted in
+    /// ``deadLettered``). A repaired copy is read when it lands under a new key; under the same key it is a
+    /// changed object (``IngestConfiguration/changedObjectPolicy``).
     public var damagedObjects = 0
     /// Why, for the first ten: the object and what is wrong with it.
     public var damagedObjectExamples: [String] = []
