@@ -23,7 +23,7 @@ extension IcebergIngestCommand {
         var sampleRecords = 10_000
         @Option(name: .long, help: "Bytes to read at most from each object (Avro files are read whole and must fit).")
         var sampleBytes = 16 << 20
-        @Flag(name: .long, help: "Print one JSON line: schema, partition, records, objects, unparseable, notes.")
+        @Flag(name: .long, help: "Print one JSON line: schema, partition, records, objects, unparseable, damaged, notes.")
         var json = false
 
         func run() async throws {
@@ -45,7 +45,8 @@ extension IcebergIngestCommand {
                     let line = JSONValue.object([
                         ("schema", .string(inference.schemaText)), ("partition", partition.map { .string($0) } ?? .null),
                         ("records", .int(Int64(inference.records))), ("objects", .array(sample.objects.map { .string($0) })),
-                        ("unparseable", .int(Int64(sample.unparseable))), ("notes", .array(inference.notes.map { .string($0) })),
+                        ("unparseable", .int(Int64(sample.unparseable))), ("damaged", .array(sample.damaged.map { .string($0) })),
+                        ("notes", .array(inference.notes.map { .string($0) })),
                     ])
                     print(line.serialized())
                 } else {
@@ -53,6 +54,7 @@ extension IcebergIngestCommand {
                     print("schema: \(inference.schemaText)")
                     print("partition: \(partition ?? "(none: no timestamp column)")")
                     for note in inference.notes { print("# note: \(note)") }
+                    for damage in sample.damaged { print("# damaged (read up to the damage): \(damage)") }
                 }
             } catch {
                 throw ExitCodes.report(error)

@@ -269,4 +269,24 @@ import TestSupport
         }
         #expect(try await catalog.loadTable(plain.configuration.table).metadataLocation == before.metadataLocation)
     }
+
+    /// Inference reads a sample: a damaged object in it gives the records before the damage and is named
+    /// (`damaged`), instead of stopping `infer` (and a routed job's first table) on it for good.
+    @Test func inferenceSamplesADamagedObjectUpToTheDamage() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("damaged-infer")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in").path
+        let hour = PrefixLayout.hour(of: Date()) - 3
+        _ = try await PipelineSupport.generate(into: input + "/", firstHour: hour, hours: 1, files: 2, records: 200, firstID: 1)
+        let folder = input + "/" + PrefixLayout.firehose.prefix(forHour: hour)
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let url = URL(fileURLWithPath: folder + names[0])
+        let bytes = try [UInt8](Data(contentsOf: url))
+        try Data(bytes.prefix(bytes.count * 2 / 3)).write(to: url)  // cut short
+
+        let sample = try await SchemaInference.sample(source: LocalFolderSource(root: input, layout: .firehose), format: .json)
+        #expect(sample.damaged.count == 1 && sample.damaged[0].contains(names[0]) && sample.damaged[0].contains("truncated"), "\(sample.damaged)")
+        #expect(sample.objects.count == 2 && sample.inference.records > 200, "\(sample.inference.records) records")
+        #expect(sample.inference.schemaText.contains("id long") && sample.inference.schemaText.contains("event_time"), "\(sample.inference.schemaText)")
+    }
 }

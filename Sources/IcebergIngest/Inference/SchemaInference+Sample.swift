@@ -14,6 +14,10 @@ extension SchemaInference {
         public var unparseable = 0
         /// Bytes read from the source.
         public var bytesRead: Int64 = 0
+        /// Objects whose bytes are damaged (their compression, or their Avro container): what came out of
+        /// them before the damage is in the sample, and a run leaves them out whole or stops on them (by its
+        /// bad-record policy). With what is wrong.
+        public var damaged: [String] = []
     }
 
     /// Reads the newest `objects` objects of `source` (at most `bytesPerObject` bytes of each, decompressed as
@@ -49,20 +53,23 @@ extension SchemaInference {
             sample.bytesRead += Int64(bytes.count)
             sample.objects.append(object.location)
             let current = sample.inference
-            let (inference, unparseable) = try await BlockingExecutor.run {
+            let (inference, unparseable, damage) = try await BlockingExecutor.run {
                 var inference = current
-                let unparseable = try Self.read(bytes, whole: whole, location: object.location, format: format, until: records, into: &inference)
-                return (inference, unparseable)
+                let (unparseable, damage) = try Self.read(bytes, whole: whole, location: object.location, format: format, until: records, into: &inference)
+                return (inference, unparseable, damage)
             }
             sample.inference = inference
             sample.unparseable += unparseable
+            if let damage { sample.damaged.append(damage) }
         }
         return sample
     }
 
     /// Decompresses one object (each ZIP entry an input of its own) and adds its records until the inference
-    /// has `total`; returns how many could not be parsed.
-    static func read(_ bytes: [UInt8], whole: Bool, location: String, format: InputFormat, until total: Int, into inference: inout SchemaInference) throws -> Int {
+    /// has `total`; returns how many could not be parsed, and what is wrong when the object's bytes are damaged.
+    static func read(
+        _ bytes: [UInt8], whole: Bool, location: String, format: InputFormat, until total: Int, into inference: inout SchemaInference
+    ) throws -> (unparseable: Int, damage: String?) {
         if format == .avro {
             do {
                 let reader = try AvroContainerReader(bytes, source: location)
@@ -70,12 +77,14 @@ extension SchemaInference {
                     throw IngestError(.badRecord, "\(location): the Avro file's records are not Avro records")
                 }
                 inference.add(avro: record)
-                return 0
+                return (0, nil)
+            } catch let error as AvroError where error.code == .corruptData {
+                return (0, error.message)
             } catch let error as AvroError {
                 throw IngestError(.badRecord, "\(location) is not a readable Avro object container file: \(error.message)", cause: error)
             }
         }
-        let inputs = try texts(of: bytes, whole: whole, location: location)
+        let (inputs, damage) = try texts(of: bytes, whole: whole, location: location)
         var unparseable = 0
         for text in inputs where !text.isEmpty && inference.records < total {
             let limit = total - inference.records
@@ -98,13 +107,15 @@ extension SchemaInference {
                 break
             }
         }
-        return unparseable
+        return (unparseable, damage)
     }
 
     /// The decompressed text of an object read whole or in part (`whole` false: a prefix; a record cut at its
     /// end is left out), one text per ZIP entry (macOS metadata entries skipped), byte-order marks removed;
-    /// at most 64 MiB of it, so that a decompression bomb stays small.
-    static func texts(of bytes: [UInt8], whole: Bool, location: String) throws -> [[UInt8]] {
+    /// at most 64 MiB of it, so that a decompression bomb stays small. Damaged compressed bytes give the text
+    /// before the damage, as a prefix, and what is wrong (`damage`); what is not read here throws.
+    static func texts(of bytes: [UInt8], whole: Bool, location: String) throws -> (texts: [[UInt8]], damage: String?) {
+        var damage: String?
         var inputs: [[UInt8]] = [[]]
         // The text kept of one object, whatever its entries: decompression stops there (a bomb stays small).
         let cap = 64 << 20
@@ -139,7 +150,11 @@ extension SchemaInference {
             cut = true
         } catch let error as CodecError {
             // A sample cut short ends inside the compressed stream; what came out before the damage still counts.
-            if whole { throw IngestError(.corruptCompressedInput, error.message, cause: error) }
+            if whole {
+                guard error.kind == .damaged else { throw IngestError(.corruptCompressedInput, error.message, cause: error) }
+                damage = error.message
+                cut = true
+            }
         }
         // A byte-order mark (Windows tools write one) is not part of the first record or header.
         for i in inputs.indices where inputs[i].starts(with: [0xEF, 0xBB, 0xBF]) { inputs[i].removeFirst(3) }
@@ -147,7 +162,7 @@ extension SchemaInference {
             // The sample ends inside a record: leave it out rather than count it unparseable.
             inputs[inputs.count - 1].removeSubrange((cut + 1)...)
         }
-        return inputs
+        return (inputs, damage)
     }
 }
 

@@ -205,7 +205,9 @@ extension RoutedIngestor {
         for object in listing.objects where object.size > 0 && template.shard.owns(key: object.key) {
             let whole = object.size <= 16 << 20
             let bytes = try await source.read(object, range: 0..<min(object.size, 16 << 20))
-            let texts = try await BlockingExecutor.run { try SchemaInference.texts(of: bytes, whole: whole, location: object.location) }
+            let (texts, damage) = try await BlockingExecutor.run { try SchemaInference.texts(of: bytes, whole: whole, location: object.location) }
+            // Its records before the damage may name the first table; its pass then leaves it out or stops on it.
+            if let damage { logger.warning("\(object.location) is damaged (read up to the damage to find a table): \(damage)") }
             objects += 1
             for text in texts {
                 text.withUnsafeBufferPointer { b in
