@@ -215,34 +215,6 @@ import TestSupport
         }
     }
 
-    /// A source whose reads of keys ending in `suffix` come back with a byte of their gzip CRC flipped once
-    /// `armed` (the object as stored is unchanged: same ETag, same bytes on disk).
-    final class CorruptingSource: IngestSource, @unchecked Sendable {
-        let inner: any IngestSource
-        let suffix: String
-        let armed = Mutex(false)
-
-        init(_ inner: any IngestSource, suffix: String) {
-            self.inner = inner
-            self.suffix = suffix
-        }
-
-        var identity: String { inner.identity }
-        var layout: PrefixLayout { inner.layout }
-
-        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
-            try await inner.list(firstOpenHour: firstOpenHour, now: now)
-        }
-
-        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
-            var bytes = try await inner.read(object, range: range)
-            if armed.withLock({ $0 }), object.key.hasSuffix(suffix), range.upperBound == object.size, bytes.count >= 8 {
-                bytes[bytes.count - 7] ^= 0x55
-            }
-            return bytes
-        }
-    }
-
     /// `evolve` replaces its objects' rows in one overwrite commit: an object that reads back damaged there
     /// cannot be left out (the table's rows of it would go), so the reprocessing stops under `skip` too and
     /// the table is untouched.
@@ -254,13 +226,22 @@ import TestSupport
         let path = dir.appendingPathComponent("in/" + PrefixLayout.firehose.prefix(forHour: hour) + "a.json").path
         _ = try await PythonTool.run(
             "import sys, gzip; p = sys.argv[1]; d = open(p, 'rb').read(); open(p, 'wb').write(gzip.compress(d, mtime=0))", arguments: [path])
-        let source = CorruptingSource(plain.source, suffix: "a.json")
+        // Once armed, reads of a.json come back with a byte of its gzip CRC flipped (the object as stored is
+        // unchanged: same bytes, same modification time).
+        let armed = Mutex(false)
+        let source = InterceptingSource(plain.source) { object, range, inner in
+            var bytes = try await inner.read(object, range: range)
+            if armed.withLock({ $0 }), object.key.hasSuffix("a.json"), range.upperBound == object.size, bytes.count >= 8 {
+                bytes[bytes.count - 7] ^= 0x55
+            }
+            return bytes
+        }
         let ingestor = Ingestor(configuration: plain.configuration, catalog: catalog, source: source)
         let first = try await ingestor.run()
         #expect(first.rows == 5 && first.damagedObjects == 0, "\(first.jsonLine)")
         let before = try await catalog.loadTable(plain.configuration.table)
 
-        source.armed.withLock { $0 = true }
+        armed.withLock { $0 = true }
         do {
             let done = try await ingestor.evolve(apply: true)
             Issue.record("a reprocessing went past a damaged object: \(done)")

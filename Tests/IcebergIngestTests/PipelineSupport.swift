@@ -186,3 +186,26 @@ enum PipelineSupport {
         return configuration
     }
 }
+
+/// A source that forwards to `inner` but for its reads, which go through `read` (given `inner`): tests make
+/// a producer replace an object between reads, or the bytes come back damaged.
+final class InterceptingSource: IngestSource, @unchecked Sendable {
+    let inner: any IngestSource
+    let read: @Sendable (SourceObject, Range<Int64>, any IngestSource) async throws -> [UInt8]
+
+    init(_ inner: any IngestSource, read: @escaping @Sendable (SourceObject, Range<Int64>, any IngestSource) async throws -> [UInt8]) {
+        self.inner = inner
+        self.read = read
+    }
+
+    var identity: String { inner.identity }
+    var layout: PrefixLayout { inner.layout }
+
+    func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+        try await inner.list(firstOpenHour: firstOpenHour, now: now)
+    }
+
+    func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+        try await read(object, range, inner)
+    }
+}

@@ -13,26 +13,11 @@ import TestSupport
 /// nothing of it, and the next run ingests the new version exactly (read back by PyIceberg and DuckDB).
 @Suite(.serialized) struct ReplacedInputTests {
     /// A source that runs `replace` (another producer rewriting the object) just before its `trigger`-th read.
-    final class ReplacingSource: IngestSource, @unchecked Sendable {
-        let inner: any IngestSource
-        let trigger: Int
-        let replace: @Sendable () async throws -> Void
+    static func replacing(
+        _ inner: any IngestSource, beforeRead trigger: Int, replace: @escaping @Sendable () async throws -> Void
+    ) -> InterceptingSource {
         let reads = Mutex(0)
-
-        init(_ inner: any IngestSource, beforeRead trigger: Int, replace: @escaping @Sendable () async throws -> Void) {
-            self.inner = inner
-            self.trigger = trigger
-            self.replace = replace
-        }
-
-        var identity: String { inner.identity }
-        var layout: PrefixLayout { inner.layout }
-
-        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
-            try await inner.list(firstOpenHour: firstOpenHour, now: now)
-        }
-
-        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+        return InterceptingSource(inner) { object, range, inner in
             let count = reads.withLock { count in
                 count += 1
                 return count
@@ -100,7 +85,7 @@ import TestSupport
 
         let plain = S3Source(client: client, bucket: raw, root: "events/", layout: .firehose)
         // Replaced before the first read (trigger 1) or after the first 1 KiB (trigger 2).
-        let replacing = ReplacingSource(plain, beforeRead: trigger) {
+        let replacing = Self.replacing(plain, beforeRead: trigger) {
             _ = try await client.putObject(bucket: raw, key: key, body: newBytes)
         }
         let catalogPath = dir.appendingPathComponent("catalog.db").path
@@ -126,7 +111,7 @@ import TestSupport
         #expect(newBytes.count > 2_048, "the file takes more than two reads")
 
         let plain = LocalFolderSource(root: input, layout: .firehose)
-        let replacing = ReplacingSource(plain, beforeRead: trigger) { try newBytes.write(to: URL(fileURLWithPath: path)) }
+        let replacing = Self.replacing(plain, beforeRead: trigger) { try newBytes.write(to: URL(fileURLWithPath: path)) }
         let catalogPath = dir.appendingPathComponent("catalog.db").path
         let warehouse = dir.appendingPathComponent("warehouse").path
         let catalog = try SQLiteCatalog(path: catalogPath, warehouse: warehouse)
