@@ -41,6 +41,9 @@ package enum AvroCodec: String, Sendable, CaseIterable {
             case .zstandard: return try Zstd.decompress(data, limit: limit)
             }
         } catch let error as CodecError {
+            // Only damaged bytes make the data corrupt: a codec that refuses the block or lacks memory says
+            // nothing of it.
+            guard error.kind == .damaged else { throw AvroError(.unsupportedCodec, "\(source): \(rawValue) block: \(error.message)") }
             throw corrupt(error.message)
         }
     }

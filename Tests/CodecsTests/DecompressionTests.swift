@@ -134,6 +134,27 @@ import TestSupport
         }
     }
 
+    /// What a codec error says of the input: damage (a truncated gzip member, a flipped byte in a zstd frame)
+    /// or well-formed input this reader does not take (a zstd frame made with a dictionary, written by
+    /// Python's zstandard): only damage lets a run leave an object out.
+    @Test func codecErrorsSayWhetherTheBytesAreDamaged() async throws {
+        let dir = try await Self.makeInputs()
+        defer { TestEnvironment.cleanUp(dir) }
+        let gz = try [UInt8](Data(contentsOf: dir.appendingPathComponent("two-members.gz")))
+        let truncated = #expect(throws: CodecError.self) { _ = try Self.decompress(Array(gz.dropLast(9)), format: .gzip, feedSize: 1_000, name: "a.gz") }
+        #expect(truncated?.kind == .damaged)
+        // {"id": 1}\n compressed with a trained dictionary: the frame header names the dictionary (id 0x6e3114f1).
+        let withDictionary: [UInt8] = [
+            0x28, 0xb5, 0x2f, 0xfd, 0x23, 0xf1, 0x14, 0x31, 0x6e, 0x0a, 0x51, 0x00, 0x00, 0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x20, 0x31, 0x7d, 0x0a,
+        ]
+        let refused = #expect(throws: CodecError.self) { _ = try Self.decompress(withDictionary, format: .zstd, feedSize: 1_000, name: "d.zst") }
+        #expect(refused?.kind == .unsupported, "\(refused?.message ?? "")")
+        var flipped = withDictionary
+        flipped[4] = 0x20  // no dictionary id: the frame header now disagrees with its length
+        let broken = #expect(throws: CodecError.self) { _ = try Self.decompress(flipped, format: .zstd, feedSize: 1_000, name: "e.zst") }
+        #expect(broken?.kind == .damaged, "\(broken?.message ?? "")")
+    }
+
     /// Bytes after the last gzip member that are not a member: the error gives the object's offset where
     /// they start (zlib's own count restarts with each member, so it once named a byte inside member 2).
     @Test(arguments: [7, 1_000, 100_000]) func gzipTrailingGarbageIsNamedAtItsOffset(feedSize: Int) async throws {

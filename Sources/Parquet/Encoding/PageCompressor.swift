@@ -32,7 +32,12 @@ enum PageCompressor {
                 return try Deflate.inflate(data, framing: .gzipOrZlib, limit: size, exactSize: size)
             }
         } catch let error as CodecError {
-            throw corrupt(error.message)
+            // Only damaged bytes make the file corrupt; a codec that could not get its memory says nothing of it.
+            switch error.kind {
+            case .damaged: throw corrupt(error.message)
+            case .unsupported: throw ParquetError(.unsupported, "\(source): \(codec.name) page: \(error.message)")
+            case .resources: throw ParquetError(.io, "\(source): \(codec.name) page: \(error.message)")
+            }
         }
     }
 }
