@@ -346,12 +346,6 @@ struct PassReader {
 
     /// Stops reading and throws away what was written since the last commit.
     mutating func abandon() async {
-        await stopInFlight()
-        reader.cancel()
-        let current = pipeline
-        try? await BlockingExecutor.run {
-            try? current.drain()
-            current.writer.discard()
-        }
+        try? await discardBatch()
     }
 }
