@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Java 17 runs Spark with Java Iceberg (the interop tests); jq renders the deploy workflow's .env (scripts/check-deploy.sh).
-DEB_PACKAGES=(libcurl4-openssl-dev libssl-dev libzstd-dev libsnappy-dev zlib1g-dev libdeflate-dev libsqlite3-dev openjdk-17-jre-headless jq)
+# libsimdjson-dev builds the simdjson peer of `iceberg-bench json-parse`; Java 17 runs Spark with Java Iceberg (the
+# interop tests); jq renders the deploy workflow's .env (scripts/check-deploy.sh).
+DEB_PACKAGES=(libcurl4-openssl-dev libssl-dev libzstd-dev libsnappy-dev zlib1g-dev libdeflate-dev libsimdjson-dev libsqlite3-dev openjdk-17-jre-headless jq)
 VENV=${VENV:-.venv}
 # One resolve: these pins are known to install together (adding extras later breaks botocore's pin).
 PY_REQUIREMENTS=(

@@ -5,18 +5,21 @@ import IcebergIngest
 
 /// `iceberg-bench json-parse`: the JSON-lines parser alone, one thread, bytes in memory into column batches
 /// (what a run's parse stage does, without reading, inflating, encoding or committing), in MB/s per core,
-/// against pyarrow's JSON reader (`use_threads=False`, explicit schema) and DuckDB's `read_json` (1 thread,
-/// into an in-memory table) on the same bytes in the same run. Two inputs: `flat` (the `compare` events:
+/// against pyarrow's JSON reader (`use_threads=False`, explicit schema), DuckDB's `read_json` (1 thread,
+/// into an in-memory table) and simdjson's On Demand API into column vectors (Debian's libsimdjson-dev,
+/// compiled here with the system's C++ compiler; fields looked up by name, and every field in turn as ours
+/// reads them: ``SimdjsonPeer``) on the same bytes in the same run. Two inputs: `flat` (the `compare` events:
 /// long, ISO timestamp, two strings, double, boolean) and `nested` (a UUID string, long, double, a struct of
 /// two strings, a list of strings, an ISO timestamp with microseconds).
 struct JSONParseBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "json-parse", abstract: "The JSON-lines parser alone, 1 thread, MB/s per core, against pyarrow and DuckDB (1 thread) in one run.")
+        commandName: "json-parse", abstract: "The JSON-lines parser alone, 1 thread, MB/s per core, against pyarrow, DuckDB and simdjson (1 thread) in one run.")
 
     @Option(help: "Records per input.") var records = 500_000
     @Option(help: "Runs of each side (the median is reported).") var runs = 3
     @Option(help: "Inputs: flat, nested.") var inputs = "flat,nested"
     @Option(help: "Python with pyarrow and duckdb for the peers.") var python = ".venv/bin/python"
+    @Option(help: "C++ compiler for the simdjson peer (searched on PATH: c++, then clang++).") var cxx: String?
     @Flag(help: "Only ours (for profiling under callgrind).") var oursOnly = false
 
     static let nestedSchema =
@@ -85,6 +88,7 @@ struct JSONParseBenchmark: AsyncParsableCommand {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bench-parse-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
+        let simdjson = oursOnly ? nil : try SimdjsonPeer.build(in: root, compiler: cxx)
         for input in inputs.split(separator: ",").map(String.init) {
             let (bytes, schemaText): ([UInt8], String)
             switch input {
@@ -101,7 +105,7 @@ struct JSONParseBenchmark: AsyncParsableCommand {
             let path = root + "/\(input).json"
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             print(String(format: "json-parse %@: %d records, %.1f MB of JSON lines, 1 thread", input, records, megabytes))
-            var ours: [Double] = [], arrow: [Double] = [], duck: [Double] = []
+            var ours: [Double] = [], arrow: [Double] = [], duck: [Double] = [], byName: [Double] = [], everyField: [Double] = []
             for _ in 0..<runs {
                 var rows = 0
                 let cpuBefore = ProcessMemory.cpuSeconds()
@@ -114,13 +118,21 @@ struct JSONParseBenchmark: AsyncParsableCommand {
                 guard fields.count == 3, Int(fields[2]) == records else { throw ValidationError("the peers printed: \(output)") }
                 arrow.append(fields[0])
                 duck.append(fields[1])
+                if let simdjson {
+                    for mode in SimdjsonPeer.Mode.allCases {
+                        let (seconds, rows) = try SimdjsonPeer.run(simdjson, path: path, input: input, mode: mode)
+                        guard rows == records else { throw ValidationError("simdjson (\(mode)) parsed \(rows) rows of \(records)") }
+                        if mode == .lookup { byName.append(seconds) } else { everyField.append(seconds) }
+                    }
+                }
             }
             let o = ours.median
-            print(String(format: "  ours:    %.3f s cpu, %.0f MB/s", o, megabytes / o))
+            print(String(format: "  ours:                      %.3f s cpu, %.0f MB/s", o, megabytes / o))
             if oursOnly { continue }
-            for (name, times) in [("pyarrow", arrow), ("DuckDB", duck)] {
+            let peers = [("pyarrow", arrow), ("DuckDB", duck), ("simdjson, fields by name", byName), ("simdjson, every field", everyField)]
+            for (name, times) in peers where !times.isEmpty {
                 let t = times.median
-                print(String(format: "  %@ %.3f s cpu, %.0f MB/s (ours %.2fx its time)", (name + ":").padding(toLength: 8, withPad: " ", startingAt: 0), t, megabytes / t, o / t))
+                print(String(format: "  %@ %.3f s cpu, %.0f MB/s (ours %.2fx its time)", (name + ":").padding(toLength: 26, withPad: " ", startingAt: 0), t, megabytes / t, o / t))
             }
         }
     }
