@@ -32,7 +32,11 @@ import Testing
     /// Feeds `text` in chunks of `chunk` bytes to `parse`, carrying what it leaves for the next call, the way
     /// the run loop does; the last call is final and must use everything.
     static func feed(_ text: String, chunk: Int, _ parse: (UnsafeBufferPointer<UInt8>, Bool) throws -> Int) throws {
-        let bytes = Array(text.utf8)
+        try feed(Array(text.utf8), chunk: chunk, parse)
+    }
+
+    /// ``feed(_:chunk:_:)`` of bytes (which need not be UTF-8).
+    static func feed(_ bytes: [UInt8], chunk: Int, _ parse: (UnsafeBufferPointer<UInt8>, Bool) throws -> Int) throws {
         var carry: [UInt8] = []
         var offset = 0
         while offset < bytes.count {
@@ -200,6 +204,86 @@ import Testing
                 #expect(bad.first?.reason == "not valid CSV: a quoted field is not closed")
                 #expect(parser.counts.rows == 1 && parser.counts.badRecords == 1)
             }
+        }
+    }
+
+    /// Parses CSV `text` in chunks of `chunk` bytes: the batch, the bad records and the parser.
+    static func parseCSV(_ text: [UInt8], schema: Schema, chunk: Int) throws -> (RecordBatch, [BadRecord], CSVRecordParser) {
+        let layout = try ColumnLayout(schema: schema)
+        var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "in.csv")
+        var batch = RecordBatch(layout: layout)
+        var bad: [BadRecord] = []
+        try feed(text, chunk: chunk) { buffer, isFinal in try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append($0) } }
+        return (batch, bad, parser)
+    }
+
+    /// Quoted cells at the end of CRLF lines: a chunk that ends between the CR and the LF once read the LF as
+    /// a blank line of its own, and every later line number was one off.
+    @Test func csvCRLFAfterAQuotedCellKeepsLineNumbers() throws {
+        let schema = try SchemaText.schema("id long not null, name string")
+        let text = Array("\"id\",\"name\"\r\n\"1\",\"a\"\r\n\"2\",\"b\"\r\n\"x\",\"c\"\r\n\"4\",\"d\"\r\n".utf8)
+        for chunk in 1...text.count {
+            let (batch, bad, parser) = try Self.parseCSV(text, schema: schema, chunk: chunk)
+            #expect(Self.column(batch, 0) == ["1", "2", "4"] && Self.column(batch, 1) == ["a", "b", "d"], "chunk \(chunk)")
+            #expect(bad.map(\.line) == [4], "chunk \(chunk): \(bad.map(\.description))")
+            #expect(parser.position.line == 6, "chunk \(chunk)")
+        }
+    }
+
+    /// A header that cannot place the cells makes every record of the file a bad record saying why: a header
+    /// that is not valid CSV was once counted as one bad record and the first data line read as the header;
+    /// a column named twice put two values per row into one column, out of step with the rows.
+    @Test func csvAHeaderThatCannotPlaceCellsMakesEveryRecordBad() throws {
+        let schema = try SchemaText.schema("id long not null, name string")
+        for (text, reason) in [
+            ("\"id\"x,name\n1,alice\n2,bob\n", "the header (line 1) is not valid CSV: unexpected character after a closing quote"),
+            ("id,name,id\n1,a,1\n2,b,2\n", "the header (line 1) names column 'id' twice (columns 1 and 3): its cells cannot be told apart"),
+        ] {
+            for chunk in [1, 4, 1000] {
+                let (batch, bad, parser) = try Self.parseCSV(Array(text.utf8), schema: schema, chunk: chunk)
+                #expect(batch.rowCount == 0 && parser.counts.rows == 0, "\(text) chunk \(chunk)")
+                #expect(bad.map(\.line) == [2, 3] && bad.allSatisfy { $0.reason == reason && $0.kind == .malformed }, "\(bad.map(\.description))")
+                #expect(parser.counts.headerLines == 1 && parser.counts.badRecords == 2)
+            }
+        }
+        // A header naming an unknown column twice is as ambiguous; empty names (trailing delimiters) are not names.
+        let (batch, bad, _) = try Self.parseCSV(Array("id,name,,\n1,a,,\n".utf8), schema: schema, chunk: 1000)
+        #expect(bad.isEmpty && Self.column(batch, 1) == ["a"])
+    }
+
+    /// Text that is not UTF-8 never reaches a string column, escaped or not, from CSV or JSON.
+    @Test func invalidUTF8BesideAnEscapeIsABadRecord() throws {
+        let schema = try SchemaText.schema("id long not null, name string")
+        let csv = Array("id,name\n1,\"say \"\"hi\"\" ".utf8) + [0xff] + Array("\"\n2,\"".utf8) + [0xe9] + Array("\"\n3,ok\n".utf8)
+        let (batch, bad, _) = try Self.parseCSV(csv, schema: schema, chunk: 1000)
+        #expect(Self.column(batch, 0) == ["3"])
+        #expect(bad.map(\.line) == [2, 3] && bad.allSatisfy { $0.field == "name" && $0.reason.contains("not valid UTF-8") }, "\(bad.map(\.description))")
+
+        let layout = try ColumnLayout(schema: schema)
+        for takesFastPaths in [true, false] {
+            var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json")
+            parser.takesFastPaths = takesFastPaths
+            var json = RecordBatch(layout: layout)
+            var jsonBad: [BadRecord] = []
+            let text = Array(#"{"id": 1, "name": "a\n"#.utf8) + [0xff] + Array(#""}"#.utf8) + [0x0a] + Array(#"{"id": 2, "name": "b\n"}"#.utf8) + [0x0a]
+            _ = try text.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &json) { jsonBad.append($0) } }
+            #expect(Self.column(json, 0) == ["2"] && Self.column(json, 1) == ["b\n"])
+            #expect(jsonBad.count == 1 && jsonBad.first?.field == "name" && jsonBad.first?.reason.contains("not valid UTF-8") == true, "\(jsonBad.map(\.description))")
+        }
+    }
+
+    /// The header too long for `max_record_bytes` is named at its own line.
+    @Test func csvAHeaderTooLongNamesItsLine() throws {
+        let layout = try ColumnLayout(schema: try SchemaText.schema("id long not null"))
+        var parser = CSVRecordParser(layout: layout, options: ConversionOptions(), source: "in.csv")
+        parser.maxRecordBytes = 8
+        var batch = RecordBatch(layout: layout)
+        let text = Array("id,a_rather_long_name\n1,x\n".utf8)
+        do {
+            _ = try text.withUnsafeBufferPointer { try parser.parse($0, isFinal: true, into: &batch) { _ in } }
+            Issue.record("a header past max_record_bytes was read")
+        } catch let error as IngestError {
+            #expect(error.message.hasPrefix("in.csv line 1:"), "\(error.message)")
         }
     }
 

@@ -26,6 +26,10 @@ package struct CSVRecordParser: RecordParser {
     /// For each CSV column, the schema field it fills (nil: not in the schema); nil before the header.
     private var columns: [Int?]?
     private var header: [String] = []
+    /// Why the header cannot place the file's cells (not valid CSV, or a column named twice): every record
+    /// of the file is then a bad record saying so, rather than one taken for the header or cells put in the
+    /// wrong column.
+    private var headerProblem: String?
     private var cells: [Cell] = []
     private var scratch: [UInt8] = []
     /// Which top-level fields the current record has filled (kept between records: no allocation per record).
@@ -70,12 +74,12 @@ package struct CSVRecordParser: RecordParser {
         targets = layout.topLevel.map { Target(primitive: $0.field.type.primitive, isRequired: $0.field.isRequired, leaf: $0.leaves.lowerBound) }
     }
 
-    private func headerTooLong() -> IngestError {
-        IngestError(.badRecord, "\(source) line \(position.line): the header line runs past \(maxRecordBytes) bytes (ingest.max_record_bytes); is the format right?")
+    private func headerTooLong(line: Int) -> IngestError {
+        IngestError(.badRecord, "\(source) line \(line): the header line runs past \(maxRecordBytes) bytes (ingest.max_record_bytes); is the format right?")
     }
 
     package mutating func abandonRecord() throws {
-        guard columns != nil else { throw headerTooLong() }
+        guard columns != nil else { throw headerTooLong(line: position.line) }
         counts.badRecords += 1
     }
 
@@ -84,6 +88,7 @@ package struct CSVRecordParser: RecordParser {
         position = InputPosition()
         columns = nil
         header = []
+        headerProblem = nil
     }
 
     package mutating func advance(bytes: Int, lines: Int) {
@@ -110,9 +115,14 @@ package struct CSVRecordParser: RecordParser {
                     field: problem.field, reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
             }
             if i - start > maxRecordBytes {
-                guard columns != nil else { throw headerTooLong() }
+                guard columns != nil else { throw headerTooLong(line: line) }
                 counts.badRecords += 1
                 try onBadRecord(bad(RecordProblem(.malformed, field: nil, RecordStream.tooLong(maxRecordBytes), at: start)))
+                continue
+            }
+            if let syntax = split.syntax, columns == nil {
+                // The header itself: no line after it may be taken for it.
+                readHeader(problem: "the header (line \(line)) is not valid CSV: \(syntax.reason)")
                 continue
             }
             if let syntax = split.syntax {
@@ -126,10 +136,15 @@ package struct CSVRecordParser: RecordParser {
                 try readHeader(buffer, line: line)
                 continue
             }
+            if let headerProblem {
+                counts.badRecords += 1
+                try onBadRecord(bad(RecordProblem(.malformed, field: nil, headerProblem, at: start)))
+                continue
+            }
             let mark = batch.beginRecord()
             drift.beginRecord()
             var needsWidening = false
-            if let problem = fill(buffer, columns: columns, start: start, batch: &batch, needsWidening: &needsWidening) {
+            if let problem = fill(buffer, columns: columns, start: start, line: line, batch: &batch, needsWidening: &needsWidening) {
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
                 var record = bad(problem)
@@ -184,6 +199,9 @@ package struct CSVRecordParser: RecordParser {
                 continue
             }
             if k < n, buffer[k] == 0x0d, k + 1 < n, buffer[k + 1] == 0x0a { k += 1 }
+            // A CR that ends the buffer (after a closing quote) may be half of a CRLF: taken alone, the LF
+            // would read as a blank line of its own and every later line number would be one off.
+            if k + 1 == n, buffer[k] == 0x0d, !isFinal { return nil }
             if k < n, buffer[k] == 0x0a || buffer[k] == 0x0d {
                 split.next = k + 1
                 return split
@@ -228,9 +246,18 @@ package struct CSVRecordParser: RecordParser {
     }
 
     /// The header line: matches its columns to the schema's fields; a column the schema lacks is drift
-    /// (under `fail`, the run stops here naming it).
+    /// (under `fail`, the run stops here naming it). A name given twice leaves its cells nowhere to go: every
+    /// record of the file is then a bad record (``headerProblem``).
     private mutating func readHeader(_ buffer: UnsafeBufferPointer<UInt8>, line: Int) throws {
         header = cells.map { String(decoding: text(buffer, $0), as: UTF8.self) }
+        var firstColumn: [String: Int] = [:]
+        for (c, name) in header.enumerated() where !name.isEmpty {
+            if let first = firstColumn[name] {
+                readHeader(problem: "the header (line \(line)) names column '\(name)' twice (columns \(first + 1) and \(c + 1)): its cells cannot be told apart")
+                return
+            }
+            firstColumn[name] = c
+        }
         let columns = header.map { name in layout.topLevel.firstIndex { $0.name == name } }
         self.columns = columns
         counts.headerLines += 1
@@ -244,10 +271,18 @@ package struct CSVRecordParser: RecordParser {
         }
     }
 
+    /// A header that cannot place the cells: the file's records are bad records giving `problem`.
+    private mutating func readHeader(problem: String) {
+        header = []
+        columns = []
+        headerProblem = problem
+        counts.headerLines += 1
+    }
+
     /// Appends the record's cells to their columns; returns its first problem, if any. Cells of columns the
-    /// schema lacks are counted (and sampled or rescued) even in a bad record.
+    /// schema lacks are counted (and sampled or rescued) even in a bad record. `line` is the record's first.
     private mutating func fill(
-        _ buffer: UnsafeBufferPointer<UInt8>, columns: [Int?], start: Int, batch: inout RecordBatch, needsWidening: inout Bool
+        _ buffer: UnsafeBufferPointer<UInt8>, columns: [Int?], start: Int, line: Int, batch: inout RecordBatch, needsWidening: inout Bool
     ) -> RecordProblem? {
         guard cells.count == columns.count else {
             return RecordProblem(.malformed, field: nil, "the record has \(cells.count) fields, the header has \(columns.count)", at: start)
@@ -259,7 +294,7 @@ package struct CSVRecordParser: RecordParser {
             guard let field = columns[c] else {
                 // An empty cell carries nothing.
                 if cell.isEmpty, !cell.quoted { continue }
-                drift.unknownField(header[c], at: "\(source) line \(position.line - 1)")
+                drift.unknownField(header[c], at: "\(source) line \(line)")
                 if problem != nil { continue }
                 if drift.wantsSample(header[c]) { drift.sample(header[c], .string(String(decoding: text(buffer, cell), as: UTF8.self))) }
                 if drift.rescues { drift.rescue(key: header[c], text: text(buffer, cell)) }
@@ -339,9 +374,7 @@ package struct CSVRecordParser: RecordParser {
                 }
                 if let failure { return failure }
             } else {
-                let t = UnsafeBufferPointer(rebasing: b[cell.start..<cell.end])
-                if type == .string, !ScalarText.isValidUTF8(t) { return ConversionFailure(.malformed, "the text is not valid UTF-8") }
-                try batch.leaves[leaf].appendScalar(t, kind: .text, type: type, options: options)
+                try batch.leaves[leaf].appendScalar(UnsafeBufferPointer(rebasing: b[cell.start..<cell.end]), kind: .text, type: type, options: options)
             }
         } catch {
             return error

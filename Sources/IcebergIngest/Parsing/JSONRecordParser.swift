@@ -616,12 +616,7 @@ package struct JSONRecordParser: RecordParser {
                 Self.unescape(b, i + 1, end, into: &scratch)
                 scratch.withUnsafeBufferPointer { append($0, .string) }
             } else {
-                let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
-                if type == .string, !ScalarText.isValidUTF8(text) {
-                    failure = ConversionFailure(.malformed, "the string is not valid UTF-8")
-                } else {
-                    append(text, .string)
-                }
+                append(UnsafeBufferPointer(rebasing: b[(i + 1)..<end]), .string)
             }
             i = end + 1
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):

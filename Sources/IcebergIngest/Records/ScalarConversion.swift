@@ -98,6 +98,8 @@ extension LeafBuilder {
         switch type {
         case .string:
             guard kind == .string || kind == .text else { throw mismatch() }
+            // Escaped text is checked here too: an escape sequence can sit beside bytes that are not UTF-8.
+            guard ScalarText.isValidUTF8(text) else { throw ConversionFailure(.malformed, "the \(kind == .string ? "string" : "text") is not valid UTF-8") }
             append(bytes: text, repetition: rep)
         case .boolean:
             if case .boolean(let b) = kind { append(b, repetition: rep); return }
