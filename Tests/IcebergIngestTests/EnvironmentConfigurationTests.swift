@@ -80,6 +80,81 @@ import TestSupport
         #expect(error?.description.contains("bad.env line 2: expected NAME=value") == true)
     }
 
+    /// A `.env` saved on Windows (`\r\n` line ends, one Character in Swift) is read line by line, a leading
+    /// comment included; a quoted value followed by a `#` comment is the quoted value.
+    @Test func dotEnvFilesWithWindowsLineEndsAndTrailingComments() throws {
+        let dir = try TestEnvironment.temporaryDirectory("dotenv-crlf")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(
+            "# Terraform outputs\r\nSOURCE_BUCKET=raw-events\r\nexport QUOTED=\"lake\"   # the warehouse\r\n\r\n"
+                + "SINGLE='a # b' # note\r\nESCAPED=\"x\\\"y\" # note\r\nPLAIN=value # note\r\nLAST=end\r\n", ".env", in: dir)
+        let values = try IngestJob.readEnvironmentFile(path)
+        #expect(values == ["SOURCE_BUCKET": "raw-events", "QUOTED": "lake", "SINGLE": "a # b", "ESCAPED": "x\"y", "PLAIN": "value", "LAST": "end"])
+        // Line numbers count `\r\n` lines too.
+        let bad = try Self.write("A=1\r\n# note\r\nthis is not a setting\r\n", "bad.env", in: dir)
+        let error = #expect(throws: IngestError.self) { try IngestJob.readEnvironmentFile(bad) }
+        #expect(error?.description.contains("bad.env line 3: expected NAME=value, found 'this is not a setting'") == true, "\(error?.description ?? "")")
+    }
+
+    /// Kubernetes gives a pod `<SERVICE>_SERVICE_HOST`, `_PORT` ... for every Service in its namespace (unless
+    /// `enableServiceLinks: false`): a Service named `iceberg-ingest-metrics` must not stop the job, while a
+    /// misspelled setting is still an error naming the nearest one.
+    @Test func kubernetesServiceLinksAreIgnored() throws {
+        let job: [String: String] = [
+            "ICEBERG_INGEST_SOURCE_URI": "s3://b/p/", "ICEBERG_INGEST_TABLE_NAME": "a.b", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
+        ]
+        let links: [String: String] = [
+            "ICEBERG_INGEST_METRICS_SERVICE_HOST": "10.0.0.11", "ICEBERG_INGEST_METRICS_SERVICE_PORT": "9090",
+            "ICEBERG_INGEST_METRICS_SERVICE_PORT_METRICS": "9090", "ICEBERG_INGEST_METRICS_PORT": "tcp://10.0.0.11:9090",
+            "ICEBERG_INGEST_METRICS_PORT_9090_TCP": "tcp://10.0.0.11:9090", "ICEBERG_INGEST_METRICS_PORT_9090_TCP_PROTO": "tcp",
+            "ICEBERG_INGEST_METRICS_PORT_9090_TCP_PORT": "9090", "ICEBERG_INGEST_METRICS_PORT_9090_TCP_ADDR": "10.0.0.11",
+            "ICEBERG_INGEST_SERVICE_HOST": "10.0.0.12", "ICEBERG_INGEST_PORT_53_UDP_ADDR": "10.0.0.12",
+        ]
+        let parsed = try IngestJob(environment: job.merging(links) { a, _ in a })
+        #expect(parsed.tableName == "a.b" && parsed.origins.values.allSatisfy { !$0.contains("SERVICE") && !$0.contains("_PORT") })
+        var typo = job.merging(links) { a, _ in a }
+        typo["ICEBERG_INGEST_SOURCE_LAYOT"] = "hive"
+        let error = #expect(throws: IngestError.self) { try IngestJob(environment: typo) }
+        #expect(error?.description.contains("ICEBERG_INGEST_SOURCE_LAYOT names no job setting; did you mean ICEBERG_INGEST_SOURCE_LAYOUT?") == true)
+        let near = #expect(throws: IngestError.self) { try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_ENDPOINTS": "http://x"]) { a, _ in a }) }
+        #expect(near?.description.contains("did you mean ICEBERG_INGEST_S3_ENDPOINT?") == true)
+    }
+
+    /// Only the job file can turn TLS verification off: `ICEBERG_INGEST_S3_VERIFY_TLS=false` (from the
+    /// environment or a `.env`) is an error naming the variable; `true` may turn it back on.
+    @Test func theEnvironmentCannotTurnTLSVerificationOff() throws {
+        let dir = try TestEnvironment.temporaryDirectory("env-tls")
+        defer { TestEnvironment.cleanUp(dir) }
+        let job: [String: String] = [
+            "ICEBERG_INGEST_SOURCE_URI": "s3://b/p/", "ICEBERG_INGEST_TABLE_NAME": "a.b", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
+        ]
+        for value in ["false", "${NO_VERIFY}"] {
+            let error = #expect(throws: IngestError.self) {
+                try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_VERIFY_TLS": value, "NO_VERIFY": "false"]) { a, _ in a })
+            }
+            #expect(error?.code == .invalidConfiguration)
+            #expect(error?.message.contains("ICEBERG_INGEST_S3_VERIFY_TLS cannot turn TLS verification off: only the job file can") == true, "\(error?.message ?? "")")
+        }
+        let off = try Self.write(#"{"source": {"uri": "s3://b/p/"}, "table": {"name": "a.b", "schema": "id long"}, "s3": {"verify_tls": false}}"#, "job.json", in: dir)
+        #expect(try IngestJob(file: off, environment: [:]).verifyTLS == false)
+        #expect(throws: IngestError.self) { try IngestJob(file: off, environment: ["ICEBERG_INGEST_S3_VERIFY_TLS": "false"]) }
+        let on = try IngestJob(file: off, environment: ["ICEBERG_INGEST_S3_VERIFY_TLS": "true"])
+        #expect(on.verifyTLS == true && on.origins["s3.verify_tls"] == "environment ICEBERG_INGEST_S3_VERIFY_TLS")
+    }
+
+    /// `header.*` catalog properties are HTTP headers a REST catalog sends (`header.Authorization`): secrets.
+    @Test func headerPropertiesAreRedacted() throws {
+        let job = try IngestJob(environment: [
+            "ICEBERG_INGEST_SOURCE_URI": "s3://b/p/", "ICEBERG_INGEST_TABLE_NAME": "a.b", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
+            "ICEBERG_INGEST_CATALOG_URI": "rest+https://catalog.example.com/api",
+            "ICEBERG_INGEST_CATALOG_PROPERTIES": #"{"header.Authorization": "Bearer s3cr3t", "Header.X-Custom": "abc", "warehouse": "lake"}"#,
+        ])
+        let settings = Dictionary(uniqueKeysWithValues: job.effectiveSettings().map { ($0.key, $0.value) })
+        let shown = try #require(settings["catalog.properties"])
+        #expect(shown == #"{"Header.X-Custom":"***","header.Authorization":"***","warehouse":"lake"}"#, "\(shown)")
+        #expect(!shown.contains("s3cr3t"))
+    }
+
     /// The executable: `config --show` with a job file, an `--env-file`, the process's environment and a flag.
     @Test func configShowPrintsEachSettingAndItsOrigin() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")

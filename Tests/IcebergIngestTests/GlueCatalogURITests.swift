@@ -37,6 +37,22 @@ import TestSupport
         }
     }
 
+    /// A catalog URI's `user:password@` never reaches an error message: the URI is named with it redacted.
+    @Test func errorsRedactTheUserInfo() throws {
+        let cases: [(String, String)] = [
+            ("rest+htps://id:s3cr3t@catalog.example.com/api", "catalog 'rest+htps://***@catalog.example.com/api': unknown kind of catalog"),
+            ("rest+https:/id:s3cr3t@catalog.example.com/api", "catalog 'rest+https:/***@catalog.example.com/api': unknown kind of catalog"),
+            ("glue:?endpoint=htp://id:s3cr3t@127.0.0.1:5000", "catalog 'glue:?endpoint=htp://***@127.0.0.1:5000': glue endpoint 'htp://***@127.0.0.1:5000' is not"),
+        ]
+        for (text, message) in cases {
+            let error = #expect(throws: IngestError.self) { try CatalogURI(parsing: text) }
+            #expect(error?.message.hasPrefix(message) == true, "\(error?.message ?? "")")
+            #expect(error?.description.contains("s3cr3t") == false)
+        }
+        // Valid URIs with user info still parse (the REST catalog takes it from there).
+        #expect(try CatalogURI(parsing: "rest+https://id:s3cr3t@catalog.example.com/api") == .rest(url: "https://id:s3cr3t@catalog.example.com/api"))
+    }
+
     /// The pipeline on `glue:?region=...&endpoint=<moto>`: the ingestor creates the database and the table
     /// in Glue and commits; PyIceberg's GlueCatalog reads every row; a second run is incremental.
     @Test func pipelineRunOnGlue() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import S3Reader
 
 /// Which catalog a job uses, from one URI:
 ///
@@ -25,12 +26,12 @@ public enum CatalogURI: Sendable, Equatable {
     /// The AWS Glue Data Catalog; nil settings take their defaults.
     case glue(region: String?, endpoint: String?, catalogID: String?)
 
-    /// Parses a catalog URI; the error names the URI and the forms accepted.
+    /// Parses a catalog URI; the error names the URI (with any `user:password@` redacted) and the forms accepted.
     public init(parsing text: String) throws {
         func invalid(_ why: String) -> IngestError {
             IngestError(
                 .invalidConfiguration,
-                "catalog '\(text)': \(why) (use sqlite:<path>, rest+http(s)://host/path, glue:[?region=R&endpoint=URL&catalog-id=ID], s3://bucket/prefix or file:<folder>)")
+                "catalog '\(Self.redactingUserInfo(text))': \(why) (use sqlite:<path>, rest+http(s)://host/path, glue:[?region=R&endpoint=URL&catalog-id=ID], s3://bucket/prefix or file:<folder>)")
         }
         if text.hasPrefix("sqlite:") {
             var path = String(text.dropFirst("sqlite:".count))
@@ -57,6 +58,17 @@ public enum CatalogURI: Sendable, Equatable {
         }
     }
 
+    /// `text` with any `user:password@` replaced by `***@`, for errors: also where a mistyped scheme lacks a `/`
+    /// of its `//` (`rest+https:/id:secret@host`).
+    static func redactingUserInfo(_ text: String) -> String {
+        let redacted = CurlTransport.redactingUserInfo(text)
+        guard redacted == text, let colon = text.firstIndex(of: ":") else { return redacted }
+        let authority = text[text.index(after: colon)...].drop(while: { $0 == "/" })
+        let end = authority.firstIndex { $0 == "/" || $0 == "?" } ?? authority.endIndex
+        guard let at = authority[..<end].lastIndex(of: "@") else { return text }
+        return String(text[..<authority.startIndex]) + "***" + String(authority[at...])
+    }
+
     /// `glue`'s rest: empty, `:`, `://`, optionally followed by `?region=...&endpoint=...&catalog-id=...`.
     private static func glue(settings text: Substring, invalid: (String) -> IngestError) throws -> CatalogURI {
         var rest = text.hasPrefix(":") ? text.dropFirst() : text
@@ -75,7 +87,9 @@ public enum CatalogURI: Sendable, Equatable {
             switch key {
             case "region": region = value
             case "endpoint":
-                guard value.hasPrefix("http://") || value.hasPrefix("https://") else { throw invalid("glue endpoint '\(value)' is not an http(s) URL") }
+                guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                    throw invalid("glue endpoint '\(Self.redactingUserInfo(value))' is not an http(s) URL")
+                }
                 endpoint = value
             case "catalog-id": catalogID = value
             default: throw invalid("unknown glue setting '\(key)' (glue: takes region, endpoint and catalog-id)")

@@ -7,7 +7,9 @@ import S3Reader
 /// (`source.uri` is `ICEBERG_INGEST_SOURCE_URI`, `ingest.bad_records` is `ICEBERG_INGEST_INGEST_BAD_RECORDS`;
 /// `catalog.properties` and `table.properties` take a JSON object). Precedence, highest first: flags,
 /// `ICEBERG_INGEST_*` variables, the job file, defaults. An `ICEBERG_INGEST_*` variable that names no key is an
-/// error naming the nearest one, like an unknown key in a file.
+/// error naming the nearest one, like an unknown key in a file (except Kubernetes' service links, see
+/// ``isServiceLink(_:)``). No variable can turn TLS verification off (`ICEBERG_INGEST_S3_VERIFY_TLS=false` is an
+/// error): only the job file can.
 ///
 /// ```swift
 /// var environment = ProcessInfo.processInfo.environment
@@ -32,16 +34,19 @@ extension IngestJob {
         }
     }
 
-    /// Reads a `.env` file: `NAME=value` lines, `#` comments, blank lines, an optional `export `, values in
-    /// single or double quotes (double quotes take `\n`, `\"` and `\\`). Errors name the file and line.
+    /// Reads a `.env` file: `NAME=value` lines (ending in `\n` or `\r\n`), `#` comments, blank lines, an optional
+    /// `export `, values in single or double quotes (double quotes take `\n`, `\"` and `\\`), a quoted value
+    /// optionally followed by whitespace and a `#` comment. Errors name the file and line.
     public static func readEnvironmentFile(_ path: String) throws -> [String: String] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw IngestError(.invalidConfiguration, "cannot read environment file \(path): \(error.localizedDescription)")
         }
         var out: [String: String] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = raw.trimmingCharacters(in: .whitespaces)
+        // `"\r\n"` is one Character in Swift: splitting on `"\n"` would leave a Windows file one line.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if index == 0, line.hasPrefix("\u{FEFF}") { line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces) }  // a byte-order mark
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
             guard let equals = line.firstIndex(of: "=") else {
@@ -51,19 +56,39 @@ extension IngestJob {
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !(name.first?.isNumber ?? true) else {
                 throw IngestError(.invalidConfiguration, "\(path) line \(index + 1): '\(name)' is not a variable name")
             }
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") {
-                value = String(value.dropFirst().dropLast())
-            } else if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = String(value.dropFirst().dropLast())
-                    .replacingOccurrences(of: "\\\\", with: "\u{0}").replacingOccurrences(of: "\\n", with: "\n")
-                    .replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\u{0}", with: "\\")
-            } else if let comment = value.range(of: " #") {
-                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
-            }
-            out[name] = value
+            out[name] = environmentFileValue(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
         }
         return out
+    }
+
+    /// A `.env` line's value (trimmed): in single quotes (literal) or double quotes (`\n`, `\"` and `\\`
+    /// unescaped), alone or followed by whitespace and a `#` comment; else plain text up to a ` #` comment.
+    static func environmentFileValue(_ value: String) -> String {
+        if let quote = value.first, quote == "'" || quote == "\"" {
+            // The closing quote: the first one after the opening quote (in double quotes, not one escaped).
+            var index = value.index(after: value.startIndex)
+            var close: String.Index?
+            while index < value.endIndex {
+                if value[index] == quote {
+                    close = index
+                    break
+                }
+                if quote == "\"", value[index] == "\\" { index = value.index(after: index) }
+                if index < value.endIndex { index = value.index(after: index) }
+            }
+            if let close {
+                let after = value[value.index(after: close)...]
+                let rest = after.trimmingCharacters(in: .whitespaces)
+                if rest.isEmpty || (rest.hasPrefix("#") && after.first?.isWhitespace == true) {
+                    let inner = String(value[value.index(after: value.startIndex)..<close])
+                    guard quote == "\"" else { return inner }
+                    return inner.replacingOccurrences(of: "\\\\", with: "\u{0}").replacingOccurrences(of: "\\n", with: "\n")
+                        .replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\u{0}", with: "\\")
+                }
+            }
+        }
+        if let comment = value.range(of: " #") { return value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces) }
+        return value
     }
 
     /// The job JSON with each `ICEBERG_INGEST_*` variable of `environment` put over its key, and where each
@@ -80,6 +105,7 @@ extension IngestJob {
         for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix(environmentPrefix) {
             guard !otherVariables.contains(variable) else { continue }
             guard let setting = byVariable[variable] else {
+                if isServiceLink(variable) { continue }
                 let nearest = byVariable.keys.map { ($0, editDistance($0, variable)) }.min { $0.1 < $1.1 }
                 let hint = nearest.map { $0.1 <= 4 ? "; did you mean \($0.0)?" : "" } ?? ""
                 throw IngestError(.invalidConfiguration, "environment variable \(variable) names no job setting\(hint)")
@@ -105,6 +131,32 @@ extension IngestJob {
             origins[setting] = "environment \(variable)"
         }
         return (.object(sections), origins)
+    }
+
+    /// Whether `variable` has the shape of a Kubernetes service link, which no setting has. Unless a pod sets
+    /// `enableServiceLinks: false`, Kubernetes gives it, for every Service in its namespace, `<SERVICE>_SERVICE_HOST`,
+    /// `<SERVICE>_SERVICE_PORT`, `<SERVICE>_SERVICE_PORT_<PORT NAME>`, `<SERVICE>_PORT` and
+    /// `<SERVICE>_PORT_<n>_<TCP|UDP|SCTP>` with `_PROTO`, `_PORT` and `_ADDR` (the Service's name in capitals, `-`
+    /// as `_`): a Service named `iceberg-ingest-metrics` gives `ICEBERG_INGEST_METRICS_SERVICE_HOST` and
+    /// `ICEBERG_INGEST_METRICS_PORT_9090_TCP_ADDR`. These are ignored rather than taken for misspelled settings, which
+    /// would make every pod in the namespace exit with code 2.
+    static func isServiceLink(_ variable: String) -> Bool {
+        if variable.hasSuffix("_SERVICE_HOST") || variable.hasSuffix("_SERVICE_PORT") || variable.contains("_SERVICE_PORT_") {
+            return true
+        }
+        let parts = variable.split(separator: "_", omittingEmptySubsequences: false).map(String.init)
+        guard let last = parts.last, last == "PORT" || last == "TCP" || last == "UDP" || last == "SCTP" || last == "PROTO" || last == "ADDR" else {
+            return false
+        }
+        if last == "PORT", parts.count > 1 { return true }  // `<SERVICE>_PORT` (`tcp://10.0.0.11:9090`)
+        // `<SERVICE>_PORT_<n>_<PROTOCOL>`, then nothing or one of `_PROTO`, `_PORT` and `_ADDR`.
+        for start in parts.indices.dropFirst() where parts[start] == "PORT" && start + 2 < parts.count {
+            let number = parts[start + 1], protocolName = parts[start + 2], after = parts.count - (start + 3)
+            guard !number.isEmpty, number.allSatisfy(\.isASCII), number.allSatisfy(\.isNumber) else { continue }
+            guard ["TCP", "UDP", "SCTP"].contains(protocolName) else { continue }
+            if after == 0 || (after == 1 && ["PROTO", "PORT", "ADDR"].contains(parts[start + 3])) { return true }
+        }
+        return false
     }
 
     /// Every setting's effective value, with where it came from (``origins``, else `default`). Secrets are
@@ -158,11 +210,13 @@ extension IngestJob {
         }
     }
 
-    /// Properties as JSON text, with the values of secret-looking keys replaced by `***`.
+    /// Properties as JSON text, with the values of secret-looking keys replaced by `***`, and of every
+    /// `header.*` key: a REST catalog sends those as HTTP headers (`header.Authorization`, `header.X-Api-Key`).
     static func redacted(_ properties: [String: String]) -> String {
         let secret = ["credential", "token", "secret", "password", "key"]
         let members = properties.sorted { $0.key < $1.key }.map { name, value -> (String, JSONValue) in
-            (name, .string(secret.contains { name.lowercased().contains($0) } ? "***" : value))
+            let lowered = name.lowercased()
+            return (name, .string(lowered.hasPrefix("header.") || secret.contains { lowered.contains($0) } ? "***" : value))
         }
         return JSONValue.object(members).serialized()
     }

@@ -86,7 +86,7 @@ public struct IngestJob: Sendable {
     /// transport's default, `AWS_CA_BUNDLE`, else the system's.
     public var caBundle: String?
     /// Whether TLS certificates are verified (`s3.verify_tls`). On unless a job file turns it off: no flag
-    /// or environment variable can.
+    /// or environment variable can (`ICEBERG_INGEST_S3_VERIFY_TLS=false` is an error; `true` is allowed).
     public var verifyTLS = true
     /// Where each setting given came from, by `section.key`: `file <path>`, `environment <VARIABLE>` or
     /// `flag --<name>` (a flag sets it). Settings not here have their defaults.
@@ -174,7 +174,16 @@ public struct IngestJob: Sendable {
         if let bundle = caBundle, !FileManager.default.isReadableFile(atPath: bundle) {
             throw file.error("'s3.ca_bundle': cannot read \(bundle)")
         }
-        if let verify = try file.bool("s3", "verify_tls") { verifyTLS = verify }
+        if let verify = try file.bool("s3", "verify_tls") {
+            // Only the job file may turn verification off: the variable may turn it on, never off (even as `${VAR}`).
+            let variable = Self.environmentVariable(section: "s3", key: "verify_tls")
+            guard verify || self.origins["s3.verify_tls"] != "environment \(variable)" else {
+                throw IngestError(
+                    .invalidConfiguration,
+                    "environment variable \(variable) cannot turn TLS verification off: only the job file can (\"s3\": {\"verify_tls\": false})")
+            }
+            verifyTLS = verify
+        }
     }
 
     private mutating func readRouting(_ file: JobFileReader, route: JSONValue?) throws {

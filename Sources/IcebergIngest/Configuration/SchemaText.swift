@@ -14,10 +14,13 @@ import IcebergCore
 /// with `identity`, `year`, `month`, `day`, `hour`, `bucket(n, column)`, `truncate(w, column)`, or a bare column
 /// name for identity.
 public enum SchemaText {
+    /// Parses a column list. All of the text must be columns: anything after the last one (a missing comma, a
+    /// `;`) is an error naming it and the character where it starts.
     public static func schema(_ text: String) throws -> Schema {
         var nextID = 1
         var parser = Parser(text: Array(text.unicodeScalars), source: text)
         let fields = try parser.fields(nextID: &nextID, until: nil)
+        try parser.end()
         let schema = Schema(id: 0, fields: fields)
         try schema.validate()
         return schema
@@ -121,6 +124,17 @@ public enum SchemaText {
         mutating func peek(_ c: Unicode.Scalar) -> Bool {
             space()
             return i < text.count && text[i] == c
+        }
+
+        /// Throws unless only whitespace is left: text after the last column (a missing comma, a `;`) is an
+        /// error naming it, not columns silently dropped.
+        mutating func end() throws {
+            space()
+            guard i < text.count else { return }
+            var rest = ""
+            rest.unicodeScalars.append(contentsOf: text[i...])
+            let shown = rest.count > 40 ? String(rest.prefix(40)) + "..." : rest
+            throw fail("unexpected '\(shown)' after the last column (columns are separated by commas)")
         }
 
         /// `name type [not null], ...` up to `close` (or the end).
