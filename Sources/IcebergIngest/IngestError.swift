@@ -22,6 +22,10 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         /// A reprocessing cannot replace an object's rows exactly: a data file its lineage names is no
         /// longer in the table (rewritten or removed by another tool).
         public static let lineageBroken = Code(rawValue: "lineage-broken")
+        /// The table's history no longer holds this shard's checkpoint record, while its checkpoint files say
+        /// it has committed: the snapshot that carried it was expired (by an engine that does not keep it).
+        /// Starting over would ingest every object again, so the run stops.
+        public static let checkpointRecordLost = Code(rawValue: "checkpoint-record-lost")
         /// Part of a routed run failed: some streams' runs ended in errors (each named in the summary).
         public static let ingestFailed = Code(rawValue: "ingest-failed")
     }

@@ -8,7 +8,7 @@ extension IcebergIngestCommand {
     struct ExpireSnapshotsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "expire-snapshots",
-            abstract: "Expire snapshots older than an age (keeping the last N and every ref) and delete the files only they reference.")
+            abstract: "Expire snapshots older than an age (keeping the last N, every ref, and the history back to each shard's checkpoint record) and delete the files only they reference.")
 
         @OptionGroup var job: JobOptions
         @Option(name: .long, help: "Expire snapshots older than this (90s, 30m, 12h, 7d); default: the table's history.expire.max-snapshot-age-ms (5 days).")
@@ -26,6 +26,8 @@ extension IcebergIngestCommand {
                 let table = try await ingestor.loadOrCreateTable()
                 var expire = try ExpireSnapshots(table: table, catalog: ingestor.catalog, logger: job.logger())
                 expire.keepingRewriteHistory()
+                expire.keepingCheckpointRecords()
+                expire.sparingFilesOutsideTable()
                 expire.olderThanMillis = olderThan.map { WallClock.nowMillis() - $0.millis }
                 expire.retainLast = retainLast
                 let result = try await expire.run(dryRun: dryRun)

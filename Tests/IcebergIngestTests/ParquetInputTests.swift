@@ -75,6 +75,21 @@ import TestSupport
         let files = try await PythonTool.run(Self.reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)])
         #expect(files.contains("match.parquet"))
         #expect(files.split(separator: " ").count == 3)
+
+        // A compaction rewrites the registered file with the hour's other one; once the snapshots naming it
+        // expire, the expiry deletes the table's own file but not the source's object.
+        let compaction = Compaction(table: try await catalog.loadTable(configuration.table), catalog: catalog)
+        let compacted = try await compaction.run()
+        let registered = input + "/" + PrefixLayout.firehose.prefix(forHour: hour) + "match.parquet"
+        #expect(compacted.inputFiles.contains { $0.hasSuffix(registered) } && compacted.inputFiles.count == 2, "\(compacted.inputFiles)")
+        var expire = ExpireSnapshots(table: try await catalog.loadTable(configuration.table), catalog: catalog)
+        expire.sparingFilesOutsideTable()
+        expire.olderThanMillis = WallClock.nowMillis() + 60_000
+        expire.retainLast = 1
+        let expired = try await expire.run()
+        #expect(expired.deletedDataFiles.count == 1 && !expired.deletedDataFiles.contains { $0.hasSuffix("match.parquet") }, "\(expired.deletedDataFiles)")
+        #expect(FileManager.default.fileExists(atPath: registered))
+        #expect(try await PythonTool.run(Self.reader, arguments: [warehouse + "/catalog.db", warehouse, String(hour)]).split(separator: " ").count == 2)
     }
 
     /// An ingestor of the `format` objects under `input` into `table` (unpartitioned), SQLite catalog in `warehouse`.

@@ -40,10 +40,12 @@ import TestSupport
         let compacted = try await json(["compact", "--target-size-mb", "8"])
         if case .array(let outputs)? = compacted["outputFiles"] { #expect(outputs.count == 1) } else { Issue.record("\(compacted)") }
 
+        // The last append carries the shard's checkpoint record: it stays under the compaction (the three
+        // appends before it go), and so do the four files it still lists, until a newer record is on top.
         let preview = try await json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1", "--dry-run"])
-        if case .array(let ids)? = preview["expiredSnapshotIDs"] { #expect(ids.count == 4) } else { Issue.record("\(preview)") }
+        if case .array(let ids)? = preview["expiredSnapshotIDs"] { #expect(ids.count == 3) } else { Issue.record("\(preview)") }
         let expired = try await json(["expire-snapshots", "--older-than", "0s", "--retain-last", "1"])
-        if case .array(let files)? = expired["deletedDataFiles"] { #expect(files.count == 4) } else { Issue.record("\(expired)") }
+        if case .array(let files)? = expired["deletedDataFiles"] { #expect(files.isEmpty) } else { Issue.record("\(expired)") }
         let orphans = try await json(["remove-orphans", "--older-than", "0s", "--dry-run"])
         #expect(orphans["orphanFiles"] == .array([]) && orphans["dryRun"] == .bool(true))
         // The text form, and the table as PyIceberg reads it: the same 400 rows in one file.
@@ -55,7 +57,9 @@ import TestSupport
             t = SqlCatalog("default", uri=f"sqlite:///{sys.argv[1]}/catalog.db", warehouse=f"file://{sys.argv[1]}").load_table("db.cli")
             print(len(t.scan().to_arrow()), len(list(t.scan().plan_files())), len(t.metadata.snapshots))
             """#, arguments: [warehouse])
-        #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "400 1 1")
+        #expect(count.trimmingCharacters(in: .whitespacesAndNewlines) == "400 1 2")
+        // The next run knows what it ingested.
+        await #expect(try json(["run"])["rows"] == .int(0))
     }
 }
 

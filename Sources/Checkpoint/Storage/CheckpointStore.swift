@@ -173,6 +173,11 @@ public struct CheckpointStore: Sendable {
         return Recovery(checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans, orphanSnapshotIDs: snapshots)
     }
 
+    /// The versions stored, ascending (one listing of the version files only).
+    public func versions() async throws -> [Int64] {
+        try await io.list(prefix: directory + "0").compactMap { version(at: $0.location) }.sorted()
+    }
+
     /// Versions kept below the committed one, for inspection.
     public static let versionsKept: Int64 = 2
 

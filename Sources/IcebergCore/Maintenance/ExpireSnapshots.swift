@@ -41,6 +41,21 @@ public struct ExpireSnapshots: Sendable {
     /// expire.beforeExpiring = { table, expiring in print("expiring", expiring.map(\.id), "of", table.identifier) }
     /// ```
     public var beforeExpiring: (@Sendable (_ table: Table, _ expiring: [Snapshot]) async throws -> Void)?
+    /// Snapshots to keep whatever their age and place, given the table's metadata (asked again on each
+    /// retry): history a caller still reads. Keep a whole run of ancestors from a branch head, not one
+    /// snapshot in the middle: a walk back from the head stops at the first snapshot that is gone.
+    ///
+    /// ```swift
+    /// expire.retaining = { metadata in Set(metadata.ancestors().prefix(3).map(\.id)) }
+    /// ```
+    public var retaining: (@Sendable (_ metadata: TableMetadata) -> Set<Int64>)?
+    /// Which data files no kept snapshot references may be deleted (nil: all of them); the others stay
+    /// where they are, and are not reported as deleted.
+    ///
+    /// ```swift
+    /// expire.mayDelete = { location in location.hasPrefix(table.metadata.location + "/") }
+    /// ```
+    public var mayDelete: (@Sendable (_ location: String) -> Bool)?
 
     public init(
         table: Table, catalog: any Catalog, clock: @escaping MillisecondClock = WallClock.nowMillis,
@@ -143,6 +158,7 @@ public struct ExpireSnapshots: Sendable {
         for snapshot in metadata.snapshots where !onBranches.contains(snapshot.id) && snapshot.timestampMillis >= cutoff {
             keep.insert(snapshot.id)
         }
+        if let retaining { keep.formUnion(retaining(metadata)) }
         let expired = metadata.snapshots.filter { !keep.contains($0.id) }.sorted { ($0.sequenceNumber, $0.timestampMillis) < ($1.sequenceNumber, $1.timestampMillis) }
         guard !expired.isEmpty else { return Plan(expired: [], keptCount: metadata.snapshots.count, manifestLists: [], manifests: [], dataFiles: []) }
 
@@ -154,7 +170,8 @@ public struct ExpireSnapshots: Sendable {
         for location in manifests {
             guard let manifest = gone.manifests[location] else { continue }
             for entry in try await base.manifestEntries(of: manifest) where entry.status != .deleted {
-                if !kept.liveFiles.contains(entry.dataFile.filePath) { dataFiles.insert(entry.dataFile.filePath) }
+                let path = entry.dataFile.filePath
+                if !kept.liveFiles.contains(path), mayDelete?(path) ?? true { dataFiles.insert(path) }
             }
         }
         return Plan(

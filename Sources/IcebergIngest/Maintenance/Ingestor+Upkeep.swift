@@ -57,6 +57,8 @@ extension Ingestor {
         }
         var expire = ExpireSnapshots(table: table, catalog: catalog, clock: { nowMillis }, logger: logger)
         expire.keepingRewriteHistory()
+        expire.keepingCheckpointRecords()
+        expire.sparingFilesOutsideTable()
         expire.olderThanMillis = options.expireOlderThanMillis.map { nowMillis - $0 }
         expire.retainLast = options.retainLast
         let expired = try await expire.run(dryRun: options.dryRun)

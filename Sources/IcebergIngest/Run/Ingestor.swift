@@ -280,7 +280,9 @@ public struct Ingestor: Sendable {
         // Under the lease: a rescaling that landed since this runner resolved its shard ends it here.
         if checkingLayout { try checkLayout(table) }
         let store = checkpointStore(for: table)
-        let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours)
+        let committed = committedCheckpoint(table)
+        if committed == nil { try await checkRecordNotLost(table, store: store) }
+        let recovery = try await store.recover(committed: committed, lateArrivalHours: configuration.lateArrivalHours)
         for orphan in recovery.orphanDataFiles {
             do {
                 try await table.io.delete(orphan)
@@ -309,6 +311,36 @@ public struct Ingestor: Sendable {
         var checkpoint = recovery.checkpoint
         if let start = configuration.startAtHour { checkpoint.start(at: start) }
         return checkpoint
+    }
+
+    /// With no record of this shard on the table's history, the stored versions must all be ahead of it (a
+    /// first run that crashed before its commit): recovery would discard them and start over. A version past
+    /// the first one is only ever written after the one before it committed, and a first version whose data
+    /// files are in the table, or were rewritten by a compaction the table's history (or our expiry's saved
+    /// rewrites) knows, committed too: then the record was expired, and starting over would read every object
+    /// again and delete the last commit's files as a crashed run's. That stops the run instead.
+    private func checkRecordNotLost(_ table: Table, store: CheckpointStore) async throws {
+        let versions = try await store.versions()
+        guard let newest = versions.last else { return }
+        var committedFiles = 0
+        if newest == 1, let first = try? await store.load(version: 1), !first.pendingDataFiles.isEmpty {
+            let pending = Set(first.pendingDataFiles)
+            committedFiles = try await table.liveDataFiles().filter { pending.contains($0.filePath) }.count
+            if committedFiles == 0 {
+                let history = try await RewriteHistory.load(table)
+                committedFiles = pending.filter { !history.groups(removing: $0).isEmpty }.count
+            }
+        }
+        guard newest > 1 || committedFiles > 0 else { return }
+        let evidence = newest > 1
+            ? "its checkpoint files reach version \(newest), written only after version \(newest - 1) committed"
+            : "\(committedFiles) data files of its checkpoint version 1 are in the table or were compacted in it"
+        throw IngestError(
+            .checkpointRecordLost,
+            "table \(configuration.table) has no checkpoint record of source \(source.identity) shard \(configuration.shard) on its history, "
+                + "but \(evidence) (under \(store.directory)): the snapshot that carried the record was expired, by an engine that does not keep "
+                + "it (our expire-snapshots and upkeep keep it). Starting over would ingest every object again, so the run stops. Restore the table's "
+                + "metadata from before that expiry, or, to start over on purpose, move the shard's checkpoint folder away.")
     }
 
     /// Reads `objects` in batches (``PassReader``) and commits each with the checkpoint
