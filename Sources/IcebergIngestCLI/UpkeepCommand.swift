@@ -11,7 +11,9 @@ extension IcebergIngestCommand {
             abstract: "Expire snapshots older than an age (keeping the last N, every ref, and the history back to each shard's checkpoint record) and delete the files only they reference.")
 
         @OptionGroup var job: JobOptions
-        @Option(name: .long, help: "Expire snapshots older than this (90s, 30m, 12h, 7d); default: the table's history.expire.max-snapshot-age-ms (5 days).")
+        @Option(
+            name: .long, help: "Expire snapshots older than this (90s, 30m, 12h, 7d); default: the table's history.expire.max-snapshot-age-ms (5 days).",
+            transform: { try DurationText.parse($0) })
         var olderThan: DurationText?
         @Option(name: .long, help: "Keep at least this many snapshots of each branch (default: history.expire.min-snapshots-to-keep, 1).")
         var retainLast: Int?
@@ -49,7 +51,7 @@ extension IcebergIngestCommand {
             abstract: "Delete files under the table's data and metadata folders that no snapshot or metadata file references.")
 
         @OptionGroup var job: JobOptions
-        @Option(name: .long, help: "Only files older than this are removed: younger ones may belong to a commit in progress.")
+        @Option(name: .long, help: "Only files older than this are removed: younger ones may belong to a commit in progress (under 15m, refused while a run holds a lease on the table).")
         var olderThan = DurationText(millis: RemoveOrphanFiles.defaultGraceMillis)
         @Flag(name: .long, help: "List the orphans; delete nothing.")
         var dryRun = false
@@ -62,6 +64,12 @@ extension IcebergIngestCommand {
                 let table = try await ingestor.loadOrCreateTable()
                 var cleanup = try RemoveOrphanFiles(table: table, logger: job.logger())
                 cleanup.olderThanMillis = WallClock.nowMillis() - olderThan.millis
+                if !dryRun, olderThan.millis < RemoveOrphanFiles.minimumGraceWhileRunning, let running = try await cleanup.liveIngestLeases().first {
+                    throw IngestError(
+                        .invalidConfiguration,
+                        "remove-orphans --older-than \(olderThan.millis / 1000)s while a run holds a lease on \(table.identifier) (\(running)): a file younger "
+                            + "than 15 minutes may be a data file of its commit in progress, which removing would lose. Run it after the run ends, or with --older-than 15m or more")
+                }
                 let result = try await cleanup.run(dryRun: dryRun)
                 if json { return print(JSONLine.encode(result)) }
                 print("\(table.identifier): \(result.scannedFiles) files scanned, \(result.orphanFiles.count) orphans (\(result.orphanBytes) bytes) \(dryRun ? "would be removed" : "removed")")

@@ -365,6 +365,46 @@ import TestSupport
         #expect(try await sparkIDs() == expected, "after Spark's rewrite_data_files")
     }
 
+    /// Spark deletes a row merge-on-read while our compaction of that row's file is under way: the
+    /// compaction's commit, rebuilt on Spark's, fails rather than replace the file with one the position
+    /// delete no longer names (the deleted row would come back).
+    @Test func aDeleteDuringOurCompactionFailsIt() async throws {
+        let (dir, input, warehouse, h) = try Self.folders("spark-delete-compact")
+        defer { TestEnvironment.cleanUp(dir) }
+        let spark = SparkSession.shared
+        // Two objects, committed one at a time: two small files of one day.
+        let folder = input + "/2026/11/29/10"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for part in 0..<2 {
+            let lines = (0..<5).map { n -> String in
+                let id = part * 5 + n + 1
+                return #"{"id":\#(id),"name":"n\#(id)","ts":"2026-11-27T10:0\#(n):00"}"#
+            }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/part-\(part).json"))
+        }
+        var run = Self.arguments("run", input: input, warehouse: warehouse, table: "compacted", schema: "id long not null, name string, ts timestamp", partition: "day(ts)")
+        run += ["--commit-every-objects", "1"]
+        try await Self.cli(run)
+        _ = try await spark.sql(["ALTER TABLE \(h).db.compacted SET TBLPROPERTIES ('write.delete.mode'='merge-on-read')"], warehouse: warehouse)
+
+        let catalog = Self.objectStore(warehouse)
+        let identifier = try TableIdentifier(parsing: "db.compacted")
+        var compaction = Compaction(table: try await catalog.loadTable(identifier), catalog: catalog)
+        compaction.beforeCommit = { _ = try await spark.sql(["DELETE FROM \(h).db.compacted WHERE id = 3"], warehouse: warehouse) }
+        do {
+            _ = try await compaction.run()
+            Issue.record("a compaction whose inputs got a position delete while it ran must fail")
+        } catch let error as IcebergError {
+            #expect(error.code == .validationFailed && error.message.contains("row-level delete files"), "\(error.message)")
+        }
+        let table = try await catalog.loadTable(identifier)
+        let (dataFiles, deleteFiles) = (try await table.liveDataFiles(), try await table.liveDeleteFiles())
+        #expect(dataFiles.count == 2 && !deleteFiles.isEmpty, "the compaction replaced nothing; Spark's delete file is live")
+        let answer = try await spark.sql("SELECT id FROM \(h).db.compacted", warehouse: warehouse)
+        let ids = Set(answer.rows.compactMap { if case .int(let id) = $0[0] { Int(id) } else { nil } })
+        #expect(ids == Set(1...10).subtracting([3]), "the deleted row stays deleted")
+    }
+
     /// Spark and our ingestion commit to the same table at the same time (20 single-row INSERTs against 20
     /// one-object commits): no commit is lost on either side.
     @Test func concurrentCommitsFromSparkAndUs() async throws {

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import IcebergCore
 import S3Reader
@@ -48,6 +49,15 @@ import TestSupport
         if case .array(let files)? = expired["deletedDataFiles"] { #expect(files.isEmpty) } else { Issue.record("\(expired)") }
         let orphans = try await json(["remove-orphans", "--older-than", "0s", "--dry-run"])
         #expect(orphans["orphanFiles"] == .array([]) && orphans["dryRun"] == .bool(true))
+        // While a run holds a lease on the table, a grace under 15 minutes could remove its commit's new files:
+        // refused (a dry run is not), and allowed again once the lease is released.
+        let table = try await SQLiteCatalog(path: "\(warehouse)/catalog.db", warehouse: warehouse).loadTable(try TableIdentifier(parsing: "db.cli"))
+        let leases = LeaseStore(io: table.io, directory: table.metadata.location + "/metadata/ingest-checkpoints/other-source/shard-0-of-1/lease/", ttlMillis: 60_000)
+        let held = try await leases.acquire()
+        let refused = try await TestProcesses.run(executable, arguments: ["remove-orphans", "--config", configPath, "--older-than", "0s"])
+        #expect(refused.status == 2 && refused.stderr.contains("holds a lease") && refused.stderr.contains("other-source/shard-0-of-1"), "\(refused.stderr)")
+        #expect(try await TestProcesses.run(executable, arguments: ["remove-orphans", "--config", configPath, "--older-than", "0s", "--dry-run"]).status == 0)
+        try await leases.release(held)
         // The text form, and the table as PyIceberg reads it: the same 400 rows in one file.
         let text = try await TestProcesses.run(executable, arguments: ["remove-orphans", "--config", configPath, "--older-than", "0s"])
         #expect(text.status == 0 && text.stdout.contains("0 orphans"), "\(text.stdout)\(text.stderr)")

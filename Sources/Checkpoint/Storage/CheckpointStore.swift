@@ -137,7 +137,13 @@ public struct CheckpointStore: Sendable {
     /// empty) and discards every version ahead of it, returning their data files as orphans. Versions older
     /// than the ones ``deleteVersions(before:keep:)`` keeps are deleted from the same listing, so the last
     /// commit of a run can leave its trim to the next run.
-    public func recover(committed: CheckpointCommit?, lateArrivalHours: Int32) async throws -> Recovery {
+    ///
+    /// With no committed record, `withoutRecord` first hears of the versions found (when there are any), and
+    /// may throw to stop before anything is discarded: versions that show a commit mean the record was lost,
+    /// not that nothing was committed.
+    public func recover(
+        committed: CheckpointCommit?, lateArrivalHours: Int32, withoutRecord: (@Sendable (_ versions: [Int64]) async throws -> Void)? = nil
+    ) async throws -> Recovery {
         let committedVersion = committed?.version ?? 0
         var checkpoint =
             if let committed, committed.version > 0 {
@@ -151,7 +157,12 @@ public struct CheckpointStore: Sendable {
         var discarded: [Int64] = [], orphans: [String] = [], snapshots: [Int64] = []
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
-        for file in try await io.list(prefix: directory + "0") {
+        let files = try await io.list(prefix: directory + "0")
+        if committed == nil, let withoutRecord {
+            let versions = files.compactMap { version(at: $0.location) }.sorted()
+            if !versions.isEmpty { try await withoutRecord(versions) }
+        }
+        for file in files {
             guard let version = self.version(at: file.location) else { continue }
             if version < committedVersion - Self.versionsKept {
                 try? await io.delete(file.location)

@@ -60,6 +60,17 @@ public struct RewriteFiles: Sendable {
     /// these partitions (Java's conflicting-appends validation). Nil (default): a concurrent append is kept,
     /// which is right for bin-packing (it never touches the new files).
     public var validateNoConcurrentAppendsIn: Set<Partition>?
+    /// Checks a rebuilt attempt's table (one that moved since the table was loaded) before the attempt
+    /// writes anything; an error it throws ends the commit without retrying. A compaction fails here when a
+    /// concurrent commit added delete files that may apply to its inputs (Java's
+    /// `validateNoNewDeletesForDataFiles`): rewritten rows would escape them.
+    ///
+    /// ```swift
+    /// rewrite.validateRebase = { base in
+    ///     if try await !base.liveDeleteFiles().isEmpty { throw IcebergError(.validationFailed, "deletes arrived") }
+    /// }
+    /// ```
+    public var validateRebase: (@Sendable (_ base: Table) async throws -> Void)?
 
     /// A partition of the table: a spec id and the partition tuple (``DataFile/partition``).
     public struct Partition: Sendable, Hashable {
@@ -100,6 +111,7 @@ public struct RewriteFiles: Sendable {
             if let partitions = validateNoConcurrentAppendsIn, base.metadata.currentSnapshotID != startingSnapshotID {
                 try await validateNoAppends(in: partitions, since: startingSnapshotID, base: base)
             }
+            if let validateRebase, base.metadata.currentSnapshotID != startingSnapshotID { try await validateRebase(base) }
             return try await rewriteManifests(on: base, attempt: attempt, written: &written)
         }
     }

@@ -15,8 +15,10 @@ import Parquet
 /// why; a rewrite that applies the deletes (Spark's `rewrite_data_files`) clears them.
 ///
 /// A concurrent append is harmless (it never touches the files being rewritten): the commit is rebuilt on
-/// it. A concurrent commit that removed one of the input files makes the commit fail with
-/// `IcebergError` `.validationFailed`; the new files are deleted and the table is as that commit left it.
+/// it. A concurrent commit that removed one of the input files, or that added delete files that may apply
+/// to one (a merge-on-read `DELETE` while the compaction ran: the new files would escape it), makes the
+/// commit fail with `IcebergError` `.validationFailed`; the new files are deleted and the table is as that
+/// commit left it.
 ///
 /// ```swift
 /// var compaction = Compaction(table: table, catalog: catalog)
@@ -93,6 +95,15 @@ public struct Compaction: Sendable {
             replace.delete(paths: inputs.map(\.filePath))
             replace.add(contentsOf: outputs)
             replace.summaryProperties["iceberg-ingest.compaction"] = "bin-pack"
+            // Planned where no delete file applied: one that arrived since would not apply to the new files.
+            let planned = inputs
+            replace.validateRebase = { base in
+                let coverage = try await base.deleteCoverage()
+                guard let covered = planned.first(where: coverage.mayApply) else { return }
+                throw IcebergError(
+                    .validationFailed,
+                    "compaction of \(base.identifier): row-level delete files that may apply to \(covered.filePath) were committed while it ran; nothing was replaced")
+            }
             let logger = self.logger
             replace.onRetry = { attempt, error in logger.notice("compaction commit conflict, retry \(attempt): \(error.message)") }
             let committed = try await replace.commit()

@@ -280,9 +280,10 @@ public struct Ingestor: Sendable {
         // Under the lease: a rescaling that landed since this runner resolved its shard ends it here.
         if checkingLayout { try checkLayout(table) }
         let store = checkpointStore(for: table)
-        let committed = committedCheckpoint(table)
-        if committed == nil { try await checkRecordNotLost(table, store: store) }
-        let recovery = try await store.recover(committed: committed, lateArrivalHours: configuration.lateArrivalHours)
+        let current = table
+        let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours) { versions in
+            try await self.checkRecordNotLost(current, store: store, versions: versions)
+        }
         for orphan in recovery.orphanDataFiles {
             do {
                 try await table.io.delete(orphan)
@@ -319,8 +320,7 @@ public struct Ingestor: Sendable {
     /// files are in the table, or were rewritten by a compaction the table's history (or our expiry's saved
     /// rewrites) knows, committed too: then the record was expired, and starting over would read every object
     /// again and delete the last commit's files as a crashed run's. That stops the run instead.
-    private func checkRecordNotLost(_ table: Table, store: CheckpointStore) async throws {
-        let versions = try await store.versions()
+    private func checkRecordNotLost(_ table: Table, store: CheckpointStore, versions: [Int64]) async throws {
         guard let newest = versions.last else { return }
         var committedFiles = 0
         if newest == 1, let first = try? await store.load(version: 1), !first.pendingDataFiles.isEmpty {
