@@ -43,9 +43,11 @@ struct IcebergIngestCommand: AsyncParsableCommand {
         do {
             var command = try parseAsRoot()
             if let job = (command as? any JobCommand)?.job { ProcessLog.json.withLock { $0 = job.logFormat == "json" } }
+            // Checked before anything runs: exit code 2 naming --grace, not a trap (or an exit at once) on SIGTERM.
+            let grace: Double
+            do { grace = try (command as? any JobCommand)?.job.checkedGrace() ?? JobOptions.defaultGrace } catch { throw ExitCodes.report(error) }
             if let asyncCommand = command as? any AsyncParsableCommand {
                 let box = CommandBox(asyncCommand)
-                let grace = (command as? any JobCommand)?.job.grace ?? JobOptions.defaultGrace
                 try await Self.runStoppingOnSignals(grace: grace) { try await box.command.run() }
             } else {
                 try command.run()

@@ -32,7 +32,7 @@ struct JobOptions: ParsableArguments {
     var drift: String?
     @Option(name: .long, help: "Dead-letter location (dead-letter policy).")
     var deadLetter: String?
-    @Option(name: .long, help: "Hours files may arrive late in an hour's prefix.")
+    @Option(name: .long, help: "Hours files may arrive late in an hour's prefix (0 to 8760).")
     var lateArrivalHours: Int32?
     @Option(name: .long, help: "Hour a new source starts at (2026-11-01T00, UTC, or 'now'): earlier hours are neither listed nor read unless a backfill asks.")
     var startAt: String?
@@ -50,9 +50,9 @@ struct JobOptions: ParsableArguments {
     var threads: Int?
     @Option(name: .long, help: "Commit after this many input objects (default 1000).")
     var commitEveryObjects: Int?
-    @Option(name: .long, help: "Wait up to this many seconds for another runner of the same shard to finish, instead of exiting with code 6.")
+    @Option(name: .long, help: "Wait up to this many seconds (at most 604800, a week) for another runner of the same shard to finish, instead of exiting with code 6.")
     var wait: Double?
-    @Option(name: .long, help: "Seconds this runner's lease of the shard lasts without renewal (default 60).")
+    @Option(name: .long, help: "Seconds this runner's lease of the shard lasts without renewal (default 60; 1 to 86400).")
     var leaseSeconds: Double?
     @Option(name: .long, help: "S3 endpoint (MinIO, a local server); default: S3_ENDPOINT, else AWS.")
     var s3Endpoint: String?
@@ -62,10 +62,26 @@ struct JobOptions: ParsableArguments {
     var logLevel: String?
     @Option(name: .long, help: "Logs on stderr as text (default) or json: one object per line with time, level, message, logger, and fields such as table, source, shard, object, snapshot, rows.")
     var logFormat: String = "text"
-    @Option(name: .long, help: "Seconds a SIGTERM or SIGINT leaves to commit what was read before the process exits anyway (under Kubernetes' 30 s grace period).")
+    @Option(name: .long, help: "Seconds a SIGTERM or SIGINT leaves to commit what was read before the process exits anyway (under Kubernetes' 30 s grace period; 1 to 86400).")
     var grace: Double = JobOptions.defaultGrace
 
     static let defaultGrace = 25.0
+
+    /// `--grace`, checked: a negative one would exit at once without committing, an infinite one trap.
+    func checkedGrace() throws -> Double {
+        try Self.check(grace, "--grace", 1...86_400, unit: "seconds")
+        return grace
+    }
+
+    /// Throws unless `value` of `flag` is a finite number within `range`: an invalid-configuration error (exit
+    /// code 2) naming the flag, the value and the range, where a huge or infinite number would otherwise trap
+    /// as it becomes an integer or a duration.
+    static func check(_ value: Double, _ flag: String, _ range: ClosedRange<Double>, unit: String) throws {
+        guard value.isFinite, range.contains(value) else {
+            func text(_ bound: Double) -> String { bound == bound.rounded() ? String(Int64(bound)) : String(bound) }
+            throw IngestError(.invalidConfiguration, "\(flag) is \(value): it must be from \(text(range.lowerBound)) to \(text(range.upperBound)) \(unit)")
+        }
+    }
 
     /// The process's environment over the `--env-file`'s variables.
     func environment() throws -> [String: String] {
@@ -85,14 +101,17 @@ struct JobOptions: ParsableArguments {
             if table == nil { environment["ICEBERG_INGEST_TABLE_NAME"] = environment["ICEBERG_INGEST_TABLE_NAME"] ?? "inferred.table" }
             if schema == nil { environment["ICEBERG_INGEST_TABLE_SCHEMA"] = environment["ICEBERG_INGEST_TABLE_SCHEMA"] ?? "line string" }
         }
+        // The three settings a job cannot do without may come from flags, with or without a job file: given to
+        // the job as their variables (which flags beat anyway, and whose values are not expanded), they meet its
+        // check for required keys even where the file lacks them. Their origin becomes the flag below.
+        var base = environment
+        if let source { base["ICEBERG_INGEST_SOURCE_URI"] = source }
+        if let table { base["ICEBERG_INGEST_TABLE_NAME"] = table }
+        if let schema { base["ICEBERG_INGEST_TABLE_SCHEMA"] = schema }
         if let config {
-            job = try IngestJob(file: config, environment: environment)
+            job = try IngestJob(file: config, environment: base)
         } else {
-            // No file: the environment's settings, with the three a job cannot do without possibly from flags.
-            var base = environment
-            if let source { base["ICEBERG_INGEST_SOURCE_URI"] = source }
-            if let table { base["ICEBERG_INGEST_TABLE_NAME"] = table }
-            if let schema { base["ICEBERG_INGEST_TABLE_SCHEMA"] = schema }
+            // No file: the environment's settings.
             let routed = base["ICEBERG_INGEST_TABLE_ROUTE"] != nil
             guard ["SOURCE_URI", "TABLE_NAME"].allSatisfy({ base["ICEBERG_INGEST_" + $0] != nil }), routed || base["ICEBERG_INGEST_TABLE_SCHEMA"] != nil else {
                 throw IngestError(
@@ -117,8 +136,15 @@ struct JobOptions: ParsableArguments {
         flag(partition, "table.partition", "partition") { job.partition = $0 }
         try flag(badRecords, "ingest.bad_records", "bad-records") { job.badRecords = try Self.choice($0, flag: "--bad-records") }
         try flag(drift, "ingest.drift", "drift") { job.drift = try Self.choice($0, flag: "--drift") }
-        flag(deadLetter, "ingest.dead_letter", "dead-letter") { job.deadLetter = $0 }
-        flag(lateArrivalHours, "source.late_arrival_hours", "late-arrival-hours") { job.lateArrivalHours = $0 }
+        // An empty value is the same as none, as in the job file and the environment: `--dead-letter ''` unsets it.
+        flag(deadLetter, "ingest.dead_letter", "dead-letter") { job.deadLetter = $0.isEmpty ? nil : $0 }
+        try flag(lateArrivalHours, "source.late_arrival_hours", "late-arrival-hours") {
+            // The job file's range, a year.
+            guard (0...8_760).contains($0) else {
+                throw IngestError(.invalidConfiguration, "--late-arrival-hours is \($0): it must be from 0 to 8760 hours")
+            }
+            job.lateArrivalHours = $0
+        }
         flag(shard, "ingest.shard", "shard") { job.shard = $0 }
         if shardFromEnv {
             guard shard == nil else { throw IngestError(.invalidConfiguration, "give --shard or --shard-from-env, not both") }
@@ -131,14 +157,20 @@ struct JobOptions: ParsableArguments {
             job.origins["ingest.shard"] = "flag --shard-from-env (JOB_COMPLETION_INDEX=\(index), ICEBERG_INGEST_SHARD_COUNT=\(count))"
         }
         flag(rescale ? true : nil, "ingest.rescale", "rescale") { job.rescale = $0 }
-        flag(startAt, "source.start_at", "start-at") { job.startAt = $0 }
+        flag(startAt, "source.start_at", "start-at") { job.startAt = $0.isEmpty ? nil : $0 }
         try flag(lateFiles, "source.late_files", "late-files") { job.lateFiles = try Self.choice($0, flag: "--late-files") }
         try flag(epochUnit, "ingest.epoch_unit", "epoch-unit") { job.epochUnit = try Self.choice($0, flag: "--epoch-unit") }
-        flag(s3Endpoint, "s3.endpoint", "s3-endpoint") { job.s3Endpoint = $0 }
+        flag(s3Endpoint, "s3.endpoint", "s3-endpoint") { job.s3Endpoint = $0.isEmpty ? nil : $0 }
         flag(commitEveryObjects, "ingest.commit_every_objects", "commit-every-objects") { job.commitEveryObjects = $0 }
         flag(threads, "ingest.threads", "threads") { job.threads = $0 }
-        flag(wait, "ingest.lease_wait_seconds", "wait") { job.leaseWaitSeconds = $0 }
-        flag(leaseSeconds, "ingest.lease_seconds", "lease-seconds") { job.leaseSeconds = $0 }
+        try flag(wait, "ingest.lease_wait_seconds", "wait") {
+            try Self.check($0, "--wait", 0...IngestConfiguration.maxLeaseWaitSeconds, unit: "seconds")
+            job.leaseWaitSeconds = $0
+        }
+        try flag(leaseSeconds, "ingest.lease_seconds", "lease-seconds") {
+            try Self.check($0, "--lease-seconds", 1...86_400, unit: "seconds")
+            job.leaseSeconds = $0
+        }
         return job
     }
 

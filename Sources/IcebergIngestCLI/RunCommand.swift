@@ -12,15 +12,20 @@ extension IcebergIngestCommand {
         @OptionGroup var job: JobOptions
         @Flag(name: .long, help: "Keep polling: run again every --interval seconds.")
         var follow = false
-        @Option(name: .long, help: "Seconds between passes with --follow.")
+        @Option(name: .long, help: "Seconds between passes with --follow (at most 604800, a week).")
         var interval: Double = 60
         @Flag(name: .long, help: "Print one JSON summary line per pass on stdout (no progress bar).")
         var json = false
         @Flag(name: .long, help: "Reconcile now: list the last reconcile_hours closed hours again and read the late files found (runs also do it every reconcile_every, default 24h).")
         var reconcile = false
-        @Option(name: .long, help: "With --follow: table upkeep (compact, expire snapshots, remove orphans) between passes at most this often (e.g. 1h).")
+        // Parsed by `DurationText.parse`, whose error says what a duration is and its range.
+        @Option(
+            name: .long, help: "With --follow: table upkeep (compact, expire snapshots, remove orphans) between passes at most this often (e.g. 1h).",
+            transform: { try DurationText.parse($0) })
         var upkeepEvery: DurationText?
-        @Option(name: .long, help: "Upkeep: expire snapshots older than this (default: the table's history.expire.max-snapshot-age-ms, 5 days).")
+        @Option(
+            name: .long, help: "Upkeep: expire snapshots older than this (default: the table's history.expire.max-snapshot-age-ms, 5 days).",
+            transform: { try DurationText.parse($0) })
         var expireOlderThan: DurationText?
         @Option(name: .long, help: "Upkeep: keep at least this many snapshots (default: history.expire.min-snapshots-to-keep, 1).")
         var retainLast: Int?
@@ -32,6 +37,7 @@ extension IcebergIngestCommand {
         func run() async throws {
             var export: MetricsExport?
             do {
+                try JobOptions.check(interval, "--interval", 0...604_800, unit: "seconds")
                 // Bootstrapped before the ingestor makes its metrics.
                 if metricsPort != nil || metricsFile != nil { export = try MetricsExport(port: metricsPort, file: metricsFile) }
                 defer { try? export?.writeFile() }

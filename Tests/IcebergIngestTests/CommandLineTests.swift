@@ -44,9 +44,9 @@ import TestSupport
         let configPath = dir.appendingPathComponent("job.json").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
 
-        // A zero target size is refused with exit code 2 and a message naming the setting.
+        // A zero target size is refused with exit code 2 and a message naming the key and its range.
         let invalid = try await TestProcesses.run(executable, arguments: ["run", "--config", configPath])
-        #expect(invalid.status == 2 && invalid.stderr.contains("target file size"))
+        #expect(invalid.status == 2 && invalid.stderr.contains("'ingest.target_file_size_mb' is 0: it must be from 1 to 65536"), "\(invalid.stderr)")
         try config.replacingOccurrences(of: "\"target_file_size_mb\": 0", with: "\"target_file_size_mb\": 1").write(toFile: configPath, atomically: true, encoding: .utf8)
 
         let plan = try await TestProcesses.run(executable, arguments: ["plan", "--config", configPath, "--json"])
@@ -230,5 +230,46 @@ extension CommandLineTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "900")
+    }
+}
+
+extension CommandLineTests {
+    /// A number from a flag, a variable or the job file that is huge or infinite used to trap (exit 132/133) where
+    /// it became an integer or a duration: `config --show` on `reconcile_every: "1e19"`, the lease wait on `--wait
+    /// 1e17`, `--follow` on `--interval 1e20`, SIGTERM on `--grace inf`; a negative `--grace` exited at once without
+    /// committing. Each is now exit code 2 naming the flag or key, the value and the range. A duration flag's
+    /// range is checked as ArgumentParser parses it: a usage error (64) that says the range.
+    @Test func outOfRangeNumbersAreErrorsNotCrashes() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("cli-ranges")
+        defer { TestEnvironment.cleanUp(dir) }
+        let input = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        let job = [
+            "--source", input.path, "--table", "db.t", "--schema", "id long", "--catalog", "sqlite:\(dir.path)/c.db",
+            "--warehouse", dir.appendingPathComponent("wh").path,
+        ]
+        let cases: [(arguments: [String], environment: [String: String], message: String)] = [
+            (["config", "--show"] + job, ["ICEBERG_INGEST_SOURCE_RECONCILE_EVERY": "1e19"], "'source.reconcile_every' is '1e19': it must be a duration from 0 (off) to 365d"),
+            (["config", "--show"] + job, ["ICEBERG_INGEST_SOURCE_RECONCILE_EVERY": "inf"], "'source.reconcile_every' is 'inf'"),
+            (["config", "--show"] + job, ["ICEBERG_INGEST_INGEST_LEASE_WAIT_SECONDS": "1e17"], "'ingest.lease_wait_seconds' is 1e+17: it must be from 0 to 604800"),
+            (["config", "--show", "--wait", "1e17"] + job, [:], "--wait is 1e+17: it must be from 0 to 604800 seconds"),
+            (["config", "--show", "--lease-seconds", "inf"] + job, [:], "--lease-seconds is inf: it must be from 1 to 86400 seconds"),
+            (["config", "--show", "--late-arrival-hours", "9000"] + job, [:], "--late-arrival-hours is 9000: it must be from 0 to 8760 hours"),
+            (["run", "--follow", "--interval", "1e20"] + job, [:], "--interval is 1e+20: it must be from 0 to 604800 seconds"),
+            (["plan", "--grace", "inf"] + job, [:], "--grace is inf: it must be from 1 to 86400 seconds"),
+            (["plan", "--grace=-1"] + job, [:], "--grace is -1.0: it must be from 1 to 86400 seconds"),
+        ]
+        for (arguments, environment, message) in cases {
+            let result = try await TestProcesses.run(executable, arguments: arguments, environment: environment)
+            #expect(result.status == 2 && result.stderr.contains(message), "\(arguments) \(environment): exit \(result.status), \(result.stderr)")
+        }
+        for flag in ["--upkeep-every", "--expire-older-than"] {
+            let duration = try await TestProcesses.run(executable, arguments: ["run", "--follow", flag, "1e30d"] + job)
+            #expect(duration.status == 64 && duration.stderr.contains("'1e30d' is invalid for '\(flag)") && duration.stderr.contains("from 0s to 36500d"), "\(duration.stderr)")
+        }
+        // In range, the same job is fine.
+        let fine = try await TestProcesses.run(executable, arguments: ["config", "--show", "--wait", "600", "--late-arrival-hours", "8760", "--grace", "20"] + job)
+        #expect(fine.status == 0, "\(fine.stderr)")
     }
 }

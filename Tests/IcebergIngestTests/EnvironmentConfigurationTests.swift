@@ -1,6 +1,7 @@
 import Foundation
 import IcebergCore
 import IcebergIngest
+import S3Reader
 import Testing
 import TestSupport
 
@@ -26,8 +27,8 @@ import TestSupport
         let path = try Self.write(Self.jobText, "job.json", in: dir)
         let job = try IngestJob(file: path, environment: [
             "ICEBERG_INGEST_SOURCE_URI": "s3://from-env/events/", "ICEBERG_INGEST_INGEST_COMMIT_EVERY_OBJECTS": "5",
-            "ICEBERG_INGEST_INGEST_BAD_RECORDS": "skip", "ICEBERG_INGEST_CATALOG_PROPERTIES": #"{"credential": "id:${SECRET}"}"#,
-            "SECRET": "s3cr3t", "ICEBERG_INGEST_FAIL_POINT": "",
+            "ICEBERG_INGEST_INGEST_BAD_RECORDS": "skip", "ICEBERG_INGEST_CATALOG_PROPERTIES": #"{"credential": "id:s3cr3t"}"#,
+            "ICEBERG_INGEST_FAIL_POINT": "",
         ])
         #expect(job.sourceURI == "s3://from-env/events/" && job.layout == "hive")
         #expect(job.commitEveryObjects == 5 && job.badRecords == .skip)
@@ -46,7 +47,7 @@ import TestSupport
         }
         #expect(error?.description.contains("ICEBERG_INGEST_SOURCE_URL names no job setting; did you mean ICEBERG_INGEST_SOURCE_URI?") == true)
         let missing = #expect(throws: IngestError.self) { try IngestJob(environment: ["ICEBERG_INGEST_SOURCE_URI": "s3://b/p/"]) }
-        #expect(missing?.description.contains("'table.name' is required (or ICEBERG_INGEST_TABLE_NAME)") == true)
+        #expect(missing?.description.contains("'table.name' is required (or ICEBERG_INGEST_TABLE_NAME, or the flag --table)") == true)
         let job = try IngestJob(environment: [
             "ICEBERG_INGEST_SOURCE_URI": "s3://b/p/", "ICEBERG_INGEST_TABLE_NAME": "a.b", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
             "ICEBERG_INGEST_S3_VERIFY_TLS": "true", "ICEBERG_INGEST_INGEST_LEASE_SECONDS": "30",
@@ -128,18 +129,73 @@ import TestSupport
         let job: [String: String] = [
             "ICEBERG_INGEST_SOURCE_URI": "s3://b/p/", "ICEBERG_INGEST_TABLE_NAME": "a.b", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
         ]
-        for value in ["false", "${NO_VERIFY}"] {
-            let error = #expect(throws: IngestError.self) {
-                try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_VERIFY_TLS": value, "NO_VERIFY": "false"]) { a, _ in a })
-            }
-            #expect(error?.code == .invalidConfiguration)
-            #expect(error?.message.contains("ICEBERG_INGEST_S3_VERIFY_TLS cannot turn TLS verification off: only the job file can") == true, "\(error?.message ?? "")")
+        let error = #expect(throws: IngestError.self) {
+            try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_VERIFY_TLS": "false"]) { a, _ in a })
         }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("ICEBERG_INGEST_S3_VERIFY_TLS cannot turn TLS verification off: only the job file can") == true, "\(error?.message ?? "")")
+        // A variable's value is not expanded: `${NO_VERIFY}` is no boolean, and cannot reach `false` that way either.
+        let indirect = #expect(throws: IngestError.self) {
+            try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_VERIFY_TLS": "${NO_VERIFY}", "NO_VERIFY": "false"]) { a, _ in a })
+        }
+        #expect(indirect?.message.contains("'s3.verify_tls' must be true or false") == true, "\(indirect?.message ?? "")")
         let off = try Self.write(#"{"source": {"uri": "s3://b/p/"}, "table": {"name": "a.b", "schema": "id long"}, "s3": {"verify_tls": false}}"#, "job.json", in: dir)
         #expect(try IngestJob(file: off, environment: [:]).verifyTLS == false)
         #expect(throws: IngestError.self) { try IngestJob(file: off, environment: ["ICEBERG_INGEST_S3_VERIFY_TLS": "false"]) }
         let on = try IngestJob(file: off, environment: ["ICEBERG_INGEST_S3_VERIFY_TLS": "true"])
         #expect(on.verifyTLS == true && on.origins["s3.verify_tls"] == "environment ICEBERG_INGEST_S3_VERIFY_TLS")
+    }
+
+    /// A variable's value is taken as it is: a secret `pa$$w` used to lose a dollar (`$$` is the job file's
+    /// escape) and one holding `${X}` to be expanded, or to fail quoting part of itself. The job file's own
+    /// `${VAR}` are still expanded, and a file value that a variable replaces is not looked at.
+    @Test func variableValuesAreNotExpanded() throws {
+        let dir = try TestEnvironment.temporaryDirectory("env-literal")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(
+            #"{"source": {"uri": "s3://${BUCKET}/events/"}, "table": {"name": "db.events", "schema": "id long", "partition": "${UNSET_VARIABLE}"}}"#,
+            "job.json", in: dir)
+        let job = try IngestJob(file: path, environment: [
+            "BUCKET": "raw", "X": "expanded", "ICEBERG_INGEST_CATALOG_PROPERTIES": #"{"credential": "id:pa$$w${X}"}"#,
+            "ICEBERG_INGEST_TABLE_PARTITION": "day(${X})",
+        ])
+        #expect(job.sourceURI == "s3://raw/events/")
+        #expect(job.catalogProperties == ["credential": "id:pa$$w${X}"])
+        #expect(job.partition == "day(${X})" && job.origins["table.partition"] == "environment ICEBERG_INGEST_TABLE_PARTITION")
+        // Without a job file too; `${UNSET}` used to be an error quoting the value.
+        let alone = try IngestJob(environment: [
+            "ICEBERG_INGEST_SOURCE_URI": "s3://b/p$$/", "ICEBERG_INGEST_TABLE_NAME": "a.b", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
+            "ICEBERG_INGEST_CATALOG_PROPERTIES": #"{"token": "t${UNSET}"}"#,
+        ])
+        #expect(alone.sourceURI == "s3://b/p$$/" && alone.catalogProperties == ["token": "t${UNSET}"])
+    }
+
+    /// An empty value is the same as none: `ICEBERG_INGEST_S3_ENDPOINT=` used to give an empty endpoint that beat
+    /// `S3_ENDPOINT` (requests went to an empty host); over the job file it now unsets the file's endpoint, so
+    /// the fallbacks apply. Likewise the region, the dead-letter location and a required setting (then missing).
+    @Test func anEmptyValueIsTheSameAsNone() throws {
+        let dir = try TestEnvironment.temporaryDirectory("env-empty")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(
+            #"""
+            {"source": {"uri": "s3://b/p/", "start_at": ""}, "table": {"name": "db.events", "schema": "id long"},
+             "ingest": {"bad_records": "dead-letter", "dead_letter": "s3://dead/letters"}, "s3": {"endpoint": "http://file:9000", "region": "eu-west-1"}}
+            """#, "job.json", in: dir)
+        let job = try IngestJob(file: path, environment: [
+            "ICEBERG_INGEST_S3_ENDPOINT": "", "ICEBERG_INGEST_S3_REGION": " ", "ICEBERG_INGEST_INGEST_DEAD_LETTER": "",
+            "ICEBERG_INGEST_CATALOG_PROPERTIES": "",
+        ])
+        #expect(job.s3Endpoint == nil && job.s3Region == nil && job.deadLetter == nil && job.startAt == nil && job.catalogProperties.isEmpty)
+        #expect(job.origins["s3.endpoint"] == "environment ICEBERG_INGEST_S3_ENDPOINT")
+        #expect(try job.configuration().deadLetterLocation == nil)
+        // An empty fallback is skipped too.
+        let client = job.s3Client(environment: ["S3_ENDPOINT": "http://fallback:9000", "AWS_REGION": "", "AWS_DEFAULT_REGION": "ap-south-1"])
+        #expect(client.configuration.endpoint == "http://fallback:9000" && client.configuration.region == "ap-south-1")
+        var inCode = job
+        inCode.s3Endpoint = ""
+        #expect(inCode.s3Client(environment: [:]).configuration.endpoint == nil)
+        let missing = #expect(throws: IngestError.self) { try IngestJob(file: path, environment: ["ICEBERG_INGEST_TABLE_NAME": ""]) }
+        #expect(missing?.message.contains("'table.name' is required") == true, "\(missing?.message ?? "")")
     }
 
     /// `header.*` catalog properties are HTTP headers a REST catalog sends (`header.Authorization`): secrets.
@@ -189,5 +245,24 @@ import TestSupport
         // Without --show it says what it needs.
         let bare = try await TestProcesses.run(executable, arguments: ["config", "--config", job])
         #expect(bare.status != 0 && bare.stderr.contains("--show"))
+    }
+
+    /// With `--config`, a flag supplies a required key the file lacks (the file's check used to run before the
+    /// flags, naming only the variable); without the flag, the error names the key, the variable and the flag.
+    @Test func flagsSupplyRequiredKeysOverAJobFile() async throws {
+        let executable = try TestEnvironment.executable("iceberg-ingest")
+        let dir = try TestEnvironment.temporaryDirectory("config-required")
+        defer { TestEnvironment.cleanUp(dir) }
+        let job = try Self.write(#"{"source": {"uri": "s3://b/p/"}, "table": {"schema": "id long"}}"#, "job.json", in: dir)
+        // No ICEBERG_INGEST_* settings of the test's own environment (an empty value removes a variable).
+        let clean = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("ICEBERG_INGEST_") }.mapValues { _ in "" }
+        let result = try await TestProcesses.run(
+            executable, arguments: ["config", "--show", "--json", "--config", job, "--table", "db.flag", "--schema", "id long, name string"], environment: clean)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#"{"key":"table.name","value":"db.flag","origin":"flag --table""#), "\(result.stdout)")
+        #expect(result.stdout.contains(#""value":"id long, name string","origin":"flag --schema""#), "\(result.stdout)")
+        let missing = try await TestProcesses.run(executable, arguments: ["config", "--show", "--config", job], environment: clean)
+        #expect(missing.status == 2, "\(missing.stderr)")
+        #expect(missing.stderr.contains("'table.name' is required (or ICEBERG_INGEST_TABLE_NAME, or the flag --table)"), "\(missing.stderr)")
     }
 }

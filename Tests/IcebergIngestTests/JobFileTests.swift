@@ -23,6 +23,16 @@ import TestSupport
         (#""ingest": {"commit_every_objects": 0}"#, "'ingest.commit_every_objects' is 0: it must be from 1 to"),
         (#""ingest": {"lease_seconds": "soon"}"#, "'ingest.lease_seconds' must be a number"),
         (#""ingest": 3"#, "'ingest' must be an object"),
+        // Passed the file's range, then failed with a message naming no key.
+        (#""ingest": {"target_file_size_mb": 0}"#, "'ingest.target_file_size_mb' is 0: it must be from 1 to 65536"),
+        // Would trap as milliseconds in an Int64 (the lease wait), or are infinite (1e400 is past Double's range).
+        (#""ingest": {"lease_wait_seconds": 1e17}"#, "'ingest.lease_wait_seconds' is 1e+17: it must be from 0 to 604800"),
+        (#""ingest": {"lease_wait_seconds": "-1"}"#, "'ingest.lease_wait_seconds' is -1.0: it must be from 0 to 604800"),
+        (#""ingest": {"lease_seconds": 1e400}"#, "'ingest.lease_seconds' is inf: it must be from 1 to 86400"),
+        // A key or section given twice: lookups took the first one, silently.
+        (#""ingest": {"shard": "0/2", "shard": "1/2"}"#, "'ingest.shard' is given twice"),
+        (#""table": {"name": "db.other", "schema": "id long"}"#, "'table' is given twice"),
+        (#""catalog": {"properties": {"token": "a", "token": "b"}}"#, "'catalog.properties.token' is given twice"),
     ])
     func mistakesAreNamed(_ extra: String, _ message: String) throws {
         let dir = try TestEnvironment.temporaryDirectory("job")
@@ -40,6 +50,49 @@ import TestSupport
         let path = try Self.write(#"{"source": {"uri": "x", "late_arrival_hours": 99999999999}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
         let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
         #expect(error?.message.contains("'source.late_arrival_hours' is 99999999999: it must be from 0 to 8760") == true)
+    }
+
+    /// `source.reconcile_every` of `inf` or `1e19` passed the check, then trapped converting to Int in `config
+    /// --show`: each is now an error naming the key, the value and the range.
+    @Test func hugeOrInfiniteDurationsAreErrors() throws {
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        for value in ["inf", "1e19", "1e30d", "nan", "366d"] {
+            let path = try Self.write(#"{"source": {"uri": "x", "reconcile_every": "\#(value)"}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
+            let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
+            #expect(
+                error?.message.contains("'source.reconcile_every' is '\(value)': it must be a duration from 0 (off) to 365d") == true,
+                "\(value): \(error?.message ?? "")")
+        }
+        let path = try Self.write(#"{"source": {"uri": "x", "reconcile_every": "365d"}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
+        #expect(try IngestJob(file: path, environment: [:]).reconcileEverySeconds == 365 * 86_400)
+        #expect(IngestJob.seconds("inf") == nil && IngestJob.seconds("infs") == nil && IngestJob.seconds("1e400") == nil && IngestJob.seconds("24h") == 86_400)
+        // A job made in code with an infinite interval still shows (as Swift prints it) rather than trapping.
+        var job = IngestJob(sourceURI: "x", tableName: "db.t", schema: "id long")
+        job.reconcileEverySeconds = .infinity
+        #expect(job.effectiveSettings().first { $0.key == "source.reconcile_every" }?.value == "infs")
+    }
+
+    /// Two `ingest` sections: lookups took the first, and an `ICEBERG_INGEST_INGEST_*` variable (which rewrote
+    /// the first) made the second win instead. Either way it is now an error naming the section and the file;
+    /// a JSON object from a variable may not repeat a key either.
+    @Test func aSectionGivenTwiceIsAnErrorWhateverTheEnvironment() throws {
+        let dir = try TestEnvironment.temporaryDirectory("job")
+        defer { TestEnvironment.cleanUp(dir) }
+        let path = try Self.write(
+            #"{"source": {"uri": "x"}, "table": {"name": "db.t", "schema": "id long"}, "ingest": {"shard": "0/2"}, "ingest": {"shard": "1/2"}}"#, in: dir)
+        let environments: [[String: String]] = [[:], ["ICEBERG_INGEST_INGEST_BAD_RECORDS": "skip"]]
+        for environment in environments {
+            let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: environment) }
+            #expect(error?.message.contains("\(path): 'ingest' is given twice") == true, "\(error?.message ?? "")")
+        }
+        let fromVariable = #expect(throws: IngestError.self) {
+            _ = try IngestJob(environment: [
+                "ICEBERG_INGEST_SOURCE_URI": "x", "ICEBERG_INGEST_TABLE_NAME": "db.t", "ICEBERG_INGEST_TABLE_SCHEMA": "id long",
+                "ICEBERG_INGEST_CATALOG_PROPERTIES": #"{"token": "a", "token": "b"}"#,
+            ])
+        }
+        #expect(fromVariable?.message.contains("ICEBERG_INGEST_CATALOG_PROPERTIES: 'catalog.properties.token' is given twice") == true)
     }
 
     /// Terraform outputs reach the job as environment variables: `${VAR}` and `${VAR:-default}` are

@@ -154,8 +154,10 @@ public struct IngestConfiguration: Sendable {
     /// host sees that its process is gone.
     public var leaseSeconds = 60.0
     /// How long a run waits for another runner's lease of the same shard to end; nil (the default): fail at
-    /// once with ``CheckpointError/Code/leaseHeld`` naming the holder.
+    /// once with ``CheckpointError/Code/leaseHeld`` naming the holder. At most ``maxLeaseWaitSeconds``.
     public var leaseWaitSeconds: Double?
+    /// The longest ``leaseWaitSeconds``: 7 days.
+    public static let maxLeaseWaitSeconds = 604_800.0
     /// A run whose shard count differs from the one the source's commits record (``ShardLayout``) fails
     /// unless this is set; then the first such run rescales the source: under the layout's lock and every old
     /// shard's lease it merges the old shards' checkpoints into the new ones and commits them in one snapshot
@@ -194,6 +196,8 @@ public struct IngestConfiguration: Sendable {
         guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
             throw IngestError(.invalidConfiguration, "lease_seconds must be between 1 and 86400, not \(leaseSeconds)")
         }
-        if let wait = leaseWaitSeconds, !(wait >= 0) { throw IngestError(.invalidConfiguration, "the lease wait must not be negative") }
+        if let wait = leaseWaitSeconds, !(0...Self.maxLeaseWaitSeconds).contains(wait) {
+            throw IngestError(.invalidConfiguration, "lease_wait_seconds must be between 0 and \(Int(Self.maxLeaseWaitSeconds)), not \(wait)")
+        }
     }
 }

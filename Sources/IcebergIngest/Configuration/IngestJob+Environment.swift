@@ -9,7 +9,9 @@ import S3Reader
 /// `ICEBERG_INGEST_*` variables, the job file, defaults. An `ICEBERG_INGEST_*` variable that names no key is an
 /// error naming the nearest one, like an unknown key in a file (except Kubernetes' service links, see
 /// ``isServiceLink(_:)``). No variable can turn TLS verification off (`ICEBERG_INGEST_S3_VERIFY_TLS=false` is an
-/// error): only the job file can.
+/// error): only the job file can. A variable's value is taken as it is: `${VAR}` is expanded in the job file
+/// only (a secret may hold `$$` or `${`). An empty value is the same as none: `ICEBERG_INGEST_S3_ENDPOINT=` leaves the
+/// endpoint unset, also over the job file's.
 ///
 /// ```swift
 /// var environment = ProcessInfo.processInfo.environment
@@ -92,7 +94,7 @@ extension IngestJob {
     }
 
     /// The job JSON with each `ICEBERG_INGEST_*` variable of `environment` put over its key, and where each
-    /// key came from.
+    /// key came from (`environment <VARIABLE>` for the variables' keys, whose values are not expanded).
     static func overlayingEnvironment(
         _ json: JSONValue, path: String, environment: [String: String]
     ) throws -> (JSONValue, [String: String]) {
@@ -116,12 +118,13 @@ extension IngestJob {
             if key == "route", value.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
                 // A route object (`{"field": "event_type"}`); a plain value is the key pattern.
                 member = try JSONValue.parse(Array(value.utf8), source: variable)
-            } else if key == "properties" {
+            } else if key == "properties", !value.allSatisfy(\.isWhitespace) {  // an empty value: none
                 guard case .object? = try? JSONValue.parse(Array(value.utf8), source: variable) else {
                     throw IngestError(.invalidConfiguration, "\(variable) must be a JSON object of strings, such as {\"credential\": \"id:secret\"}")
                 }
                 member = try JSONValue.parse(Array(value.utf8), source: variable)
             }
+            try checkDuplicates(member, path: variable, key: setting)
             var keys: [(String, JSONValue)] = []
             if let index = sections.firstIndex(where: { $0.0 == section }), case .object(let existing) = sections[index].1 {
                 keys = existing.filter { $0.0 != key }
@@ -169,7 +172,9 @@ extension IngestJob {
             case "source.format": format
             case "source.late_arrival_hours": String(lateArrivalHours)
             case "source.reconcile_hours": String(reconcileHours)
-            case "source.reconcile_every": reconcileEverySeconds.map { "\(Int($0))s" } ?? "0 (off)"
+            // As a whole number of seconds when it is one that fits (no trap on a huge or infinite value).
+            case "source.reconcile_every":
+                reconcileEverySeconds.map { abs($0) < 1e15 ? "\(Int($0))s" : "\($0)s" } ?? "0 (off)"
             case "source.late_files": lateFiles.rawValue
             case "source.start_at": startAt
             case "catalog.uri": CurlTransport.redactingUserInfo(catalogURI)

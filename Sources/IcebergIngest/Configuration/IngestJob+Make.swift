@@ -22,7 +22,7 @@ extension IngestJob {
         configuration.conversion = ConversionOptions(epochUnit: epochUnit, numbersFromStrings: numbersFromStrings)
         configuration.badRecordPolicy = badRecords
         configuration.driftPolicy = drift
-        configuration.deadLetterLocation = deadLetter
+        configuration.deadLetterLocation = Self.nonEmpty(deadLetter)
         configuration.changedObjectPolicy = changedObjects
         configuration.lateArrivalHours = lateArrivalHours
         configuration.reconcileHours = reconcileHours
@@ -54,12 +54,20 @@ extension IngestJob {
         return trimmed.hasPrefix("{") ? try Schema(json: try JSONValue.parse(trimmed, source: key), source: key) : try SchemaText.schema(trimmed)
     }
 
+    /// `text` unless it is empty (or only spaces): an empty setting or variable is the same as none, so that
+    /// the next fallback applies rather than an empty host or region.
+    static func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.allSatisfy(\.isWhitespace) else { return nil }
+        return text
+    }
+
     /// The S3 client for `s3://` sources and warehouses: endpoint and region from the job, else from
-    /// `S3_ENDPOINT`/`AWS_ENDPOINT_URL` and `AWS_REGION`; credentials from the AWS default chain
-    /// (environment, profiles, IRSA web identity, EKS Pod Identity / ECS, IMDSv2).
+    /// `S3_ENDPOINT`/`AWS_ENDPOINT_URL` and `AWS_REGION` (an empty one is skipped); credentials from the AWS
+    /// default chain (environment, profiles, IRSA web identity, EKS Pod Identity / ECS, IMDSv2).
     public func s3Client(environment: [String: String] = ProcessInfo.processInfo.environment) -> S3Client {
-        let endpoint = s3Endpoint ?? environment["S3_ENDPOINT"] ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
-        let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        let endpoint = [s3Endpoint, environment["S3_ENDPOINT"], environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"]]
+            .lazy.compactMap(Self.nonEmpty).first
+        let region = [s3Region, environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]].lazy.compactMap(Self.nonEmpty).first ?? "us-east-1"
         let transport = transport()
         var retryPolicy = RetryPolicy()
         retryPolicy.onRetry = { error in IngestMetrics.s3Retry(code: error.code, status: error.status) }
@@ -108,7 +116,7 @@ extension IngestJob {
             return ObjectStoreCatalog(warehouse: location, io: LocalFileIO())
         case .glue(let region, let endpoint, let catalogID):
             let environment = ProcessInfo.processInfo.environment
-            guard let region = region ?? s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] else {
+            guard let region = region ?? [s3Region, environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]].lazy.compactMap(Self.nonEmpty).first else {
                 throw IngestError(.invalidConfiguration, "catalog '\(catalogURI)': no Glue region (add ?region=..., or set s3.region or AWS_REGION)")
             }
             let io: any FileIO = warehouse.hasPrefix("s3://") ? S3FileIO(client: s3Client()) : LocalFileIO()
@@ -123,8 +131,8 @@ extension IngestJob {
                 io: io, credentials: DefaultCredentialsChain(environment: environment, transport: transport), transport: transport)
         case .rest(let url):
             var properties = catalogProperties
-            if properties["s3.endpoint"] == nil, let endpoint = s3Endpoint { properties["s3.endpoint"] = endpoint }
-            if properties["s3.region"] == nil, let region = s3Region { properties["s3.region"] = region }
+            if properties["s3.endpoint"] == nil, let endpoint = Self.nonEmpty(s3Endpoint) { properties["s3.endpoint"] = endpoint }
+            if properties["s3.region"] == nil, let region = Self.nonEmpty(s3Region) { properties["s3.region"] = region }
             return try await RESTCatalog(uri: url, properties: properties, transport: transport())
         }
     }

@@ -98,6 +98,9 @@ public struct IngestJob: Sendable {
         self.schema = schema
     }
 
+    /// The example executable's flags for the settings a job cannot do without (named in the error when one is missing).
+    static let requiredFlags = ["source.uri": "--source", "table.name": "--table", "table.schema": "--schema"]
+
     /// The keys a job file may have, by section (a key not here is an error naming the nearest one).
     static let knownKeys: [String: [String]] = [
         "": ["source", "catalog", "table", "ingest", "s3"],
@@ -113,12 +116,14 @@ public struct IngestJob: Sendable {
     ]
 
     /// Reads a job file (JSON, see the type's documentation), validated whole before anything runs: errors
-    /// name the file and key. String values may name environment variables, `${VAR}` or `${VAR:-default}`
-    /// (Terraform outputs injected as a `.env`); an unset variable without a default is an error. Numbers
-    /// may be given as strings (so that they can come from the environment too).
+    /// name the file and key; a key or section given twice is an error. String values may name environment
+    /// variables, `${VAR}` or `${VAR:-default}` (Terraform outputs injected as a `.env`); an unset variable
+    /// without a default is an error. Numbers may be given as strings (so that they can come from the
+    /// environment too). An empty value is the same as none (see ``JobFileReader``).
     ///
     /// `ICEBERG_INGEST_<SECTION>_<KEY>` variables of `environment` override the file's keys (see
-    /// ``environmentVariable(section:key:)``); ``origins`` says where each setting came from.
+    /// ``environmentVariable(section:key:)``); their values are taken as they are, never expanded (a secret
+    /// may hold `$$` or `${`). ``origins`` says where each setting came from.
     public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
@@ -147,10 +152,15 @@ public struct IngestJob: Sendable {
     private init(json parsed: JSONValue, path: String, environment: [String: String]) throws {
         try Self.checkKeys(parsed, path: path)
         let (merged, origins) = try Self.overlayingEnvironment(parsed, path: path, environment: environment)
-        let file = JobFileReader(json: try Self.expandingVariables(merged, path: path, key: "", environment: environment), path: path)
+        // `${VAR}` is the job file's: the values of ICEBERG_INGEST_* variables (and of the flags the executable
+        // passes as them) are taken as they are.
+        let fromEnvironment = Set(origins.filter { $0.value.hasPrefix("environment ") }.keys)
+        let expanded = try Self.expandingVariables(merged, path: path, key: "", environment: environment, skipping: fromEnvironment)
+        let file = JobFileReader(json: expanded, path: path)
         func required(_ section: String, _ key: String) throws -> String {
             guard let value = try file.string(section, key) else {
-                throw file.error("'\(section).\(key)' is required (or \(Self.environmentVariable(section: section, key: key)))")
+                let flag = Self.requiredFlags["\(section).\(key)"].map { ", or the flag \($0)" } ?? ""
+                throw file.error("'\(section).\(key)' is required (or \(Self.environmentVariable(section: section, key: key))\(flag))")
             }
             return value
         }
@@ -232,8 +242,8 @@ public struct IngestJob: Sendable {
         if let v = try file.int("source", "late_arrival_hours", 0...8_760) { lateArrivalHours = Int32(v) }
         if let v = try file.int("source", "reconcile_hours", 0...87_600) { reconcileHours = Int32(v) }
         if let text = try file.string("source", "reconcile_every") {
-            guard let seconds = Self.seconds(text) else {
-                throw file.error("'source.reconcile_every' must be a duration such as 24h, 90m or 0 (off), not '\(text)'")
+            guard let seconds = Self.seconds(text), seconds <= Self.maxReconcileEverySeconds else {
+                throw file.error("'source.reconcile_every' is '\(text)': it must be a duration from 0 (off) to 365d, such as 24h or 90m")
             }
             reconcileEverySeconds = seconds > 0 ? seconds : nil
         }
@@ -250,27 +260,36 @@ public struct IngestJob: Sendable {
         if let v = try file.string("ingest", "shard") { shard = v }
         if let v = try file.int("ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = Int(v) }
         if let v = try file.int("ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
-        if let v = try file.int("ingest", "target_file_size_mb", 0...65_536) { targetFileSizeMB = Int(v) }
+        if let v = try file.int("ingest", "target_file_size_mb", 1...65_536) { targetFileSizeMB = Int(v) }
         if let v = try file.int("ingest", "max_record_bytes", 1024...(1 << 30)) { maxRecordBytes = Int(v) }
         if let v = try file.int("ingest", "threads", 1...256) { threads = Int(v) }
         if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
-        if let v = try file.number("ingest", "lease_seconds") { leaseSeconds = v }
-        leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds")
+        if let v = try file.number("ingest", "lease_seconds", 1...86_400) { leaseSeconds = v }
+        leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds", 0...IngestConfiguration.maxLeaseWaitSeconds)
         if let v = try file.bool("ingest", "rescale") { rescale = v }
     }
 
-    /// `90s`, `30m`, `24h`, `7d`, or a plain number of seconds; nil when it is none of these.
+    /// The longest `source.reconcile_every`: 365 days.
+    static let maxReconcileEverySeconds = 365.0 * 86_400
+
+    /// `90s`, `30m`, `24h`, `7d`, or a plain number of seconds; nil when it is none of these, negative or not
+    /// finite (`inf`, `1e400s`).
     public static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let plain = Double(trimmed) { return plain >= 0 ? plain : nil }
-        guard let unit = trimmed.last, let number = Double(trimmed.dropLast()), number >= 0 else { return nil }
-        switch unit {
-        case "s": return number
-        case "m": return number * 60
-        case "h": return number * 3600
-        case "d": return number * 86_400
-        default: return nil
+        let seconds: Double
+        if let plain = Double(trimmed) {
+            seconds = plain
+        } else {
+            guard let unit = trimmed.last, let number = Double(trimmed.dropLast()) else { return nil }
+            switch unit {
+            case "s": seconds = number
+            case "m": seconds = number * 60
+            case "h": seconds = number * 3600
+            case "d": seconds = number * 86_400
+            default: return nil
+            }
         }
+        return seconds.isFinite && seconds >= 0 ? seconds : nil
     }
 
     /// An hour as `2026-11-01T00` (also with `:00`, `:00:00` and `Z`), or `now`, as hours since the epoch.
@@ -288,15 +307,37 @@ public struct IngestJob: Sendable {
     }
 
     /// Checks every section and key against ``knownKeys``; an unknown one is an error naming the nearest
-    /// known key (`"ingets"`: did you mean `ingest`?), so a typo never silently changes what a job does.
+    /// known key (`"ingets"`: did you mean `ingest`?), so a typo never silently changes what a job does. A
+    /// section or key given twice is an error too (see ``checkDuplicates(_:path:key:)``).
     static func checkKeys(_ json: JSONValue, path: String) throws {
         guard case .object(let top) = json else { throw IngestError(.invalidConfiguration, "\(path): a job file is a JSON object") }
+        try checkDuplicates(json, path: path, key: "")
         for (name, value) in top {
             let known = knownKeys[""]!
             guard known.contains(name) else { throw unknownKey(name, in: "", known: known, path: path) }
             guard case .object(let members) = value else { throw IngestError(.invalidConfiguration, "\(path): '\(name)' must be an object") }
             let keys = knownKeys[name]!
             for (key, _) in members where !keys.contains(key) { throw unknownKey(key, in: name, known: keys, path: path) }
+        }
+    }
+
+    /// Throws if an object in `value` has a key twice (the parser keeps both, lookups take the first, and an
+    /// `ICEBERG_INGEST_*` variable over one of two sections would make the other win): the error names the
+    /// key by its dotted path from `key`, and `path`.
+    static func checkDuplicates(_ value: JSONValue, path: String, key: String) throws {
+        switch value {
+        case .object(let members):
+            var seen: Set<String> = []
+            for (name, member) in members {
+                let place = key.isEmpty ? name : key + "." + name
+                guard seen.insert(name).inserted else {
+                    throw IngestError(.invalidConfiguration, "\(path): '\(place)' is given twice (each key may appear once)")
+                }
+                try checkDuplicates(member, path: path, key: place)
+            }
+        case .array(let items):
+            for item in items { try checkDuplicates(item, path: path, key: key) }
+        default: break
         }
     }
 
@@ -321,15 +362,20 @@ public struct IngestJob: Sendable {
         return a.isEmpty ? b.count : previous[b.count]
     }
 
-    /// Expands `${VAR}` and `${VAR:-default}` in every string of `value`.
-    static func expandingVariables(_ value: JSONValue, path: String, key: String, environment: [String: String]) throws -> JSONValue {
+    /// Expands `${VAR}` and `${VAR:-default}` in every string of `value`, except under the `section.key`s in
+    /// `skipping` (the settings an `ICEBERG_INGEST_*` variable gave, whose values are taken as they are).
+    static func expandingVariables(
+        _ value: JSONValue, path: String, key: String, environment: [String: String], skipping: Set<String> = []
+    ) throws -> JSONValue {
         switch value {
         case .string(let text): return .string(try expand(text, path: path, key: key, environment: environment))
         case .array(let items):
-            return .array(try items.map { try expandingVariables($0, path: path, key: key, environment: environment) })
+            return .array(try items.map { try expandingVariables($0, path: path, key: key, environment: environment, skipping: skipping) })
         case .object(let members):
-            return .object(try members.map { name, member in
-                (name, try expandingVariables(member, path: path, key: key.isEmpty ? name : key + "." + name, environment: environment))
+            return .object(try members.map { name, member -> (String, JSONValue) in
+                let place = key.isEmpty ? name : key + "." + name
+                if skipping.contains(place) { return (name, member) }
+                return (name, try expandingVariables(member, path: path, key: place, environment: environment, skipping: skipping))
             })
         default: return value
         }

@@ -2,13 +2,21 @@ import IcebergCore
 
 /// Typed reads of a job file's `section.key` values, each error naming the file and the key. Numbers and
 /// booleans may be given as strings (so that they can come from environment variables).
+///
+/// An empty value (`""`, or only spaces) is the same as none, whatever the setting: `ICEBERG_INGEST_S3_ENDPOINT=`
+/// leaves the S3 endpoint unset (so `S3_ENDPOINT`, else AWS, applies) rather than naming an empty host, and over
+/// a job file's key it unsets that key (its default applies).
 struct JobFileReader {
     let json: JSONValue
     let path: String
 
     func error(_ message: String) -> IngestError { IngestError(.invalidConfiguration, "\(path): \(message)") }
 
-    func value(_ section: String, _ key: String) -> JSONValue? { json[section]?[key] }
+    func value(_ section: String, _ key: String) -> JSONValue? {
+        let value = json[section]?[key]
+        if case .string(let text)? = value, text.allSatisfy(\.isWhitespace) { return nil }
+        return value
+    }
 
     func string(_ section: String, _ key: String) throws -> String? {
         guard let value = value(section, key) else { return nil }
@@ -22,16 +30,27 @@ struct JobFileReader {
         }
     }
 
-    func number(_ section: String, _ key: String) throws -> Double? {
-        switch value(section, key) {
-        case nil: return nil
-        case .int(let i)?: return Double(i)
-        case .double(let d)?: return d
-        case .string(let text)?:
-            if let d = Double(text.trimmingCharacters(in: .whitespaces)), d.isFinite { return d }
-            fallthrough
-        default: throw error("'\(section).\(key)' must be a number")
+    /// A number within `range`: a huge or non-finite one (`1e400` is infinity) is an error naming the key, not
+    /// a trap where the value later becomes an integer or a duration.
+    func number(_ section: String, _ key: String, _ range: ClosedRange<Double>) throws -> Double? {
+        guard let value = value(section, key) else { return nil }
+        let number: Double? =
+            switch value {
+            case .int(let i): Double(i)
+            case .double(let d): d
+            case .string(let text): Double(text.trimmingCharacters(in: .whitespaces))
+            default: nil
+            }
+        guard let number else { throw error("'\(section).\(key)' must be a number") }
+        guard number.isFinite, range.contains(number) else {
+            throw error("'\(section).\(key)' is \(number): it must be from \(Self.text(range.lowerBound)) to \(Self.text(range.upperBound))")
         }
+        return number
+    }
+
+    /// A bound of a range as a person writes it: `604800`, not `604800.0`.
+    static func text(_ number: Double) -> String {
+        number.isFinite && number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
     }
 
     func int(_ section: String, _ key: String, _ range: ClosedRange<Int64>) throws -> Int64? {

@@ -37,7 +37,8 @@ final class LeaseKeeper: Sendable {
     /// Takes the lease, waiting up to `waitSeconds` for a live holder to finish (nil: do not wait), and
     /// starts renewing it. A `stop` requested while waiting ends the wait at once with the holder's error.
     static func acquire(store: LeaseStore, waitSeconds: Double?, logger: Logger, stop: StopRequest = StopRequest()) async throws -> LeaseKeeper {
-        let deadline = waitSeconds.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        // Within 0 and the longest wait validation allows: a huge, infinite or NaN wait must not trap as Int64.
+        let deadline = waitSeconds.map { ContinuousClock.now + .milliseconds(Int64($0 > 0 ? min($0, IngestConfiguration.maxLeaseWaitSeconds) * 1000 : 0)) }
         var announced = false
         while true {
             do {
