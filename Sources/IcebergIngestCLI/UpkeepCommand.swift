@@ -51,7 +51,7 @@ extension IcebergIngestCommand {
             abstract: "Delete files under the table's data and metadata folders that no snapshot or metadata file references.")
 
         @OptionGroup var job: JobOptions
-        @Option(name: .long, help: "Only files older than this are removed: younger ones may belong to a commit in progress (under 15m, refused while a run holds a lease on the table).")
+        @Option(name: .long, help: "Only files older than this are removed: younger ones may belong to a commit in progress (under 15m, refused while a run holds a lease on the table, but for --dry-run).")
         var olderThan = DurationText(millis: RemoveOrphanFiles.defaultGraceMillis)
         @Flag(name: .long, help: "List the orphans; delete nothing.")
         var dryRun = false

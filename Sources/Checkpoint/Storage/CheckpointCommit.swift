@@ -35,12 +35,6 @@ public struct CheckpointCommit: Sendable, Equatable {
         return properties
     }
 
-    /// Whether a snapshot summary key is part of a record (of any source and shard): its version, or a
-    /// source's shard layout.
-    public static func isRecordKey(_ key: String) -> Bool {
-        key.hasPrefix("iceberg-ingest.") && (key.hasSuffix(".checkpoint-version") || key.hasSuffix(".shard-layout"))
-    }
-
     /// The newest record for `source` and `shard` in a table's history.
     ///
     /// - Parameter ancestry: snapshot summaries from the current snapshot back towards the first, newest first

@@ -220,7 +220,8 @@ public struct IngestJob: Sendable {
         if let registry = schemaRegistry, registry.contains("://") {
             throw file.error("'table.schemas' must be a local folder (mounted from a ConfigMap, say), not '\(registry)'")
         }
-        switch file.value("table", "allow") {
+        // Read as given: an empty list allows no table (the empty-means-unset rule would allow every one).
+        switch file.json["table"]?["allow"] {
         case nil, .null?: break
         case .string(let list)?: allowTables = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         case .array(let items)?:

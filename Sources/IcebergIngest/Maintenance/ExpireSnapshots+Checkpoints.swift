@@ -13,7 +13,8 @@ extension ExpireSnapshots {
     /// files of its last commit deleted as a crashed run's. `expire-snapshots` and
     /// ``Ingestor/upkeep(_:now:)`` expire this way; the snapshots kept are the ones the walk needs. A source
     /// that no longer runs keeps its last record, and the snapshots after it, until another engine expires
-    /// them.
+    /// them. After a rescale only the shards of each source's newest layout count: the old shards' last
+    /// records are history.
     ///
     /// ```swift
     /// var expire = ExpireSnapshots(table: table, catalog: catalog)
@@ -25,17 +26,37 @@ extension ExpireSnapshots {
     }
 
     /// The current branch's snapshots from its head back to the oldest of the newest records of each shard
-    /// (nothing when no snapshot carries a record).
+    /// of each source's newest layout (nothing when no snapshot carries a record).
     static func checkpointRecordChain(_ metadata: TableMetadata) -> Set<Int64> {
         let ancestors = metadata.ancestors()
+        let prefix = "iceberg-ingest.", versionKey = ".checkpoint-version", layoutKey = ".shard-layout"
+        // Each source's layout (`count/eEpoch`) as its newest record names it, as the ending of its shards'
+        // names (`-of-4`, `-of-4-e2`).
+        var shardEndings: [Substring: String] = [:]
+        for snapshot in ancestors {
+            for (key, layout) in snapshot.summary where key.hasPrefix(prefix) && key.hasSuffix(layoutKey) {
+                let slug = key.dropFirst(prefix.count).dropLast(layoutKey.count)
+                guard shardEndings[slug] == nil else { continue }
+                let parts = layout.split(separator: "/")
+                guard parts.count == 2, parts[1].hasPrefix("e") else { continue }
+                shardEndings[slug] = "-of-\(parts[0])" + (parts[1] == "e0" ? "" : "-\(parts[1])")
+            }
+        }
         var seen: Set<String> = [], depth = -1
         for (index, snapshot) in ancestors.enumerated() {
-            for key in snapshot.summary.keys where CheckpointCommit.isRecordKey(key) && seen.insert(key).inserted { depth = index }
+            for key in snapshot.summary.keys where key.hasPrefix(prefix) && key.hasSuffix(versionKey) {
+                let name = key.dropFirst(prefix.count).dropLast(versionKey.count).split(separator: ".")
+                guard name.count == 2 else { continue }
+                if let ending = shardEndings[name[0]], !name[1].hasSuffix(ending) { continue }  // a shard before a rescale
+                if seen.insert(key).inserted { depth = index }
+            }
         }
         return Set(ancestors.prefix(depth + 1).map(\.id))
     }
 
-    /// Deletes no data file outside the table's own folders (its location, and `write.data.path`): a Parquet
+    /// Deletes no data file outside the table's own folders (its location, `write.data.path`, and Java's
+    /// `write.object-storage.path` and `write.folder-storage.path`; a file under another spelling of them
+    /// stays, for `remove-orphans` to find): a Parquet
     /// input registered where it landed (format `parquet`) is the source's object, and a compaction or a
     /// reprocessing that replaced it in the table must not make the expiry delete it from the source's bucket.
     /// `expire-snapshots` and ``Ingestor/upkeep(_:now:)`` expire this way.
@@ -47,7 +68,10 @@ extension ExpireSnapshots {
     /// ```
     public mutating func sparingFilesOutsideTable() {
         let metadata = table.metadata
-        let folders = [metadata.location, metadata.properties["write.data.path"]].compactMap { $0 }.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+        let folders = [
+            metadata.location, metadata.properties["write.data.path"], metadata.properties["write.object-storage.path"],
+            metadata.properties["write.folder-storage.path"],
+        ].compactMap { $0 }.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         mayDelete = { location in folders.contains { location.hasPrefix($0) } }
     }
 }

@@ -121,8 +121,11 @@ package struct CSVRecordParser: RecordParser {
                 continue
             }
             if let syntax = split.syntax, columns == nil {
-                // The header itself: no line after it may be taken for it.
+                // The header itself: no line after it may be taken for it. It is a bad record too: an unclosed
+                // quote makes the rest of the input part of it, and those rows must not vanish uncounted.
                 readHeader(problem: "the header (line \(line)) is not valid CSV: \(syntax.reason)")
+                counts.badRecords += 1
+                try onBadRecord(bad(RecordProblem(.malformed, field: nil, "not valid CSV: \(syntax.reason) (the header)", at: syntax.at)))
                 continue
             }
             if let syntax = split.syntax {

@@ -323,10 +323,14 @@ public struct Ingestor: Sendable {
     private func checkRecordNotLost(_ table: Table, store: CheckpointStore, versions: [Int64]) async throws {
         guard let newest = versions.last else { return }
         var committedFiles = 0
-        if newest == 1, let first = try? await store.load(version: 1), !first.pendingDataFiles.isEmpty {
-            let pending = Set(first.pendingDataFiles)
+        if newest == 1, let first = try? await store.load(version: 1) {
+            // Its files: those it wrote, and (from its lineage) Parquet inputs it registered where they landed.
+            var pending = Set(first.pendingDataFiles)
+            for entry in (try? await store.listLineage(upTo: 1)) ?? [] {
+                if let lineage = try? await store.loadLineage(entry) { pending.formUnion(lineage.dataFiles) }
+            }
             committedFiles = try await table.liveDataFiles().filter { pending.contains($0.filePath) }.count
-            if committedFiles == 0 {
+            if committedFiles == 0, !pending.isEmpty {
                 let history = try await RewriteHistory.load(table)
                 committedFiles = pending.filter { !history.groups(removing: $0).isEmpty }.count
             }
@@ -339,8 +343,9 @@ public struct Ingestor: Sendable {
             .checkpointRecordLost,
             "table \(configuration.table) has no checkpoint record of source \(source.identity) shard \(configuration.shard) on its history, "
                 + "but \(evidence) (under \(store.directory)): the snapshot that carried the record was expired, by an engine that does not keep "
-                + "it (our expire-snapshots and upkeep keep it). Starting over would ingest every object again, so the run stops. Restore the table's "
-                + "metadata from before that expiry, or, to start over on purpose, move the shard's checkpoint folder away.")
+                + "it (our expire-snapshots and upkeep keep it), or the table was dropped and created again at the same location, or rolled back "
+                + "to before this shard's first commit. Starting over would ingest every object again, so the run stops. Restore the table's "
+                + "metadata from before that, or, to start over on purpose, move the shard's checkpoint folder away.")
     }
 
     /// Reads `objects` in batches (``PassReader``) and commits each with the checkpoint
