@@ -146,4 +146,44 @@ import TestSupport
         let rows = try await setup.rows()
         #expect(summary.rows == 50 && rows == 50)
     }
+
+    /// The history kept for records, on a made-up chain of five snapshots (newest last): a source's records
+    /// before a rescale (`shard-0-of-1`) do not hold the history once its newest layout (`2/e1`) has shards
+    /// of its own; another source's record does.
+    @Test func aRescaleLetsTheOldShardsHistoryGo() throws {
+        func chain(_ summaries: [[String: String]]) throws -> Set<Int64> {
+            let fixture = try Data(contentsOf: TestEnvironment.fixtures.appendingPathComponent("iceberg/pyiceberg-v2-partitioned.metadata.json"))
+            guard var json = try JSONSerialization.jsonObject(with: fixture) as? [String: Any],
+                let template = (json["snapshots"] as? [[String: Any]])?.first
+            else { throw TestEnvironmentError("fixture") }
+            json["snapshots"] = summaries.enumerated().map { index, summary -> [String: Any] in
+                var snapshot = template
+                snapshot["snapshot-id"] = index + 1
+                snapshot["parent-snapshot-id"] = index == 0 ? nil : index
+                snapshot["sequence-number"] = index + 1
+                snapshot["summary"] = summary.merging(["operation": "append"]) { a, _ in a }
+                return snapshot
+            }
+            json["current-snapshot-id"] = summaries.count
+            json["last-sequence-number"] = summaries.count
+            json["refs"] = ["main": ["snapshot-id": summaries.count, "type": "branch"]]
+            json["snapshot-log"] = [] as [Any]
+            let bytes = try JSONSerialization.data(withJSONObject: json)
+            return ExpireSnapshots.checkpointRecordChain(try TableMetadata(json: [UInt8](bytes), location: "made-up"))
+        }
+        func record(_ slug: String, _ shard: String, layout: String) -> [String: String] {
+            ["iceberg-ingest.\(slug).\(shard).checkpoint-version": "1", "iceberg-ingest.\(slug).shard-layout": layout]
+        }
+        let before = record("src-a", "shard-0-of-1", layout: "1/e0")
+        let rescaled = record("src-a", "shard-0-of-2-e1", layout: "2/e1").merging(record("src-a", "shard-1-of-2-e1", layout: "2/e1")) { a, _ in a }
+        let newest = record("src-a", "shard-0-of-2-e1", layout: "2/e1")
+        let compaction = ["operation": "replace"]
+        // Snapshots 1..5: the old shard's last record, both new shards, one new shard again, two without records.
+        #expect(try chain([before, rescaled, newest, compaction, compaction]) == [2, 3, 4, 5])
+        // Another source's record on snapshot 1 holds it.
+        #expect(try chain([before.merging(record("src-b", "shard-0-of-1", layout: "1/e0")) { a, _ in a }, rescaled, newest, compaction, compaction]) == [1, 2, 3, 4, 5])
+        // No record at all: nothing is held.
+        #expect(try chain([compaction, compaction]).isEmpty)
+    }
 }
+
