@@ -78,8 +78,8 @@ struct JobOptions: ParsableArguments {
     /// as it becomes an integer or a duration.
     static func check(_ value: Double, _ flag: String, _ range: ClosedRange<Double>, unit: String) throws {
         guard value.isFinite, range.contains(value) else {
-            func text(_ bound: Double) -> String { bound == bound.rounded() ? String(Int64(bound)) : String(bound) }
-            throw IngestError(.invalidConfiguration, "\(flag) is \(value): it must be from \(text(range.lowerBound)) to \(text(range.upperBound)) \(unit)")
+            let (low, high) = (JobFileReader.text(range.lowerBound), JobFileReader.text(range.upperBound))
+            throw IngestError(.invalidConfiguration, "\(flag) is \(value): it must be from \(low) to \(high) \(unit)")
         }
     }
 

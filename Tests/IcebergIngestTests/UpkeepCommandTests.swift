@@ -100,5 +100,17 @@ import TestSupport
         // Three small files of one partition become one; nothing is old enough to expire or remove.
         #expect(summary.compaction?.inputFiles.count == 3 && summary.compaction?.outputFiles.count == 1)
         #expect(summary.expiry.expiredSnapshotIDs.isEmpty && summary.orphans?.orphanFiles.isEmpty != false)
+
+        // An orphan grace under 15 minutes could delete another shard's commit in progress: refused, unless
+        // it is a dry run (which deletes nothing).
+        var hasty = UpkeepOptions()
+        hasty.orphanGraceMillis = 60_000
+        await #expect {
+            try await ingestor.upkeep(hasty)
+        } throws: { error in
+            (error as? IngestError)?.code == .invalidConfiguration && "\(error)".contains("15 minutes")
+        }
+        hasty.dryRun = true
+        #expect(try await ingestor.upkeep(hasty).orphans != nil)
     }
 }

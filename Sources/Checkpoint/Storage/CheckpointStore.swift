@@ -159,7 +159,7 @@ public struct CheckpointStore: Sendable {
         // folders grow with the history, and a normal pass must not list them.
         let files = try await io.list(prefix: directory + "0")
         if committed == nil, let withoutRecord {
-            let versions = files.compactMap { version(at: $0.location) }.sorted()
+            let versions = versions(in: files)
             if !versions.isEmpty { try await withoutRecord(versions) }
         }
         for file in files {
@@ -186,7 +186,12 @@ public struct CheckpointStore: Sendable {
 
     /// The versions stored, ascending (one listing of the version files only).
     public func versions() async throws -> [Int64] {
-        try await io.list(prefix: directory + "0").compactMap { version(at: $0.location) }.sorted()
+        versions(in: try await io.list(prefix: directory + "0"))
+    }
+
+    /// The versions among `files` (a listing of the version files), ascending.
+    private func versions(in files: [FileInfo]) -> [Int64] {
+        files.compactMap { version(at: $0.location) }.sorted()
     }
 
     /// Versions kept below the committed one, for inspection.

@@ -6,7 +6,7 @@ import IcebergCore
 /// An empty value (`""`, or only spaces) is the same as none, whatever the setting: `ICEBERG_INGEST_S3_ENDPOINT=`
 /// leaves the S3 endpoint unset (so `S3_ENDPOINT`, else AWS, applies) rather than naming an empty host, and over
 /// a job file's key it unsets that key (its default applies).
-struct JobFileReader {
+package struct JobFileReader {
     let json: JSONValue
     let path: String
 
@@ -49,7 +49,7 @@ struct JobFileReader {
     }
 
     /// A bound of a range as a person writes it: `604800`, not `604800.0`.
-    static func text(_ number: Double) -> String {
+    package static func text(_ number: Double) -> String {
         number.isFinite && number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
     }
 

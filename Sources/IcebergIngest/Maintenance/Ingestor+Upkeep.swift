@@ -8,7 +8,9 @@ public struct UpkeepOptions: Sendable {
     public var expireOlderThanMillis: Int64?
     /// Keep at least this many snapshots of each branch; nil: `history.expire.min-snapshots-to-keep` (1).
     public var retainLast: Int?
-    /// Orphan files must be older than this (default 3 days); nil skips the orphan cleanup.
+    /// Orphan files must be older than this (default 3 days); nil skips the orphan cleanup. At least
+    /// ``RemoveOrphanFiles/minimumGraceWhileRunning`` (15 minutes) unless it is a dry run: a younger file may
+    /// be another shard's commit in progress.
     public var orphanGraceMillis: Int64? = RemoveOrphanFiles.defaultGraceMillis
     /// Whether to bin-pack small files first.
     public var compact = true
@@ -34,7 +36,8 @@ public struct UpkeepSummary: Sendable, Codable, Equatable {
 extension Ingestor {
     /// Table upkeep between ingest passes: compacts small files (a `replace` commit), expires old snapshots
     /// and deletes the files only they held, then removes orphan files (the ingestion's checkpoints are
-    /// left alone). Each step commits or deletes on its own; a dry run changes nothing.
+    /// left alone). Each step commits or deletes on its own; a dry run changes nothing. An orphan grace under
+    /// 15 minutes is refused (``IngestError`` `invalid-configuration`) unless it is a dry run.
     ///
     /// ```swift
     /// var options = UpkeepOptions()
@@ -44,6 +47,11 @@ extension Ingestor {
     /// print(summary.compaction?.inputFiles.count ?? 0, summary.expiry.expiredSnapshotIDs.count)
     /// ```
     public func upkeep(_ options: UpkeepOptions = UpkeepOptions(), now: Date = Date()) async throws -> UpkeepSummary {
+        if let grace = options.orphanGraceMillis, grace < RemoveOrphanFiles.minimumGraceWhileRunning, !options.dryRun {
+            throw IngestError(
+                .invalidConfiguration,
+                "upkeep's orphan grace is \(grace) ms: it must be at least \(RemoveOrphanFiles.minimumGraceWhileRunning / 60_000) minutes, as a younger file may be a commit in progress")
+        }
         let started = ContinuousClock.now
         let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
         var table = try await loadOrCreateTable()
