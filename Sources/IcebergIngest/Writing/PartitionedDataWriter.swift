@@ -113,24 +113,61 @@ package final class PartitionedDataWriter: @unchecked Sendable {
     }
 
     /// Closes every open file; returns all completed files not yet taken, in the order of ``finishing()``.
-    /// The files are closed in parallel, one per core: each still holds its last row group (often the whole
-    /// file), whose encoding and compression are most of a commit's work. `onClosed` hears of each file, with
-    /// its index in that order, as soon as it is complete (the already completed ones first), on the thread
-    /// that closed it: a commit uploads it while the others still encode.
+    /// Each open file still holds its last row group (often the whole file), whose encoding and compression
+    /// are most of a commit's work. Its columns are encoded on every core, files in that order and each
+    /// file's larger columns first, so the files complete one after another rather than all at the end, and
+    /// one file with many columns uses every core too. `onClosed` hears of each file, with its index in that
+    /// order, as soon as it is complete (the already completed ones first), on the thread that completed it:
+    /// a commit uploads it while the next ones still encode.
     package func finish(onClosed: @Sendable (Int, SpooledDataFile) -> Void = { _, _ in }) throws -> [SpooledDataFile] {
         let closing = closingOrder()
         open = [:]
         for (index, file) in done.enumerated() { onClosed(index, file) }
         let first = done.count
-        let results = Mutex<[Result<SpooledDataFile, any Error>?]>(Array(repeating: nil, count: closing.count))
-        DispatchQueue.concurrentPerform(iterations: closing.count) { index in
-            let (partition, file) = closing[index]
-            let result = Result { try Self.close(file, partition: partition) }
-            results.withLock { $0[index] = result }
-            if case .success(let spooled) = result { onClosed(first + index, spooled) }
+        let groups = closing.map { $0.file.writer.beginClose() }
+        let tasks: [(file: Int, column: Int)] = groups.enumerated().flatMap { index, group in
+            (0..<group.columnCount).map { ($0, group.bufferedBytes(column: $0)) }.sorted { $0.1 > $1.1 }.map { (index, $0.0) }
+        }
+        struct Progress: Sendable {
+            var chunks: [[EncodedChunk?]]
+            var left: [Int]
+            var failures: [(any Error)?]
+            var results: [Result<SpooledDataFile, any Error>?]
+        }
+        let progress = Mutex(Progress(
+            chunks: groups.map { Array(repeating: nil, count: $0.columnCount) }, left: groups.map(\.columnCount),
+            failures: Array(repeating: nil, count: groups.count), results: Array(repeating: nil, count: groups.count)))
+        let next = Atomic<Int>(0)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, tasks.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let task = next.add(1, ordering: .relaxed).oldValue
+                guard task < tasks.count else { return }
+                let (index, column) = tasks[task]
+                let encoded = Result { try groups[index].encode(column: column) }
+                // The file's chunks once this was its last column, and the first failure among them.
+                let complete: (chunks: [EncodedChunk], failure: (any Error)?)? = progress.withLock { state in
+                    switch encoded {
+                    case .success(let chunk): state.chunks[index][column] = chunk
+                    case .failure(let error): state.failures[index] = state.failures[index] ?? error
+                    }
+                    state.left[index] -= 1
+                    guard state.left[index] == 0 else { return nil }
+                    defer { state.chunks[index] = [] }
+                    return (state.chunks[index].compactMap { $0 }, state.failures[index])
+                }
+                guard let complete else { continue }
+                let (partition, file) = closing[index]
+                let result: Result<SpooledDataFile, any Error> =
+                    if let failure = complete.failure { .failure(failure) } else {
+                        Result { try Self.finishClose(file, partition: partition, last: groups[index], chunks: complete.chunks) }
+                    }
+                progress.withLock { $0.results[index] = result }
+                if case .success(let spooled) = result { onClosed(first + index, spooled) }
+            }
         }
         var failure: (any Error)?
-        for (index, result) in results.withLock({ $0 }).enumerated() {
+        for (index, result) in progress.withLock({ $0.results }).enumerated() {
             switch result {
             case .success(let spooled)?: done.append(spooled)
             case .failure(let error)?:
@@ -173,8 +210,14 @@ package final class PartitionedDataWriter: @unchecked Sendable {
 
     /// Writes a file's last row group and footer (touches nothing but the file: safe on any thread).
     private static func close(_ file: OpenFile, partition: [Literal?]) throws -> SpooledDataFile {
+        let last = file.writer.beginClose()
+        return try finishClose(file, partition: partition, last: last, chunks: try (0..<last.columnCount).map { try last.encode(column: $0) })
+    }
+
+    /// Writes a file's last row group, encoded, and its footer (touches nothing but the file: safe on any thread).
+    private static func finishClose(_ file: OpenFile, partition: [Literal?], last: PendingRowGroup, chunks: [EncodedChunk]) throws -> SpooledDataFile {
         try FailPoint.fault("close-data-file")
-        let metrics = try file.writer.close()
+        let metrics = try file.writer.finishClose(last, chunks: chunks)
         try file.writer.output.close()
         return SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics, sources: file.sources.sorted())
     }

@@ -2,7 +2,7 @@ import Codecs
 import Foundation
 
 /// The encoded chunk of one column in one row group, and what its metadata and Iceberg metrics need.
-struct EncodedChunk {
+package struct EncodedChunk: Sendable {
     var bytes: [UInt8] = []
     /// The chunk's size once written (its bytes are dropped after they go to the file).
     var compressedSize = 0

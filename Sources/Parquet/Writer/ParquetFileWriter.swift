@@ -78,7 +78,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         if position == 0 { try emit(Array("PAR1".utf8)) }
         for (i, data) in columns.enumerated() {
             pending[i].append(data)
-            pendingBytes += Self.byteSize(data.values)
+            pendingBytes += ColumnData.byteSize(data.values)
         }
         pendingRows += rows
         rowCount += rows
@@ -97,58 +97,31 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         guard ok else { throw ParquetError(.invalidInput, "column '\(column.name)': values do not fit \(column.type)") }
     }
 
-    private static func byteSize(_ values: ColumnData.Values) -> Int {
-        switch values {
-        case .boolean(let a): a.count
-        case .int32(let a): a.count * 4
-        case .float(let a): a.count * 4
-        case .int64(let a): a.count * 8
-        case .double(let a): a.count * 8
-        case .bytes(let b, let o): b.count + o.count * 4
-        }
-    }
-
-    /// Concatenates buffered batches of one column.
-    private static func concatenate(_ batches: [ColumnData]) -> ColumnData {
-        if batches.count == 1 { return batches[0] }
-        if batches[0].levels != nil {
-            var merged = concatenate(batches.map { ColumnData(values: $0.values) })
-            merged = ColumnData(values: merged.values, levels: ColumnData.Levels(
-                definition: batches.flatMap { $0.levels?.definition ?? [] }, repetition: batches.flatMap { $0.levels?.repetition ?? [] }))
-            return merged
-        }
-        let anyNull = batches.contains { $0.validity != nil }
-        let validity: [Bool]? = anyNull ? batches.flatMap { $0.validity ?? [Bool](repeating: true, count: $0.rowCount) } : nil
-        let values: ColumnData.Values
-        switch batches[0].values {
-        case .boolean: values = .boolean(batches.flatMap { if case .boolean(let a) = $0.values { return a }; return [] })
-        case .int32: values = .int32(batches.flatMap { if case .int32(let a) = $0.values { return a }; return [] })
-        case .int64: values = .int64(batches.flatMap { if case .int64(let a) = $0.values { return a }; return [] })
-        case .float: values = .float(batches.flatMap { if case .float(let a) = $0.values { return a }; return [] })
-        case .double: values = .double(batches.flatMap { if case .double(let a) = $0.values { return a }; return [] })
-        case .bytes:
-            var bytes: [UInt8] = [], offsets: [Int32] = [0]
-            for batch in batches {
-                guard case .bytes(let b, let o) = batch.values else { continue }
-                let base = Int32(bytes.count)
-                bytes += b
-                offsets += o.dropFirst().map { $0 + base }
-            }
-            values = .bytes(bytes: bytes, offsets: offsets)
-        }
-        return ColumnData(values: values, validity: validity)
-    }
-
     private func flushRowGroup() throws {
         guard pendingRows > 0 else { return }
+        let group = takeRowGroup()
+        try writeRowGroup(group, chunks: try group.columns.indices.map { try group.encode(column: $0) })
+    }
+
+    /// The buffered rows as a row group whose columns encode independently; the buffer is empty after.
+    private func takeRowGroup() -> PendingRowGroup {
+        defer {
+            pending = Array(repeating: [], count: schema.leaves.count)
+            pendingRows = 0
+            pendingBytes = 0
+        }
+        return PendingRowGroup(leaves: schema.leaves, options: options, columns: pending, rows: pendingRows)
+    }
+
+    /// Writes a row group's encoded chunks (in column order) and records their metrics.
+    private func writeRowGroup(_ group: PendingRowGroup, chunks: [EncodedChunk]) throws {
+        guard group.rows > 0 else { return }
         let groupOffset = position
         metrics.splitOffsets.append(Int64(groupOffset))
         var columns: [(EncodedChunk, Int)] = []
         for (i, leaf) in schema.leaves.enumerated() {
             let column = leaf.column
-            let data = Self.concatenate(pending[i])
-            pending[i] = []
-            var chunk = try ColumnChunkEncoder(leaf: leaf, options: options).encode(data)
+            var chunk = chunks[i]
             let offset = position
             try emit(chunk.bytes)
             // The footer needs the chunk's sizes and statistics, not its bytes: keep memory bounded by a
@@ -164,18 +137,36 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
             if let lo = chunk.minPlain, minMax[i].min.map({ IcebergBounds.compare(lo, $0, type: column.type) < 0 }) ?? true { minMax[i].min = lo }
             if let hi = chunk.maxPlain, minMax[i].max.map({ IcebergBounds.compare(hi, $0, type: column.type) > 0 }) ?? true { minMax[i].max = hi }
         }
-        rowGroups.append((columns.map { (chunk: $0.0, offset: $0.1) }, pendingRows, groupOffset))
-        metrics.recordCount += Int64(pendingRows)
-        pendingRows = 0
-        pendingBytes = 0
+        rowGroups.append((columns.map { (chunk: $0.0, offset: $0.1) }, group.rows, groupOffset))
+        metrics.recordCount += Int64(group.rows)
     }
 
     /// Writes the last row group and the footer; returns the Iceberg metrics.
     package func close() throws -> ParquetFileMetrics {
+        let last = beginClose()
+        return try finishClose(last, chunks: try last.columns.indices.map { try last.encode(column: $0) })
+    }
+
+    /// Closing in steps, for a caller that encodes the last row group's columns on several threads: this
+    /// takes the buffered rows (the writer accepts no more), ``PendingRowGroup/encode(column:)`` encodes each
+    /// column on any thread, and ``finishClose(_:chunks:)`` writes them and the footer.
+    ///
+    /// ```swift
+    /// let last = writer.beginClose()
+    /// let chunks = try (0..<last.columnCount).map { try last.encode(column: $0) }  // each on any thread
+    /// let metrics = try writer.finishClose(last, chunks: chunks)
+    /// ```
+    package func beginClose() -> PendingRowGroup {
         precondition(!closed, "closed twice")
         closed = true
+        return takeRowGroup()
+    }
+
+    /// Writes the last row group's chunks (one per column, in order) and the footer; returns the Iceberg metrics.
+    package func finishClose(_ last: PendingRowGroup, chunks: [EncodedChunk]) throws -> ParquetFileMetrics {
+        precondition(closed && chunks.count == schema.leaves.count, "finishClose without beginClose, or chunks missing")
         if position == 0 { try emit(Array("PAR1".utf8)) }
-        try flushRowGroup()
+        try writeRowGroup(last, chunks: chunks)
         let footer = footerBytes()
         try emit(footer)
         try emit(withUnsafeBytes(of: UInt32(footer.count).littleEndian) { Array($0) } + Array("PAR1".utf8))
@@ -297,5 +288,74 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         case .uuid: e.structField(10) { l in l.structField(14) { _ in } }
         default: break
         }
+    }
+}
+
+/// A row group's buffered columns, taken from a writer, whose columns encode independently of each other and
+/// of the writer (``ParquetFileWriter/beginClose()``): safe to encode on several threads at once.
+package struct PendingRowGroup: Sendable {
+    let leaves: [ParquetLeaf]
+    let options: ParquetWriterOptions
+    /// Each column's buffered batches.
+    let columns: [[ColumnData]]
+    /// Rows in the group.
+    package let rows: Int
+
+    /// Columns in the group.
+    package var columnCount: Int { columns.count }
+
+    /// The uncompressed bytes buffered for `column`: a measure of its encoding work.
+    package func bufferedBytes(column: Int) -> Int { columns[column].reduce(0) { $0 + ColumnData.byteSize($1.values) } }
+
+    /// Encodes one column (its batches joined into one chunk); an empty chunk when the group has no rows
+    /// (which ``ParquetFileWriter/finishClose(_:chunks:)`` does not write).
+    package func encode(column: Int) throws -> EncodedChunk {
+        guard rows > 0 else { return EncodedChunk() }
+        return try ColumnChunkEncoder(leaf: leaves[column], options: options).encode(ColumnData.concatenate(columns[column]))
+    }
+}
+
+extension ColumnData {
+    /// The values' size in memory, uncompressed.
+    static func byteSize(_ values: ColumnData.Values) -> Int {
+        switch values {
+        case .boolean(let a): a.count
+        case .int32(let a): a.count * 4
+        case .float(let a): a.count * 4
+        case .int64(let a): a.count * 8
+        case .double(let a): a.count * 8
+        case .bytes(let b, let o): b.count + o.count * 4
+        }
+    }
+
+    /// Concatenates buffered batches of one column.
+    static func concatenate(_ batches: [ColumnData]) -> ColumnData {
+        if batches.count == 1 { return batches[0] }
+        if batches[0].levels != nil {
+            var merged = concatenate(batches.map { ColumnData(values: $0.values) })
+            merged = ColumnData(values: merged.values, levels: ColumnData.Levels(
+                definition: batches.flatMap { $0.levels?.definition ?? [] }, repetition: batches.flatMap { $0.levels?.repetition ?? [] }))
+            return merged
+        }
+        let anyNull = batches.contains { $0.validity != nil }
+        let validity: [Bool]? = anyNull ? batches.flatMap { $0.validity ?? [Bool](repeating: true, count: $0.rowCount) } : nil
+        let values: ColumnData.Values
+        switch batches[0].values {
+        case .boolean: values = .boolean(batches.flatMap { if case .boolean(let a) = $0.values { return a }; return [] })
+        case .int32: values = .int32(batches.flatMap { if case .int32(let a) = $0.values { return a }; return [] })
+        case .int64: values = .int64(batches.flatMap { if case .int64(let a) = $0.values { return a }; return [] })
+        case .float: values = .float(batches.flatMap { if case .float(let a) = $0.values { return a }; return [] })
+        case .double: values = .double(batches.flatMap { if case .double(let a) = $0.values { return a }; return [] })
+        case .bytes:
+            var bytes: [UInt8] = [], offsets: [Int32] = [0]
+            for batch in batches {
+                guard case .bytes(let b, let o) = batch.values else { continue }
+                let base = Int32(bytes.count)
+                bytes += b
+                offsets += o.dropFirst().map { $0 + base }
+            }
+            values = .bytes(bytes: bytes, offsets: offsets)
+        }
+        return ColumnData(values: values, validity: validity)
     }
 }
