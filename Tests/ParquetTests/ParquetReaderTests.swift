@@ -89,6 +89,30 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         #expect(sameValues(try dictionaryFile.readColumn(2, rowGroup: 0).values, .double(doubles)))
     }
 
+    /// The byte-string dictionary's hash table keeps 24 hash bits and the length (up to 255) per slot, and a
+    /// short value's bytes as a word: values that differ only in trailing zero bytes, long values of equal
+    /// length and prefix, lengths past 255, and enough distinct values to grow the table several times each
+    /// get their own entry, and every index names an equal value.
+    @Test func theDictionaryTellsCloseValuesApart() throws {
+        var texts: [[UInt8]] = [[], [0], [0, 0], Array("a".utf8), Array("a".utf8) + [0], Array("a".utf8) + [0, 0, 0, 0, 0, 0, 0]]
+        for length in [254, 255, 256, 300] { texts.append(Array(repeating: UInt8(ascii: "p"), count: length)) }
+        texts.append(Array(repeating: UInt8(ascii: "p"), count: 300) + [1])
+        for i in 0..<40_000 { texts.append(Array("user-\(i)".utf8)) }  // 6 to 10 bytes: both sides of the word
+        // Each value three times, interleaved.
+        let column = texts + texts.reversed() + texts
+        var bytes: [UInt8] = [], offsets: [Int32] = [0]
+        for text in column {
+            bytes += text
+            offsets.append(Int32(bytes.count))
+        }
+        let built = try #require(ByteArrayDictionary.build(bytes: bytes, offsets: offsets, fixed: false, limit: 1 << 30))
+        #expect(built.count == texts.count)
+        let firsts = try #require(built.firsts)
+        func value(_ row: Int) -> ArraySlice<UInt8> { bytes[Int(offsets[row])..<Int(offsets[row + 1])] }
+        let wrong = column.indices.filter { value(Int(firsts[Int(built.indices[$0])])) != value($0) }
+        #expect(wrong.isEmpty, "rows whose index names another value: \(wrong.prefix(5))")
+    }
+
     /// A dictionary attempt gives up after a sample of nearly distinct values whose dictionary would pass the
     /// limit (ids, amounts: PLAIN, as when it hashed on to the limit); columns of random values from a set
     /// the limit can hold keep their dictionary, though their sample is 92% distinct; the documented loss is a

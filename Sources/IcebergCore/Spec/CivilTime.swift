@@ -3,11 +3,13 @@ import Foundation
 /// Calendar arithmetic on the proleptic Gregorian calendar in UTC, as the spec's date and time
 /// transforms define it (no time zones, no leap seconds).
 package enum CivilTime {
-    package static let microsPerDay: Int64 = 86_400_000_000
-    package static let microsPerHour: Int64 = 3_600_000_000
+    // Inlinable constants, not stored globals: a partition's hour is computed per row, and a global read
+    // from another module goes through a lazy initializer check each time.
+    @inlinable package static var microsPerDay: Int64 { 86_400_000_000 }
+    @inlinable package static var microsPerHour: Int64 { 3_600_000_000 }
 
     /// Floor division (towards negative infinity), as the transforms require for pre-1970 values.
-    package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    @inlinable package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
