@@ -119,6 +119,9 @@ import TestSupport
         #expect(error?.description.contains("ICEBERG_INGEST_SOURCE_LAYOT names no job setting; did you mean ICEBERG_INGEST_SOURCE_LAYOUT?") == true)
         let near = #expect(throws: IngestError.self) { try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_ENDPOINTS": "http://x"]) { a, _ in a }) }
         #expect(near?.description.contains("did you mean ICEBERG_INGEST_S3_ENDPOINT?") == true)
+        // A setting mistyped into a service link's shape, without a link's address for a value, is an error too.
+        let port = #expect(throws: IngestError.self) { try IngestJob(environment: job.merging(["ICEBERG_INGEST_S3_PORT": "9000"]) { a, _ in a }) }
+        #expect(port?.description.contains("ICEBERG_INGEST_S3_PORT names no job setting") == true)
     }
 
     /// Only the job file can turn TLS verification off: `ICEBERG_INGEST_S3_VERIFY_TLS=false` (from the

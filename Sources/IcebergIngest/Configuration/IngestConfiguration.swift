@@ -153,6 +153,9 @@ public struct IngestConfiguration: Sendable {
     /// it). A runner killed without letting go blocks the shard this long, unless a later runner on the same
     /// host sees that its process is gone.
     public var leaseSeconds = 60.0
+    /// ``leaseSeconds`` in milliseconds, held to 1 s...1 day (``validate()`` refuses anything else; this keeps a
+    /// path that reads the lease before validating, such as status, from trapping on a huge or NaN value).
+    var leaseMillis: Int64 { leaseSeconds.isNaN ? 60_000 : Int64(min(max(leaseSeconds, 1), 86_400) * 1000) }
     /// How long a run waits for another runner's lease of the same shard to end; nil (the default): fail at
     /// once with ``CheckpointError/Code/leaseHeld`` naming the holder. At most ``maxLeaseWaitSeconds``.
     public var leaseWaitSeconds: Double?

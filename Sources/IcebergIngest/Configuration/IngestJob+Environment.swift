@@ -8,7 +8,7 @@ import S3Reader
 /// `catalog.properties` and `table.properties` take a JSON object). Precedence, highest first: flags,
 /// `ICEBERG_INGEST_*` variables, the job file, defaults. An `ICEBERG_INGEST_*` variable that names no key is an
 /// error naming the nearest one, like an unknown key in a file (except Kubernetes' service links, see
-/// ``isServiceLink(_:)``). No variable can turn TLS verification off (`ICEBERG_INGEST_S3_VERIFY_TLS=false` is an
+/// ``isServiceLink(_:value:)``). No variable can turn TLS verification off (`ICEBERG_INGEST_S3_VERIFY_TLS=false` is an
 /// error): only the job file can. A variable's value is taken as it is: `${VAR}` is expanded in the job file
 /// only (a secret may hold `$$` or `${`). An empty value is the same as none: `ICEBERG_INGEST_S3_ENDPOINT=` leaves the
 /// endpoint unset, also over the job file's.
@@ -107,7 +107,7 @@ extension IngestJob {
         for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix(environmentPrefix) {
             guard !otherVariables.contains(variable) else { continue }
             guard let setting = byVariable[variable] else {
-                if isServiceLink(variable) { continue }
+                if isServiceLink(variable, value: value) { continue }
                 let nearest = byVariable.keys.map { ($0, editDistance($0, variable)) }.min { $0.1 < $1.1 }
                 let hint = nearest.map { $0.1 <= 4 ? "; did you mean \($0.0)?" : "" } ?? ""
                 throw IngestError(.invalidConfiguration, "environment variable \(variable) names no job setting\(hint)")
@@ -143,7 +143,7 @@ extension IngestJob {
     /// as `_`): a Service named `iceberg-ingest-metrics` gives `ICEBERG_INGEST_METRICS_SERVICE_HOST` and
     /// `ICEBERG_INGEST_METRICS_PORT_9090_TCP_ADDR`. These are ignored rather than taken for misspelled settings, which
     /// would make every pod in the namespace exit with code 2.
-    static func isServiceLink(_ variable: String) -> Bool {
+    static func isServiceLink(_ variable: String, value: String) -> Bool {
         if variable.hasSuffix("_SERVICE_HOST") || variable.hasSuffix("_SERVICE_PORT") || variable.contains("_SERVICE_PORT_") {
             return true
         }
@@ -151,7 +151,9 @@ extension IngestJob {
         guard let last = parts.last, last == "PORT" || last == "TCP" || last == "UDP" || last == "SCTP" || last == "PROTO" || last == "ADDR" else {
             return false
         }
-        if last == "PORT", parts.count > 1 { return true }  // `<SERVICE>_PORT` (`tcp://10.0.0.11:9090`)
+        // `<SERVICE>_PORT`, whose value is the Service's address (`tcp://10.0.0.11:9090`): a mistyped setting that
+        // happens to end in `_PORT` (`ICEBERG_INGEST_S3_PORT=9000`) is still an error.
+        if last == "PORT", parts.count > 1, ["tcp://", "udp://", "sctp://"].contains(where: { value.hasPrefix($0) }) { return true }
         // `<SERVICE>_PORT_<n>_<PROTOCOL>`, then nothing or one of `_PROTO`, `_PORT` and `_ADDR`.
         for start in parts.indices.dropFirst() where parts[start] == "PORT" && start + 2 < parts.count {
             let number = parts[start + 1], protocolName = parts[start + 2], after = parts.count - (start + 3)

@@ -121,7 +121,7 @@ extension Ingestor {
     func rescale(_ initial: Table) async throws -> ShardLayout {
         let wantedCount = configuration.shard.count
         let lockStore = LeaseStore(
-            io: initial.io, directory: checkpointStore(for: initial).sourceDirectory + "rescale-lease/", ttlMillis: Int64(configuration.leaseSeconds * 1000))
+            io: initial.io, directory: checkpointStore(for: initial).sourceDirectory + "rescale-lease/", ttlMillis: configuration.leaseMillis)
         var held = [try await LeaseKeeper.acquire(store: lockStore, waitSeconds: configuration.leaseWaitSeconds ?? 60, logger: logger, stop: stop)]
         do {
             let layout = try await rescaleLocked(wantedCount: wantedCount, held: &held)

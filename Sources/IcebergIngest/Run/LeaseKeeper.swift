@@ -168,7 +168,7 @@ final class LeaseKeeper: Sendable {
 extension Ingestor {
     /// The lease store of this source shard in `table`.
     func leaseStore(for table: Table) -> LeaseStore {
-        LeaseStore(io: table.io, directory: checkpointStore(for: table).directory + "lease/", ttlMillis: Int64(configuration.leaseSeconds * 1000))
+        LeaseStore(io: table.io, directory: checkpointStore(for: table).directory + "lease/", ttlMillis: configuration.leaseMillis)
     }
 
     /// Runs `body` holding this shard's lease: taken first (or ``CheckpointError/Code/leaseHeld``), renewed
