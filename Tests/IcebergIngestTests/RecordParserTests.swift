@@ -116,6 +116,28 @@ import Testing
         #expect(String(decoding: bad[0].raw, as: UTF8.self).hasPrefix("{\"id\": \"x1\"}"))
     }
 
+    /// Which fields a record set is a bit mask up to 64 fields and a stamp per field past that: on schemas of
+    /// 63, 64, 65 and 70 fields, a field left out is null, a required one left out is a bad record, and a key
+    /// given twice is a bad record, whichever field it is.
+    @Test(arguments: [63, 64, 65, 70]) func wideRecordsMarkEachField(_ width: Int) throws {
+        let schema = try SchemaText.schema((0..<width).map { $0 == width - 1 ? "f\($0) long not null" : "f\($0) long" }.joined(separator: ", "))
+        let last = width - 1
+        func record(_ fields: [Int]) -> String { "{" + fields.map { "\"f\($0)\": \($0)" }.joined(separator: ", ") + "}" }
+        let text = [
+            record(Array(0..<width)),  // every field
+            record(Array(0..<width).filter { $0 != 3 && $0 != width - 2 }),  // two left out
+            record(Array(0..<width - 1)),  // the required last one left out
+            record(Array(0..<width) + [width - 2]),  // a key twice, past the 64th field when the schema is wider
+            record(Array(0..<width).reversed()),  // every field, another order
+        ].joined(separator: "\n")
+        let (batch, bad, counts) = try Self.parseJSON(text, schema: schema)
+        #expect(counts.rows == 3 && bad.map(\.line) == [3, 4])
+        #expect(bad.first?.reason == "required field 'f\(last)' is missing")
+        #expect(bad.last?.reason == "the key appears twice in the record")
+        #expect(Self.column(batch, 3) == ["3", "null", "3"] && Self.column(batch, width - 2) == ["\(width - 2)", "null", "\(width - 2)"])
+        #expect(Self.column(batch, last) == ["\(last)", "\(last)", "\(last)"])
+    }
+
     @Test func anyChunkingGivesTheSameRows() throws {
         var lines: [String] = []
         for i in 0..<300 {

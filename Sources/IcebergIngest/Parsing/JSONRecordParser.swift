@@ -18,9 +18,8 @@ package struct JSONRecordParser: RecordParser {
     package private(set) var source: String
     package private(set) var position = InputPosition()
     package private(set) var counts = ParseCounts()
-    /// A stamp per top-level field: the record number that last set it.
-    private var seen: [Int]
-    private var record = 0
+    /// The top-level fields the record being parsed has set.
+    private var seen: FieldMarks
     /// The key order learned from the records: `following[k]` is the field whose key came after field `k`'s
     /// the last time, and `following[count]` the field whose key came first in a record (schema order to
     /// begin with). Records of one kind keep their key order, so the next key is matched in place against
@@ -71,7 +70,7 @@ package struct JSONRecordParser: RecordParser {
         self.drift = DriftTracker(policy: drift, layout: layout)
         self.options = options
         self.source = source
-        seen = Array(repeating: -1, count: layout.topLevel.count)
+        seen = FieldMarks(count: layout.topLevel.count)
         following = Array(1...(layout.topLevel.count + 1))
         following[layout.topLevel.count] = 0
         previous = layout.topLevel.count
@@ -234,7 +233,7 @@ package struct JSONRecordParser: RecordParser {
                 }
             }
             let mark = batch.beginRecord()
-            record += 1
+            seen.beginRecord()
             self.line = line
             drift.beginRecord()
             recordNeedsWidening = false
@@ -366,13 +365,13 @@ package struct JSONRecordParser: RecordParser {
                 guard i < n else { throw .needMore }
                 let field = predicted ?? fieldIndex(b, keyStart, keyEnd, escaped: keyEscaped)
                 if let field {
-                    if seen[field] == record {
+                    if seen.contains(field) {
                         _ = try Self.skipValue(b, &i)
                         if problem == nil {
                             problem = RecordProblem(.malformed, field: layout.topLevel[field].name, "the key appears twice in the record", at: keyStart)
                         }
                     } else {
-                        seen[field] = record
+                        seen.insert(field)
                         try parseValue(b, &i, field: field, batch: &batch, problem: &problem)
                     }
                 } else {
@@ -399,12 +398,13 @@ package struct JSONRecordParser: RecordParser {
                 break
             }
         }
-        if let rescueField = drift.rescueField, seen[rescueField] != record {
-            seen[rescueField] = record
+        if let rescueField = drift.rescueField, !seen.contains(rescueField) {
+            seen.insert(rescueField)
             drift.finishRecord(into: &batch)
         }
         // Fields the record did not have are null; a required one is a problem.
-        for index in 0..<seen.count where seen[index] != record {
+        guard !seen.isComplete else { return }
+        for index in 0..<seen.count where !seen.contains(index) {
             if required[index] {
                 let name = layout.topLevel[index].name
                 if problem == nil { problem = RecordProblem(.missingRequired, field: name, "required field '\(name)' is missing", at: i - 1) }
@@ -644,4 +644,38 @@ package struct JSONRecordParser: RecordParser {
         }
         return failure
     }
+}
+
+/// The top-level fields a record has set: a bit mask for up to 64 fields (no array write per value, and a
+/// record with every field checked at once), a record-number stamp per field beyond that.
+struct FieldMarks {
+    let count: Int
+    private var mask: UInt64 = 0
+    private let all: UInt64
+    /// Per field, the record that last set it (only for more than 64 fields).
+    private var stamps: [Int]
+    private var record = 0
+
+    init(count: Int) {
+        self.count = count
+        all = count >= 64 ? ~0 : (1 << UInt64(count)) - 1
+        stamps = count > 64 ? Array(repeating: -1, count: count) : []
+    }
+
+    /// Starts a record: no field set.
+    @inline(__always) mutating func beginRecord() {
+        mask = 0
+        record += 1
+    }
+
+    @inline(__always) func contains(_ field: Int) -> Bool {
+        count <= 64 ? mask & (1 << UInt64(field)) != 0 : stamps[field] == record
+    }
+
+    @inline(__always) mutating func insert(_ field: Int) {
+        if count <= 64 { mask |= 1 << UInt64(field) } else { stamps[field] = record }
+    }
+
+    /// Whether the record set every field (with more than 64 fields: never said, each is checked).
+    var isComplete: Bool { count <= 64 && mask == all }
 }
