@@ -124,8 +124,9 @@ package struct DriftTracker {
 
     /// Starts a record: no rescued members yet.
     package mutating func beginRecord() {
-        rescued.removeAll(keepingCapacity: true)
-        countedInRecord.removeAll(keepingCapacity: true)
+        // Per record: emptying an empty array still checks it is unique, so only what holds something is emptied.
+        if !rescued.isEmpty { rescued.removeAll(keepingCapacity: true) }
+        if !countedInRecord.isEmpty { countedInRecord.removeAll(keepingCapacity: true) }
     }
 
     /// Adds a member to the current record's rescued data: `value` is JSON text as it was in the input.
