@@ -138,6 +138,40 @@ import Testing
         #expect(Self.column(batch, last) == ["\(last)", "\(last)", "\(last)"])
     }
 
+    /// `true` and `false` are matched a word at a time in place: at every chunk size, with the fast paths on
+    /// and off, the same rows and the same bad records (a partial or misspelled literal names what was expected).
+    @Test func booleansInPlaceMatchTheGeneralPath() throws {
+        let schema = try SchemaText.schema("id long, ok boolean")
+        let text = """
+            {"id": 1, "ok": true}
+            {"id": 2, "ok": false}
+            {"id": 3, "ok": tru}
+            {"id": 4, "ok": falsy}
+            {"id": 5, "ok": trueish}
+            {"id": 6, "ok":false}
+            {"id": 7, "ok": true }
+            {"id": 8, "ok": fals
+            """
+        let layout = try ColumnLayout(schema: schema)
+        var results: Set<String> = []
+        for chunk in [1, 3, 5, 7, Int.max] {
+            for fast in [true, false] {
+                var parser = JSONRecordParser(layout: layout, options: ConversionOptions(), source: "in.json")
+                parser.takesFastPaths = fast
+                var batch = RecordBatch(layout: layout)
+                var bad: [String] = []
+                try Self.feed(text, chunk: chunk) { buffer, isFinal in
+                    try parser.parse(buffer, isFinal: isFinal, into: &batch) { bad.append("\($0.line): \($0.reason)") }
+                }
+                results.insert("\(Self.column(batch, 0)) \(Self.column(batch, 1)) " + bad.joined(separator: "; "))
+            }
+        }
+        #expect(results.count == 1, "\(results)")
+        #expect(results.first?.hasPrefix(#"["1", "2", "6", "7"] ["true", "false", "false", "true"]"#) == true, "\(results)")
+        #expect(results.first?.hasSuffix(
+            "3: not valid JSON: expected 'true'; 4: not valid JSON: expected 'false'; 5: not valid JSON: expected ',' or '}' in an object; 8: the input ends inside this record") == true, "\(results)")
+    }
+
     @Test func anyChunkingGivesTheSameRows() throws {
         var lines: [String] = []
         for i in 0..<300 {

@@ -32,6 +32,8 @@ package struct JSONRecordParser: RecordParser {
     private var scratch: [UInt8] = []
     /// The last date a timestamp in place had (records of an hour share it).
     private var dayCache = ScalarText.DayCache()
+    /// ``ScalarText/powersOf10``, held here: a global's lazy initialization is checked with a call on each read.
+    private let powersOf10 = ScalarText.powersOf10
     /// Per top-level field, looked up per value without copying the field's description.
     private let primitiveTypes: [PrimitiveType?]
     private let firstLeaves: [Int]
@@ -174,6 +176,9 @@ package struct JSONRecordParser: RecordParser {
             position.byteOffset += Int64(i)
             position.line = line + Self.newlines(buffer, from: lineCountedTo, to: i)
         }
+        // One for the whole buffer, emptied at each record's start: a record's own optional would be
+        // destroyed through a call per record, most of them with nothing to destroy.
+        var problem: RecordProblem?
         while true {
             while i < n, buffer[i] <= 0x20 { i += 1 }
             if i == n { return i }
@@ -237,7 +242,7 @@ package struct JSONRecordParser: RecordParser {
             self.line = line
             drift.beginRecord()
             recordNeedsWidening = false
-            var problem: RecordProblem?
+            if problem != nil { problem = nil }
             do throws(Stop) {
                 try parseRecord(buffer, &i, batch: &batch, problem: &problem)
             } catch {
@@ -559,7 +564,7 @@ package struct JSONRecordParser: RecordParser {
             }
             guard count <= 15, k < n, !Self.isNumberByte(b[k]) else { return false }
             // As `ScalarText.double`'s exact path computes it.
-            let v = Double(mantissa) / ScalarText.powersOf10[fraction]
+            let v = Double(mantissa) / powersOf10[fraction]
             batch.leaves[firstLeaves[field]].append(c == UInt8(ascii: "-") ? -v : v)
             i = k
         case .string:
@@ -579,7 +584,15 @@ package struct JSONRecordParser: RecordParser {
         case .boolean:
             let value = c == UInt8(ascii: "t")
             guard value || c == UInt8(ascii: "f") else { return false }
-            try Self.expectLiteral(b, &i, value ? "true" : "false")
+            // `true` as one word, `false` as `f` and one word; anything else (a partial literal, a typo)
+            // through the byte-by-byte check that says which.
+            if value, i + 4 <= n, UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0x6575_7274) {
+                i += 4
+            } else if !value, i + 5 <= n, UnsafeRawPointer(b.baseAddress! + i + 1).loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0x6573_6c61) {
+                i += 5
+            } else {
+                try Self.expectLiteral(b, &i, value ? "true" : "false")
+            }
             batch.leaves[firstLeaves[field]].append(value)
         }
         return true
