@@ -124,19 +124,44 @@ package final class PartitionedDataWriter: @unchecked Sendable {
         open = [:]
         for (index, file) in done.enumerated() { onClosed(index, file) }
         let first = done.count
-        let groups = closing.map { $0.file.writer.beginClose() }
-        let tasks: [(file: Int, column: Int)] = groups.enumerated().flatMap { index, group in
-            (0..<group.columnCount).map { ($0, group.bufferedBytes(column: $0)) }.sorted { $0.1 > $1.1 }.map { (index, $0.0) }
+        // Each file's last row group: its columns' sizes, its batches (each column's let go once encoded), and
+        // the group without them for the file's completion.
+        var sizes: [[Int]] = [], shells: [PendingRowGroup] = [], batches: [[[ColumnData]]] = []
+        for (_, file) in closing {
+            let last = file.writer.beginClose()
+            sizes.append((0..<last.columnCount).map { last.bufferedBytes(column: $0) })
+            let (columns, group) = last.separatingBatches()
+            batches.append(columns)
+            shells.append(group)
+        }
+        let groups = shells
+        shells = []
+        let tasks: [(file: Int, column: Int)] = sizes.enumerated().flatMap { index, sizes in
+            sizes.indices.sorted { sizes[$0] > sizes[$1] }.map { (index, $0) }
         }
         struct Progress: Sendable {
+            var batches: [[[ColumnData]]]
             var chunks: [[EncodedChunk?]]
             var left: [Int]
             var failures: [(any Error)?]
             var results: [Result<SpooledDataFile, any Error>?]
         }
         let progress = Mutex(Progress(
-            chunks: groups.map { Array(repeating: nil, count: $0.columnCount) }, left: groups.map(\.columnCount),
+            batches: batches, chunks: groups.map { Array(repeating: nil, count: $0.columnCount) }, left: groups.map(\.columnCount),
             failures: Array(repeating: nil, count: groups.count), results: Array(repeating: nil, count: groups.count)))
+        batches = []
+        /// Writes file `index` once its columns are encoded and hands it on.
+        @Sendable func complete(_ index: Int, chunks: [EncodedChunk], failure: (any Error)?) {
+            let (partition, file) = closing[index]
+            let result: Result<SpooledDataFile, any Error> =
+                if let failure { .failure(failure) } else {
+                    Result { try Self.finishClose(file, partition: partition, last: groups[index], chunks: chunks) }
+                }
+            progress.withLock { $0.results[index] = result }
+            if case .success(let spooled) = result { onClosed(first + index, spooled) }
+        }
+        // A file without columns has nothing to encode.
+        for index in groups.indices where groups[index].columnCount == 0 { complete(index, chunks: [], failure: nil) }
         let next = Atomic<Int>(0)
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, tasks.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -144,9 +169,13 @@ package final class PartitionedDataWriter: @unchecked Sendable {
                 let task = next.add(1, ordering: .relaxed).oldValue
                 guard task < tasks.count else { return }
                 let (index, column) = tasks[task]
-                let encoded = Result { try groups[index].encode(column: column) }
+                let own = progress.withLock { state in
+                    defer { state.batches[index][column] = [] }
+                    return state.batches[index][column]
+                }
+                let encoded = Result { try groups[index].encode(column: column, batches: own) }
                 // The file's chunks once this was its last column, and the first failure among them.
-                let complete: (chunks: [EncodedChunk], failure: (any Error)?)? = progress.withLock { state in
+                let done: (chunks: [EncodedChunk], failure: (any Error)?)? = progress.withLock { state in
                     switch encoded {
                     case .success(let chunk): state.chunks[index][column] = chunk
                     case .failure(let error): state.failures[index] = state.failures[index] ?? error
@@ -156,14 +185,7 @@ package final class PartitionedDataWriter: @unchecked Sendable {
                     defer { state.chunks[index] = [] }
                     return (state.chunks[index].compactMap { $0 }, state.failures[index])
                 }
-                guard let complete else { continue }
-                let (partition, file) = closing[index]
-                let result: Result<SpooledDataFile, any Error> =
-                    if let failure = complete.failure { .failure(failure) } else {
-                        Result { try Self.finishClose(file, partition: partition, last: groups[index], chunks: complete.chunks) }
-                    }
-                progress.withLock { $0.results[index] = result }
-                if case .success(let spooled) = result { onClosed(first + index, spooled) }
+                if let done { complete(index, chunks: done.chunks, failure: done.failure) }
             }
         }
         var failure: (any Error)?

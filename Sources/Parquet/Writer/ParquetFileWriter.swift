@@ -20,6 +20,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
     private var metrics = ParquetFileMetrics()
     private var minMax: [(min: [UInt8]?, max: [UInt8]?)]
     private var closed = false
+    private var finished = false
 
     package init(schema: ParquetSchema, options: ParquetWriterOptions = ParquetWriterOptions(), output: Output) {
         self.schema = schema
@@ -100,7 +101,8 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
     private func flushRowGroup() throws {
         guard pendingRows > 0 else { return }
         let group = takeRowGroup()
-        try writeRowGroup(group, chunks: try group.columns.indices.map { try group.encode(column: $0) })
+        // Each column encoded, written and let go before the next: memory holds one encoded chunk at a time.
+        try writeRowGroup(group) { try group.encode(column: $0) }
     }
 
     /// The buffered rows as a row group whose columns encode independently; the buffer is empty after.
@@ -113,15 +115,15 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
         return PendingRowGroup(leaves: schema.leaves, options: options, columns: pending, rows: pendingRows)
     }
 
-    /// Writes a row group's encoded chunks (in column order) and records their metrics.
-    private func writeRowGroup(_ group: PendingRowGroup, chunks: [EncodedChunk]) throws {
+    /// Writes a row group's encoded chunks, taken from `chunk` in column order, and records their metrics.
+    private func writeRowGroup(_ group: PendingRowGroup, chunk encodedChunk: (Int) throws -> EncodedChunk) throws {
         guard group.rows > 0 else { return }
         let groupOffset = position
         metrics.splitOffsets.append(Int64(groupOffset))
         var columns: [(EncodedChunk, Int)] = []
         for (i, leaf) in schema.leaves.enumerated() {
             let column = leaf.column
-            var chunk = chunks[i]
+            var chunk = try encodedChunk(i)
             let offset = position
             try emit(chunk.bytes)
             // The footer needs the chunk's sizes and statistics, not its bytes: keep memory bounded by a
@@ -164,9 +166,15 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
 
     /// Writes the last row group's chunks (one per column, in order) and the footer; returns the Iceberg metrics.
     package func finishClose(_ last: PendingRowGroup, chunks: [EncodedChunk]) throws -> ParquetFileMetrics {
-        precondition(closed && chunks.count == schema.leaves.count, "finishClose without beginClose, or chunks missing")
+        precondition(closed && !finished && chunks.count == schema.leaves.count, "finishClose without beginClose, twice, or chunks missing")
+        finished = true
         if position == 0 { try emit(Array("PAR1".utf8)) }
-        try writeRowGroup(last, chunks: chunks)
+        // Each chunk's bytes are let go once written (the array's copy too).
+        var chunks = chunks
+        try writeRowGroup(last) { i in
+            defer { chunks[i] = EncodedChunk() }
+            return chunks[i]
+        }
         let footer = footerBytes()
         try emit(footer)
         try emit(withUnsafeBytes(of: UInt32(footer.count).littleEndian) { Array($0) } + Array("PAR1".utf8))
@@ -310,8 +318,20 @@ package struct PendingRowGroup: Sendable {
     /// Encodes one column (its batches joined into one chunk); an empty chunk when the group has no rows
     /// (which ``ParquetFileWriter/finishClose(_:chunks:)`` does not write).
     package func encode(column: Int) throws -> EncodedChunk {
+        try encode(column: column, batches: columns[column])
+    }
+
+    /// ``encode(column:)`` of `batches` given apart: a caller that took them out with ``separatingBatches()``
+    /// lets each column's batches go as soon as it is encoded.
+    package func encode(column: Int, batches: [ColumnData]) throws -> EncodedChunk {
         guard rows > 0 else { return EncodedChunk() }
-        return try ColumnChunkEncoder(leaf: leaves[column], options: options).encode(ColumnData.concatenate(columns[column]))
+        return try ColumnChunkEncoder(leaf: leaves[column], options: options).encode(ColumnData.concatenate(batches))
+    }
+
+    /// Each column's batches, and the group without them (its rows, for ``ParquetFileWriter/finishClose(_:chunks:)``).
+    package func separatingBatches() -> (batches: [[ColumnData]], group: PendingRowGroup) {
+        let batches = columns
+        return (batches, PendingRowGroup(leaves: leaves, options: options, columns: Array(repeating: [], count: batches.count), rows: rows))
     }
 }
 
