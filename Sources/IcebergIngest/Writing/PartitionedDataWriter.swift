@@ -232,8 +232,10 @@ package final class PartitionedDataWriter: @unchecked Sendable {
 
     /// Writes a file's last row group and footer (touches nothing but the file: safe on any thread).
     private static func close(_ file: OpenFile, partition: [Literal?]) throws -> SpooledDataFile {
-        let last = file.writer.beginClose()
-        return try finishClose(file, partition: partition, last: last, chunks: try (0..<last.columnCount).map { try last.encode(column: $0) })
+        try FailPoint.fault("close-data-file")
+        let metrics = try file.writer.close()  // a column at a time, each let go once written
+        try file.writer.output.close()
+        return SpooledDataFile(localPath: file.path, partition: partition, metrics: metrics, sources: file.sources.sorted())
     }
 
     /// Writes a file's last row group, encoded, and its footer (touches nothing but the file: safe on any thread).

@@ -145,8 +145,12 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
 
     /// Writes the last row group and the footer; returns the Iceberg metrics.
     package func close() throws -> ParquetFileMetrics {
-        let last = beginClose()
-        return try finishClose(last, chunks: try last.columns.indices.map { try last.encode(column: $0) })
+        // As a flush does: each column encoded, written and let go (its batches too) before the next.
+        var (batches, last) = beginClose().separatingBatches()
+        return try finish(last) { i in
+            defer { batches[i] = [] }
+            return try last.encode(column: i, batches: batches[i])
+        }
     }
 
     /// Closing in steps, for a caller that encodes the last row group's columns on several threads: this
@@ -166,15 +170,21 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
 
     /// Writes the last row group's chunks (one per column, in order) and the footer; returns the Iceberg metrics.
     package func finishClose(_ last: PendingRowGroup, chunks: [EncodedChunk]) throws -> ParquetFileMetrics {
-        precondition(closed && !finished && chunks.count == schema.leaves.count, "finishClose without beginClose, twice, or chunks missing")
-        finished = true
-        if position == 0 { try emit(Array("PAR1".utf8)) }
+        precondition(chunks.count == schema.leaves.count, "finishClose needs a chunk per column")
         // Each chunk's bytes are let go once written (the array's copy too).
         var chunks = chunks
-        try writeRowGroup(last) { i in
+        return try finish(last) { i in
             defer { chunks[i] = EncodedChunk() }
             return chunks[i]
         }
+    }
+
+    /// Writes the last row group, its chunks taken from `chunk` in column order, and the footer.
+    private func finish(_ last: PendingRowGroup, chunk: (Int) throws -> EncodedChunk) throws -> ParquetFileMetrics {
+        precondition(closed && !finished, "a file finished without beginClose, or twice")
+        finished = true
+        if position == 0 { try emit(Array("PAR1".utf8)) }
+        try writeRowGroup(last, chunk: chunk)
         let footer = footerBytes()
         try emit(footer)
         try emit(withUnsafeBytes(of: UInt32(footer.count).littleEndian) { Array($0) } + Array("PAR1".utf8))
