@@ -98,4 +98,35 @@ import Testing
         #expect(CheckpointCommit.latest(in: summaries, source: "other", shard: shard1) == nil)
         #expect(CheckpointCommit.latest(in: summaries, source: "src", shard: shard1)?.version == 5)
     }
+
+    /// The summary keys a record is written under read back to the source slug and shard they name, and a
+    /// layout's value to the layout; any other spelling is no record of ours.
+    @Test func recordKeysReadBack() throws {
+        for shard in [ShardID.single, ShardID(index: 2, count: 3), ShardID(index: 0, count: 14, epoch: 2)] {
+            let commit = CheckpointCommit(source: "s3://b/raw/|firehose", shard: shard, version: 7, watermarkHour: 3, location: "l")
+            let slug = Substring(CheckpointStore.slug(commit.source))
+            var versions: [CheckpointCommit.RecordKey] = [], layouts: [CheckpointCommit.RecordKey] = []
+            for (key, value) in commit.summaryProperties {
+                switch CheckpointCommit.recordKey(key) {
+                case .checkpointVersion(slug, shard)?: versions.append(.checkpointVersion(slug: slug, shard: shard))
+                case .shardLayout(slug)?:
+                    layouts.append(.shardLayout(slug: slug))
+                    #expect(ShardLayout(recorded: value) == shard.layout)
+                case nil: #expect(!key.hasSuffix("checkpoint-version") && !key.hasSuffix("shard-layout"), "\(key)")
+                case let other?: Issue.record("\(key) read as \(other)")
+                }
+            }
+            #expect(versions.count == 1 && layouts.count == 1)
+        }
+        for key in [
+            "iceberg-ingest.s-1.shard-0-of-0.checkpoint-version", "iceberg-ingest.s-1.shard-3-of-3.checkpoint-version",
+            "iceberg-ingest.s-1.shard-01-of-3.checkpoint-version", "iceberg-ingest.s-1.shard-0-of-3-e0.checkpoint-version",
+            "iceberg-ingest.s-1.shard-+1-of-3.checkpoint-version", "iceberg-ingest.s-1.shard-0-of-3.x.checkpoint-version",
+            "iceberg-ingest.s-1.shard-0-of-3.checkpoint-location", "iceberg-ingest.s-1.x.shard-layout",
+            "other.s-1.shard-0-of-3.checkpoint-version", "iceberg-ingest.checkpoint-version",
+        ] {
+            #expect(CheckpointCommit.recordKey(key) == nil, "\(key)")
+        }
+        for text in ["0/e0", "3/e-1", "3", "3/1", "3/e", "3/e1/x", "x/e1"] { #expect(ShardLayout(recorded: text) == nil, "\(text)") }
+    }
 }

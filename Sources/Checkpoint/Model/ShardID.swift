@@ -47,6 +47,21 @@ public struct ShardID: Sendable, Hashable, Codable, CustomStringConvertible {
         return Int(x % UInt64(count))
     }
 
+    /// The shard a ``description`` names (`shard-1-of-3`, `shard-0-of-4-e2`), or nil for any other text.
+    package init?(name: Substring) {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4 || parts.count == 5, parts[0] == "shard", parts[2] == "of",
+            let index = Int(parts[1]), let count = Int(parts[3]), count >= 1, (0..<count).contains(index)
+        else { return nil }
+        var epoch = 0
+        if parts.count == 5 {
+            guard parts[4].hasPrefix("e"), let e = Int(parts[4].dropFirst()), e > 0 else { return nil }
+            epoch = e
+        }
+        self.init(index: index, count: count, epoch: epoch)
+        guard description == name else { return nil }  // one spelling: no `+1`, `01` or `-e0`
+    }
+
     /// The shard layout this shard belongs to.
     public var layout: ShardLayout { ShardLayout(count: count, epoch: epoch) }
 
@@ -77,7 +92,16 @@ public struct ShardLayout: Sendable, Hashable, CustomStringConvertible {
     /// Every shard of the layout.
     public var shards: [ShardID] { (0..<count).map { ShardID(index: $0, count: count, epoch: epoch) } }
 
-    static func key(source: String) -> String { "iceberg-ingest.\(CheckpointStore.slug(source)).shard-layout" }
+    static func key(source: String) -> String { CheckpointCommit.namespace + "\(CheckpointStore.slug(source)).shard-layout" }
+
+    /// The layout a summary's `shard-layout` value records (`<count>/e<epoch>`), or nil for any other text.
+    package init?(recorded text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let count = Int(parts[0]), count >= 1, parts[1].hasPrefix("e"),
+            let epoch = Int(parts[1].dropFirst()), epoch >= 0
+        else { return nil }
+        self.init(count: count, epoch: epoch)
+    }
 
     /// What a table's history says of a source's layout.
     public enum Recorded: Sendable, Equatable {
@@ -90,21 +114,17 @@ public struct ShardLayout: Sendable, Hashable, CustomStringConvertible {
 
     /// The layout the newest ingestion commit of `source` records (ancestry newest first).
     public static func recorded(in ancestry: some Sequence<[String: String]>, source: String) -> Recorded {
-        let key = key(source: source)
-        let shardPrefix = "iceberg-ingest.\(CheckpointStore.slug(source)).shard-"
+        let key = key(source: source), slug = CheckpointStore.slug(source)
         for summary in ancestry {
             if let text = summary[key] {
-                let parts = text.split(separator: "/")
-                if parts.count == 2, let count = Int(parts[0]), count >= 1, parts[1].hasPrefix("e"), let epoch = Int(parts[1].dropFirst()), epoch >= 0 {
-                    return .layout(ShardLayout(count: count, epoch: epoch))
-                }
+                if let layout = ShardLayout(recorded: text) { return .layout(layout) }
                 continue
             }
             // An older commit: its checkpoint keys name the shard, `shard-i-of-n.checkpoint-version`.
-            for name in summary.keys where name.hasPrefix(shardPrefix) && name.hasSuffix(".checkpoint-version") {
-                let shard = name.dropFirst(shardPrefix.count).split(separator: ".").first ?? ""
-                let parts = shard.split(separator: "-")
-                if parts.count == 3, parts[1] == "of", let count = Int(parts[2]), count >= 1 { return .legacy(count: count) }
+            for name in summary.keys {
+                if case .checkpointVersion(slug, let shard)? = CheckpointCommit.recordKey(name), shard.epoch == 0 {
+                    return .legacy(count: shard.count)
+                }
             }
         }
         return .none

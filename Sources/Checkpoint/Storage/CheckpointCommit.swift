@@ -22,8 +22,28 @@ public struct CheckpointCommit: Sendable, Equatable {
         self.location = location
     }
 
+    static let namespace = "iceberg-ingest."
+
     static func keyPrefix(source: String, shard: ShardID) -> String {
-        "iceberg-ingest.\(CheckpointStore.slug(source)).\(shard)."
+        namespace + "\(CheckpointStore.slug(source)).\(shard)."
+    }
+
+    /// One of the snapshot summary keys these records are written under, read back.
+    package enum RecordKey: Equatable {
+        /// `iceberg-ingest.<slug>.<shard>.checkpoint-version`: a shard's checkpoint record.
+        case checkpointVersion(slug: Substring, shard: ShardID)
+        /// `iceberg-ingest.<slug>.shard-layout`: the source's shard layout (``ShardLayout``).
+        case shardLayout(slug: Substring)
+    }
+
+    /// Which record `key` names (its source by slug), or nil for any other key (the record's other keys,
+    /// other writers' keys).
+    package static func recordKey(_ key: String) -> RecordKey? {
+        guard key.hasPrefix(namespace) else { return nil }
+        let parts = key.dropFirst(namespace.count).split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 2, parts[1] == "shard-layout" { return .shardLayout(slug: parts[0]) }
+        guard parts.count == 3, parts[2] == "checkpoint-version", let shard = ShardID(name: parts[1]) else { return nil }
+        return .checkpointVersion(slug: parts[0], shard: shard)
     }
 
     /// The snapshot summary properties that record this commit.

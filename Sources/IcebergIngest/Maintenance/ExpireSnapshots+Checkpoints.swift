@@ -29,25 +29,21 @@ extension ExpireSnapshots {
     /// of each source's newest layout (nothing when no snapshot carries a record).
     static func checkpointRecordChain(_ metadata: TableMetadata) -> Set<Int64> {
         let ancestors = metadata.ancestors()
-        let prefix = "iceberg-ingest.", versionKey = ".checkpoint-version", layoutKey = ".shard-layout"
-        // Each source's layout (`count/eEpoch`) as its newest record names it, as the ending of its shards'
-        // names (`-of-4`, `-of-4-e2`).
-        var shardEndings: [Substring: String] = [:]
+        // Each source's layout as its newest record names it.
+        var layouts: [Substring: ShardLayout] = [:]
         for snapshot in ancestors {
-            for (key, layout) in snapshot.summary where key.hasPrefix(prefix) && key.hasSuffix(layoutKey) {
-                let slug = key.dropFirst(prefix.count).dropLast(layoutKey.count)
-                guard shardEndings[slug] == nil else { continue }
-                let parts = layout.split(separator: "/")
-                guard parts.count == 2, parts[1].hasPrefix("e") else { continue }
-                shardEndings[slug] = "-of-\(parts[0])" + (parts[1] == "e0" ? "" : "-\(parts[1])")
+            for (key, text) in snapshot.summary {
+                guard case .shardLayout(let slug)? = CheckpointCommit.recordKey(key), layouts[slug] == nil,
+                    let layout = ShardLayout(recorded: text)
+                else { continue }
+                layouts[slug] = layout
             }
         }
         var seen: Set<String> = [], depth = -1
         for (index, snapshot) in ancestors.enumerated() {
-            for key in snapshot.summary.keys where key.hasPrefix(prefix) && key.hasSuffix(versionKey) {
-                let name = key.dropFirst(prefix.count).dropLast(versionKey.count).split(separator: ".")
-                guard name.count == 2 else { continue }
-                if let ending = shardEndings[name[0]], !name[1].hasSuffix(ending) { continue }  // a shard before a rescale
+            for key in snapshot.summary.keys {
+                guard case .checkpointVersion(let slug, let shard)? = CheckpointCommit.recordKey(key) else { continue }
+                if let layout = layouts[slug], shard.layout != layout { continue }  // a shard before a rescale
                 if seen.insert(key).inserted { depth = index }
             }
         }
