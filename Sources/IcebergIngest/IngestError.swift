@@ -49,3 +49,14 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         cause.map { "\(code): \(message) (caused by: \($0))" } ?? "\(code): \(message)"
     }
 }
+
+extension IngestError {
+    /// The message for a setting's `value` outside `range`, with the bounds as a person writes them (`86400`,
+    /// not `86400.0`): `'ingest.lease_seconds' is inf: it must be from 1 to 86400`.
+    package static func outOfRange(_ setting: String, _ value: Double, _ range: ClosedRange<Double>, unit: String? = nil) -> String {
+        func text(_ number: Double) -> String {
+            number.isFinite && number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
+        }
+        return "\(setting) is \(value): it must be from \(text(range.lowerBound)) to \(text(range.upperBound))" + (unit.map { " \($0)" } ?? "")
+    }
+}

@@ -78,8 +78,7 @@ struct JobOptions: ParsableArguments {
     /// as it becomes an integer or a duration.
     static func check(_ value: Double, _ flag: String, _ range: ClosedRange<Double>, unit: String) throws {
         guard value.isFinite, range.contains(value) else {
-            let (low, high) = (JobFileReader.text(range.lowerBound), JobFileReader.text(range.upperBound))
-            throw IngestError(.invalidConfiguration, "\(flag) is \(value): it must be from \(low) to \(high) \(unit)")
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange(flag, value, range, unit: unit))
         }
     }
 
@@ -168,7 +167,7 @@ struct JobOptions: ParsableArguments {
             job.leaseWaitSeconds = $0
         }
         try flag(leaseSeconds, "ingest.lease_seconds", "lease-seconds") {
-            try Self.check($0, "--lease-seconds", 1...86_400, unit: "seconds")
+            try Self.check($0, "--lease-seconds", IngestConfiguration.leaseSecondsRange, unit: "seconds")
             job.leaseSeconds = $0
         }
         return job

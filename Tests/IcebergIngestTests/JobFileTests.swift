@@ -1,4 +1,5 @@
 import Foundation
+import IcebergCore
 import Testing
 import TestSupport
 
@@ -50,6 +51,20 @@ import TestSupport
         let path = try Self.write(#"{"source": {"uri": "x", "late_arrival_hours": 99999999999}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
         let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
         #expect(error?.message.contains("'source.late_arrival_hours' is 99999999999: it must be from 0 to 8760") == true)
+    }
+
+    /// A library caller's lease outside 1 s...1 day is refused by validation, naming the setting and range;
+    /// before validation (status reads it), the lease in milliseconds is held to that range and cannot trap.
+    @Test(arguments: [0.0, 0.5, 86_401, .infinity, .nan])
+    func aLeaseOutOfRangeIsRefused(_ seconds: Double) throws {
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: try SchemaText.schema("id long"))
+        configuration.leaseSeconds = seconds
+        let error = #expect(throws: IngestError.self) { try configuration.validate() }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "lease_seconds is \(seconds): it must be from 1 to 86400", "\(error?.message ?? "")")
+        #expect((1000...86_400_000).contains(configuration.leaseMillis))
+        configuration.leaseSeconds = 1
+        #expect(throws: Never.self) { try configuration.validate() }
     }
 
     /// `source.reconcile_every` of `inf` or `1e19` passed the check, then trapped converting to Int in `config

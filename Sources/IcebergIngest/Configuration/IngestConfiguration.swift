@@ -153,9 +153,12 @@ public struct IngestConfiguration: Sendable {
     /// it). A runner killed without letting go blocks the shard this long, unless a later runner on the same
     /// host sees that its process is gone.
     public var leaseSeconds = 60.0
-    /// ``leaseSeconds`` in milliseconds, held to 1 s...1 day (``validate()`` refuses anything else; this keeps a
-    /// path that reads the lease before validating, such as status, from trapping on a huge or NaN value).
-    var leaseMillis: Int64 { leaseSeconds.isNaN ? 60_000 : Int64(min(max(leaseSeconds, 1), 86_400) * 1000) }
+    /// The ``leaseSeconds`` allowed: 1 s to 1 day.
+    public static let leaseSecondsRange = 1.0...86_400
+    /// ``leaseSeconds`` in milliseconds, held to ``leaseSecondsRange`` (``validate()`` refuses anything else;
+    /// this keeps a path that reads the lease before validating, such as status, from trapping on a huge or
+    /// NaN value).
+    var leaseMillis: Int64 { leaseSeconds.isNaN ? 60_000 : Int64(min(max(leaseSeconds, Self.leaseSecondsRange.lowerBound), Self.leaseSecondsRange.upperBound) * 1000) }
     /// How long a run waits for another runner's lease of the same shard to end; nil (the default): fail at
     /// once with ``CheckpointError/Code/leaseHeld`` naming the holder. At most ``maxLeaseWaitSeconds``.
     public var leaseWaitSeconds: Double?
@@ -196,8 +199,8 @@ public struct IngestConfiguration: Sendable {
             throw IngestError(.invalidConfiguration, "reconcile_hours must be between 0 and 87600, not \(reconcileHours)")
         }
         if let every = reconcileEverySeconds, !(every > 0) { throw IngestError(.invalidConfiguration, "reconcile_every must be positive (or off)") }
-        guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
-            throw IngestError(.invalidConfiguration, "lease_seconds must be between 1 and 86400, not \(leaseSeconds)")
+        guard Self.leaseSecondsRange.contains(leaseSeconds) else {
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("lease_seconds", leaseSeconds, Self.leaseSecondsRange))
         }
         if let wait = leaseWaitSeconds, !(0...Self.maxLeaseWaitSeconds).contains(wait) {
             throw IngestError(.invalidConfiguration, "lease_wait_seconds must be between 0 and \(Int(Self.maxLeaseWaitSeconds)), not \(wait)")

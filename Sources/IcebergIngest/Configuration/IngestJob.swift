@@ -265,7 +265,7 @@ public struct IngestJob: Sendable {
         if let v = try file.int("ingest", "max_record_bytes", 1024...(1 << 30)) { maxRecordBytes = Int(v) }
         if let v = try file.int("ingest", "threads", 1...256) { threads = Int(v) }
         if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
-        if let v = try file.number("ingest", "lease_seconds", 1...86_400) { leaseSeconds = v }
+        if let v = try file.number("ingest", "lease_seconds", IngestConfiguration.leaseSecondsRange) { leaseSeconds = v }
         leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds", 0...IngestConfiguration.maxLeaseWaitSeconds)
         if let v = try file.bool("ingest", "rescale") { rescale = v }
     }

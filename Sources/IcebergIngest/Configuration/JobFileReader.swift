@@ -6,7 +6,7 @@ import IcebergCore
 /// An empty value (`""`, or only spaces) is the same as none, whatever the setting: `ICEBERG_INGEST_S3_ENDPOINT=`
 /// leaves the S3 endpoint unset (so `S3_ENDPOINT`, else AWS, applies) rather than naming an empty host, and over
 /// a job file's key it unsets that key (its default applies).
-package struct JobFileReader {
+struct JobFileReader {
     let json: JSONValue
     let path: String
 
@@ -43,14 +43,9 @@ package struct JobFileReader {
             }
         guard let number else { throw error("'\(section).\(key)' must be a number") }
         guard number.isFinite, range.contains(number) else {
-            throw error("'\(section).\(key)' is \(number): it must be from \(Self.text(range.lowerBound)) to \(Self.text(range.upperBound))")
+            throw error(IngestError.outOfRange("'\(section).\(key)'", number, range))
         }
         return number
-    }
-
-    /// A bound of a range as a person writes it: `604800`, not `604800.0`.
-    package static func text(_ number: Double) -> String {
-        number.isFinite && number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
     }
 
     func int(_ section: String, _ key: String, _ range: ClosedRange<Int64>) throws -> Int64? {
