@@ -175,7 +175,7 @@ package final class PartitionedDataWriter: @unchecked Sendable {
                 }
                 let encoded = Result { try groups[index].encode(column: column, batches: own) }
                 // The file's chunks once this was its last column, and the first failure among them.
-                let done: (chunks: [EncodedChunk], failure: (any Error)?)? = progress.withLock { state in
+                let fileEncoded: (chunks: [EncodedChunk], failure: (any Error)?)? = progress.withLock { state in
                     switch encoded {
                     case .success(let chunk): state.chunks[index][column] = chunk
                     case .failure(let error): state.failures[index] = state.failures[index] ?? error
@@ -185,7 +185,7 @@ package final class PartitionedDataWriter: @unchecked Sendable {
                     defer { state.chunks[index] = [] }
                     return (state.chunks[index].compactMap { $0 }, state.failures[index])
                 }
-                if let done { complete(index, chunks: done.chunks, failure: done.failure) }
+                if let fileEncoded { complete(index, chunks: fileEncoded.chunks, failure: fileEncoded.failure) }
             }
         }
         var failure: (any Error)?
