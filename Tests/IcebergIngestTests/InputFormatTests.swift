@@ -122,12 +122,14 @@ import TestSupport
             warehouse: warehouse, input: input + "/zip", table: "db.zipped", schema: "id long not null, name string", format: "json"
         ).run()
         #expect(json.rows == 1200 && json.badRecords == 0 && json.objectsIngested == 3, "\(json.jsonLine)")
+        #expect(json.lines == 1200, "every entry's lines, one without a last line end")
         await #expect(try Self.rows(warehouse, "db.zipped") == (1...1200).map { #"{"id": \#($0), "name": "n\#($0)"}"# })
 
         let csv = try await ParquetInputTests.ingestor(
             warehouse: warehouse, input: input + "/zipcsv", table: "db.zippedcsv", schema: "id long not null, name string", format: "csv"
         ).run()
         #expect(csv.rows == 20 && csv.badRecords == 0, "\(csv.jsonLine)")
+        #expect(csv.lines == 22, "each entry's header and rows")
         await #expect(try Self.rows(warehouse, "db.zippedcsv") == (1...20).map { #"{"id": \#($0), "name": "c\#($0)"}"# })
     }
 

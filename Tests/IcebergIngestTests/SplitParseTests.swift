@@ -126,8 +126,30 @@ import TestSupport
             #expect(merged.counts == one.counts)
             #expect(merged.unknown == one.unknown && merged.examples == one.examples && !one.unknown.isEmpty, "\(merged.unknown) \(one.unknown) \(merged.examples) \(one.examples)")
             #expect(merged.position.byteOffset == one.position.byteOffset)
+            #expect(merged.position.line == one.position.line && one.position.line == 1 + text.filter { $0 == 0x0a }.count)
             for (k, (a, b)) in zip(merged.slots, one.slots).enumerated() {
                 #expect(a == b, "leaf \(layout.leaves[k].path)")
+            }
+        }
+    }
+
+    /// The parser's position counts every line end it passes, whatever the records' shapes (pretty-printed,
+    /// CRLF, blank lines, broken), the chunks they come in and over-long records skipped (one on a line, one
+    /// over several): a run's line count is taken from it, not from one more pass over the text.
+    @Test func theParserCountsEveryLineEnd() throws {
+        let layout = try ColumnLayout(schema: Self.schema)
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: Self.schema)
+        configuration.maxRecordBytes = 2_000
+        let long = "{\"id\": 1, \"name\": \"" + String(repeating: "x", count: 5_000) + "\"}\n"
+        let longOverLines = "{\"id\": 2,\n" + (0..<40).map { "  \"k\($0)\": \"" + String(repeating: "y", count: 100) + "\",\n" }.joined() + "  \"id2\": 3}\n"
+        for seed in 0..<3 as Range<UInt64> {
+            let body = Self.text(records: 1_000, seed: seed)
+            for tail in ["", "{\"id\": 9}"] {  // the last line with and without its line end
+                let text = body + Array(long.utf8) + Self.text(records: 500, seed: seed + 10).dropFirst(3) + Array(longOverLines.utf8)
+                    + Self.text(records: 500, seed: seed + 20).dropFirst(3) + Array(tail.utf8)
+                let one = try Self.sequential(text, configuration: configuration, layout: layout)
+                #expect(one.bad.contains { $0.contains("runs past 2000 bytes") }, "\(one.bad.prefix(3))")
+                #expect(one.position.line == 1 + text.filter { $0 == 0x0a }.count, "seed \(seed), tail '\(tail)'")
             }
         }
     }
@@ -206,6 +228,7 @@ import TestSupport
         #expect(parts.unknownFields == one.unknownFields && one.unknownFields["new_field"] == 120_000 - 2 * 61, "\(one.unknownFields)")
         #expect(tables[0] == tables[1] && tables[0].count == one.rows)
         #expect(one.objectsParsedInParts == 0 && parts.objectsParsedInParts == 2, "both objects in parts with 3 threads")
+        #expect(one.lines == 120_000 && parts.lines == one.lines, "lines: \(one.lines), \(parts.lines)")
     }
 }
 

@@ -40,7 +40,12 @@ final class ObjectParser: @unchecked Sendable {
     private var avro: AvroInput?
     private var batch: RecordBatch
     private(set) var compression: CompressionFormat?
+    /// Line ends of the input: counted here for CSV and text; for JSON, whose parser counts the line ends it
+    /// passes (its position), those of the ZIP entries already read.
     private var newlines = 0
+    /// Whether the parser's position counts the current input's line ends (JSON), so that the text is not
+    /// read one more time to count them here.
+    private let parserCountsLines: Bool
     private var lastByte: UInt8?
     private var parseNanos: UInt64 = 0
     private var report = ObjectReport()
@@ -69,6 +74,7 @@ final class ObjectParser: @unchecked Sendable {
         self.configuration = configuration
         self.pipeline = pipeline
         batch = RecordBatch(layout: layout, room: room.room(forObjectOf: object.size))
+        if case .json = configuration.format { parserCountsLines = true } else { parserCountsLines = false }
         if let parser = configuration.format.makeRecordParser(
             layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
         {
@@ -77,6 +83,9 @@ final class ObjectParser: @unchecked Sendable {
             wholeBytes = []
         }
     }
+
+    /// The current input's line ends the JSON parser has passed (0 for other formats, counted here).
+    private var parsedLineEnds: Int { parserCountsLines ? (records.map { $0.parser.position.line - 1 } ?? 0) : 0 }
 
     /// What the parse found of schema drift (nil for Parquet input, which is matched column by column).
     private var drift: DriftTracker? { records?.parser.drift ?? avro?.drift }
@@ -179,6 +188,7 @@ final class ObjectParser: @unchecked Sendable {
                 return
             }
             try consume([][...], isFinal: true)
+            newlines += parsedLineEnds
             if let lastByte, lastByte != 0x0a { newlines += 1 }
             lastByte = nil
         }
@@ -198,7 +208,8 @@ final class ObjectParser: @unchecked Sendable {
         out.parseSeconds = Double(parseNanos) / 1e9
         if let records = records?.parser {
             out.counts = records.counts
-            out.counts.lines = newlines + (lastByte != nil && lastByte != 0x0a ? 1 : 0)
+            // After the last ZIP entry `lastByte` is nil and the entries' line ends are in `newlines`.
+            out.counts.lines = newlines + (lastByte != nil ? parsedLineEnds + (lastByte != 0x0a ? 1 : 0) : 0)
         } else if let avro {
             out.counts = avro.counts
             out.counts.lines = avro.counts.rows + avro.counts.badRecords
@@ -311,7 +322,6 @@ final class ObjectParser: @unchecked Sendable {
             if cuts.count > 2, let parts = SplitParse.parse(text, cuts: cuts, layout: layout, configuration: configuration, source: object.location) {
                 report.bytesDecompressed += Int64(text.count)
                 report.parsedInParts = true
-                text.withUnsafeBufferPointer { newlines += JSONRecordParser.newlines($0, from: 0, to: $0.count) }
                 if let last = text.last { lastByte = last }
                 parseNanos += DispatchTime.now().uptimeNanoseconds - started
                 try flushBatch()
@@ -337,7 +347,7 @@ final class ObjectParser: @unchecked Sendable {
         if skippingEntry { return }
         let started = DispatchTime.now().uptimeNanoseconds
         report.bytesDecompressed += Int64(piece.count)
-        piece.withUnsafeBufferPointer { newlines += JSONRecordParser.newlines($0, from: 0, to: $0.count) }
+        if !parserCountsLines { piece.withUnsafeBufferPointer { newlines += JSONRecordParser.newlines($0, from: 0, to: $0.count) } }
         if let last = piece.last { lastByte = last }
         // Text formats only (Parquet and Avro input never get here): `records` is set whenever `wholeBytes` is not.
         try records?.consume(piece, isFinal: isFinal, into: &batch, onBadRecord: handle)
