@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "CStandardIO"),
         // glibc's mallopt (<malloc.h> is not in Swift's Glibc module): the malloc arena cap of the executables.
         .target(name: "CMalloc"),
+        // A cache prefetch hint (Clang's __builtin_prefetch), which Swift cannot spell: the Parquet dictionary's probes.
+        .target(name: "CPrefetch"),
 
         // Threads for blocking work (transfers, file I/O, parses), started as work arrives: S3Reader's and
         // IcebergCore's blocking calls run there, never on Swift's cooperative pool.
@@ -60,7 +62,7 @@ let package = Package(
 
         // File formats.
         .target(name: "Avro", dependencies: ["Codecs"], swiftSettings: swiftSettings),
-        .target(name: "Parquet", dependencies: ["Codecs"], swiftSettings: swiftSettings),
+        .target(name: "Parquet", dependencies: ["Codecs", "CPrefetch"], swiftSettings: swiftSettings),
 
         // AWS: SigV4, the credential chain, the libcurl transport with retries, the S3 client.
         .target(name: "S3Reader", dependencies: ["CCurl", "COpenSSL", "BlockingThreads"], swiftSettings: swiftSettings),
