@@ -154,6 +154,23 @@ import TestSupport
         }
     }
 
+    /// Lines are counted only when a message needs one, and the line named is the record's: a field the schema
+    /// lacks first seen on line 304 (top level) and 601 (nested), bad records on lines 305 and 602, after a
+    /// blank line and a record over two lines, in 1000-byte chunks.
+    @Test func messagesNameTheRecordsLine() throws {
+        let layout = try ColumnLayout(schema: Self.schema)
+        let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: Self.schema)
+        var lines = (1...300).map { "{\"id\": \($0)}" }
+        lines += ["", "{\"id\": 302,", "  \"name\": \"over two lines\"}", "{\"id\": 304, \"first_extra\": 1}", "{\"id\": \"bad\"}"]
+        lines += (306...600).map { "{\"id\": \($0)}" }
+        lines += ["{\"id\": 601, \"user\": {\"name\": \"u\", \"zzz\": 1}}", "{\"id\": \"bad2\"}", "{\"id\": 603}"]
+        let one = try Self.sequential(Array(lines.joined(separator: "\n").utf8), configuration: configuration, layout: layout)
+        #expect(one.examples["first_extra"] == "in.json line 304", "\(one.examples)")
+        #expect(one.examples["user.zzz"] == "in.json line 601", "\(one.examples)")
+        #expect(one.bad.count == 2 && one.bad.first?.hasPrefix("in.json line 305,") == true && one.bad.last?.hasPrefix("in.json line 602,") == true, "\(one.bad)")
+        #expect(one.position.line == 603 && one.rows == 599)
+    }
+
     /// A cut on a newline after a record that does not end there (a broken record) is no record boundary: the
     /// part ends inside it, and the split is given up rather than guessed.
     @Test func aCutInsideABrokenRecordGivesTheSplitUp() throws {
