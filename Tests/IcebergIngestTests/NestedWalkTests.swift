@@ -153,14 +153,32 @@ import Testing
                 // Filler of bytes near the stops (0x21, 0x5b, 0x5d, 0x20, 0xe9, 0xa2, 0xff) never stops it.
                 let filler: [UInt8] = (0..<length).map { [0x21, 0x5b, 0x5d, 0x20, 0xe9, 0xa2, 0xff, 0x23][$0 % 8] }
                 let bytes = filler + [stop] + Array(#"x" tail "#.utf8)
-                let result: (end: Int, escaped: Bool)? = bytes.withUnsafeBufferPointer { b in
+                let result: (end: Int, escaped: Bool, ascii: Bool)? = bytes.withUnsafeBufferPointer { b in
                     do throws(JSONRecordParser.Stop) { return try JSONRecordParser.scanString(b, from: 0) } catch { return nil }
                 }
                 switch stop {
-                case UInt8(ascii: "\""): #expect(result?.end == length && result?.escaped == false, "length \(length)")
+                case UInt8(ascii: "\""):
+                    #expect(result?.end == length && result?.escaped == false, "length \(length)")
+                    #expect(result?.ascii == (length < 5), "the filler's bytes past 0x7f start at its fifth")
                 case UInt8(ascii: "\\"): #expect(result?.end == length + 2 && result?.escaped == true, "length \(length): \(String(describing: result))")
                 default: #expect(result == nil, "a control byte after \(length) bytes must stop the scan")
                 }
+            }
+        }
+    }
+
+    /// The scan says whether a string is all ASCII (its UTF-8 check is skipped then): a byte past 0x7f at any
+    /// offset before the quote makes it not; bytes past 0x7f after the quote, in the same word, do not count.
+    @Test func theStringScanTellsASCIIStringsApart() {
+        for length in 0..<20 {
+            for high in [-1] + Array(0..<length) {
+                var bytes: [UInt8] = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 20) }
+                if high >= 0 { bytes[high] = 0xc3 }
+                bytes += [UInt8(ascii: "\"")] + [0xe9, 0xff, 0x80, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46]
+                let result: (end: Int, escaped: Bool, ascii: Bool)? = bytes.withUnsafeBufferPointer { b in
+                    do throws(JSONRecordParser.Stop) { return try JSONRecordParser.scanString(b, from: 0) } catch { return nil }
+                }
+                #expect(result?.end == length && result?.ascii == (high < 0), "length \(length), byte past 0x7f at \(high)")
             }
         }
     }

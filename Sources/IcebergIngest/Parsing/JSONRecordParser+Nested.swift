@@ -154,7 +154,7 @@ extension JSONRecordParser {
             } else {
                 var hint = 0
                 while true {
-                    guard b[i] == UInt8(ascii: "\""), let (keyEnd, escaped) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
+                    guard b[i] == UInt8(ascii: "\""), let (keyEnd, escaped, _) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
                     let keyStart = i + 1, length = keyEnd - keyStart
                     // Names of up to 16 bytes are compared as two masked words when 16 bytes can be read.
                     let wordsReadable = keyStart + 16 <= b.count
@@ -259,12 +259,12 @@ extension JSONRecordParser {
         switch c {
         case UInt8(ascii: "\""):
             // Escapes are left to the tree path, which checks them as JSON does.
-            guard let (end, escaped) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
+            guard let (end, escaped, ascii) = try? Self.scanString(b, from: i + 1), !escaped else { return false }
             i = end + 1
             text = UnsafeBufferPointer(rebasing: b[(start + 1)..<end])
             if type == .string {
                 // What appendScalar does with a string for a string column, without its dispatch.
-                guard ScalarText.isValidUTF8(text) else { return false }
+                guard ascii || ScalarText.isValidUTF8(text) else { return false }
                 batch.leaves[leaf].append(bytes: text, repetition: repetition)
                 return true
             }

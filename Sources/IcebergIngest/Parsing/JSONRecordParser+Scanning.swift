@@ -65,12 +65,14 @@ extension JSONRecordParser {
         i += count
     }
 
-    /// Index of the closing quote of a string starting at `from` (just after the opening quote), and
-    /// whether it holds escapes.
+    /// Index of the closing quote of a string starting at `from` (just after the opening quote), whether it
+    /// holds escapes, and whether its bytes are all ASCII (then they need no UTF-8 check).
     @inline(__always)
-    static func scanString(_ b: UnsafeBufferPointer<UInt8>, from: Int) throws(Stop) -> (end: Int, escaped: Bool) {
+    static func scanString(_ b: UnsafeBufferPointer<UInt8>, from: Int) throws(Stop) -> (end: Int, escaped: Bool, ascii: Bool) {
         var k = from
         var escaped = false
+        // The string's bytes ORed together: a high bit means a byte above ASCII.
+        var seen: UInt64 = 0
         let n = b.count
         while k < n {
             if k + 8 <= n {
@@ -78,13 +80,16 @@ extension JSONRecordParser {
                 let word = UnsafeRawPointer(b.baseAddress! + k).loadUnaligned(as: UInt64.self)
                 let hits = SWAR.firstStringStop(word)
                 if hits == 0 {
+                    seen |= word
                     k += 8
                     continue
                 }
+                // The bytes below the first stop are the string's.
+                seen |= word & ((hits & (0 &- hits)) &- 1)
                 k += hits.trailingZeroBitCount >> 3
             }
             let c = b[k]
-            if c == UInt8(ascii: "\"") { return (k, escaped) }
+            if c == UInt8(ascii: "\"") { return (k, escaped, seen & SWAR.highs == 0) }
             if c == UInt8(ascii: "\\") {
                 escaped = true
                 k += 2
@@ -93,6 +98,7 @@ extension JSONRecordParser {
             if c < 0x20 {
                 throw .syntax(c == 0x0a ? "a string runs past the end of the line" : "a control character inside a string", at: k)
             }
+            seen |= UInt64(c)
             k += 1
         }
         throw .needMore

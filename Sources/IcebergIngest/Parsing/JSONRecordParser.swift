@@ -358,7 +358,7 @@ package struct JSONRecordParser: RecordParser {
                     // The key the previous record had next, matched in place.
                     (predicted, keyEnd, keyEscaped) = (expected.field, expected.end, false)
                 } else {
-                    (keyEnd, keyEscaped) = try Self.scanString(b, from: keyStart)
+                    (keyEnd, keyEscaped, _) = try Self.scanString(b, from: keyStart)
                     predicted = nil
                 }
                 i = keyEnd + 1
@@ -569,14 +569,14 @@ package struct JSONRecordParser: RecordParser {
             i = k
         case .string:
             guard c == UInt8(ascii: "\"") else { return false }
-            let (end, escaped) = try Self.scanString(b, from: i + 1)
+            let (end, escaped, ascii) = try Self.scanString(b, from: i + 1)
             let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
-            guard !escaped, ScalarText.isValidUTF8(text) else { return false }
+            guard !escaped, ascii || ScalarText.isValidUTF8(text) else { return false }
             batch.leaves[firstLeaves[field]].append(bytes: text)
             i = end + 1
         case .timestamp:
             guard c == UInt8(ascii: "\"") else { return false }
-            let (end, escaped) = try Self.scanString(b, from: i + 1)
+            let (end, escaped, _) = try Self.scanString(b, from: i + 1)
             let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
             guard !escaped, text.count >= 10, text[4] == UInt8(ascii: "-"), let micros = ScalarText.timestamp(text, dayCache: &dayCache) else { return false }
             batch.leaves[firstLeaves[field]].append(micros)
@@ -624,7 +624,7 @@ package struct JSONRecordParser: RecordParser {
         }
         switch c {
         case UInt8(ascii: "\""):
-            let (end, escaped) = try Self.scanString(b, from: i + 1)
+            let (end, escaped, _) = try Self.scanString(b, from: i + 1)
             if escaped {
                 Self.unescape(b, i + 1, end, into: &scratch)
                 scratch.withUnsafeBufferPointer { append($0, .string) }

@@ -95,7 +95,7 @@ extension JSONRecordParser {
         while true {
             guard b[i] == UInt8(ascii: "\"") else { throw .syntax("expected a key in double quotes", at: i) }
             let keyStart = i + 1
-            let (keyEnd, escaped) = try scanString(b, from: keyStart)
+            let (keyEnd, escaped, _) = try scanString(b, from: keyStart)
             var matches = false
             if found == nil, let key = path.first {
                 matches = escaped
