@@ -13,7 +13,7 @@ let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 // The targets, from mechanism up to policy; every arrow points down this list (ARCHITECTURE.md draws it):
-//   system shims -> Codecs -> Avro, Parquet -> IcebergCore -> Checkpoint
+//   system shims -> Codecs -> Avro, Parquet (and CPrefetch) -> IcebergCore -> Checkpoint
 //   system shims -> S3Reader (AWS: SigV4, credentials, transport, S3; no Iceberg in it)
 //   IcebergCore + S3Reader -> IcebergS3 (S3FileIO) -> Catalogs (REST, Glue) -> IcebergIngest -> the executables
 let package = Package(

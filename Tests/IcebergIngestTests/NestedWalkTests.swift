@@ -194,5 +194,10 @@ import Testing
             let counted = bytes.withUnsafeBufferPointer { JSONRecordParser.newlines($0, from: from, to: count) }
             #expect(counted == expected)
         }
+        // Nothing but line ends: a lane counts 255 blocks before the lanes are summed, and not one more.
+        for (count, from) in [(4_080, 0), (4_096, 0), (4_112, 0), (8_192, 0), (8_192, 3), (20_000, 7)] {
+            let bytes = [UInt8](repeating: 0x0a, count: count)
+            #expect(bytes.withUnsafeBufferPointer { JSONRecordParser.newlines($0, from: from, to: count) } == count - from, "\(count) from \(from)")
+        }
     }
 }

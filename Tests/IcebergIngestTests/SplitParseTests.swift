@@ -154,9 +154,9 @@ import TestSupport
         }
     }
 
-    /// Lines are counted only when a message needs one, and the line named is the record's: a field the schema
-    /// lacks first seen on line 304 (top level) and 601 (nested), bad records on lines 305 and 602, after a
-    /// blank line and a record over two lines, in 1000-byte chunks.
+    /// The line a message names is its record's: a field the schema lacks first seen on line 304 (top level)
+    /// and 601 (nested), bad records on lines 305 and 602, after a blank line and a record over two lines, in
+    /// 1000-byte chunks.
     @Test func messagesNameTheRecordsLine() throws {
         let layout = try ColumnLayout(schema: Self.schema)
         let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: Self.schema)
@@ -196,6 +196,27 @@ import TestSupport
             #expect(counts.rows == 200)
             #expect(drift.unknownFields == ["extra": 200, "more": 200], "chunks of \(chunk)")
         }
+    }
+
+    /// A run's line count, which for JSON the parser keeps: a byte-order mark, a blank line, a record over the
+    /// longest allowed (a bad record), one over two lines, and a last line without its line end, plain and gzip.
+    @Test func aRunCountsEveryLine() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("split-lines")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 1
+        let folder = try PipelineSupport.hourFolder(in: dir, hour: hour)
+        let t = Int64(hour) * 3600
+        let text = "\u{FEFF}{\"id\": 1, \"event_time\": \(t)}\n\n{\"id\": 2, \"page\": \"" + String(repeating: "x", count: 3_000)
+            + "\"}\n{\"id\": 3,\n \"event_time\": \(t)}\n{\"id\": 4, \"event_time\": \(t)}"
+        let bytes = Array(text.utf8)
+        try Data(bytes).write(to: folder.appendingPathComponent("a.json"))
+        try Data(try Deflate.compress(bytes, framing: .gzip, level: 1)).write(to: folder.appendingPathComponent("b.json.gz"))
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.lines"), schema: try SchemaText.schema("id long not null, event_time timestamptz, page string"))
+        configuration.maxRecordBytes = 1_000
+        configuration.badRecordPolicy = .skip
+        let catalog = ObjectStoreCatalog(warehouse: dir.appendingPathComponent("wh").path, io: LocalFileIO())
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: dir.appendingPathComponent("in").path, layout: .firehose)).run()
+        #expect(summary.lines == 2 * 6 && summary.rows == 2 * 3 && summary.badRecords == 2, "\(summary.lines) lines, \(summary.rows) rows, \(summary.badRecords) bad")
     }
 
     /// Through a run: one plain and one gzip object of about 5 MiB of text each, with bad records and a field

@@ -122,7 +122,7 @@ public struct ShardLayout: Sendable, Hashable, CustomStringConvertible {
             }
             // An older commit: its checkpoint keys name the shard, `shard-i-of-n.checkpoint-version`.
             for name in summary.keys {
-                if case .checkpointVersion(slug, let shard)? = CheckpointCommit.recordKey(name), shard.epoch == 0 {
+                if case .checkpointVersion(let keySlug, let shard)? = CheckpointCommit.recordKey(name), keySlug == slug, shard.epoch == 0 {
                     return .legacy(count: shard.count)
                 }
             }
