@@ -91,9 +91,8 @@ enum ByteArrayDictionary {
         return h ^ (h >> 32)
     }
 
-    /// How many values ahead a lookup's slot is asked of the cache: the
-    /// table of a large dictionary (100,000 user ids: 2 MiB) is mostly outside the core's cache, and a lookup
-    /// would otherwise wait on each miss.
+    /// How many values ahead a lookup's slot is asked of the cache: the table of a large dictionary (100,000
+    /// user ids: 2 MiB) is mostly outside the core's cache, and a lookup would otherwise wait on each miss.
     static let lookahead = 8
 
     static func build(bytes: [UInt8], offsets: [Int32], fixed: Bool, limit: Int) -> DictionaryEncoding? {
