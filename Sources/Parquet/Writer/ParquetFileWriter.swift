@@ -100,9 +100,20 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
 
     private func flushRowGroup() throws {
         guard pendingRows > 0 else { return }
-        let group = takeRowGroup()
-        // Each column encoded, written and let go before the next: memory holds one encoded chunk at a time.
-        try writeRowGroup(group) { try group.encode(column: $0) }
+        try Self.encodingEach(takeRowGroup()) { group, chunk in try writeRowGroup(group, chunk: chunk) }
+    }
+
+    /// Hands `write` the group without its batches and a chunk source that encodes each column when asked
+    /// and lets its batches go then: memory holds one encoded chunk at a time, and the group's buffered rows
+    /// shrink column by column (a flush and a close alike).
+    private static func encodingEach<T>(
+        _ group: consuming PendingRowGroup, _ write: (PendingRowGroup, (Int) throws -> EncodedChunk) throws -> T
+    ) throws -> T {
+        var (batches, bare) = (consume group).separatingBatches()
+        return try write(bare) { i in
+            defer { batches[i] = [] }
+            return try bare.encode(column: i, batches: batches[i])
+        }
     }
 
     /// The buffered rows as a row group whose columns encode independently; the buffer is empty after.
@@ -145,12 +156,7 @@ package final class ParquetFileWriter<Output: ParquetOutput> {
 
     /// Writes the last row group and the footer; returns the Iceberg metrics.
     package func close() throws -> ParquetFileMetrics {
-        // As a flush does: each column encoded, written and let go (its batches too) before the next.
-        var (batches, last) = beginClose().separatingBatches()
-        return try finish(last) { i in
-            defer { batches[i] = [] }
-            return try last.encode(column: i, batches: batches[i])
-        }
+        try Self.encodingEach(beginClose()) { last, chunk in try finish(last, chunk: chunk) }
     }
 
     /// Closing in steps, for a caller that encodes the last row group's columns on several threads: this
