@@ -45,7 +45,10 @@ final class ObjectParser: @unchecked Sendable {
     private var newlines = 0
     /// Whether the parser's position counts the current input's line ends (JSON), so that the text is not
     /// read one more time to count them here.
-    private let parserCountsLines: Bool
+    private var parserCountsLines: Bool {
+        if case .json = configuration.format { return true }
+        return false
+    }
     private var lastByte: UInt8?
     private var parseNanos: UInt64 = 0
     private var report = ObjectReport()
@@ -74,7 +77,6 @@ final class ObjectParser: @unchecked Sendable {
         self.configuration = configuration
         self.pipeline = pipeline
         batch = RecordBatch(layout: layout, room: room.room(forObjectOf: object.size))
-        if case .json = configuration.format { parserCountsLines = true } else { parserCountsLines = false }
         if let parser = configuration.format.makeRecordParser(
             layout: layout, options: configuration.conversion, source: object.location, drift: configuration.driftPolicy)
         {
