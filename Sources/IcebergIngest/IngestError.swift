@@ -57,6 +57,16 @@ extension IngestError {
         func text(_ number: Double) -> String {
             number.isFinite && number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
         }
-        return "\(setting) is \(value): it must be from \(text(range.lowerBound)) to \(text(range.upperBound))" + (unit.map { " \($0)" } ?? "")
+        return outOfRange(setting, "\(value)", from: text(range.lowerBound), to: text(range.upperBound), unit: unit)
+    }
+
+    /// ``outOfRange(_:_:_:unit:)`` for a whole-number setting: `'source.late_arrival_hours' is -1: it must be from 0 to 8760`.
+    package static func outOfRange<Number: BinaryInteger>(_ setting: String, _ value: Number, _ range: ClosedRange<Number>, unit: String? = nil) -> String {
+        outOfRange(setting, "\(value)", from: "\(range.lowerBound)", to: "\(range.upperBound)", unit: unit)
+    }
+
+    /// The one wording of an out-of-range message, over the texts of the value and the bounds.
+    private static func outOfRange(_ setting: String, _ value: String, from lower: String, to upper: String, unit: String?) -> String {
+        "\(setting) is \(value): it must be from \(lower) to \(upper)" + (unit.map { " \($0)" } ?? "")
     }
 }

@@ -52,7 +52,7 @@ struct JobOptions: ParsableArguments {
     var commitEveryObjects: Int?
     @Option(name: .long, help: "Wait up to this many seconds (at most 604800, a week) for another runner of the same shard to finish, instead of exiting with code 6.")
     var wait: Double?
-    @Option(name: .long, help: "Seconds this runner's lease of the shard lasts without renewal (default 60; 1 to 86400).")
+    @Option(name: .long, help: "Seconds this runner's lease of the shard lasts without renewal (default \(Int(IngestConfiguration.leaseSecondsDefault)); \(Int(IngestConfiguration.leaseSecondsRange.lowerBound)) to \(Int(IngestConfiguration.leaseSecondsRange.upperBound))).")
     var leaseSeconds: Double?
     @Option(name: .long, help: "S3 endpoint (MinIO, a local server); default: S3_ENDPOINT, else AWS.")
     var s3Endpoint: String?
@@ -138,9 +138,9 @@ struct JobOptions: ParsableArguments {
         // An empty value is the same as none, as in the job file and the environment: `--dead-letter ''` unsets it.
         flag(deadLetter, "ingest.dead_letter", "dead-letter") { job.deadLetter = $0.isEmpty ? nil : $0 }
         try flag(lateArrivalHours, "source.late_arrival_hours", "late-arrival-hours") {
-            // The job file's range, a year.
-            guard (0...8_760).contains($0) else {
-                throw IngestError(.invalidConfiguration, "--late-arrival-hours is \($0): it must be from 0 to 8760 hours")
+            let range = IngestConfiguration.lateArrivalHoursRange
+            guard range.contains($0) else {
+                throw IngestError(.invalidConfiguration, IngestError.outOfRange("--late-arrival-hours", $0, range, unit: "hours"))
             }
             job.lateArrivalHours = $0
         }

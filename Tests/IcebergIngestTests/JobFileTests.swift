@@ -67,6 +67,21 @@ import TestSupport
         #expect(throws: Never.self) { try configuration.validate() }
     }
 
+    /// A library caller's late-arrival window is held to the job file's and the flag's range (a year), with
+    /// the same wording.
+    @Test(arguments: [Int32(-1), 8_761, .max, .min])
+    func aLateArrivalWindowOutOfRangeIsRefused(_ hours: Int32) throws {
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: try SchemaText.schema("id long"))
+        configuration.lateArrivalHours = hours
+        let error = #expect(throws: IngestError.self) { try configuration.validate() }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "late_arrival_hours is \(hours): it must be from 0 to 8760 hours", "\(error?.message ?? "")")
+        for edge: Int32 in [0, 8_760] {
+            configuration.lateArrivalHours = edge
+            #expect(throws: Never.self) { try configuration.validate() }
+        }
+    }
+
     /// `source.reconcile_every` of `inf` or `1e19` passed the check, then trapped converting to Int in `config
     /// --show`: each is now an error naming the key, the value and the range.
     @Test func hugeOrInfiniteDurationsAreErrors() throws {

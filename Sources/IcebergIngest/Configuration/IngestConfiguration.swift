@@ -92,6 +92,8 @@ public struct IngestConfiguration: Sendable {
     public var changedObjectPolicy: ChangedObjectPolicy = .skip
     /// How long files may still arrive in an hour after it ended.
     public var lateArrivalHours: Int32 = 2
+    /// The ``lateArrivalHours`` allowed: none to a year.
+    public static let lateArrivalHoursRange: ClosedRange<Int32> = 0...8_760
     /// Reconciliation: how many closed hours (below the horizon) a reconciliation lists again...
     public var reconcileHours: Int32 = 168
     /// ...and how often a run does it on its own (nil: only when asked, `run --reconcile`).
@@ -152,13 +154,15 @@ public struct IngestConfiguration: Sendable {
     /// How long this runner's lease of the source shard lasts without renewal (it renews every third of
     /// it). A runner killed without letting go blocks the shard this long, unless a later runner on the same
     /// host sees that its process is gone.
-    public var leaseSeconds = 60.0
+    public var leaseSeconds = IngestConfiguration.leaseSecondsDefault
+    /// The ``leaseSeconds`` a configuration starts with: a minute.
+    package static let leaseSecondsDefault = 60.0
     /// The ``leaseSeconds`` allowed: 1 s to 1 day.
     public static let leaseSecondsRange = 1.0...86_400
     /// ``leaseSeconds`` in milliseconds, held to ``leaseSecondsRange`` (``validate()`` refuses anything else;
     /// this keeps a path that reads the lease before validating, such as status, from trapping on a huge or
     /// NaN value).
-    var leaseMillis: Int64 { leaseSeconds.isNaN ? 60_000 : Int64(min(max(leaseSeconds, Self.leaseSecondsRange.lowerBound), Self.leaseSecondsRange.upperBound) * 1000) }
+    var leaseMillis: Int64 { leaseSeconds.isNaN ? Int64(Self.leaseSecondsDefault * 1000) : Int64(min(max(leaseSeconds, Self.leaseSecondsRange.lowerBound), Self.leaseSecondsRange.upperBound) * 1000) }
     /// How long a run waits for another runner's lease of the same shard to end; nil (the default): fail at
     /// once with ``CheckpointError/Code/leaseHeld`` naming the holder. At most ``maxLeaseWaitSeconds``.
     public var leaseWaitSeconds: Double?
@@ -194,7 +198,9 @@ public struct IngestConfiguration: Sendable {
         guard prefetchObjects >= 1, prefetchBytes >= 1 else {
             throw IngestError(.invalidConfiguration, "prefetchObjects and prefetchBytes must be positive, not \(prefetchObjects) and \(prefetchBytes)")
         }
-        guard lateArrivalHours >= 0 else { throw IngestError(.invalidConfiguration, "late-arrival window must not be negative") }
+        guard Self.lateArrivalHoursRange.contains(lateArrivalHours) else {
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("late_arrival_hours", lateArrivalHours, Self.lateArrivalHoursRange, unit: "hours"))
+        }
         guard (0...87_600).contains(reconcileHours) else {
             throw IngestError(.invalidConfiguration, "reconcile_hours must be between 0 and 87600, not \(reconcileHours)")
         }

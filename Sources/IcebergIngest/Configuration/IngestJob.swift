@@ -74,7 +74,7 @@ public struct IngestJob: Sendable {
     /// Objects parsed at once (``IngestConfiguration/threads``); nil: the machine's cores.
     public var threads: Int?
     /// How long this runner's lease of the shard lasts without renewal (``IngestConfiguration/leaseSeconds``).
-    public var leaseSeconds = 60.0
+    public var leaseSeconds = IngestConfiguration.leaseSecondsDefault
     /// How long to wait for another runner's lease of the shard (nil: fail at once).
     public var leaseWaitSeconds: Double?
     /// Whether a run whose shard count differs from the source's current layout rescales the source
@@ -240,7 +240,7 @@ public struct IngestJob: Sendable {
     private mutating func readSource(_ file: JobFileReader) throws {
         if let v = try file.string("source", "layout") { layout = v }
         if let v = try file.string("source", "format") { format = v }
-        if let v = try file.int("source", "late_arrival_hours", 0...8_760) { lateArrivalHours = Int32(v) }
+        if let v = try file.int("source", "late_arrival_hours", Int64(IngestConfiguration.lateArrivalHoursRange.lowerBound)...Int64(IngestConfiguration.lateArrivalHoursRange.upperBound)) { lateArrivalHours = Int32(v) }
         if let v = try file.int("source", "reconcile_hours", 0...87_600) { reconcileHours = Int32(v) }
         if let text = try file.string("source", "reconcile_every") {
             guard let seconds = Self.seconds(text), seconds <= Self.maxReconcileEverySeconds else {

@@ -58,7 +58,7 @@ struct JobFileReader {
             }
         guard let number else { throw error("'\(section).\(key)' must be an integer, not \(value.serialized())") }
         guard range.contains(number) else {
-            throw error("'\(section).\(key)' is \(number): it must be from \(range.lowerBound) to \(range.upperBound)")
+            throw error(IngestError.outOfRange("'\(section).\(key)'", number, range))
         }
         return number
     }
