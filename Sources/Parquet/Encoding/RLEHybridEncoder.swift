@@ -73,21 +73,29 @@ struct RLEHybridEncoder {
         guard bitWidth > 0 else { return }
         let width = UInt64(bitWidth)
         bytes.withUnsafeMutableBufferPointer { out in
+            let base = UnsafeMutableRawPointer(out.baseAddress!)
             var p = first
             var buffer: UInt64 = 0
             var bits: UInt64 = 0
             for value in values {
+                // Fewer than 32 bits wait, so a value of up to 32 fits; four bytes go out at once. The run's
+                // bytes are exactly its groups times the width, so a four-byte store never passes its end.
                 buffer |= UInt64(value) << bits
                 bits += width
-                while bits >= 8 {
-                    out[p] = UInt8(truncatingIfNeeded: buffer)
-                    p += 1
-                    buffer >>= 8
-                    bits -= 8
+                if bits >= 32 {
+                    base.storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian, toByteOffset: p, as: UInt32.self)
+                    p += 4
+                    buffer >>= 32
+                    bits -= 32
                 }
             }
-            // The padding values are zeros: the last partial byte, then zero bytes already in place.
-            if bits > 0 { out[p] = UInt8(truncatingIfNeeded: buffer) }
+            // The padding values are zeros: the last partial bytes, then zero bytes already in place.
+            while bits > 0 {
+                out[p] = UInt8(truncatingIfNeeded: buffer)
+                p += 1
+                buffer >>= 8
+                bits = bits > 8 ? bits - 8 : 0
+            }
         }
     }
 
