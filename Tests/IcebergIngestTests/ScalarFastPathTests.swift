@@ -116,4 +116,35 @@ import Testing
         let tenFifteen = Array("2026-11-24T10:15:30Z".utf8).withUnsafeBufferPointer { ScalarText.timestamp($0) }
         #expect(tenFifteen == Int64(CivilTime.days(year: 2026, month: 11, day: 24)) * 86_400_000_000 + Int64((10 * 60 + 15) * 60 + 30) * 1_000_000)
     }
+
+    /// The machine form's fraction, read eight bytes at a time: every length from one digit to nine gives the
+    /// digits' microseconds (those past the sixth dropped), and a byte that is not a digit at any place of the
+    /// fraction (just below '0', just above '9', a letter, a space, a byte above 0x7f) makes the value unreadable.
+    @Test func fractionsOfEveryLengthAndEveryBadByte() {
+        let head = "2026-11-24T10:15:30"
+        let seconds = Int64(CivilTime.days(year: 2026, month: 11, day: 24)) * 86_400_000_000 + Int64((10 * 60 + 15) * 60 + 30) * 1_000_000
+        func read(_ bytes: [UInt8]) -> Int64? { bytes.withUnsafeBufferPointer { ScalarText.timestamp($0) } }
+        var rng = SystemRandomNumberGenerator()
+        for length in 1...9 {
+            for _ in 0..<50 {
+                let digits = (0..<length).map { _ in UInt8(ascii: "0") + UInt8.random(in: 0...9, using: &rng) }
+                // The reference: the first six digits, padded with zeros, as microseconds.
+                let micros = (digits.prefix(6) + Array(repeating: UInt8(ascii: "0"), count: max(0, 6 - length))).reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
+                let text = Array(head.utf8) + [UInt8(ascii: ".")] + digits + [UInt8(ascii: "Z")]
+                #expect(read(text) == seconds + micros, "\(String(decoding: text, as: UTF8.self))")
+                for place in 0..<length {
+                    for bad: UInt8 in [0x2f, 0x3a, UInt8(ascii: "a"), 0x20, 0x00, 0xb0, 0xff] {
+                        var broken = digits
+                        broken[place] = bad
+                        let text = Array(head.utf8) + [UInt8(ascii: ".")] + broken + [UInt8(ascii: "Z")]
+                        #expect(read(text) == nil, "\(length) digits, \(bad) at \(place)")
+                    }
+                }
+            }
+        }
+        // A `.` with no digits is no timestamp; ten digits, past the machine form, are read in full (the
+        // first six kept) by the general reading.
+        #expect(read(Array("2026-11-24T10:15:30.Z".utf8)) == nil)
+        #expect(read(Array("2026-11-24T10:15:30.1234567890Z".utf8)) == seconds + 123_456)
+    }
 }

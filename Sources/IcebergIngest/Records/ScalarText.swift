@@ -271,17 +271,46 @@ package enum ScalarText {
         var fraction: Int64 = 0
         if n > 20 {
             // `.` and 1 to 9 digits before the `Z`: the first six are the microseconds.
-            guard t[19] == UInt8(ascii: "."), n > 21 else { return nil }
-            var scale: Int64 = 100_000
-            for k in 20..<(n - 1) {
-                let digit = t[k] &- 48
-                guard digit < 10 else { return nil }
-                fraction += Int64(digit) * scale
-                scale /= 10
-            }
+            guard t[19] == UInt8(ascii: "."), n > 21, let micros = fractionMicros(base, digits: n - 21) else { return nil }
+            fraction = micros
         }
         return days * 86_400_000_000 + ((hour * 60 + minute) * 60 + second) * 1_000_000 + fraction
     }
+
+    /// The microseconds of the `digits` (1 to 9) fraction digits at byte 20 of a machine-form timestamp
+    /// (`...:SS.fffffffZ`), eight bytes at a time; digits past the sixth are checked and dropped. Nil when one
+    /// is not a digit.
+    @inline(__always)
+    static func fractionMicros(_ base: UnsafeRawPointer, digits: Int) -> Int64? {
+        // Eight digits in the eight lanes of a word, the first in the lowest, as ASCII; lanes left of the
+        // digits (fewer than eight) read as '0'.
+        let word: UInt64
+        if digits <= 7 {
+            // The word that ends at the `Z` (byte 20 + digits), moved up one lane so the digits end in the
+            // top lane; the bytes below them (the `.`, the seconds) are replaced by '0'.
+            let keep = ~UInt64(0) << (UInt64(8 - digits) * 8)
+            let shifted = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 13 + digits, as: UInt64.self)) << 8
+            word = shifted & keep | 0x3030_3030_3030_3030 & ~keep
+        } else {
+            word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+            if digits == 9, base.load(fromByteOffset: 28, as: UInt8.self) &- 48 >= 10 { return nil }
+        }
+        let v = word &- 0x3030_3030_3030_3030
+        // A lane outside '0'...'9' has its high bit set here, in `v` or in `v + 0x76`.
+        guard (v | (v &+ 0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        // The eight digits as one number: pairs, then fours, then all eight.
+        var x = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF
+        x = (x &* 100 &+ (x >> 16)) & 0x0000_FFFF_0000_FFFF
+        x = (x &* 10_000 &+ (x >> 32)) & 0xFFFF_FFFF
+        let value = Int64(x)
+        switch digits {
+        case ...6: return value * powersOfTen[6 - digits]
+        case 7: return value / 10
+        default: return value / 100
+        }
+    }
+
+    private static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 
     /// An epoch number (integer or with a fraction) in `unit`, as microseconds.
     static func epochMicros(_ t: UnsafeBufferPointer<UInt8>, unit: ConversionOptions.EpochUnit) -> Int64? {
