@@ -108,28 +108,27 @@ enum ByteArrayDictionary {
         bytes.withUnsafeBufferPointer { data in
             offsets.withUnsafeBufferPointer { o in
                 indices.withUnsafeMutableBufferPointer { out in
-                    // The hashes of the next `lookahead` values, value `i`'s at `i % lookahead`.
-                    let ahead = UnsafeMutablePointer<UInt64>.allocate(capacity: lookahead)
+                    // The hash and (for a value of up to eight bytes) the word of the next `lookahead` values,
+                    // value `i`'s at `i % lookahead`: the first `lookahead` steps only fill it.
+                    let ahead = UnsafeMutablePointer<(hash: UInt64, word: UInt64)>.allocate(capacity: lookahead)
                     defer { ahead.deallocate() }
-                    for k in 0..<min(lookahead, count) {
-                        let (s, length) = (Int(o[k]), Int(o[k + 1] - o[k]))
-                        ahead[k] = length <= 8 ? hash(word: word(data, s, length), count: length) : hash(data.baseAddress! + s, length)
-                    }
-                    for i in 0..<count {
+                    for i in -lookahead..<count {
+                        let (h, word) = i >= 0 ? ahead[i % lookahead] : (0, 0)
+                        let next = i + lookahead
+                        if next < count {
+                            let (ns, nl) = (Int(o[next]), Int(o[next + 1] - o[next]))
+                            let nw = nl <= 8 ? Self.word(data, ns, nl) : 0
+                            let nh = nl <= 8 ? hash(word: nw, count: nl) : hash(data.baseAddress! + ns, nl)
+                            ahead[next % lookahead] = (nh, nw)
+                            cprefetch_read(table.baseAddress! + (Int(truncatingIfNeeded: nh) & (capacity - 1)))
+                        }
+                        guard i >= 0 else { continue }
                         if i == DictionarySample.size, DictionarySample.givesUp(distinct: firstOccurrence.count, bytes: page.count, of: count, limit: limit) {
                             ok = false
                             return
                         }
                         let s = Int(o[i]), e = Int(o[i + 1]), length = e - s
                         let short = length <= 8
-                        let word = short ? word(data, s, length) : 0
-                        let h = ahead[i % lookahead]
-                        if i + lookahead < count {
-                            let (ns, nl) = (Int(o[i + lookahead]), Int(o[i + lookahead + 1] - o[i + lookahead]))
-                            let next = nl <= 8 ? hash(word: Self.word(data, ns, nl), count: nl) : hash(data.baseAddress! + ns, nl)
-                            ahead[i % lookahead] = next
-                            cprefetch_read(table.baseAddress! + (Int(truncatingIfNeeded: next) & (capacity - 1)))
-                        }
                         let t = tag(h, length)
                         var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
                         var found: UInt32?
