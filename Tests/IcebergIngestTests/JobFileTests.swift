@@ -30,6 +30,8 @@ import TestSupport
         (#""ingest": {"lease_wait_seconds": 1e17}"#, "'ingest.lease_wait_seconds' is 1e+17: it must be from 0 to 604800"),
         (#""ingest": {"lease_wait_seconds": "-1"}"#, "'ingest.lease_wait_seconds' is -1.0: it must be from 0 to 604800"),
         (#""ingest": {"lease_seconds": 1e400}"#, "'ingest.lease_seconds' is inf: it must be from 1 to 86400"),
+        // Integer settings whose range is the configuration's: said the same way.
+        (#""ingest": {"threads": 257}"#, "'ingest.threads' is 257: it must be from 1 to 256"),
         // A key or section given twice: lookups took the first one, silently.
         (#""ingest": {"shard": "0/2", "shard": "1/2"}"#, "'ingest.shard' is given twice"),
         (#""table": {"name": "db.other", "schema": "id long"}"#, "'table' is given twice"),
@@ -51,6 +53,16 @@ import TestSupport
         let path = try Self.write(#"{"source": {"uri": "x", "late_arrival_hours": 99999999999}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
         let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
         #expect(error?.message.contains("'source.late_arrival_hours' is 99999999999: it must be from 0 to 8760") == true)
+        // The integer ranges the configuration holds, read the same way: past Int32 for the reconciliation's
+        // hours, past the configuration's range for threads.
+        for (key, value, message) in [
+            ("reconcile_hours", "87601", "'source.reconcile_hours' is 87601: it must be from 0 to 87600"),
+            ("reconcile_hours", "4294967296", "'source.reconcile_hours' is 4294967296: it must be from 0 to 87600"),
+        ] {
+            let path = try Self.write(#"{"source": {"uri": "x", "\#(key)": \#(value)}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
+            let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
+            #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+        }
     }
 
     /// A library caller's lease outside 1 s...1 day is refused by validation, naming the setting and range;
@@ -67,17 +79,37 @@ import TestSupport
         #expect(throws: Never.self) { try configuration.validate() }
     }
 
-    /// A library caller's late-arrival window is held to the job file's and the flag's range (a year), with
-    /// the same wording.
-    @Test(arguments: [Int32(-1), 8_761, .max, .min])
-    func aLateArrivalWindowOutOfRangeIsRefused(_ hours: Int32) throws {
+    /// A library caller's settings are held to the job file's and the flags' ranges, said in one wording;
+    /// the late-arrival window had only to be non-negative.
+    @Test(arguments: [
+        ("late_arrival_hours", -1.0, "late_arrival_hours is -1: it must be from 0 to 8760 hours"),
+        ("late_arrival_hours", 8_761, "late_arrival_hours is 8761: it must be from 0 to 8760 hours"),
+        ("late_arrival_hours", Double(Int32.max), "late_arrival_hours is 2147483647: it must be from 0 to 8760 hours"),
+        ("reconcile_hours", 87_601, "reconcile_hours is 87601: it must be from 0 to 87600 hours"),
+        ("threads", 0, "threads is 0: it must be from 1 to 256"),
+        ("threads", 257, "threads is 257: it must be from 1 to 256"),
+        ("lease_wait_seconds", -1, "lease_wait_seconds is -1.0: it must be from 0 to 604800 seconds"),
+        ("lease_wait_seconds", .nan, "lease_wait_seconds is nan: it must be from 0 to 604800 seconds"),
+    ])
+    func aSettingOutOfRangeIsRefused(_ setting: String, _ value: Double, _ message: String) throws {
         var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: try SchemaText.schema("id long"))
-        configuration.lateArrivalHours = hours
+        #expect(throws: Never.self) { try configuration.validate() }
+        switch setting {
+        case "late_arrival_hours": configuration.lateArrivalHours = Int32(value)
+        case "reconcile_hours": configuration.reconcileHours = Int32(value)
+        case "threads": configuration.threads = Int(value)
+        default: configuration.leaseWaitSeconds = value
+        }
         let error = #expect(throws: IngestError.self) { try configuration.validate() }
         #expect(error?.code == .invalidConfiguration)
-        #expect(error?.message == "late_arrival_hours is \(hours): it must be from 0 to 8760 hours", "\(error?.message ?? "")")
-        for edge: Int32 in [0, 8_760] {
-            configuration.lateArrivalHours = edge
+        #expect(error?.message == message, "\(error?.message ?? "")")
+    }
+
+    /// Each range's ends are allowed.
+    @Test func theEndsOfEachRangeAreAllowed() throws {
+        var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: try SchemaText.schema("id long"))
+        for (late, reconcile, threads, wait) in [(Int32(0), Int32(0), 1, 0.0), (8_760, 87_600, 256, 604_800)] {
+            (configuration.lateArrivalHours, configuration.reconcileHours, configuration.threads, configuration.leaseWaitSeconds) = (late, reconcile, threads, wait)
             #expect(throws: Never.self) { try configuration.validate() }
         }
     }

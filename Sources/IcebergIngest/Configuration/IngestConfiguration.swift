@@ -96,6 +96,8 @@ public struct IngestConfiguration: Sendable {
     public static let lateArrivalHoursRange: ClosedRange<Int32> = 0...8_760
     /// Reconciliation: how many closed hours (below the horizon) a reconciliation lists again...
     public var reconcileHours: Int32 = 168
+    /// The ``reconcileHours`` allowed: none to ten years.
+    public static let reconcileHoursRange: ClosedRange<Int32> = 0...87_600
     /// ...and how often a run does it on its own (nil: only when asked, `run --reconcile`).
     public var reconcileEverySeconds: Double? = 86_400
     /// What to do with files found in closed hours that were never ingested.
@@ -149,6 +151,8 @@ public struct IngestConfiguration: Sendable {
     /// grows with it: each parse holds a read chunk, its decompressor's window and a batch of rows, or a
     /// text held whole and its rows.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// The ``threads`` allowed.
+    public static let threadsRange = 1...256
     /// Data files uploaded at the same time.
     public var uploadConcurrency = 4
     /// How long this runner's lease of the source shard lasts without renewal (it renews every third of
@@ -191,7 +195,7 @@ public struct IngestConfiguration: Sendable {
     }
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw IngestError(.invalidConfiguration, "threads must be between 1 and 256, not \(threads)") }
+        guard Self.threadsRange.contains(threads) else { throw IngestError(.invalidConfiguration, IngestError.outOfRange("threads", threads, Self.threadsRange)) }
         guard commitEveryObjects > 0, commitEveryBytes > 0, targetFileSizeBytes > 0, readChunkBytes >= 1024, batchRows > 0, maxRecordBytes > 0 else {
             throw IngestError(.invalidConfiguration, "commit thresholds, target file size, read chunk size, batch rows and the record size limit must be positive")
         }
@@ -201,15 +205,15 @@ public struct IngestConfiguration: Sendable {
         guard Self.lateArrivalHoursRange.contains(lateArrivalHours) else {
             throw IngestError(.invalidConfiguration, IngestError.outOfRange("late_arrival_hours", lateArrivalHours, Self.lateArrivalHoursRange, unit: "hours"))
         }
-        guard (0...87_600).contains(reconcileHours) else {
-            throw IngestError(.invalidConfiguration, "reconcile_hours must be between 0 and 87600, not \(reconcileHours)")
+        guard Self.reconcileHoursRange.contains(reconcileHours) else {
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("reconcile_hours", reconcileHours, Self.reconcileHoursRange, unit: "hours"))
         }
         if let every = reconcileEverySeconds, !(every > 0) { throw IngestError(.invalidConfiguration, "reconcile_every must be positive (or off)") }
         guard Self.leaseSecondsRange.contains(leaseSeconds) else {
             throw IngestError(.invalidConfiguration, IngestError.outOfRange("lease_seconds", leaseSeconds, Self.leaseSecondsRange))
         }
         if let wait = leaseWaitSeconds, !(0...Self.maxLeaseWaitSeconds).contains(wait) {
-            throw IngestError(.invalidConfiguration, "lease_wait_seconds must be between 0 and \(Int(Self.maxLeaseWaitSeconds)), not \(wait)")
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("lease_wait_seconds", wait, 0...Self.maxLeaseWaitSeconds, unit: "seconds"))
         }
     }
 }

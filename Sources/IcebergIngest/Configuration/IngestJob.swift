@@ -231,7 +231,7 @@ public struct IngestJob: Sendable {
             }
         default: throw file.error("'table.allow' must be a list of names (or one comma-separated string)")
         }
-        if let v = try file.int("table", "max_tables", 1...100_000) { maxTables = Int(v) }
+        if let v = try file.int("table", "max_tables", 1...100_000) { maxTables = v }
         if !isRouted, schemaRegistry != nil || allowTables != nil || maxTables != nil {
             throw file.error("'table.schemas', 'table.allow' and 'table.max_tables' are for routed jobs: set 'table.route' too")
         }
@@ -240,8 +240,8 @@ public struct IngestJob: Sendable {
     private mutating func readSource(_ file: JobFileReader) throws {
         if let v = try file.string("source", "layout") { layout = v }
         if let v = try file.string("source", "format") { format = v }
-        if let v = try file.int("source", "late_arrival_hours", Int64(IngestConfiguration.lateArrivalHoursRange.lowerBound)...Int64(IngestConfiguration.lateArrivalHoursRange.upperBound)) { lateArrivalHours = Int32(v) }
-        if let v = try file.int("source", "reconcile_hours", 0...87_600) { reconcileHours = Int32(v) }
+        if let v = try file.int("source", "late_arrival_hours", IngestConfiguration.lateArrivalHoursRange) { lateArrivalHours = v }
+        if let v = try file.int("source", "reconcile_hours", IngestConfiguration.reconcileHoursRange) { reconcileHours = v }
         if let text = try file.string("source", "reconcile_every") {
             guard let seconds = Self.seconds(text), seconds <= Self.maxReconcileEverySeconds else {
                 throw file.error("'source.reconcile_every' is '\(text)': it must be a duration from 0 (off) to 365d, such as 24h or 90m")
@@ -259,11 +259,11 @@ public struct IngestJob: Sendable {
         if let v = try file.choice("ingest", "epoch_unit", ConversionOptions.EpochUnit.self) { epochUnit = v }
         deadLetter = try file.string("ingest", "dead_letter")
         if let v = try file.string("ingest", "shard") { shard = v }
-        if let v = try file.int("ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = Int(v) }
-        if let v = try file.int("ingest", "commit_every_bytes", 1...(1 << 40)) { commitEveryBytes = v }
-        if let v = try file.int("ingest", "target_file_size_mb", 1...65_536) { targetFileSizeMB = Int(v) }
-        if let v = try file.int("ingest", "max_record_bytes", 1024...(1 << 30)) { maxRecordBytes = Int(v) }
-        if let v = try file.int("ingest", "threads", 1...256) { threads = Int(v) }
+        if let v = try file.int("ingest", "commit_every_objects", 1...100_000_000) { commitEveryObjects = v }
+        if let v = try file.int("ingest", "commit_every_bytes", Int64(1)...(1 << 40)) { commitEveryBytes = v }
+        if let v = try file.int("ingest", "target_file_size_mb", 1...65_536) { targetFileSizeMB = v }
+        if let v = try file.int("ingest", "max_record_bytes", 1024...(1 << 30)) { maxRecordBytes = v }
+        if let v = try file.int("ingest", "threads", IngestConfiguration.threadsRange) { threads = v }
         if let v = try file.bool("ingest", "numbers_from_strings") { numbersFromStrings = v }
         if let v = try file.number("ingest", "lease_seconds", IngestConfiguration.leaseSecondsRange) { leaseSeconds = v }
         leaseWaitSeconds = try file.number("ingest", "lease_wait_seconds", 0...IngestConfiguration.maxLeaseWaitSeconds)

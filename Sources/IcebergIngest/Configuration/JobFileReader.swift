@@ -48,7 +48,7 @@ struct JobFileReader {
         return number
     }
 
-    func int(_ section: String, _ key: String, _ range: ClosedRange<Int64>) throws -> Int64? {
+    func int<Number: FixedWidthInteger>(_ section: String, _ key: String, _ range: ClosedRange<Number>) throws -> Number? {
         guard let value = value(section, key) else { return nil }
         let number: Int64? =
             switch value {
@@ -57,10 +57,10 @@ struct JobFileReader {
             default: nil
             }
         guard let number else { throw error("'\(section).\(key)' must be an integer, not \(value.serialized())") }
-        guard range.contains(number) else {
-            throw error(IngestError.outOfRange("'\(section).\(key)'", number, range))
+        guard let fitted = Number(exactly: number), range.contains(fitted) else {
+            throw error(IngestError.outOfRange("'\(section).\(key)'", number, Int64(range.lowerBound)...Int64(range.upperBound)))
         }
-        return number
+        return fitted
     }
 
     func bool(_ section: String, _ key: String) throws -> Bool? {
