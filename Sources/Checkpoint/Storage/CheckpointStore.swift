@@ -21,7 +21,8 @@ import IcebergCore
 /// ```
 ///
 /// The data files' names are fixed before their last row groups are encoded, so saving V+1 may overlap
-/// that encoding; every upload comes after the save. Loading also deletes versions older than V-2 (the two
+/// that encoding; every upload comes after the save. The manifests need the files' metrics, not their
+/// uploads, so they may be written while the last uploads run; the swap comes after every upload. Loading also deletes versions older than V-2 (the two
 /// before V are kept for inspection), and so does each commit but a run's last.
 ///
 /// A crash anywhere leaves a consistent state:

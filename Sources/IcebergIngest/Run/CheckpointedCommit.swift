@@ -24,7 +24,10 @@ import IcebergCore
 ///
 /// Steps 1 to 3 overlap: the encoding is CPU work on this machine, the checkpoint and the uploads wait on
 /// the object store, so a batch of several files commits in about the time of its encoding plus its last
-/// upload rather than the sum of all three.
+/// upload rather than the sum of all three. Step 4 starts once every file has closed (its entries need each
+/// file's metrics, not its upload): the manifest and manifest list are written while the last uploads run,
+/// and the catalog swap waits for every upload and the dead letters. A crash before the swap leaves those
+/// manifests to the next run's recovery, which deletes every file named with the dead commit's snapshot id.
 ///
 /// All of it happens under the shard's lease (``LeaseKeeper``): checked with the store before step 2, and
 /// again, with a third of its time to spare, just before each catalog swap, so a runner that lost its lease
@@ -75,6 +78,7 @@ struct CheckpointedCommit {
                 throw error
             }
         }
+        var uploading: Task<Double, any Error>?
         do {
             // 2. Save the checkpoint that lists the files as pending: from here on a crash leaves a version
             //    ahead of the table, and the next run deletes exactly these files.
@@ -98,23 +102,34 @@ struct CheckpointedCommit {
                     replacing: snapshot.replacedFiles))
             FailPoint.check("after-checkpoint")
 
-            // 3. Upload each file as it closes.
+            // 3. Upload each file as it closes, then the dead letters.
             FailPoint.check("before-upload")
             let uploadStarted = clock.now
-            let dataFiles = try await upload(closed, to: locations, io: table.io, spec: spec)
-            let (_, closeSeconds) = try await closing.value
-            try await DeadLetters(configuration: ingestor.configuration, table: table).write(batch.objects)
-            let uploadSeconds = (clock.now - uploadStarted).seconds
-            FailPoint.check("after-upload")
+            let deadLetters = DeadLetters(configuration: ingestor.configuration, table: table), objects = batch.objects, io = table.io
+            let uploads = Task<Double, any Error> {
+                _ = try await upload(closed, to: locations, io: io, spec: spec)
+                try await deadLetters.write(objects)
+                FailPoint.check("after-upload")
+                return (clock.now - uploadStarted).seconds
+            }
+            uploading = uploads
+            // Every file closed: the snapshot's entries are known (each file's metrics and where it goes).
+            let (files, closeSeconds) = try await closing.value
+            guard files.count == locations.count else {
+                throw IcebergError(.io, "\(files.count) data files closed for \(locations.count) planned")
+            }
+            let dataFiles = zip(files, locations).map { $0.dataFile(at: $1, spec: spec) }
 
-            // 4. One snapshot with the checkpoint in its summary.
+            // 4. One snapshot with the checkpoint in its summary. Its manifest and manifest list are written
+            //    while the last files still upload; the catalog swap waits for every upload.
             let registered = batch.objects.compactMap(\.report.registered)
             let committed = try await commitSnapshot(
                 dataFiles + registered, table: table, evolution: batch.evolution, snapshotID: snapshotID,
                 checkpoint: CheckpointCommit(
                     source: ingestor.source.identity, shard: ingestor.configuration.shard, version: next.version,
                     watermarkHour: next.watermarkHour, location: checkpointLocation),
-                objectCount: batch.objects.count)
+                objectCount: batch.objects.count, uploads: uploads)
+            let uploadSeconds = try await uploads.value
             FailPoint.check("after-swap")
 
             // 5. The table names v+1 now: older versions are history.
@@ -134,8 +149,12 @@ struct CheckpointedCommit {
                 table: committed, checkpoint: done, snapshotID: snapshotID, dataFiles: dataFiles, encodeSeconds: closeSeconds,
                 uploadSeconds: uploadSeconds, commitSeconds: (clock.now - commitStarted).seconds)
         } catch {
-            // The closing ends before the failure goes up (nothing may write the spool once the caller cleans
-            // up), and the files it closed that were not uploaded leave the spool.
+            // The closing and the uploads end before the failure goes up (nothing may read or write the spool
+            // once the caller cleans up), and the files it closed that were not uploaded leave the spool.
+            if let uploading {
+                uploading.cancel()
+                _ = try? await uploading.value
+            }
             if let (files, _) = try? await closing.value {
                 try? await BlockingExecutor.run { for file in files { try? FileManager.default.removeItem(atPath: file.localPath) } }
             }
@@ -177,7 +196,8 @@ struct CheckpointedCommit {
 
     /// Commits the files in one snapshot of this commit's kind, with the batch's schema changes.
     private func commitSnapshot(
-        _ files: [DataFile], table: Table, evolution: SchemaEvolution, snapshotID: Int64, checkpoint: CheckpointCommit, objectCount: Int
+        _ files: [DataFile], table: Table, evolution: SchemaEvolution, snapshotID: Int64, checkpoint: CheckpointCommit, objectCount: Int,
+        uploads: Task<Double, any Error>
     ) async throws -> Table {
         var summaryProperties = checkpoint.summaryProperties
         summaryProperties["iceberg-ingest.objects"] = String(objectCount)
@@ -202,6 +222,8 @@ struct CheckpointedCommit {
         commit.summaryProperties = summaryProperties
         let lease = self.lease, ingestor = self.ingestor
         commit.beforeCatalogSwap = { base in
+            // The table names no file before it is in the store: an upload that failed fails the commit.
+            _ = try await uploads.value
             FailPoint.check("after-manifest")
             try ingestor.checkLayout(base)
             // Renewed here, in the commit's own task, when a third of it has gone since (uploads can take
