@@ -55,7 +55,16 @@ struct SnapshotProducer: Sendable {
                         // happened, since only this commit makes a snapshot with this id. If it did not, the
                         // commit is retried like a conflict; its requirements keep a late landing of this try
                         // and the retry from both taking effect.
-                        let now = try await catalog.loadTable(base.identifier)
+                        let now: Table
+                        do {
+                            now = try await catalog.loadTable(base.identifier)
+                        } catch let lookup {
+                            // Still unknown: nothing this commit wrote may be deleted, as the swap may
+                            // reference it.
+                            throw IcebergError(
+                                .commitStateUnknown, "\(error.message); reading the table to see whether it landed failed too: \(lookup)",
+                                cause: lookup)
+                        }
                         if now.metadata.snapshots.contains(where: { $0.id == snapshotID }) { return now }
                         throw IcebergError(.commitConflict, "the commit's answer was lost and the table does not have it: \(error.message)", cause: error)
                     }
