@@ -15,9 +15,10 @@ import IcebergCore
 ///     |        delete their pending data files                save V+1 (write-if-absent; names the
 ///     |                                                         run's data files as pending)
 ///     |                                                                                        v
-///  [committed V+1] <-- catalog swap: snapshot --- [manifests written] <-- upload --- [checkpoint V+1 saved]
-///                      summary records V+1
-///                      (on conflict: rebuild on the new base and retry; the saved V+1 stays valid)
+///  [committed V+1] <-- catalog swap: snapshot --- [uploaded, manifests written] <-- upload --- [checkpoint V+1 saved]
+///                      summary records V+1             (the manifests while the
+///                      (on conflict: rebuild on the     last uploads run)
+///                      new base and retry; the saved V+1 stays valid)
 /// ```
 ///
 /// The data files' names are fixed before their last row groups are encoded, so saving V+1 may overlap

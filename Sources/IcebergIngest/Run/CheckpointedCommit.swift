@@ -107,7 +107,7 @@ struct CheckpointedCommit {
             let uploadStarted = clock.now
             let deadLetters = DeadLetters(configuration: ingestor.configuration, table: table), objects = batch.objects, io = table.io
             let uploads = Task<Double, any Error> {
-                _ = try await upload(closed, to: locations, io: io, spec: spec)
+                try await upload(closed, to: locations, io: io)
                 try await deadLetters.write(objects)
                 FailPoint.check("after-upload")
                 return (clock.now - uploadStarted).seconds
@@ -123,12 +123,17 @@ struct CheckpointedCommit {
             // 4. One snapshot with the checkpoint in its summary. Its manifest and manifest list are written
             //    while the last files still upload; the catalog swap waits for every upload.
             let registered = batch.objects.compactMap(\.report.registered)
-            let committed = try await commitSnapshot(
-                dataFiles + registered, table: table, evolution: batch.evolution, snapshotID: snapshotID,
-                checkpoint: CheckpointCommit(
-                    source: ingestor.source.identity, shard: ingestor.configuration.shard, version: next.version,
-                    watermarkHour: next.watermarkHour, location: checkpointLocation),
-                objectCount: batch.objects.count, uploads: uploads)
+            let checkpointCommit = CheckpointCommit(
+                source: ingestor.source.identity, shard: ingestor.configuration.shard, version: next.version,
+                watermarkHour: next.watermarkHour, location: checkpointLocation)
+            // The uploads run in their own task: a cancelled commit cancels them too.
+            let committed = try await withTaskCancellationHandler {
+                try await commitSnapshot(
+                    dataFiles + registered, table: table, evolution: batch.evolution, snapshotID: snapshotID, checkpoint: checkpointCommit,
+                    objectCount: batch.objects.count, uploads: uploads)
+            } onCancel: {
+                uploads.cancel()
+            }
             let uploadSeconds = try await uploads.value
             FailPoint.check("after-swap")
 
@@ -236,34 +241,29 @@ struct CheckpointedCommit {
         return try await commit.commit()
     }
 
-    /// Uploads each spooled file to its location as it closes, a few at a time; the data files in the
-    /// order of `locations`.
-    private func upload(
-        _ closed: AsyncThrowingStream<(Int, SpooledDataFile), any Error>, to locations: [String], io: any FileIO, spec: PartitionSpec
-    ) async throws -> [DataFile] {
+    /// Uploads each spooled file to its location as it closes, a few at a time, and removes it from the spool;
+    /// throws unless every location got its file (the snapshot names them all).
+    private func upload(_ closed: AsyncThrowingStream<(Int, SpooledDataFile), any Error>, to locations: [String], io: any FileIO) async throws {
         let limit = max(1, ingestor.configuration.uploadConcurrency)
-        return try await withThrowingTaskGroup(of: (Int, DataFile).self) { group in
-            var results = [DataFile?](repeating: nil, count: locations.count)
+        var uploaded = [Bool](repeating: false, count: locations.count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             for try await (index, file) in closed {
-                if running == limit, let (done, uploaded) = try await group.next() {
-                    results[done] = uploaded
+                uploaded[index] = true
+                if running == limit {
+                    try await group.next()
                     running -= 1
                 }
                 let location = locations[index]
                 group.addTask {
                     try await io.write(location, contentsOfFile: file.localPath)
                     _ = try? await BlockingExecutor.run { try FileManager.default.removeItem(atPath: file.localPath) }
-                    return (index, file.dataFile(at: location, spec: spec))
                 }
                 running += 1
             }
-            for try await (index, uploaded) in group { results[index] = uploaded }
-            return try results.enumerated().map { index, uploaded in
-                guard let uploaded else { throw IcebergError(.io, "data file \(locations[index]) was never closed") }
-                return uploaded
-            }
+            try await group.waitForAll()
         }
+        if let missing = uploaded.firstIndex(of: false) { throw IcebergError(.io, "data file \(locations[missing]) was never closed") }
     }
 
     /// Which objects produced which data files in a commit, with the drift each object showed.
