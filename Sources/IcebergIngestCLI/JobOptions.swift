@@ -32,7 +32,7 @@ struct JobOptions: ParsableArguments {
     var drift: String?
     @Option(name: .long, help: "Dead-letter location (dead-letter policy).")
     var deadLetter: String?
-    @Option(name: .long, help: "Hours files may arrive late in an hour's prefix (0 to 8760).")
+    @Option(name: .long, help: "Hours files may arrive late in an hour's prefix (\(IngestConfiguration.lateArrivalHoursRange.lowerBound) to \(IngestConfiguration.lateArrivalHoursRange.upperBound)).")
     var lateArrivalHours: Int32?
     @Option(name: .long, help: "Hour a new source starts at (2026-11-01T00, UTC, or 'now'): earlier hours are neither listed nor read unless a backfill asks.")
     var startAt: String?
@@ -50,7 +50,7 @@ struct JobOptions: ParsableArguments {
     var threads: Int?
     @Option(name: .long, help: "Commit after this many input objects (default 1000).")
     var commitEveryObjects: Int?
-    @Option(name: .long, help: "Wait up to this many seconds (at most 604800, a week) for another runner of the same shard to finish, instead of exiting with code 6.")
+    @Option(name: .long, help: "Wait up to this many seconds (at most \(Int(IngestConfiguration.maxLeaseWaitSeconds)), a week) for another runner of the same shard to finish, instead of exiting with code 6.")
     var wait: Double?
     @Option(name: .long, help: "Seconds this runner's lease of the shard lasts without renewal (default \(Int(IngestConfiguration.leaseSecondsDefault)); \(Int(IngestConfiguration.leaseSecondsRange.lowerBound)) to \(Int(IngestConfiguration.leaseSecondsRange.upperBound))).")
     var leaseSeconds: Double?
@@ -62,14 +62,16 @@ struct JobOptions: ParsableArguments {
     var logLevel: String?
     @Option(name: .long, help: "Logs on stderr as text (default) or json: one object per line with time, level, message, logger, and fields such as table, source, shard, object, snapshot, rows.")
     var logFormat: String = "text"
-    @Option(name: .long, help: "Seconds a SIGTERM or SIGINT leaves to commit what was read before the process exits anyway (under Kubernetes' 30 s grace period; 1 to 86400).")
+    @Option(name: .long, help: "Seconds a SIGTERM or SIGINT leaves to commit what was read before the process exits anyway (under Kubernetes' 30 s grace period; \(Int(JobOptions.graceRange.lowerBound)) to \(Int(JobOptions.graceRange.upperBound))).")
     var grace: Double = JobOptions.defaultGrace
 
     static let defaultGrace = 25.0
+    /// The `--grace` allowed: a second to a day.
+    static let graceRange = 1.0...86_400
 
     /// `--grace`, checked: a negative one would exit at once without committing, an infinite one trap.
     func checkedGrace() throws -> Double {
-        try Self.check(grace, "--grace", 1...86_400, unit: "seconds")
+        try Self.check(grace, "--grace", Self.graceRange, unit: "seconds")
         return grace
     }
 

@@ -53,8 +53,7 @@ import TestSupport
         let path = try Self.write(#"{"source": {"uri": "x", "late_arrival_hours": 99999999999}, "table": {"name": "db.t", "schema": "id long"}}"#, in: dir)
         let error = #expect(throws: IngestError.self) { _ = try IngestJob(file: path, environment: [:]) }
         #expect(error?.message.contains("'source.late_arrival_hours' is 99999999999: it must be from 0 to 8760") == true)
-        // The integer ranges the configuration holds, read the same way: past Int32 for the reconciliation's
-        // hours, past the configuration's range for threads.
+        // The reconciliation's hours, held to the configuration's range the same way, past it and past Int32.
         for (key, value, message) in [
             ("reconcile_hours", "87601", "'source.reconcile_hours' is 87601: it must be from 0 to 87600"),
             ("reconcile_hours", "4294967296", "'source.reconcile_hours' is 4294967296: it must be from 0 to 87600"),
@@ -82,14 +81,14 @@ import TestSupport
     /// A library caller's settings are held to the job file's and the flags' ranges, said in one wording;
     /// the late-arrival window had only to be non-negative.
     @Test(arguments: [
-        ("late_arrival_hours", -1.0, "late_arrival_hours is -1: it must be from 0 to 8760 hours"),
-        ("late_arrival_hours", 8_761, "late_arrival_hours is 8761: it must be from 0 to 8760 hours"),
-        ("late_arrival_hours", Double(Int32.max), "late_arrival_hours is 2147483647: it must be from 0 to 8760 hours"),
-        ("reconcile_hours", 87_601, "reconcile_hours is 87601: it must be from 0 to 87600 hours"),
+        ("late_arrival_hours", -1.0, "late_arrival_hours is -1: it must be from 0 to 8760"),
+        ("late_arrival_hours", 8_761, "late_arrival_hours is 8761: it must be from 0 to 8760"),
+        ("late_arrival_hours", Double(Int32.max), "late_arrival_hours is 2147483647: it must be from 0 to 8760"),
+        ("reconcile_hours", 87_601, "reconcile_hours is 87601: it must be from 0 to 87600"),
         ("threads", 0, "threads is 0: it must be from 1 to 256"),
         ("threads", 257, "threads is 257: it must be from 1 to 256"),
-        ("lease_wait_seconds", -1, "lease_wait_seconds is -1.0: it must be from 0 to 604800 seconds"),
-        ("lease_wait_seconds", .nan, "lease_wait_seconds is nan: it must be from 0 to 604800 seconds"),
+        ("lease_wait_seconds", -1, "lease_wait_seconds is -1.0: it must be from 0 to 604800"),
+        ("lease_wait_seconds", .nan, "lease_wait_seconds is nan: it must be from 0 to 604800"),
     ])
     func aSettingOutOfRangeIsRefused(_ setting: String, _ value: Double, _ message: String) throws {
         var configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.t"), schema: try SchemaText.schema("id long"))

@@ -203,17 +203,17 @@ public struct IngestConfiguration: Sendable {
             throw IngestError(.invalidConfiguration, "prefetchObjects and prefetchBytes must be positive, not \(prefetchObjects) and \(prefetchBytes)")
         }
         guard Self.lateArrivalHoursRange.contains(lateArrivalHours) else {
-            throw IngestError(.invalidConfiguration, IngestError.outOfRange("late_arrival_hours", lateArrivalHours, Self.lateArrivalHoursRange, unit: "hours"))
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("late_arrival_hours", lateArrivalHours, Self.lateArrivalHoursRange))
         }
         guard Self.reconcileHoursRange.contains(reconcileHours) else {
-            throw IngestError(.invalidConfiguration, IngestError.outOfRange("reconcile_hours", reconcileHours, Self.reconcileHoursRange, unit: "hours"))
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("reconcile_hours", reconcileHours, Self.reconcileHoursRange))
         }
         if let every = reconcileEverySeconds, !(every > 0) { throw IngestError(.invalidConfiguration, "reconcile_every must be positive (or off)") }
         guard Self.leaseSecondsRange.contains(leaseSeconds) else {
             throw IngestError(.invalidConfiguration, IngestError.outOfRange("lease_seconds", leaseSeconds, Self.leaseSecondsRange))
         }
         if let wait = leaseWaitSeconds, !(0...Self.maxLeaseWaitSeconds).contains(wait) {
-            throw IngestError(.invalidConfiguration, IngestError.outOfRange("lease_wait_seconds", wait, 0...Self.maxLeaseWaitSeconds, unit: "seconds"))
+            throw IngestError(.invalidConfiguration, IngestError.outOfRange("lease_wait_seconds", wait, 0...Self.maxLeaseWaitSeconds))
         }
     }
 }
