@@ -68,4 +68,93 @@ import TestSupport
             #expect(try await landed.io.exists(manifest.path), "\(manifest.path) was deleted")
         }
     }
+
+    /// Forwards to `inner`; the first commit does not take effect at once and reports its answer lost, and
+    /// lands later: just before the next commit reaches the catalog, or when the test says.
+    final class LateLandingCatalog: Catalog, Sendable {
+        let inner: SQLiteCatalog
+        let held = Mutex<(TableIdentifier, [TableRequirement], [TableUpdate])?>(nil)
+        let calls = Atomic<Int>(0)
+        init(inner: SQLiteCatalog) { self.inner = inner }
+
+        var name: String { inner.name }
+        var io: any FileIO { inner.io }
+        func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
+            try await inner.createNamespace(namespace, properties: properties)
+        }
+        func listNamespaces() async throws -> [[String]] { try await inner.listNamespaces() }
+        func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await inner.namespaceProperties(namespace) }
+        func dropNamespace(_ namespace: [String]) async throws { try await inner.dropNamespace(namespace) }
+        func createTable(
+            _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
+        ) async throws -> Table {
+            try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
+        }
+        func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await inner.loadTable(identifier) }
+        func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
+        func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
+        func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
+        func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
+            if calls.add(1, ordering: .relaxed).oldValue == 0 {
+                held.withLock { $0 = (identifier, requirements, updates) }
+                throw IcebergError(.commitStateUnknown, "the gateway timed out; the server goes on")
+            }
+            try await land()
+            return try await inner.commit(identifier, requirements: requirements, updates: updates)
+        }
+        /// The held first commit takes effect now.
+        func land() async throws {
+            guard let (identifier, requirements, updates) = held.withLock({ held in defer { held = nil }; return held }) else { return }
+            _ = try await inner.commit(identifier, requirements: requirements, updates: updates)
+        }
+    }
+
+    /// Every manifest list and manifest the table's snapshots name is there.
+    static func expectEveryManifestThere(_ table: Table) async throws {
+        for snapshot in table.metadata.snapshots {
+            #expect(try await table.io.exists(snapshot.manifestList), "\(snapshot.manifestList) was deleted")
+            guard try await table.io.exists(snapshot.manifestList) else { continue }
+            for manifest in try ManifestCodec.readManifestList(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList) {
+                #expect(try await table.io.exists(manifest.path), "\(manifest.path) was deleted")
+            }
+        }
+    }
+
+    /// The first attempt's answer is lost and the table does not have it when read, so the commit retries;
+    /// the first attempt lands before the retry does. The retry finds its snapshot in the table, and what the
+    /// first attempt wrote (its manifest list) is still there: it used to be deleted as a conflict's.
+    @Test func anAttemptThatLandsLateKeepsItsManifests() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("late-landing")
+        defer { TestEnvironment.cleanUp(dir) }
+        let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await sqlite.createNamespace(["db"])
+        let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
+        var append = FastAppend(table: created, catalog: LateLandingCatalog(inner: sqlite))
+        append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
+        let committed = try await append.commit()
+        #expect(committed.metadata.currentSnapshot?.id == append.snapshotID)
+        let table = try await sqlite.loadTable(AppendInteropTests.table)
+        #expect(table.metadata.snapshots.count == 1)
+        try await Self.expectEveryManifestThere(table)
+    }
+
+    /// The same lost answer with no retry left: the commit says its outcome is unknown and deletes nothing,
+    /// so when the attempt lands afterwards the table it makes is whole.
+    @Test func aCommitThatMayStillLandDeletesNothing() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("late-landing-no-retry")
+        defer { TestEnvironment.cleanUp(dir) }
+        let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await sqlite.createNamespace(["db"])
+        let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
+        let catalog = LateLandingCatalog(inner: sqlite)
+        var append = FastAppend(table: created, catalog: catalog)
+        append.retryDefaults = ["commit.retry.num-retries": "0"]
+        append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
+        let error = await #expect(throws: IcebergError.self) { _ = try await append.commit() }
+        #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
+        try await catalog.land()
+        let table = try await sqlite.loadTable(AppendInteropTests.table)
+        #expect(table.metadata.currentSnapshot?.id == append.snapshotID)
+        try await Self.expectEveryManifestThere(table)
+    }
 }

@@ -28,6 +28,10 @@ struct SnapshotProducer: Sendable {
     /// failure the manifests and manifest lists it wrote are deleted (not when the commit's outcome is unknown).
     func commit(table: Table, catalog: any Catalog, added: [DataFile], carry: Carry) async throws -> Table {
         var written: [String] = []
+        // Whether an attempt's answer was lost and the table did not have it when read: it may still land
+        // (a server that goes on after its gateway timed out), naming what it wrote, so from then on nothing
+        // this commit wrote is deleted, and a failure leaves the outcome unknown.
+        var mayLandLate = false
         do {
             let newManifests = try await Self.writeAddedManifests(added, snapshotID: snapshotID, table: table, written: &written)
             var listed: Set<String> = []
@@ -66,10 +70,13 @@ struct SnapshotProducer: Sendable {
                                 cause: lookup)
                         }
                         if now.metadata.snapshots.contains(where: { $0.id == snapshotID }) { return now }
+                        mayLandLate = true
                         throw IcebergError(.commitConflict, "the commit's answer was lost and the table does not have it: \(error.message)", cause: error)
                     }
                 } catch let error as IcebergError where error.code == .commitConflict {
-                    for location in attemptFiles { try? await base.io.delete(location) }
+                    if !mayLandLate {
+                        for location in attemptFiles { try? await base.io.delete(location) }
+                    }
                     throw error
                 } catch {
                     written += attemptFiles
@@ -77,11 +84,14 @@ struct SnapshotProducer: Sendable {
                 }
             }
             // The new files' manifest merged into a larger one is referenced by nothing: not left behind.
-            for manifest in newManifests where !landedLate && !listed.contains(manifest.path) { try? await table.io.delete(manifest.path) }
+            for manifest in newManifests where !landedLate && !mayLandLate && !listed.contains(manifest.path) { try? await table.io.delete(manifest.path) }
             return committed
         } catch let error as IcebergError where error.code == .commitStateUnknown {
             // The swap may have happened: what it wrote may be referenced now.
             throw error
+        } catch where mayLandLate {
+            // An attempt whose answer was lost may still land: its outcome is unknown, and what it wrote stays.
+            throw IcebergError(.commitStateUnknown, "an attempt whose answer was lost may still land, and the commit then failed: \(error)", cause: error)
         } catch {
             for location in written { try? await table.io.delete(location) }
             throw error
