@@ -107,14 +107,38 @@ import TestSupport
             #expect(try await catalog.loadTable(table.identifier).metadata.properties["k"] == "v")
         }
     }
+
+    /// A create whose answer is lost, when the file cannot be read back either: the version may be the table's
+    /// now, so the commit's outcome is unknown and an append deletes none of its manifests (it used to, as
+    /// for any failure, leaving the table naming a manifest list that was gone).
+    @Test func aLostAnswerThatCannotBeReadBackIsUnknown() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("objectstore-unreadable")
+        defer { TestEnvironment.cleanUp(dir) }
+        let warehouse = dir.appendingPathComponent("wh").path
+        let io = LostAnswerFileIO(failure: .ioThenUnreadable)
+        let catalog = ObjectStoreCatalog(warehouse: warehouse, io: io)
+        try await catalog.createNamespace(["db"])
+        let table = try await catalog.createTable(TableIdentifier(namespace: ["db"], name: "t"), schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
+        var append = FastAppend(table: table, catalog: catalog)
+        append.add(contentsOf: try await AppendInteropTests.dataFiles(at: table.metadata.location, files: 2, rows: 5, start: 0))
+        io.armed.set(true)
+        let error = await #expect(throws: IcebergError.self) { _ = try await append.commit() }
+        #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
+        io.unreadable.set(false)
+        let landed = try await ObjectStoreCatalog(warehouse: warehouse, io: LocalFileIO()).loadTable(table.identifier)
+        #expect(landed.metadata.currentSnapshot?.id == append.snapshotID)
+        try await LostCommitAnswerTests.expectEveryManifestThere(landed)
+    }
 }
 
-/// Local files whose next metadata create succeeds but answers with a failure, once armed.
+/// Local files whose next metadata create succeeds but answers with a failure, once armed; with
+/// `.ioThenUnreadable`, metadata files cannot be read after that until `unreadable` is cleared.
 struct LostAnswerFileIO: FileIO {
-    enum Failure: String { case io, alreadyExists }
+    enum Failure: String { case io, alreadyExists, ioThenUnreadable }
     let failure: Failure
     let inner = LocalFileIO()
     let armed = Flag()
+    let unreadable = Flag()
 
     final class Flag: @unchecked Sendable {
         // Safe: `value` is only touched under the lock.
@@ -122,16 +146,21 @@ struct LostAnswerFileIO: FileIO {
         private var value = false
         func set(_ v: Bool) { lock.withLock { value = v } }
         func take() -> Bool { lock.withLock { defer { value = false }; return value } }
+        func peek() -> Bool { lock.withLock { value } }
     }
 
-    func read(_ location: String) async throws -> [UInt8] { try await inner.read(location) }
+    func read(_ location: String) async throws -> [UInt8] {
+        if location.hasSuffix(".metadata.json"), unreadable.peek() { throw IcebergError(.io, "the store cannot be reached") }
+        return try await inner.read(location)
+    }
     func read(_ location: String, range: Range<Int64>) async throws -> [UInt8] { try await inner.read(location, range: range) }
     func size(_ location: String) async throws -> Int64 { try await inner.size(location) }
     func write(_ location: String, bytes: [UInt8]) async throws { try await inner.write(location, bytes: bytes) }
     func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws {
         try await inner.writeIfAbsent(location, bytes: bytes)
         if location.hasSuffix(".metadata.json"), armed.take() {
-            throw failure == .io ? IcebergError(.io, "connection reset (the file was written)") : IcebergError(.alreadyExists, "412 on the retry")
+            if failure == .ioThenUnreadable { unreadable.set(true) }
+            throw failure == .alreadyExists ? IcebergError(.alreadyExists, "412 on the retry") : IcebergError(.io, "connection reset (the file was written)")
         }
     }
     func delete(_ location: String) async throws { try await inner.delete(location) }

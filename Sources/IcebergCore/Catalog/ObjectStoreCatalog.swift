@@ -220,8 +220,19 @@ public struct ObjectStoreCatalog: Catalog {
             try await io.writeIfAbsent(location, bytes: bytes)
         } catch {
             // "Already exists" may be our own create answered late (a retried request), and a failed request
-            // may have created the file all the same: the file says which.
-            let stored = try? await io.read(location)
+            // may have created the file all the same: the file says which. When it cannot be read, nobody
+            // can tell: the version may be the table's now, naming this commit's manifests.
+            let stored: [UInt8]?
+            do {
+                stored = try await io.read(location)
+            } catch let missing as IcebergError where missing.code == .notFound {
+                stored = nil
+            } catch let unreadable {
+                throw IcebergError(
+                    .commitStateUnknown,
+                    "table \(identifier): writing version \(version) failed (\(error)) and reading it back to see whether it landed failed too: \(unreadable)",
+                    cause: unreadable)
+            }
             if stored != bytes {
                 if stored != nil || (error as? IcebergError)?.code == .alreadyExists {
                     throw IcebergError(.commitConflict, "table \(identifier): another writer committed version \(version) first", cause: error)
