@@ -7,9 +7,10 @@ import TestSupport
 @testable import IcebergIngest
 
 /// A commit names its data files and saves the checkpoint listing them while their last row groups encode,
-/// and uploads each file as soon as it is closed: the encoding (CPU) and the object store's answers overlap,
-/// and the order the exactly-once protocol needs still holds (checkpoint before any upload, every upload
-/// before the manifests).
+/// uploads each file as soon as it is closed, and writes its manifests once every file has closed, while the
+/// last uploads run: the encoding (CPU) and the object store's answers overlap, and the order the
+/// exactly-once protocol needs still holds (checkpoint before any upload, every upload done before the
+/// catalog swap).
 @Suite struct CommitOverlapTests {
     /// `finishing()` names the files before they close; `finish(onClosed:)` reports each one, already
     /// completed files first, at its index in that order, and returns them in that order.
@@ -40,9 +41,10 @@ import TestSupport
     }
 
     /// A run over four hours writes four data files: the checkpoint and its lineage are saved before any of
-    /// them is uploaded, each is uploaded once, and the manifests come after the last; the table holds every
-    /// row once (read back by PyIceberg).
-    @Test func theCheckpointPrecedesEveryUploadAndTheManifestsFollowThem() async throws {
+    /// them is uploaded, each is uploaded once, the manifests come before the swap, and the swap (the
+    /// commit's metadata file) after the last upload has ended; the table holds every row once (read back by
+    /// PyIceberg).
+    @Test func theCheckpointPrecedesEveryUploadAndTheSwapFollowsThem() async throws {
         let dir = try TestEnvironment.temporaryDirectory("commit-order")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
@@ -50,11 +52,12 @@ import TestSupport
             into: input, firstHour: PrefixLayout.hour(of: Date()) - 5, hours: 4, files: 1, records: 500, firstID: 1)
         let warehouse = dir.appendingPathComponent("wh").path
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
-        let io = CountingFileIO()
+        // Slow uploads: the manifests are written while they run, and the swap still waits for them.
+        let io = CountingFileIO(recordsUploadEnds: true, uploadDelay: .milliseconds(300))
         let catalog = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse, io: io)
         let configuration = try PipelineSupport.configuration()
         let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: LocalFolderSource(root: input, layout: .firehose)).run()
-        #expect(summary.dataFiles == 4)
+        #expect(summary.dataFiles == 4 && summary.snapshotIDs.count == 1)
         let operations = io.operations()
         func first(_ match: (String) -> Bool) -> Int { operations.firstIndex(where: match) ?? .max }
         func last(_ match: (String) -> Bool) -> Int { operations.lastIndex(where: match) ?? .min }
@@ -63,11 +66,14 @@ import TestSupport
         func written(_ operation: String) -> Bool { operation.hasPrefix("create ") || operation.hasPrefix("write ") }
         let checkpoint = first { written($0) && $0.hasSuffix(".ckpt") && !$0.contains("/lineage/") }
         let lineage = first { written($0) && $0.contains("/lineage/") }
-        let firstUpload = first { $0.hasPrefix("upload ") }, lastUpload = last { $0.hasPrefix("upload ") }
+        let firstUpload = first { $0.hasPrefix("upload ") }, lastUploadEnd = last { $0.hasPrefix("uploaded ") }
         let manifest = first { $0.hasSuffix(".avro") }
-        #expect(checkpoint < .max && lineage < .max, "\(operations)")
+        // The commit's metadata file: the table's second (the first is the create's).
+        let swap = operations.indices.filter { written(operations[$0]) && operations[$0].hasSuffix(".metadata.json") }.dropFirst().first ?? .min
+        #expect(checkpoint < .max && lineage < .max && manifest < .max, "\(operations)")
         #expect(checkpoint < firstUpload && lineage < firstUpload, "\(operations)")
-        #expect(lastUpload < manifest, "\(operations)")
+        #expect(manifest < lastUploadEnd, "the manifests wait for no upload: \(operations)")
+        #expect(manifest < swap && lastUploadEnd < swap, "\(operations)")
         let output = try await PipelineSupport.check(
             catalogPath: warehouse + "/catalog.db", warehouse: "file://" + warehouse, table: "db.events", expected: expected, in: dir)
         #expect(output.hasPrefix("OK 2000"), "\(output)")

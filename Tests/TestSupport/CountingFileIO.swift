@@ -8,8 +8,16 @@ public final class CountingFileIO: FileIO, @unchecked Sendable {
     private let lock = NSLock()
     private var log: [(operation: String, location: String)] = []
     let inner: any FileIO
+    /// Whether an upload's end is recorded too, as `"uploaded <location>"`, and how long each upload takes
+    /// at least (for tests of what waits for the uploads).
+    let recordsUploadEnds: Bool
+    let uploadDelay: Duration
 
-    public init(_ inner: any FileIO = LocalFileIO()) { self.inner = inner }
+    public init(_ inner: any FileIO = LocalFileIO(), recordsUploadEnds: Bool = false, uploadDelay: Duration = .zero) {
+        self.inner = inner
+        self.recordsUploadEnds = recordsUploadEnds
+        self.uploadDelay = uploadDelay
+    }
 
     private func record(_ operation: String, _ location: String) { lock.withLock { log.append((operation, location)) } }
 
@@ -42,7 +50,9 @@ public final class CountingFileIO: FileIO, @unchecked Sendable {
     }
     public func write(_ location: String, contentsOfFile path: String) async throws {
         record("upload", location)
+        if uploadDelay > .zero { try await Task.sleep(for: uploadDelay) }
         try await inner.write(location, contentsOfFile: path)
+        if recordsUploadEnds { record("uploaded", location) }
     }
     public func delete(_ location: String) async throws {
         record("delete", location)
