@@ -3,6 +3,7 @@ import Foundation
 import IcebergCore
 import IcebergS3
 import S3Reader
+import Synchronization
 import Testing
 import TestSupport
 
@@ -223,6 +224,34 @@ import TestSupport
         #expect(try await final.io.exists(ours.metadataLocation), "the catalog deleted a metadata file the table's history lists")
     }
 
+    /// As above, but the other writer's metadata cannot be read when the catalog looks: whether it builds on
+    /// ours is unknown, so the commit's outcome is unknown and our metadata file stays (it used to be
+    /// deleted as a conflict's, though the table's history lists it).
+    @Test func aConflictAnswerWhoseNewerMetadataCannotBeReadIsUnknown() async throws {
+        let setup = try await Self.setup("glue-unreadable")
+        let other = setup.catalog()
+        let identifier = TableIdentifier(namespace: [setup.database], name: "t")
+        let io = UnreadableMetadataIO(inner: S3FileIO(client: setup.endpoint.client()))
+        let transport = GlueConflictTransport(mode: .applyThenOtherWriter {
+            _ = try await other.commit(identifier, requirements: [], updates: [.setProperties(["by": "other"])])
+            io.unreadable.withLock { $0 = true }
+        })
+        let catalog = GlueCatalog(
+            region: setup.endpoint.region, endpoint: setup.endpoint.endpoint, warehouse: "s3://\(setup.bucket)/warehouse", io: io,
+            credentials: StaticCredentialsProvider(
+                AWSCredentials(accessKeyID: setup.endpoint.accessKeyID, secretAccessKey: setup.endpoint.secretAccessKey, sessionToken: setup.endpoint.sessionToken)),
+            transport: transport)
+        try await catalog.createNamespace([setup.database])
+        _ = try await catalog.createTable(identifier, schema: Self.schema)
+
+        let error = await #expect(throws: IcebergError.self) { _ = try await catalog.commit(identifier, requirements: [], updates: [.setProperties(["ours": "yes"])]) }
+        #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
+        let final = try await other.loadTable(identifier)
+        #expect(final.metadata.properties["ours"] == "yes" && final.metadata.properties["by"] == "other")
+        let ours = try #require(final.metadata.metadataLog.last?.metadataFile)
+        #expect(try await final.io.exists(ours), "the catalog deleted a metadata file the table's history lists")
+    }
+
     /// Another writer's UpdateTable landed between our GetTable and our UpdateTable: Glue answers
     /// ConcurrentModificationException, the table points elsewhere, so the commit is a conflict and our
     /// metadata file is deleted; a FastAppend then rebuilds on the other writer's state and lands.
@@ -259,6 +288,29 @@ import TestSupport
         #expect(final.metadataLocation == appended.metadataLocation)
         #expect(final.metadata.properties["by"] == "other-2")
         #expect(final.metadata.currentSnapshot?.summary["total-records"] == "3")
+    }
+
+    /// CreateTable answered AlreadyExists (a retry of a create that took effect, perhaps), and the table then
+    /// cannot be read: whether it is this call's is unknown, so the create says so and its metadata file
+    /// stays (it used to be deleted, which would leave the table, if it was ours, pointing at nothing).
+    @Test func anExistingTableThatCannotBeReadLeavesTheCreateUnknown() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("glue-create-unknown")
+        defer { TestEnvironment.cleanUp(dir) }
+        let script = GlueScriptedTransport(responses: [
+            HTTPResponse(status: 200, body: Array(#"{"Database":{"Name":"db","Parameters":{}}}"#.utf8)),
+            HTTPResponse(status: 400, body: Array(#"{"__type":"AlreadyExistsException","Message":"Table already exists."}"#.utf8)),
+            HTTPResponse(status: 400, body: Array(#"{"__type":"AccessDeniedException","Message":"no"}"#.utf8)),
+        ])
+        let catalog = GlueCatalog(
+            region: "eu-west-1", warehouse: dir.path + "/wh", io: LocalFileIO(),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret")), transport: script, retryPolicy: .none)
+        let error = await #expect(throws: IcebergError.self) {
+            _ = try await catalog.createTable(TableIdentifier(namespace: ["db"], name: "t"), schema: Self.schema)
+        }
+        #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
+        let written = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/wh/db.db/t/metadata").filter { $0.hasSuffix(".metadata.json") }
+        #expect(written.count == 1, "the create's metadata file must stay: \(written)")
+        #expect(script.requests.count == 3)
     }
 
     @Test func errorsNameTheServiceTypeAndObject() async throws {
@@ -344,6 +396,31 @@ final class GlueConflictTransport: HTTPTransport, @unchecked Sendable {
         let body = #"{"__type":"ConcurrentModificationException","message":"Update table failed due to concurrent modifications."}"#
         return HTTPResponse(status: 400, headers: ["content-type": "application/x-amz-json-1.1", "x-amzn-requestid": UUID().uuidString], body: Array(body.utf8))
     }
+}
+
+/// An object store whose metadata files cannot be read while `unreadable` is set.
+final class UnreadableMetadataIO: FileIO, Sendable {
+    let inner: any FileIO
+    let unreadable = Mutex(false)
+    init(inner: any FileIO) { self.inner = inner }
+
+    private func check(_ location: String) throws {
+        if location.hasSuffix(".metadata.json"), unreadable.withLock({ $0 }) { throw IcebergError(.io, "\(location): the store cannot be reached") }
+    }
+    func read(_ location: String) async throws -> [UInt8] {
+        try check(location)
+        return try await inner.read(location)
+    }
+    func read(_ location: String, range: Range<Int64>) async throws -> [UInt8] {
+        try check(location)
+        return try await inner.read(location, range: range)
+    }
+    func size(_ location: String) async throws -> Int64 { try await inner.size(location) }
+    func write(_ location: String, bytes: [UInt8]) async throws { try await inner.write(location, bytes: bytes) }
+    func writeIfAbsent(_ location: String, bytes: [UInt8]) async throws { try await inner.writeIfAbsent(location, bytes: bytes) }
+    func delete(_ location: String) async throws { try await inner.delete(location) }
+    func exists(_ location: String) async throws -> Bool { try await inner.exists(location) }
+    func list(prefix: String) async throws -> [FileInfo] { try await inner.list(prefix: prefix) }
 }
 
 /// Answers with the given responses in order and keeps the requests.

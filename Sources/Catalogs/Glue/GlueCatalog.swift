@@ -145,9 +145,23 @@ public struct GlueCatalog: Catalog {
         } catch let error as IcebergError where [.alreadyExists, .notFound, .invalidArgument].contains(error.code) {
             // A CreateTable that took effect but whose answer was lost is retried and then finds the table it
             // made: the table pointing at this very file is ours.
-            if error.code == .alreadyExists, (try? await glueTable(identifier).metadataLocation) == metadataLocation {
-                logger.info("CreateTable reported the table exists, and it is the one this call created", metadata: ["table": "\(identifier)"])
-                return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
+            if error.code == .alreadyExists {
+                let existing: String?
+                do {
+                    existing = try await glueTable(identifier).metadataLocation
+                } catch let lookup as IcebergError where lookup.code == .notFound {
+                    existing = nil  // gone again, or not an Iceberg table: not this call's
+                } catch let lookup {
+                    // Whether the table is the one this call made is unknown: its metadata file stays.
+                    throw IcebergError(
+                        .commitStateUnknown,
+                        "create of table \(identifier): CreateTable answered that it exists, and the table cannot be read to tell whether it is this call's: \(lookup)",
+                        cause: lookup)
+                }
+                if existing == metadataLocation {
+                    logger.info("CreateTable reported the table exists, and it is the one this call created", metadata: ["table": "\(identifier)"])
+                    return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
+                }
             }
             // Glue refused the table: nothing points at the file. (After an unclear failure it stays.)
             try? await io.delete(metadataLocation)
@@ -226,8 +240,9 @@ public struct GlueCatalog: Catalog {
 
     /// After UpdateTable failed (a concurrent modification, or an answer that may hide a success): reads the
     /// table again. Returns when it points at `written`, or at metadata whose log lists `written` (the update
-    /// landed after all); otherwise deletes `written` and rethrows, a concurrent modification as `.commitConflict`. When the table cannot be
-    /// read, the outcome is unknown: `.commitStateUnknown`, and the file stays.
+    /// landed after all); otherwise deletes `written` and rethrows, a concurrent modification as
+    /// `.commitConflict`. When the table, or the metadata it points at, cannot be read, the outcome is
+    /// unknown: `.commitStateUnknown`, and the file stays.
     private func settle(_ identifier: TableIdentifier, written: String, failure: any Error) async throws {
         let now: String
         do {
@@ -243,7 +258,17 @@ public struct GlueCatalog: Catalog {
         }
         // A retried UpdateTable may have landed on its first try and another commit on top of it since: then
         // the current metadata lists ours as a previous file, and the commit happened.
-        if let current = try? await MetadataFiles.read(now, io: io), current.metadataLog.contains(where: { $0.metadataFile == written }) {
+        let current: TableMetadata
+        do {
+            current = try await MetadataFiles.read(now, io: io)
+        } catch {
+            // Whether that metadata builds on ours is unknown: ours may be the table's history now, so it stays.
+            throw IcebergError(
+                .commitStateUnknown,
+                "commit to \(identifier): UpdateTable failed (\(failure)) and the table's current metadata \(now) cannot be read to tell whether it builds on this commit",
+                cause: error)
+        }
+        if current.metadataLog.contains(where: { $0.metadataFile == written }) {
             logger.info("UpdateTable reported a failure but a later commit builds on the new metadata", metadata: ["table": "\(identifier)"])
             return
         }
