@@ -7,12 +7,24 @@ import TestSupport
 
 /// A commit whose answer is lost, when the table cannot be read afterwards to see whether it landed.
 @Suite struct LostCommitAnswerTests {
-    /// Forwards to `inner`; a commit lands and then reports its answer lost, and every table read after that
-    /// fails (the network went down).
-    final class LostAnswerCatalog: Catalog, Sendable {
+    /// Forwards to `inner`, with commits whose answers are lost as `script` says.
+    final class ScriptedCatalog: Catalog, Sendable {
+        enum Script {
+            /// A commit lands and then reports its answer lost, and every table read after that fails (the
+            /// network went down).
+            case landsThenUnreachable
+            /// The first commit does not take effect at once and reports its answer lost; it lands later: just
+            /// before the next commit reaches the catalog, or at ``land()``.
+            case landsLate
+        }
         let inner: SQLiteCatalog
+        let script: Script
         let committed = Atomic<Bool>(false)
-        init(inner: SQLiteCatalog) { self.inner = inner }
+        let held = Mutex<(TableIdentifier, [TableRequirement], [TableUpdate])?>(nil)
+        init(inner: SQLiteCatalog, script: Script) {
+            self.inner = inner
+            self.script = script
+        }
 
         var name: String { inner.name }
         var io: any FileIO { inner.io }
@@ -28,16 +40,31 @@ import TestSupport
             try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
         }
         func loadTable(_ identifier: TableIdentifier) async throws -> Table {
-            if committed.load(ordering: .relaxed) { throw IcebergError(.io, "the catalog cannot be reached") }
+            if script == .landsThenUnreachable, committed.load(ordering: .relaxed) { throw IcebergError(.io, "the catalog cannot be reached") }
             return try await inner.loadTable(identifier)
         }
         func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
         func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
         func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
         func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
+            let first = !committed.exchange(true, ordering: .relaxed)
+            switch script {
+            case .landsThenUnreachable:
+                _ = try await inner.commit(identifier, requirements: requirements, updates: updates)
+                throw IcebergError(.commitStateUnknown, "the answer to the commit was lost")
+            case .landsLate:
+                if first {
+                    held.withLock { $0 = (identifier, requirements, updates) }
+                    throw IcebergError(.commitStateUnknown, "the gateway timed out; the server goes on")
+                }
+                try await land()
+                return try await inner.commit(identifier, requirements: requirements, updates: updates)
+            }
+        }
+        /// The held first commit takes effect now.
+        func land() async throws {
+            guard let (identifier, requirements, updates) = held.withLock({ held in defer { held = nil }; return held }) else { return }
             _ = try await inner.commit(identifier, requirements: requirements, updates: updates)
-            committed.store(true, ordering: .relaxed)
-            throw IcebergError(.commitStateUnknown, "the answer to the commit was lost")
         }
     }
 
@@ -51,7 +78,7 @@ import TestSupport
         try await sqlite.createNamespace(["db"])
         let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
         let files = try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0)
-        let catalog = LostAnswerCatalog(inner: sqlite)
+        let catalog = ScriptedCatalog(inner: sqlite, script: .landsThenUnreachable)
         var append = FastAppend(table: created, catalog: catalog)
         append.add(contentsOf: files)
 
@@ -66,46 +93,6 @@ import TestSupport
         #expect(!manifests.isEmpty)
         for manifest in manifests {
             #expect(try await landed.io.exists(manifest.path), "\(manifest.path) was deleted")
-        }
-    }
-
-    /// Forwards to `inner`; the first commit does not take effect at once and reports its answer lost, and
-    /// lands later: just before the next commit reaches the catalog, or when the test says.
-    final class LateLandingCatalog: Catalog, Sendable {
-        let inner: SQLiteCatalog
-        let held = Mutex<(TableIdentifier, [TableRequirement], [TableUpdate])?>(nil)
-        let calls = Atomic<Int>(0)
-        init(inner: SQLiteCatalog) { self.inner = inner }
-
-        var name: String { inner.name }
-        var io: any FileIO { inner.io }
-        func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
-            try await inner.createNamespace(namespace, properties: properties)
-        }
-        func listNamespaces() async throws -> [[String]] { try await inner.listNamespaces() }
-        func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await inner.namespaceProperties(namespace) }
-        func dropNamespace(_ namespace: [String]) async throws { try await inner.dropNamespace(namespace) }
-        func createTable(
-            _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
-        ) async throws -> Table {
-            try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
-        }
-        func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await inner.loadTable(identifier) }
-        func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
-        func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
-        func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
-        func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
-            if calls.add(1, ordering: .relaxed).oldValue == 0 {
-                held.withLock { $0 = (identifier, requirements, updates) }
-                throw IcebergError(.commitStateUnknown, "the gateway timed out; the server goes on")
-            }
-            try await land()
-            return try await inner.commit(identifier, requirements: requirements, updates: updates)
-        }
-        /// The held first commit takes effect now.
-        func land() async throws {
-            guard let (identifier, requirements, updates) = held.withLock({ held in defer { held = nil }; return held }) else { return }
-            _ = try await inner.commit(identifier, requirements: requirements, updates: updates)
         }
     }
 
@@ -129,7 +116,7 @@ import TestSupport
         let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await sqlite.createNamespace(["db"])
         let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        var append = FastAppend(table: created, catalog: LateLandingCatalog(inner: sqlite))
+        var append = FastAppend(table: created, catalog: ScriptedCatalog(inner: sqlite, script: .landsLate))
         append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
         let committed = try await append.commit()
         #expect(committed.metadata.currentSnapshot?.id == append.snapshotID)
@@ -146,7 +133,7 @@ import TestSupport
         let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await sqlite.createNamespace(["db"])
         let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        let catalog = LateLandingCatalog(inner: sqlite)
+        let catalog = ScriptedCatalog(inner: sqlite, script: .landsLate)
         var append = FastAppend(table: created, catalog: catalog)
         append.retryDefaults = ["commit.retry.num-retries": "0"]
         append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
