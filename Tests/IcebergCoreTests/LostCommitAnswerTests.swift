@@ -74,13 +74,7 @@ import TestSupport
     @Test func aLandedSwapKeepsItsManifestsWhenTheLookupFails() async throws {
         let dir = try TestEnvironment.temporaryDirectory("lost-answer")
         defer { TestEnvironment.cleanUp(dir) }
-        let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
-        try await sqlite.createNamespace(["db"])
-        let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        let files = try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0)
-        let catalog = ScriptedCatalog(inner: sqlite, script: .landsThenUnreachable)
-        var append = FastAppend(table: created, catalog: catalog)
-        append.add(contentsOf: files)
+        let (sqlite, _, append) = try await Self.append(in: dir, script: .landsThenUnreachable)
 
         let error = await #expect(throws: IcebergError.self) { _ = try await append.commit() }
         #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
@@ -94,6 +88,18 @@ import TestSupport
         for manifest in manifests {
             #expect(try await landed.io.exists(manifest.path), "\(manifest.path) was deleted")
         }
+    }
+
+    /// A new table in a SQLite catalog under `dir`, and an append of two data files to it through a catalog
+    /// playing `script` over that one.
+    static func append(in dir: URL, script: ScriptedCatalog.Script) async throws -> (SQLiteCatalog, ScriptedCatalog, FastAppend) {
+        let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
+        try await sqlite.createNamespace(["db"])
+        let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
+        let catalog = ScriptedCatalog(inner: sqlite, script: script)
+        var append = FastAppend(table: created, catalog: catalog)
+        append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
+        return (sqlite, catalog, append)
     }
 
     /// Every manifest list and manifest the table's snapshots name is there.
@@ -113,11 +119,7 @@ import TestSupport
     @Test func anAttemptThatLandsLateKeepsItsManifests() async throws {
         let dir = try TestEnvironment.temporaryDirectory("late-landing")
         defer { TestEnvironment.cleanUp(dir) }
-        let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
-        try await sqlite.createNamespace(["db"])
-        let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        var append = FastAppend(table: created, catalog: ScriptedCatalog(inner: sqlite, script: .landsLate))
-        append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
+        let (sqlite, _, append) = try await Self.append(in: dir, script: .landsLate)
         let committed = try await append.commit()
         #expect(committed.metadata.currentSnapshot?.id == append.snapshotID)
         let table = try await sqlite.loadTable(AppendInteropTests.table)
@@ -130,13 +132,9 @@ import TestSupport
     @Test func aCommitThatMayStillLandDeletesNothing() async throws {
         let dir = try TestEnvironment.temporaryDirectory("late-landing-no-retry")
         defer { TestEnvironment.cleanUp(dir) }
-        let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
-        try await sqlite.createNamespace(["db"])
-        let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        let catalog = ScriptedCatalog(inner: sqlite, script: .landsLate)
-        var append = FastAppend(table: created, catalog: catalog)
+        let (sqlite, catalog, scripted) = try await Self.append(in: dir, script: .landsLate)
+        var append = scripted
         append.retryDefaults = ["commit.retry.num-retries": "0"]
-        append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
         let error = await #expect(throws: IcebergError.self) { _ = try await append.commit() }
         #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
         try await catalog.land()
