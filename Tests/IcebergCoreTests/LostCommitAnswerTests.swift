@@ -7,65 +7,39 @@ import TestSupport
 
 /// A commit whose answer is lost, when the table cannot be read afterwards to see whether it landed.
 @Suite struct LostCommitAnswerTests {
-    /// Forwards to `inner`, with commits whose answers are lost as `script` says.
-    final class ScriptedCatalog: Catalog, Sendable {
-        enum Script {
-            /// A commit lands and then reports its answer lost, and every table read after that fails (the
-            /// network went down).
-            case landsThenUnreachable
-            /// The first commit does not take effect at once and reports its answer lost; it lands later: just
-            /// before the next commit reaches the catalog, or at ``land()``.
-            case landsLate
-        }
-        let inner: SQLiteCatalog
-        let script: Script
-        let committed = Atomic<Bool>(false)
-        let held = Mutex<(TableIdentifier, [TableRequirement], [TableUpdate])?>(nil)
-        init(inner: SQLiteCatalog, script: Script) {
-            self.inner = inner
-            self.script = script
-        }
+    /// How a scripted catalog loses its commits' answers.
+    enum Script {
+        /// A commit lands and then reports its answer lost, and every table read after that fails (the
+        /// network went down).
+        case landsThenUnreachable
+        /// The first commit does not take effect at once and reports its answer lost; it lands later: just
+        /// before the next commit reaches the catalog, or at ``HeldCommit/land()``.
+        case landsLate
+    }
 
-        var name: String { inner.name }
-        var io: any FileIO { inner.io }
-        func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
-            try await inner.createNamespace(namespace, properties: properties)
-        }
-        func listNamespaces() async throws -> [[String]] { try await inner.listNamespaces() }
-        func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await inner.namespaceProperties(namespace) }
-        func dropNamespace(_ namespace: [String]) async throws { try await inner.dropNamespace(namespace) }
-        func createTable(
-            _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
-        ) async throws -> Table {
-            try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
-        }
-        func loadTable(_ identifier: TableIdentifier) async throws -> Table {
-            if script == .landsThenUnreachable, committed.load(ordering: .relaxed) { throw IcebergError(.io, "the catalog cannot be reached") }
-            return try await inner.loadTable(identifier)
-        }
-        func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
-        func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
-        func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
-        func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
-            let first = !committed.exchange(true, ordering: .relaxed)
-            switch script {
-            case .landsThenUnreachable:
-                _ = try await inner.commit(identifier, requirements: requirements, updates: updates)
+    /// A catalog over `inner` that loses its commits' answers as `script` says, and the first commit it holds
+    /// back (for ``Script/landsLate``).
+    static func scripted(_ inner: SQLiteCatalog, _ script: Script) -> (ForwardingCatalog, HeldCommit) {
+        let held = HeldCommit(landingIn: inner)
+        var catalog = ForwardingCatalog(inner: inner)
+        switch script {
+        case .landsThenUnreachable:
+            let committed = Atomic<Bool>(false)
+            catalog.beforeLoadTable = { _ in
+                if committed.load(ordering: .relaxed) { throw IcebergError(.io, "the catalog cannot be reached") }
+            }
+            catalog.afterCommit = { _, _ in
+                committed.store(true, ordering: .relaxed)
                 throw IcebergError(.commitStateUnknown, "the answer to the commit was lost")
-            case .landsLate:
-                if first {
-                    held.withLock { $0 = (identifier, requirements, updates) }
-                    throw IcebergError(.commitStateUnknown, "the gateway timed out; the server goes on")
-                }
-                try await land()
-                return try await inner.commit(identifier, requirements: requirements, updates: updates)
+            }
+        case .landsLate:
+            let first = Atomic<Bool>(true)
+            catalog.beforeCommit = { identifier, requirements, updates in
+                if first.exchange(false, ordering: .relaxed) { try held.hold(identifier, requirements, updates) }
+                try await held.land()
             }
         }
-        /// The held first commit takes effect now.
-        func land() async throws {
-            guard let (identifier, requirements, updates) = held.withLock({ held in defer { held = nil }; return held }) else { return }
-            _ = try await inner.commit(identifier, requirements: requirements, updates: updates)
-        }
+        return (catalog, held)
     }
 
     /// The swap landed but its answer was lost, and the lookup that would tell failed: the commit says its
@@ -91,15 +65,15 @@ import TestSupport
     }
 
     /// A new table in a SQLite catalog under `dir`, and an append of two data files to it through a catalog
-    /// playing `script` over that one.
-    static func append(in dir: URL, script: ScriptedCatalog.Script) async throws -> (SQLiteCatalog, ScriptedCatalog, FastAppend) {
+    /// playing `script` over that one, with the commit it holds back.
+    static func append(in dir: URL, script: Script) async throws -> (SQLiteCatalog, HeldCommit, FastAppend) {
         let sqlite = try SQLiteCatalog(name: "ingest", path: dir.path + "/catalog.db", warehouse: dir.path + "/wh")
         try await sqlite.createNamespace(["db"])
         let created = try await sqlite.createTable(AppendInteropTests.table, schema: AppendInteropTests.schema, spec: AppendInteropTests.spec)
-        let catalog = ScriptedCatalog(inner: sqlite, script: script)
+        let (catalog, held) = Self.scripted(sqlite, script)
         var append = FastAppend(table: created, catalog: catalog)
         append.add(contentsOf: try await AppendInteropTests.dataFiles(at: created.metadata.location, files: 2, rows: 5, start: 0))
-        return (sqlite, catalog, append)
+        return (sqlite, held, append)
     }
 
     /// Every manifest list and manifest the table's snapshots name is there.
@@ -132,12 +106,12 @@ import TestSupport
     @Test func aCommitThatMayStillLandDeletesNothing() async throws {
         let dir = try TestEnvironment.temporaryDirectory("late-landing-no-retry")
         defer { TestEnvironment.cleanUp(dir) }
-        let (sqlite, catalog, scripted) = try await Self.append(in: dir, script: .landsLate)
+        let (sqlite, held, scripted) = try await Self.append(in: dir, script: .landsLate)
         var append = scripted
         append.retryDefaults = ["commit.retry.num-retries": "0"]
         let error = await #expect(throws: IcebergError.self) { _ = try await append.commit() }
         #expect(error?.code == .commitStateUnknown, "\(error.map { "\($0)" } ?? "")")
-        try await catalog.land()
+        try await held.land()
         let table = try await sqlite.loadTable(AppendInteropTests.table)
         #expect(table.metadata.currentSnapshot?.id == append.snapshotID)
         try await Self.expectEveryManifestThere(table)

@@ -247,39 +247,3 @@ extension PipelineTests {
         #expect(table.metadata.currentSnapshot?.summary["total-records"] == "\(6 * perObject)")
     }
 }
-
-/// A catalog that forwards every call to `inner`, letting a test act first on namespace creates and on
-/// commits (a failure, another writer's change).
-struct ForwardingCatalog: Catalog {
-    let inner: any Catalog
-    var beforeCreateNamespace: @Sendable ([String]) async throws -> Void = { _ in }
-    var beforeCommit: @Sendable (TableIdentifier, [TableUpdate]) async throws -> Void = { _, _ in }
-
-    init(inner: any Catalog, beforeCommit: @escaping @Sendable (TableIdentifier, [TableUpdate]) async throws -> Void = { _, _ in }) {
-        self.inner = inner
-        self.beforeCommit = beforeCommit
-    }
-
-    var name: String { inner.name }
-    var io: any FileIO { inner.io }
-    func createNamespace(_ namespace: [String], properties: [String: String]) async throws {
-        try await beforeCreateNamespace(namespace)
-        try await inner.createNamespace(namespace, properties: properties)
-    }
-    func listNamespaces() async throws -> [[String]] { try await inner.listNamespaces() }
-    func namespaceProperties(_ namespace: [String]) async throws -> [String: String] { try await inner.namespaceProperties(namespace) }
-    func dropNamespace(_ namespace: [String]) async throws { try await inner.dropNamespace(namespace) }
-    func createTable(
-        _ identifier: TableIdentifier, schema: Schema, spec: PartitionSpec, sortOrder: IcebergCore.SortOrder, properties: [String: String], location: String?
-    ) async throws -> Table {
-        try await inner.createTable(identifier, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties, location: location)
-    }
-    func loadTable(_ identifier: TableIdentifier) async throws -> Table { try await inner.loadTable(identifier) }
-    func tableExists(_ identifier: TableIdentifier) async throws -> Bool { try await inner.tableExists(identifier) }
-    func listTables(_ namespace: [String]) async throws -> [TableIdentifier] { try await inner.listTables(namespace) }
-    func dropTable(_ identifier: TableIdentifier, purge: Bool) async throws { try await inner.dropTable(identifier, purge: purge) }
-    func commit(_ identifier: TableIdentifier, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
-        try await beforeCommit(identifier, updates)
-        return try await inner.commit(identifier, requirements: requirements, updates: updates)
-    }
-}

@@ -159,7 +159,7 @@ import TestSupport
 /// A catalog that lets another writer change the schema just before the first data commit lands.
 func interferingCatalog(inner: SQLiteCatalog) -> ForwardingCatalog {
     let interfered = Mutex(false)
-    return ForwardingCatalog(inner: inner) { identifier, updates in
+    return ForwardingCatalog(inner: inner) { identifier, _, updates in
         guard updates.contains(where: { if case .addSnapshot = $0 { return true } else { return false } }),
             interfered.withLock({ done in defer { done = true }; return !done })
         else { return }
