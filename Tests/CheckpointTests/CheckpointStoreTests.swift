@@ -1,4 +1,5 @@
 import IcebergCore
+import Synchronization
 import Testing
 
 @testable import Checkpoint
@@ -89,6 +90,48 @@ import Testing
         #expect(fresh.checkpoint.trackedObjectCount == 0)
         #expect(fresh.discardedVersions == [1])
         #expect(fresh.orphanDataFiles == ["/wh/t/data/1.parquet"])
+    }
+
+    /// The records of unknown outcomes: those of versions the table has, or whose version is gone, are
+    /// deleted; those ahead of the table are heard first, with the snapshot id the version names when the
+    /// record itself does not decode, and their versions stay when the table has one of them now.
+    @Test func recoveryHearsOfUnsettledCommitsFirst() async throws {
+        let io = MemoryFileIO()
+        let store = CheckpointStore(io: io, tableLocation: "/wh/t", source: "s3://bucket/raw/events/|firehose", shard: .single)
+        for version in Int64(1)...3 {
+            var checkpoint = Self.sample(version: version, pending: ["/wh/t/data/\(version).parquet"])
+            checkpoint.pendingSnapshotID = 100 + version
+            try await store.save(checkpoint)
+        }
+        try await store.markUnsettled(.init(version: 1, snapshotID: 101, atMillis: 5))  // the table has v1: settled
+        try await store.markUnsettled(.init(version: 2, snapshotID: 102, atMillis: 7))
+        await io.write(store.unsettledLocation(of: 3), bytes: Array("not json".utf8))
+        try await store.markUnsettled(.init(version: 9, snapshotID: 109, atMillis: 9))  // its version is gone
+        let committed = CheckpointCommit(source: store.source, shard: .single, version: 1, watermarkHour: nil, location: store.location(of: 1))
+
+        let heard = Mutex<[CheckpointStore.UnsettledCommit]>([])
+        let landed = try await store.recover(committed: committed, lateArrivalHours: 4, unsettled: { commits in
+            heard.withLock { $0 = commits }
+            return true
+        })
+        #expect(landed.landedLate && landed.discardedVersions.isEmpty && landed.orphanDataFiles.isEmpty)
+        let commits = heard.withLock { $0 }
+        #expect(commits.map(\.version) == [2, 3])
+        #expect(commits.map(\.snapshotID) == [102, 103], "v3's record does not decode: its snapshot id comes from the version")
+        #expect(commits.first?.atMillis == 7)
+        #expect(await io.exists(store.location(of: 2)))
+        #expect(await io.exists(store.location(of: 3)))
+        #expect(await !io.exists(store.unsettledLocation(of: 1)), "the table has v1")
+        #expect(await !io.exists(store.unsettledLocation(of: 9)), "v9 is gone")
+        #expect(await io.exists(store.unsettledLocation(of: 2)))
+
+        // Settled without landing: discarded with their records.
+        let discarded = try await store.recover(committed: committed, lateArrivalHours: 4, unsettled: { _ in false })
+        #expect(!discarded.landedLate)
+        #expect(discarded.discardedVersions == [2, 3])
+        #expect(Set(discarded.orphanSnapshotIDs) == [102, 103])
+        #expect(await !io.exists(store.unsettledLocation(of: 2)))
+        #expect(await !io.exists(store.unsettledLocation(of: 3)))
     }
 
     @Test func otherShardsRecordsAreNotOurs() {

@@ -29,9 +29,12 @@ import IcebergCore
 /// A crash anywhere leaves a consistent state:
 /// - before the save: nothing left behind but the local spool;
 /// - after the save, before the swap (during or after the upload, after the manifests): the table still
-///   records `V`; on start ``recover(committed:lateArrivalHours:)`` finds `V+1` ahead of the table, discards
+///   records `V`; on start ``recover(committed:lateArrivalHours:unsettled:withoutRecord:)`` finds `V+1` ahead of the table, discards
 ///   it and returns its pending data files (uploaded or not) as orphans to delete;
 /// - after the swap: the table records `V+1`, which exists: nothing is read twice.
+///
+/// A swap whose answer was lost may land after its run ended: that run records it beside `V+1`
+/// (``markUnsettled(_:)``), and recovery discards `V+1` only once the lost attempt can no longer land.
 ///
 /// Files: `<table>/metadata/ingest-checkpoints/<source slug>/shard-<i>-of-<n>/<20-digit version>.ckpt`, and
 /// beside them `lineage/` with each version's ``CommitLineage`` (saved with the version, kept after it).
@@ -122,7 +125,7 @@ public struct CheckpointStore: Sendable {
         return location
     }
 
-    /// What ``recover(committed:lateArrivalHours:)`` found.
+    /// What ``recover(committed:lateArrivalHours:unsettled:withoutRecord:)`` found.
     public struct Recovery: Sendable {
         /// The checkpoint to continue from: the committed version, or an empty one.
         public var checkpoint: SourceCheckpoint
@@ -133,6 +136,9 @@ public struct CheckpointStore: Sendable {
         /// The snapshot ids the discarded versions' runs were about to commit: their manifests and manifest
         /// lists (named with the id) are referenced by nothing either.
         public var orphanSnapshotIDs: [Int64] = []
+        /// An unsettled commit (``UnsettledCommit``) is in the table now: nothing was discarded, and the
+        /// caller recovers again from the table as it stands.
+        public var landedLate = false
     }
 
     /// Makes the stored checkpoints agree with the table: loads the version the table committed (or starts
@@ -140,11 +146,18 @@ public struct CheckpointStore: Sendable {
     /// than the ones ``deleteVersions(before:keep:)`` keeps are deleted from the same listing, so the last
     /// commit of a run can leave its trim to the next run.
     ///
-    /// With no committed record, `withoutRecord` first hears of the versions found (when there are any), and
+    /// A version ahead of the table whose run ended with its commit's outcome unknown (``markUnsettled(_:)``)
+    /// may still land: `unsettled` hears of those first, and returns true when one of them is in the table
+    /// now (the recovery then discards nothing and says ``Recovery/landedLate``), false once they can be
+    /// discarded. Without `unsettled` they are discarded like a crashed run's. Records of versions the table
+    /// has are deleted.
+    ///
+    /// With no committed record, `withoutRecord` then hears of the versions found (when there are any), and
     /// may throw to stop before anything is discarded: versions that show a commit mean the record was lost,
     /// not that nothing was committed.
     public func recover(
-        committed: CheckpointCommit?, lateArrivalHours: Int32, withoutRecord: (@Sendable (_ versions: [Int64]) async throws -> Void)? = nil
+        committed: CheckpointCommit?, lateArrivalHours: Int32, unsettled: (@Sendable (_ commits: [UnsettledCommit]) async throws -> Bool)? = nil,
+        withoutRecord: (@Sendable (_ versions: [Int64]) async throws -> Void)? = nil
     ) async throws -> Recovery {
         let committedVersion = committed?.version ?? 0
         var checkpoint =
@@ -160,6 +173,30 @@ public struct CheckpointStore: Sendable {
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
         let files = try await io.list(prefix: directory + "0")
+        var unsettledRecords: [(version: Int64, file: FileInfo)] = []
+        let listed = Set(files.map(\.location))
+        for file in files {
+            guard let version = unsettledVersion(at: file.location) else { continue }
+            if version <= committedVersion || !listed.contains(location(of: version)) {
+                try? await io.delete(file.location)  // settled: the table has it, or its version was discarded
+            } else {
+                unsettledRecords.append((version, file))
+            }
+        }
+        if let unsettled, !unsettledRecords.isEmpty {
+            var commits: [UnsettledCommit] = []
+            for (version, file) in unsettledRecords.sorted(by: { $0.version < $1.version }) {
+                let ahead = try? CheckpointCodec.decode(try await io.read(location(of: version)), location: location(of: version))
+                if let commit = await loadUnsettled(
+                    at: file.location, version: version, fallbackMillis: file.lastModifiedMillis, snapshotID: ahead?.pendingSnapshotID)
+                {
+                    commits.append(commit)
+                }
+            }
+            if !commits.isEmpty, try await unsettled(commits) {
+                return Recovery(checkpoint: checkpoint, discardedVersions: [], orphanDataFiles: [], landedLate: true)
+            }
+        }
         if committed == nil, let withoutRecord {
             let versions = versions(in: files)
             if !versions.isEmpty { try await withoutRecord(versions) }
@@ -180,6 +217,8 @@ public struct CheckpointStore: Sendable {
             for folder in [lineageDirectory, archiveDirectory] {
                 for written in try await io.list(prefix: folder + name) { try await io.delete(written.location) }
             }
+            // The record of its unknown outcome first: it has settled (`unsettled` said so).
+            if unsettledRecords.contains(where: { $0.version == version }) { try await io.delete(unsettledLocation(of: version)) }
             try await io.delete(file.location)
             discarded.append(version)
         }

@@ -79,6 +79,7 @@ struct CheckpointedCommit {
             }
         }
         var uploading: Task<Double, any Error>?
+        var saved: (version: Int64, snapshotID: Int64)?
         do {
             // 2. Save the checkpoint that lists the files as pending: from here on a crash leaves a version
             //    ahead of the table, and the next run deletes exactly these files.
@@ -95,6 +96,7 @@ struct CheckpointedCommit {
                 try lease.check()
                 throw error
             }
+            saved = (next.version, snapshotID)
             try await store.saveArchive(version: next.version, folded: folded)
             try await store.saveLineage(
                 Self.lineage(
@@ -154,6 +156,9 @@ struct CheckpointedCommit {
                 table: committed, checkpoint: done, snapshotID: snapshotID, dataFiles: dataFiles, encodeSeconds: closeSeconds,
                 uploadSeconds: uploadSeconds, commitSeconds: (clock.now - commitStarted).seconds)
         } catch {
+            if let saved, let unknown = error as? IcebergError, unknown.code == .commitStateUnknown {
+                await markUnsettled(version: saved.version, snapshotID: saved.snapshotID, error: unknown)
+            }
             // The closing and the uploads end before the failure goes up (nothing may read or write the spool
             // once the caller cleans up), and the files it closed that were not uploaded leave the spool.
             if let uploading {
@@ -164,6 +169,23 @@ struct CheckpointedCommit {
                 try? await BlockingExecutor.run { for file in files { try? FileManager.default.removeItem(atPath: file.localPath) } }
             }
             throw error
+        }
+    }
+
+    /// Records that the commit of checkpoint `version` may still land, so that the next run's recovery
+    /// settles it before discarding the version and deleting its files (``Ingestor/settle(_:)``). When even
+    /// that record cannot be written, the next run discards the version as it would a crashed run's.
+    private func markUnsettled(version: Int64, snapshotID: Int64, error: IcebergError) async {
+        let logger = ingestor.logger
+        do {
+            try await store.markUnsettled(.init(version: version, snapshotID: snapshotID, atMillis: WallClock.nowMillis()))
+            logger.error(
+                "the commit of checkpoint v\(version) (snapshot \(snapshotID)) has an unknown outcome: \(error.message). It may still land; the next run's recovery keeps it if the table has it, and otherwise fences it with an empty snapshot before discarding it",
+                metadata: ["checkpoint_version": "\(version)", "snapshot": "\(snapshotID)"])
+        } catch {
+            logger.error(
+                "the commit of checkpoint v\(version) (snapshot \(snapshotID)) has an unknown outcome, and recording that failed too (\(error)): the next run discards it without fencing it",
+                metadata: ["checkpoint_version": "\(version)", "snapshot": "\(snapshotID)"])
         }
     }
 

@@ -276,14 +276,18 @@ public struct Ingestor: Sendable {
     /// recovers the checkpoint: the table decides which version is true; later versions are a crashed run's,
     /// and their data files are deleted.
     func recover(_ table: inout Table, summary: inout RunSummary, checkingLayout: Bool = true) async throws -> SourceCheckpoint {
-        table = try await catalog.loadTable(configuration.table)
-        // Under the lease: a rescaling that landed since this runner resolved its shard ends it here.
-        if checkingLayout { try checkLayout(table) }
-        let store = checkpointStore(for: table)
-        let current = table
-        let recovery = try await store.recover(committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours) { versions in
-            try await self.checkRecordNotLost(current, store: store, versions: versions)
-        }
+        var recovery: CheckpointStore.Recovery
+        repeat {
+            table = try await catalog.loadTable(configuration.table)
+            // Under the lease: a rescaling that landed since this runner resolved its shard ends it here.
+            if checkingLayout { try checkLayout(table) }
+            let store = checkpointStore(for: table)
+            let current = table
+            recovery = try await store.recover(
+                committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours,
+                unsettled: { commits in try await self.settle(commits) },
+                withoutRecord: { versions in try await self.checkRecordNotLost(current, store: store, versions: versions) })
+        } while recovery.landedLate  // the table took an unsettled commit: recover from it
         for orphan in recovery.orphanDataFiles {
             do {
                 try await table.io.delete(orphan)
@@ -312,6 +316,43 @@ public struct Ingestor: Sendable {
         var checkpoint = recovery.checkpoint
         if let start = configuration.startAtHour { checkpoint.start(at: start) }
         return checkpoint
+    }
+
+    /// Settles commits whose outcome their run did not learn (``CheckpointStore/UnsettledCommit``): true
+    /// when the table has one of them (its snapshot, or its checkpoint version or a later one for this shard);
+    /// otherwise fences them and returns false. The fence is an empty snapshot committed on the table as it
+    /// stands: it moves the branch every lost attempt required to be where it was, so none of them can land
+    /// after it, and their versions and files can go. A lost attempt that lands first makes the fence's swap
+    /// conflict, and the fence's next try, rebuilt on the table with it, finds it (`beforeCatalogSwap`). A
+    /// fence that fails (its own answer lost, or conflicts past its retries) fails the recovery, with nothing
+    /// discarded; the next run settles again.
+    func settle(_ commits: [CheckpointStore.UnsettledCommit]) async throws -> Bool {
+        struct Landed: Error { let commit: CheckpointStore.UnsettledCommit }
+        let source = source.identity, shard = configuration.shard, versions = commits.map { "v\($0.version) (snapshot \($0.snapshotID))" }.joined(separator: ", ")
+        let landed: @Sendable (Table) -> CheckpointStore.UnsettledCommit? = { table in
+            let committedVersion = CheckpointCommit.latest(in: table.metadata.ancestors().lazy.map(\.summary), source: source, shard: shard)?.version ?? 0
+            return commits.first { commit in commit.version <= committedVersion || table.metadata.snapshots.contains { $0.id == commit.snapshotID } }
+        }
+        do {
+            let table = try await catalog.loadTable(configuration.table)
+            if let commit = landed(table) { throw Landed(commit: commit) }
+            var fence = FastAppend(table: table, catalog: catalog)
+            fence.summaryProperties = ["iceberg-ingest.fence": "\(source) \(shard): checkpoint \(versions), whose commits' outcome was unknown"]
+            fence.retryDefaults = IngestConfiguration.commitRetryDefaults
+            fence.beforeCatalogSwap = { base in
+                if let commit = landed(base) { throw Landed(commit: commit) }
+            }
+            _ = try await fence.commit()
+            logger.notice(
+                "checkpoint \(versions) ended with their commits' outcome unknown and is not in the table: fenced it with empty snapshot \(fence.snapshotID), so it can no longer land, and discards it",
+                metadata: ["snapshot": "\(fence.snapshotID)", "checkpoint_versions": "\(commits.map(\.version))"])
+            return false
+        } catch let found as Landed {
+            logger.notice(
+                "checkpoint v\(found.commit.version) (snapshot \(found.commit.snapshotID)), whose commit's outcome its run did not learn, is in the table: recovering from it",
+                metadata: ["checkpoint_version": "\(found.commit.version)", "snapshot": "\(found.commit.snapshotID)"])
+            return true
+        }
     }
 
     /// With no record of this shard on the table's history, the stored versions must all be ahead of it (a
