@@ -8,12 +8,14 @@ extension CheckpointStore {
     public struct UnsettledCommit: Sendable, Equatable {
         /// The checkpoint version the commit carried.
         public var version: Int64
-        /// The snapshot the commit adds (in the table's history once it landed).
-        public var snapshotID: Int64
-        /// When the run gave up on the answer, by its clock, in milliseconds since the Unix epoch.
+        /// The snapshot the commit adds (in the table's history once it landed); nil when neither the
+        /// record nor the version can be read (the version alone then says whether it landed).
+        public var snapshotID: Int64?
+        /// When the run gave up on the answer, by its clock, in milliseconds since the Unix epoch (for a run
+        /// that died with its swap in flight: when its manifest list was written).
         public var atMillis: Int64
 
-        public init(version: Int64, snapshotID: Int64, atMillis: Int64) {
+        public init(version: Int64, snapshotID: Int64?, atMillis: Int64) {
             self.version = version
             self.snapshotID = snapshotID
             self.atMillis = atMillis
@@ -35,7 +37,7 @@ extension CheckpointStore {
     /// Records that `commit`'s outcome is unknown, for the next run's recovery (a small JSON file).
     public func markUnsettled(_ commit: UnsettledCommit) async throws {
         let record = JSONValue.object([
-            ("version", .int(commit.version)), ("snapshotId", .int(commit.snapshotID)), ("atMillis", .int(commit.atMillis)),
+            ("version", .int(commit.version)), ("snapshotId", commit.snapshotID.map(JSONValue.int) ?? .null), ("atMillis", .int(commit.atMillis)),
         ])
         let location = unsettledLocation(of: commit.version)
         do {
@@ -47,14 +49,13 @@ extension CheckpointStore {
 
     /// Reads the record at `location` (of `version`, ahead of the table). A record that cannot be read or
     /// decoded still says the outcome was unknown: it counts as written at `fallbackMillis` (its listed
-    /// modification time, 0 when unknown), with the snapshot id the version itself names.
-    func loadUnsettled(at location: String, version: Int64, fallbackMillis: Int64?, snapshotID: Int64?) async -> UnsettledCommit? {
+    /// modification time, 0 when unknown), with the snapshot id the version itself names, if any.
+    func loadUnsettled(at location: String, version: Int64, fallbackMillis: Int64?, snapshotID: Int64?) async -> UnsettledCommit {
         if let bytes = try? await io.read(location), let record = try? JSONValue.parse(bytes, source: location),
             case .int(let id)? = record["snapshotId"], case .int(let at)? = record["atMillis"], record["version"] == .int(version)
         {
             return UnsettledCommit(version: version, snapshotID: id, atMillis: at)
         }
-        guard let snapshotID else { return nil }
         return UnsettledCommit(version: version, snapshotID: snapshotID, atMillis: fallbackMillis ?? 0)
     }
 }

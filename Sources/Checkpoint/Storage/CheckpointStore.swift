@@ -146,15 +146,16 @@ public struct CheckpointStore: Sendable {
     /// than the ones ``deleteVersions(before:keep:)`` keeps are deleted from the same listing, so the last
     /// commit of a run can leave its trim to the next run.
     ///
-    /// A version ahead of the table whose run ended with its commit's outcome unknown (``markUnsettled(_:)``)
-    /// may still land: `unsettled` hears of those first, and returns true when one of them is in the table
-    /// now (the recovery then discards nothing and says ``Recovery/landedLate``), false once they can be
-    /// discarded. Without `unsettled` they are discarded like a crashed run's. Records of versions the table
-    /// has are deleted.
-    ///
-    /// With no committed record, `withoutRecord` then hears of the versions found (when there are any), and
+    /// With no committed record, `withoutRecord` first hears of the versions found (when there are any), and
     /// may throw to stop before anything is discarded: versions that show a commit mean the record was lost,
     /// not that nothing was committed.
+    ///
+    /// A version ahead of the table whose commit may still land is unsettled: its run ended with the
+    /// commit's outcome unknown (``markUnsettled(_:)``), or died after writing the commit's manifest list
+    /// (the swap may have been in flight). `unsettled` hears of those next, and returns true when one of them
+    /// is in the table now (the recovery then discards nothing and says ``Recovery/landedLate``), false once
+    /// none can land any more. Without `unsettled` they are discarded like a crashed run's. Records of
+    /// versions that are not ahead of the table are deleted.
     public func recover(
         committed: CheckpointCommit?, lateArrivalHours: Int32, unsettled: (@Sendable (_ commits: [UnsettledCommit]) async throws -> Bool)? = nil,
         withoutRecord: (@Sendable (_ versions: [Int64]) async throws -> Void)? = nil
@@ -173,33 +174,43 @@ public struct CheckpointStore: Sendable {
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
         let files = try await io.list(prefix: directory + "0")
-        var unsettledRecords: [(version: Int64, file: FileInfo)] = []
-        let listed = Set(files.map(\.location))
+        if committed == nil, let withoutRecord {
+            let versions = versions(in: files)
+            if !versions.isEmpty { try await withoutRecord(versions) }
+        }
+        // The versions ahead of the table, read once (a crashed run's; a version that does not decode still
+        // goes, with nothing known to delete).
+        var ahead: [Int64: SourceCheckpoint?] = [:]
+        for file in files {
+            guard let version = self.version(at: file.location), version > committedVersion else { continue }
+            ahead[version] = try? CheckpointCodec.decode(try await io.read(file.location), location: file.location)
+        }
+        var unsettledRecords: [Int64: FileInfo] = [:]
         for file in files {
             guard let version = unsettledVersion(at: file.location) else { continue }
-            if version <= committedVersion || !listed.contains(location(of: version)) {
+            if ahead[version] == nil {
                 try? await io.delete(file.location)  // settled: the table has it, or its version was discarded
             } else {
-                unsettledRecords.append((version, file))
+                unsettledRecords[version] = file
             }
         }
-        if let unsettled, !unsettledRecords.isEmpty {
+        if let unsettled, !ahead.isEmpty {
             var commits: [UnsettledCommit] = []
-            for (version, file) in unsettledRecords.sorted(by: { $0.version < $1.version }) {
-                let ahead = try? CheckpointCodec.decode(try await io.read(location(of: version)), location: location(of: version))
-                if let commit = await loadUnsettled(
-                    at: file.location, version: version, fallbackMillis: file.lastModifiedMillis, snapshotID: ahead?.pendingSnapshotID)
+            for (version, checkpoint) in ahead.sorted(by: { $0.key < $1.key }) {
+                let snapshotID = checkpoint?.pendingSnapshotID
+                if let record = unsettledRecords[version] {
+                    commits.append(await loadUnsettled(at: record.location, version: version, fallbackMillis: record.lastModifiedMillis, snapshotID: snapshotID))
+                } else if let snapshotID,
+                    let list = try await io.list(prefix: SnapshotFiles.prefixes(tableLocation: tableLocation, snapshotID: snapshotID)[1]).first
                 {
-                    commits.append(commit)
+                    // No record, but the commit wrote its manifest list: its run may have died (killed, out of
+                    // grace) with the catalog swap in flight, which may still land.
+                    commits.append(UnsettledCommit(version: version, snapshotID: snapshotID, atMillis: list.lastModifiedMillis ?? 0))
                 }
             }
             if !commits.isEmpty, try await unsettled(commits) {
                 return Recovery(checkpoint: checkpoint, discardedVersions: [], orphanDataFiles: [], landedLate: true)
             }
-        }
-        if committed == nil, let withoutRecord {
-            let versions = versions(in: files)
-            if !versions.isEmpty { try await withoutRecord(versions) }
         }
         for file in files {
             guard let version = self.version(at: file.location) else { continue }
@@ -208,9 +219,9 @@ public struct CheckpointStore: Sendable {
                 continue
             }
             guard version > committedVersion else { continue }
-            if let ahead = try? CheckpointCodec.decode(try await io.read(file.location), location: file.location) {
-                orphans += ahead.pendingDataFiles
-                if let id = ahead.pendingSnapshotID { snapshots.append(id) }
+            if let crashed = ahead[version] ?? nil {
+                orphans += crashed.pendingDataFiles
+                if let id = crashed.pendingSnapshotID { snapshots.append(id) }
             }
             // A crashed run's lineage and archive go with its version (both are written after it).
             let name = Self.versionName(version)
@@ -218,7 +229,7 @@ public struct CheckpointStore: Sendable {
                 for written in try await io.list(prefix: folder + name) { try await io.delete(written.location) }
             }
             // The record of its unknown outcome first: it has settled (`unsettled` said so).
-            if unsettledRecords.contains(where: { $0.version == version }) { try await io.delete(unsettledLocation(of: version)) }
+            if unsettledRecords[version] != nil { try await io.delete(unsettledLocation(of: version)) }
             try await io.delete(file.location)
             discarded.append(version)
         }

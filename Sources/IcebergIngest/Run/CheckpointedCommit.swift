@@ -173,8 +173,9 @@ struct CheckpointedCommit {
     }
 
     /// Records that the commit of checkpoint `version` may still land, so that the next run's recovery
-    /// settles it before discarding the version and deleting its files (``Ingestor/settle(_:)``). When even
-    /// that record cannot be written, the next run discards the version as it would a crashed run's.
+    /// settles it before discarding the version and deleting its files (``Ingestor/settle(_:lease:)``), and
+    /// remove-orphans leaves its files alone. When even that record cannot be written, the commit's manifest
+    /// list (kept, as the outcome is unknown) tells the next run the same.
     private func markUnsettled(version: Int64, snapshotID: Int64, error: IcebergError) async {
         let logger = ingestor.logger
         do {
@@ -184,7 +185,7 @@ struct CheckpointedCommit {
                 metadata: ["checkpoint_version": "\(version)", "snapshot": "\(snapshotID)"])
         } catch {
             logger.error(
-                "the commit of checkpoint v\(version) (snapshot \(snapshotID)) has an unknown outcome, and recording that failed too (\(error)): the next run discards it without fencing it",
+                "the commit of checkpoint v\(version) (snapshot \(snapshotID)) has an unknown outcome, and recording that failed too (\(error)): the next run settles it from its manifest list",
                 metadata: ["checkpoint_version": "\(version)", "snapshot": "\(snapshotID)"])
         }
     }

@@ -80,7 +80,7 @@ extension Ingestor {
         let started = ContinuousClock().now
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in
-            var checkpoint = try await recover(&table, summary: &summary)
+            var checkpoint = try await recover(&table, summary: &summary, lease: lease)
             let work = try await evolutionWork(table: table, now: now)
             var result = EvolveSummary(plan: work.plan, applied: false, schemaID: table.metadata.currentSchemaID, run: nil)
             guard apply, !work.plan.isEmpty else { return result }

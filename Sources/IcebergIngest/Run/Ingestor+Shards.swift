@@ -156,7 +156,7 @@ extension Ingestor {
             let oldIngestor = forShard(shard)
             held.append(try await LeaseKeeper.acquire(
                 store: oldIngestor.leaseStore(for: table), waitSeconds: configuration.leaseWaitSeconds, logger: logger, stop: stop))
-            checkpoints.append(try await oldIngestor.recover(&table, summary: &scratch, checkingLayout: false))
+            checkpoints.append(try await oldIngestor.recover(&table, summary: &scratch, lease: held.last, checkingLayout: false))
             committedVersions.append(oldIngestor.committedCheckpoint(table)?.version ?? 0)
         }
         let horizon = SourceCheckpoint.mergedHorizon(of: checkpoints)

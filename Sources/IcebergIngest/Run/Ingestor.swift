@@ -143,7 +143,7 @@ public struct Ingestor: Sendable {
         logger.info("run started")
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in
-            var checkpoint = try await recover(&table, summary: &summary)
+            var checkpoint = try await recover(&table, summary: &summary, lease: lease)
             progress?(IngestProgress(phase: .listing, objectsDone: 0, objectsTotal: 0, bytesDone: 0, bytesTotal: 0, rows: 0, badRecords: 0))
             let closed = try await reconciliation(table: table, checkpoint: checkpoint, asked: reconcile, now: now)
             let plan = try await classify(checkpoint: checkpoint, now: now, closed: closed)
@@ -188,7 +188,7 @@ public struct Ingestor: Sendable {
         let started = ContinuousClock().now
         var (table, summary) = try await prepareTable()
         return try await withLease(table) { lease in
-            var checkpoint = try await recover(&table, summary: &summary)
+            var checkpoint = try await recover(&table, summary: &summary, lease: lease)
             if let unarchived = checkpoint.unarchivedThroughHour, from <= unarchived {
                 throw IngestError(
                     .invalidConfiguration,
@@ -274,10 +274,18 @@ public struct Ingestor: Sendable {
 
     /// Under the lease: reloads the table (another runner may have committed before we got the lease) and
     /// recovers the checkpoint: the table decides which version is true; later versions are a crashed run's,
-    /// and their data files are deleted.
-    func recover(_ table: inout Table, summary: inout RunSummary, checkingLayout: Bool = true) async throws -> SourceCheckpoint {
+    /// and their data files are deleted, once none of their commits can land any more (``settle(_:lease:)``).
+    func recover(_ table: inout Table, summary: inout RunSummary, lease: LeaseKeeper?, checkingLayout: Bool = true) async throws -> SourceCheckpoint {
         var recovery: CheckpointStore.Recovery
+        var passes = 0
         repeat {
+            // An unsettled commit found in the table is recovered from: once, as the record of a commit the
+            // table has is deleted then; a few times at most whatever happens.
+            passes += 1
+            guard passes <= 3 else {
+                throw IcebergError(
+                    .commitStateUnknown, "recovering \(configuration.table): a commit whose outcome was unknown kept being found in the table, and recovering from it kept failing")
+            }
             table = try await catalog.loadTable(configuration.table)
             // Under the lease: a rescaling that landed since this runner resolved its shard ends it here.
             if checkingLayout { try checkLayout(table) }
@@ -285,9 +293,11 @@ public struct Ingestor: Sendable {
             let current = table
             recovery = try await store.recover(
                 committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours,
-                unsettled: { commits in try await self.settle(commits) },
+                unsettled: { commits in try await self.settle(commits, lease: lease) },
                 withoutRecord: { versions in try await self.checkRecordNotLost(current, store: store, versions: versions) })
         } while recovery.landedLate  // the table took an unsettled commit: recover from it
+        // A fence (``settle(_:lease:)``) may have moved the table on: the run commits on the table as it is.
+        if !recovery.discardedVersions.isEmpty { table = try await catalog.loadTable(configuration.table) }
         for orphan in recovery.orphanDataFiles {
             do {
                 try await table.io.delete(orphan)
@@ -318,40 +328,57 @@ public struct Ingestor: Sendable {
         return checkpoint
     }
 
-    /// Settles commits whose outcome their run did not learn (``CheckpointStore/UnsettledCommit``): true
-    /// when the table has one of them (its snapshot, or its checkpoint version or a later one for this shard);
+    /// Settles commits that may still land (``CheckpointStore/UnsettledCommit``): true when the table has one
+    /// of them on its current branch (its snapshot, or its checkpoint version or a later one for this shard);
     /// otherwise fences them and returns false. The fence is an empty snapshot committed on the table as it
     /// stands: it moves the branch every lost attempt required to be where it was, so none of them can land
     /// after it, and their versions and files can go. A lost attempt that lands first makes the fence's swap
-    /// conflict, and the fence's next try, rebuilt on the table with it, finds it (`beforeCatalogSwap`). A
-    /// fence that fails (its own answer lost, or conflicts past its retries) fails the recovery, with nothing
-    /// discarded; the next run settles again.
-    func settle(_ commits: [CheckpointStore.UnsettledCommit]) async throws -> Bool {
+    /// conflict, and the fence's next try, rebuilt on the table with it, finds it (`beforeCatalogSwap`, also
+    /// when the fence's own answer was lost before). The lease is checked before the fence's swap and after
+    /// it, since the versions are discarded next. A fence that fails (its outcome unknown, or conflicts past
+    /// its retries) fails the recovery with nothing discarded; the next run settles again.
+    func settle(_ commits: [CheckpointStore.UnsettledCommit], lease: LeaseKeeper?) async throws -> Bool {
         struct Landed: Error { let commit: CheckpointStore.UnsettledCommit }
-        let source = source.identity, shard = configuration.shard, versions = commits.map { "v\($0.version) (snapshot \($0.snapshotID))" }.joined(separator: ", ")
+        let source = source.identity, shard = configuration.shard
+        let versions = commits.map { "v\($0.version)\($0.snapshotID.map { " (snapshot \($0))" } ?? "")" }.joined(separator: ", ")
         let landed: @Sendable (Table) -> CheckpointStore.UnsettledCommit? = { table in
+            let branch = Set(table.metadata.ancestors().map(\.id))
             let committedVersion = CheckpointCommit.latest(in: table.metadata.ancestors().lazy.map(\.summary), source: source, shard: shard)?.version ?? 0
-            return commits.first { commit in commit.version <= committedVersion || table.metadata.snapshots.contains { $0.id == commit.snapshotID } }
+            return commits.first { commit in commit.version <= committedVersion || commit.snapshotID.map(branch.contains) == true }
         }
         do {
             let table = try await catalog.loadTable(configuration.table)
             if let commit = landed(table) { throw Landed(commit: commit) }
             var fence = FastAppend(table: table, catalog: catalog)
-            fence.summaryProperties = ["iceberg-ingest.fence": "\(source) \(shard): checkpoint \(versions), whose commits' outcome was unknown"]
+            fence.mergeManifests = false
+            fence.summaryProperties = ["iceberg-ingest.fence": "\(source) \(shard): checkpoint \(versions), whose commits may still have landed"]
             fence.retryDefaults = IngestConfiguration.commitRetryDefaults
             fence.beforeCatalogSwap = { base in
                 if let commit = landed(base) { throw Landed(commit: commit) }
+                if let lease {
+                    try await lease.renewIfDue()
+                    try lease.check()
+                }
             }
             _ = try await fence.commit()
+            try lease?.check()
             logger.notice(
-                "checkpoint \(versions) ended with their commits' outcome unknown and is not in the table: fenced it with empty snapshot \(fence.snapshotID), so it can no longer land, and discards it",
+                "checkpoint \(versions), whose commits may still have landed, is not in the table: fenced it with empty snapshot \(fence.snapshotID), so that it can no longer land, and discards it",
                 metadata: ["snapshot": "\(fence.snapshotID)", "checkpoint_versions": "\(commits.map(\.version))"])
             return false
-        } catch let found as Landed {
-            logger.notice(
-                "checkpoint v\(found.commit.version) (snapshot \(found.commit.snapshotID)), whose commit's outcome its run did not learn, is in the table: recovering from it",
-                metadata: ["checkpoint_version": "\(found.commit.version)", "snapshot": "\(found.commit.snapshotID)"])
-            return true
+        } catch {
+            // Found landed, possibly under a fence whose own answer was lost (then wrapped as unknown).
+            var cause: (any Error)? = error
+            while let current = cause {
+                if let found = current as? Landed {
+                    logger.notice(
+                        "checkpoint v\(found.commit.version), whose commit may still have landed, is in the table: recovering from it",
+                        metadata: ["checkpoint_version": "\(found.commit.version)"])
+                    return true
+                }
+                cause = (current as? IcebergError)?.cause
+            }
+            throw error
         }
     }
 
