@@ -33,8 +33,9 @@ import IcebergCore
 ///   it and returns its pending data files (uploaded or not) as orphans to delete;
 /// - after the swap: the table records `V+1`, which exists: nothing is read twice.
 ///
-/// A swap whose answer was lost may land after its run ended: that run records it beside `V+1`
-/// (``markUnsettled(_:)``), and recovery discards `V+1` only once the lost attempt can no longer land.
+/// A swap whose answer was lost, or that was in flight when its run died, may land after the run ended: the
+/// run records a lost answer beside `V+1` (``markUnsettled(_:)``), a dead run leaves the commit's manifest
+/// list, and recovery discards `V+1` only once the attempt can no longer land.
 ///
 /// Files: `<table>/metadata/ingest-checkpoints/<source slug>/shard-<i>-of-<n>/<20-digit version>.ckpt`, and
 /// beside them `lineage/` with each version's ``CommitLineage`` (saved with the version, kept after it).
