@@ -197,8 +197,8 @@ public struct CheckpointStore: Sendable {
         }
         if let unsettled, !ahead.isEmpty {
             var commits: [UnsettledCommit] = []
-            for (version, checkpoint) in ahead.sorted(by: { $0.key < $1.key }) {
-                let snapshotID = checkpoint?.pendingSnapshotID
+            for (version, stored) in ahead.sorted(by: { $0.key < $1.key }) {
+                let snapshotID = stored?.pendingSnapshotID
                 if let record = unsettledRecords[version] {
                     commits.append(await loadUnsettled(at: record.location, version: version, fallbackMillis: record.lastModifiedMillis, snapshotID: snapshotID))
                 } else if let snapshotID,

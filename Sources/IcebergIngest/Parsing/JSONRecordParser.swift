@@ -62,7 +62,11 @@ package struct JSONRecordParser: RecordParser {
     package var maxRecordBytes = Int.max
     /// Whether a value of the current record needs a wider column type.
     private var recordNeedsWidening = false
-    private var line = 1
+    /// The line at byte `index` of the buffer being parsed: lines are counted in spans of records (one
+    /// vector pass, not a scan per record), and up to a record when a message needs its line.
+    private var lineMark = (index: 0, line: 1)
+    /// Where the record being parsed starts in that buffer.
+    private var recordStart = 0
     /// Routing by a field: the decisions that hold for the pass, by the route value's text as in the input (a
     /// handful of values in practice; unbounded values are asked each time past 32).
     private var routeDecisions: [(value: [UInt8], decision: RouteFilter.Decision)] = []
@@ -135,7 +139,6 @@ package struct JSONRecordParser: RecordParser {
         predictedKeys += part.predictedKeys
         following = part.following
         position = part.position
-        line = part.line
     }
 
     package mutating func abandonRecord() {
@@ -145,12 +148,33 @@ package struct JSONRecordParser: RecordParser {
     package mutating func startInput(source: String) {
         self.source = source
         position = InputPosition()
-        line = 1
     }
 
     package mutating func advance(bytes: Int, lines: Int) {
         position.byteOffset += Int64(bytes)
         position.line += lines
+    }
+
+    /// The line the current record starts on: the newlines from the last count to the record's start are
+    /// counted now (records only ever move forward in a buffer).
+    private mutating func recordLine(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        lineMark.line += Self.newlines(b, from: lineMark.index, to: recordStart)
+        lineMark.index = recordStart
+        return lineMark.line
+    }
+
+    /// Where the current record starts, for a message that may not be written: its line is counted only
+    /// when the text is made.
+    private var recordPlace: RecordPlace { RecordPlace(source: source, mark: lineMark, start: recordStart) }
+
+    struct RecordPlace {
+        let source: String
+        let mark: (index: Int, line: Int)
+        let start: Int
+        /// `<source> line <N>`.
+        func text(_ b: UnsafeBufferPointer<UInt8>) -> String {
+            "\(source) line \(mark.line + JSONRecordParser.newlines(b, from: mark.index, to: start))"
+        }
     }
 
     /// Why scanning a record stopped.
@@ -170,11 +194,10 @@ package struct JSONRecordParser: RecordParser {
     ) throws -> Int {
         var i = 0
         let n = buffer.count
-        var lineCountedTo = 0
-        var line = position.line
+        lineMark = (0, position.line)
         defer {
             position.byteOffset += Int64(i)
-            position.line = line + Self.newlines(buffer, from: lineCountedTo, to: i)
+            position.line = lineMark.line + Self.newlines(buffer, from: lineMark.index, to: i)
         }
         // One for the whole buffer, emptied at each record's start: a record's own optional would be
         // destroyed through a call per record, most of them with nothing to destroy.
@@ -183,8 +206,10 @@ package struct JSONRecordParser: RecordParser {
             while i < n, buffer[i] <= 0x20 { i += 1 }
             if i == n { return i }
             let start = i
-            line += Self.newlines(buffer, from: lineCountedTo, to: start)
-            lineCountedTo = start
+            recordStart = start
+            // Lines are counted in spans of about 16 KiB, while the bytes just parsed are still in the cache:
+            // counting a whole buffer at its end reads it from memory again.
+            if start &- lineMark.index > 16_384 { _ = recordLine(buffer) }
             // Routing by a field: where the route scan ended the record this pass keeps.
             var routedEnd: Int?
             if let route = options.route {
@@ -229,7 +254,7 @@ package struct JSONRecordParser: RecordParser {
                 }
                 if let reason {
                     let bad = BadRecord(
-                        kind: .malformed, source: source, line: line, byteOffset: position.byteOffset + Int64(start), field: route.pathText,
+                        kind: .malformed, source: source, line: recordLine(buffer), byteOffset: position.byteOffset + Int64(start), field: route.pathText,
                         reason: "unroutable: \(reason)", raw: Array(buffer[start..<min(i, start + 1 << 20)]))
                     if route.unroutable(bad) {
                         throw IngestError(.badRecord, "\(bad.description) (bad-record policy 'fail')")
@@ -239,7 +264,6 @@ package struct JSONRecordParser: RecordParser {
             }
             let mark = batch.beginRecord()
             seen.beginRecord()
-            self.line = line
             drift.beginRecord()
             recordNeedsWidening = false
             if problem != nil { problem = nil }
@@ -296,13 +320,13 @@ package struct JSONRecordParser: RecordParser {
                 batch.rollBack(to: mark)
                 throw IngestError(
                     .schemaDrift,
-                    "\(source) line \(line), byte \(position.byteOffset + Int64(problem.at)): field '\(problem.field ?? "")' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
+                    "\(source) line \(recordLine(buffer)), byte \(position.byteOffset + Int64(problem.at)): field '\(problem.field ?? "")' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
             }
             if let problem {
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
                 var bad = BadRecord(
-                    kind: problem.kind, source: source, line: line, byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
+                    kind: problem.kind, source: source, line: recordLine(buffer), byteOffset: position.byteOffset + Int64(problem.at), field: problem.field,
                     reason: problem.reason, raw: Array(buffer[start..<min(i, start + 1 << 20)]))
                 bad.needsWidening = recordNeedsWidening
                 try onBadRecord(bad)
@@ -381,7 +405,8 @@ package struct JSONRecordParser: RecordParser {
                     }
                 } else {
                     let key = keyEscaped ? Self.unescapedString(b, keyStart, keyEnd) : String(decoding: UnsafeBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
-                    drift.unknownField(key, at: "\(source) line \(line)")
+                    let place = recordPlace
+                    drift.unknownField(key, at: place.text(b))
                     let valueStart = i
                     _ = try Self.skipValue(b, &i)
                     if drift.policy == .fail {
@@ -510,8 +535,9 @@ package struct JSONRecordParser: RecordParser {
             let value = try JSONValue.parse(Array(bytes), source: source)
             var nested: [String: JSONValue] = [:]
             value.unknownKeys(of: top.field.type, path: top.name, into: &nested)
+            let place = recordPlace
             for (path, sample) in nested.sorted(by: { $0.key < $1.key }) {
-                drift.unknownField(path, at: "\(source) line \(line)")
+                drift.unknownField(path, at: place.text(b))
                 drift.sample(path, sample)
                 if drift.policy == .fail, problem == nil {
                     problem = RecordProblem(.unknownField, field: path, "field '\(path)' is not in the table's schema", at: valueStart)
