@@ -77,6 +77,32 @@ import TestSupport
         #expect(try Self.unsettledRecords(setup).isEmpty, "the record goes once the table has the version")
     }
 
+    /// The fence's own answer is lost too, and the held commit lands before the fence's retry: the retry
+    /// finds it (an error the commit then reports as an unknown outcome, since its first attempt may still
+    /// land), and the run recovers from the landed commit rather than failing.
+    @Test func aLandingFoundAfterTheFencesAnswerWasLostIsKept() async throws {
+        var setup = try Setup("unsettled-lost-fence", lateArrivalHours: 6)
+        defer { TestEnvironment.cleanUp(setup.dir) }
+        let (held, ids) = try await Self.firstRunLosesItsAnswer(&setup)
+
+        let fenceAnswers = Mutex(0)
+        let catalog = ForwardingCatalog(inner: setup.catalog) { _, _, updates in
+            let isFence = updates.contains { if case .addSnapshot(let snapshot) = $0 { snapshot.summary["iceberg-ingest.fence"] != nil } else { false } }
+            guard isFence, fenceAnswers.withLock({ count in defer { count += 1 }; return count == 0 }) else { return }
+            try await held.land()
+            throw IcebergError(.commitStateUnknown, "the fence's answer was lost")
+        }
+        let second = Ingestor(configuration: setup.configuration, catalog: catalog, source: LocalFolderSource(root: setup.input, layout: .firehose))
+        let summary = try await second.run()
+        #expect(fenceAnswers.withLock { $0 } == 1, "the fence's first try, lost; its retry found the landing before its swap")
+        #expect(summary.objectsIngested == 0 && summary.orphanFilesDeleted == 0)
+        let table = try await setup.catalog.loadTable(setup.configuration.table)
+        #expect(table.metadata.snapshots.count == 1, "neither fence attempt landed")
+        let (read, problems) = try await ExactlyOnceTimingTests.tableIDs(warehouse: setup.warehouse, catalog: .sqlite)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(read == ids)
+    }
+
     /// The lost commit has not landed: the next run fences it with an empty snapshot, discards its version,
     /// deletes its files and reads its objects again. The held commit, landing right after the fence (before
     /// anything is discarded), is refused as a conflict, and the table holds every row once.
