@@ -343,7 +343,7 @@ public struct Ingestor: Sendable {
         let versions = commits.map { "v\($0.version)\($0.snapshotID.map { " (snapshot \($0))" } ?? "")" }.joined(separator: ", ")
         let landed: @Sendable (Table) -> CheckpointStore.UnsettledCommit? = { table in
             let branch = Set(table.metadata.ancestors().map(\.id))
-            let committedVersion = CheckpointCommit.latest(in: table.metadata.ancestors().lazy.map(\.summary), source: source, shard: shard)?.version ?? 0
+            let committedVersion = self.committedCheckpoint(table)?.version ?? 0
             return commits.first { commit in commit.version <= committedVersion || commit.snapshotID.map(branch.contains) == true }
         }
         do {
