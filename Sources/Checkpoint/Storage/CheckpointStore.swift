@@ -137,6 +137,9 @@ public struct CheckpointStore: Sendable {
         /// The snapshot ids the discarded versions' runs were about to commit: their manifests and manifest
         /// lists (named with the id) are referenced by nothing either.
         public var orphanSnapshotIDs: [Int64] = []
+        /// Discarded versions' snapshots that the table holds off its branch (a rollback took them off):
+        /// their files are the table's, left for snapshot expiry, and are in neither list above.
+        public var keptSnapshotIDs: [Int64] = []
         /// An unsettled commit (``UnsettledCommit``) is in the table now: nothing was discarded, and the
         /// caller recovers again from the table as it stands.
         public var landedLate = false
@@ -157,8 +160,14 @@ public struct CheckpointStore: Sendable {
     /// is in the table now (the recovery then discards nothing and says ``Recovery/landedLate``), false once
     /// none can land any more. Without `unsettled` they are discarded like a crashed run's. Records of
     /// versions that are not ahead of the table are deleted.
+    ///
+    /// `tableSnapshots` are the ids of every snapshot the table's metadata holds, on its branch or not. A
+    /// version ahead of the branch whose snapshot is among them landed and was rolled back: it is discarded
+    /// (the branch does not have its rows), but its files stay, as the snapshot still names them (time travel
+    /// reads them, and an engine expiring the snapshot reads its manifests).
     public func recover(
-        committed: CheckpointCommit?, lateArrivalHours: Int32, unsettled: (@Sendable (_ commits: [UnsettledCommit]) async throws -> Bool)? = nil,
+        committed: CheckpointCommit?, lateArrivalHours: Int32, tableSnapshots: Set<Int64> = [],
+        unsettled: (@Sendable (_ commits: [UnsettledCommit]) async throws -> Bool)? = nil,
         withoutRecord: (@Sendable (_ versions: [Int64]) async throws -> Void)? = nil
     ) async throws -> Recovery {
         let committedVersion = committed?.version ?? 0
@@ -171,7 +180,7 @@ public struct CheckpointStore: Sendable {
         checkpoint.lateArrivalHours = lateArrivalHours
         checkpoint.pendingDataFiles = []
         checkpoint.pendingSnapshotID = nil
-        var discarded: [Int64] = [], orphans: [String] = [], snapshots: [Int64] = []
+        var discarded: [Int64] = [], orphans: [String] = [], snapshots: [Int64] = [], kept: [Int64] = []
         // Only the version files are listed (their 20-digit names start with 0): the lineage and archive
         // folders grow with the history, and a normal pass must not list them.
         let files = try await io.list(prefix: directory + "0")
@@ -221,8 +230,12 @@ public struct CheckpointStore: Sendable {
             }
             guard version > committedVersion else { continue }
             if let crashed = ahead[version] ?? nil {
-                orphans += crashed.pendingDataFiles
-                if let id = crashed.pendingSnapshotID { snapshots.append(id) }
+                if let id = crashed.pendingSnapshotID, tableSnapshots.contains(id) {
+                    kept.append(id)
+                } else {
+                    orphans += crashed.pendingDataFiles
+                    if let id = crashed.pendingSnapshotID { snapshots.append(id) }
+                }
             }
             // A crashed run's lineage and archive go with its version (both are written after it).
             let name = Self.versionName(version)
@@ -234,7 +247,8 @@ public struct CheckpointStore: Sendable {
             try await io.delete(file.location)
             discarded.append(version)
         }
-        return Recovery(checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans, orphanSnapshotIDs: snapshots)
+        return Recovery(
+            checkpoint: checkpoint, discardedVersions: discarded.sorted(), orphanDataFiles: orphans, orphanSnapshotIDs: snapshots, keptSnapshotIDs: kept)
     }
 
     /// The versions stored, ascending (one listing of the version files only).

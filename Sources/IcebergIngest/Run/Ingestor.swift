@@ -292,7 +292,7 @@ public struct Ingestor: Sendable {
             let store = checkpointStore(for: table)
             let current = table
             recovery = try await store.recover(
-                committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours,
+                committed: committedCheckpoint(table), lateArrivalHours: configuration.lateArrivalHours, tableSnapshots: Set(current.metadata.snapshots.map(\.id)),
                 unsettled: { commits in try await self.settle(commits, lease: lease) },
                 withoutRecord: { versions in try await self.checkRecordNotLost(current, store: store, versions: versions) })
         } while recovery.landedLate  // the table took an unsettled commit: recover from it
@@ -322,6 +322,11 @@ public struct Ingestor: Sendable {
         if !recovery.discardedVersions.isEmpty {
             logger.notice(
                 "discarded checkpoint versions \(recovery.discardedVersions) ahead of the table; deleted \(summary.orphanFilesDeleted) orphan data and manifest files")
+        }
+        if !recovery.keptSnapshotIDs.isEmpty {
+            logger.warning(
+                "snapshots \(recovery.keptSnapshotIDs) of this source are in the table's history but not on its branch (rolled back?): their objects are read again, and their files stay until the snapshots expire",
+                metadata: ["snapshots": "\(recovery.keptSnapshotIDs)"])
         }
         var checkpoint = recovery.checkpoint
         if let start = configuration.startAtHour { checkpoint.start(at: start) }
