@@ -154,6 +154,47 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         #expect(!DictionarySample.givesUp(distinct: 16_384, bytes: 131_072, of: 50_000, limit: 1 << 20))
     }
 
+    /// A dictionary's hash table is sized once from its sample (``DictionarySample/expectedDistinct(_:inFirst:of:)``),
+    /// and still grows when the guess was low: columns whose first values repeat a few and whose later ones
+    /// are new keep every value and index right, for byte strings and numbers.
+    @Test func theDictionaryGrowsPastItsGuess() throws {
+        // The guess: random draws from 100,000 values show about 15,100 distinct in 16,384 and 91,800 in 250,000.
+        let guess = DictionarySample.expectedDistinct(15_100, inFirst: 16_384, of: 250_000)
+        #expect((90_000...94_000).contains(guess), "\(guess)")
+        #expect(DictionarySample.expectedDistinct(16_384, inFirst: 16_384, of: 250_000) == 250_000, "all distinct: as many as the values")
+        #expect(DictionarySample.expectedDistinct(8, inFirst: 16_384, of: 250_000) == 8)
+        #expect(DictionarySample.capacity(for: 91_800, loadNumerator: 3, loadDenominator: 4) == 131_072)
+        #expect(DictionarySample.capacity(for: 3, loadNumerator: 1, loadDenominator: 2) == 1_024)
+
+        // 20,000 values cycling over 100 (the sample guesses 100), then 30,000 new ones, short and long, between
+        // more of the first 100 (found again in the table grown past the sample's room).
+        let texts = (0..<80_000).map { i in
+            Array((i < 20_000 || i % 2 == 1 ? "c-\(i % 100)" : i % 4 == 0 ? "n\(i)" : "late-value-\(i)").utf8)
+        }
+        var bytes: [UInt8] = [], offsets: [Int32] = [0]
+        for text in texts {
+            bytes += text
+            offsets.append(Int32(bytes.count))
+        }
+        let built = try #require(ByteArrayDictionary.build(bytes: bytes, offsets: offsets, fixed: false, limit: 1 << 30))
+        #expect(built.count == 30_100)
+        let firsts = try #require(built.firsts)
+        let wrong = texts.indices.filter { texts[Int(firsts[Int(built.indices[$0])])] != texts[$0] }
+        #expect(wrong.isEmpty, "rows whose index names another value: \(wrong.prefix(5))")
+
+        let longs = (0..<80_000).map { (i: Int) -> Int64 in
+            let repeated = i < 20_000 || i % 2 == 1
+            return Int64(repeated ? i % 100 : i * 7)
+        }
+        let schema = ParquetSchema(columns: [ParquetColumn(name: "l", fieldID: 1, type: .long, isRequired: true)])
+        let writer = ParquetFileWriter(schema: schema, options: ParquetWriterOptions(), output: MemoryParquetOutput())
+        try writer.write([ColumnData(values: .int64(longs))])
+        _ = try writer.close()
+        let file = try ParquetFileReader(bytes: writer.output.bytes, source: "grows")
+        #expect(file.metadata.rowGroups[0].chunks[0].dictionaryPageOffset != nil)
+        #expect(sameValues(try file.readColumn(0, rowGroup: 0).values, .int64(longs)))
+    }
+
     /// Files written by pyarrow (data page v1 and v2, dictionary on and off, every codec) read back to the
     /// values pyarrow was given.
     @Test(arguments: ParquetCompression.allCases) func pyarrowFilesReadByUs(_ codec: ParquetCompression) async throws {

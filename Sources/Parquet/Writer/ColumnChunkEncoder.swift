@@ -234,16 +234,33 @@ struct ColumnChunkEncoder {
         func numeric<T>(_ array: [T], key: (T) -> UInt64) -> DictionaryEncoding? {
             // Open addressing over the values' bit patterns (no per-value hashing through `Hasher`).
             let width = MemoryLayout<T>.stride
-            var capacity = 1024
+            // Room for the sample's values (at most half full); after it, for as many as it says the column holds.
+            var capacity = DictionarySample.capacity(for: min(array.count, DictionarySample.size), loadNumerator: 1, loadDenominator: 2)
             var keys = [UInt64](repeating: 0, count: capacity)
             var slots = [UInt32](repeating: .max, count: capacity)  // index into `unique`, or .max when empty
             var unique: [T] = []
             var indices = [UInt32](repeating: 0, count: array.count)
+            /// Moves every entry into tables of `larger` slots.
+            func grow(to larger: Int) {
+                capacity = larger
+                keys = [UInt64](repeating: 0, count: capacity)
+                slots = [UInt32](repeating: .max, count: capacity)
+                for (u, value) in unique.enumerated() {
+                    let uk = key(value)
+                    var t = Int(truncatingIfNeeded: (uk &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+                    while slots[t] != .max { t = (t + 1) & (capacity - 1) }
+                    keys[t] = uk
+                    slots[t] = UInt32(u)
+                }
+            }
             let ok: Bool = array.withUnsafeBufferPointer { a in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<a.count {
-                        if i == DictionarySample.size, DictionarySample.givesUp(distinct: unique.count, bytes: unique.count * width, of: a.count, limit: limit) {
-                            return false
+                        if i == DictionarySample.size {
+                            if DictionarySample.givesUp(distinct: unique.count, bytes: unique.count * width, of: a.count, limit: limit) { return false }
+                            let expected = DictionarySample.expectedDistinct(unique.count, inFirst: DictionarySample.size, of: a.count)
+                            let wanted = DictionarySample.capacity(for: min(expected, limit / width + 1), loadNumerator: 1, loadDenominator: 2)
+                            if wanted > capacity { grow(to: wanted) }
                         }
                         let k = key(a[i])
                         var slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
@@ -258,18 +275,7 @@ struct ColumnChunkEncoder {
                         unique.append(a[i])
                         out[i] = index
                         if unique.count * width > limit { return false }
-                        if unique.count * 2 > capacity {
-                            capacity *= 2
-                            keys = [UInt64](repeating: 0, count: capacity)
-                            slots = [UInt32](repeating: .max, count: capacity)
-                            for (u, value) in unique.enumerated() {
-                                let uk = key(value)
-                                var t = Int(truncatingIfNeeded: (uk &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
-                                while slots[t] != .max { t = (t + 1) & (capacity - 1) }
-                                keys[t] = uk
-                                slots[t] = UInt32(u)
-                            }
-                        }
+                        if unique.count * 2 > capacity { grow(to: capacity * 2) }
                     }
                     return true
                 }
