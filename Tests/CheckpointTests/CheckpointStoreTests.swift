@@ -137,6 +137,31 @@ import Testing
         #expect(await !io.exists(store.unsettledLocation(of: 3)))
     }
 
+    /// Versions ahead of the branch whose snapshots the table holds (rolled back off the branch) are not
+    /// unsettled and keep their files; the others are heard of and discarded as before.
+    @Test func rolledBackVersionsKeepTheirFiles() async throws {
+        let io = MemoryFileIO()
+        let store = CheckpointStore(io: io, tableLocation: "/wh/t", source: "s3://bucket/raw/events/|firehose", shard: .single)
+        for version in Int64(1)...3 {
+            var checkpoint = Self.sample(version: version, pending: ["/wh/t/data/\(version).parquet"])
+            checkpoint.pendingSnapshotID = 100 + version
+            try await store.save(checkpoint)
+            await io.write("/wh/t/metadata/snap-\(100 + version)-0-0b1c.avro", bytes: [1])  // each wrote its manifest list
+        }
+        let committed = CheckpointCommit(source: store.source, shard: .single, version: 1, watermarkHour: nil, location: store.location(of: 1))
+        let heard = Mutex<[Int64]>([])
+        let recovery = try await store.recover(
+            committed: committed, lateArrivalHours: 4, tableSnapshots: [101, 102],
+            unsettled: { commits in
+                heard.withLock { $0 = commits.map(\.version) }
+                return false
+            })
+        #expect(heard.withLock { $0 } == [3], "v2's snapshot is in the table: nothing to settle")
+        #expect(recovery.discardedVersions == [2, 3])
+        #expect(recovery.keptSnapshotIDs == [102])
+        #expect(recovery.orphanSnapshotIDs == [103] && recovery.orphanDataFiles == ["/wh/t/data/3.parquet"])
+    }
+
     @Test func otherShardsRecordsAreNotOurs() {
         let shard0 = ShardID(index: 0, count: 2), shard1 = ShardID(index: 1, count: 2)
         let summaries = [CheckpointCommit(source: "src", shard: shard1, version: 5, watermarkHour: nil, location: "l").summaryProperties]

@@ -25,7 +25,7 @@ import TestSupport
     }
 
     /// Two runs commit two snapshots; the branch is rolled back to the first. The next run reads the second
-    /// run's objects again (the branch lacks their rows) and deletes nothing: the rolled-back snapshot still
+    /// run's objects again (the branch lacks their rows), fences nothing and deletes nothing: the rolled-back snapshot still
     /// reads whole by time travel, and the table PyIceberg validates (every snapshot's manifests included)
     /// holds every row once on the branch. (Before, recovery discarded the second version as a crashed
     /// run's and deleted its data files, manifests and manifest list from under the snapshot.)
@@ -56,6 +56,8 @@ import TestSupport
         let third = try await setup.ingestor().run()
         #expect(third.objectsIngested == 2, "the rolled-back commit's objects are read again")
         #expect(third.orphanFilesDeleted == 0, "the rolled-back snapshot's files are the table's")
+        let after = try await setup.catalog.loadTable(setup.configuration.table)
+        #expect(!after.metadata.snapshots.contains { $0.summary["iceberg-ingest.fence"] != nil }, "a landed commit needs no fence")
         let (read, problems) = try await ExactlyOnceTimingTests.tableIDs(warehouse: setup.warehouse, catalog: .sqlite)
         #expect(problems.isEmpty, "\(problems)")
         #expect(read == all, "the branch holds every row once")

@@ -29,7 +29,7 @@ import IcebergCore
 /// A crash anywhere leaves a consistent state:
 /// - before the save: nothing left behind but the local spool;
 /// - after the save, before the swap (during or after the upload, after the manifests): the table still
-///   records `V`; on start ``recover(committed:lateArrivalHours:unsettled:withoutRecord:)`` finds `V+1` ahead of the table, discards
+///   records `V`; on start ``recover(committed:lateArrivalHours:tableSnapshots:unsettled:withoutRecord:)`` finds `V+1` ahead of the table, discards
 ///   it and returns its pending data files (uploaded or not) as orphans to delete;
 /// - after the swap: the table records `V+1`, which exists: nothing is read twice.
 ///
@@ -126,7 +126,7 @@ public struct CheckpointStore: Sendable {
         return location
     }
 
-    /// What ``recover(committed:lateArrivalHours:unsettled:withoutRecord:)`` found.
+    /// What ``recover(committed:lateArrivalHours:tableSnapshots:unsettled:withoutRecord:)`` found.
     public struct Recovery: Sendable {
         /// The checkpoint to continue from: the committed version, or an empty one.
         public var checkpoint: SourceCheckpoint
@@ -162,9 +162,10 @@ public struct CheckpointStore: Sendable {
     /// versions that are not ahead of the table are deleted.
     ///
     /// `tableSnapshots` are the ids of every snapshot the table's metadata holds, on its branch or not. A
-    /// version ahead of the branch whose snapshot is among them landed and was rolled back: it is discarded
-    /// (the branch does not have its rows), but its files stay, as the snapshot still names them (time travel
-    /// reads them, and an engine expiring the snapshot reads its manifests).
+    /// version ahead of the branch whose snapshot is among them landed and was rolled back: it is not
+    /// unsettled (no attempt can land the same snapshot id again), it is discarded (the branch does not have
+    /// its rows), and its files stay, as the snapshot still names them (time travel reads them, and an engine
+    /// expiring the snapshot reads its manifests).
     public func recover(
         committed: CheckpointCommit?, lateArrivalHours: Int32, tableSnapshots: Set<Int64> = [],
         unsettled: (@Sendable (_ commits: [UnsettledCommit]) async throws -> Bool)? = nil,
@@ -208,6 +209,9 @@ public struct CheckpointStore: Sendable {
             var commits: [UnsettledCommit] = []
             for (version, stored) in ahead.sorted(by: { $0.key < $1.key }) {
                 let snapshotID = stored?.pendingSnapshotID
+                // Landed and rolled back off the branch: no attempt of it can land again (a table refuses a
+                // second snapshot with an id it has), so there is nothing to settle.
+                if let snapshotID, tableSnapshots.contains(snapshotID) { continue }
                 if let record = unsettledRecords[version] {
                     commits.append(await loadUnsettled(at: record.location, version: version, fallbackMillis: record.lastModifiedMillis, snapshotID: snapshotID))
                 } else if let snapshotID,
