@@ -35,7 +35,8 @@ enum DictionarySample {
     static func expectedDistinct(_ distinct: Int, inFirst sample: Int, of count: Int) -> Int {
         guard distinct < sample, distinct > 0 else { return distinct > 0 ? count : 0 }
         let (d, s) = (Double(distinct), Double(sample))
-        // n (1 - e^(-s/n)) grows with n, from below d at n = d towards s: halve the bracket around d.
+        // n (1 - e^(-s/n)) grows with n, from below d at n = d towards s > d: double an upper bound until it
+        // reaches d, then halve the bracket.
         var (low, high) = (d, d)
         while high * (1 - exp(-s / high)) < d, high < 1e12 { high *= 2 }
         for _ in 0..<48 {
