@@ -158,8 +158,7 @@ package struct JSONRecordParser: RecordParser {
     /// The line the current record starts on: the newlines from the last count to the record's start are
     /// counted now (records only ever move forward in a buffer).
     private mutating func recordLine(_ b: UnsafeBufferPointer<UInt8>) -> Int {
-        lineMark.line += Self.newlines(b, from: lineMark.index, to: recordStart)
-        lineMark.index = recordStart
+        lineMark = (recordStart, recordPlace.line(b))
         return lineMark.line
     }
 
@@ -171,10 +170,10 @@ package struct JSONRecordParser: RecordParser {
         let source: String
         let mark: (index: Int, line: Int)
         let start: Int
+        /// The record's line: the mark's, plus the newlines from the mark to the record's start.
+        func line(_ b: UnsafeBufferPointer<UInt8>) -> Int { mark.line + JSONRecordParser.newlines(b, from: mark.index, to: start) }
         /// `<source> line <N>`.
-        func text(_ b: UnsafeBufferPointer<UInt8>) -> String {
-            "\(source) line \(mark.line + JSONRecordParser.newlines(b, from: mark.index, to: start))"
-        }
+        func text(_ b: UnsafeBufferPointer<UInt8>) -> String { "\(source) line \(line(b))" }
     }
 
     /// Why scanning a record stopped.
