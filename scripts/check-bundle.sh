@@ -25,8 +25,11 @@ binary="$scratch/release/iceberg-ingest"
 runtime=$(sed -n 's/^# runtime-packages: //p' deploy/Dockerfile)
 [ -n "$runtime" ] || { echo "[bundle] deploy/Dockerfile has no '# runtime-packages:' line" >&2; exit 1; }
 grep -q "apt-get install -y --no-install-recommends" deploy/Dockerfile
+# Under pipefail, `producer | grep -q` fails at random: grep -q exits at its first match, and a producer still
+# writing dies of SIGPIPE. Every membership test below reads a variable instead.
+stage=$(sed -n '/^FROM debian:bookworm-slim/,$p' deploy/Dockerfile)
 for p in $runtime; do
-  sed -n '/^FROM debian:bookworm-slim/,$p' deploy/Dockerfile | grep -qw -- "$p" \
+  grep -qw -- "$p" <<<"$stage" \
     || { echo "[bundle] '$p' is on the runtime-packages line but not installed by the runtime stage" >&2; exit 1; }
 done
 base="libc6 libgcc-s1 libstdc++6 zlib1g"
@@ -36,7 +39,7 @@ packages=()
 needed=$(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 while read -r line; do
   name=$(echo "$line" | awk '{print $1}')
-  echo "$needed" | grep -qx -- "$name" || continue
+  grep -qx -- "$name" <<<"$needed" || continue
   path=$(echo "$line" | awk '$2 == "=>" {print $3}')
   case "$name" in linux-vdso.so.*|/lib64/ld-linux-*) continue ;; esac
   if [ "$path" = "not" ] || [ -z "$path" ]; then
@@ -50,7 +53,7 @@ while read -r line; do
   [ -n "$package" ] || package=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1 || true)
   if [ -z "$package" ]; then echo "[bundle] $name ($path): no Debian package provides it" >&2; failed=1; continue; fi
   packages+=("$package")
-  if ! echo " $runtime $base " | grep -q " $package "; then
+  if [[ " $runtime $base " != *" $package "* ]]; then
     echo "[bundle] $name is in $package, which the runtime stage does not install" >&2; failed=1
   fi
 done < <(ldd "$binary")
@@ -58,7 +61,7 @@ done < <(ldd "$binary")
 # Each package the runtime stage installs should be needed (a stale list grows the image).
 for p in $runtime; do
   [ "$p" = ca-certificates ] && continue
-  printf '%s\n' "${packages[@]}" | grep -qx "$p" || { echo "[bundle] the runtime stage installs $p, which the binary does not link" >&2; failed=1; }
+  grep -qx -- "$p" <<<"$(printf '%s\n' "${packages[@]}")" || { echo "[bundle] the runtime stage installs $p, which the binary does not link" >&2; failed=1; }
 done
 
 # The binary runs with the toolchain's libraries out of reach.
