@@ -240,19 +240,6 @@ struct ColumnChunkEncoder {
             var slots = [UInt32](repeating: .max, count: capacity)  // index into `unique`, or .max when empty
             var unique: [T] = []
             var indices = [UInt32](repeating: 0, count: array.count)
-            /// Moves every entry into tables of `larger` slots.
-            func grow(to larger: Int) {
-                capacity = larger
-                keys = [UInt64](repeating: 0, count: capacity)
-                slots = [UInt32](repeating: .max, count: capacity)
-                for (u, value) in unique.enumerated() {
-                    let uk = key(value)
-                    var t = Int(truncatingIfNeeded: (uk &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
-                    while slots[t] != .max { t = (t + 1) & (capacity - 1) }
-                    keys[t] = uk
-                    slots[t] = UInt32(u)
-                }
-            }
             let ok: Bool = array.withUnsafeBufferPointer { a in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<a.count {
@@ -260,7 +247,7 @@ struct ColumnChunkEncoder {
                             if DictionarySample.givesUp(distinct: unique.count, bytes: unique.count * width, of: a.count, limit: limit) { return false }
                             let expected = DictionarySample.expectedDistinct(unique.count, inFirst: DictionarySample.size, of: a.count)
                             let wanted = DictionarySample.capacity(for: min(expected, limit / width + 1), loadNumerator: 1, loadDenominator: 2)
-                            if wanted > capacity { grow(to: wanted) }
+                            if wanted > capacity { (keys, slots, capacity) = Self.numericTables(unique, key: key, capacity: wanted) }
                         }
                         let k = key(a[i])
                         var slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
@@ -275,7 +262,7 @@ struct ColumnChunkEncoder {
                         unique.append(a[i])
                         out[i] = index
                         if unique.count * width > limit { return false }
-                        if unique.count * 2 > capacity { grow(to: capacity * 2) }
+                        if unique.count * 2 > capacity { (keys, slots, capacity) = Self.numericTables(unique, key: key, capacity: capacity * 2) }
                     }
                     return true
                 }
@@ -292,6 +279,22 @@ struct ColumnChunkEncoder {
         case .bytes(let bytes, let offsets):
             return ByteArrayDictionary.build(bytes: bytes, offsets: offsets, fixed: column.type.fixedLength != nil, limit: limit)
         }
+    }
+
+    /// The tables of ``buildDictionary(_:)``'s numeric case with `capacity` slots, holding the entries
+    /// `unique` (a function of its own rather than one nested in the loop: a nested one captures the tables,
+    /// and every access to them in the loop would be checked for exclusivity at run time).
+    private static func numericTables<T>(_ unique: [T], key: (T) -> UInt64, capacity: Int) -> (keys: [UInt64], slots: [UInt32], capacity: Int) {
+        var keys = [UInt64](repeating: 0, count: capacity)
+        var slots = [UInt32](repeating: .max, count: capacity)
+        for (u, value) in unique.enumerated() {
+            let uk = key(value)
+            var t = Int(truncatingIfNeeded: (uk &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+            while slots[t] != .max { t = (t + 1) & (capacity - 1) }
+            keys[t] = uk
+            slots[t] = UInt32(u)
+        }
+        return (keys, slots, capacity)
     }
 
     // MARK: Statistics

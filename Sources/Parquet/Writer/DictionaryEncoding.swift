@@ -123,6 +123,33 @@ enum ByteArrayDictionary {
     /// user ids: 2 MiB) is mostly outside the core's cache, and a lookup would otherwise wait on each miss.
     static let lookahead = 8
 
+    /// A table of `capacity` slots holding `table`'s entries, which it deallocates (a function of its own
+    /// rather than one nested in ``build(bytes:offsets:fixed:limit:)``'s loop: a nested one captures the
+    /// table, and every access to it in the loop would be checked for exclusivity at run time).
+    static func moved(
+        _ table: UnsafeMutableBufferPointer<Slot>, to capacity: Int, data: UnsafeBufferPointer<UInt8>, offsets o: UnsafeBufferPointer<Int32>, firsts: [Int32]
+    ) -> UnsafeMutableBufferPointer<Slot> {
+        let grown = UnsafeMutableBufferPointer<Slot>.allocate(capacity: capacity)
+        grown.initialize(repeating: Slot())
+        for old in table where old.entry >= 0 {
+            // A short value's length is in its tag, its bytes in its word.
+            let length = Int(old.tag & 0xff)
+            let oh: UInt64
+            if length <= 8 {
+                oh = hash(word: old.word, count: length)
+            } else {
+                let first = Int(firsts[Int(old.entry)])
+                let (os, oe) = (Int(o[first]), Int(o[first + 1]))
+                oh = hash(data.baseAddress! + os, oe - os)
+            }
+            var t = Int(truncatingIfNeeded: oh) & (capacity - 1)
+            while grown[t].entry >= 0 { t = (t + 1) & (capacity - 1) }
+            grown[t] = old
+        }
+        table.deallocate()
+        return grown
+    }
+
     static func build(bytes: [UInt8], offsets: [Int32], fixed: Bool, limit: Int) -> DictionaryEncoding? {
         let count = offsets.count - 1
         var indices = [UInt32](repeating: 0, count: count)
@@ -141,29 +168,6 @@ enum ByteArrayDictionary {
                     // value `i`'s at `i % lookahead`: the first `lookahead` steps only fill it.
                     let ahead = UnsafeMutablePointer<(hash: UInt64, word: UInt64)>.allocate(capacity: lookahead)
                     defer { ahead.deallocate() }
-                    /// Moves every entry into a table of `larger` slots.
-                    func grow(to larger: Int) {
-                        capacity = larger
-                        let grown = UnsafeMutableBufferPointer<Slot>.allocate(capacity: capacity)
-                        grown.initialize(repeating: Slot())
-                        for old in table where old.entry >= 0 {
-                            // A short value's length is in its tag, its bytes in its word.
-                            let length = Int(old.tag & 0xff)
-                            let oh: UInt64
-                            if length <= 8 {
-                                oh = hash(word: old.word, count: length)
-                            } else {
-                                let first = Int(firstOccurrence[Int(old.entry)])
-                                let (os, oe) = (Int(o[first]), Int(o[first + 1]))
-                                oh = hash(data.baseAddress! + os, oe - os)
-                            }
-                            var t = Int(truncatingIfNeeded: oh) & (capacity - 1)
-                            while grown[t].entry >= 0 { t = (t + 1) & (capacity - 1) }
-                            grown[t] = old
-                        }
-                        table.deallocate()
-                        table = grown
-                    }
                     for i in -lookahead..<count {
                         let (h, word) = i >= 0 ? ahead[i % lookahead] : (0, 0)
                         let next = i + lookahead
@@ -184,7 +188,10 @@ enum ByteArrayDictionary {
                             let most = limit / max(1, page.count / max(1, firstOccurrence.count)) + 1
                             let expected = DictionarySample.expectedDistinct(firstOccurrence.count, inFirst: DictionarySample.size, of: count)
                             let wanted = DictionarySample.capacity(for: min(expected, most), loadNumerator: 3, loadDenominator: 4)
-                            if wanted > capacity { grow(to: wanted) }
+                            if wanted > capacity {
+                                table = moved(table, to: wanted, data: data, offsets: o, firsts: firstOccurrence)
+                                capacity = wanted
+                            }
                         }
                         let s = Int(o[i]), e = Int(o[i + 1]), length = e - s
                         let short = length <= 8
@@ -229,7 +236,10 @@ enum ByteArrayDictionary {
                         page.append(contentsOf: UnsafeBufferPointer(rebasing: data[s..<e]))
                         if page.count > limit { ok = false; return }
                         // Linear probing at up to three quarters full: a probe rarely leaves its cache line.
-                        if firstOccurrence.count * 4 > capacity * 3 { grow(to: capacity * 2) }
+                        if firstOccurrence.count * 4 > capacity * 3 {
+                            table = moved(table, to: capacity * 2, data: data, offsets: o, firsts: firstOccurrence)
+                            capacity *= 2
+                        }
                     }
                 }
             }
