@@ -110,6 +110,35 @@ import Testing
         #expect(cases == 330)
     }
 
+    /// Dictionary indices as the writer meets them: random picks from many values (user ids: no runs) and
+    /// from few (countries: short runs, a run of 8 now and then), where the encoder skips 32 values at a time.
+    @Test func randomIndicesAreThoseOfTheReference() throws {
+        var state: UInt64 = 42
+        for (width, distinct) in [(17, 100_000), (3, 8), (1, 2)] {
+            let values = (0..<20_000).map { _ -> UInt32 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt32((state >> 33) % UInt64(distinct))
+            }
+            var reference = Reference(bitWidth: width)
+            reference.encode(values)
+            reference.flush()
+            var encoder = RLEHybridEncoder(bitWidth: width)
+            encoder.encode(values)
+            let bytes = encoder.finish()
+            #expect(bytes == reference.bytes, "width \(width)")
+            #expect(try RLEHybridDecoder.decode(bytes[...], bitWidth: width, count: values.count, source: "test") == values)
+        }
+    }
+
+    /// A level run of every row defined is what the encoder writes for it.
+    @Test func aRunIsWhatTheEncoderWrites() {
+        for (value, width, count) in [(UInt32(1), 1, 8), (1, 1, 131_072), (5, 3, 1_000), (70_000, 17, 9)] {
+            var encoder = RLEHybridEncoder(bitWidth: width)
+            encoder.encode([UInt32](repeating: value, count: count))
+            #expect(RLEHybridEncoder.run(of: value, count: count, bitWidth: width) == encoder.finish())
+        }
+    }
+
     /// Two calls (not what the writer does, but allowed): the values carried from the first are packed with
     /// the second's, and everything decodes back in order.
     @Test func valuesCarriedBetweenCallsDecodeBack() throws {

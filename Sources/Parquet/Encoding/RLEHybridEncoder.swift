@@ -12,13 +12,39 @@ struct RLEHybridEncoder {
         bytes.reserveCapacity(capacity)
     }
 
-    private mutating func varint(_ value: Int) {
+    private mutating func varint(_ value: Int) { Self.varint(value, into: &bytes) }
+
+    private static func varint(_ value: Int, into bytes: inout [UInt8]) {
         var v = UInt64(value)
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
             v >>= 7
         }
         bytes.append(UInt8(v))
+    }
+
+    /// What ``encode(_:)`` and ``finish()`` write for `count` (at least 8) copies of `value`: one RLE run.
+    static func run(of value: UInt32, count: Int, bitWidth: Int) -> [UInt8] {
+        precondition(count >= 8, "fewer than 8 values are bit-packed")
+        var bytes: [UInt8] = []
+        varint(count << 1, into: &bytes)
+        for b in 0..<(bitWidth + 7) / 8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * b))) }
+        return bytes
+    }
+
+    /// Whether a run of 8 equal values may start in `values[i ..< i + 32]` (`i + 36` at most the count).
+    /// Such a run covers one of the blocks of four that start at `i`, `i + 4`, ..., `i + 32`, all equal
+    /// there; when no block is, the 32 values are bit-packed without looking for runs one by one.
+    @inline(__always)
+    static func mayStartRun(_ values: UnsafeBufferPointer<UInt32>, at i: Int) -> Bool {
+        var equal: UInt8 = 0
+        var b = i
+        while b <= i + 32 {
+            let a = values[b]
+            equal |= ((a ^ values[b + 1]) | (a ^ values[b + 2]) | (a ^ values[b + 3])) == 0 ? 1 : 0
+            b += 4
+        }
+        return equal != 0
     }
 
     /// Encodes all of `values`. The values to bit-pack are a stretch of the input between runs, packed from
@@ -35,6 +61,13 @@ struct RLEHybridEncoder {
         var i = 0
         var start = 0  // values[start..<i] wait to be bit-packed
         while i < n {
+            if i + 36 <= n, i + 32 - start < 504, !Self.mayStartRun(values, at: i) {
+                // No run of 8 starts in the next 32 values, and the stretch waiting cannot reach the 504 values
+                // at which it is packed: the scan below would only move past them. `i` may then fall inside a
+                // shorter run; the scan goes on from there to the same run ends, so the bytes are the same.
+                i += 32
+                continue
+            }
             let v = values[i]
             var run = 1
             while i + run < n && values[i + run] == v { run += 1 }

@@ -62,17 +62,23 @@ struct ColumnChunkEncoder {
             var page: [UInt8] = []
             var valuesInPage = end - row
             if leaf.maxDefinitionLevel > 0 {
-                var levels = [UInt32](repeating: 1, count: end - row)
-                if let validity {
-                    valuesInPage = 0
-                    validity.withUnsafeBufferPointer { v in
-                        for r in row..<end where !v[r] { levels[r - row] = 0 }
-                        for r in row..<end where v[r] { valuesInPage += 1 }
+                let encoded: [UInt8]
+                if validity == nil, end - row >= 8 {
+                    // Every row defined: one run of level 1, as the encoder writes it, without a level per row.
+                    encoded = RLEHybridEncoder.run(of: 1, count: end - row, bitWidth: 1)
+                } else {
+                    var levels = [UInt32](repeating: 1, count: end - row)
+                    if let validity {
+                        valuesInPage = 0
+                        validity.withUnsafeBufferPointer { v in
+                            for r in row..<end where !v[r] { levels[r - row] = 0 }
+                            for r in row..<end where v[r] { valuesInPage += 1 }
+                        }
                     }
+                    var encoder = RLEHybridEncoder(bitWidth: 1, capacity: (end - row) / 8 + 8)
+                    encoder.encode(levels)
+                    encoded = encoder.finish()
                 }
-                var encoder = RLEHybridEncoder(bitWidth: 1, capacity: (end - row) / 8 + 8)
-                encoder.encode(levels)
-                let encoded = encoder.finish()
                 page.reserveCapacity(encoded.count + 4 + valuesInPage * 2)
                 withUnsafeBytes(of: UInt32(encoded.count).littleEndian) { page.append(contentsOf: $0) }
                 page += encoded
