@@ -44,4 +44,26 @@ import Testing
             #expect(fast.count > 1, "\(spec): the rows fall in several partitions")
         }
     }
+
+    /// A batch of one hour is one group of every row (seen in one pass), and one that leaves the hour at
+    /// its last row, before 1970 or after it, is two groups, as the general path makes them.
+    @Test(arguments: [-3 * 3_600_000_000 + 17, 494_000 * 3_600_000_000 + 5] as [Int64])
+    func aBatchOfOneHourIsOneGroup(_ start: Int64) throws {
+        let layout = try ColumnLayout(schema: Self.schema)
+        let router = try PartitionRouter(spec: try SchemaText.partitionSpec("hour(ts)", schema: Self.schema), layout: layout)
+        for leavesAtLast in [false, true] {
+            var batch = RecordBatch(layout: layout)
+            for row in 0..<1_000 {
+                _ = batch.beginRecord()
+                let micros = leavesAtLast && row == 999 ? start - 18 : start + Int64(row) * 3_000_000
+                batch.leaves[0].append(micros)
+                for leaf in 1..<layout.leaves.count { batch.leaves[leaf].appendUndefined(definition: 0) }
+                batch.endRecord()
+            }
+            let fast = router.split(batch), general = router.splitByLiterals(batch)
+            #expect(fast.map(\.partition) == general.map(\.partition))
+            #expect(fast.map(\.rows) == general.map(\.rows))
+            #expect(fast.count == (leavesAtLast ? 2 : 1))
+        }
+    }
 }

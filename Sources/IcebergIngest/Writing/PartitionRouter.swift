@@ -42,17 +42,37 @@ package struct PartitionRouter: Sendable {
     /// The common single-field specs whose partition is a function of one integer column: `hour` and `day` of a
     /// timestamp, `identity` of an int, long, date, time or timestamp. Rows are grouped by an integer key that
     /// maps one to one to the partition value, and the value is made once per group.
-    private var integerKey: ((Int64) -> Int64)? {
+    private var integerKey: IntegerKey? {
         guard sources.count == 1 else { return nil }
         return switch sources[0].transform {
-        case .hour: { CivilTime.floorDiv($0, CivilTime.microsPerHour) }
-        case .day: { CivilTime.floorDiv($0, CivilTime.microsPerDay) }
-        case .identity: { $0 }
+        case .hour: .hour
+        case .day: .day
+        case .identity: .identity
         default: nil
         }
     }
 
-    private func split(_ batch: RecordBatch, key: (Int64) -> Int64) -> [(partition: [Literal?], rows: [Int])] {
+    /// A row's key under ``integerKey``: a floor division by a constant, which the compiler makes a
+    /// multiplication (a division instruction per row otherwise).
+    private enum IntegerKey {
+        case hour, day, identity
+
+        @inline(__always)
+        func callAsFunction(_ value: Int64) -> Int64 {
+            switch self {
+            case .hour:
+                let q = value / 3_600_000_000
+                return value % 3_600_000_000 < 0 ? q - 1 : q
+            case .day:
+                let q = value / 86_400_000_000
+                return value % 86_400_000_000 < 0 ? q - 1 : q
+            case .identity:
+                return value
+            }
+        }
+    }
+
+    private func split(_ batch: RecordBatch, key: IntegerKey) -> [(partition: [Literal?], rows: [Int])] {
         let (leaf, transform) = sources[0]
         let builder = batch.leaves[leaf]
         let type = batch.layout.leaves[leaf].type
@@ -66,12 +86,23 @@ package struct PartitionRouter: Sendable {
             return splitByLiterals(batch)
         }
         let wide = builder.kind == .int64
+        let rows = batch.rowCount
+        if rows > 0, wide, !builder.tracksDefinition || builder.levelsImplicit {
+            // Most batches are of one partition (an object of one hour): seen in one pass over the values,
+            // without a row list built for each group as it goes.
+            let one: Bool = builder.int64s.withUnsafeBufferPointer { values in
+                let first = key(values[0])
+                for row in 1..<rows where key(values[row]) != first { return false }
+                return true
+            }
+            if one { return [([transform.apply(batch.literal(leaf: leaf, row: 0))], Array(0..<rows))] }
+        }
         var groups: [(partition: [Literal?], rows: [Int])] = []
         // nil: a null source value.
         var index: [Int64?: Int] = [:]
         var current = -1
         var currentKey: Int64?
-        for row in 0..<batch.rowCount {
+        for row in 0..<rows {
             let rowKey: Int64? =
                 !builder.isDefined(slot: row)
                 ? nil : key(wide ? builder.int64s[row] : Int64(builder.int32s[row]))
