@@ -320,7 +320,12 @@ struct ColumnChunkEncoder {
             chunk.maxPlain = le(hi)
         case .int64(let a):
             var lo = Int64.max, hi = Int64.min
-            a.withUnsafeBufferPointer { p in for v in p { if v < lo { lo = v }; if v > hi { hi = v } } }
+            a.withUnsafeBufferPointer { p in
+                for v in p {
+                    lo = min(lo, v)
+                    hi = max(hi, v)
+                }
+            }
             guard !a.isEmpty else { return }
             chunk.minPlain = le(lo)
             chunk.maxPlain = le(hi)
@@ -334,7 +339,12 @@ struct ColumnChunkEncoder {
         case .double(let a):
             var lo = Double.infinity, hi = -Double.infinity, nans = 0
             a.withUnsafeBufferPointer { p in
-                for v in p { if v.isNaN { nans += 1 } else { if v < lo { lo = v }; if v > hi { hi = v } } }
+                // Without branches (a NaN compares false, so it is never a bound), which the compiler vectorizes.
+                for v in p {
+                    nans &+= v.isNaN ? 1 : 0
+                    lo = v < lo ? v : lo
+                    hi = v > hi ? v : hi
+                }
             }
             chunk.nanCount = nans
             guard nans < a.count else { return }

@@ -373,22 +373,37 @@ extension ColumnData {
                 definition: batches.flatMap { $0.levels?.definition ?? [] }, repetition: batches.flatMap { $0.levels?.repetition ?? [] }))
             return merged
         }
+        /// The arrays one after another, in storage sized once (`flatMap` grows it by doubling, copying again).
+        func joined<T>(_ parts: [[T]]) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for part in parts { out += part }
+            return out
+        }
         let anyNull = batches.contains { $0.validity != nil }
-        let validity: [Bool]? = anyNull ? batches.flatMap { $0.validity ?? [Bool](repeating: true, count: $0.rowCount) } : nil
+        let validity: [Bool]? = anyNull ? joined(batches.map { $0.validity ?? [Bool](repeating: true, count: $0.rowCount) }) : nil
         let values: ColumnData.Values
         switch batches[0].values {
-        case .boolean: values = .boolean(batches.flatMap { if case .boolean(let a) = $0.values { return a }; return [] })
-        case .int32: values = .int32(batches.flatMap { if case .int32(let a) = $0.values { return a }; return [] })
-        case .int64: values = .int64(batches.flatMap { if case .int64(let a) = $0.values { return a }; return [] })
-        case .float: values = .float(batches.flatMap { if case .float(let a) = $0.values { return a }; return [] })
-        case .double: values = .double(batches.flatMap { if case .double(let a) = $0.values { return a }; return [] })
+        case .boolean: values = .boolean(joined(batches.map { if case .boolean(let a) = $0.values { return a }; return [] }))
+        case .int32: values = .int32(joined(batches.map { if case .int32(let a) = $0.values { return a }; return [] }))
+        case .int64: values = .int64(joined(batches.map { if case .int64(let a) = $0.values { return a }; return [] }))
+        case .float: values = .float(joined(batches.map { if case .float(let a) = $0.values { return a }; return [] }))
+        case .double: values = .double(joined(batches.map { if case .double(let a) = $0.values { return a }; return [] }))
         case .bytes:
             var bytes: [UInt8] = [], offsets: [Int32] = [0]
+            var (byteCount, offsetCount) = (0, 1)
+            for batch in batches {
+                guard case .bytes(let b, let o) = batch.values else { continue }
+                byteCount += b.count
+                offsetCount += o.count - 1
+            }
+            bytes.reserveCapacity(byteCount)
+            offsets.reserveCapacity(offsetCount)
             for batch in batches {
                 guard case .bytes(let b, let o) = batch.values else { continue }
                 let base = Int32(bytes.count)
                 bytes += b
-                offsets += o.dropFirst().map { $0 + base }
+                offsets.append(contentsOf: o.dropFirst().lazy.map { $0 + base })
             }
             values = .bytes(bytes: bytes, offsets: offsets)
         }
