@@ -66,4 +66,32 @@ import Testing
             #expect(fast.count == (leavesAtLast ? 2 : 1))
         }
     }
+
+    /// Batches the one-pass check must not take for one partition: values either side of 1970 (keys -1 and 0
+    /// under a floor, both 0 under a division that rounds towards zero), for `hour`, `day` and `identity`
+    /// of a long, and a null among zeros (its slot holds a placeholder 0).
+    @Test func theOnePassCheckSeesTheFloorAndTheNulls() throws {
+        let layout = try ColumnLayout(schema: Self.schema)
+        func batch(_ values: [Int64?], leaf: Int) -> RecordBatch {
+            var batch = RecordBatch(layout: layout)
+            for value in values {
+                _ = batch.beginRecord()
+                for k in 0..<layout.leaves.count {
+                    if k == leaf, let value { batch.leaves[k].append(value) } else { batch.leaves[k].appendUndefined(definition: 0) }
+                }
+                batch.endRecord()
+            }
+            return batch
+        }
+        for (spec, leaf, values) in [
+            ("hour(ts)", 0, [-1, 1] as [Int64?]), ("day(ts)", 0, [-1, 1]), ("l", 2, [0, 0, nil]), ("l", 2, [nil, 0, 0]), ("hour(ts)", 0, [0, nil]),
+        ] {
+            let router = try PartitionRouter(spec: try SchemaText.partitionSpec(spec, schema: Self.schema), layout: layout)
+            let rows = batch(values, leaf: leaf)
+            let fast = router.split(rows), general = router.splitByLiterals(rows)
+            #expect(fast.count == 2, "\(spec) of \(values)")
+            #expect(fast.map(\.partition) == general.map(\.partition), "\(spec) of \(values)")
+            #expect(fast.map(\.rows) == general.map(\.rows), "\(spec) of \(values)")
+        }
+    }
 }

@@ -54,6 +54,39 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
     /// The writer takes byte strings' bounds from the dictionary's distinct values and numbers' from a hash
     /// table of their bit patterns: the bounds, the values and the dictionary indices equal what a plain
     /// encoding (no dictionary) gives, on values whose extremes sit mid-column and repeat.
+    /// A zero bound is -0.0 as a minimum and +0.0 as a maximum, whichever zeros a column has and in which
+    /// order (Iceberg orders -0.0 before +0.0, and a bound naming only one zero would let a reader skip the
+    /// other); a column of NaNs has no bounds.
+    @Test func zeroBoundsHoldBothZeros() throws {
+        let schema = ParquetSchema(columns: [
+            ParquetColumn(name: "d", fieldID: 1, type: .double, isRequired: true),
+            ParquetColumn(name: "f", fieldID: 2, type: .float, isRequired: true),
+        ])
+        func bound(_ bytes: [UInt8]?) -> Double? {
+            guard let bytes else { return nil }
+            return bytes.count == 8
+                ? Double(bitPattern: bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+                : Double(Float(bitPattern: bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }))
+        }
+        for (values, low, high) in [
+            ([0.0, -0.0], -0.0, 0.0), ([-0.0, 0.0], -0.0, 0.0), ([0.0], -0.0, 0.0), ([-0.0], -0.0, 0.0), ([-0.0, 5], -0.0, 5), ([0.0, -5], -5, 0.0),
+            ([.nan, 0.0], -0.0, 0.0),
+        ] as [([Double], Double, Double)] {
+            let writer = ParquetFileWriter(schema: schema, options: ParquetWriterOptions(), output: MemoryParquetOutput())
+            try writer.write([ColumnData(values: .double(values)), ColumnData(values: .float(values.map { Float($0) }))])
+            let metrics = try writer.close()
+            for field in [1, 2] {
+                let (lo, hi) = (bound(metrics.lowerBounds[field]), bound(metrics.upperBounds[field]))
+                #expect(lo == low && lo?.sign == low.sign, "\(values) field \(field): lower \(String(describing: lo))")
+                #expect(hi == high && hi?.sign == high.sign, "\(values) field \(field): upper \(String(describing: hi))")
+            }
+        }
+        let writer = ParquetFileWriter(schema: schema, options: ParquetWriterOptions(), output: MemoryParquetOutput())
+        try writer.write([ColumnData(values: .double([.nan, .nan])), ColumnData(values: .float([.nan, .nan]))])
+        let metrics = try writer.close()
+        #expect(metrics.lowerBounds[1] == nil && metrics.upperBounds[2] == nil && metrics.nanValueCounts[1] == 2)
+    }
+
     @Test func dictionaryEncodingKeepsValuesAndBounds() throws {
         let schema = ParquetSchema(columns: [
             ParquetColumn(name: "s", fieldID: 1, type: .string, isRequired: true),

@@ -110,8 +110,9 @@ import Testing
         #expect(cases == 330)
     }
 
-    /// Dictionary indices as the writer meets them: random picks from many values (user ids: no runs) and
-    /// from few (countries: short runs, a run of 8 now and then), where the encoder skips 32 values at a time.
+    /// Dictionary indices as the writer meets them, where the encoder skips 32 values at a time: random picks
+    /// from many values (user ids) and from few (countries: short runs, hardly ever one of 8), and from two
+    /// (runs of 8 and more beside skipped blocks).
     @Test func randomIndicesAreThoseOfTheReference() throws {
         var state: UInt64 = 42
         for (width, distinct) in [(17, 100_000), (3, 8), (1, 2)] {

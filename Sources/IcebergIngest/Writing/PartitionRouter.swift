@@ -52,22 +52,17 @@ package struct PartitionRouter: Sendable {
         }
     }
 
-    /// A row's key under ``integerKey``: a floor division by a constant, which the compiler makes a
-    /// multiplication (a division instruction per row otherwise).
+    /// A row's key under ``integerKey``, inlined into the loop over the rows (through a closure,
+    /// `CivilTime.floorDiv` was a call per row: 0.6% of the ingest benchmark's samples).
     private enum IntegerKey {
         case hour, day, identity
 
         @inline(__always)
         func callAsFunction(_ value: Int64) -> Int64 {
             switch self {
-            case .hour:
-                let q = value / 3_600_000_000
-                return value % 3_600_000_000 < 0 ? q - 1 : q
-            case .day:
-                let q = value / 86_400_000_000
-                return value % 86_400_000_000 < 0 ? q - 1 : q
-            case .identity:
-                return value
+            case .hour: CivilTime.floorDiv(value, CivilTime.microsPerHour)
+            case .day: CivilTime.floorDiv(value, CivilTime.microsPerDay)
+            case .identity: value
             }
         }
     }

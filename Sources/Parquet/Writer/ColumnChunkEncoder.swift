@@ -334,12 +334,14 @@ struct ColumnChunkEncoder {
             for v in a { if v.isNaN { nans += 1 } else { lo = min(lo, v); hi = max(hi, v) } }
             chunk.nanCount = nans
             guard nans < a.count else { return }
+            if lo == 0 { lo = -0.0 }  // zeros: see the double case
+            if hi == 0 { hi = 0.0 }
             chunk.minPlain = le(lo.bitPattern)
             chunk.maxPlain = le(hi.bitPattern)
         case .double(let a):
             var lo = Double.infinity, hi = -Double.infinity, nans = 0
             a.withUnsafeBufferPointer { p in
-                // Without branches (a NaN compares false, so it is never a bound), which the compiler vectorizes.
+                // Without branches; a NaN compares false, so it is never a bound.
                 for v in p {
                     nans &+= v.isNaN ? 1 : 0
                     lo = v < lo ? v : lo
@@ -348,6 +350,11 @@ struct ColumnChunkEncoder {
             }
             chunk.nanCount = nans
             guard nans < a.count else { return }
+            // A zero bound is written -0.0 as a minimum and +0.0 as a maximum (parquet-format's rule), so that it
+            // holds whichever zeros the column has: -0.0 == +0.0 here, but Iceberg orders -0.0 first, and a
+            // reader that prunes by that order must not skip a file whose bounds name the other zero.
+            if lo == 0 { lo = -0.0 }
+            if hi == 0 { hi = 0.0 }
             chunk.minPlain = le(lo.bitPattern)
             chunk.maxPlain = le(hi.bitPattern)
         case .bytes(let bytes, let offsets):
