@@ -90,20 +90,23 @@ import Testing
         return Array(out.prefix(count))
     }
 
+    /// Encodes `values`, expecting the reference's bytes and the values decoded back.
+    static func expectReferenceBytes(_ values: [UInt32], width: Int) throws {
+        var reference = Reference(bitWidth: width)
+        reference.encode(values)
+        reference.flush()
+        var encoder = RLEHybridEncoder(bitWidth: width)
+        encoder.encode(values)
+        let bytes = encoder.finish()
+        #expect(bytes == reference.bytes, "width \(width), \(values.count) values")
+        #expect(try RLEHybridDecoder.decode(bytes[...], bitWidth: width, count: values.count, source: "test") == values, "width \(width), \(values.count) values")
+    }
+
     @Test func bytesAreThoseOfTheReferenceAndDecodeBack() throws {
         var cases = 0
         for width in 0...32 {
             for (k, count) in [0, 1, 7, 8, 9, 63, 504, 505, 1_000, 5_000].enumerated() {
-                let values = Self.values(count: count, width: width, seed: UInt64(width * 100 + k))
-                var reference = Reference(bitWidth: width)
-                reference.encode(values)
-                reference.flush()
-                var encoder = RLEHybridEncoder(bitWidth: width)
-                encoder.encode(values)
-                let bytes = encoder.finish()
-                #expect(bytes == reference.bytes, "width \(width), \(count) values")
-                let decoded = try RLEHybridDecoder.decode(bytes[...], bitWidth: width, count: count, source: "test")
-                #expect(decoded == values, "width \(width), \(count) values")
+                try Self.expectReferenceBytes(Self.values(count: count, width: width, seed: UInt64(width * 100 + k)), width: width)
                 cases += 1
             }
         }
@@ -120,14 +123,7 @@ import Testing
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 return UInt32((state >> 33) % UInt64(distinct))
             }
-            var reference = Reference(bitWidth: width)
-            reference.encode(values)
-            reference.flush()
-            var encoder = RLEHybridEncoder(bitWidth: width)
-            encoder.encode(values)
-            let bytes = encoder.finish()
-            #expect(bytes == reference.bytes, "width \(width)")
-            #expect(try RLEHybridDecoder.decode(bytes[...], bitWidth: width, count: values.count, source: "test") == values)
+            try Self.expectReferenceBytes(values, width: width)
         }
     }
 
