@@ -27,8 +27,9 @@ import TestSupport
     /// Two runs commit two snapshots; the branch is rolled back to the first. The next run reads the second
     /// run's objects again (the branch lacks their rows), fences nothing and deletes nothing: the rolled-back
     /// snapshot still reads whole by time travel, and the table PyIceberg validates (every snapshot's
-    /// manifests included) holds every row once on the branch. (Before, recovery discarded the second version as a crashed
-    /// run's and deleted its data files, manifests and manifest list from under the snapshot.)
+    /// manifests included) holds every row once on the branch. (Before, recovery discarded the second
+    /// version as a crashed run's and deleted its data files, manifests and manifest list from under the
+    /// snapshot.)
     @Test func aRolledBackCommitKeepsItsFilesAndItsObjectsAreReadAgain() async throws {
         let setup = try Setup("rolled-back", lateArrivalHours: 6)
         defer { TestEnvironment.cleanUp(setup.dir) }

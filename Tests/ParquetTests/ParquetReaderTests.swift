@@ -51,9 +51,6 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         #expect(try file.metrics() == written)
     }
 
-    /// The writer takes byte strings' bounds from the dictionary's distinct values and numbers' from a hash
-    /// table of their bit patterns: the bounds, the values and the dictionary indices equal what a plain
-    /// encoding (no dictionary) gives, on values whose extremes sit mid-column and repeat.
     /// A zero bound is -0.0 as a minimum and +0.0 as a maximum, whichever zeros a column has and in which
     /// order (Iceberg orders -0.0 before +0.0, and a bound naming only one zero would let a reader skip the
     /// other); a column of NaNs has no bounds.
@@ -87,6 +84,9 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         #expect(metrics.lowerBounds[1] == nil && metrics.upperBounds[2] == nil && metrics.nanValueCounts[1] == 2)
     }
 
+    /// The writer takes byte strings' bounds from the dictionary's distinct values and numbers' from a hash
+    /// table of their bit patterns: the bounds, the values and the dictionary indices equal what a plain
+    /// encoding (no dictionary) gives, on values whose extremes sit mid-column and repeat.
     @Test func dictionaryEncodingKeepsValuesAndBounds() throws {
         let schema = ParquetSchema(columns: [
             ParquetColumn(name: "s", fieldID: 1, type: .string, isRequired: true),
