@@ -82,22 +82,26 @@ package struct PartitionRouter: Sendable {
         }
         let wide = builder.kind == .int64
         let rows = batch.rowCount
-        if rows > 0, wide, !builder.tracksDefinition || builder.levelsImplicit {
-            // Most batches are of one partition (an object of one hour): seen in one pass over the values,
-            // without a row list built for each group as it goes.
-            let one: Bool = builder.int64s.withUnsafeBufferPointer { values in
-                let first = key(values[0])
-                for row in 1..<rows where key(values[row]) != first { return false }
-                return true
-            }
-            if one { return [([transform.apply(batch.literal(leaf: leaf, row: 0))], Array(0..<rows))] }
-        }
         var groups: [(partition: [Literal?], rows: [Int])] = []
         // nil: a null source value.
         var index: [Int64?: Int] = [:]
         var current = -1
         var currentKey: Int64?
-        for row in 0..<rows {
+        var from = 0
+        if rows > 0, wide, !builder.tracksDefinition || builder.levelsImplicit {
+            // Most batches are of one partition (an object of one hour): the leading run of row 0's key is found
+            // in one pass over the values, without a row list growing row by row; the loop below takes the rest.
+            let (first, run) = builder.int64s.withUnsafeBufferPointer { values in
+                let first = key(values[0])
+                var row = 1
+                while row < rows, key(values[row]) == first { row += 1 }
+                return (first, row)
+            }
+            groups = [([transform.apply(batch.literal(leaf: leaf, row: 0))], Array(0..<run))]
+            index[first] = 0
+            (current, currentKey, from) = (0, first, run)
+        }
+        for row in from..<rows {
             let rowKey: Int64? =
                 !builder.isDefined(slot: row)
                 ? nil : key(wide ? builder.int64s[row] : Int64(builder.int32s[row]))
