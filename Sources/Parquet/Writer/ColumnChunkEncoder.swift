@@ -256,7 +256,7 @@ struct ColumnChunkEncoder {
                             if wanted > capacity { (keys, slots, capacity) = Self.numericTables(unique, key: key, capacity: wanted) }
                         }
                         let k = key(a[i])
-                        var slot = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+                        var slot = Self.numericHome(k, capacity: capacity)
                         while slots[slot] != .max, keys[slot] != k { slot = (slot + 1) & (capacity - 1) }
                         if slots[slot] != .max {
                             out[i] = slots[slot]
@@ -287,6 +287,12 @@ struct ColumnChunkEncoder {
         }
     }
 
+    /// The slot a numeric dictionary key's probe starts at, in tables of `capacity` (a power of two) slots.
+    @inline(__always)
+    private static func numericHome(_ key: UInt64, capacity: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+    }
+
     /// The tables of ``buildDictionary(_:)``'s numeric case with `capacity` slots, holding the entries
     /// `unique` (a function of its own rather than one nested in the loop: a nested one captures the tables,
     /// and every access to them in the loop would be checked for exclusivity at run time).
@@ -295,7 +301,7 @@ struct ColumnChunkEncoder {
         var slots = [UInt32](repeating: .max, count: capacity)
         for (u, value) in unique.enumerated() {
             let uk = key(value)
-            var t = Int(truncatingIfNeeded: (uk &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+            var t = numericHome(uk, capacity: capacity)
             while slots[t] != .max { t = (t + 1) & (capacity - 1) }
             keys[t] = uk
             slots[t] = UInt32(u)
