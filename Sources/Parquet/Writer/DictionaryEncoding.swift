@@ -159,7 +159,10 @@ enum ByteArrayDictionary {
         table.initialize(repeating: Slot())
         defer { table.deallocate() }
         var firstOccurrence: [Int32] = []
-        var page: [UInt8] = []
+        // The page's size so far: the page itself is written once the entries are known (see below), rather
+        // than appended to a value at a time.
+        var pageBytes = 0
+        let prefix = fixed ? 0 : 4
         var ok = true
         bytes.withUnsafeBufferPointer { data in
             offsets.withUnsafeBufferPointer { o in
@@ -180,12 +183,12 @@ enum ByteArrayDictionary {
                         }
                         guard i >= 0 else { continue }
                         if i == DictionarySample.size {
-                            if DictionarySample.givesUp(distinct: firstOccurrence.count, bytes: page.count, of: count, limit: limit) {
+                            if DictionarySample.givesUp(distinct: firstOccurrence.count, bytes: pageBytes, of: count, limit: limit) {
                                 ok = false
                                 return
                             }
                             // No more entries than the page limit holds at the sample's bytes per entry.
-                            let most = limit / max(1, page.count / max(1, firstOccurrence.count)) + 1
+                            let most = limit / max(1, pageBytes / max(1, firstOccurrence.count)) + 1
                             let expected = DictionarySample.expectedDistinct(firstOccurrence.count, inFirst: DictionarySample.size, of: count)
                             let wanted = DictionarySample.capacity(for: min(expected, most), loadNumerator: 3, loadDenominator: 4)
                             if wanted > capacity {
@@ -226,15 +229,8 @@ enum ByteArrayDictionary {
                         firstOccurrence.append(Int32(i))
                         table[slot] = Slot(word: word, tag: t, entry: Int32(entry))
                         out[i] = UInt32(entry)
-                        if !fixed {
-                            let length = UInt32(length)
-                            page.append(UInt8(truncatingIfNeeded: length))
-                            page.append(UInt8(truncatingIfNeeded: length >> 8))
-                            page.append(UInt8(truncatingIfNeeded: length >> 16))
-                            page.append(UInt8(truncatingIfNeeded: length >> 24))
-                        }
-                        page.append(contentsOf: UnsafeBufferPointer(rebasing: data[s..<e]))
-                        if page.count > limit { ok = false; return }
+                        pageBytes += prefix + length
+                        if pageBytes > limit { ok = false; return }
                         // Linear probing at up to three quarters full: a probe rarely leaves its cache line.
                         if firstOccurrence.count * 4 > capacity * 3 {
                             table = moved(table, to: capacity * 2, data: data, offsets: o, firsts: firstOccurrence)
@@ -244,6 +240,30 @@ enum ByteArrayDictionary {
                 }
             }
         }
-        return ok ? DictionaryEncoding(page: page, count: firstOccurrence.count, indices: indices, firsts: firstOccurrence) : nil
+        guard ok else { return nil }
+        let page = Self.page(bytes: bytes, offsets: offsets, firsts: firstOccurrence, size: pageBytes, fixed: fixed)
+        return DictionaryEncoding(page: page, count: firstOccurrence.count, indices: indices, firsts: firstOccurrence)
+    }
+
+    /// The PLAIN dictionary page of the entries whose first occurrences are `firsts`, in that order: each
+    /// value's bytes, after its 4-byte little-endian length unless the values have a fixed length; `size`
+    /// bytes in all.
+    static func page(bytes: [UInt8], offsets: [Int32], firsts: [Int32], size: Int, fixed: Bool) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+            bytes.withUnsafeBufferPointer { data in
+                var p = 0
+                for first in firsts {
+                    let s = Int(offsets[Int(first)]), length = Int(offsets[Int(first) + 1]) - s
+                    if !fixed {
+                        UnsafeMutableRawPointer(out.baseAddress! + p).storeBytes(of: UInt32(length).littleEndian, as: UInt32.self)
+                        p += 4
+                    }
+                    if length > 0 { (out.baseAddress! + p).initialize(from: data.baseAddress! + s, count: length) }
+                    p += length
+                }
+                precondition(p == size, "dictionary page of \(p) bytes, \(size) counted")
+                initialized = p
+            }
+        }
     }
 }
