@@ -187,6 +187,45 @@ func sameValues(_ a: ColumnData.Values, _ b: ColumnData.Values) -> Bool {
         #expect(!DictionarySample.givesUp(distinct: 16_384, bytes: 131_072, of: 50_000, limit: 1 << 20))
     }
 
+    /// A row group written in several batches holds their values in the order written: each batch's byte
+    /// string offsets move past the bytes of the batches before it, with an empty batch, empty strings and a
+    /// nullable column among them, dictionary encoded or plain.
+    @Test(arguments: [true, false]) func aRowGroupsBatchesJoinInOrder(dictionary: Bool) throws {
+        let schema = ParquetSchema(columns: [
+            ParquetColumn(name: "s", fieldID: 1, type: .string, isRequired: true),
+            ParquetColumn(name: "o", fieldID: 2, type: .string, isRequired: false),
+        ])
+        let parts: [[String]] = [["a", "", "bcd"], [], ["", "efghijklmnopqrstuvwxyz"], ["z", "a", "bcd"]]
+        var options = ParquetWriterOptions()
+        options.useDictionary = dictionary
+        let writer = ParquetFileWriter(schema: schema, options: options, output: MemoryParquetOutput())
+        var all = ColumnData.byteArrays()
+        var optional: [String?] = []
+        for part in parts {
+            var strings = ColumnData.byteArrays(capacity: part.count), present = ColumnData.byteArrays(capacity: part.count)
+            var validity: [Bool] = []
+            for (k, text) in part.enumerated() {
+                strings.append(string: text)
+                all.append(string: text)
+                // Every other value of the nullable column is null.
+                validity.append(k % 2 == 0)
+                if k % 2 == 0 { present.append(string: text + "!") }
+                optional.append(k % 2 == 0 ? text + "!" : nil)
+            }
+            try writer.write([strings, ColumnData(values: present.values, validity: validity)])
+        }
+        _ = try writer.close()
+        let file = try ParquetFileReader(bytes: writer.output.bytes, source: "batches-\(dictionary)")
+        #expect(file.metadata.rowGroups.count == 1)
+        #expect((file.metadata.rowGroups[0].chunks[0].dictionaryPageOffset != nil) == dictionary)
+        #expect(sameValues(try file.readColumn(0, rowGroup: 0).values, all.values))
+        let read = try file.readColumn(1, rowGroup: 0)
+        var expected = ColumnData.byteArrays()
+        for text in optional.compactMap({ $0 }) { expected.append(string: text) }
+        #expect(sameValues(read.values, expected.values))
+        #expect(read.validity == optional.map { $0 != nil })
+    }
+
     /// A dictionary's hash table is sized once from its sample (``DictionarySample/expectedDistinct(_:inFirst:of:)``),
     /// and still grows when the guess was low: columns whose first values repeat a few and whose later ones
     /// are new keep every value and index right, for byte strings and numbers.

@@ -390,7 +390,7 @@ extension ColumnData {
         case .float: values = .float(joined(batches.map { if case .float(let a) = $0.values { return a }; return [] }))
         case .double: values = .double(joined(batches.map { if case .double(let a) = $0.values { return a }; return [] }))
         case .bytes:
-            var bytes: [UInt8] = [], offsets: [Int32] = [0]
+            var bytes: [UInt8] = []
             var (byteCount, offsetCount) = (0, 1)
             for batch in batches {
                 guard case .bytes(let b, let o) = batch.values else { continue }
@@ -398,12 +398,21 @@ extension ColumnData {
                 offsetCount += o.count - 1
             }
             bytes.reserveCapacity(byteCount)
-            offsets.reserveCapacity(offsetCount)
-            for batch in batches {
-                guard case .bytes(let b, let o) = batch.values else { continue }
-                let base = Int32(bytes.count)
-                bytes += b
-                offsets.append(contentsOf: o.dropFirst().lazy.map { $0 + base })
+            // Each batch's offsets after the first, moved by the bytes before it, in a plain loop (a lazy map's
+            // append goes through an iterator a value at a time).
+            let offsets = [Int32](unsafeUninitializedCapacity: offsetCount) { out, initialized in
+                out[0] = 0
+                var next = 1
+                for batch in batches {
+                    guard case .bytes(let b, let o) = batch.values else { continue }
+                    let base = Int32(bytes.count)
+                    bytes += b
+                    o.withUnsafeBufferPointer { o in
+                        for k in 1..<max(1, o.count) { out[next + k - 1] = o[k] &+ base }
+                    }
+                    next += max(0, o.count - 1)
+                }
+                initialized = next
             }
             values = .bytes(bytes: bytes, offsets: offsets)
         }
