@@ -29,6 +29,35 @@ extension Array where Element == Double {
     }
 }
 
+/// Ratios of paired runs (a peer's time over ours, run after run in the same minutes): their median, and how
+/// far that median moves when the pairs are drawn again (a bootstrap), so that a host whose speed swings
+/// between runs shows as a wide interval rather than as a ratio that looks exact.
+struct PairedRatios {
+    let ratios: [Double]
+
+    init(peer: [Double], ours: [Double]) {
+        ratios = zip(peer, ours).compactMap { $1 > 0 ? $0 / $1 : nil }
+    }
+
+    var median: Double { ratios.median }
+
+    /// The middle 95% of the medians of 2,000 resamples of the pairs (with replacement, a fixed seed).
+    var interval: (low: Double, high: Double) {
+        guard ratios.count > 1 else { return (median, median) }
+        var random = SplitMix64(seed: 7)
+        let medians = (0..<2_000).map { _ in ratios.indices.map { _ in ratios[Int(random.next() % UInt64(ratios.count))] }.median }.sorted()
+        return (medians[50], medians[1_949])
+    }
+
+    /// "4.31x (95% bootstrap interval 3.95-4.60 over 9 pairs; 7 of them at least 4x)".
+    func text(atLeast bar: Double) -> String {
+        let (low, high) = interval
+        return String(
+            format: "%.2fx (95%% bootstrap interval %.2f-%.2f over %d pairs; %d of them at least %.0fx)", median, low, high, ratios.count,
+            ratios.filter { $0 >= bar }.count, bar)
+    }
+}
+
 /// The process's memory as Linux reports it.
 enum ProcessMemory {
     /// Peak resident set size (VmHWM) in MB, or -1 where /proc is missing.

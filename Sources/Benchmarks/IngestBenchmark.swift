@@ -158,6 +158,8 @@ struct IngestBenchmark: AsyncParsableCommand {
         guard !skipPeer else { return print(String(format: "  median: ours %.2f s (parse %.2f s, encode %.2f s)", o, parse.median, encode.median)) }
         let p = peers.median
         print(String(format: "  median: ours %.2f s, PyIceberg %.2f s: %.2fx faster end to end", o, p, p / o))
+        // Each run's ratio with the PyIceberg run right after it: the host's swings hit both alike.
+        print("  paired runs, median of PyIceberg's time over ours: " + PairedRatios(peer: peers, ours: ours).text(atLeast: 4))
         print(String(format: "  stages, median: our parse %.2f s vs pyarrow read_json %.2f s; our Parquet encode %.2f s", parse.median, peerParse.median, encode.median))
     }
 
