@@ -10,7 +10,8 @@ import TestSupport
 
 /// An input object replaced by its producer after the run listed it, before or between its reads: the run
 /// never reads a mix of two versions; it stops with a retryable `input-changed` naming the object and commits
-/// nothing of it, and the next run ingests the new version exactly (read back by PyIceberg and DuckDB).
+/// nothing of it, and the next run ingests the new version exactly (read back by PyIceberg and DuckDB). One
+/// deleted after the listing stops the run the same way, and the next run goes on without it.
 @Suite(.serialized) struct ReplacedInputTests {
     /// A source that runs `replace` (another producer rewriting the object) just before its `trigger`-th read.
     static func replacing(
@@ -94,6 +95,102 @@ import TestSupport
         try await Self.expectReplacementCaught(
             first: replacing, second: plain, byte: Int64(trigger - 1) * 1_024, location: "s3://\(raw)/\(key)", catalog: catalog,
             catalogPath: catalogPath, warehouse: warehouse, newRows: newRows, endpoint: s3.endpoint, dir: dir)
+    }
+
+    /// A source that deletes the object at `location` (through `delete`) just before its `trigger`-th read of it.
+    static func deleting(
+        _ inner: any IngestSource, location: String, beforeRead trigger: Int, delete: @escaping @Sendable () async throws -> Void
+    ) -> InterceptingSource {
+        let reads = Mutex(0)
+        return InterceptingSource(inner) { object, range, inner in
+            if object.location == location {
+                let count = reads.withLock { count in
+                    count += 1
+                    return count
+                }
+                if count == trigger { try await delete() }
+            }
+            return try await inner.read(object, range: range)
+        }
+    }
+
+    /// Runs `first` (which deletes the object at `location` before its `trigger`-th read) and expects it to
+    /// stop with `input-changed` saying the object is gone, read at `(trigger - 1)` KiB, with nothing
+    /// committed; then a run of `second` lists only the other object and ingests exactly `keptRows`.
+    static func expectDeletionCaught(
+        first: any IngestSource, second: any IngestSource, trigger: Int, location: String, catalog: SQLiteCatalog, catalogPath: String,
+        warehouse: String, keptRows: String, endpoint: String, dir: URL
+    ) async throws {
+        var configuration = try PipelineSupport.configuration()
+        configuration.readChunkBytes = 1_024  // the object is several reads
+        do {
+            _ = try await Ingestor(configuration: configuration, catalog: catalog, source: first).run()
+            Issue.record("a run that read a deleted object succeeded")
+        } catch let error as IngestError {
+            #expect(error.code == .inputChanged && error.isRetryable, "\(error)")
+            #expect(
+                error.message.contains(location) && error.message.contains("gone since it was listed")
+                    && error.message.contains("read at byte \((trigger - 1) * 1_024)") && error.message.contains("goes on without it"), "\(error.message)")
+        }
+        #expect(try await catalog.loadTable(configuration.table).metadata.currentSnapshot == nil, "nothing is committed")
+
+        let summary = try await Ingestor(configuration: configuration, catalog: catalog, source: second).run()
+        #expect(summary.objectsListed == 1 && summary.objectsIngested == 1)
+        let output = try await PipelineSupport.check(
+            catalogPath: catalogPath, warehouse: warehouse, table: "db.events", expected: keptRows, endpoint: endpoint, in: dir)
+        #expect(output.hasPrefix("OK 200"), "\(output)")
+    }
+
+    /// An S3 object deleted after the run listed it, before its first read (trigger 1) or after its first
+    /// 1 KiB (trigger 2): the run stops with a retryable `input-changed` that names it and says it is gone,
+    /// commits nothing, and the next run, which no longer lists it, ingests the other object exactly.
+    @Test(arguments: [1, 2]) func anS3ObjectDeletedAfterItWasListedStopsTheRunAndTheNextGoesOn(trigger: Int) async throws {
+        let s3 = try TestEnvironment.s3()
+        let dir = try TestEnvironment.temporaryDirectory("deleted-s3")
+        defer { TestEnvironment.cleanUp(dir) }
+        let client = s3.client()
+        let raw = TestEnvironment.uniqueBucketName("raw"), lake = TestEnvironment.uniqueBucketName("lake")
+        try await client.createBucket(raw)
+        try await client.createBucket(lake)
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        // The object deleted (in the later hour) and the one that stays, 200 records each, several 1 KiB reads.
+        _ = try await PipelineSupport.generate(into: "s3://\(raw)/events/", firstHour: hour, hours: 1, files: 1, records: 200, firstID: 1, endpoint: s3.endpoint)
+        let keptRows = try await PipelineSupport.generate(
+            into: "s3://\(raw)/events/", firstHour: hour - 1, hours: 1, files: 1, records: 200, firstID: 10_000, endpoint: s3.endpoint)
+        let deleted = try #require(try await client.listObjectsV2(bucket: raw, prefix: "events/" + PrefixLayout.firehose.prefix(forHour: hour)).objects.first)
+        #expect(deleted.size > 2_048, "the object takes more than two reads")
+
+        let plain = S3Source(client: client, bucket: raw, root: "events/", layout: .firehose)
+        let location = "s3://\(raw)/\(deleted.key)"
+        let deleting = Self.deleting(plain, location: location, beforeRead: trigger) { try await client.deleteObject(bucket: raw, key: deleted.key) }
+        let catalogPath = dir.appendingPathComponent("catalog.db").path
+        let warehouse = "s3://\(lake)/wh"
+        let catalog = try SQLiteCatalog(path: catalogPath, warehouse: warehouse, io: S3FileIO(client: client))
+        try await Self.expectDeletionCaught(
+            first: deleting, second: plain, trigger: trigger, location: location, catalog: catalog, catalogPath: catalogPath, warehouse: warehouse,
+            keptRows: keptRows, endpoint: s3.endpoint, dir: dir)
+    }
+
+    /// The same for a local file deleted after the run listed it.
+    @Test(arguments: [1, 2]) func aLocalFileDeletedAfterItWasListedStopsTheRunAndTheNextGoesOn(trigger: Int) async throws {
+        let dir = try TestEnvironment.temporaryDirectory("deleted-local")
+        defer { TestEnvironment.cleanUp(dir) }
+        let hour = PrefixLayout.hour(of: Date()) - 2
+        let input = dir.appendingPathComponent("in").path
+        _ = try await PipelineSupport.generate(into: input, firstHour: hour, hours: 1, files: 1, records: 200, firstID: 1)
+        let keptRows = try await PipelineSupport.generate(into: input, firstHour: hour - 1, hours: 1, files: 1, records: 200, firstID: 10_000)
+        let folder = input + "/" + PrefixLayout.firehose.prefix(forHour: hour)
+        let path = folder + (try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 > 2_048, "the file takes more than two reads")
+
+        let plain = LocalFolderSource(root: input, layout: .firehose)
+        let deleting = Self.deleting(plain, location: path, beforeRead: trigger) { try FileManager.default.removeItem(atPath: path) }
+        let catalogPath = dir.appendingPathComponent("catalog.db").path
+        let warehouse = dir.appendingPathComponent("warehouse").path
+        let catalog = try SQLiteCatalog(path: catalogPath, warehouse: warehouse)
+        try await Self.expectDeletionCaught(
+            first: deleting, second: plain, trigger: trigger, location: path, catalog: catalog, catalogPath: catalogPath,
+            warehouse: "file://" + warehouse, keptRows: keptRows, endpoint: "", dir: dir)
     }
 
     @Test(arguments: [1, 2]) func aLocalFileRewrittenAfterItWasListedIsNeverReadAsAMix(trigger: Int) async throws {

@@ -54,16 +54,25 @@ public struct LocalFolderSource: IngestSource {
     /// `range` of the file as it was listed: after each read the file's tag (modification time and size) is
     /// compared with the listed one, so a file rewritten or replaced after it was listed (or between two
     /// ranges) is never read as a mix of versions; that throws a retryable ``IngestError`` `.inputChanged`
-    /// naming it, and the next run reads the new version.
+    /// naming it, and the next run reads the new version. A file deleted since it was listed throws the
+    /// same, and the next run, which no longer lists it, goes on without it.
     public func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
-        let bytes = try await LocalFileIO().read(object.location, range: range)
+        let bytes: [UInt8]
+        do {
+            bytes = try await LocalFileIO().read(object.location, range: range)
+        } catch let error as IcebergError where error.code == .notFound {
+            throw IngestError(
+                .inputChanged,
+                "\(object.location): gone since it was listed, read at byte \(range.lowerBound); nothing of it is committed, and the next run goes on without it",
+                cause: error, isRetryable: true)
+        }
         let tag: String? = try await BlockingExecutor.run {
             (try? FileManager.default.attributesOfItem(atPath: object.location)).map(Self.sizeAndModified).map { Self.tag(size: $0.size, modified: $0.modified) }
         }
         guard tag == object.etag else {
             throw IngestError(
                 .inputChanged,
-                "\(object.location): \(tag == nil ? "gone" : "rewritten") since it was listed (modification time and size \(tag ?? "none"), listed \(object.etag)), read at byte \(range.lowerBound); the next run reads it again",
+                "\(object.location): \(tag == nil ? "gone" : "rewritten") since it was listed (modification time and size \(tag ?? "none"), listed \(object.etag)), read at byte \(range.lowerBound); \(tag == nil ? "the next run goes on without it" : "the next run reads it again")",
                 isRetryable: true)
         }
         return bytes

@@ -32,6 +32,8 @@ public struct S3Source: IngestSource {
     /// `range` of the object as it was listed: every read asks for the listed ETag (`If-Match`), so an
     /// object replaced after it was listed (or between two ranges) is never read as a mix of versions; that
     /// throws a retryable ``IngestError`` `.inputChanged` naming it, and the next run reads the new version.
+    /// An object deleted since it was listed (`NoSuchKey`) throws the same, and the next run, which no
+    /// longer lists it, goes on without it.
     public func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
         guard !range.isEmpty else { return [] }
         do {
@@ -40,6 +42,11 @@ public struct S3Source: IngestSource {
             throw IngestError(
                 .inputChanged,
                 "\(object.location): replaced since it was listed (its ETag is no longer \"\(object.etag)\"), read at byte \(range.lowerBound); the next run reads its new version",
+                cause: error, isRetryable: true)
+        } catch let error as S3Error where error.code == "NoSuchKey" {
+            throw IngestError(
+                .inputChanged,
+                "\(object.location): gone since it was listed (S3 answered NoSuchKey), read at byte \(range.lowerBound); nothing of it is committed, and the next run goes on without it",
                 cause: error, isRetryable: true)
         }
     }
