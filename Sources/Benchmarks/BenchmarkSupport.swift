@@ -51,6 +51,7 @@ struct PairedRatios {
 
     /// "4.31x (95% bootstrap interval 3.95-4.60 over 9 pairs; 7 of them at least 4x)".
     func text(atLeast bar: Double) -> String {
+        guard ratios.count > 1 else { return String(format: "%.2fx (one pair: no interval)", median) }
         let (low, high) = interval
         return String(
             format: "%.2fx (95%% bootstrap interval %.2f-%.2f over %d pairs; %d of them at least %.0fx)", median, low, high, ratios.count,

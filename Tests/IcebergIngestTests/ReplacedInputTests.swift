@@ -130,7 +130,7 @@ import TestSupport
             #expect(error.code == .inputChanged && error.isRetryable, "\(error)")
             #expect(
                 error.message.contains(location) && error.message.contains("gone since it was listed")
-                    && error.message.contains("read at byte \((trigger - 1) * 1_024)") && error.message.contains("goes on without it"), "\(error.message)")
+                    && error.message.contains("read at byte \((trigger - 1) * 1_024)") && error.message.contains("nothing of its batch is committed"), "\(error.message)")
         }
         #expect(try await catalog.loadTable(configuration.table).metadata.currentSnapshot == nil, "nothing is committed")
 

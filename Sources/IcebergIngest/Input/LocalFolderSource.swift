@@ -55,7 +55,7 @@ public struct LocalFolderSource: IngestSource {
     /// compared with the listed one, so a file rewritten or replaced after it was listed (or between two
     /// ranges) is never read as a mix of versions; that throws a retryable ``IngestError`` `.inputChanged`
     /// naming it, and the next run reads the new version. A file deleted since it was listed throws the
-    /// same, and the next run, which no longer lists it, goes on without it.
+    /// same, saying it is gone (a run's next listing no longer has it).
     public func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
         let bytes: [UInt8]
         do {
@@ -63,7 +63,7 @@ public struct LocalFolderSource: IngestSource {
         } catch let error as IcebergError where error.code == .notFound {
             throw IngestError(
                 .inputChanged,
-                "\(object.location): gone since it was listed, read at byte \(range.lowerBound); nothing of it is committed, and the next run goes on without it",
+                "\(object.location): gone since it was listed, read at byte \(range.lowerBound); nothing of its batch is committed",
                 cause: error, isRetryable: true)
         }
         let tag: String? = try await BlockingExecutor.run {
@@ -72,7 +72,7 @@ public struct LocalFolderSource: IngestSource {
         guard tag == object.etag else {
             throw IngestError(
                 .inputChanged,
-                "\(object.location): \(tag == nil ? "gone" : "rewritten") since it was listed (modification time and size \(tag ?? "none"), listed \(object.etag)), read at byte \(range.lowerBound); \(tag == nil ? "the next run goes on without it" : "the next run reads it again")",
+                "\(object.location): \(tag == nil ? "gone" : "rewritten") since it was listed (modification time and size \(tag ?? "none"), listed \(object.etag)), read at byte \(range.lowerBound); \(tag == nil ? "nothing of its batch is committed" : "the next run reads it again")",
                 isRetryable: true)
         }
         return bytes

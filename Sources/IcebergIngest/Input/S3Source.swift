@@ -32,8 +32,8 @@ public struct S3Source: IngestSource {
     /// `range` of the object as it was listed: every read asks for the listed ETag (`If-Match`), so an
     /// object replaced after it was listed (or between two ranges) is never read as a mix of versions; that
     /// throws a retryable ``IngestError`` `.inputChanged` naming it, and the next run reads the new version.
-    /// An object deleted since it was listed (`NoSuchKey`) throws the same, and the next run, which no
-    /// longer lists it, goes on without it.
+    /// An object deleted since it was listed (`NoSuchKey`) throws the same, saying it is gone (a run's next
+    /// listing no longer has it).
     public func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
         guard !range.isEmpty else { return [] }
         do {
@@ -46,7 +46,7 @@ public struct S3Source: IngestSource {
         } catch let error as S3Error where error.code == "NoSuchKey" {
             throw IngestError(
                 .inputChanged,
-                "\(object.location): gone since it was listed (S3 answered NoSuchKey), read at byte \(range.lowerBound); nothing of it is committed, and the next run goes on without it",
+                "\(object.location): gone since it was listed (S3 answered NoSuchKey for the listed key), read at byte \(range.lowerBound); nothing of its batch is committed",
                 cause: error, isRetryable: true)
         }
     }

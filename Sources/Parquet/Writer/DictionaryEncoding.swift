@@ -254,6 +254,7 @@ enum ByteArrayDictionary {
                 var p = 0
                 for first in firsts {
                     let s = Int(offsets[Int(first)]), length = Int(offsets[Int(first) + 1]) - s
+                    precondition(p + (fixed ? 0 : 4) + length <= size, "dictionary page larger than the \(size) bytes counted")
                     if !fixed {
                         UnsafeMutableRawPointer(out.baseAddress! + p).storeBytes(of: UInt32(length).littleEndian, as: UInt32.self)
                         p += 4

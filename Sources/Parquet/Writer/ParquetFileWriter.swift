@@ -395,8 +395,10 @@ extension ColumnData {
             for batch in batches {
                 guard case .bytes(let b, let o) = batch.values else { continue }
                 byteCount += b.count
-                offsetCount += o.count - 1
+                offsetCount += max(0, o.count - 1)
             }
+            // Offsets are Int32: the sums below cannot wrap.
+            precondition(byteCount <= Int(Int32.max), "a row group's byte strings hold \(byteCount) bytes, more than Parquet's 32-bit offsets reach")
             bytes.reserveCapacity(byteCount)
             // Each batch's offsets after the first, moved by the bytes before it, in a plain loop (a lazy map's
             // append goes through an iterator a value at a time).
@@ -412,6 +414,7 @@ extension ColumnData {
                     }
                     next += max(0, o.count - 1)
                 }
+                precondition(next == offsetCount)
                 initialized = next
             }
             values = .bytes(bytes: bytes, offsets: offsets)
