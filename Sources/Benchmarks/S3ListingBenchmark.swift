@@ -55,36 +55,40 @@ struct S3ListingBenchmark: AsyncParsableCommand {
         var start = ContinuousClock.now
         let incremental = try await planner.plan(firstOpenHour: first + hours - windowHours, now: now)
         let incrementalTime = start.seconds, incrementalRequests = counter.take()
-        // The whole range, listed flat (the planner's choice for long windows) and one prefix per hour (its
-        // choice for short ones, forced here), `repetitions` times each, alternating.
+        // The whole range, listed flat (the planner's choice for long windows), by boto3's paginator, and one
+        // prefix per hour (the planner's choice for short windows, forced here), `repetitions` times each, in
+        // turn: each of our flat listings is followed by boto3's, so the two see the host in the same state.
         var perHour = planner
         perHour.flatListingThreshold = .max
-        var flatTimes: [Double] = [], perHourTimes: [Double] = []
-        var flatRequests = 0, perHourRequests = 0
+        var flatTimes: [Double] = [], perHourTimes: [Double] = [], peerTimes: [Double] = []
+        var flatRequests = 0, perHourRequests = 0, peerObjects = 0, peerRequests = 0
         for _ in 0..<repetitions {
             start = ContinuousClock.now
             let all = try await planner.plan(firstOpenHour: first, now: now)
             flatTimes.append(start.seconds)
             flatRequests = counter.take()
             guard all.objects.count == objects else { throw ValidationError("the flat listing found \(all.objects.count) of \(objects) objects") }
+            let peer = try PythonPeer.run(
+                python, code: Self.peerCode, arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey, "1"])
+            let fields = peer.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").compactMap { Double($0) }
+            guard fields.count == 3 else { throw ValidationError("boto3 peer printed: \(peer)") }
+            (peerObjects, peerRequests) = (Int(fields[0]), Int(fields[1]))
+            peerTimes.append(fields[2])
             start = ContinuousClock.now
             let each = try await perHour.plan(firstOpenHour: first, now: now)
             perHourTimes.append(start.seconds)
             perHourRequests = counter.take()
             guard each.objects == all.objects else { throw ValidationError("the per-hour listing found other objects than the flat one") }
         }
-        let peer = try PythonPeer.run(
-            python, code: Self.peerCode, arguments: [endpoint, region, bucket, credentials.accessKeyID, credentials.secretAccessKey, String(repetitions)])
-        let fields = peer.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").compactMap { Double($0) }
-        guard fields.count == 3 else { throw ValidationError("boto3 peer printed: \(peer)") }
-        let (peerObjects, peerRequests, peerTime) = (Int(fields[0]), Int(fields[1]), fields[2])
-        let flat = median(flatTimes), each = median(perHourTimes)
+        let flat = median(flatTimes), each = median(perHourTimes), peerTime = median(peerTimes)
         print(String(format: "  ours, incremental (last %d hours): %d objects, %d list requests, %.3f s", windowHours, incremental.objects.count, incrementalRequests, incrementalTime))
         print(String(format: "  ours, all %d hours, flat (the planner's choice): %d list requests, median %.3f s", hours, flatRequests, flat))
         print(String(format: "  ours, all %d hours, one prefix per hour, 16 at once: %d list requests, median %.3f s", hours, perHourRequests, each))
         print(String(format: "  boto3 paginator over the root: %d objects, %d list requests, median %.3f s", peerObjects, peerRequests, peerTime))
         print(String(format: "  flat vs boto3: %.2fx the time, %.2fx the requests; per-hour vs boto3: %.2fx the time, %.2fx the requests (medians of %d)",
             flat / peerTime, Double(flatRequests) / Double(peerRequests), each / peerTime, Double(perHourRequests) / Double(peerRequests), repetitions))
+        let paired = zip(flatTimes, peerTimes).map { $0 / $1 }
+        print("  flat vs boto3, each listing over the one after it: " + paired.map { String(format: "%.2fx", $0) }.joined(separator: ", "))
     }
 
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
