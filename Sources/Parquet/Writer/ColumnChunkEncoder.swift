@@ -287,6 +287,16 @@ struct ColumnChunkEncoder {
         }
     }
 
+    /// A zero bound written -0.0 as a minimum and +0.0 as a maximum (parquet-format's rule), so that it holds
+    /// whichever zeros the column has: -0.0 == +0.0 in the comparisons that found the bounds, but Iceberg
+    /// orders -0.0 first, and a reader that prunes by that order must not skip a file whose bounds name the
+    /// other zero.
+    @inline(__always)
+    private static func signZeroBounds<F: BinaryFloatingPoint>(_ lo: inout F, _ hi: inout F) {
+        if lo == 0 { lo = -0.0 }
+        if hi == 0 { hi = 0.0 }
+    }
+
     /// The slot a numeric dictionary key's probe starts at, in tables of `capacity` (a power of two) slots.
     @inline(__always)
     private static func numericHome(_ key: UInt64, capacity: Int) -> Int {
@@ -340,8 +350,7 @@ struct ColumnChunkEncoder {
             for v in a { if v.isNaN { nans += 1 } else { lo = min(lo, v); hi = max(hi, v) } }
             chunk.nanCount = nans
             guard nans < a.count else { return }
-            if lo == 0 { lo = -0.0 }  // zeros: see the double case
-            if hi == 0 { hi = 0.0 }
+            Self.signZeroBounds(&lo, &hi)
             chunk.minPlain = le(lo.bitPattern)
             chunk.maxPlain = le(hi.bitPattern)
         case .double(let a):
@@ -356,11 +365,7 @@ struct ColumnChunkEncoder {
             }
             chunk.nanCount = nans
             guard nans < a.count else { return }
-            // A zero bound is written -0.0 as a minimum and +0.0 as a maximum (parquet-format's rule), so that it
-            // holds whichever zeros the column has: -0.0 == +0.0 here, but Iceberg orders -0.0 first, and a
-            // reader that prunes by that order must not skip a file whose bounds name the other zero.
-            if lo == 0 { lo = -0.0 }
-            if hi == 0 { hi = 0.0 }
+            Self.signZeroBounds(&lo, &hi)
             chunk.minPlain = le(lo.bitPattern)
             chunk.maxPlain = le(hi.bitPattern)
         case .bytes(let bytes, let offsets):

@@ -251,11 +251,12 @@ enum ByteArrayDictionary {
     static func page(bytes: [UInt8], offsets: [Int32], firsts: [Int32], size: Int, fixed: Bool) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
             bytes.withUnsafeBufferPointer { data in
+                let prefix = fixed ? 0 : 4
                 var p = 0
                 for first in firsts {
                     let s = Int(offsets[Int(first)]), length = Int(offsets[Int(first) + 1]) - s
-                    precondition(p + (fixed ? 0 : 4) + length <= size, "dictionary page larger than the \(size) bytes counted")
-                    if !fixed {
+                    precondition(p + prefix + length <= size, "dictionary page larger than the \(size) bytes counted")
+                    if prefix > 0 {
                         UnsafeMutableRawPointer(out.baseAddress! + p).storeBytes(of: UInt32(length).littleEndian, as: UInt32.self)
                         p += 4
                     }

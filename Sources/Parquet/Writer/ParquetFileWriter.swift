@@ -410,9 +410,11 @@ extension ColumnData {
                     let base = Int32(bytes.count)
                     bytes += b
                     o.withUnsafeBufferPointer { o in
-                        for k in 1..<max(1, o.count) { out[next + k - 1] = o[k] &+ base }
+                        for offset in o.dropFirst() {
+                            out[next] = offset &+ base
+                            next += 1
+                        }
                     }
-                    next += max(0, o.count - 1)
                 }
                 precondition(next == offsetCount)
                 initialized = next
