@@ -82,6 +82,7 @@ import TestSupport
         let keys = [
             "prefix/2025/01/02/03/../../../../../../\(other)/secret.json", "a/./b/../c", "a//b", "./x", "../y", "a%2Fb",
             "unicode/é/日本/🙂", "control/\u{1}\u{7f}\t.json", "space and+plus?&=#", String(repeating: "k", count: 1_024),
+            "line/cr\r.json", "line/cr\r/b.json", "xml/<&>'\"]]>.json", "percent/%41%zz%+.json",
         ]
         for (i, key) in keys.enumerated() {
             try await s3.putObject(bucket: bucket, key: key, body: Array("body \(i)".utf8))
@@ -100,6 +101,11 @@ import TestSupport
             """, arguments: [s3Endpoint.endpoint, bucket])
         let parsed = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String]
         #expect(parsed == keys.sorted(), "boto3 lists \(parsed ?? [])")
+        var ours: [String] = []
+        for try await page in s3.listAllPages(bucket: bucket, maxKeys: 5) { ours += page.objects.map(\.key) }
+        #expect(ours == keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, "we list \(ours.map { $0.debugDescription })")
+        let prefixes = try await s3.listObjectsV2(bucket: bucket, prefix: "line/", delimiter: "\r").commonPrefixes
+        #expect(prefixes == ["line/cr\r"], "\(prefixes.map { $0.debugDescription })")
     }
 
     @Test func listingWithPrefixDelimiterStartAfterAndContinuation() async throws {

@@ -89,8 +89,15 @@ extension S3Client {
 
     /// Deletes keys in batches of 1,000 (S3's limit per DeleteObjects request, with the Content-MD5 it
     /// requires); returns the keys S3 could not delete with its error code. Missing keys count as deleted.
+    /// A key with a control character XML cannot carry (any below U+0020 but tab, line feed and carriage
+    /// return) is deleted on its own request instead.
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [(key: String, code: String)] {
         var failed: [(key: String, code: String)] = []
+        let xmlSafe = keys.filter(Self.xmlCanCarry)
+        for key in keys where !Self.xmlCanCarry(key) {
+            try await deleteObject(bucket: bucket, key: key)
+        }
+        let keys = xmlSafe
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(keys.count, start + 1000)]
@@ -150,9 +157,17 @@ extension S3Client {
         }
     }
 
+    /// `text` as XML character data; tab, line feed and carriage return as character references, which an
+    /// XML parser keeps as they are (it turns a literal carriage return into a line feed).
     static func xmlEscaped(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
+            .replacingOccurrences(of: "\r", with: "&#13;").replacingOccurrences(of: "\n", with: "&#10;").replacingOccurrences(of: "\t", with: "&#9;")
+    }
+
+    /// Whether XML 1.0 can hold `text` at all: no control character but tab, line feed and carriage return.
+    static func xmlCanCarry(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }
     }
 
     static func fileSize(_ path: String) throws -> Int64 {

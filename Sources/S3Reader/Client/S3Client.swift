@@ -174,11 +174,16 @@ public struct S3Client: Sendable {
     }
 
     /// One page of ListObjectsV2.
+    ///
+    /// Asks for URL-encoded keys (`encoding-type=url`, as boto3 does): XML cannot carry every byte a key
+    /// may hold (a control character makes the page unparseable, and an XML parser turns a carriage return
+    /// into a line feed), so one such key would otherwise break, or silently change, every listing of its
+    /// prefix. Keys and prefixes come back decoded.
     public func listObjectsV2(
         bucket: String, prefix: String? = nil, delimiter: String? = nil, startAfter: String? = nil,
         continuationToken: String? = nil, maxKeys: Int? = nil
     ) async throws -> ListObjectsPage {
-        var query: [(String, String)] = [("list-type", "2")]
+        var query: [(String, String)] = [("list-type", "2"), ("encoding-type", "url")]
         if let prefix { query.append(("prefix", prefix)) }
         if let delimiter { query.append(("delimiter", delimiter)) }
         if let startAfter { query.append(("start-after", startAfter)) }
@@ -188,15 +193,30 @@ public struct S3Client: Sendable {
         guard let xml = XMLTree.parse(response.body), xml.name == "ListBucketResult" else {
             throw S3Error(code: "MalformedResponse", message: "ListObjectsV2 answered without a ListBucketResult", bucket: bucket, status: response.status)
         }
-        let objects = xml.all("Contents").map { item in
+        // A server that ignores the request's encoding says so by leaving `EncodingType` out.
+        let encoded = xml.value("EncodingType") == "url"
+        func name(_ text: String) throws -> String {
+            guard encoded else { return text }
+            guard let decoded = Self.urlDecoded(text) else {
+                throw S3Error(code: "MalformedResponse", message: "ListObjectsV2 answered with a key that is not URL-encoded UTF-8: \(text.debugDescription)", bucket: bucket, status: response.status)
+            }
+            return decoded
+        }
+        let objects = try xml.all("Contents").map { item in
             S3Object(
-                key: item.value("Key") ?? "", size: Int64(item.value("Size") ?? "") ?? 0,
+                key: try name(item.value("Key") ?? ""), size: Int64(item.value("Size") ?? "") ?? 0,
                 etag: (item.value("ETag") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
                 lastModified: item.value("LastModified").flatMap(Self.isoDate) ?? Date(timeIntervalSince1970: 0))
         }
-        let prefixes = xml.all("CommonPrefixes").compactMap { $0.value("Prefix") }
+        let prefixes = try xml.all("CommonPrefixes").compactMap { try $0.value("Prefix").map(name) }
         let truncated = xml.value("IsTruncated") == "true"
         return ListObjectsPage(objects: objects, commonPrefixes: prefixes, nextContinuationToken: truncated ? xml.value("NextContinuationToken") : nil)
+    }
+
+    /// A key as a listing with `encoding-type=url` spells it: `%XX` escapes of UTF-8 bytes and `+` for a
+    /// space (S3 escapes a literal plus); nil when that is not what it is.
+    static func urlDecoded(_ text: String) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 
     /// Every page of a listing, following continuation tokens.
