@@ -97,14 +97,11 @@ struct CheckpointedCommit {
                 throw error
             }
             saved = (next.version, snapshotID)
-            // The archive segment and the lineage go with the version (read only up to the table's version,
-            // deleted with a discarded one) and not with each other: written at once, one round trip.
-            let lineage = Self.lineage(
-                of: batch.objects, sources: planned.map(\.sources), locations: locations, version: next.version, snapshotID: snapshotID,
-                replacing: snapshot.replacedFiles)
-            async let archived: Void = store.saveArchive(version: next.version, folded: folded)
-            try await store.saveLineage(lineage)
-            try await archived
+            try await store.saveArchive(version: next.version, folded: folded)
+            try await store.saveLineage(
+                Self.lineage(
+                    of: batch.objects, sources: planned.map(\.sources), locations: locations, version: next.version, snapshotID: snapshotID,
+                    replacing: snapshot.replacedFiles))
             FailPoint.check("after-checkpoint")
 
             // 3. Upload each file as it closes, then the dead letters.
