@@ -108,6 +108,16 @@ import TestSupport
         #expect(prefixes == ["line/cr\r"], "\(prefixes.map { $0.debugDescription })")
     }
 
+    /// What the listing decodes and the bulk delete writes, for the characters moto never sends or keeps: a
+    /// plus for a space (S3 spells a space so), CR LF, U+FFFF.
+    @Test func keysSurviveTheListingsEncodingAndTheDeleteBodysXML() {
+        #expect(S3Client.urlDecoded("a+b%2B%20c%0D%E2%82%AC") == "a b+ c\r€")
+        #expect(S3Client.urlDecoded("bad%zz") == nil)
+        #expect(S3Client.xmlEscaped("a\r\nb\t<&>'\"é") == "a&#13;&#10;b&#9;&lt;&amp;&gt;&apos;&quot;é")
+        #expect(S3Client.xmlNormalizedLineEnds("a\r\nb\rc\nd\r") == "a\nb\nc\nd\n")
+        #expect(!S3Client.xmlCanCarry("a\u{1}") && !S3Client.xmlCanCarry("a\u{FFFF}") && S3Client.xmlCanCarry("a\r\n\t€"))
+    }
+
     @Test func listingWithPrefixDelimiterStartAfterAndContinuation() async throws {
         let s3 = try Self.client()
         let bucket = try await Self.bucket(s3, "listing")

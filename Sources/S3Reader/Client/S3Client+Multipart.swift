@@ -89,18 +89,14 @@ extension S3Client {
 
     /// Deletes keys in batches of 1,000 (S3's limit per DeleteObjects request, with the Content-MD5 it
     /// requires); returns the keys S3 could not delete with its error code. Missing keys count as deleted.
-    /// A key with a control character XML cannot carry (any below U+0020 but tab, line feed and carriage
-    /// return) is deleted on its own request instead.
+    /// A key with a character XML cannot carry (a control character but tab, line feed and carriage return)
+    /// is deleted on its own request instead, after the batches, and reported the same way when S3 refuses.
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [(key: String, code: String)] {
         var failed: [(key: String, code: String)] = []
-        let xmlSafe = keys.filter(Self.xmlCanCarry)
-        for key in keys where !Self.xmlCanCarry(key) {
-            try await deleteObject(bucket: bucket, key: key)
-        }
-        let keys = xmlSafe
+        let batched = keys.filter(Self.xmlCanCarry)
         var start = 0
-        while start < keys.count {
-            let batch = keys[start..<min(keys.count, start + 1000)]
+        while start < batched.count {
+            let batch = batched[start..<min(batched.count, start + 1000)]
             start += batch.count
             var xml = "<Delete><Quiet>true</Quiet>"
             for key in batch { xml += "<Object><Key>\(Self.xmlEscaped(key))</Key></Object>" }
@@ -108,8 +104,18 @@ extension S3Client {
             let body = Array(xml.utf8)
             let md5 = Data(Digest.md5(body)).base64EncodedString()
             let response = try await send("POST", bucket: bucket, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body)
+            // S3's answer spells a carriage return raw, which the parser reads as a line feed: the key asked for.
+            let asked = Dictionary(batch.map { (Self.xmlNormalizedLineEnds($0), $0) }, uniquingKeysWith: { first, _ in first })
             for error in XMLTree.parse(response.body)?.all("Error") ?? [] {
-                failed.append((error.value("Key") ?? "", error.value("Code") ?? "Unknown"))
+                let reported = error.value("Key") ?? ""
+                failed.append((asked[reported] ?? reported, error.value("Code") ?? "Unknown"))
+            }
+        }
+        for key in keys where !Self.xmlCanCarry(key) {
+            do {
+                try await deleteObject(bucket: bucket, key: key)
+            } catch let error as S3Error {
+                failed.append((key, error.code))
             }
         }
         return failed
@@ -160,14 +166,43 @@ extension S3Client {
     /// `text` as XML character data; tab, line feed and carriage return as character references, which an
     /// XML parser keeps as they are (it turns a literal carriage return into a line feed).
     static func xmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
-            .replacingOccurrences(of: "\r", with: "&#13;").replacingOccurrences(of: "\n", with: "&#10;").replacingOccurrences(of: "\t", with: "&#9;")
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\r": out += "&#13;"
+            case "\n": out += "&#10;"
+            case "\t": out += "&#9;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
-    /// Whether XML 1.0 can hold `text` at all: no control character but tab, line feed and carriage return.
+    /// Whether XML 1.0 can hold `text` at all: no control character but tab, line feed and carriage return,
+    /// and neither U+FFFE nor U+FFFF.
     static func xmlCanCarry(_ text: String) -> Bool {
-        !text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }
+        !text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0xFFFE || $0.value == 0xFFFF }
+    }
+
+    /// `text` as an XML parser reads it back when its line ends are written raw: CR LF and CR as LF.
+    static func xmlNormalizedLineEnds(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var afterCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n", afterCR {
+                afterCR = false
+                continue
+            }
+            afterCR = scalar == "\r"
+            out.append(afterCR ? "\n" : scalar)
+        }
+        return String(out)
     }
 
     static func fileSize(_ path: String) throws -> Int64 {
