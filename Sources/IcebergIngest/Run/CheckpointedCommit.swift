@@ -30,8 +30,9 @@ import IcebergCore
 /// manifests to the next run's recovery, which deletes every file named with the dead commit's snapshot id.
 ///
 /// All of it happens under the shard's lease (``LeaseKeeper``): checked with the store before step 2, and
-/// again, with a third of its time to spare, just before each catalog swap, so a runner that lost its lease
-/// never commits over the runner that took it over.
+/// again, with a third of its time to spare, between the version and its lineage and just before each
+/// catalog swap, so a runner that lost its lease neither commits over the runner that took it over nor
+/// writes over that runner's records of the same version.
 struct CheckpointedCommit {
     let ingestor: Ingestor
     let store: CheckpointStore
@@ -97,6 +98,10 @@ struct CheckpointedCommit {
                 throw error
             }
             saved = (next.version, snapshotID)
+            // A runner paused past its lease since `verify()` (a stopped VM) may have lost this version to the
+            // runner that took over, which discards it and saves its own under the same number: this one
+            // stops here rather than write that version's archive segment and lineage over the new runner's.
+            try lease.check()
             try await store.saveArchive(version: next.version, folded: folded)
             try await store.saveLineage(
                 Self.lineage(
