@@ -93,7 +93,10 @@ extension S3Client {
     /// is deleted on its own request instead, after the batches, and reported the same way when S3 refuses.
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [(key: String, code: String)] {
         var failed: [(key: String, code: String)] = []
-        let batched = keys.filter(Self.xmlCanCarry)
+        var batched: [String] = [], alone: [String] = []
+        for key in keys {
+            if Self.xmlCanCarry(key) { batched.append(key) } else { alone.append(key) }
+        }
         var start = 0
         while start < batched.count {
             let batch = batched[start..<min(batched.count, start + 1000)]
@@ -111,7 +114,7 @@ extension S3Client {
                 failed.append((asked[reported] ?? reported, error.value("Code") ?? "Unknown"))
             }
         }
-        for key in keys where !Self.xmlCanCarry(key) {
+        for key in alone {
             do {
                 try await deleteObject(bucket: bucket, key: key)
             } catch let error as S3Error {
