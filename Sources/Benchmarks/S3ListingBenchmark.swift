@@ -80,7 +80,7 @@ struct S3ListingBenchmark: AsyncParsableCommand {
             perHourRequests = counter.take()
             guard each.objects == all.objects else { throw ValidationError("the per-hour listing found other objects than the flat one") }
         }
-        let flat = median(flatTimes), each = median(perHourTimes), peerTime = median(peerTimes)
+        let flat = flatTimes.median, each = perHourTimes.median, peerTime = peerTimes.median
         print(String(format: "  ours, incremental (last %d hours): %d objects, %d list requests, %.3f s", windowHours, incremental.objects.count, incrementalRequests, incrementalTime))
         print(String(format: "  ours, all %d hours, flat (the planner's choice): %d list requests, median %.3f s", hours, flatRequests, flat))
         print(String(format: "  ours, all %d hours, one prefix per hour, 16 at once: %d list requests, median %.3f s", hours, perHourRequests, each))
@@ -90,8 +90,6 @@ struct S3ListingBenchmark: AsyncParsableCommand {
         let paired = zip(flatTimes, peerTimes).map { $0 / $1 }
         print("  flat vs boto3, each listing over the one after it: " + paired.map { String(format: "%.2fx", $0) }.joined(separator: ", "))
     }
-
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     static let peerCode = #"""
     import sys, time, boto3
