@@ -12,7 +12,7 @@ import TestSupport
 /// REST catalog behind a second faulty proxy, and Glue). Each command must complete in one go, and PyIceberg
 /// must read the table exact: every id once, nothing lost, nothing twice. Then a bounded soak: passes with
 /// faults and kill -9 at random moments between them, ending exact. The figures are printed.
-@Suite(.serialized) struct FaultyNetworkTests {
+@Suite(.serialized, .withinOneHour) struct FaultyNetworkTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case sqlite, objectStore, rest, glue
         var testDescription: String { rawValue }

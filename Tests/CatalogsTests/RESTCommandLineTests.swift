@@ -10,7 +10,7 @@ import TestSupport
 /// The example executable with `"catalog": {"uri": "rest+http://..."}` and OAuth2 client credentials from
 /// `catalog.properties`: it creates the table through the REST catalog, ingests, and a second run reads
 /// nothing; PyIceberg's RestCatalog reads the rows.
-@Suite struct RESTCommandLineTests {
+@Suite(.withinOneHour) struct RESTCommandLineTests {
     @Test func ingestThroughARESTCatalog() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("rest-cli")

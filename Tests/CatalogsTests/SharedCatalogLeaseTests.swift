@@ -12,7 +12,7 @@ import TestSupport
 /// exit with code 6 naming it or find nothing left, and the table holds every id once with no missing file.
 /// Before them, `plan` and `status` must create nothing: no namespace, no table, no file.
 /// (`ExactlyOnceTimingTests` does the same on local warehouses, repeated, and with kills and pauses.)
-@Suite struct SharedCatalogLeaseTests {
+@Suite(.withinOneHour) struct SharedCatalogLeaseTests {
     @Test(arguments: FaultyNetworkTests.Kind.allCases)
     func overlappingRunsOfOneShardOnS3(_ kind: FaultyNetworkTests.Kind) async throws {
         let s3 = try TestEnvironment.s3()

@@ -10,7 +10,7 @@ import TestSupport
 /// history back to each shard's newest record, and a run that finds its record gone while its checkpoint
 /// files say it committed stops instead of ingesting everything again (and deleting its last commit's files
 /// as a crashed run's).
-@Suite struct CheckpointRecordExpiryTests {
+@Suite(.withinOneHour) struct CheckpointRecordExpiryTests {
     /// A local job: `files` objects of 50 records in one hour, one commit per object.
     struct Setup {
         let dir: URL
@@ -56,7 +56,6 @@ import TestSupport
     }
 
     @Test func ourExpiryKeepsTheHistoryBackToEachShardsNewestRecord() async throws {
-        try await TestEnvironment.awayFromHourTurn(120)  // no idle commit between the runs
         let setup = try await Setup("record-kept", files: 3)
         defer { TestEnvironment.cleanUp(setup.dir) }
         #expect(try await setup.run().rows == 150)

@@ -8,7 +8,7 @@ import TestSupport
 @testable import IcebergIngest
 
 /// The example executable as a script would use it: a configuration file, plan, run, status, exit codes.
-@Suite struct CommandLineTests {
+@Suite(.withinOneHour) struct CommandLineTests {
     /// Every subcommand's `--help` shows defaults as a user types them (`3d`), never a Swift value's
     /// description (`DurationText(millis: 259200000)`).
     @Test func helpShowsDefaultsAsTyped() async throws {
@@ -24,7 +24,6 @@ import TestSupport
     }
 
     @Test func configFilePlanRunStatusAndExitCodes() async throws {
-        try await TestEnvironment.awayFromHourTurn()  // the lag in hours and the idle runs' commits
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("cli")
         defer { TestEnvironment.cleanUp(dir) }
@@ -159,7 +158,7 @@ extension CommandLineTests {
 
 /// `run --follow --json` writes to a pipe, as Kubernetes collects stdout: every pass's line must arrive
 /// while the process runs (stdout was block-buffered: 3 passes in 12 s gave 0 bytes, and SIGTERM lost them).
-@Suite struct FollowOutputTests {
+@Suite(.withinOneHour) struct FollowOutputTests {
     @Test func eachPassLineReachesAPipeAtOnce() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("follow-pipe")
@@ -203,7 +202,7 @@ extension CommandLineTests {
 
 /// `iceberg-ingest demo` prints a PyIceberg command to read the table; it must work as printed, from any
 /// folder (it once gave `sqlite:///` a path without its leading slash: a relative path).
-@Suite struct DemoCommandTests {
+@Suite(.withinOneHour) struct DemoCommandTests {
     @Test func thePrintedPyIcebergCommandWorksFromAnyFolder() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("demo")

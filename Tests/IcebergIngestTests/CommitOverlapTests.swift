@@ -11,7 +11,7 @@ import TestSupport
 /// last uploads run: the encoding (CPU) and the object store's answers overlap, and the order the
 /// exactly-once protocol needs still holds (checkpoint before any upload, every upload done before the
 /// catalog swap).
-@Suite struct CommitOverlapTests {
+@Suite(.withinOneHour) struct CommitOverlapTests {
     /// `finishing()` names the files before they close; `finish(onClosed:)` reports each one, already
     /// completed files first, at its index in that order, and returns them in that order.
     @Test func filesAreReportedAsTheyCloseAtTheirPlaceInTheOrder() throws {

@@ -8,7 +8,7 @@ import TestSupport
 @testable import IcebergIngest
 
 /// Exactly once across crashes and concurrent workers, through the example executable as a user runs it.
-@Suite(.serialized) struct CrashRecoveryTests {
+@Suite(.serialized, .withinOneHour) struct CrashRecoveryTests {
     enum Point: String, CaseIterable, CustomTestStringConvertible {
         case afterCheckpoint = "after-checkpoint", beforeUpload = "before-upload", afterUpload = "after-upload"
         case afterManifest = "after-manifest", afterSwap = "after-swap"

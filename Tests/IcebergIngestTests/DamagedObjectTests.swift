@@ -15,7 +15,7 @@ import TestSupport
 /// exactly once (read back by PyIceberg and DuckDB); under `fail` the run stops naming it and saying how to
 /// go on. What is not damage (well-formed input not read here, a file that does not fit the table, a new
 /// field under drift `fail`) still stops the run under every policy.
-@Suite(.serialized) struct DamagedObjectTests {
+@Suite(.serialized, .withinOneHour) struct DamagedObjectTests {
     /// The expected rows without the ids in `range` (the damaged object's).
     static func without(_ expected: String, ids range: Range<Int64>) throws -> String {
         guard case .array(let rows) = try JSONValue.parse(expected.trimmingCharacters(in: .whitespacesAndNewlines)) else { return expected }
@@ -29,7 +29,6 @@ import TestSupport
     /// the other three exactly (the third came in the middle of a batch, which is read again without it), and
     /// the next run neither reads it again nor fails on it.
     @Test func aTruncatedObjectOnS3IsLeftOutWholeAndNotReadAgain() async throws {
-        try await TestEnvironment.awayFromHourTurn(120)
         let s3 = try TestEnvironment.s3()
         let dir = try TestEnvironment.temporaryDirectory("damaged-s3")
         defer { TestEnvironment.cleanUp(dir) }

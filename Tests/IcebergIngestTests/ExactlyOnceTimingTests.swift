@@ -9,7 +9,7 @@ import TestSupport
 
 /// Exactly once whatever the timing: overlapping runs of one shard, a late-arrival window that changes
 /// between runs, and plan and run agreeing object for object.
-@Suite(.serialized) struct ExactlyOnceTimingTests {
+@Suite(.serialized, .withinOneHour) struct ExactlyOnceTimingTests {
     enum CatalogKind: String, CaseIterable, CustomTestStringConvertible {
         case sqlite, objectStore = "object-store"
         var testDescription: String { rawValue }
@@ -521,7 +521,6 @@ import TestSupport
     /// finds the late file the archive lacks, reports it (policy `report`) or reads it once (`ingest`), and
     /// never again; `start_at` skips old hours and `backfill` reads them later, once.
     @Test func lateFilesAreReconciledAndBackfilled() async throws {
-        try await TestEnvironment.awayFromHourTurn(120)  // which hours are closed, run after run
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("late")
         defer { TestEnvironment.cleanUp(dir) }

@@ -10,7 +10,7 @@ import TestSupport
 /// Routing each record by a field of its own: one mixed stream of event types into tables made on first
 /// sight, a new type appearing later, records no table may have, and a crash at each step of each table's
 /// commit. PyIceberg reads every table back value by value.
-@Suite(.serialized) struct FieldRoutingTests {
+@Suite(.serialized, .withinOneHour) struct FieldRoutingTests {
     /// One JSON line of event type `type` with id `id`.
     static func line(_ type: String, _ id: Int, hour: Int32) -> String {
         #"{"id": \#(id), "event_type": "\#(type)", "event_time": \#((Int64(hour) * 3600 + Int64(id % 3600)) * 1000), "page": "/\#(type)/\#(id)", "meta": {"app": "web"}}"#

@@ -8,7 +8,7 @@ import TestSupport
 
 /// `glue:` catalog URIs: what they parse to, the errors, and a pipeline run on Glue (moto) read back row by
 /// row by PyIceberg's GlueCatalog and DuckDB.
-@Suite struct GlueCatalogURITests {
+@Suite(.withinOneHour) struct GlueCatalogURITests {
     @Test func glueFormsParse() throws {
         #expect(try CatalogURI(parsing: "glue:") == .glue(region: nil, endpoint: nil, catalogID: nil))
         #expect(try CatalogURI(parsing: "glue") == .glue(region: nil, endpoint: nil, catalogID: nil))

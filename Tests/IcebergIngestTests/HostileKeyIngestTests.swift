@@ -11,7 +11,7 @@ import TestSupport
 /// spells XML markup. One such key once made every listing of its bucket fail as a malformed answer, so the
 /// source was stuck until someone removed the object by hand; a carriage return would have been listed as a
 /// line feed and reported missing on every run. Now the listing asks for URL-encoded keys.
-@Suite struct HostileKeyIngestTests {
+@Suite(.withinOneHour) struct HostileKeyIngestTests {
     static let names = ["ctrl-\u{1}\u{7f}\t.gz", "cr-\r.gz", "markup-<&>'\"]]>.gz", "plus+space %41.gz"]
 
     @Test func objectsWithKeysXMLCannotCarryAreIngestedExactlyOnce() async throws {

@@ -9,7 +9,7 @@ import TestSupport
 /// The inputs besides JSON, CSV and Parquet that Firehose and its neighbours write: ZIP archives, Avro object
 /// container files and plain text lines, written by Python's `zipfile`, fastavro and gzip, read back by PyIceberg
 /// value by value.
-@Suite struct InputFormatTests {
+@Suite(.withinOneHour) struct InputFormatTests {
     /// Writes `<root>/<format>/YYYY/MM/DD/HH/...` for the hour given.
     static let writer = #"""
     import sys, os, io, gzip, zipfile, datetime, decimal, uuid, fastavro

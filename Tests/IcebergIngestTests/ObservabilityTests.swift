@@ -10,7 +10,7 @@ import TestSupport
 
 /// Metrics and logs an on-call engineer reads: the counters agree with what was committed, the Prometheus
 /// endpoint and text file serve them, JSON logs are one parseable object per line with the run's fields.
-@Suite struct ObservabilityTests {
+@Suite(.withinOneHour) struct ObservabilityTests {
     /// The value of one series in Prometheus' text format (`name{labels} value`).
     static func value(_ name: String, in text: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {

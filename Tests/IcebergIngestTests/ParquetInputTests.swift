@@ -7,7 +7,7 @@ import TestSupport
 @testable import IcebergIngest
 
 /// Parquet inputs made by pyarrow: registered as they are when they match the table, rewritten otherwise.
-@Suite struct ParquetInputTests {
+@Suite(.withinOneHour) struct ParquetInputTests {
     static let writer = #"""
     import sys, os, pyarrow as pa, pyarrow.parquet as pq
     root, hour = sys.argv[1], int(sys.argv[2])

@@ -12,7 +12,7 @@ import TestSupport
 /// own under the same number. The paused runner must not go on to write that version's archive segment and
 /// lineage, which would replace or sit beside the new runner's records (evolve and the lost-record check
 /// read them); it stops where it resumes, and the next run ingests exactly.
-@Suite struct PausedCommitTests {
+@Suite(.withinOneHour) struct PausedCommitTests {
     /// The warehouse's files, but the process "pauses" for `pause` right after a checkpoint version is saved:
     /// the lease's renewals, which a paused process could not send either, wait until a second after that.
     final class PausingFileIO: FileIO, @unchecked Sendable {

@@ -11,12 +11,11 @@ import TestSupport
 
 /// End to end: Firehose-style files in, a partitioned table out, read back by PyIceberg and DuckDB with
 /// every value equal to the source.
-@Suite(.serialized) struct PipelineTests {
+@Suite(.serialized, .withinOneHour) struct PipelineTests {
     /// Whole hours since the epoch, now.
     static var nowHour: Int32 { PrefixLayout.hour(of: Date()) }
 
     @Test func localFolderToPartitionedTable() async throws {
-        try await TestEnvironment.awayFromHourTurn()  // the watermark, and no idle commit on the second run
         let dir = try TestEnvironment.temporaryDirectory("pipeline-local")
         defer { TestEnvironment.cleanUp(dir) }
         let input = dir.appendingPathComponent("input").path
@@ -121,8 +120,6 @@ import TestSupport
     /// Firehose-style gzip JSON on the local S3 server, the warehouse there too: a first run, a second run
     /// that GETs nothing, a late file in an old hour inside the window, then PyIceberg and DuckDB read it all.
     @Test func s3EndToEndIsIncremental() async throws {
-        // The open window's hours, listed run after run (70 s under a loaded suite): all in one hour.
-        try await TestEnvironment.awayFromHourTurn(180)
         let s3 = try TestEnvironment.s3()
         let dir = try TestEnvironment.temporaryDirectory("pipeline-s3")
         defer { TestEnvironment.cleanUp(dir) }
@@ -209,7 +206,6 @@ extension PipelineTests {
     /// 60 MB/s a loaded run once parsed slower than that and never waited): once a parse has waited for an
     /// object fetched ahead, the run fetches more at once, says so, and still ingests every record once.
     @Test func aSlowConnectionGetsMoreObjectsFetchedAhead() async throws {
-        try await TestEnvironment.awayFromHourTurn(120)
         let s3 = try TestEnvironment.s3()
         let dir = try TestEnvironment.temporaryDirectory("prefetch-grows")
         defer { TestEnvironment.cleanUp(dir) }

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The README's ingestion example, compiled and run (without @testable: only the public API).
-@Suite struct ReadmeExampleTests {
+@Suite(.withinOneHour) struct ReadmeExampleTests {
     @Test func ingestExampleRuns() async throws {
         let dir = try TestEnvironment.temporaryDirectory("readme-ingest")
         defer { TestEnvironment.cleanUp(dir) }

@@ -12,7 +12,7 @@ import TestSupport
 /// never reads a mix of two versions; it stops with a retryable `input-changed` naming the object and commits
 /// nothing of it, and the next run ingests the new version exactly (read back by PyIceberg and DuckDB). One
 /// deleted after the listing stops the run the same way, and the next run goes on without it.
-@Suite(.serialized) struct ReplacedInputTests {
+@Suite(.serialized, .withinOneHour) struct ReplacedInputTests {
     /// A source that runs `change` (another producer replacing or deleting an object) just before its
     /// `trigger`-th read of the object at `location` (of any object when nil).
     static func changing(

@@ -8,7 +8,7 @@ import TestSupport
 /// A table's branch rolled back past a shard's last commit (Spark's `rollback_to_snapshot`): the commit's
 /// checkpoint version is ahead of the branch, like a crashed run's, but its snapshot is still in the table's
 /// history and names its files.
-@Suite struct RolledBackCommitTests {
+@Suite(.withinOneHour) struct RolledBackCommitTests {
     typealias Setup = ExactlyOnceTimingTests.LocalSetup
 
     /// The ids a PyIceberg scan of snapshot `id` of the table at `metadataLocation` reads, sorted: every file

@@ -12,7 +12,7 @@ import TestSupport
 /// created on first sight (schema from the registry, or inferred), a fourth stream appearing between runs,
 /// a stream whose name cannot be a table, two workers racing to create the same new table. PyIceberg reads
 /// every table back value by value.
-@Suite(.serialized) struct RoutingTests {
+@Suite(.serialized, .withinOneHour) struct RoutingTests {
     /// Writes `count` JSON lines of `stream` (ids from `first`) gzipped at `raw/<stream>/<hour>/part-<n>.json.gz`.
     static func put(_ client: S3Client, bucket: String, stream: String, hour: Int32, part: Int, first: Int, count: Int) async throws {
         let base = Int64(hour) * 3600

@@ -8,7 +8,7 @@ import TestSupport
 @testable import IcebergIngest
 
 /// Schema drift: detected and reported, and each policy (fail, ignore, rescue, add-columns) applied.
-@Suite struct SchemaDriftTests {
+@Suite(.withinOneHour) struct SchemaDriftTests {
     static let schema = "id long not null, event_time timestamptz, n int, price decimal(6,2), user struct<name string>"
 
     /// Two files in one hour: the second has a new top-level field, a new nested field, an int past 2^31

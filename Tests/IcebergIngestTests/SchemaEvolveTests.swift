@@ -9,7 +9,7 @@ import TestSupport
 
 /// `evolve`: the schema change that recorded drift calls for, applied in one overwrite commit with the
 /// reprocessing of the objects that carried the dropped or rescued fields. Read back by PyIceberg and DuckDB.
-@Suite struct SchemaEvolveTests {
+@Suite(.withinOneHour) struct SchemaEvolveTests {
     static let schema = "id long not null, event_time timestamptz, n int, user struct<name string>"
 
     /// Hour H-3: `a.json` (clean) and `b.json` (a new field, a new nested field, an int past 2^31); hour

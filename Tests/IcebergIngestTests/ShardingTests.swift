@@ -10,7 +10,7 @@ import TestSupport
 /// changes only by a rescaling, which neither skips nor repeats an object; a runner with another count is
 /// refused; an Indexed Job's pods find their shard in the environment. Every table is read back by PyIceberg,
 /// every id checked once.
-@Suite struct ShardingTests {
+@Suite(.withinOneHour) struct ShardingTests {
     struct Setup {
         let dir: URL
         let input: String

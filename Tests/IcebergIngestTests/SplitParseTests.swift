@@ -9,7 +9,7 @@ import TestSupport
 /// JSON text held whole is parsed in parts on several threads: the parts together must give what one parser
 /// reading it all gives (rows in order, bad records with their lines and bytes, counts, drift), and a cut that
 /// falls inside a broken record must give the split up.
-@Suite struct SplitParseTests {
+@Suite(.withinOneHour) struct SplitParseTests {
     static let schema = try! SchemaText.schema("id long not null, name string, tags list<string>, user struct<name string, age int>, t timestamptz")
 
     /// Records of every kind: plain, pretty-printed over lines, concatenated `}{`, CRLF, unknown fields, values

@@ -11,7 +11,7 @@ import TestSupport
 /// knowing whether the table took it, and a catalog server that goes on after its gateway timed out may
 /// land it after that run is gone. The next run's recovery must neither delete that commit's files nor
 /// read its objects again while it may still land.
-@Suite struct UnsettledCommitTests {
+@Suite(.withinOneHour) struct UnsettledCommitTests {
     typealias Setup = ExactlyOnceTimingTests.LocalSetup
 
     /// Input of two hours, and a first run whose data commit the catalog holds back and reports lost; the

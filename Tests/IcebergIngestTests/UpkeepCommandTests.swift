@@ -9,7 +9,7 @@ import TestSupport
 
 /// The upkeep subcommands as a script runs them: compact, expire-snapshots, remove-orphans, with --dry-run
 /// and --json; PyIceberg reads the same rows afterwards.
-@Suite struct UpkeepCommandTests {
+@Suite(.withinOneHour) struct UpkeepCommandTests {
     @Test func compactExpireAndRemoveOrphansFromTheCommandLine() async throws {
         let executable = try TestEnvironment.executable("iceberg-ingest")
         let dir = try TestEnvironment.temporaryDirectory("cli-upkeep")
@@ -74,7 +74,7 @@ import TestSupport
 }
 
 /// The README's upkeep snippet, as written, on a job file.
-@Suite struct UpkeepReadmeSnippetTests {
+@Suite(.withinOneHour) struct UpkeepReadmeSnippetTests {
     @Test func theSnippetRunsOnAJobFile() async throws {
         let dir = try TestEnvironment.temporaryDirectory("upkeep-snippet")
         defer { TestEnvironment.cleanUp(dir) }

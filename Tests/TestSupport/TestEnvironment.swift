@@ -69,13 +69,13 @@ public enum TestEnvironment {
         return found
     }
 
-    /// Waits past the turn of the hour when it is less than `seconds` away. For a test whose expectations
-    /// depend on the hour the wall clock is in from its start to its end (the late-arrival window, a
-    /// watermark or lag in hours, at most one idle commit an hour) and that runs on the wall clock (the
-    /// executable's, or the library's default `now`): such a test then starts and ends in the same hour.
-    public static func awayFromHourTurn(_ seconds: Double = 60) async throws {
-        let left = 3600 - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 3600)
-        if left < seconds { try await Task.sleep(for: .seconds(left + 1)) }
+    /// Waits past the turn of the hour when it is less than `seconds` away (see ``WithinOneHour``, the trait
+    /// that does this before each test of a suite). Returns the seconds waited.
+    @discardableResult
+    public static func awayFromHourTurn(_ seconds: Double = 180) async throws -> Double {
+        let wait = WithinOneHour.wait(now: Date().timeIntervalSince1970, seconds: seconds)
+        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+        return wait
     }
 
     /// A fresh empty directory under the system temporary folder.
