@@ -148,4 +148,35 @@ import TestSupport
         #expect(body.contains("<Key>k/a</Key>") && body.contains("<Key>k/cr&#13;</Key>") && !body.contains("ctrl"), "\(body)")
         #expect(sent.last?.url.hasSuffix("/b/k/ctrl%01") == true, "\(sent.last?.url ?? "")")
     }
+
+    /// A batch whose answer is not a `DeleteResult` deleted nothing for sure: every key comes back with the
+    /// error's code (or `MalformedResponse`). Two keys that would read back alike in an answer (CR and LF) are
+    /// never in one batch: the second is deleted on its own.
+    @Test(arguments: [
+        ("<Error><Code>InternalError</Code><Message>try again</Message></Error>", "InternalError"),
+        ("<html>proxy says hello", "MalformedResponse"),
+        ("<Unexpected/>", "MalformedResponse"),
+    ])
+    func unconfirmedBatchesComeBackAsFailed(answer: String, code: String) async throws {
+        final class Answering: HTTPTransport, @unchecked Sendable {
+            // Safe: `sent` is only touched under the lock.
+            let lock = NSLock()
+            var sent: [HTTPRequest] = []
+            let answer: String
+            init(_ answer: String) { self.answer = answer }
+            func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+                lock.withLock { sent.append(request) }
+                return request.method == "POST" ? HTTPResponse(status: 200, body: Array(answer.utf8)) : HTTPResponse(status: 204, body: [])
+            }
+        }
+        let transport = Answering(answer)
+        let client = S3Client(
+            configuration: S3Configuration(region: "us-east-1", endpoint: "http://127.0.0.1:1"),
+            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "a", secretAccessKey: "b")), transport: transport)
+        let failed = try await client.deleteObjects(bucket: "b", keys: ["k/a", "k/x\n", "k/x\r"])
+        #expect(failed.map(\.key) == ["k/a", "k/x\n"] && failed.allSatisfy { $0.code == code }, "\(failed)")
+        let sent = transport.lock.withLock { transport.sent }
+        #expect(sent.map(\.method) == ["POST", "DELETE"])
+        #expect(sent.last?.url.hasSuffix("/b/k/x%0D") == true, "\(sent.last?.url ?? "")")
+    }
 }

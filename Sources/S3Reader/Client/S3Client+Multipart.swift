@@ -90,12 +90,20 @@ extension S3Client {
     /// Deletes keys in batches of 1,000 (S3's limit per DeleteObjects request, with the Content-MD5 it
     /// requires); returns the keys S3 could not delete with its error code. Missing keys count as deleted.
     /// A key with a character XML cannot carry (a control character but tab, line feed and carriage return)
-    /// is deleted on its own request instead, after the batches, and reported the same way when S3 refuses.
+    /// is deleted on its own request instead, after the batches, and reported the same way when S3 refuses;
+    /// so is a key whose refusal could not be told from another one's (S3 spells a carriage return raw,
+    /// which reads back as a line feed: `a\rb` after `a\nb`). A batch answered with anything but a
+    /// `DeleteResult` (S3 can answer 200 with an `<Error>`) deleted nothing for sure: each of its keys is
+    /// reported with that error's code, or `MalformedResponse`.
+    ///
+    ///     let refused = try await client.deleteObjects(bucket: "lake", keys: ["tmp/a.parquet", "tmp/b.parquet"])
+    ///     for (key, code) in refused { print("kept \(key): \(code)") }
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [(key: String, code: String)] {
         var failed: [(key: String, code: String)] = []
         var batched: [String] = [], alone: [String] = []
+        var answerForms = Set<String>()
         for key in keys {
-            if Self.xmlCanCarry(key) { batched.append(key) } else { alone.append(key) }
+            if Self.xmlCanCarry(key), answerForms.insert(Self.xmlNormalizedLineEnds(key)).inserted { batched.append(key) } else { alone.append(key) }
         }
         var start = 0
         while start < batched.count {
@@ -107,9 +115,15 @@ extension S3Client {
             let body = Array(xml.utf8)
             let md5 = Data(Digest.md5(body)).base64EncodedString()
             let response = try await send("POST", bucket: bucket, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body)
-            // S3's answer spells a carriage return raw, which the parser reads as a line feed: the key asked for.
-            let asked = Dictionary(batch.map { (Self.xmlNormalizedLineEnds($0), $0) }, uniquingKeysWith: { first, _ in first })
-            for error in XMLTree.parse(response.body)?.all("Error") ?? [] {
+            guard let answer = XMLTree.parse(response.body), answer.name == "DeleteResult" else {
+                let error = XMLTree.parse(response.body).flatMap { $0.name == "Error" ? $0.value("Code") : nil }
+                failed += batch.map { ($0, error ?? "MalformedResponse") }
+                continue
+            }
+            // S3's answer spells a carriage return raw, which the parser reads as a line feed: the key asked for
+            // (no two keys of the batches read back alike).
+            let asked = Dictionary(uniqueKeysWithValues: batch.map { (Self.xmlNormalizedLineEnds($0), $0) })
+            for error in answer.all("Error") {
                 let reported = error.value("Key") ?? ""
                 failed.append((asked[reported] ?? reported, error.value("Code") ?? "Unknown"))
             }
