@@ -5,7 +5,9 @@ import Testing
 
 /// A transport that answers from a script, one entry per request (the last entry repeats).
 final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    enum Reply { case status(Int, String), failure(S3Error) }
+    /// `status` answers with an S3 error body of that code when it is 300 or more; `body` answers with
+    /// the text given.
+    enum Reply { case status(Int, String), body(Int, String), failure(S3Error) }
     // Safe: all state is under the lock.
     private let lock = NSLock()
     private var script: [Reply]
@@ -24,6 +26,8 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
         case .status(let status, let code):
             let body = status < 300 ? [] : Array("<Error><Code>\(code)</Code><Message>scripted</Message><RequestId>r1</RequestId></Error>".utf8)
             return HTTPResponse(status: status, headers: ["etag": "\"e\""], body: body)
+        case .body(let status, let text):
+            return HTTPResponse(status: status, headers: ["etag": "\"e\""], body: Array(text.utf8))
         case .failure(let error):
             throw error
         }

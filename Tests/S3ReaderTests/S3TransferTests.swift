@@ -123,26 +123,14 @@ import TestSupport
     /// a raw CR (read as a line feed), and a key XML cannot carry goes on a DELETE of its own, whose refusal
     /// is reported too. S3 (and moto) refuse neither here, so the answers are scripted.
     @Test func refusedKeysComeBackAsAsked() async throws {
-        final class Refusing: HTTPTransport, @unchecked Sendable {
-            // Safe: `sent` is only touched under the lock.
-            let lock = NSLock()
-            var sent: [HTTPRequest] = []
-            func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-                lock.withLock { sent.append(request) }
-                if request.method == "POST" {
-                    let answer = "<DeleteResult><Error><Key>k/cr\r</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>"
-                    return HTTPResponse(status: 200, body: Array(answer.utf8))
-                }
-                return HTTPResponse(status: 403, body: Array("<Error><Code>AccessDenied</Code><Message>no</Message></Error>".utf8))
-            }
-        }
-        let transport = Refusing()
-        let client = S3Client(
-            configuration: S3Configuration(region: "us-east-1", endpoint: "http://127.0.0.1:1"),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "a", secretAccessKey: "b")), transport: transport)
+        let transport = ScriptedTransport([
+            .body(200, "<DeleteResult><Error><Key>k/cr\r</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>"),
+            .status(403, "AccessDenied"),
+        ])
+        let client = RetryTests.client(transport)
         let failed = try await client.deleteObjects(bucket: "b", keys: ["k/a", "k/cr\r", "k/ctrl\u{1}"])
         #expect(failed.map(\.key) == ["k/cr\r", "k/ctrl\u{1}"] && failed.allSatisfy { $0.code == "AccessDenied" }, "\(failed)")
-        let sent = transport.lock.withLock { transport.sent }
+        let sent = transport.sent
         #expect(sent.map(\.method) == ["POST", "DELETE"])
         let body = String(decoding: sent.first?.body ?? [], as: UTF8.self)
         #expect(body.contains("<Key>k/a</Key>") && body.contains("<Key>k/cr&#13;</Key>") && !body.contains("ctrl"), "\(body)")
@@ -158,24 +146,11 @@ import TestSupport
         ("<Unexpected/>", "MalformedResponse"),
     ])
     func unconfirmedBatchesComeBackAsFailed(answer: String, code: String) async throws {
-        final class Answering: HTTPTransport, @unchecked Sendable {
-            // Safe: `sent` is only touched under the lock.
-            let lock = NSLock()
-            var sent: [HTTPRequest] = []
-            let answer: String
-            init(_ answer: String) { self.answer = answer }
-            func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-                lock.withLock { sent.append(request) }
-                return request.method == "POST" ? HTTPResponse(status: 200, body: Array(answer.utf8)) : HTTPResponse(status: 204, body: [])
-            }
-        }
-        let transport = Answering(answer)
-        let client = S3Client(
-            configuration: S3Configuration(region: "us-east-1", endpoint: "http://127.0.0.1:1"),
-            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "a", secretAccessKey: "b")), transport: transport)
+        let transport = ScriptedTransport([.body(200, answer), .status(204, "")])
+        let client = RetryTests.client(transport)
         let failed = try await client.deleteObjects(bucket: "b", keys: ["k/a", "k/x\n", "k/x\r"])
         #expect(failed.map(\.key) == ["k/a", "k/x\n"] && failed.allSatisfy { $0.code == code }, "\(failed)")
-        let sent = transport.lock.withLock { transport.sent }
+        let sent = transport.sent
         #expect(sent.map(\.method) == ["POST", "DELETE"])
         #expect(sent.last?.url.hasSuffix("/b/k/x%0D") == true, "\(sent.last?.url ?? "")")
     }

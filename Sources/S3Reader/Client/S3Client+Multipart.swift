@@ -101,9 +101,17 @@ extension S3Client {
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [(key: String, code: String)] {
         var failed: [(key: String, code: String)] = []
         var batched: [String] = [], alone: [String] = []
-        var answerForms = Set<String>()
+        // Each batched key under the form S3's answer reads back as (a carriage return spelled raw reads as a
+        // line feed): a key whose form another batched key has already goes alone.
+        var asked: [String: String] = [:]
         for key in keys {
-            if Self.xmlCanCarry(key), answerForms.insert(Self.xmlNormalizedLineEnds(key)).inserted { batched.append(key) } else { alone.append(key) }
+            let form = Self.xmlNormalizedLineEnds(key)
+            if Self.xmlCanCarry(key), asked[form] == nil {
+                asked[form] = key
+                batched.append(key)
+            } else {
+                alone.append(key)
+            }
         }
         var start = 0
         while start < batched.count {
@@ -115,14 +123,12 @@ extension S3Client {
             let body = Array(xml.utf8)
             let md5 = Data(Digest.md5(body)).base64EncodedString()
             let response = try await send("POST", bucket: bucket, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body)
-            guard let answer = XMLTree.parse(response.body), answer.name == "DeleteResult" else {
-                let error = XMLTree.parse(response.body).flatMap { $0.name == "Error" ? $0.value("Code") : nil }
-                failed += batch.map { ($0, error ?? "MalformedResponse") }
+            let answer = XMLTree.parse(response.body)
+            guard let answer, answer.name == "DeleteResult" else {
+                let code = answer?.name == "Error" ? answer?.value("Code") : nil
+                failed += batch.map { ($0, code ?? "MalformedResponse") }
                 continue
             }
-            // S3's answer spells a carriage return raw, which the parser reads as a line feed: the key asked for
-            // (no two keys of the batches read back alike).
-            let asked = Dictionary(uniqueKeysWithValues: batch.map { (Self.xmlNormalizedLineEnds($0), $0) })
             for error in answer.all("Error") {
                 let reported = error.value("Key") ?? ""
                 failed.append((asked[reported] ?? reported, error.value("Code") ?? "Unknown"))
