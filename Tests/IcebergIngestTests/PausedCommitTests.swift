@@ -63,10 +63,12 @@ import TestSupport
         let warehouse = dir.appendingPathComponent("wh").path
         try FileManager.default.createDirectory(atPath: warehouse, withIntermediateDirectories: true)
         var configuration = try PipelineSupport.configuration()
-        configuration.leaseSeconds = 2
+        // A lease long enough that a loaded machine (the whole suite at once) does not lose it before the
+        // version is saved (a renewal is due after a third of it), and a pause longer than all of it.
+        configuration.leaseSeconds = 6
         let source = LocalFolderSource(root: input, layout: .firehose)
 
-        let io = PausingFileIO(pause: .milliseconds(2_200))
+        let io = PausingFileIO(pause: .milliseconds(6_500))
         let paused = try SQLiteCatalog(path: warehouse + "/catalog.db", warehouse: warehouse, io: io)
         do {
             _ = try await Ingestor(configuration: configuration, catalog: paused, source: source).run()
