@@ -67,6 +67,75 @@ import Testing
         #expect(String(decoding: leaves[3].bytes, as: UTF8.self) == "ann")
     }
 
+    /// The fast paths hold their values and append them to the columns in runs (64 values, or 1 KiB of
+    /// strings, a field): across many runs, with nulls and missing fields among the values, strings longer
+    /// than the room held, values that take the general conversion in between, and records rolled back
+    /// after some of their values were held, the columns are exactly those of the general conversion.
+    @Test(arguments: [DriftPolicy.ignore, .rescue])
+    func heldValuesReachTheirColumnsInOrder(_ drift: DriftPolicy) throws {
+        var random = SplitMix64(seed: 20_261_203)
+        func pick(_ n: UInt64) -> UInt64 { random.next() % n }
+        var lines: [String] = []
+        for r in 0..<700 {
+            var fields: [String] = []
+            switch pick(8) {
+            case 0: break  // missing
+            case 1: fields.append(#""t": null"#)
+            case 2: fields.append(#""t": "1764000000""#)  // an epoch: the general conversion
+            default: fields.append(#""t": "2026-11-24T10:15:\#(String(format: "%02d", r % 60)).\#(r)Z""#)
+            }
+            switch pick(10) {
+            case 0: break
+            case 1: fields.append(#""name": null"#)
+            case 2: fields.append(#""name": """#)
+            case 3: fields.append(#""name": "\#(String(repeating: "m", count: 300 + r % 7))""#)  // a few fill the room
+            case 4: fields.append(#""name": "\#(String(repeating: "L", count: 1_500 + r))""#)  // longer than the room
+            case 5: fields.append(#""name": "caf\u00e9 \#(r)""#)  // an escape: the general conversion
+            case 6: fields.append("\"name\": \"\u{e9}t\u{e9} \(r)\"")
+            default: fields.append(#""name": "u\#(r)""#)
+            }
+            switch pick(6) {
+            case 0: break
+            case 1: fields.append(#""score": null"#)
+            case 2: fields.append(#""score": 1e\#(r % 5)"#)  // an exponent: the general conversion
+            default: fields.append(#""score": \#(r).25"#)
+            }
+            switch pick(7) {
+            case 0: break
+            case 1: fields.append(#""n": null"#)
+            case 2: fields.append(#""n": "x\#(r)""#)  // does not fit: rescued, or a bad record
+            default: fields.append(#""n": -\#(r)"#)
+            }
+            switch pick(5) {
+            case 0: break
+            case 1: fields.append(#""ok": null"#)
+            default: fields.append(#""ok": \#(r % 3 == 0)"#)
+            }
+            switch pick(40) {
+            case 0: fields.append(#""id": "not a number""#)  // after the others were held: rolled back
+            case 1:  // not JSON, after values were held
+                lines.append("{" + (fields + [#""id": \#(r)"#]).joined(separator: ", ") + #", "n": }"#)
+                continue
+            case 2: break  // the required id missing: rolled back
+            default: fields.insert(#""id": \#(r)"#, at: Int(pick(UInt64(fields.count + 1))))
+            }
+            lines.append("{" + fields.joined(separator: ", ") + "}")
+        }
+        let text = lines.joined(separator: "\n") + "\n"
+        for chunk in [Int.max, 4_096, 333] {
+            let fast = try NestedWalkTests.parse(text, schema: Self.schema, drift: drift, chunk: chunk) { $0.takesFastPaths = true }
+            let general = try NestedWalkTests.parse(text, schema: Self.schema, drift: drift, chunk: chunk) { $0.takesFastPaths = false }
+            NestedWalkTests.expectSame(fast, general, "drift \(drift), chunks of \(chunk)")
+            #expect(fast.counts.rows + fast.counts.badRecords == lines.count)
+            #expect(fast.counts.rows > 450 && fast.counts.badRecords >= 10, "rows \(fast.counts.rows), bad \(fast.counts.badRecords)")
+            // Every column got values and nulls (the strings long ones too), over many runs.
+            let leaves = fast.batch.leaves
+            #expect(leaves[0].int64s.count == fast.counts.rows && Set(leaves[0].int64s).count == fast.counts.rows)
+            #expect(leaves[3].definitionLevels().filter { $0 == 0 }.count > 50 && leaves[3].bytes.count > 100_000)
+            for leaf in [1, 4, 5, 6] { #expect(leaves[leaf].definitionLevels().filter { $0 == 0 }.count > 50, "leaf \(leaf) has nulls") }
+        }
+    }
+
     /// Keys are matched in place against the order the records showed, each record's first key included:
     /// schema order from the start, another order from its second record on, and again after the order
     /// changes; the values are the same as with every key looked up.

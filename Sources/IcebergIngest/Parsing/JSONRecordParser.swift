@@ -43,6 +43,8 @@ package struct JSONRecordParser: RecordParser {
     private let keyWords: [KeyWords?]
     /// Per top-level field, the value forms parsed before the general conversion.
     private let fastPaths: [FastPath]
+    /// Values the fast paths parsed, held per field until a run of them goes to the column.
+    private var staging: JSONValueStaging
     /// Per top-level field, the shape of a struct or list value for the direct walk (nil: primitive).
     private let nestedShapes: [NestedShape?]
     /// The field's leaf sizes before a direct walk, to cut back to when it gives up.
@@ -96,6 +98,7 @@ package struct JSONRecordParser: RecordParser {
             default: .none
             }
         }
+        staging = JSONValueStaging(paths: fastPaths)
     }
 
     /// A key of up to 16 bytes as two little-endian words and their masks: whether the bytes at a position
@@ -194,9 +197,13 @@ package struct JSONRecordParser: RecordParser {
         var i = 0
         let n = buffer.count
         lineMark = (0, position.line)
+        // A copy of this parser (a part of a split object) shares the staging until one of them makes its own.
+        if !staging.isUnique() { staging = JSONValueStaging(paths: fastPaths) }
         defer {
             position.byteOffset += Int64(i)
             position.line = lineMark.line + Self.newlines(buffer, from: lineMark.index, to: i)
+            // Every value held goes to its column before the batch is the caller's again.
+            flushStaged(into: &batch)
         }
         // One for the whole buffer, emptied at each record's start: a record's own optional would be
         // destroyed through a call per record, most of them with nothing to destroy.
@@ -269,6 +276,7 @@ package struct JSONRecordParser: RecordParser {
             do throws(Stop) {
                 try parseRecord(buffer, &i, batch: &batch, problem: &problem)
             } catch {
+                flushStaged(into: &batch)
                 batch.rollBack(to: mark)
                 if let routedEnd {
                     // The route scan ended the record: every table's pass goes on from the same place.
@@ -316,12 +324,14 @@ package struct JSONRecordParser: RecordParser {
                 problem = RecordProblem(.malformed, field: nil, RecordStream.tooLong(maxRecordBytes), at: start)
             }
             if let problem, problem.kind == .unknownField {
+                flushStaged(into: &batch)
                 batch.rollBack(to: mark)
                 throw IngestError(
                     .schemaDrift,
                     "\(source) line \(recordLine(buffer)), byte \(position.byteOffset + Int64(problem.at)): field '\(problem.field ?? "")' is not in the table's schema (drift policy 'fail'; use 'ignore', 'rescue' or 'add-columns')")
             }
             if let problem {
+                flushStaged(into: &batch)
                 batch.rollBack(to: mark)
                 counts.badRecords += 1
                 var bad = BadRecord(
@@ -429,6 +439,7 @@ package struct JSONRecordParser: RecordParser {
         }
         if let rescueField = drift.rescueField, !seen.contains(rescueField) {
             seen.insert(rescueField)
+            flushStaged(rescueField, into: &batch)
             drift.finishRecord(into: &batch)
         }
         // Fields the record did not have are null; a required one is a problem.
@@ -437,6 +448,8 @@ package struct JSONRecordParser: RecordParser {
             if required[index] {
                 let name = layout.topLevel[index].name
                 if problem == nil { problem = RecordProblem(.missingRequired, field: name, "required field '\(name)' is missing", at: i - 1) }
+            } else if takesFastPaths, fastPaths[index] != .none {
+                stageNull(index, batch: &batch)
             } else {
                 batch.appendNull(field: index)
             }
@@ -492,6 +505,8 @@ package struct JSONRecordParser: RecordParser {
             return
         }
         if takesFastPaths, try fastValue(b, &i, field: field, batch: &batch) { return }
+        // The general conversion appends to the column itself: the values held for it go first.
+        flushStaged(field, into: &batch)
         let valueStart = i
         let failure = try parseScalar(b, &i, field: field, type: type, batch: &batch)
         guard let failure else { return }
@@ -557,12 +572,21 @@ package struct JSONRecordParser: RecordParser {
     /// The common forms of a long, double, string, timestamp or boolean value, appended in place: an integer
     /// of up to 18 digits, a decimal of up to 15 significant digits, a string without escapes, an ISO
     /// timestamp, `true` and `false`.
-    /// Each appends exactly what ``parseScalar(_:_:field:type:batch:)`` would; anything else (and anything
-    /// that does not fit) returns false with `i` untouched, for that to take.
+    /// A `null` of an optional field too. Each holds exactly what ``parseScalar(_:_:field:type:batch:)`` would
+    /// append (``staging``); anything else (and anything that does not fit) returns false with `i` untouched,
+    /// for that to take.
     @inline(__always)
     private mutating func fastValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, field: Int, batch: inout RecordBatch) throws(Stop) -> Bool {
         let c = b[i], n = b.count
-        switch fastPaths[field] {
+        let path = fastPaths[field]
+        if c == UInt8(ascii: "n"), path != .none {
+            // `null` as one word; anything else (a partial literal, a required field) as the general path says.
+            guard !required[field], i + 4 <= n, UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0x6c6c_756e) else { return false }
+            stageNull(field, batch: &batch)
+            i += 4
+            return true
+        }
+        switch path {
         case .none:
             return false
         case .long:
@@ -571,7 +595,8 @@ package struct JSONRecordParser: RecordParser {
             var v: Int64 = 0
             let k = Self.digitRun(b, from: digits, upTo: 19, into: &v)
             guard k > digits, k - digits <= 18, k < n, !Self.isNumberByte(b[k]) else { return false }
-            batch.leaves[firstLeaves[field]].append(c == UInt8(ascii: "-") ? -v : v)
+            let slot = stagedSlot(field, batch: &batch)
+            staging.int64s(field)[slot] = c == UInt8(ascii: "-") ? -v : v
             i = k
         case .double:
             guard c == UInt8(ascii: "-") || c &- 48 < 10 else { return false }
@@ -590,21 +615,23 @@ package struct JSONRecordParser: RecordParser {
             guard count <= 15, k < n, !Self.isNumberByte(b[k]) else { return false }
             // As `ScalarText.double`'s exact path computes it.
             let v = Double(mantissa) / powersOf10[fraction]
-            batch.leaves[firstLeaves[field]].append(c == UInt8(ascii: "-") ? -v : v)
+            let slot = stagedSlot(field, batch: &batch)
+            staging.doubles(field)[slot] = c == UInt8(ascii: "-") ? -v : v
             i = k
         case .string:
             guard c == UInt8(ascii: "\"") else { return false }
             let (end, escaped, ascii) = try Self.scanString(b, from: i + 1)
             let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
             guard !escaped, ascii || ScalarText.isValidUTF8(text) else { return false }
-            batch.leaves[firstLeaves[field]].append(bytes: text)
+            stageString(text, field: field, batch: &batch)
             i = end + 1
         case .timestamp:
             guard c == UInt8(ascii: "\"") else { return false }
             let (end, escaped, _) = try Self.scanString(b, from: i + 1)
             let text = UnsafeBufferPointer(rebasing: b[(i + 1)..<end])
             guard !escaped, text.count >= 10, text[4] == UInt8(ascii: "-"), let micros = ScalarText.timestamp(text, dayCache: &dayCache) else { return false }
-            batch.leaves[firstLeaves[field]].append(micros)
+            let slot = stagedSlot(field, batch: &batch)
+            staging.int64s(field)[slot] = micros
             i = end + 1
         case .boolean:
             let value = c == UInt8(ascii: "t")
@@ -618,9 +645,110 @@ package struct JSONRecordParser: RecordParser {
             } else {
                 try Self.expectLiteral(b, &i, value ? "true" : "false")
             }
-            batch.leaves[firstLeaves[field]].append(value)
+            let slot = stagedSlot(field, batch: &batch)
+            staging.booleans(field)[slot] = value
         }
         return true
+    }
+
+    // MARK: Values held for their columns (``staging``)
+
+    /// The slot for `field`'s next value, counted as held: the field's run goes to its column first when
+    /// it is full. The caller writes the value.
+    @inline(__always)
+    private mutating func stagedSlot(_ field: Int, batch: inout RecordBatch) -> Int {
+        var slot = staging.counts[field]
+        if slot == JSONValueStaging.capacity {
+            flushStaged(field, into: &batch)
+            slot = 0
+        }
+        staging.counts[field] = slot + 1
+        return slot
+    }
+
+    /// A string value of `field`, held (or appended directly when longer than the room held per field).
+    @inline(__always)
+    private mutating func stageString(_ text: UnsafeBufferPointer<UInt8>, field: Int, batch: inout RecordBatch) {
+        var used = staging.byteCounts[field]
+        if used + text.count > JSONValueStaging.bytesPerField || staging.counts[field] == JSONValueStaging.capacity {
+            flushStaged(field, into: &batch)
+            used = 0
+            if text.count > JSONValueStaging.bytesPerField {
+                batch.leaves[firstLeaves[field]].append(bytes: text)
+                return
+            }
+        }
+        let slot = stagedSlot(field, batch: &batch)
+        let to = staging.stringBytes(field) + used
+        if text.count <= 16 {
+            for k in 0..<text.count { to[k] = text[k] }
+        } else {
+            to.update(from: text.baseAddress!, count: text.count)
+        }
+        staging.lengths(field)[slot] = Int32(text.count)
+        staging.byteCounts[field] = used + text.count
+    }
+
+    /// A null of optional `field` (as ``RecordBatch/appendNull(field:)``), held with its values.
+    private mutating func stageNull(_ field: Int, batch: inout RecordBatch) {
+        let slot = stagedSlot(field, batch: &batch)
+        staging.nulls[field] |= 1 << UInt64(slot)
+        switch fastPaths[field] {
+        case .long, .timestamp: staging.int64s(field)[slot] = 0
+        case .double: staging.doubles(field)[slot] = 0
+        case .boolean: staging.booleans(field)[slot] = false
+        case .string: staging.lengths(field)[slot] = 0
+        case .none: break
+        }
+    }
+
+    /// Appends what is held for `field` to its column: a run of defined values at once, or value by value
+    /// when the run holds a null.
+    private mutating func flushStaged(_ field: Int, into batch: inout RecordBatch) {
+        let count = staging.counts[field]
+        guard count > 0 else { return }
+        let nulls = staging.nulls[field]
+        let leaf = firstLeaves[field]
+        staging.counts[field] = 0
+        staging.nulls[field] = 0
+        let byteCount = staging.byteCounts[field]
+        staging.byteCounts[field] = 0
+        let path = fastPaths[field]
+        if nulls == 0 {
+            switch path {
+            case .long, .timestamp: batch.leaves[leaf].appendDefined(UnsafeBufferPointer(start: staging.int64s(field), count: count))
+            case .double: batch.leaves[leaf].appendDefined(UnsafeBufferPointer(start: staging.doubles(field), count: count))
+            case .boolean: batch.leaves[leaf].appendDefined(UnsafeBufferPointer(start: staging.booleans(field), count: count))
+            case .string:
+                batch.leaves[leaf].appendDefined(
+                    bytes: UnsafeBufferPointer(start: staging.stringBytes(field), count: byteCount),
+                    lengths: UnsafeBufferPointer(start: staging.lengths(field), count: count))
+            case .none: break
+            }
+            return
+        }
+        var offset = 0
+        for slot in 0..<count {
+            if nulls & (1 << UInt64(slot)) != 0 {
+                batch.leaves[leaf].appendUndefined(definition: 0)
+                continue
+            }
+            switch path {
+            case .long, .timestamp: batch.leaves[leaf].append(staging.int64s(field)[slot])
+            case .double: batch.leaves[leaf].append(staging.doubles(field)[slot])
+            case .boolean: batch.leaves[leaf].append(staging.booleans(field)[slot])
+            case .string:
+                let length = Int(staging.lengths(field)[slot])
+                batch.leaves[leaf].append(bytes: UnsafeBufferPointer(start: staging.stringBytes(field) + offset, count: length))
+                offset += length
+            case .none: break
+            }
+        }
+    }
+
+    /// Appends everything held to the columns (before a roll-back, and before a parse returns).
+    private mutating func flushStaged(into batch: inout RecordBatch) {
+        for field in 0..<fastPaths.count where staging.counts[field] > 0 { flushStaged(field, into: &batch) }
     }
 
     /// Reads decimal digits from `start`, at most `limit` of them, into `value` (times ten per digit, no

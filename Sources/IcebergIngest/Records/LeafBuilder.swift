@@ -184,6 +184,39 @@ package struct LeafBuilder: Sendable {
         v.withUnsafeBufferPointer { append(bytes: $0, repetition: rep) }
     }
 
+    // Runs of values for a flat column (outside lists and maps), each slot defined: the same slots as one
+    // `append` per value, with one copy per array instead of a growth and uniqueness check per value.
+
+    package mutating func appendDefined(_ v: UnsafeBufferPointer<Bool>) { booleans.append(contentsOf: v); definedRun(v.count) }
+    package mutating func appendDefined(_ v: UnsafeBufferPointer<Int64>) { int64s.append(contentsOf: v); definedRun(v.count) }
+    package mutating func appendDefined(_ v: UnsafeBufferPointer<Double>) { doubles.append(contentsOf: v); definedRun(v.count) }
+
+    /// Strings laid end to end in `v`, `lengths[k]` bytes each.
+    package mutating func appendDefined(bytes v: UnsafeBufferPointer<UInt8>, lengths: UnsafeBufferPointer<Int32>) {
+        var end = Int32(bytes.count)
+        bytes.append(contentsOf: v)
+        let first = offsets.count
+        offsets.append(contentsOf: repeatElement(0, count: lengths.count))
+        offsets.withUnsafeMutableBufferPointer { o in
+            for k in lengths.indices {
+                end += lengths[k]
+                o[first + k] = end
+            }
+        }
+        definedRun(lengths.count)
+    }
+
+    /// The levels and counts of `count` defined slots appended to a flat column, as `count` calls of
+    /// ``levels(definition:repetition:)`` at the maximum leave them: a level each once levels are held.
+    private mutating func definedRun(_ count: Int) {
+        precondition(!isRepeated, "runs of values are for flat columns")
+        if tracksDefinition, slotCount > 0, definition.count == slotCount {
+            definition.append(contentsOf: repeatElement(maxDefinition, count: count))
+        }
+        slotCount += count
+        definedCount += count
+    }
+
     /// Drops every slot from `slot` on (undoes a record that failed half way).
     package mutating func truncate(slots slot: Int, rows: Int) {
         guard slot < slotCount || (isRepeated && rowStarts.count > rows) else { return }
