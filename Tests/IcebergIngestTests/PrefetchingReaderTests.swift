@@ -7,8 +7,15 @@ import Testing
 /// How far the reader fetches ahead: many small objects at once (an endpoint's latency per request
 /// overlaps), few large ones (memory stays bounded), every byte in order either way.
 @Suite struct PrefetchingReaderTests {
+    /// The bytes of `object` in `range`: each byte tells its object and its offset, so that a chunk out of
+    /// order or from the wrong object shows.
+    static func bytes(of object: SourceObject, _ range: Range<Int64>) -> [UInt8] {
+        let key = Int64(object.key)!
+        return range.map { UInt8(truncatingIfNeeded: (key &* 7 &+ $0) % 251) }
+    }
+
     /// A source whose reads each wait until `target` reads have run at once (or a deadline passes), then
-    /// `delay` more, counting the most that ran at once. Bytes are the object's number, so order can be checked.
+    /// `delay` more, counting the most that ran at once. Bytes tell their object and offset (``bytes(of:_:)``), so order can be checked.
     final class CountingSource: IngestSource, @unchecked Sendable {
         let identity = "test://counting"
         let layout = PrefixLayout.firehose
@@ -41,7 +48,7 @@ import Testing
             }
             if delay > .zero { try await Task.sleep(for: delay) }
             lock.withLock { running -= 1 }
-            return [UInt8](repeating: UInt8(Int(object.key)! % 256), count: Int(range.count))
+            return PrefetchingReaderTests.bytes(of: object, range)
         }
     }
 
@@ -58,7 +65,9 @@ import Testing
             #expect(stream.object == object)
             var bytes = 0
             while let chunk = stream.chunk {
-                #expect(chunk.allSatisfy { $0 == UInt8(Int(object.key)! % 256) })
+                // Compared first: a failed expectation would print both arrays, megabytes each.
+                let inOrder = chunk == Self.bytes(of: object, Int64(bytes)..<Int64(bytes + chunk.count))
+                #expect(inOrder, "\(object.location): the chunk at byte \(bytes) holds other bytes")
                 bytes += chunk.count
                 stream = try await reader.nextChunk(of: stream)
             }
@@ -85,14 +94,15 @@ import Testing
     }
 
     /// With the default settings and a source that keeps up, two Firehose-sized objects (14.7 MB, one read
-    /// each) are fetched ahead: each of two parses finds its next object already fetched.
+    /// each) are fetched ahead: each of two parses finds its next object already fetched. (No first objects
+    /// here: their ramps are tested on their own below.)
     @Test func twoFirehoseObjectsAreFetchedAheadWhileTheSourceKeepsUp() async throws {
         let objects = Self.objects(6, size: 14_700_000)
         let source = CountingSource(target: 2, holdSeconds: 1)
         let configuration = IngestConfiguration(table: try TableIdentifier(parsing: "db.events"), schema: try SchemaText.schema("id long"))
         var reader = PrefetchingReader(
             source: source, objects: objects, chunkBytes: configuration.readChunkBytes, depth: configuration.prefetchObjects,
-            budget: configuration.prefetchBytes, warmup: 2, starvedAfter: .seconds(30))
+            budget: configuration.prefetchBytes, warmup: 0, starvedAfter: .seconds(30))
         try await Self.readAll(&reader, objects: objects)
         #expect(source.most == 2)
         #expect(reader.allowance == PrefetchingReader.startingAllowance)
@@ -125,7 +135,7 @@ import Testing
 
         func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
             lock.withLock { ranges[object.key, default: []].append(range) }
-            return [UInt8](repeating: UInt8(Int(object.key)! % 256), count: Int(range.count))
+            return PrefetchingReaderTests.bytes(of: object, range)
         }
     }
 
@@ -149,6 +159,74 @@ import Testing
         // 5.5 chunks: four chunks, then the last 1.5 in one read; never a read over two chunks.
         #expect(reads(6) == [0..<1_024, 1_024..<2_048, 2_048..<3_072, 3_072..<4_096, 4_096..<5_632])
         #expect(reads(7) == [0..<1_024, 1_024..<2_048, 2_048..<3_072, 3_072..<4_096, 4_096..<5_120, 5_120..<6_144, 6_144..<7_168, 7_168..<8_192, 8_192..<10_240])
+    }
+
+    @Test func aRampDoublesItsPiecesAndTheLastTakesTheRest() {
+        let mib: Int64 = 1 << 20
+        #expect(PrefetchingReader.ramp(upTo: 14_700_000) == [mib, 3 * mib, 7 * mib, 14_700_000])
+        #expect(PrefetchingReader.ramp(upTo: 2 * mib) == [2 * mib])
+        #expect(PrefetchingReader.ramp(upTo: 2 * mib + 1) == [mib, 2 * mib + 1])
+        #expect(PrefetchingReader.ramp(upTo: 16 * mib) == [mib, 3 * mib, 7 * mib, 16 * mib])
+        #expect(PrefetchingReader.ramp(upTo: 15 * mib + 1) == [mib, 3 * mib, 7 * mib, 15 * mib + 1])
+    }
+
+    /// The first objects of a pass (one per thread) are asked for as ramps, every piece at once; the
+    /// objects after them as before, and every byte arrives in order.
+    @Test func theFirstObjectsAreAskedForAsRampsAllAtOnce() async throws {
+        let mib: Int64 = 1 << 20
+        let objects =
+            Self.objects(4, size: 14_700_000) + [SourceObject(key: "4", location: "test://4", size: 3 * mib, etag: "e", lastModifiedMillis: 0, hour: 0, partitionPrefix: "")]
+        let ranges = RangeRecordingSource()
+        var reader = PrefetchingReader(source: ranges, objects: objects, chunkBytes: 8 << 20, depth: 32, budget: 128 << 20, warmup: 2)
+        try await Self.readAll(&reader, objects: objects)
+        func reads(_ index: Int) -> [Range<Int64>] { ranges.lock.withLock { ranges.ranges["\(index)"] ?? [] } }
+        let ramp: [Range<Int64>] = [0..<mib, mib..<3 * mib, 3 * mib..<7 * mib, 7 * mib..<14_700_000]
+        #expect(reads(0) == ramp)
+        #expect(reads(1) == ramp)
+        #expect(reads(2) == [0..<14_700_000])
+        #expect(reads(3) == [0..<14_700_000])
+        #expect(reads(4) == [0..<3 * mib])
+
+        // All eight pieces of the two ramps are asked at once: each read here waits until eight run together.
+        let counting = CountingSource(target: 8, holdSeconds: 5)
+        var first = PrefetchingReader(source: counting, objects: Array(objects.prefix(2)), chunkBytes: 8 << 20, depth: 32, budget: 128 << 20, warmup: 2)
+        try await Self.readAll(&first, objects: Array(objects.prefix(2)))
+        #expect(counting.most == 8)
+    }
+
+    /// A source that answers one range of object 0 short, as S3 does for an object replaced by a smaller one.
+    final class ShrunkSource: IngestSource, @unchecked Sendable {
+        let identity = "test://shrunk"
+        let layout = PrefixLayout.firehose
+        let shortAt: Int64
+
+        init(shortAt: Int64) { self.shortAt = shortAt }
+
+        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+            SourceListing(objects: [], listedPrefixes: [], unmatchedKeys: [])
+        }
+
+        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+            [UInt8](repeating: 0, count: Int(range.count) - (range.lowerBound == shortAt ? 100 : 0))
+        }
+    }
+
+    /// A piece of a ramp that comes back short fails the object, naming it and where, whichever piece it is.
+    @Test func aShortPieceOfARampIsAChangedObject() async throws {
+        let mib: Int64 = 1 << 20
+        let objects = Self.objects(1, size: 14_700_000)
+        for start in [0, mib, 3 * mib, 7 * mib] {
+            var reader = PrefetchingReader(source: ShrunkSource(shortAt: start), objects: objects, chunkBytes: 8 << 20, depth: 32, budget: 128 << 20, warmup: 1)
+            do {
+                var stream = try await reader.next()
+                while stream.chunk != nil { stream = try await reader.nextChunk(of: stream) }
+                Issue.record("a piece at byte \(start) came back short and the object was read to its end")
+            } catch let error as IngestError {
+                let expected = Int(start == 7 * mib ? 14_700_000 - start : max(mib, start + mib))
+                #expect(error.code == .inputChanged)
+                #expect(error.message.contains("test://0: read \(expected - 100) bytes at byte \(start), expected \(expected)"), "\(error.message)")
+            }
+        }
     }
 
     @Test func oneObjectLargerThanTheBudgetIsStillRead() async throws {
