@@ -116,7 +116,9 @@ public struct IngestConfiguration: Sendable {
     /// Zstandard level of the data files.
     public var zstdLevel: Int32 = 1
     /// Input is read in ranges of this size; an object of up to twice this, or the rest of a larger one when
-    /// that is at most twice this, is one range (one request per object up to 16 MiB by default).
+    /// that is at most twice this, is one range (one request per object up to 16 MiB by default). The first
+    /// objects of a pass (one per thread) are the exception: their first read, with nothing to overlap it, is
+    /// asked as ranges of 1, 2, 4 MiB and so on, all at once, so that their parses start after the first MiB.
     public var readChunkBytes = 8 << 20
     /// Rows parsed before they are handed to the writers: a batch goes once it holds this many rows (or 64
     /// MiB), checked after each piece of text, so a plain object read in one request (up to 16 MiB by
