@@ -229,6 +229,75 @@ import Testing
         }
     }
 
+    /// A source that fails the read starting at `failAt`, answers those starting below `answerBelow`, and
+    /// holds every other read until it is cancelled (or a minute passes), counting the cancelled ones.
+    final class StallingSource: IngestSource, @unchecked Sendable {
+        let identity = "test://stalling"
+        let layout = PrefixLayout.firehose
+        let failAt: Int64?
+        let answerBelow: Int64
+        let lock = NSLock()
+        var cancelled = 0
+
+        init(failAt: Int64?, answerBelow: Int64) {
+            self.failAt = failAt
+            self.answerBelow = answerBelow
+        }
+
+        func list(firstOpenHour: Int32?, now: Date) async throws -> SourceListing {
+            SourceListing(objects: [], listedPrefixes: [], unmatchedKeys: [])
+        }
+
+        func read(_ object: SourceObject, range: Range<Int64>) async throws -> [UInt8] {
+            if range.lowerBound == failAt { throw IngestError(.inputChanged, "\(object.location): refused at byte \(range.lowerBound)") }
+            if range.lowerBound < answerBelow { return PrefetchingReaderTests.bytes(of: object, range) }
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                lock.withLock { cancelled += 1 }
+                throw error
+            }
+            return PrefetchingReaderTests.bytes(of: object, range)
+        }
+
+        /// Waits (up to 10 s) until `count` reads were cancelled; returns how many were.
+        func cancelled(awaiting count: Int) async -> Int {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while lock.withLock({ cancelled }) < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+            return lock.withLock { cancelled }
+        }
+    }
+
+    /// When a piece of a ramp fails, or the object's parse stops, the pieces still in flight are cancelled,
+    /// not left downloading bytes nobody takes (up to 13.7 MB each for a Firehose object).
+    @Test func theRestOfARampIsCancelledWhenItsObjectFailsOrStops() async throws {
+        let mib: Int64 = 1 << 20
+        let objects = Self.objects(1, size: 14_700_000)
+        func reader(_ source: StallingSource) -> PrefetchingReader {
+            PrefetchingReader(source: source, objects: objects, chunkBytes: 8 << 20, depth: 32, budget: 128 << 20, warmup: 1)
+        }
+
+        // The first piece fails: the three after it are cancelled.
+        let first = StallingSource(failAt: 0, answerBelow: 0)
+        var failing = reader(first)
+        await #expect(throws: IngestError.self) { _ = try await failing.next() }
+        #expect(await first.cancelled(awaiting: 3) == 3)
+
+        // The second piece fails while the first is parsed: the two after it are cancelled.
+        let second = StallingSource(failAt: mib, answerBelow: mib)
+        var later = reader(second)
+        let stream = try await later.next()
+        #expect(stream.chunk?.count == Int(mib))
+        await #expect(throws: IngestError.self) { _ = try await later.nextChunk(of: stream) }
+        #expect(await second.cancelled(awaiting: 2) == 2)
+
+        // The parse stops after the first piece (another object failed): the stream's cancel stops the rest.
+        let stopped = StallingSource(failAt: nil, answerBelow: mib)
+        var abandoned = reader(stopped)
+        try await abandoned.next().cancel()
+        #expect(await stopped.cancelled(awaiting: 3) == 3)
+    }
+
     @Test func oneObjectLargerThanTheBudgetIsStillRead() async throws {
         let objects = Self.objects(3, size: 3_000)
         let source = CountingSource(target: .max, holdSeconds: 0)

@@ -277,12 +277,18 @@ struct PassReader {
         let clock = ContinuousClock()
         var waited = firstWait
         var stream = first
-        while let chunk = stream.chunk {
-            try Task.checkCancellation()
-            try await BlockingExecutor.run { try parser.feed(chunk) }
-            let waitStarted = clock.now
-            stream = try await reader.nextChunk(of: stream)
-            waited += clock.now - waitStarted
+        do {
+            while let chunk = stream.chunk {
+                try Task.checkCancellation()
+                try await BlockingExecutor.run { try parser.feed(chunk) }
+                let waitStarted = clock.now
+                stream = try await reader.nextChunk(of: stream)
+                waited += clock.now - waitStarted
+            }
+        } catch {
+            // Stopped (another object failed) or failed: the object's reads still in flight go unread.
+            stream.cancel()
+            throw error
         }
         try await BlockingExecutor.run { try parser.finish() }
         return (parser, waited.seconds)

@@ -60,6 +60,12 @@ struct PrefetchingReader {
         var ahead: Task<[UInt8], any Error>?
         /// The pieces of a ramp after `ahead`, in order (already requested).
         var queued: [Task<[UInt8], any Error>] = []
+
+        /// Cancels this object's reads still in flight (its parse stopped or failed: nobody will take them).
+        func cancel() {
+            ahead?.cancel()
+            for piece in queued { piece.cancel() }
+        }
     }
 
     /// The size of a ramp's first piece.
@@ -162,7 +168,14 @@ struct PrefetchingReader {
         let object = objects[index]
         let ahead = firstChunks.removeFirst()
         let waitStarted = ContinuousClock.now
-        let first = try await ahead.task.value
+        let first: [UInt8]
+        do {
+            first = try await ahead.task.value
+        } catch {
+            // The object fails here: the later pieces of its ramp are of no use.
+            for piece in ahead.rest { piece.cancel() }
+            throw error
+        }
         if index >= warmup, ahead.call < calls, allowance < budget, ContinuousClock.now - waitStarted > starvedAfter {
             // Fetched ahead and still a long wait: the source is what the parses wait for, more reads at once.
             allowance = budget
@@ -170,11 +183,11 @@ struct PrefetchingReader {
         bytesAhead -= firstChunkSize(object)
         // Keep the pipeline full.
         fill()
-        var stream = Stream(object: object, chunk: object.size == 0 ? nil : first, offset: Int64(first.count), ahead: nil, queued: ahead.rest)
-        stream.ahead = stream.queued.isEmpty ? fetch(object, from: stream.offset) : stream.queued.removeFirst()
         if ahead.rest.isEmpty, !first.isEmpty, Int64(first.count) < firstChunkSize(object) {
             throw IngestError(.inputChanged, "\(object.location): read \(first.count) bytes, expected \(firstChunkSize(object)) (changed while reading?)", isRetryable: true)
         }
+        var stream = Stream(object: object, chunk: object.size == 0 ? nil : first, offset: Int64(first.count), ahead: nil, queued: ahead.rest)
+        stream.ahead = stream.queued.isEmpty ? fetch(object, from: stream.offset) : stream.queued.removeFirst()
         return stream
     }
 
@@ -185,7 +198,13 @@ struct PrefetchingReader {
             out.chunk = nil
             return out
         }
-        let bytes = try await ahead.value
+        let bytes: [UInt8]
+        do {
+            bytes = try await ahead.value
+        } catch {
+            for piece in stream.queued { piece.cancel() }
+            throw error
+        }
         guard !bytes.isEmpty else {
             throw IngestError(.inputChanged, "\(stream.object.location): ended at byte \(stream.offset), listed with \(stream.object.size) bytes (changed while reading?)", isRetryable: true)
         }
