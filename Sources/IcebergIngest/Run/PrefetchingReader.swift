@@ -50,6 +50,12 @@ struct PrefetchingReader {
         let task: Task<[UInt8], any Error>
         var rest: [Task<[UInt8], any Error>] = []
         let call: Int
+
+        /// Cancels the first chunk and the rest of its ramp.
+        func cancel() {
+            task.cancel()
+            for piece in rest { piece.cancel() }
+        }
     }
 
     /// One object's position in its chunks.
@@ -173,7 +179,7 @@ struct PrefetchingReader {
             first = try await ahead.task.value
         } catch {
             // The object fails here: the later pieces of its ramp are of no use.
-            for piece in ahead.rest { piece.cancel() }
+            ahead.cancel()
             throw error
         }
         if index >= warmup, ahead.call < calls, allowance < budget, ContinuousClock.now - waitStarted > starvedAfter {
@@ -187,7 +193,7 @@ struct PrefetchingReader {
             throw IngestError(.inputChanged, "\(object.location): read \(first.count) bytes, expected \(firstChunkSize(object)) (changed while reading?)", isRetryable: true)
         }
         var stream = Stream(object: object, chunk: object.size == 0 ? nil : first, offset: Int64(first.count), ahead: nil, queued: ahead.rest)
-        stream.ahead = stream.queued.isEmpty ? fetch(object, from: stream.offset) : stream.queued.removeFirst()
+        startNextRead(&stream)
         return stream
     }
 
@@ -202,7 +208,7 @@ struct PrefetchingReader {
         do {
             bytes = try await ahead.value
         } catch {
-            for piece in stream.queued { piece.cancel() }
+            stream.cancel()
             throw error
         }
         guard !bytes.isEmpty else {
@@ -210,15 +216,16 @@ struct PrefetchingReader {
         }
         out.chunk = bytes
         out.offset += Int64(bytes.count)
-        out.ahead = out.queued.isEmpty ? fetch(stream.object, from: out.offset) : out.queued.removeFirst()
+        startNextRead(&out)
         return out
     }
 
-    /// Cancels reads still in flight.
-    func cancel() {
-        for ahead in firstChunks {
-            ahead.task.cancel()
-            for piece in ahead.rest { piece.cancel() }
-        }
+    /// Puts the stream's next read in flight: the next piece of its ramp, already asked for, or a new read
+    /// from its offset.
+    private func startNextRead(_ stream: inout Stream) {
+        stream.ahead = stream.queued.isEmpty ? fetch(stream.object, from: stream.offset) : stream.queued.removeFirst()
     }
+
+    /// Cancels reads still in flight.
+    func cancel() { for ahead in firstChunks { ahead.cancel() } }
 }
